@@ -1,0 +1,32 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+export interface DynamoClients {
+  readonly client: DynamoDBClient;
+  readonly doc: DynamoDBDocumentClient;
+}
+
+export interface DynamoClientOptions {
+  readonly region: string;
+  /** A DynamoDB-compatible endpoint (DynamoDB Local); AWS's endpoint when undefined. */
+  readonly endpoint?: string | undefined;
+}
+
+export function createDynamoClients(options: DynamoClientOptions): DynamoClients {
+  const client = new DynamoDBClient({
+    region: options.region,
+    ...(options.endpoint
+      ? {
+          endpoint: options.endpoint,
+          // DynamoDB Local accepts any credentials; fixed ones keep a developer's AWS profile
+          // (and its account) out of the local runtime entirely.
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        }
+      : {}),
+  });
+  const doc = DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+    unmarshallOptions: { wrapNumbers: false },
+  });
+  return { client, doc };
+}

@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { cors } from 'hono/cors';
+import { HTTPException } from 'hono/http-exception';
+import { routePath } from 'hono/route';
+import { isDependencyUnavailable } from '../dynamo/errors.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { type AuthOptions, authenticate } from './auth.js';
+import { limitBody, requireJsonBody } from './body.js';
+import type { AppEnv } from './context.js';
+import { createRouter } from './openapi.js';
+import { internalErrorResponse, problemResponse } from './problem.js';
+
+export interface HttpAppOptions {
+  readonly logger: Logger;
+  readonly corsOrigins: readonly string[];
+  readonly auth: Omit<AuthOptions, 'isPublic'>;
+}
+
+/** Routes anyone may call; everything else needs an API key or a bearer token. */
+const publicRoutes = new Set([
+  'GET /',
+  'GET /health',
+  'GET /openapi.json',
+  'GET /docs',
+  'POST /auth/token',
+  'GET /.well-known/jwks.json',
+]);
+
+export function isPublicRoute(method: string, path: string): boolean {
+  const m = method === 'HEAD' ? 'GET' : method;
+  return publicRoutes.has(`${m} ${path}`) || (m === 'GET' && path.startsWith('/docs/assets/'));
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export const exposedHeaders = [
+  'x-request-id',
+  'link',
+  'location',
+  'retry-after',
+  'idempotent-replayed',
+];
+
+/**
+ * The one HTTP app: both runtimes serve this object. Middleware order matters: request id first
+ * (every later log line and error carries it), then CORS (preflights answer without a key), then
+ * authentication before routing, then body limits and JSON checks, then the module routes.
+ */
+export function createHttpApp(options: HttpAppOptions): OpenAPIHono<AppEnv> {
+  const { logger } = options;
+  const app = createRouter();
+
+  app.use('*', async (c, next) => {
+    const given = c.req.header('x-request-id');
+    const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
+    c.set('requestId', requestId);
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      c.res.headers.set('x-request-id', requestId);
+      logger.info('request', {
+        requestId,
+        method: c.req.method,
+        route: routePath(c, -1),
+        status: c.res.status,
+        durationMs: Math.round((performance.now() - started) * 100) / 100,
+      });
+    }
+  });
+
+  const allowAll = options.corsOrigins.includes('*');
+  app.use(
+    '*',
+    cors({
+      origin: allowAll ? '*' : [...options.corsOrigins],
+      allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+      allowHeaders: [
+        'Content-Type',
+        'Authorization',
+        'X-Api-Key',
+        'Idempotency-Key',
+        'X-Request-Id',
+      ],
+      exposeHeaders: exposedHeaders,
+      maxAge: 600,
+    }),
+  );
+
+  app.use('*', authenticate({ ...options.auth, isPublic: isPublicRoute }));
+  app.use('*', limitBody());
+  app.use('*', requireJsonBody());
+
+  app.notFound((c) => {
+    const allowed = allowedMethods(app, c.req.path);
+    if (allowed.length > 0) {
+      return problemResponse(
+        c,
+        new AppError('method_not_allowed', 'REQUEST.METHOD_NOT_ALLOWED', 'Method Not Allowed', {
+          detail: `${c.req.method} is not allowed on ${c.req.path}.`,
+          headers: { allow: allowed.join(', ') },
+        }),
+      );
+    }
+    return problemResponse(
+      c,
+      new AppError('not_found', 'REQUEST.ROUTE_NOT_FOUND', 'Not Found', {
+        detail: `No route for ${c.req.method} ${c.req.path}.`,
+      }),
+    );
+  });
+
+  app.onError((error, c) => respondToError(error, c, logger));
+  return app;
+}
+
+export function respondToError(error: unknown, c: Context<AppEnv>, logger: Logger): Response {
+  const requestId = c.get('requestId');
+  if (error instanceof AppError) {
+    if (error.kind === 'unavailable') {
+      logger.warn('dependency unavailable', { requestId, code: error.code, error: error.cause });
+    }
+    return problemResponse(c, error);
+  }
+  if (error instanceof HTTPException && error.status < 500) {
+    // Hono's own 4xx (e.g. a JSON validator that could not parse the body).
+    const kind = error.status === 413 ? 'payload_too_large' : 'bad_request';
+    return problemResponse(
+      c,
+      new AppError(
+        kind,
+        'REQUEST.INVALID',
+        error.status === 413 ? 'Content Too Large' : 'Bad Request',
+        {
+          detail: error.message || 'The request could not be read.',
+        },
+      ),
+    );
+  }
+  if (isDependencyUnavailable(error)) {
+    logger.warn('dependency unavailable', { requestId, error });
+    return problemResponse(
+      c,
+      new AppError('unavailable', 'DEPENDENCY.UNAVAILABLE', 'Service Unavailable', {
+        detail: 'A dependency did not answer; retry later.',
+        retryAfter: 1,
+      }),
+    );
+  }
+  logger.error('unhandled error', { requestId, error });
+  return internalErrorResponse(c);
+}
+
+type RoutePattern = { method: string; pattern: RegExp };
+const patternCache = new WeakMap<object, RoutePattern[]>();
+
+/** Methods registered for a path, for 405 + Allow. Built once, on the first miss. */
+function allowedMethods(app: OpenAPIHono<AppEnv>, path: string): string[] {
+  let patterns = patternCache.get(app);
+  if (!patterns) {
+    patterns = app.routes
+      .filter((route) => route.method !== 'ALL')
+      .map((route) => ({
+        method: route.method,
+        pattern: new RegExp(
+          `^${route.path
+            .split('/')
+            .map((part) =>
+              part.startsWith(':')
+                ? '[^/]+'
+                : part === '*'
+                  ? '.*'
+                  : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+            )
+            .join('/')}$`,
+        ),
+      }));
+    patternCache.set(app, patterns);
+  }
+  const methods = new Set(patterns.filter((p) => p.pattern.test(path)).map((p) => p.method));
+  if (methods.size === 0) return [];
+  if (methods.has('GET')) methods.add('HEAD');
+  methods.add('OPTIONS');
+  return [...methods].sort();
+}

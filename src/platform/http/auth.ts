@@ -1,0 +1,79 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import { AppError } from '../errors.js';
+import type { AppEnv, Caller } from './context.js';
+
+/** Verifies a bearer token; resolves to the caller or throws an `unauthorized` AppError. */
+export type TokenVerifier = (token: string) => Promise<Caller>;
+
+export interface AuthOptions {
+  /** `local`: compare `x-api-key` with `apiKeys`; `api-gateway`: API Gateway checked the key. */
+  readonly apiKeySource: 'local' | 'api-gateway';
+  readonly apiKeys: readonly string[];
+  readonly verifyToken?: TokenVerifier;
+  readonly isPublic: (method: string, path: string) => boolean;
+}
+
+const unauthorized = (detail: string) =>
+  new AppError('unauthorized', 'AUTH.UNAUTHORIZED', 'Unauthorized', {
+    detail,
+    headers: { 'www-authenticate': 'Bearer, ApiKey header="x-api-key"' },
+  });
+
+const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+
+/**
+ * Runs before routing, so an unknown path answers 401 like a known one and reveals nothing.
+ * Keys are compared as SHA-256 digests with `timingSafeEqual`, against every configured key
+ * without an early exit, so the time taken says nothing about how much of a key matched.
+ */
+export function authenticate(options: AuthOptions): MiddlewareHandler<AppEnv> {
+  const keyDigests = options.apiKeys.map((key) => ({ digest: digest(key), id: keyId(key) }));
+
+  const matchLocalKey = (presented: string): Caller | undefined => {
+    const candidate = digest(presented);
+    let match: Caller | undefined;
+    for (const key of keyDigests) {
+      if (timingSafeEqual(candidate, key.digest)) match = { id: key.id, via: 'api-key' };
+    }
+    return match;
+  };
+
+  return async (c, next) => {
+    if (c.req.method === 'OPTIONS' || options.isPublic(c.req.method, c.req.path)) {
+      c.set('caller', undefined);
+      return next();
+    }
+    const authorization = c.req.header('authorization');
+    if (authorization !== undefined) {
+      const [scheme, token] = authorization.split(' ', 2);
+      if (scheme?.toLowerCase() !== 'bearer' || !token) {
+        throw unauthorized('The Authorization header must be "Bearer <token>".');
+      }
+      if (!options.verifyToken) throw unauthorized('Bearer tokens are not accepted here.');
+      c.set('caller', await options.verifyToken(token));
+      return next();
+    }
+
+    if (options.apiKeySource === 'api-gateway') {
+      // API Gateway has already rejected requests without a valid key for this usage plan.
+      const event = c.env?.event as { requestContext?: { identity?: { apiKeyId?: string } } };
+      const apiKeyId = event?.requestContext?.identity?.apiKeyId;
+      if (!apiKeyId) throw unauthorized('An API key (x-api-key) or a bearer token is required.');
+      c.set('caller', { id: `key:${apiKeyId}`, via: 'api-key' });
+      return next();
+    }
+
+    const presented = c.req.header('x-api-key');
+    if (!presented) throw unauthorized('An API key (x-api-key) or a bearer token is required.');
+    const caller = matchLocalKey(presented);
+    if (!caller) throw unauthorized('The API key is not valid.');
+    c.set('caller', caller);
+    return next();
+  };
+}
+
+/** A short, non-reversible name for a key, usable in logs and as an idempotency scope. */
+export function keyId(key: string): string {
+  return `key:${digest(key).toString('hex').slice(0, 16)}`;
+}

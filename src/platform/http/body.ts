@@ -1,0 +1,51 @@
+import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { AppError } from '../errors.js';
+import type { AppEnv } from './context.js';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+const JSON_CONTENT_TYPE = /^application\/([a-z0-9.+-]+\+)?json(\s*;.*)?$/i;
+
+const methodsWithBody = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** 413 over 64 KiB, counted on the stream too (a lying or missing Content-Length doesn't help). */
+export const limitBody = (): MiddlewareHandler<AppEnv> =>
+  bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new AppError('payload_too_large', 'REQUEST.BODY_TOO_LARGE', 'Content Too Large', {
+        detail: `The request body exceeds ${MAX_BODY_BYTES} bytes.`,
+      });
+    },
+  });
+
+/**
+ * Every non-empty body must be JSON: 415 for another media type, 400 when it does not parse.
+ * The parsed text stays in Hono's body cache, so validators don't read the stream twice.
+ */
+export const requireJsonBody = (): MiddlewareHandler<AppEnv> => async (c, next) => {
+  if (!methodsWithBody.has(c.req.method)) return next();
+  const text = await c.req.text();
+  if (text.length === 0) return next();
+  const contentType = c.req.header('content-type') ?? '';
+  if (!JSON_CONTENT_TYPE.test(contentType)) {
+    throw new AppError(
+      'unsupported_media_type',
+      'REQUEST.UNSUPPORTED_MEDIA_TYPE',
+      'Unsupported Media Type',
+      {
+        detail: 'Send the body as application/json.',
+        headers: { 'accept-post': 'application/json' },
+      },
+    );
+  }
+  try {
+    JSON.parse(text);
+  } catch (error) {
+    throw new AppError('bad_request', 'REQUEST.MALFORMED_JSON', 'Bad Request', {
+      detail: `The body is not valid JSON: ${error instanceof SyntaxError ? error.message : 'parse error'}.`,
+    });
+  }
+  return next();
+};

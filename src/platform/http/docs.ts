@@ -1,0 +1,76 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { Hono } from 'hono';
+import type { AppEnv } from './context.js';
+
+/**
+ * Swagger UI, served by the app itself from the `swagger-ui-dist` package, so `/docs` works with
+ * the network off. On Lambda the bundle carries the same files (DOCS_ASSETS_DIR).
+ */
+const assets: Record<string, string> = {
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+  'swagger-ui-standalone-preset.js': 'text/javascript; charset=utf-8',
+  'favicon-32x32.png': 'image/png',
+};
+
+export function swaggerUiDir(): string {
+  const require = createRequire(import.meta.url);
+  return dirname(require.resolve('swagger-ui-dist/package.json'));
+}
+
+const page = (title: string) => `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>${title}</title>
+  <link rel="icon" type="image/png" href="docs/assets/favicon-32x32.png">
+  <link rel="stylesheet" href="docs/assets/swagger-ui.css">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="docs/assets/swagger-ui-bundle.js"></script>
+  <script src="docs/assets/swagger-ui-init.js"></script>
+</body>
+</html>`;
+
+// Inline scripts would need a CSP exception; a served file does not.
+const init = `window.ui = SwaggerUIBundle({
+  url: new URL('openapi.json', document.baseURI.replace(/docs\\/?$/, '')).href,
+  dom_id: '#swagger-ui',
+  deepLinking: true,
+  persistAuthorization: true,
+});`;
+
+export function mountDocs(app: Hono<AppEnv>, options: { title: string; assetsDir?: string }): void {
+  const cache = new Map<string, Buffer>();
+  const load = async (name: string): Promise<Buffer> => {
+    let content = cache.get(name);
+    if (!content) {
+      content = await readFile(join(options.assetsDir ?? swaggerUiDir(), name));
+      cache.set(name, content);
+    }
+    return content;
+  };
+
+  // Relative asset URLs ("docs/assets/…") resolve the same under "/docs" and "/prod/docs".
+  app.get('/docs', (c) => c.html(page(options.title)));
+  app.get('/docs/assets/swagger-ui-init.js', (c) =>
+    c.body(init, 200, {
+      'content-type': 'text/javascript; charset=utf-8',
+      'cache-control': 'public, max-age=300',
+    }),
+  );
+  app.get('/docs/assets/:name', async (c) => {
+    const name = c.req.param('name');
+    const type = assets[name];
+    if (!type) return c.notFound();
+    const content = await load(name);
+    return c.body(new Uint8Array(content), 200, {
+      'content-type': type,
+      'cache-control': 'public, max-age=86400',
+    });
+  });
+}

@@ -1,0 +1,128 @@
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context as LambdaContext } from 'aws-lambda';
+import type { MiddlewareHandler } from 'hono';
+import { routePath } from 'hono/route';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { AppError, badRequest } from '../errors.js';
+import type { AppEnv } from './context.js';
+
+export interface IdempotencyOptions {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  /** How long a replay is possible (SPEC: 24 h). */
+  readonly expiresAfterSeconds?: number;
+  /**
+   * How long a first request may hold its key before a retry may take over. Without this bound a
+   * process that died mid-request would leave the key answering 409 until it expired.
+   */
+  readonly inFlightSeconds?: number;
+}
+
+interface StoredResponse {
+  status: number;
+  contentType: string | null;
+  location: string | null;
+  body: string;
+}
+
+/** Thrown inside the idempotent function so that Powertools forgets responses not worth replaying. */
+class NotRemembered extends Error {
+  override name = 'NotRemembered';
+}
+
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/**
+ * `Idempotency-Key` for create routes, on Powertools' idempotency utility and its DynamoDB
+ * persistence layer. The key is scoped to the caller and the route; the body (canonicalised by
+ * Powertools before hashing) is the payload that must match. Same key + same body replays the
+ * stored status and body; same key + other body is 422; a key whose first request is still
+ * running is 409. 5xx answers are not stored, so a retry after a transient failure runs again.
+ */
+export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppEnv> {
+  const persistenceStore = new DynamoDBPersistenceLayer({
+    tableName: options.tableName,
+    awsSdkV3Client: options.client,
+  });
+  const expiresAfterSeconds = options.expiresAfterSeconds ?? 24 * 60 * 60;
+  const inFlightMillis = (options.inFlightSeconds ?? 60) * 1000;
+
+  return async (c, next) => {
+    const key = c.req.header('idempotency-key');
+    if (key === undefined) return next();
+    if (!KEY_PATTERN.test(key)) {
+      throw badRequest(
+        'IDEMPOTENCY.KEY_INVALID',
+        'Idempotency-Key must be 1–255 visible ASCII characters.',
+      );
+    }
+    const text = await c.req.text();
+    const body: unknown = text.length === 0 ? null : JSON.parse(text);
+    const scope = `${c.get('caller')?.id ?? 'anonymous'} ${c.req.method} ${routePath(c, -1)}`;
+
+    const config = new IdempotencyConfig({
+      eventKeyJmesPath: 'key',
+      payloadValidationJmesPath: 'body',
+      expiresAfterSeconds,
+      lambdaContext: { getRemainingTimeInMillis: () => inFlightMillis } as LambdaContext,
+    });
+    let ranHandler = false;
+    const createOnce = makeIdempotent(
+      async (_payload: { key: string; body: unknown }): Promise<StoredResponse> => {
+        ranHandler = true;
+        await next();
+        const response = c.res;
+        if (response.status >= 500) throw new NotRemembered();
+        return {
+          status: response.status,
+          contentType: response.headers.get('content-type'),
+          location: response.headers.get('location'),
+          body: await response.clone().text(),
+        };
+      },
+      { persistenceStore, config, keyPrefix: 'roster' },
+    );
+
+    let stored: StoredResponse;
+    try {
+      stored = await createOnce({ key: `${scope} ${key}`, body });
+    } catch (error) {
+      if (ranHandler) {
+        if (error instanceof NotRemembered) return;
+        throw error;
+      }
+      throw translate(error);
+    }
+    if (ranHandler) return;
+    const headers: Record<string, string> = { 'idempotent-replayed': 'true' };
+    if (stored.contentType) headers['content-type'] = stored.contentType;
+    if (stored.location) headers.location = stored.location;
+    return c.body(stored.body, stored.status as ContentfulStatusCode, headers);
+  };
+}
+
+function translate(error: unknown): unknown {
+  const name = error instanceof Error ? error.name : '';
+  switch (name) {
+    case 'IdempotencyValidationError':
+      return new AppError('validation', 'IDEMPOTENCY.KEY_REUSED', 'Unprocessable Content', {
+        detail: 'This Idempotency-Key was already used with a different request body.',
+      });
+    case 'IdempotencyAlreadyInProgressError':
+      return new AppError('conflict', 'IDEMPOTENCY.IN_PROGRESS', 'Conflict', {
+        detail: 'A request with this Idempotency-Key is still being processed; retry later.',
+        retryAfter: 1,
+      });
+    case 'IdempotencyPersistenceLayerError':
+    case 'IdempotencyInconsistentStateError':
+      return new AppError('unavailable', 'IDEMPOTENCY.UNAVAILABLE', 'Service Unavailable', {
+        detail: 'The idempotency store is unavailable; retry later.',
+        retryAfter: 1,
+        cause: error,
+      });
+    default:
+      return error;
+  }
+}

@@ -1,0 +1,77 @@
+import { OpenAPIHono, z } from '@hono/zod-openapi';
+import type { ZodError } from 'zod';
+import { type FieldError, validationFailed } from '../errors.js';
+import type { AppEnv } from './context.js';
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().openapi({ example: '/problems/request-validation-failed' }),
+    title: z.string().openapi({ example: 'Unprocessable Content' }),
+    status: z.number().int().openapi({ example: 422 }),
+    detail: z.string(),
+    instance: z.string().optional(),
+    code: z.string().openapi({ description: 'Stable error code', example: 'EVENTS.NOT_FOUND' }),
+    requestId: z.string().optional(),
+    errors: z
+      .array(z.object({ path: z.string(), message: z.string() }))
+      .optional()
+      .openapi({ description: 'Validation errors, one per field (422 only).' }),
+  })
+  .openapi('Problem');
+
+const problemDescriptions: Record<number, string> = {
+  400: 'Malformed JSON, body or cursor',
+  401: 'Missing or invalid credentials',
+  403: 'Not allowed',
+  404: 'Not found',
+  405: 'Method not allowed',
+  409: 'Conflict',
+  413: 'Body over 64 KiB',
+  415: 'Body is not JSON',
+  422: 'Validation failed',
+  429: 'Throttled',
+  500: 'Internal error',
+  503: 'A dependency is unavailable; retry after Retry-After seconds',
+};
+
+/** OpenAPI response entries for the listed error statuses, all `application/problem+json`. */
+export function problemResponses(...statuses: number[]) {
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      {
+        description: problemDescriptions[status] ?? 'Error',
+        content: { 'application/problem+json': { schema: ProblemSchema } },
+      },
+    ]),
+  );
+}
+
+export const jsonContent = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { 'application/json': { schema } },
+});
+
+const targetNames: Record<string, string> = { json: 'body', param: 'path' };
+
+export function fieldErrors(target: string, error: ZodError): FieldError[] {
+  const prefix = targetNames[target] ?? target;
+  return error.issues.map((issue) => ({
+    path: [prefix, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+}
+
+/** A router whose validation failures all become one 422 problem with `errors[]`. */
+export function createRouter(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw validationFailed(fieldErrors(result.target, result.error));
+    },
+  });
+}

@@ -1,0 +1,34 @@
+import { z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 200;
+
+/** Query parameters shared by every list route. */
+export const paginationQuery = z.object({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE_SIZE)
+    .default(DEFAULT_PAGE_SIZE)
+    .openapi({ description: `Page size, 1–${MAX_PAGE_SIZE}.`, example: DEFAULT_PAGE_SIZE }),
+  cursor: z
+    .string()
+    .max(4096)
+    .optional()
+    .openapi({ description: 'Opaque cursor from the previous page’s `Link: rel="next"` header.' }),
+});
+
+/**
+ * Sets `Link: <?…&cursor=…>; rel="next"` when another page exists. The target is a query-only
+ * relative reference (RFC 3986 §5.2): it resolves against the URL the client called, so it stays
+ * right behind an API Gateway stage prefix or a proxy the app cannot see. Other query parameters
+ * are kept.
+ */
+export function setNextLink(c: Context, nextCursor: string | undefined): void {
+  if (nextCursor === undefined) return;
+  const url = new URL(c.req.url);
+  url.searchParams.set('cursor', nextCursor);
+  c.header('link', `<${url.search}>; rel="next"`);
+}

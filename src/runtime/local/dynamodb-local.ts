@@ -1,0 +1,192 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { freePort } from './ports.js';
+
+/**
+ * DynamoDB Local (AWS's emulator, the jar shipped in the npm package amplify-dynamodb-simulator)
+ * as a child process. Only the jar is used; the package's JavaScript is never loaded.
+ */
+
+export class LocalStartError extends Error {
+  override name = 'LocalStartError';
+}
+
+export interface DynamoDbLocalOptions {
+  /** Directory for the database files; `undefined` keeps everything in memory (tests). */
+  readonly dbPath?: string | undefined;
+  readonly port?: number;
+  readonly startTimeoutMs?: number;
+}
+
+export interface DynamoDbLocal {
+  readonly endpoint: string;
+  readonly port: number;
+  readonly pid: number;
+  /** Resolves with the exit code when the process ends, whoever ended it. */
+  readonly exited: Promise<number | null>;
+  stop(): Promise<void>;
+}
+
+export function emulatorDir(): string {
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
+}
+
+function javaCommand(): string {
+  const home = process.env.JAVA_HOME;
+  return home ? join(home, 'bin', 'java') : 'java';
+}
+
+/** Fails with one clear line when no Java runtime can be started. */
+export async function checkJava(): Promise<void> {
+  await new Promise<void>((done, fail) => {
+    const child = spawn(javaCommand(), ['-version'], { stdio: 'ignore' });
+    child.once('error', () =>
+      fail(
+        new LocalStartError(
+          'Java runtime not found: DynamoDB Local needs Java 17+. Install it with ' +
+            '`sudo apt-get install -y openjdk-17-jre-headless` (Debian/Ubuntu) or ' +
+            '`brew install openjdk@17` (macOS), or set DYNAMODB_ENDPOINT to an existing endpoint.',
+        ),
+      ),
+    );
+    child.once('exit', (code) =>
+      code === 0
+        ? done()
+        : fail(new LocalStartError(`\`${javaCommand()} -version\` failed (exit ${code}).`)),
+    );
+  });
+}
+
+export async function startDynamoDbLocal(
+  options: DynamoDbLocalOptions = {},
+): Promise<DynamoDbLocal> {
+  await checkJava();
+  const dir = emulatorDir();
+  if (!existsSync(join(dir, 'DynamoDBLocal.jar'))) {
+    throw new LocalStartError(`DynamoDB Local jar missing under ${dir}: run \`npm install\`.`);
+  }
+  const port = options.port ?? (await freePort());
+  const storage: string[] = ['-inMemory'];
+  let pidFile: string | undefined;
+  if (options.dbPath) {
+    const dbPath = resolve(options.dbPath);
+    await mkdir(dbPath, { recursive: true });
+    pidFile = join(dbPath, 'dynamodb-local.pid');
+    stopLeftover(pidFile, dbPath);
+    storage.splice(0, 1, '-dbPath', dbPath);
+  }
+
+  const child = spawn(
+    javaCommand(),
+    [
+      `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
+      '-Xms64m',
+      '-jar',
+      join(dir, 'DynamoDBLocal.jar'),
+      '-sharedDb',
+      '-disableTelemetry',
+      '-port',
+      String(port),
+      ...storage,
+    ],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-4000);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+
+  const exited = new Promise<number | null>((done) => {
+    child.once('exit', (code) => done(code));
+    child.once('error', () => done(-1));
+  });
+  if (pidFile && child.pid) await writeFile(pidFile, String(child.pid));
+
+  const endpoint = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntilAnswering(endpoint, exited, options.startTimeoutMs ?? 20_000);
+  } catch (error) {
+    child.kill('SIGKILL');
+    const detail = output.trim().split('\n').slice(-5).join(' | ');
+    throw new LocalStartError(
+      `DynamoDB Local did not start: ${(error as Error).message}${detail ? ` (${detail})` : ''}`,
+    );
+  }
+
+  return {
+    endpoint,
+    port,
+    pid: child.pid ?? -1,
+    exited,
+    stop: async () => {
+      await stopChild(child, exited);
+      if (pidFile) await rm(pidFile, { force: true });
+    },
+  };
+}
+
+async function waitUntilAnswering(
+  endpoint: string,
+  exited: Promise<number | null>,
+  timeoutMs: number,
+): Promise<void> {
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+  let exitCode: number | null | undefined;
+  void exited.then((code) => {
+    exitCode = code;
+  });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    while (Date.now() < deadline) {
+      if (exitCode !== undefined) throw new Error(`the process exited with code ${exitCode}`);
+      try {
+        await client.send(new ListTablesCommand({ Limit: 1 }), {
+          abortSignal: AbortSignal.timeout(1000),
+        });
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    throw new Error(`no answer within ${timeoutMs} ms`);
+  } finally {
+    client.destroy();
+  }
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * A previous run killed with SIGKILL cannot stop its java child; that orphan would hold the
+ * database files. Stop it if (and only if) it is DynamoDB Local on this same directory.
+ */
+function stopLeftover(pidFile: string, dbPath: string): void {
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (cmdline.includes('DynamoDBLocal.jar') && cmdline.includes(dbPath))
+      process.kill(pid, 'SIGKILL');
+  } catch {
+    // not running (or no /proc on this platform): nothing to stop
+  }
+}

@@ -1,0 +1,59 @@
+import { ConfigError, loadConfig } from '../../platform/config.js';
+import { LocalStartError } from './dynamodb-local.js';
+import { type LocalRuntime, startLocalRuntime } from './server.js';
+
+// The SDK's notice that its 2027 releases will need Node 22 is about upgrades, not this run; the
+// lock file pins the SDK, and the README says which Node versions are supported.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/** `npm start`: the whole system on this machine, no AWS account needed. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const runtime = await startLocalRuntime(config);
+  printBanner(runtime);
+
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    await runtime.stop();
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stop(0));
+  process.once('SIGTERM', () => void stop(0));
+  process.once('SIGHUP', () => void stop(0));
+  void runtime.databaseLost.then((code) => {
+    if (stopping) return;
+    console.error(`roster: DynamoDB Local exited unexpectedly (code ${code}); stopping.`);
+    void stop(1);
+  });
+}
+
+function printBanner(runtime: LocalRuntime): void {
+  const keyNote = runtime.apiKeyFile ? ` (kept in ${runtime.apiKeyFile})` : ' (from API_KEYS)';
+  const lines = [
+    '',
+    '  Roster is running',
+    '',
+    `  API        ${runtime.url}`,
+    `  Docs       ${runtime.url}/docs`,
+    `  OpenAPI    ${runtime.url}/openapi.json`,
+    `  API key    ${runtime.apiKeys[0]}${keyNote}`,
+    `  Data       ${runtime.dataDir}`,
+    `  DynamoDB   ${runtime.dynamodbEndpoint}`,
+    '',
+    `  Try: curl -H 'x-api-key: ${runtime.apiKeys[0]}' ${runtime.url}/events`,
+    '  Stop with Ctrl+C.',
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof LocalStartError || error instanceof ConfigError) {
+    console.error(`roster: ${error.message}`);
+  } else {
+    console.error('roster: failed to start:', error);
+  }
+  process.exit(1);
+});
