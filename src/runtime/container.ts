@@ -1,6 +1,10 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import { v7 as uuidv7 } from 'uuid';
 import pkg from '../../package.json' with { type: 'json' };
+import { DynamoEventRepository } from '../modules/events/events.dynamo.js';
+import { eventsRoutes } from '../modules/events/events.routes.js';
+import { EventsService } from '../modules/events/events.service.js';
 import type { Config } from '../platform/config.js';
 import { createDynamoClients, type DynamoClients } from '../platform/dynamo/client.js';
 import { createHttpApp } from '../platform/http/app.js';
@@ -55,7 +59,13 @@ export function createContainer(options: ContainerOptions): Container {
   });
 
   const idempotent = idempotency({ client: dynamo.client, tableName: config.tables.idempotency });
-  void idempotent; // wired into the create routes of each module
+
+  const events = new EventsService({
+    repository: new DynamoEventRepository({ doc: dynamo.doc, tableName: config.tables.events }),
+    newId: uuidv7,
+    now: () => new Date(),
+  });
+  app.route('/', eventsRoutes({ service: events, idempotent }));
 
   return { app, dynamo, logger, config };
 }

@@ -41,7 +41,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const container = createContainer({ config, dynamo });
   return {
     ...container,
-    call: (path, init = {}) => {
+    call: async (path, init = {}) => {
       const { json, key, ...rest } = init;
       const headers = new Headers(rest.headers);
       if (key !== null) headers.set('x-api-key', key ?? TEST_API_KEY);

@@ -42,9 +42,10 @@ export const requireJsonBody = (): MiddlewareHandler<AppEnv> => async (c, next) 
   }
   try {
     JSON.parse(text);
-  } catch (error) {
+  } catch {
+    // Not the parser's message: it is raw exception text and quotes a slice of the body back.
     throw new AppError('bad_request', 'REQUEST.MALFORMED_JSON', 'Bad Request', {
-      detail: `The body is not valid JSON: ${error instanceof SyntaxError ? error.message : 'parse error'}.`,
+      detail: 'The body is not valid JSON.',
     });
   }
   return next();

@@ -1,0 +1,182 @@
+import { z } from '@hono/zod-openapi';
+
+/** Client-given ids (SPEC): 1–100 characters of [A-Za-z0-9._:-]. */
+export const IdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9._:-]{1,100}$/, 'must be 1–100 characters of A-Z a-z 0-9 . _ : -');
+
+const text = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((value) => value.trim().length > 0, 'must not be blank');
+
+export const eventStatuses = ['active', 'scheduled', 'ongoing', 'completed', 'cancelled'] as const;
+export const EventStatusSchema = z.enum(eventStatuses).openapi('EventStatus');
+export type EventStatus = z.infer<typeof EventStatusSchema>;
+
+/** Statuses that accept registrations (rule 6: completed and cancelled events don't). */
+export const openStatuses: readonly EventStatus[] = ['active', 'scheduled', 'ongoing'];
+
+const EventDateSchema = z
+  .union([z.iso.date(), z.iso.datetime({ offset: true })])
+  .openapi({ description: 'YYYY-MM-DD or an ISO 8601 date-time', example: '2024-12-15' });
+
+const eventFields = {
+  title: text(200).openapi({ example: 'Tech Conference 2024' }),
+  description: text(2000).openapi({ example: 'Annual technology conference' }),
+  date: EventDateSchema,
+  location: text(200).openapi({ example: 'San Francisco, CA' }),
+  capacity: z.number().int().min(1).max(100_000).openapi({ example: 100 }),
+  organizer: text(200).openapi({ example: 'Tech Corp' }),
+  status: EventStatusSchema,
+  hasWaitlist: z.boolean().openapi({ description: 'Whether a full event takes a waitlist.' }),
+  waitlistEnabled: z
+    .boolean()
+    .openapi({ description: 'Alias of `hasWaitlist` (seed 003); give one or the other.' }),
+};
+
+const sameWaitlistFlag = (body: { hasWaitlist?: boolean; waitlistEnabled?: boolean }) =>
+  body.hasWaitlist === undefined ||
+  body.waitlistEnabled === undefined ||
+  body.hasWaitlist === body.waitlistEnabled;
+
+const waitlistAliasMismatch = {
+  message: 'hasWaitlist and waitlistEnabled disagree; send one of them',
+  path: ['waitlistEnabled'],
+};
+
+export const CreateEventSchema = z
+  .object({
+    eventId: IdSchema.optional().openapi({
+      description: 'Generated (UUIDv7) when absent.',
+      example: 'tech-conf-2024',
+    }),
+    ...eventFields,
+    status: eventFields.status.optional().openapi({ description: 'Defaults to `active`.' }),
+    hasWaitlist: eventFields.hasWaitlist.optional(),
+    waitlistEnabled: eventFields.waitlistEnabled.optional(),
+  })
+  .refine(sameWaitlistFlag, waitlistAliasMismatch)
+  .openapi('CreateEvent');
+export type CreateEventInput = z.infer<typeof CreateEventSchema>;
+
+export const UpdateEventSchema = z
+  .object({
+    title: eventFields.title.optional(),
+    description: eventFields.description.optional(),
+    date: eventFields.date.optional(),
+    location: eventFields.location.optional(),
+    capacity: eventFields.capacity.optional().openapi({
+      description:
+        'Below the number of confirmed registrations is a 409; raising it promotes waitlisted users in join order.',
+    }),
+    organizer: eventFields.organizer.optional(),
+    status: eventFields.status.optional(),
+    hasWaitlist: eventFields.hasWaitlist.optional(),
+    waitlistEnabled: eventFields.waitlistEnabled.optional(),
+  })
+  .refine(sameWaitlistFlag, waitlistAliasMismatch)
+  .refine((body) => Object.values(body).some((value) => value !== undefined), {
+    message: 'give at least one field to change',
+    path: [],
+  })
+  .openapi('UpdateEvent');
+export type UpdateEventInput = z.infer<typeof UpdateEventSchema>;
+
+export const EventSchema = z
+  .object({
+    eventId: z.string(),
+    title: z.string(),
+    description: z.string(),
+    date: z.string(),
+    location: z.string(),
+    capacity: z.number().int(),
+    organizer: z.string(),
+    status: EventStatusSchema,
+    hasWaitlist: z.boolean(),
+    registeredCount: z.number().int().openapi({ description: 'Confirmed registrations.' }),
+    waitlistCount: z.number().int().openapi({ description: 'Waitlisted registrations.' }),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('Event');
+export type Event = z.infer<typeof EventSchema>;
+
+export const CreateUserSchema = z
+  .object({
+    userId: IdSchema.optional().openapi({
+      description: 'Generated (UUIDv7) when absent.',
+      example: 'user-123',
+    }),
+    name: text(200).openapi({ example: 'John Doe' }),
+  })
+  .openapi('CreateUser');
+export type CreateUserInput = z.infer<typeof CreateUserSchema>;
+
+export const UserSchema = z
+  .object({ userId: z.string(), name: z.string(), createdAt: z.string() })
+  .openapi('User');
+export type User = z.infer<typeof UserSchema>;
+
+export const RegistrationStatusSchema = z
+  .enum(['confirmed', 'waitlisted'])
+  .openapi('RegistrationStatus');
+export type RegistrationStatus = z.infer<typeof RegistrationStatusSchema>;
+
+export const RegistrationSchema = z
+  .object({
+    registrationId: z.string(),
+    userId: z.string(),
+    eventId: z.string(),
+    status: RegistrationStatusSchema,
+    registeredAt: z.string(),
+    waitlistPosition: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .openapi({ description: '1-based place in the waitlist; waitlisted registrations only.' }),
+    promotedAt: z
+      .string()
+      .optional()
+      .openapi({ description: 'When a waitlisted registration was confirmed.' }),
+  })
+  .openapi('Registration');
+export type Registration = z.infer<typeof RegistrationSchema>;
+
+export const UserRegistrationSchema = RegistrationSchema.extend({
+  event: EventSchema,
+}).openapi('UserRegistration');
+export type UserRegistration = z.infer<typeof UserRegistrationSchema>;
+
+export const RegisterBodySchema = z
+  .object({ userId: IdSchema, eventId: IdSchema })
+  .openapi('RegisterRequest');
+export const RegisterForEventBodySchema = z
+  .object({ userId: IdSchema })
+  .openapi('RegisterForEventRequest');
+
+export const UnregisterResultSchema = z
+  .object({
+    message: z.string(),
+    eventId: z.string(),
+    userId: z.string(),
+    promoted: z
+      .array(RegistrationSchema)
+      .openapi({ description: 'Waitlisted registrations confirmed by this change.' }),
+  })
+  .openapi('UnregisterResult');
+
+export const DeleteEventResultSchema = z
+  .object({ message: z.string(), eventId: z.string(), deletedRegistrations: z.number().int() })
+  .openapi('DeleteEventResult');
+
+export const EventIdParam = z.object({
+  eventId: IdSchema.openapi({ param: { name: 'eventId', in: 'path' }, example: 'tech-conf-2024' }),
+});
+export const UserIdParam = z.object({
+  userId: IdSchema.openapi({ param: { name: 'userId', in: 'path' }, example: 'user-123' }),
+});
+export const EventUserParams = EventIdParam.merge(UserIdParam);
