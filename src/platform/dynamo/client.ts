@@ -21,6 +21,9 @@ export function createDynamoClients(options: DynamoClientOptions): DynamoClients
           // DynamoDB Local accepts any credentials; fixed ones keep a developer's AWS profile
           // (and its account) out of the local runtime entirely.
           credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+          // One local process serves every request; the default 50 sockets queue bursts behind
+          // each other (and log a warning for each burst).
+          requestHandler: { httpAgent: { keepAlive: true, maxSockets: 256 } },
         }
       : {}),
   });

@@ -1,0 +1,259 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { injectFaults, throttled, transactionConflict } from '../support/faults.js';
+
+interface Row {
+  registrationId: string;
+  userId: string;
+  status: 'confirmed' | 'waitlisted';
+  promotedAt?: string;
+}
+
+const event = (eventId: string, capacity: number, hasWaitlist: boolean) => ({
+  eventId,
+  title: 'Load test',
+  description: 'Many people at once',
+  date: '2026-12-01',
+  location: 'Online',
+  capacity,
+  organizer: 'Roster',
+  status: 'active',
+  hasWaitlist,
+});
+
+async function createUsers(app: TestApp, prefix: string, count: number): Promise<string[]> {
+  const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+  for (let i = 0; i < ids.length; i += 100) {
+    const batch = ids.slice(i, i + 100);
+    const answers = await Promise.all(
+      batch.map((userId) => app.call('/users', { method: 'POST', json: { userId, name: userId } })),
+    );
+    expect(answers.every((res) => res.status === 201)).toBe(true);
+  }
+  return ids;
+}
+
+/** The committed truth: every registration row, read consistently, and the event's counters. */
+async function committed(app: TestApp, eventId: string) {
+  const rows: Row[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await app.dynamo.doc.send(
+      new QueryCommand({
+        TableName: app.config.tables.events,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :reg)',
+        ExpressionAttributeValues: { ':pk': `EVENT#${eventId}`, ':reg': 'REG#' },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    rows.push(...((page.Items ?? []) as Row[]));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  const res = await app.call(`/events/${eventId}`);
+  const stored = (await res.json()) as { capacity: number; registeredCount: number; waitlistCount: number };
+  const confirmed = rows.filter((row) => row.status === 'confirmed');
+  const waitlisted = rows.filter((row) => row.status === 'waitlisted');
+  return { rows, confirmed, waitlisted, event: stored };
+}
+
+async function listRegistrations(app: TestApp, eventId: string) {
+  const all: Array<Row & { waitlistPosition?: number }> = [];
+  let path: string | undefined = `/events/${eventId}/registrations?limit=200`;
+  while (path) {
+    const res = await app.call(path);
+    expect(res.status).toBe(200);
+    all.push(...((await res.json()) as typeof all));
+    const next = res.headers.get('link')?.match(/^<\?([^>]+)>; rel="next"$/)?.[1];
+    path = next ? `/events/${eventId}/registrations?${next}` : undefined;
+  }
+  return all;
+}
+
+const byJoinOrder = (a: Row, b: Row) => (a.registrationId < b.registrationId ? -1 : 1);
+
+describe('registrations under concurrency', () => {
+  it('confirms exactly 100 and waitlists 900 in join order when 1000 register at once', async () => {
+    const app = await createTestApp();
+    await app.call('/events', { method: 'POST', json: event('rush', 100, true) });
+    const users = await createUsers(app, 'rush', 1000);
+
+    const answers = await Promise.all(
+      users.map((userId) =>
+        app.call('/events/rush/registrations', { method: 'POST', json: { userId } }),
+      ),
+    );
+
+    expect(answers.filter((res) => res.status >= 500)).toHaveLength(0);
+    expect(answers.map((res) => res.status).every((status) => status === 201)).toBe(true);
+    const truth = await committed(app, 'rush');
+    expect(truth.confirmed).toHaveLength(100);
+    expect(truth.waitlisted).toHaveLength(900);
+    expect(truth.event.registeredCount).toBe(100);
+    expect(truth.event.waitlistCount).toBe(900);
+
+    const listed = await listRegistrations(app, 'rush');
+    expect(listed.slice(0, 100).every((r) => r.status === 'confirmed')).toBe(true);
+    const waitlist = listed.slice(100);
+    expect(waitlist.map((r) => r.waitlistPosition)).toEqual(
+      Array.from({ length: 900 }, (_, i) => i + 1),
+    );
+    expect(waitlist.map((r) => r.registrationId)).toEqual(
+      [...truth.waitlisted].sort(byJoinOrder).map((r) => r.registrationId),
+    );
+
+    // Phase two: 300 interleaved leaves and joins, all at once.
+    const newcomers = await createUsers(app, 'late', 150);
+    const leavers = [...users].sort(() => Math.random() - 0.5).slice(0, 150);
+    const operations = [
+      ...leavers.map(
+        (userId) => () => app.call(`/events/rush/registrations/${userId}`, { method: 'DELETE' }),
+      ),
+      ...newcomers.map(
+        (userId) => () => app.call('/registrations', { method: 'POST', json: { userId, eventId: 'rush' } }),
+      ),
+    ].sort(() => Math.random() - 0.5);
+
+    const mixed = await Promise.all(operations.map((operation) => operation()));
+
+    expect(mixed.filter((res) => res.status >= 500)).toHaveLength(0);
+    expect(mixed.every((res) => res.status === 200 || res.status === 201)).toBe(true);
+    const after = await committed(app, 'rush');
+    // Rule 1: never over capacity. Rule 4: no free seat while anyone waits.
+    expect(after.confirmed.length).toBeLessThanOrEqual(100);
+    expect(after.confirmed.length === 100 || after.waitlisted.length === 0).toBe(true);
+    // Rule 5: the counters are the rows.
+    expect(after.event.registeredCount).toBe(after.confirmed.length);
+    expect(after.event.waitlistCount).toBe(after.waitlisted.length);
+    // Rule 3: one registration per user; leavers are gone, newcomers are in.
+    const userIds = after.rows.map((row) => row.userId);
+    expect(new Set(userIds).size).toBe(userIds.length);
+    expect(after.rows).toHaveLength(1000 - 150 + 150);
+    expect(userIds.some((id) => leavers.includes(id))).toBe(false);
+    // FIFO: everyone promoted joined before everyone still waiting.
+    const promoted = after.confirmed.filter((row) => row.promotedAt).sort(byJoinOrder);
+    const waiting = [...after.waitlisted].sort(byJoinOrder);
+    expect(promoted.length).toBeGreaterThan(0);
+    expect(promoted.at(-1)!.registrationId < waiting[0]!.registrationId).toBe(true);
+    // Positions are still 1..n in join order.
+    const relisted = (await listRegistrations(app, 'rush')).filter((r) => r.status === 'waitlisted');
+    expect(relisted.map((r) => r.waitlistPosition)).toEqual(waiting.map((_, i) => i + 1));
+  }, 240_000);
+
+  it('confirms 50 and refuses 150 with 409 when 200 register at once without a waitlist', async () => {
+    const app = await createTestApp();
+    await app.call('/events', { method: 'POST', json: event('no-wait', 50, false) });
+    const users = await createUsers(app, 'nw', 200);
+
+    const answers = await Promise.all(
+      users.map((userId) => app.call('/events/no-wait/register', { method: 'POST', json: { userId } })),
+    );
+
+    const statuses = answers.map((res) => res.status);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(50);
+    expect(statuses.filter((s) => s === 409)).toHaveLength(150);
+    const codes = await Promise.all(
+      answers.filter((res) => res.status === 409).map(async (res) => ((await res.json()) as { code: string }).code),
+    );
+    expect(new Set(codes)).toEqual(new Set(['EVENTS.EVENT_FULL']));
+    const truth = await committed(app, 'no-wait');
+    expect(truth.confirmed).toHaveLength(50);
+    expect(truth.waitlisted).toHaveLength(0);
+    expect(truth.event.registeredCount).toBe(50);
+    expect(truth.event.waitlistCount).toBe(0);
+  }, 120_000);
+
+  it('refuses the same user registering 20 times at once, keeping one registration', async () => {
+    const app = await createTestApp();
+    await app.call('/events', { method: 'POST', json: event('dup', 10, true) });
+    await createUsers(app, 'dup', 1);
+
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        app.call('/events/dup/registrations', { method: 'POST', json: { userId: 'dup-0' } }),
+      ),
+    );
+
+    expect(answers.filter((res) => res.status === 201)).toHaveLength(1);
+    expect(answers.filter((res) => res.status === 409)).toHaveLength(19);
+    const truth = await committed(app, 'dup');
+    expect(truth.rows).toHaveLength(1);
+    expect(truth.event.registeredCount).toBe(1);
+  });
+});
+
+describe('transaction conflicts and throttling', () => {
+  it('retries a registration that meets TransactionConflict and then succeeds', async () => {
+    let faults: ReturnType<typeof injectFaults> | undefined;
+    const app = await createTestApp({
+      dynamo: (clients) => {
+        faults = injectFaults(clients, { command: 'TransactWrite', times: 3, error: transactionConflict() });
+        return clients;
+      },
+    });
+    await app.call('/users', { method: 'POST', json: { userId: 'c1', name: 'C' } });
+    await app.call('/events', { method: 'POST', json: event('conflicted', 5, true) });
+
+    const res = await app.call('/events/conflicted/registrations', { method: 'POST', json: { userId: 'c1' } });
+
+    expect(res.status).toBe(201);
+    expect(faults?.injected()).toBe(3);
+    const truth = await committed(app, 'conflicted');
+    expect(truth.confirmed).toHaveLength(1);
+    expect(truth.event.registeredCount).toBe(1);
+  });
+
+  it('answers 503 with Retry-After and changes nothing when conflicts never stop', async () => {
+    const app = await createTestApp();
+    await app.call('/users', { method: 'POST', json: { userId: 'c2', name: 'C' } });
+    await app.call('/events', { method: 'POST', json: event('hot', 5, true) });
+    const faults = injectFaults(app.dynamo, {
+      command: 'TransactWrite',
+      times: Number.POSITIVE_INFINITY,
+      error: transactionConflict(),
+    });
+
+    const res = await app.call('/events/hot/registrations', { method: 'POST', json: { userId: 'c2' } });
+
+    expect(res.status).toBe(503);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(((await res.json()) as { code: string }).code).toBe('EVENTS.BUSY');
+    expect(faults.injected()).toBeGreaterThan(1);
+    const truth = await committed(app, 'hot');
+    expect(truth.rows).toHaveLength(0);
+    expect(truth.event.registeredCount).toBe(0);
+  });
+
+  it('promotes the head of the waitlist even when the unregister transaction first conflicts', async () => {
+    const app = await createTestApp();
+    await app.call('/events', { method: 'POST', json: event('swap', 1, true) });
+    await createUsers(app, 'swap', 2);
+    await app.call('/events/swap/registrations', { method: 'POST', json: { userId: 'swap-0' } });
+    await app.call('/events/swap/registrations', { method: 'POST', json: { userId: 'swap-1' } });
+    injectFaults(app.dynamo, { command: 'TransactWrite', times: 2, error: transactionConflict() });
+
+    const res = await app.call('/events/swap/registrations/swap-0', { method: 'DELETE' });
+
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { promoted: Row[] }).promoted.map((r) => r.userId)).toEqual(['swap-1']);
+    const truth = await committed(app, 'swap');
+    expect(truth.confirmed.map((r) => r.userId)).toEqual(['swap-1']);
+    expect(truth.event).toMatchObject({ registeredCount: 1, waitlistCount: 0 });
+  });
+
+  it('answers 503, not 500, when DynamoDB throttles the write', async () => {
+    const app = await createTestApp();
+    await app.call('/users', { method: 'POST', json: { userId: 't1', name: 'T' } });
+    await app.call('/events', { method: 'POST', json: event('throttled', 5, true) });
+    injectFaults(app.dynamo, { command: 'TransactWrite', times: 1, error: throttled() });
+
+    const res = await app.call('/events/throttled/registrations', { method: 'POST', json: { userId: 't1' } });
+
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).not.toBeNull();
+    const truth = await committed(app, 'throttled');
+    expect(truth.rows).toHaveLength(0);
+  });
+});

@@ -1,0 +1,50 @@
+import { ProvisionedThroughputExceededException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import type { DynamoClients } from '../../src/platform/dynamo/client.js';
+
+export interface FaultPlan {
+  /** Which operations fail, by SDK command name prefix (e.g. 'TransactWrite'). */
+  readonly command: string;
+  /** How many of those calls fail before calls pass again (Infinity: all of them). */
+  readonly times: number;
+  readonly error: () => Error;
+}
+
+export interface InjectedFaults {
+  /** How many calls were failed so far. */
+  readonly injected: () => number;
+}
+
+/**
+ * Fault injection through the real client: a middleware at the front of the SDK stack fails
+ * the chosen calls before they reach DynamoDB Local, which itself never produces these errors.
+ */
+export function injectFaults(clients: DynamoClients, plan: FaultPlan): InjectedFaults {
+  let injected = 0;
+  clients.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName?.startsWith(plan.command) && injected < plan.times) {
+        injected++;
+        throw plan.error();
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'rosterTestFaults', override: true },
+  );
+  return { injected: () => injected };
+}
+
+/** What DynamoDB answers when two transactions touch the same item at the same moment. */
+export const transactionConflict = (items = 3) => () =>
+  new TransactionCanceledException({
+    message: 'Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict]',
+    $metadata: { httpStatusCode: 400 },
+    CancellationReasons: Array.from({ length: items }, (_, i) =>
+      i === 0 ? { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' } : { Code: 'None' },
+    ),
+  });
+
+export const throttled = () => () =>
+  new ProvisionedThroughputExceededException({
+    message: 'The level of configured provisioned throughput for the table was exceeded.',
+    $metadata: { httpStatusCode: 400 },
+  });
