@@ -1,0 +1,38 @@
+import { fileURLToPath } from 'node:url';
+import { App, Tags, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { RosterStack } from './roster-stack.js';
+
+/**
+ * `npx cdk synth|deploy -c stage=prod [-c corsOrigins=https://a.example,https://b.example]
+ * [-c alarmEmail=ops@example.com]` — one stack per stage, named Roster-<stage>.
+ */
+const app = new App();
+
+const context = (key: string): string | undefined => {
+  const value: unknown = app.node.tryGetContext(key);
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+};
+
+const stage = context('stage') ?? 'dev';
+const corsOrigins = context('corsOrigins')
+  ?.split(',')
+  .map((origin) => origin.trim())
+  .filter(Boolean);
+const alarmEmail = context('alarmEmail');
+
+const stack = new RosterStack(app, `Roster-${stage}`, {
+  stage,
+  projectRoot: fileURLToPath(new URL('..', import.meta.url)),
+  ...(corsOrigins ? { corsOrigins } : {}),
+  ...(alarmEmail ? { alarmEmail } : {}),
+  env: {
+    account: process.env.CDK_DEFAULT_ACCOUNT,
+    region: process.env.CDK_DEFAULT_REGION,
+  },
+  description: `Roster (${stage}): REST API, Lambda, DynamoDB, alarms`,
+});
+Tags.of(stack).add('project', 'roster');
+Tags.of(stack).add('stage', stage);
+
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

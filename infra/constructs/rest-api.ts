@@ -1,0 +1,269 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/** Routes reachable without an API key (SPEC "Authentication"); every other method needs one. */
+export const PUBLIC_ROUTES = [
+  { method: 'GET', path: '/' },
+  { method: 'GET', path: '/health' },
+  { method: 'GET', path: '/docs' },
+  { method: 'GET', path: '/docs/{proxy+}' },
+  { method: 'GET', path: '/openapi.json' },
+  { method: 'POST', path: '/auth/token' },
+] as const;
+
+export const CORS_ALLOW_HEADERS = [
+  'Content-Type',
+  'Authorization',
+  'X-Api-Key',
+  'Idempotency-Key',
+  'X-Request-Id',
+];
+
+export interface ThrottleSettings {
+  /** Steady-state requests per second. */
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
+export interface RosterRestApiProps {
+  readonly stage: string;
+  readonly handler: lambda.IFunction;
+  /** Allowed CORS origins; `['*']` for any. */
+  readonly corsOrigins: readonly string[];
+  /** Whole-stage throttle, applied before any usage plan. */
+  readonly stageThrottle: ThrottleSettings;
+  /** Tighter throttle for POST /auth/token (password guessing). */
+  readonly tokenThrottle: ThrottleSettings;
+  /** Per-key throttle and daily quota of the default usage plan. */
+  readonly usagePlanThrottle: ThrottleSettings;
+  readonly usagePlanDailyQuota: number;
+  readonly logRetention?: logs.RetentionDays;
+}
+
+interface GatewayProblem {
+  readonly type: apigateway.ResponseType;
+  /** Omitted for the DEFAULT_* fallbacks, which keep the status API Gateway chose. */
+  readonly status?: number;
+  readonly title: string;
+  readonly code: string;
+  /** Fixed text; when absent, API Gateway's own message (`$context.error.messageString`). */
+  readonly detail?: string;
+  readonly headers?: Record<string, string>;
+}
+
+/**
+ * Errors API Gateway answers by itself, before the Lambda runs, shaped like the app's problem
+ * documents (`src/platform/http/problem.ts`): same `type` scheme, same codes where they exist.
+ */
+const GATEWAY_PROBLEMS: readonly GatewayProblem[] = [
+  {
+    // Sent for a missing key as well as a wrong one: REST APIs have no separate "missing" type.
+    type: apigateway.ResponseType.INVALID_API_KEY,
+    status: 401,
+    title: 'Unauthorized',
+    code: 'AUTH.UNAUTHORIZED',
+    detail: 'A valid API key is required in the x-api-key header.',
+  },
+  {
+    type: apigateway.ResponseType.UNAUTHORIZED,
+    status: 401,
+    title: 'Unauthorized',
+    code: 'AUTH.UNAUTHORIZED',
+    detail: 'Missing or invalid credentials.',
+  },
+  {
+    type: apigateway.ResponseType.ACCESS_DENIED,
+    status: 403,
+    title: 'Forbidden',
+    code: 'AUTH.FORBIDDEN',
+    detail: 'The credentials do not allow this request.',
+  },
+  {
+    type: apigateway.ResponseType.THROTTLED,
+    status: 429,
+    title: 'Too Many Requests',
+    code: 'REQUEST.THROTTLED',
+    detail: 'Request rate limit exceeded; retry later.',
+    headers: { 'Retry-After': "'1'" },
+  },
+  {
+    type: apigateway.ResponseType.QUOTA_EXCEEDED,
+    status: 429,
+    title: 'Too Many Requests',
+    code: 'REQUEST.QUOTA_EXCEEDED',
+    detail: 'The usage plan quota for this API key is exhausted.',
+  },
+  {
+    // What REST APIs answer for a path or method with no matching resource.
+    type: apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN,
+    status: 404,
+    title: 'Not Found',
+    code: 'REQUEST.ROUTE_NOT_FOUND',
+    detail: 'No route matches this method and path.',
+  },
+  {
+    type: apigateway.ResponseType.RESOURCE_NOT_FOUND,
+    status: 404,
+    title: 'Not Found',
+    code: 'REQUEST.ROUTE_NOT_FOUND',
+    detail: 'No route matches this method and path.',
+  },
+  {
+    type: apigateway.ResponseType.REQUEST_TOO_LARGE,
+    status: 413,
+    title: 'Payload Too Large',
+    code: 'REQUEST.PAYLOAD_TOO_LARGE',
+    detail: 'The request body is too large.',
+  },
+  {
+    type: apigateway.ResponseType.INTEGRATION_TIMEOUT,
+    status: 504,
+    title: 'Gateway Timeout',
+    code: 'GATEWAY.TIMEOUT',
+    detail: 'The request took too long to process.',
+  },
+  {
+    type: apigateway.ResponseType.DEFAULT_4XX,
+    title: 'Bad Request',
+    code: 'GATEWAY.CLIENT_ERROR',
+  },
+  {
+    type: apigateway.ResponseType.DEFAULT_5XX,
+    title: 'Internal Server Error',
+    code: 'GATEWAY.SERVER_ERROR',
+  },
+];
+
+function problemType(code: string): string {
+  return `/problems/${code.toLowerCase().replaceAll('.', '-').replaceAll('_', '-')}`;
+}
+
+/** A gateway response template: JSON text with API Gateway `$context` substitutions. */
+export function problemTemplate(problem: GatewayProblem): string {
+  const fields = [
+    `"type":${JSON.stringify(problemType(problem.code))}`,
+    `"title":${JSON.stringify(problem.title)}`,
+    ...(problem.status === undefined ? [] : [`"status":${problem.status}`]),
+    `"detail":${problem.detail === undefined ? '$context.error.messageString' : JSON.stringify(problem.detail)}`,
+    `"code":${JSON.stringify(problem.code)}`,
+    '"requestId":"$context.requestId"',
+  ];
+  return `{${fields.join(',')}}`;
+}
+
+/** API Gateway (REST: the API type with API keys and usage plans) in front of the API Lambda. */
+export class RosterRestApi extends Construct {
+  readonly api: apigateway.RestApi;
+  readonly apiKey: apigateway.IApiKey;
+  readonly usagePlan: apigateway.UsagePlan;
+  readonly accessLogGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: RosterRestApiProps) {
+    super(scope, id);
+
+    const allOrigins = props.corsOrigins.includes('*');
+    const allowOrigins = allOrigins ? apigateway.Cors.ALL_ORIGINS : [...props.corsOrigins];
+
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.api = new apigateway.RestApi(this, 'Api', {
+      restApiName: `roster-${props.stage}`,
+      description: `Roster HTTP API (${props.stage})`,
+      endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
+      apiKeySourceType: apigateway.ApiKeySourceType.HEADER,
+      // Lambda proxy responses marked isBase64Encoded (the docs favicon) are only decoded when
+      // the request's first Accept type is binary; browsers send image/avif or text/html first.
+      binaryMediaTypes: ['*/*'],
+      // Access and execution logging need the account-level CloudWatch role. RETAIN: other stacks
+      // in the account and region may rely on it after this one is gone.
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      defaultIntegration: new apigateway.LambdaIntegration(props.handler, {
+        proxy: true,
+        // One invoke permission for the whole API instead of one per method.
+        scopePermissionToMethod: false,
+      }),
+      // Secure by default: a method is public only where PUBLIC_ROUTES says so.
+      defaultMethodOptions: { apiKeyRequired: true },
+      defaultCorsPreflightOptions: {
+        allowOrigins,
+        allowMethods: apigateway.Cors.ALL_METHODS,
+        allowHeaders: CORS_ALLOW_HEADERS,
+        exposeHeaders: ['X-Request-Id', 'Link', 'Location', 'Retry-After'],
+      },
+      deployOptions: {
+        stageName: props.stage,
+        tracingEnabled: true,
+        metricsEnabled: true,
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
+        throttlingRateLimit: props.stageThrottle.rateLimit,
+        throttlingBurstLimit: props.stageThrottle.burstLimit,
+        methodOptions: {
+          '/auth/token/POST': {
+            throttlingRateLimit: props.tokenThrottle.rateLimit,
+            throttlingBurstLimit: props.tokenThrottle.burstLimit,
+          },
+        },
+      },
+    });
+
+    this.addRoutes();
+    this.addGatewayResponses(allOrigins ? '*' : (props.corsOrigins[0] ?? '*'));
+
+    this.usagePlan = this.api.addUsagePlan('UsagePlan', {
+      name: `roster-${props.stage}-default`,
+      description: 'Default plan: per-key throttle and daily quota',
+      throttle: props.usagePlanThrottle,
+      quota: { limit: props.usagePlanDailyQuota, period: apigateway.Period.DAY },
+      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+    });
+    this.apiKey = this.api.addApiKey('DefaultKey', {
+      description: `Default API key for roster-${props.stage}`,
+    });
+    this.usagePlan.addApiKey(this.apiKey);
+  }
+
+  /**
+   * `ANY /{proxy+}` (and `ANY /`) send everything to the app with a key required; the public
+   * routes get their own method without one. Each resource created for a public route also gets
+   * a key-protected `ANY`, so a wrong method there reaches the app (405) instead of stopping at
+   * API Gateway.
+   */
+  private addRoutes(): void {
+    const root = this.api.root;
+    root.addProxy({ anyMethod: true });
+    if (!root.node.tryFindChild('ANY')) root.addMethod('ANY');
+
+    for (const route of PUBLIC_ROUTES) {
+      const resource = route.path === '/' ? root : root.resourceForPath(route.path);
+      resource.addMethod(route.method, undefined, { apiKeyRequired: false });
+      for (let r: apigateway.IResource | undefined = resource; r; r = r.parentResource) {
+        if (!r.node.tryFindChild('ANY')) r.addMethod('ANY');
+      }
+    }
+  }
+
+  private addGatewayResponses(origin: string): void {
+    for (const problem of GATEWAY_PROBLEMS) {
+      this.api.addGatewayResponse(problem.type.responseType, {
+        type: problem.type,
+        ...(problem.status === undefined ? {} : { statusCode: String(problem.status) }),
+        responseHeaders: {
+          'Access-Control-Allow-Origin': `'${origin}'`,
+          'Content-Type': "'application/problem+json'",
+          ...problem.headers,
+        },
+        templates: { 'application/json': problemTemplate(problem) },
+      });
+    }
+  }
+}
