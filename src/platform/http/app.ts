@@ -96,7 +96,9 @@ export function createHttpApp(options: HttpAppOptions): OpenAPIHono<AppEnv> {
 
   app.notFound((c) => {
     const allowed = allowedMethods(app, c.req.path);
-    if (allowed.length > 0) {
+    // A handler may call c.notFound() on a path whose method it serves (an unknown asset, a
+    // missing resource): that is a 404, not a 405 whose Allow lists the very method used.
+    if (allowed.length > 0 && !allowed.includes(c.req.method)) {
       return problemResponse(
         c,
         new AppError('method_not_allowed', 'REQUEST.METHOD_NOT_ALLOWED', 'Method Not Allowed', {

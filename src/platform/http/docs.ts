@@ -42,6 +42,9 @@ const init = `window.ui = SwaggerUIBundle({
   dom_id: '#swagger-ui',
   deepLinking: true,
   persistAuthorization: true,
+  // Swagger UI's default sends the spec's URL to validator.swagger.io for a badge: a third-party
+  // call from every docs page view, and a broken image with the network off.
+  validatorUrl: null,
 });`;
 
 export function mountDocs(app: Hono<AppEnv>, options: { title: string; assetsDir?: string }): void {

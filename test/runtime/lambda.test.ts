@@ -1,0 +1,193 @@
+import { randomBytes } from 'node:crypto';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createDynamoClients } from '../../src/platform/dynamo/client.js';
+import { ensureTables } from '../../src/platform/dynamo/provision.js';
+import { eventsTable, idempotencyTable } from '../../src/platform/dynamo/tables.js';
+import { isUuid } from '../support/fixture-app.js';
+
+type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+interface EventOptions {
+  readonly apiKeyId?: string;
+  readonly headers?: Record<string, string>;
+  readonly query?: Record<string, string>;
+  readonly body?: string;
+}
+
+/** A REST API (v1) proxy event as API Gateway sends it. */
+function restEvent(method: string, path: string, options: EventOptions = {}): APIGatewayProxyEvent {
+  const headers = { host: 'abc123.execute-api.eu-west-1.amazonaws.com', ...options.headers };
+  return {
+    httpMethod: method,
+    path,
+    resource: '/{proxy+}',
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    queryStringParameters: options.query ?? null,
+    multiValueQueryStringParameters: options.query
+      ? Object.fromEntries(Object.entries(options.query).map(([k, v]) => [k, [v]]))
+      : null,
+    pathParameters: { proxy: path.slice(1) },
+    stageVariables: null,
+    isBase64Encoded: false,
+    body: options.body ?? null,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'abc123',
+      authorizer: null,
+      httpMethod: method,
+      path: `/prod${path}`,
+      protocol: 'HTTP/1.1',
+      requestId: `apigw-${randomBytes(4).toString('hex')}`,
+      requestTimeEpoch: Date.now(),
+      resourceId: 'res1',
+      resourcePath: '/{proxy+}',
+      stage: 'prod',
+      identity: {
+        apiKeyId: options.apiKeyId ?? null,
+        apiKey: null,
+        sourceIp: '203.0.113.7',
+        userAgent: 'vitest',
+      },
+    } as unknown as APIGatewayProxyEvent['requestContext'],
+  };
+}
+
+const context = {
+  awsRequestId: 'lambda-request-1',
+  functionName: 'roster-api',
+  functionVersion: '$LATEST',
+  memoryLimitInMB: '512',
+  getRemainingTimeInMillis: () => 29_000,
+  callbackWaitsForEmptyEventLoop: false,
+} as unknown as Context;
+
+/** Header value from either `headers` or `multiValueHeaders` (the adapter uses the latter for v1). */
+function header(result: APIGatewayProxyResult, name: string): string | undefined {
+  const single = Object.entries(result.headers ?? {}).find(([k]) => k.toLowerCase() === name);
+  if (single) return String(single[1]);
+  const multi = Object.entries(result.multiValueHeaders ?? {}).find(
+    ([k]) => k.toLowerCase() === name,
+  );
+  return multi ? String(multi[1][0]) : undefined;
+}
+
+describe('Lambda handler (API Gateway REST proxy)', () => {
+  const saved = { ...process.env };
+  let handler: Handler;
+
+  beforeAll(async () => {
+    const endpoint = inject('dynamodbEndpoint');
+    const prefix = `lambda${randomBytes(4).toString('hex')}`;
+    const names = { events: `${prefix}-events`, idempotency: `${prefix}-idempotency` };
+    const { client } = createDynamoClients({ region: 'us-east-1', endpoint });
+    await ensureTables(client, [
+      { definition: eventsTable, name: names.events },
+      { definition: idempotencyTable, name: names.idempotency },
+    ]);
+    client.destroy();
+
+    // The module builds its container at import time from process.env, as on Lambda.
+    process.env.DYNAMODB_ENDPOINT = endpoint;
+    process.env.EVENTS_TABLE_NAME = names.events;
+    process.env.IDEMPOTENCY_TABLE_NAME = names.idempotency;
+    process.env.API_KEY_SOURCE = 'api-gateway';
+    process.env.LOG_LEVEL = 'silent';
+    process.env.AWS_REGION = 'us-east-1';
+    delete process.env.API_KEYS;
+    delete process.env.TABLE_PREFIX;
+    ({ handler } = (await import('../../src/runtime/lambda/api.js')) as unknown as {
+      handler: Handler;
+    });
+  });
+
+  afterAll(() => {
+    process.env = saved;
+  });
+
+  it('answers GET /health with 200, JSON and a request id', async () => {
+    const result = await handler(restEvent('GET', '/health'), context);
+
+    expect(result.statusCode).toBe(200);
+    expect(header(result, 'content-type')).toMatch(/^application\/json/);
+    expect(isUuid(header(result, 'x-request-id') ?? null)).toBe(true);
+    expect(JSON.parse(result.body)).toMatchObject({ status: 'ok' });
+  });
+
+  it('echoes a valid x-request-id given by the client', async () => {
+    const result = await handler(
+      restEvent('GET', '/health', { headers: { 'x-request-id': 'trace-from-client' } }),
+      context,
+    );
+
+    expect(header(result, 'x-request-id')).toBe('trace-from-client');
+  });
+
+  it('passes a protected path through when API Gateway checked the key (404 problem, not 401)', async () => {
+    const result = await handler(
+      restEvent('GET', '/no-such-route', { apiKeyId: 'k1a2b3' }),
+      context,
+    );
+
+    expect(result.statusCode).toBe(404);
+    expect(header(result, 'content-type')).toMatch(/^application\/problem\+json/);
+    const problem = JSON.parse(result.body);
+    expect(problem).toMatchObject({ status: 404, code: 'REQUEST.ROUTE_NOT_FOUND' });
+    expect(problem.requestId).toBe(header(result, 'x-request-id'));
+  });
+
+  it('answers 401 on a protected path when the request came without an API key id', async () => {
+    const result = await handler(restEvent('GET', '/no-such-route'), context);
+
+    expect(result.statusCode).toBe(401);
+    expect(header(result, 'content-type')).toMatch(/^application\/problem\+json/);
+    expect(JSON.parse(result.body)).toMatchObject({ status: 401, code: 'AUTH.UNAUTHORIZED' });
+    expect(isUuid(header(result, 'x-request-id') ?? null)).toBe(true);
+  });
+
+  it('does not trust an x-api-key header that API Gateway did not check', async () => {
+    const result = await handler(
+      restEvent('GET', '/no-such-route', { headers: { 'x-api-key': 'anything' } }),
+      context,
+    );
+
+    expect(result.statusCode).toBe(401);
+  });
+
+  it('answers 400 problem for a malformed JSON body', async () => {
+    const result = await handler(
+      restEvent('POST', '/anything', {
+        apiKeyId: 'k1a2b3',
+        headers: { 'content-type': 'application/json' },
+        body: '{"broken":',
+      }),
+      context,
+    );
+
+    expect(result.statusCode).toBe(400);
+    expect(JSON.parse(result.body)).toMatchObject({ code: 'REQUEST.MALFORMED_JSON' });
+  });
+
+  it('answers a CORS preflight with 204 and no API key', async () => {
+    const result = await handler(
+      restEvent('OPTIONS', '/events', {
+        headers: { origin: 'https://a.example', 'access-control-request-method': 'POST' },
+      }),
+      context,
+    );
+
+    expect(result.statusCode).toBe(204);
+    expect(header(result, 'access-control-allow-origin')).toBe('*');
+  });
+
+  it('returns a binary docs asset base64-encoded', async () => {
+    const result = await handler(restEvent('GET', '/docs/assets/favicon-32x32.png'), context);
+
+    expect(result.statusCode).toBe(200);
+    expect(header(result, 'content-type')).toBe('image/png');
+    expect(result.isBase64Encoded).toBe(true);
+    const bytes = Buffer.from(result.body, 'base64');
+    expect(bytes.subarray(1, 4).toString('ascii')).toBe('PNG');
+  });
+});

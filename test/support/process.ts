@@ -1,0 +1,154 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** Starting `npm start`'s entry point as a real process, for the local-runtime tests. */
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Variables of the test process that would change what the runtime does. */
+const runtimeVariables = [
+  'PORT',
+  'DATA_DIR',
+  'API_KEYS',
+  'API_KEY_SOURCE',
+  'DYNAMODB_ENDPOINT',
+  'CORS_ORIGINS',
+  'TABLE_PREFIX',
+  'DOCS_ASSETS_DIR',
+  'EVENTS_TABLE_NAME',
+  'IDEMPOTENCY_TABLE_NAME',
+];
+
+export interface RosterProcess {
+  readonly child: ChildProcess;
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves with stdout once `pattern` appears; rejects if the process exits or time runs out. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<string>;
+}
+
+export function startRoster(env: Record<string, string | undefined>): RosterProcess {
+  const base = { ...process.env };
+  for (const name of runtimeVariables) delete base[name];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/local/main.ts'], {
+    cwd: repoRoot,
+    env: { ...base, LOG_LEVEL: 'silent', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    out += chunk.toString('utf8');
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    err += chunk.toString('utf8');
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => {
+    child.once('exit', (code, signal) => done({ code, signal }));
+  });
+
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    waitForOutput: (pattern, timeoutMs = 60_000) =>
+      new Promise((done, fail) => {
+        const timer = setTimeout(() => {
+          cleanup();
+          fail(new Error(`no ${pattern} within ${timeoutMs} ms; stdout: ${out}; stderr: ${err}`));
+        }, timeoutMs);
+        const check = () => {
+          if (pattern.test(out)) {
+            cleanup();
+            done(out);
+          }
+        };
+        const onExit = () => {
+          cleanup();
+          fail(new Error(`exited before ${pattern}; stdout: ${out}; stderr: ${err}`));
+        };
+        const cleanup = () => {
+          clearTimeout(timer);
+          child.stdout?.off('data', check);
+          child.off('exit', onExit);
+        };
+        child.stdout?.on('data', check);
+        child.once('exit', onExit);
+        check();
+      }),
+  };
+}
+
+/** Waits for the exit, killing the process if it takes longer than `timeoutMs`. */
+export async function exitOf(
+  roster: RosterProcess,
+  timeoutMs = 20_000,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  const timer = setTimeout(() => roster.child.kill('SIGKILL'), timeoutMs);
+  try {
+    return await roster.exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Stops a process started by a test, whatever state the test left it in. */
+export async function stopRoster(roster: RosterProcess): Promise<void> {
+  if (roster.child.exitCode !== null || roster.child.signalCode !== null) return;
+  roster.child.kill('SIGTERM');
+  await exitOf(roster, 10_000);
+}
+
+interface ProcessInfo {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly cmdline: string;
+}
+
+/** Every process visible in /proc, with its parent and command line (NULs as spaces). */
+export function processes(): ProcessInfo[] {
+  const found: ProcessInfo[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the command name, which is in parentheses and may contain spaces.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      found.push({ pid: Number(entry), ppid, cmdline });
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return found;
+}
+
+/** Java processes whose command line mentions `needle` (e.g. a DATA_DIR). */
+export const javaProcessesMentioning = (needle: string): number[] =>
+  processes()
+    .filter((p) => /\bjava\b/.test(p.cmdline) && p.cmdline.includes(needle))
+    .map((p) => p.pid);
+
+/** Java processes started by `pid`. */
+export const javaChildrenOf = (pid: number): number[] =>
+  processes()
+    .filter((p) => p.ppid === pid && /\bjava\b/.test(p.cmdline))
+    .map((p) => p.pid);
+
+/** Kills (by pid) Java processes a failed test may have left behind for `needle`. */
+export function killJavaMentioning(needle: string): void {
+  for (const pid of javaProcessesMentioning(needle)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Non-empty lines of a process's output. */
+export const linesOf = (text: string): string[] =>
+  text.split('\n').filter((line) => line.trim().length > 0);
