@@ -1,4 +1,7 @@
-import { ProvisionedThroughputExceededException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  ProvisionedThroughputExceededException,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
 import type { DynamoClients } from '../../src/platform/dynamo/client.js';
 
 export interface FaultPlan {
@@ -34,14 +37,19 @@ export function injectFaults(clients: DynamoClients, plan: FaultPlan): InjectedF
 }
 
 /** What DynamoDB answers when two transactions touch the same item at the same moment. */
-export const transactionConflict = (items = 3) => () =>
-  new TransactionCanceledException({
-    message: 'Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict]',
-    $metadata: { httpStatusCode: 400 },
-    CancellationReasons: Array.from({ length: items }, (_, i) =>
-      i === 0 ? { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' } : { Code: 'None' },
-    ),
-  });
+export const transactionConflict =
+  (items = 3) =>
+  () =>
+    new TransactionCanceledException({
+      message:
+        'Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict]',
+      $metadata: { httpStatusCode: 400 },
+      CancellationReasons: Array.from({ length: items }, (_, i) =>
+        i === 0
+          ? { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' }
+          : { Code: 'None' },
+      ),
+    });
 
 export const throttled = () => () =>
   new ProvisionedThroughputExceededException({

@@ -21,9 +21,17 @@ export function createDynamoClients(options: DynamoClientOptions): DynamoClients
           // DynamoDB Local accepts any credentials; fixed ones keep a developer's AWS profile
           // (and its account) out of the local runtime entirely.
           credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-          // One local process serves every request; the default 50 sockets queue bursts behind
-          // each other (and log a warning for each burst).
-          requestHandler: { httpAgent: { keepAlive: true, maxSockets: 256 } },
+          // DynamoDB Local serialises writes to an item behind a lock and answers
+          // InternalServerError ("too long waiting for a lock ... will succeed in actual
+          // DynamoDB") when a burst queues behind it. That is an emulator artefact, retryable:
+          // give it more attempts than the SDK's default 3, and keep the default 50 sockets,
+          // since more parallel requests only lengthen the lock queue. Bursts wait for a socket
+          // by design here, so don't warn about it.
+          maxAttempts: 10,
+          requestHandler: {
+            httpAgent: { keepAlive: true, maxSockets: 50 },
+            socketAcquisitionWarningTimeout: 60_000,
+          },
         }
       : {}),
   });

@@ -3,7 +3,6 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context as LambdaContext } from 'aws-lambda';
 import type { MiddlewareHandler } from 'hono';
-import { routePath } from 'hono/route';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { AppError, badRequest } from '../errors.js';
 import type { AppEnv } from './context.js';
@@ -36,7 +35,7 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 /**
  * `Idempotency-Key` for create routes, on Powertools' idempotency utility and its DynamoDB
- * persistence layer. The key is scoped to the caller and the route; the body (canonicalised by
+ * persistence layer. The key is scoped to the caller, the method and the path; the body (canonicalised by
  * Powertools before hashing) is the payload that must match. Same key + same body replays the
  * stored status and body; same key + other body is 422; a key whose first request is still
  * running is 409. 5xx answers are not stored, so a retry after a transient failure runs again.
@@ -60,7 +59,9 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
     }
     const text = await c.req.text();
     const body: unknown = text.length === 0 ? null : JSON.parse(text);
-    const scope = `${c.get('caller')?.id ?? 'anonymous'} ${c.req.method} ${routePath(c, -1)}`;
+    // Scoped by the concrete path, not the route pattern: the same key and body sent to
+    // /events/e1/register and /events/e2/register are two different requests.
+    const scope = `${c.get('caller')?.id ?? 'anonymous'} ${c.req.method} ${c.req.path}`;
 
     const config = new IdempotencyConfig({
       eventKeyJmesPath: 'key',

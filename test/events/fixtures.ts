@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import { expect } from 'vitest';
+import type {
+  Event,
+  Registration,
+  User,
+  UserRegistration,
+} from '../../src/modules/events/events.schemas.js';
+import type { TestApp } from '../support/app.js';
+
+export { expectProblem } from '../support/fixture-app.js';
+export type { Event, Registration, User, UserRegistration };
+
+/** A client id no other test uses: `<label>-<12 hex>`. */
+export const uniqueId = (label: string): string => `${label}-${randomBytes(6).toString('hex')}`;
+
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+export const isoTimestamp = () => expect.stringMatching(ISO_UTC);
+
+/** A valid create-event body (seed 003's tech conference); override what a test is about. */
+export function eventBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    title: 'Tech Conference 2024',
+    description: 'Annual technology conference',
+    date: '2024-12-15',
+    location: 'San Francisco, CA',
+    capacity: 100,
+    organizer: 'Tech Corp',
+    status: 'active',
+    ...overrides,
+  };
+}
+
+/** Reads a JSON body after checking the status, showing the body when the status is wrong. */
+export async function bodyOf<T>(res: Response, status: number): Promise<T> {
+  const text = await res.text();
+  expect({ status: res.status, body: text }).toMatchObject({ status });
+  return JSON.parse(text) as T;
+}
+
+export async function createEvent(
+  app: TestApp,
+  overrides: Record<string, unknown> = {},
+): Promise<Event> {
+  const res = await app.call('/events', { method: 'POST', json: eventBody(overrides) });
+  return bodyOf<Event>(res, 201);
+}
+
+export async function createUser(app: TestApp, userId = uniqueId('user')): Promise<User> {
+  const res = await app.call('/users', {
+    method: 'POST',
+    json: { userId, name: `Name ${userId}` },
+  });
+  return bodyOf<User>(res, 201);
+}
+
+/** A tuple of N, so that `const [a, b] = await createUsers(app, 2)` needs no undefined checks. */
+export type Tuple<T, N extends number, R extends T[] = []> = R['length'] extends N
+  ? R
+  : Tuple<T, N, [...R, T]>;
+
+export async function createUsers<N extends number>(
+  app: TestApp,
+  count: N,
+  label = 'user',
+): Promise<Tuple<User, N>> {
+  const users: User[] = [];
+  // One after another: the order they are created in is the order tests expect.
+  for (let i = 0; i < count; i++) users.push(await createUser(app, uniqueId(`${label}${i + 1}`)));
+  return users as Tuple<User, N>;
+}
+
+export async function register(app: TestApp, eventId: string, userId: string) {
+  const res = await app.call('/registrations', { method: 'POST', json: { userId, eventId } });
+  return bodyOf<Registration>(res, 201);
+}
+
+/** Registers the users one after another, in the order given (join order). */
+export async function registerAll<const T extends readonly User[]>(
+  app: TestApp,
+  eventId: string,
+  users: T,
+): Promise<{ -readonly [K in keyof T]: Registration }> {
+  const registrations: Registration[] = [];
+  for (const user of users) registrations.push(await register(app, eventId, user.userId));
+  return registrations as { -readonly [K in keyof T]: Registration };
+}
+
+export async function getEvent(app: TestApp, eventId: string): Promise<Event> {
+  return bodyOf<Event>(await app.call(`/events/${eventId}`), 200);
+}
+
+export async function eventRegistrations(app: TestApp, eventId: string) {
+  return bodyOf<Registration[]>(await app.call(`/events/${eventId}/registrations`), 200);
+}
+
+export async function userRegistrations(app: TestApp, userId: string) {
+  return bodyOf<UserRegistration[]>(await app.call(`/users/${userId}/registrations`), 200);
+}
+
+/** `userId:status:position` per registration, the compact view most assertions compare. */
+export const summary = (registrations: readonly Registration[]) =>
+  registrations.map((r) =>
+    [r.userId, r.status, r.waitlistPosition].filter((part) => part !== undefined).join(':'),
+  );
+
+/** The target of `Link: <…>; rel="next"`, resolved against the path that was called. */
+export function nextLink(res: Response, calledPath: string): string | undefined {
+  const link = res.headers.get('link');
+  if (link === null) return undefined;
+  const match = /^<([^>]+)>;\s*rel="next"$/.exec(link);
+  expect(match, `Link header ${link}`).not.toBeNull();
+  const url = new URL(match?.[1] ?? '', new URL(calledPath, 'http://roster.test'));
+  return `${url.pathname}${url.search}`;
+}
+
+/** Follows `rel="next"` from `path` until no link is left; returns every page in order. */
+export async function allPages<T>(app: TestApp, path: string): Promise<T[][]> {
+  const pages: T[][] = [];
+  let next: string | undefined = path;
+  while (next !== undefined) {
+    expect(pages.length, 'more pages than items: the links never end').toBeLessThan(50);
+    const res = await app.call(next);
+    pages.push(await bodyOf<T[]>(res.clone(), 200));
+    next = nextLink(res, next);
+  }
+  return pages;
+}
+
+/** The cursor of the first page's `rel="next"` link. */
+export async function firstCursor(app: TestApp, path: string): Promise<string> {
+  const res = await app.call(path);
+  expect(res.status).toBe(200);
+  const next = nextLink(res, path);
+  const cursor = next ? new URL(next, 'http://roster.test').searchParams.get('cursor') : null;
+  expect(cursor, `${path} gave no next cursor`).toBeTruthy();
+  return cursor ?? '';
+}
