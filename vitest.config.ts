@@ -8,5 +8,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Most test time is spent waiting on DynamoDB Local (another process): two files at a
+    // time keep both cores busy on a 2-core machine.
+    maxWorkers: 2,
   },
 });

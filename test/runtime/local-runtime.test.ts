@@ -26,6 +26,15 @@ interface Banner {
   readonly dynamodb: string;
 }
 
+async function answers(url: string): Promise<boolean> {
+  try {
+    await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function parseBanner(text: string): Banner {
   const field = (label: string) => new RegExp(`^\\s*${label}\\s+(\\S+)`, 'm').exec(text)?.[1];
   const banner = { url: field('API'), apiKey: field('API key'), dynamodb: field('DynamoDB') };
@@ -59,8 +68,8 @@ describe('local runtime (npm start) as a process', { timeout: 120_000 }, () => {
     return dir;
   };
 
-  const start = (env: Record<string, string | undefined>) => {
-    const roster = startRoster(env);
+  const start = (env: Record<string, string | undefined>, via: 'node' | 'npm' = 'node') => {
+    const roster = startRoster(env, via);
     started.push(roster);
     return roster;
   };
@@ -98,6 +107,31 @@ describe('local runtime (npm start) as a process', { timeout: 120_000 }, () => {
     roster.child.kill('SIGTERM');
     expect(await exitOf(roster)).toEqual({ code: 0, signal: null });
     expect(javaProcessesMentioning(dataDir)).toEqual([]);
+  });
+
+  it('leaves nothing running when `npm start` itself receives SIGTERM', async () => {
+    const dataDir = await tempDir();
+    const roster = start({ PORT: String(await freePort()), DATA_DIR: dataDir }, 'npm');
+    const { url } = parseBanner(await roster.waitForOutput(BANNER_END));
+    expect(javaProcessesMentioning(dataDir)).toHaveLength(1);
+
+    roster.child.kill('SIGTERM');
+    await exitOf(roster);
+
+    await expect.poll(() => javaProcessesMentioning(dataDir), { timeout: 10_000 }).toEqual([]);
+    await expect.poll(() => answers(url), { timeout: 10_000 }).toBe(false);
+  });
+
+  it('stops itself and its DynamoDB Local when `npm start` is killed with SIGKILL', async () => {
+    const dataDir = await tempDir();
+    const roster = start({ PORT: String(await freePort()), DATA_DIR: dataDir }, 'npm');
+    const { url } = parseBanner(await roster.waitForOutput(BANNER_END));
+
+    roster.child.kill('SIGKILL');
+    await exitOf(roster);
+
+    await expect.poll(() => javaProcessesMentioning(dataDir), { timeout: 10_000 }).toEqual([]);
+    await expect.poll(() => answers(url), { timeout: 10_000 }).toBe(false);
   });
 
   it('keeps data and the generated API key across a restart on the same DATA_DIR', async () => {

@@ -29,10 +29,18 @@ export interface RosterProcess {
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<string>;
 }
 
-export function startRoster(env: Record<string, string | undefined>): RosterProcess {
+/** `node` runs the entry point directly; `npm` runs it the README's way, through `npm start`. */
+export function startRoster(
+  env: Record<string, string | undefined>,
+  via: 'node' | 'npm' = 'node',
+): RosterProcess {
   const base = { ...process.env };
   for (const name of runtimeVariables) delete base[name];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/local/main.ts'], {
+  const [command, args] =
+    via === 'npm'
+      ? ['npm', ['start', '--silent']]
+      : [process.execPath, ['--import', 'tsx', 'src/runtime/local/main.ts']];
+  const child = spawn(command, args, {
     cwd: repoRoot,
     env: { ...base, LOG_LEVEL: 'silent', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

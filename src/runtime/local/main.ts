@@ -22,6 +22,12 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stop(0));
   process.once('SIGTERM', () => void stop(0));
   process.once('SIGHUP', () => void stop(0));
+  // A parent killed outright (kill -9 on `npm start`) sends no signal: notice the reparenting
+  // and stop, so no server or DynamoDB Local outlives the command that started it.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void stop(0);
+  }, 1000).unref();
   void runtime.databaseLost.then((code) => {
     if (stopping) return;
     console.error(`roster: DynamoDB Local exited unexpectedly (code ${code}); stopping.`);

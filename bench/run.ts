@@ -1,0 +1,338 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { v7 as uuidv7 } from 'uuid';
+import { DynamoEventRepository } from '../src/modules/events/events.dynamo.js';
+import { type ColdStart, measureColdStart } from './support/cold-start.js';
+import { directLoad, httpLoad, median, type Sample, summarize } from './support/measure.js';
+import {
+  type Committed,
+  rawRegister,
+  readCommitted,
+  type Seeded,
+  seedEvent,
+} from './support/registrations.js';
+import { printReport, type Row } from './support/report.js';
+import { BENCH_API_KEY, type BenchStack, startStack } from './support/stack.js';
+
+// As in src/runtime/local/main.ts: the SDK's notice about its future Node requirement is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const settings = {
+  concurrency: 32,
+  warmupSeconds: 2,
+  /** Steady comparisons run in interleaved rounds, so a busy moment hits every target alike. */
+  rounds: 3,
+  roundSeconds: 2,
+  /** Upper bound on calls in one steady direct round, whatever the time bound. */
+  maxDirectCalls: 200_000,
+  coldStartRuns: 3,
+  burst: 1000,
+  capacity: 100,
+  warmupBurst: 100,
+  warmupCapacity: 10,
+  /** No burst may run longer than this. */
+  burstWatchdogSeconds: 60,
+} as const;
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
+const authHeaders = { 'x-api-key': BENCH_API_KEY };
+
+/** Warnings printed by libraries during the run (the SDK's socket warning), by phase. */
+const warnings = new Map<string, number>();
+let phase = 'setup';
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const phases: Record<string, number> = {};
+  const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    phase = name;
+    const t0 = performance.now();
+    try {
+      return await work();
+    } finally {
+      phases[name] = Math.round(performance.now() - t0) / 1000;
+    }
+  };
+  const loadBefore = loadavg()[0];
+  const originalWarn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    const key = `${phase}: ${String(args[0]).split('\n')[0]}`;
+    warnings.set(key, (warnings.get(key) ?? 0) + 1);
+  };
+
+  const coldStarts = await timed('cold start', async () => {
+    log(`cold start: ${settings.coldStartRuns} runs of the local runtime from an empty DATA_DIR`);
+    const runs: ColdStart[] = [];
+    for (let i = 0; i < settings.coldStartRuns; i++) runs.push(await measureColdStart(repoRoot));
+    return runs;
+  });
+
+  log('starting DynamoDB Local (in memory), tables, the app and a bare node:http server');
+  const stack = await timed('stack start', startStack);
+  const onSignal = () => void stack.stop().then(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const rows: Row[] = [];
+  let committed: Record<string, Committed> = {};
+  try {
+    rows.push(...(await timed('foundation', () => foundation(stack))));
+    const burst = await timed('registration burst', () => registrations(stack));
+    rows.push(...burst.rows);
+    committed = burst.committed;
+    rows.push(...(await timed('get event', () => getEvent(stack, burst.appEventId))));
+  } finally {
+    await timed('stack stop', () => stack.stop());
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    console.warn = originalWarn;
+  }
+
+  const byName = Object.fromEntries(rows.map((row) => [row.name, row.m]));
+  const rps = (name: string) => byName[name]?.requestsPerSecond ?? Number.NaN;
+  const ratios = {
+    'health: app / direct SDK GetItem': rps('health app') / rps('health direct SDK'),
+    'health: app / bare node:http': rps('health app') / rps('health bare node:http'),
+    'register burst: app / direct repository': rps('register app') / rps('register repository'),
+    'register burst: app / raw TransactWriteItems': rps('register app') / rps('register raw txn'),
+    'register burst: repository / raw TransactWriteItems':
+      rps('register repository') / rps('register raw txn'),
+    'GET /events/{id}: app / direct GetItem': rps('get event app') / rps('get event direct'),
+  };
+  const problems = [
+    ...coldStarts.flatMap((run, i) =>
+      run.orphanedJava ? [`cold start ${i + 1}: DynamoDB Local outlived the runtime`] : [],
+    ),
+    ...checkOutcomes(rows, committed),
+  ];
+  const seenWarnings = [...warnings].map(([text, count]) => `${text} (x${count})`);
+  const coldStart = {
+    runs: coldStarts,
+    medianReadyMs: median(coldStarts.map((run) => run.readyMs)),
+  };
+  const totalSeconds = Math.round(performance.now() - started) / 1000;
+
+  const machine = {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    loadAverage1m: { before: loadBefore, after: loadavg()[0] },
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  };
+  const machineLine =
+    `${machine.cpus} x ${machine.cpuModel}, Node ${machine.node}; load average (1 min) ` +
+    `${machine.loadAverage1m.before?.toFixed(1)} before, ${machine.loadAverage1m.after?.toFixed(1)} after`;
+  printReport({
+    rows,
+    ratios,
+    coldStart,
+    committed,
+    problems,
+    warnings: seenWarnings,
+    machine: machineLine,
+  });
+
+  const resultsFile = `${resultsDir}latest.json`;
+  await mkdir(resultsDir, { recursive: true });
+  const results = {
+    at: new Date().toISOString(),
+    totalSeconds,
+    phases,
+    machine,
+    settings,
+    coldStart,
+    measurements: byName,
+    committed,
+    ratios,
+    problems,
+    warnings: seenWarnings,
+  };
+  await writeFile(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+  log(`raw numbers in ${resultsFile}; ${totalSeconds.toFixed(0)} s in all`);
+  if (problems.length > 0) process.exitCode = 1;
+}
+
+/** 1. /health through the app vs the same GetItem from the SDK vs HTTP doing no work at all. */
+function foundation(stack: BenchStack): Promise<Row[]> {
+  log(`foundation: /health vs GetItem vs bare HTTP at concurrency ${settings.concurrency}`);
+  const getItem = new GetItemCommand({
+    TableName: stack.config.tables.idempotency,
+    Key: { id: { S: 'health-check' } },
+  });
+  return compare({
+    'health app': steadyHttp(`${stack.appUrl}/health`),
+    'health direct SDK': steadyDirect(async () => {
+      // Exactly what checkHealth sends (src/runtime/container.ts), timeout signal included.
+      await stack.direct.client.send(getItem, { abortSignal: AbortSignal.timeout(2000) });
+      return undefined;
+    }),
+    'health bare node:http': steadyHttp(`${stack.bareUrl}/health`),
+  });
+}
+
+/** 3. N registrations at once for one event: through the app, the repository, raw transactions. */
+async function registrations(stack: BenchStack): Promise<{
+  rows: Row[];
+  committed: Record<string, Committed>;
+  appEventId: string;
+}> {
+  const table = stack.config.tables.events;
+  const repository = new DynamoEventRepository({ doc: stack.direct.doc, tableName: table });
+  const { burst, capacity, warmupBurst, warmupCapacity } = settings;
+  log(`registration burst: ${burst} at once, capacity ${capacity} + waitlist, three ways`);
+
+  const runs: Record<string, (seeded: Seeded) => Promise<Sample>> = {
+    'register app': (seeded) => {
+      let next = 0;
+      return httpLoad({
+        url: `${stack.appUrl}/events/${seeded.eventId}/registrations`,
+        method: 'POST',
+        headers: { ...authHeaders, 'content-type': 'application/json' },
+        connections: seeded.userIds.length,
+        amount: seeded.userIds.length,
+        body: () => JSON.stringify({ userId: seeded.userIds[next++ % seeded.userIds.length] }),
+        watchdogSeconds: settings.burstWatchdogSeconds,
+        timeoutSeconds: settings.burstWatchdogSeconds,
+      });
+    },
+    'register repository': (seeded) =>
+      allAtOnce(seeded.userIds.length, async (i) => {
+        const registration = await repository.register({
+          eventId: seeded.eventId,
+          userId: seeded.userIds[i] as string,
+          registrationId: uuidv7(),
+          registeredAt: new Date().toISOString(),
+        });
+        return registration.status;
+      }),
+    'register raw txn': (seeded) =>
+      allAtOnce(seeded.userIds.length, (i) =>
+        rawRegister(stack.direct.doc, table, seeded.eventId, seeded.userIds[i] as string),
+      ),
+  };
+
+  const rows: Row[] = [];
+  const committed: Record<string, Committed> = {};
+  let appEventId = '';
+  for (const [name, run] of Object.entries(runs)) {
+    await run(await seedEvent(repository, 'warmup', warmupCapacity, warmupBurst));
+    const seeded = await seedEvent(repository, name.replaceAll(' ', '-'), capacity, burst);
+    rows.push({ name, m: summarize([await run(seeded)]) });
+    committed[name] = await readCommitted(stack.direct.doc, table, seeded.eventId);
+    if (name === 'register app') appEventId = seeded.eventId;
+  }
+  return { rows, committed, appEventId };
+}
+
+/** 4. GET /events/{id} through the app vs the consistent GetItem the repository sends. */
+function getEvent(stack: BenchStack, eventId: string): Promise<Row[]> {
+  log(`GET /events/{id} vs GetItem (ConsistentRead) at concurrency ${settings.concurrency}`);
+  const get = new GetCommand({
+    TableName: stack.config.tables.events,
+    Key: { PK: `EVENT#${eventId}`, SK: 'EVENT' },
+    ConsistentRead: true,
+  });
+  return compare({
+    'get event app': steadyHttp(`${stack.appUrl}/events/${eventId}`, authHeaders),
+    'get event direct': steadyDirect(async () => {
+      const result = await stack.direct.doc.send(get);
+      return result.Item ? undefined : 'missing';
+    }),
+  });
+}
+
+type Target = (seconds: number) => Promise<Sample>;
+
+/**
+ * Warms every target up, then measures them in interleaved rounds (A B C, B C A, C A B …) and
+ * adds up each one's rounds: a moment when the machine is busy elsewhere lands on all of them.
+ */
+async function compare(targets: Record<string, Target>): Promise<Row[]> {
+  const entries = Object.entries(targets);
+  for (const [, run] of entries) await run(settings.warmupSeconds);
+  const samples = new Map<string, Sample[]>(entries.map(([name]) => [name, []]));
+  for (let round = 0; round < settings.rounds; round++) {
+    for (let k = 0; k < entries.length; k++) {
+      const [name, run] = entries[(round + k) % entries.length] as [string, Target];
+      samples.get(name)?.push(await run(settings.roundSeconds));
+    }
+  }
+  return entries.map(([name]) => ({ name, m: summarize(samples.get(name) ?? []) }));
+}
+
+function steadyHttp(url: string, headers: Record<string, string> = {}): Target {
+  return (seconds) =>
+    httpLoad({
+      url,
+      headers,
+      connections: settings.concurrency,
+      durationSeconds: seconds,
+      watchdogSeconds: seconds + 10,
+    });
+}
+
+function steadyDirect(call: () => Promise<string | undefined>): Target {
+  return (seconds) =>
+    directLoad({
+      concurrency: settings.concurrency,
+      durationMs: seconds * 1000,
+      hardStopMs: seconds * 1000 + 10_000,
+      maxCalls: settings.maxDirectCalls,
+      call,
+    });
+}
+
+function allAtOnce(count: number, call: (i: number) => Promise<string>): Promise<Sample> {
+  return directLoad({
+    concurrency: count,
+    durationMs: settings.burstWatchdogSeconds * 1000,
+    hardStopMs: settings.burstWatchdogSeconds * 1000,
+    maxCalls: count,
+    call,
+  });
+}
+
+function checkOutcomes(rows: Row[], committed: Record<string, Committed>): string[] {
+  const waitlisted = settings.burst - settings.capacity;
+  const expected: Record<string, Record<string, number>> = {
+    'register app': { 201: settings.burst },
+    'register repository': { confirmed: settings.capacity, waitlisted },
+    'register raw txn': { confirmed: settings.capacity, waitlisted },
+  };
+  const problems: string[] = [];
+  for (const { name, m } of rows) {
+    const want = expected[name];
+    const fine = want
+      ? Object.keys({ ...m.outcomes, ...want }).every((k) => m.outcomes[k] === want[k])
+      : Object.keys(m.outcomes).every((k) => k === '200' || k === 'ok');
+    if (!fine || m.errors > 0) {
+      problems.push(`${name}: outcomes ${JSON.stringify(m.outcomes)}, errors ${m.errors}`);
+    }
+  }
+  for (const [name, c] of Object.entries(committed)) {
+    const { capacity } = settings;
+    if (
+      c.registeredCount !== capacity ||
+      c.waitlistCount !== waitlisted ||
+      c.confirmedRows !== capacity ||
+      c.waitlistedRows !== waitlisted
+    ) {
+      problems.push(`${name}: committed ${JSON.stringify(c)}`);
+    }
+  }
+  return problems;
+}
+
+function log(message: string): void {
+  process.stdout.write(`bench: ${message}\n`);
+}
+
+main().catch((error: unknown) => {
+  console.error('bench failed:', error);
+  process.exitCode = 1;
+});

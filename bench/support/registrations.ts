@@ -1,0 +1,191 @@
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { v7 as uuidv7 } from 'uuid';
+import type { DynamoEventRepository } from '../../src/modules/events/events.dynamo.js';
+import { openStatuses } from '../../src/modules/events/events.schemas.js';
+import { transactWrite } from '../../src/platform/dynamo/transactions.js';
+import { directLoad } from './measure.js';
+
+export interface Seeded {
+  readonly eventId: string;
+  readonly userIds: readonly string[];
+}
+
+/** A fresh event (capacity, waitlist) and `users` fresh users, written straight to the table. */
+export async function seedEvent(
+  repository: DynamoEventRepository,
+  name: string,
+  capacity: number,
+  users: number,
+): Promise<Seeded> {
+  const eventId = `${name}-${uuidv7()}`;
+  const now = new Date().toISOString();
+  await repository.createEvent({
+    eventId,
+    title: `Benchmark ${name}`,
+    description: 'Written by npm run bench',
+    date: '2030-01-01',
+    location: 'localhost',
+    capacity,
+    organizer: 'bench',
+    status: 'active',
+    hasWaitlist: true,
+    registeredCount: 0,
+    waitlistCount: 0,
+    createdAt: now,
+    updatedAt: now,
+  });
+  const userIds = Array.from({ length: users }, (_, i) => `${eventId}-u${i}`);
+  const created = await directLoad({
+    concurrency: 32,
+    durationMs: 60_000,
+    hardStopMs: 60_000,
+    maxCalls: users,
+    call: async (i) => {
+      await repository.createUser({
+        userId: userIds[i] as string,
+        name: `User ${i}`,
+        createdAt: now,
+      });
+      return undefined;
+    },
+  });
+  if (created.outcomes.ok !== users) {
+    throw new Error(`seeding ${name}: ${JSON.stringify(created.outcomes)}`);
+  }
+  return { eventId, userIds };
+}
+
+export interface Committed {
+  readonly registeredCount: number;
+  readonly waitlistCount: number;
+  readonly confirmedRows: number;
+  readonly waitlistedRows: number;
+}
+
+/** What the table holds after a burst: the event's counters and its rows, read consistently. */
+export async function readCommitted(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  eventId: string,
+): Promise<Committed> {
+  const event = await doc.send(
+    new GetCommand({
+      TableName: table,
+      Key: { PK: `EVENT#${eventId}`, SK: 'EVENT' },
+      ConsistentRead: true,
+    }),
+  );
+  const count = async (prefix: string) => {
+    let total = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await doc.send(
+        new QueryCommand({
+          TableName: table,
+          IndexName: 'lsi1',
+          KeyConditionExpression: 'PK = :pk AND begins_with(LSI1SK, :prefix)',
+          ExpressionAttributeValues: { ':pk': `EVENT#${eventId}`, ':prefix': prefix },
+          Select: 'COUNT',
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      total += page.Count ?? 0;
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return total;
+  };
+  return {
+    registeredCount: Number(event.Item?.registeredCount),
+    waitlistCount: Number(event.Item?.waitlistCount),
+    confirmedRows: await count('C#'),
+    waitlistedRows: await count('W#'),
+  };
+}
+
+/**
+ * The writes of DynamoEventRepository.register without its reads: no GetItem of the event before
+ * the transaction, no waitlist-position query after it. Same three items, same conditions (kept
+ * in step with src/modules/events/events.dynamo.ts by hand; the committed counts verify it).
+ * It tries a seat first; a failed event condition means the other path applies, so it switches.
+ */
+export async function rawRegister(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  eventId: string,
+  userId: string,
+): Promise<'confirmed' | 'waitlisted'> {
+  const registrationId = uuidv7();
+  const now = new Date().toISOString();
+  let seatFree = true;
+  for (let attempt = 0; attempt < 25; attempt++) {
+    const status = seatFree ? 'confirmed' : 'waitlisted';
+    const outcome = await transactWrite(
+      doc,
+      {
+        TransactItems: [
+          {
+            Update: {
+              TableName: table,
+              Key: { PK: `EVENT#${eventId}`, SK: 'EVENT' },
+              ...(seatFree
+                ? {
+                    UpdateExpression:
+                      'SET registeredCount = registeredCount + :one, updatedAt = :now',
+                    ConditionExpression:
+                      'attribute_exists(PK) AND #status IN (:s1, :s2, :s3) AND registeredCount < #capacity AND waitlistCount = :zero',
+                  }
+                : {
+                    UpdateExpression: 'SET waitlistCount = waitlistCount + :one, updatedAt = :now',
+                    ConditionExpression:
+                      'attribute_exists(PK) AND #status IN (:s1, :s2, :s3) AND hasWaitlist = :true AND (registeredCount >= #capacity OR waitlistCount > :zero)',
+                  }),
+              ExpressionAttributeNames: { '#status': 'status', '#capacity': 'capacity' },
+              ExpressionAttributeValues: {
+                ':one': 1,
+                ':zero': 0,
+                ':now': now,
+                ':s1': openStatuses[0],
+                ':s2': openStatuses[1],
+                ':s3': openStatuses[2],
+                ...(seatFree ? {} : { ':true': true }),
+              },
+            },
+          },
+          {
+            Put: {
+              TableName: table,
+              Item: {
+                PK: `EVENT#${eventId}`,
+                SK: `REG#${userId}`,
+                type: 'registration',
+                registrationId,
+                eventId,
+                userId,
+                status,
+                registeredAt: now,
+                LSI1SK: `${seatFree ? 'C' : 'W'}#${registrationId}`,
+                GSI2PK: `USER#${userId}#REGS`,
+                GSI2SK: `${now}#${eventId}`,
+              },
+              ConditionExpression: 'attribute_not_exists(PK)',
+            },
+          },
+          {
+            ConditionCheck: {
+              TableName: table,
+              Key: { PK: `USER#${userId}`, SK: 'USER' },
+              ConditionExpression: 'attribute_exists(PK)',
+            },
+          },
+        ],
+      },
+      { maxAttempts: 8 },
+    );
+    if (outcome.ok) return status;
+    const [eventFailed] = outcome.reasons.map((code) => code === 'ConditionalCheckFailed');
+    if (!eventFailed) throw new Error(`registration refused: ${outcome.reasons.join(', ')}`);
+    seatFree = !seatFree;
+  }
+  throw new Error('registration kept failing its event condition');
+}

@@ -1,0 +1,93 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import { type Config, loadConfig } from '../../src/platform/config.js';
+import { createDynamoClients, type DynamoClients } from '../../src/platform/dynamo/client.js';
+import { ensureTables } from '../../src/platform/dynamo/provision.js';
+import { tableDefinitions } from '../../src/platform/dynamo/tables.js';
+import { type Container, createContainer } from '../../src/runtime/container.js';
+import { startDynamoDbLocal } from '../../src/runtime/local/dynamodb-local.js';
+
+export const BENCH_API_KEY = 'bench-key-0123456789';
+
+/** Everything one benchmark run talks to, all on 127.0.0.1, all stopped by `stop()`. */
+export interface BenchStack {
+  readonly config: Config;
+  readonly container: Container;
+  /** Clients of their own for the direct (no HTTP) runs, built like the app's. */
+  readonly direct: DynamoClients;
+  readonly appUrl: string;
+  /** A bare node:http server answering a constant JSON body: the HTTP ceiling. */
+  readonly bareUrl: string;
+  readonly databasePid: number;
+  stop(): Promise<void>;
+}
+
+export async function startStack(): Promise<BenchStack> {
+  const database = await startDynamoDbLocal();
+  const closers: Array<() => Promise<void>> = [() => database.stop()];
+  const stop = async () => {
+    for (const close of closers.reverse()) await close().catch(() => {});
+    closers.length = 0;
+  };
+  try {
+    const config = loadConfig({
+      DYNAMODB_ENDPOINT: database.endpoint,
+      API_KEYS: BENCH_API_KEY,
+      LOG_LEVEL: 'silent',
+      TABLE_PREFIX: 'bench',
+    });
+    const direct = createDynamoClients({ region: config.region, endpoint: database.endpoint });
+    closers.push(async () => direct.client.destroy());
+    await ensureTables(
+      direct.client,
+      tableDefinitions.map((definition) => ({ definition, name: config.tables[definition.id] })),
+    );
+
+    const container = createContainer({ config });
+    closers.push(async () => container.dynamo.client.destroy());
+    const app = await listen(createAdaptorServer({ fetch: container.app.fetch }) as Server);
+    closers.push(() => close(app));
+
+    const constant = JSON.stringify({ status: 'ok', checks: { database: 'ok' } });
+    const bare = await listen(
+      createServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(constant);
+      }),
+    );
+    closers.push(() => close(bare));
+
+    return {
+      config,
+      container,
+      direct,
+      appUrl: urlOf(app),
+      bareUrl: urlOf(bare),
+      databasePid: database.pid,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function listen(server: Server): Promise<Server> {
+  return new Promise((done, fail) => {
+    server.once('error', fail);
+    // The default backlog, as the local runtime listens (src/runtime/local/server.ts).
+    server.listen(0, '127.0.0.1', () => done(server));
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((done) => {
+    server.close(() => done());
+    server.closeAllConnections();
+  });
+}
+
+function urlOf(server: Server): string {
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
