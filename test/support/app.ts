@@ -5,15 +5,13 @@ import { createDynamoClients, type DynamoClients } from '../../src/platform/dyna
 import { ensureTables } from '../../src/platform/dynamo/provision.js';
 import { tableDefinitions } from '../../src/platform/dynamo/tables.js';
 import { type Container, createContainer } from '../../src/runtime/container.js';
+import { type Call, callerFor } from './fixture-app.js';
 
 export const TEST_API_KEY = 'test-key-0123456789';
 
 export interface TestApp extends Container {
   /** `app.request` with the test API key and JSON headers filled in. */
-  call(
-    path: string,
-    init?: RequestInit & { json?: unknown; key?: string | null },
-  ): Promise<Response>;
+  readonly call: Call;
 }
 
 export interface TestAppOptions {
@@ -41,15 +39,6 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const container = createContainer({ config, dynamo });
   return {
     ...container,
-    call: async (path, init = {}) => {
-      const { json, key, ...rest } = init;
-      const headers = new Headers(rest.headers);
-      if (key !== null) headers.set('x-api-key', key ?? TEST_API_KEY);
-      if (json !== undefined) {
-        headers.set('content-type', 'application/json');
-        rest.body = JSON.stringify(json);
-      }
-      return container.app.request(path, { ...rest, headers });
-    },
+    call: callerFor(container.app),
   };
 }
