@@ -87,21 +87,8 @@ export class DynamoEventRepository implements EventRepository {
 
   // ---- events ------------------------------------------------------------------------------
 
-  async createEvent(event: Event): Promise<void> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: eventItem(event),
-          ConditionExpression: 'attribute_not_exists(PK)',
-        }),
-      );
-    } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') {
-        throw EventsErrors.eventExists(event.eventId);
-      }
-      throw error;
-    }
+  createEvent(event: Event): Promise<void> {
+    return this.putIfAbsent(eventItem(event), () => EventsErrors.eventExists(event.eventId));
   }
 
   async getEvent(eventId: string): Promise<Event | undefined> {
@@ -236,27 +223,17 @@ export class DynamoEventRepository implements EventRepository {
 
   // ---- users -------------------------------------------------------------------------------
 
-  async createUser(user: User): Promise<void> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: {
-            ...userKey(user.userId),
-            type: 'user',
-            ...user,
-            GSI2PK: 'USERS',
-            GSI2SK: `${user.createdAt}#${user.userId}`,
-          },
-          ConditionExpression: 'attribute_not_exists(PK)',
-        }),
-      );
-    } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') {
-        throw EventsErrors.userExists(user.userId);
-      }
-      throw error;
-    }
+  createUser(user: User): Promise<void> {
+    return this.putIfAbsent(
+      {
+        ...userKey(user.userId),
+        type: 'user',
+        ...user,
+        GSI2PK: 'USERS',
+        GSI2SK: `${user.createdAt}#${user.userId}`,
+      },
+      () => EventsErrors.userExists(user.userId),
+    );
   }
 
   async getUser(userId: string): Promise<User | undefined> {
@@ -422,7 +399,7 @@ export class DynamoEventRepository implements EventRepository {
     const seen = page.cursor ? Number(decodeCursor(scope, page.cursor).extra.w ?? 0) : 0;
     if (!Number.isInteger(seen) || seen < 0) throw invalidCursor();
     let position = seen;
-    const result = await this.queryPage(
+    return this.queryPage(
       scope,
       {
         TableName: this.table,
@@ -439,7 +416,6 @@ export class DynamoEventRepository implements EventRepository {
       },
       () => ({ w: position }),
     );
-    return result;
   }
 
   async listUserRegistrations(userId: string, page: PageRequest): Promise<Page<UserRegistration>> {
@@ -621,6 +597,22 @@ export class DynamoEventRepository implements EventRepository {
       );
     } catch (error) {
       if (error instanceof TransactionContentionError) throw EventsErrors.busy(error);
+      throw error;
+    }
+  }
+
+  /** Writes a new item; an existing one with the same key is the error `exists` builds. */
+  private async putIfAbsent(item: Item, exists: () => Error): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(PK)',
+        }),
+      );
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') throw exists();
       throw error;
     }
   }
