@@ -172,10 +172,11 @@ export class DynamoEventRepository implements EventRepository {
         ...heads.map((head) => this.promoteItem(head, now)),
       ]);
       if (outcome.ok) {
-        if (promotable(next) > 0) await this.fillFreeSeats(eventId, now);
-        return heads.length > 0 || promotable(next) > 0
-          ? ((await this.getEvent(eventId)) ?? next)
-          : next;
+        // The conditions held, so `next` is what was committed; only a further promotion batch
+        // (more than one transaction's worth) changes the event again.
+        if (promotable(next) === 0) return next;
+        await this.fillFreeSeats(eventId, now);
+        return (await this.getEvent(eventId)) ?? next;
       }
     }
     throw EventsErrors.busy();
@@ -199,25 +200,19 @@ export class DynamoEventRepository implements EventRepository {
     // The event is gone first, so no new registration can commit (each one conditions on the
     // event item); then its registrations go, page by page.
     let deleted = 0;
-    let start: Key | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :reg)',
-          ExpressionAttributeValues: { ':pk': `EVENT#${eventId}`, ':reg': 'REG#' },
-          ProjectionExpression: 'PK, SK',
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      const keys = (page.Items ?? []).map((item) => ({ PK: item.PK, SK: item.SK }));
+    for await (const items of this.queryPages({
+      TableName: this.table,
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :reg)',
+      ExpressionAttributeValues: { ':pk': `EVENT#${eventId}`, ':reg': 'REG#' },
+      ProjectionExpression: 'PK, SK',
+      ConsistentRead: true,
+    })) {
+      const keys = items.map((item) => ({ PK: item.PK, SK: item.SK }));
       for (let i = 0; i < keys.length; i += 25) {
         await this.batchDelete(keys.slice(i, i + 25));
       }
       deleted += keys.length;
-      start = page.LastEvaluatedKey;
-    } while (start);
+    }
     return deleted;
   }
 
@@ -502,27 +497,37 @@ export class DynamoEventRepository implements EventRepository {
 
   private async waitlistPosition(eventId: string, registrationId: string): Promise<number> {
     let count = 0;
+    for await (const page of this.queryPages(
+      {
+        TableName: this.table,
+        IndexName: 'lsi1',
+        KeyConditionExpression: 'PK = :pk AND LSI1SK BETWEEN :first AND :me',
+        ExpressionAttributeValues: {
+          ':pk': `EVENT#${eventId}`,
+          ':first': 'W#',
+          ':me': waitlistSortKey(registrationId),
+        },
+        Select: 'COUNT',
+        ConsistentRead: true,
+      },
+      (output) => output.Count ?? 0,
+    )) {
+      count += page;
+    }
+    return count;
+  }
+
+  /** Every page of a query, following LastEvaluatedKey; `pick` chooses what each page yields. */
+  private async *queryPages<T = Item[]>(
+    input: QueryCommandInput,
+    pick: (output: QueryCommandOutput) => T = (output) => (output.Items ?? []) as T,
+  ): AsyncGenerator<T> {
     let start: Key | undefined;
     do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: 'lsi1',
-          KeyConditionExpression: 'PK = :pk AND LSI1SK BETWEEN :first AND :me',
-          ExpressionAttributeValues: {
-            ':pk': `EVENT#${eventId}`,
-            ':first': 'W#',
-            ':me': waitlistSortKey(registrationId),
-          },
-          Select: 'COUNT',
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      count += page.Count ?? 0;
-      start = page.LastEvaluatedKey;
+      const output = await this.doc.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+      yield pick(output);
+      start = output.LastEvaluatedKey;
     } while (start);
-    return count;
   }
 
   private promoteItem(head: Registration, now: string) {
