@@ -122,6 +122,21 @@ describe('local runtime (npm start) as a process', { timeout: 120_000 }, () => {
     await expect.poll(() => answers(url), { timeout: 10_000 }).toBe(false);
   });
 
+  it('stops what it started when SIGTERM arrives while DynamoDB Local is still starting', async () => {
+    const dataDir = await tempDir();
+    const roster = start({ PORT: String(await freePort()), DATA_DIR: dataDir });
+    await expect
+      .poll(() => javaProcessesMentioning(dataDir), { timeout: 30_000, interval: 20 })
+      .toHaveLength(1);
+    expect(roster.stdout()).not.toMatch(BANNER_END);
+
+    roster.child.kill('SIGTERM');
+
+    expect(await exitOf(roster)).toEqual({ code: 0, signal: null });
+    expect(javaProcessesMentioning(dataDir)).toEqual([]);
+    expect(roster.stdout()).not.toMatch(BANNER_END);
+  });
+
   it('stops itself and its DynamoDB Local when `npm start` is killed with SIGKILL', async () => {
     const dataDir = await tempDir();
     const roster = start({ PORT: String(await freePort()), DATA_DIR: dataDir }, 'npm');

@@ -8,31 +8,40 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /** `npm start`: the whole system on this machine, no AWS account needed. */
 async function main(): Promise<void> {
-  const config = loadConfig();
-  const runtime = await startLocalRuntime(config);
-  printBanner(runtime);
-
-  let stopping = false;
+  // Read before anything else: whoever sees the banner may kill our parent at once, and a
+  // parent read after that would already be the reaper we were handed to.
+  const parent = process.ppid;
+  let runtime: LocalRuntime | undefined;
+  let stopCode: number | undefined;
   const stop = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
+    if (stopCode !== undefined) return;
+    stopCode = code;
+    // Asked to stop while still starting: the start below finishes, then stops what it started.
+    if (!runtime) return;
     await runtime.stop();
     process.exit(code);
   };
+  // Handlers go in first, so a signal during start-up cannot leave DynamoDB Local running.
   process.once('SIGINT', () => void stop(0));
   process.once('SIGTERM', () => void stop(0));
   process.once('SIGHUP', () => void stop(0));
   // A parent killed outright (kill -9 on `npm start`) sends no signal: notice the reparenting
   // and stop, so no server or DynamoDB Local outlives the command that started it.
-  const parent = process.ppid;
   setInterval(() => {
     if (process.ppid !== parent) void stop(0);
-  }, 1000).unref();
+  }, 500).unref();
+
+  runtime = await startLocalRuntime(loadConfig());
+  if (stopCode !== undefined) {
+    await runtime.stop();
+    process.exit(stopCode);
+  }
   void runtime.databaseLost.then((code) => {
-    if (stopping) return;
+    if (stopCode !== undefined) return;
     console.error(`roster: DynamoDB Local exited unexpectedly (code ${code}); stopping.`);
     void stop(1);
   });
+  printBanner(runtime);
 }
 
 function printBanner(runtime: LocalRuntime): void {
