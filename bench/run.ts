@@ -3,8 +3,9 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { v7 as uuidv7 } from 'uuid';
-import { DynamoEventRepository } from '../src/modules/events/events.dynamo.js';
+import { eventsKeys } from '../src/modules/events/events.dynamo.js';
+import { eventsModule, eventsTable } from '../src/modules/events/events.module.js';
+import { idempotencyTable } from '../src/platform/dynamo/tables.js';
 import { type ColdStart, measureColdStart } from './support/cold-start.js';
 import { directLoad, httpLoad, median, type Sample, summarize } from './support/measure.js';
 import {
@@ -97,10 +98,10 @@ async function main(): Promise<void> {
   const ratios = {
     'health: app / direct SDK GetItem': rps('health app') / rps('health direct SDK'),
     'health: app / bare node:http': rps('health app') / rps('health bare node:http'),
-    'register burst: app / direct repository': rps('register app') / rps('register repository'),
+    'register burst: app / service called directly': rps('register app') / rps('register service'),
     'register burst: app / raw TransactWriteItems': rps('register app') / rps('register raw txn'),
-    'register burst: repository / raw TransactWriteItems':
-      rps('register repository') / rps('register raw txn'),
+    'register burst: service / raw TransactWriteItems':
+      rps('register service') / rps('register raw txn'),
     'GET /events/{id}: app / direct GetItem': rps('get event app') / rps('get event direct'),
   };
   const problems = [
@@ -161,7 +162,7 @@ async function main(): Promise<void> {
 function foundation(stack: BenchStack): Promise<Row[]> {
   log(`foundation: /health vs GetItem vs bare HTTP at concurrency ${settings.concurrency}`);
   const getItem = new GetItemCommand({
-    TableName: stack.config.tables.idempotency,
+    TableName: stack.container.table(idempotencyTable).name,
     Key: { id: { S: 'health-check' } },
   });
   return compare({
@@ -181,8 +182,8 @@ async function registrations(stack: BenchStack): Promise<{
   committed: Record<string, Committed>;
   appEventId: string;
 }> {
-  const table = stack.config.tables.events;
-  const repository = new DynamoEventRepository({ doc: stack.direct.doc, tableName: table });
+  const table = stack.container.table(eventsTable).name;
+  const { events } = stack.container.servicesOf(eventsModule);
   const { burst, capacity, warmupBurst, warmupCapacity } = settings;
   log(`registration burst: ${burst} at once, capacity ${capacity} + waitlist, three ways`);
 
@@ -200,15 +201,12 @@ async function registrations(stack: BenchStack): Promise<{
         timeoutSeconds: settings.burstWatchdogSeconds,
       });
     },
-    'register repository': (seeded) =>
+    // The service and its repository called directly: the same decisions and commits as
+    // the app, without HTTP.
+    'register service': (seeded) =>
       allAtOnce(seeded.userIds.length, async (i) => {
-        const registration = await repository.register({
-          eventId: seeded.eventId,
-          userId: seeded.userIds[i] as string,
-          registrationId: uuidv7(),
-          registeredAt: new Date().toISOString(),
-        });
-        return registration.status;
+        const placed = await events.register(seeded.eventId, seeded.userIds[i] as string);
+        return placed.registration.status;
       }),
     'register raw txn': (seeded) =>
       allAtOnce(seeded.userIds.length, (i) =>
@@ -220,8 +218,8 @@ async function registrations(stack: BenchStack): Promise<{
   const committed: Record<string, Committed> = {};
   let appEventId = '';
   for (const [name, run] of Object.entries(runs)) {
-    await run(await seedEvent(repository, 'warmup', warmupCapacity, warmupBurst));
-    const seeded = await seedEvent(repository, name.replaceAll(' ', '-'), capacity, burst);
+    await run(await seedEvent(events, 'warmup', warmupCapacity, warmupBurst));
+    const seeded = await seedEvent(events, name.replaceAll(' ', '-'), capacity, burst);
     rows.push({ name, m: summarize([await run(seeded)]) });
     committed[name] = await readCommitted(stack.direct.doc, table, seeded.eventId);
     if (name === 'register app') appEventId = seeded.eventId;
@@ -233,8 +231,8 @@ async function registrations(stack: BenchStack): Promise<{
 function getEvent(stack: BenchStack, eventId: string): Promise<Row[]> {
   log(`GET /events/{id} vs GetItem (ConsistentRead) at concurrency ${settings.concurrency}`);
   const get = new GetCommand({
-    TableName: stack.config.tables.events,
-    Key: { PK: `EVENT#${eventId}`, SK: 'EVENT' },
+    TableName: stack.container.table(eventsTable).name,
+    Key: eventsKeys.event(eventId),
     ConsistentRead: true,
   });
   return compare({
@@ -301,7 +299,7 @@ function checkOutcomes(rows: Row[], committed: Record<string, Committed>): strin
   const waitlisted = settings.burst - settings.capacity;
   const expected: Record<string, Record<string, number>> = {
     'register app': { 201: settings.burst },
-    'register repository': { confirmed: settings.capacity, waitlisted },
+    'register service': { confirmed: settings.capacity, waitlisted },
     'register raw txn': { confirmed: settings.capacity, waitlisted },
   };
   const problems: string[] = [];

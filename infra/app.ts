@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { modules } from '../src/modules/index.js';
+import { loadModuleInfra } from './module-infra.js';
 import { RosterStack } from './roster-stack.js';
 
 /**
@@ -24,13 +26,15 @@ const alarmEmail = context('alarmEmail');
 const stack = new RosterStack(app, `Roster-${stage}`, {
   stage,
   projectRoot: fileURLToPath(new URL('..', import.meta.url)),
+  modules,
+  moduleInfra: await loadModuleInfra(modules),
   ...(corsOrigins ? { corsOrigins } : {}),
   ...(alarmEmail ? { alarmEmail } : {}),
   env: {
     account: process.env.CDK_DEFAULT_ACCOUNT,
     region: process.env.CDK_DEFAULT_REGION,
   },
-  description: `Roster (${stage}): REST API, Lambda, DynamoDB, alarms`,
+  description: `Roster (${stage}): REST API, Lambda, DynamoDB, schedules, alarms`,
 });
 Tags.of(stack).add('project', 'roster');
 Tags.of(stack).add('stage', stage);

@@ -1,22 +1,34 @@
-import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import type { Construct, IConstruct } from 'constructs';
-import { type TableDefinition, tableDefinitions } from '../src/platform/dynamo/tables.js';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct, type IConstruct } from 'constructs';
+import { allTables, loadConfig } from '../src/platform/config.js';
+import { idempotencyTable, type TableDefinition } from '../src/platform/dynamo/tables.js';
+import type { AnyModule } from '../src/platform/module.js';
+import { isAwsRate } from '../src/platform/schedule.js';
+import { describeApi } from '../src/runtime/describe.js';
 import { Alarms } from './constructs/alarms.js';
-import { ApiFunction } from './constructs/api-function.js';
 import { RosterRestApi, type ThrottleSettings } from './constructs/rest-api.js';
+import { RosterFunction } from './constructs/roster-function.js';
 import { Tables } from './constructs/tables.js';
+import type { ModuleInfra } from './module-infra.js';
 
 export interface RosterStackProps extends StackProps {
   /** Environment name: dev, staging, prod… Used in resource names and as the API stage. */
   readonly stage: string;
   /** Repository root (package-lock.json, node_modules, src/). */
   readonly projectRoot: string;
+  /** The modules to deploy (src/modules/index.ts) and their constructs (loadModuleInfra). */
+  readonly modules: readonly AnyModule[];
+  readonly moduleInfra: ReadonlyMap<AnyModule, ModuleInfra>;
   /** Allowed CORS origins. @default ['*'] */
   readonly corsOrigins?: readonly string[];
   /** E-mail subscribed to the alarm topic. @default none */
   readonly alarmEmail?: string;
-  /** @default every definition in src/platform/dynamo/tables.ts */
-  readonly tableDefinitions?: readonly TableDefinition[];
   /** @default 100 rps, burst 200 */
   readonly stageThrottle?: ThrottleSettings;
   /** @default 50 rps, burst 100 per key, 100 000 requests per day */
@@ -25,15 +37,23 @@ export interface RosterStackProps extends StackProps {
 }
 
 export const API_ENTRY = 'src/runtime/lambda/api.ts';
+export const TASK_ENTRY = 'src/runtime/lambda/task.ts';
 
 const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
 
-/** Everything one environment of Roster needs on AWS. */
+/**
+ * Everything one environment of Roster needs on AWS, for whichever modules it is given: the
+ * platform's pieces (tables, master secret, API Lambda, REST API, alarms) and, per module, its
+ * tables, one Lambda per task (scheduled when the task has a schedule) and its own construct.
+ */
 export class RosterStack extends Stack {
   readonly tables: Tables;
-  readonly apiFunction: ApiFunction;
+  readonly secret: secretsmanager.Secret;
+  readonly apiFunction: RosterFunction;
   readonly restApi: RosterRestApi;
   readonly alarms: Alarms;
+  /** Task Lambdas by `<module>/<task>`. */
+  readonly taskFunctions = new Map<string, RosterFunction>();
 
   constructor(scope: Construct, id: string, props: RosterStackProps) {
     super(scope, id, props);
@@ -41,32 +61,42 @@ export class RosterStack extends Stack {
       throw new Error(`stage must match ${STAGE_PATTERN}, got "${props.stage}"`);
     }
     const corsOrigins = props.corsOrigins ?? ['*'];
+    const { modules } = props;
+    // The modules' settings with their defaults, as a function will read them.
+    const config = loadConfig({}, modules);
 
-    this.tables = new Tables(this, 'Tables', {
-      definitions: props.tableDefinitions ?? tableDefinitions,
+    this.tables = new Tables(this, 'Tables', { definitions: allTables(modules) });
+
+    // The master secret every function derives its keys from (cursor signing, …).
+    this.secret = new secretsmanager.Secret(this, 'AppSecret', {
+      description: `Roster ${props.stage}: master secret (keys for cursors and keyed lookups derive from it)`,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
     });
+    const environment: Record<string, string> = {
+      ...this.tables.environment(),
+      APP_SECRET_ARN: this.secret.secretArn,
+      LOG_LEVEL: 'info',
+      POWERTOOLS_SERVICE_NAME: 'roster',
+    };
 
-    this.apiFunction = new ApiFunction(this, 'ApiFunction', {
+    this.apiFunction = new RosterFunction(this, 'ApiFunction', {
       projectRoot: props.projectRoot,
       entry: API_ENTRY,
+      description: 'Roster HTTP API (Hono behind API Gateway REST, proxy integration)',
+      docsAssets: true,
       environment: {
-        ...this.tables.environment(),
+        ...environment,
         API_KEY_SOURCE: 'api-gateway',
-        LOG_LEVEL: 'info',
-        POWERTOOLS_SERVICE_NAME: 'roster',
         CORS_ORIGINS: corsOrigins.join(','),
       },
     });
-    for (const table of this.tables.byDefinition.values()) {
-      table.grantReadWriteData(this.apiFunction.function);
-    }
 
     this.restApi = new RosterRestApi(this, 'Http', {
       stage: props.stage,
       handler: this.apiFunction.function,
+      publicRoutes: describeApi(modules).publicRoutes,
       corsOrigins,
       stageThrottle: props.stageThrottle ?? { rateLimit: 100, burstLimit: 200 },
-      tokenThrottle: { rateLimit: 5, burstLimit: 10 },
       usagePlanThrottle: props.usagePlanThrottle ?? { rateLimit: 50, burstLimit: 100 },
       usagePlanDailyQuota: props.usagePlanDailyQuota ?? 100_000,
     });
@@ -94,6 +124,10 @@ export class RosterStack extends Stack {
       'API Gateway answered 5XX (app 500/503, integration failures or timeouts).',
     );
 
+    this.tables.of(idempotencyTable).grantReadWriteData(this.apiFunction.function);
+    for (const module of modules) this.addModule(module, props, environment, config.settings);
+    this.secret.grantRead(this.apiFunction.function);
+
     // RestApi adds an "Endpoint" output with a generated name; ApiUrl replaces it.
     this.restApi.api.node.tryRemoveChild('Endpoint');
     new CfnOutput(this, 'ApiUrl', {
@@ -108,7 +142,7 @@ export class RosterStack extends Stack {
     for (const [definition, table] of this.tables.byDefinition) {
       new CfnOutput(this, `${pascalCase(definition.id)}TableName`, {
         value: table.tableName,
-        description: `${definition.envVar} for the ${definition.id} table`,
+        description: `Physical name of the ${definition.id} table`,
       });
     }
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
@@ -116,32 +150,117 @@ export class RosterStack extends Stack {
     this.acknowledgeNagFindings();
   }
 
+  /** A module's task Lambdas and schedules, then its own construct. */
+  private addModule(
+    module: AnyModule,
+    props: RosterStackProps,
+    environment: Record<string, string>,
+    settings: Readonly<Record<string, unknown>>,
+  ): void {
+    const scope = new Construct(this, pascalCase(module.name));
+    const taskFunctions = new Map<string, NodejsFunction>();
+    for (const task of module.tasks ?? []) {
+      const taskId = `${module.name}/${task.name}`;
+      const fn = new RosterFunction(scope, `${pascalCase(task.name)}Task`, {
+        projectRoot: props.projectRoot,
+        entry: TASK_ENTRY,
+        description: `Roster task ${taskId}: ${task.description}`,
+        timeout: Duration.minutes(5),
+        environment: { ...environment, ROSTER_TASK: taskId },
+      });
+      this.secret.grantRead(fn.function);
+      this.taskFunctions.set(taskId, fn);
+      taskFunctions.set(task.name, fn.function);
+      this.alarms.addSumAlarm(
+        `${pascalCase(module.name)}${pascalCase(task.name)}TaskErrors`,
+        fn.function.metricErrors(),
+        1,
+        `The ${taskId} task failed (it runs again on its next trigger).`,
+      );
+
+      const rate = task.schedule?.(settings[module.name]);
+      if (!rate) continue;
+      if (!isAwsRate(rate)) {
+        throw new Error(`${taskId}: "${rate}" is not a rate EventBridge Scheduler accepts`);
+      }
+      const role = new iam.Role(scope, `${pascalCase(task.name)}ScheduleRole`, {
+        assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+          conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+        }),
+        description: `EventBridge Scheduler invoking ${taskId}`,
+      });
+      new scheduler.Schedule(scope, `${pascalCase(task.name)}Schedule`, {
+        description: `Runs ${taskId}`,
+        schedule: scheduler.ScheduleExpression.expression(rate),
+        target: new schedulerTargets.LambdaInvoke(fn.function, {
+          role,
+          input: scheduler.ScheduleTargetInput.fromObject({ trigger: 'schedule' }),
+        }),
+      });
+      acknowledge(
+        role,
+        `AwsSolutions-IAM5[Resource::<${this.getLogicalId(fn.function.node.defaultChild as never)}.Arn>:*]`,
+        'lambda:InvokeFunction on the versions and aliases of the one task function this schedule runs (the grant CDK makes for a Lambda target).',
+      );
+    }
+
+    const infra = props.moduleInfra.get(module);
+    if (!infra) throw new Error(`no CDK construct loaded for module "${module.name}"`);
+    infra(scope, {
+      stack: this,
+      stage: props.stage,
+      projectRoot: props.projectRoot,
+      module,
+      table: (definition: TableDefinition): dynamodb.TableV2 => {
+        if (!module.tables.includes(definition)) {
+          throw new Error(`module "${module.name}" does not declare table "${definition.id}"`);
+        }
+        return this.tables.of(definition);
+      },
+      apiFunction: this.apiFunction.function,
+      restApi: this.restApi,
+      taskFunctions,
+      environment,
+      alarms: this.alarms,
+    });
+  }
+
   /**
    * cdk-nag AwsSolutions findings accepted on purpose, each on the narrowest construct and
    * finding that carries it. Anything not listed here fails synthesis.
    */
   private acknowledgeNagFindings(): void {
-    const fn = this.apiFunction.function;
     const http = this.restApi;
-
-    acknowledge(
-      fn,
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      'AWSLambdaBasicExecutionRole only allows writing the function’s own CloudWatch Logs; it is the AWS-maintained minimum for a Lambda.',
-    );
-    acknowledge(
-      fn,
-      'AwsSolutions-IAM5[Resource::*]',
-      'X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions (added by tracing: ACTIVE).',
-    );
-    for (const table of this.tables.byDefinition.values()) {
-      const logicalId = this.getLogicalId(table.node.defaultChild as never);
+    const functions = [
+      this.apiFunction.function,
+      ...[...this.taskFunctions.values()].map((fn) => fn.function),
+    ];
+    for (const fn of functions) {
       acknowledge(
         fn,
-        `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/index/*]`,
-        'The app queries every index of its own tables (grantReadWriteData); the wildcard is limited to this table’s indexes.',
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        'AWSLambdaBasicExecutionRole only allows writing the function’s own CloudWatch Logs; it is the AWS-maintained minimum for a Lambda.',
       );
+      acknowledge(
+        fn,
+        'AwsSolutions-IAM5[Resource::*]',
+        'X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions (added by tracing: ACTIVE).',
+      );
+      for (const [definition, table] of this.tables.byDefinition) {
+        if (!definition.globalIndexes?.length && !definition.localIndexes?.length) continue;
+        const logicalId = this.getLogicalId(table.node.defaultChild as never);
+        acknowledge(
+          fn,
+          `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/index/*]`,
+          'The function queries the indexes of a table its module owns; the wildcard is limited to that table’s indexes.',
+        );
+      }
     }
+    acknowledge(
+      this.secret,
+      'AwsSolutions-SMG4',
+      'The master secret keys values stored in the tables (keyed lookups); rotating it would orphan them, so it is not rotated automatically.',
+    );
 
     const cloudWatchRole = http.api.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole) {
@@ -178,7 +297,7 @@ function acknowledge(scope: IConstruct, id: string, reason: string): void {
   Validations.of(scope).acknowledge({ id, reason });
 }
 
-function pascalCase(value: string): string {
+export function pascalCase(value: string): string {
   return value
     .split(/[^A-Za-z0-9]+/)
     .filter(Boolean)

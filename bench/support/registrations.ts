@@ -1,7 +1,9 @@
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { v7 as uuidv7 } from 'uuid';
-import type { DynamoEventRepository } from '../../src/modules/events/events.dynamo.js';
-import { openStatuses } from '../../src/modules/events/events.schemas.js';
+import { eventsKeys } from '../../src/modules/events/events.dynamo.js';
+import { openStatuses } from '../../src/modules/events/events.model.js';
+import type { EventsService } from '../../src/modules/events/events.service.js';
 import { transactWrite } from '../../src/platform/dynamo/transactions.js';
 import { directLoad } from './measure.js';
 
@@ -10,17 +12,15 @@ export interface Seeded {
   readonly userIds: readonly string[];
 }
 
-/** A fresh event (capacity, waitlist) and `users` fresh users, written straight to the table. */
+/** A fresh event (capacity, waitlist) and `users` fresh users, created by the service. */
 export async function seedEvent(
-  repository: DynamoEventRepository,
+  events: EventsService,
   name: string,
   capacity: number,
   users: number,
 ): Promise<Seeded> {
-  const eventId = `${name}-${uuidv7()}`;
-  const now = new Date().toISOString();
-  await repository.createEvent({
-    eventId,
+  const { eventId } = await events.createEvent({
+    eventId: `${name}-${uuidv7()}`,
     title: `Benchmark ${name}`,
     description: 'Written by npm run bench',
     date: '2030-01-01',
@@ -29,10 +29,6 @@ export async function seedEvent(
     organizer: 'bench',
     status: 'active',
     hasWaitlist: true,
-    registeredCount: 0,
-    waitlistCount: 0,
-    createdAt: now,
-    updatedAt: now,
   });
   const userIds = Array.from({ length: users }, (_, i) => `${eventId}-u${i}`);
   const created = await directLoad({
@@ -41,11 +37,7 @@ export async function seedEvent(
     hardStopMs: 60_000,
     maxCalls: users,
     call: async (i) => {
-      await repository.createUser({
-        userId: userIds[i] as string,
-        name: `User ${i}`,
-        createdAt: now,
-      });
+      await events.createUser({ userId: userIds[i] as string, name: `User ${i}` });
       return undefined;
     },
   });
@@ -69,11 +61,7 @@ export async function readCommitted(
   eventId: string,
 ): Promise<Committed> {
   const event = await doc.send(
-    new GetCommand({
-      TableName: table,
-      Key: { PK: `EVENT#${eventId}`, SK: 'EVENT' },
-      ConsistentRead: true,
-    }),
+    new GetCommand({ TableName: table, Key: eventsKeys.event(eventId), ConsistentRead: true }),
   );
   const count = async (prefix: string) => {
     let total = 0;
@@ -82,9 +70,9 @@ export async function readCommitted(
       const page = await doc.send(
         new QueryCommand({
           TableName: table,
-          IndexName: 'lsi1',
+          IndexName: eventsKeys.registrationsIndex,
           KeyConditionExpression: 'PK = :pk AND begins_with(LSI1SK, :prefix)',
-          ExpressionAttributeValues: { ':pk': `EVENT#${eventId}`, ':prefix': prefix },
+          ExpressionAttributeValues: { ':pk': eventsKeys.event(eventId).PK, ':prefix': prefix },
           Select: 'COUNT',
           ConsistentRead: true,
           ExclusiveStartKey: start,
@@ -103,11 +91,13 @@ export async function readCommitted(
   };
 }
 
+let rawTickets = 0;
+
 /**
- * The writes of DynamoEventRepository.register without its reads: no GetItem of the event before
- * the transaction, no waitlist-position query after it. Same three items, same conditions (kept
- * in step with src/modules/events/events.dynamo.ts by hand; the committed counts verify it).
- * It tries a seat first; a failed event condition means the other path applies, so it switches.
+ * The floor a registration can't go below: the three items of the registration transaction
+ * (event counters under their condition, the registration by key, the user's existence) with the
+ * module's own keys, and nothing else — no read, no waitlist ticket, no position. It tries a seat
+ * first; a failed event condition means the other path applies, so it switches.
  */
 export async function rawRegister(
   doc: DynamoDBDocumentClient,
@@ -127,7 +117,7 @@ export async function rawRegister(
           {
             Update: {
               TableName: table,
-              Key: { PK: `EVENT#${eventId}`, SK: 'EVENT' },
+              Key: eventsKeys.event(eventId),
               ...(seatFree
                 ? {
                     UpdateExpression:
@@ -156,17 +146,15 @@ export async function rawRegister(
             Put: {
               TableName: table,
               Item: {
-                PK: `EVENT#${eventId}`,
-                SK: `REG#${userId}`,
-                type: 'registration',
+                ...eventsKeys.registration(eventId, userId),
                 registrationId,
                 eventId,
                 userId,
                 status,
                 registeredAt: now,
-                LSI1SK: `${seatFree ? 'C' : 'W'}#${registrationId}`,
-                GSI2PK: `USER#${userId}#REGS`,
-                GSI2SK: `${now}#${eventId}`,
+                LSI1SK: seatFree
+                  ? eventsKeys.confirmedSort(registrationId)
+                  : eventsKeys.waitlistSort(++rawTickets),
               },
               ConditionExpression: 'attribute_not_exists(PK)',
             },
@@ -174,7 +162,7 @@ export async function rawRegister(
           {
             ConditionCheck: {
               TableName: table,
-              Key: { PK: `USER#${userId}`, SK: 'USER' },
+              Key: eventsKeys.user(userId),
               ConditionExpression: 'attribute_exists(PK)',
             },
           },

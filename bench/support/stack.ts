@@ -1,11 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
-import { type Config, loadConfig } from '../../src/platform/config.js';
+import { modules } from '../../src/modules/index.js';
+import { allTables, type Config, loadConfig } from '../../src/platform/config.js';
 import { createDynamoClients, type DynamoClients } from '../../src/platform/dynamo/client.js';
 import { ensureTables } from '../../src/platform/dynamo/provision.js';
-import { tableDefinitions } from '../../src/platform/dynamo/tables.js';
-import { type Container, createContainer } from '../../src/runtime/container.js';
+import { deriveSecrets } from '../../src/platform/secrets.js';
+import { type Container, createApi, createContainer } from '../../src/runtime/container.js';
 import { startDynamoDbLocal } from '../../src/runtime/local/dynamodb-local.js';
 
 export const BENCH_API_KEY = 'bench-key-0123456789';
@@ -31,22 +32,33 @@ export async function startStack(): Promise<BenchStack> {
     closers.length = 0;
   };
   try {
-    const config = loadConfig({
-      DYNAMODB_ENDPOINT: database.endpoint,
-      API_KEYS: BENCH_API_KEY,
-      LOG_LEVEL: 'silent',
-      TABLE_PREFIX: 'bench',
-    });
+    const config = loadConfig(
+      {
+        DYNAMODB_ENDPOINT: database.endpoint,
+        API_KEYS: BENCH_API_KEY,
+        LOG_LEVEL: 'silent',
+        TABLE_PREFIX: 'bench',
+      },
+      modules,
+    );
     const direct = createDynamoClients({ region: config.region, endpoint: database.endpoint });
     closers.push(async () => direct.client.destroy());
     await ensureTables(
       direct.client,
-      tableDefinitions.map((definition) => ({ definition, name: config.tables[definition.id] })),
+      allTables(modules).map((definition) => ({
+        definition,
+        name: config.tables[definition.id] ?? definition.id,
+      })),
     );
 
-    const container = createContainer({ config });
+    const container = createContainer({
+      config,
+      modules,
+      secrets: deriveSecrets(Buffer.alloc(32, 1)),
+    });
     closers.push(async () => container.dynamo.client.destroy());
-    const app = await listen(createAdaptorServer({ fetch: container.app.fetch }) as Server);
+    const api = createApi(container);
+    const app = await listen(createAdaptorServer({ fetch: api.fetch }) as Server);
     closers.push(() => close(app));
 
     const constant = JSON.stringify({ status: 'ok', checks: { database: 'ok' } });

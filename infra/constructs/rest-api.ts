@@ -3,24 +3,9 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-
-/** Routes reachable without an API key (SPEC "Authentication"); every other method needs one. */
-export const PUBLIC_ROUTES = [
-  { method: 'GET', path: '/' },
-  { method: 'GET', path: '/health' },
-  { method: 'GET', path: '/docs' },
-  { method: 'GET', path: '/docs/{proxy+}' },
-  { method: 'GET', path: '/openapi.json' },
-  { method: 'POST', path: '/auth/token' },
-] as const;
-
-export const CORS_ALLOW_HEADERS = [
-  'Content-Type',
-  'Authorization',
-  'X-Api-Key',
-  'Idempotency-Key',
-  'X-Request-Id',
-];
+import { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS } from '../../src/platform/http/headers.js';
+import { problemType } from '../../src/platform/http/problem.js';
+import type { PublicRoute } from '../../src/platform/http/public-routes.js';
 
 export interface ThrottleSettings {
   /** Steady-state requests per second. */
@@ -31,12 +16,14 @@ export interface ThrottleSettings {
 export interface RosterRestApiProps {
   readonly stage: string;
   readonly handler: lambda.IFunction;
+  /** Methods without an API key: the app's public routes (src/runtime/describe.ts). */
+  readonly publicRoutes: readonly PublicRoute[];
+  /** Per-route throttles tighter than the stage's (e.g. a token endpoint), by `METHOD /path`. */
+  readonly routeThrottles?: Readonly<Record<string, ThrottleSettings>>;
   /** Allowed CORS origins; `['*']` for any. */
   readonly corsOrigins: readonly string[];
   /** Whole-stage throttle, applied before any usage plan. */
   readonly stageThrottle: ThrottleSettings;
-  /** Tighter throttle for POST /auth/token (password guessing). */
-  readonly tokenThrottle: ThrottleSettings;
   /** Per-key throttle and daily quota of the default usage plan. */
   readonly usagePlanThrottle: ThrottleSettings;
   readonly usagePlanDailyQuota: number;
@@ -137,10 +124,6 @@ const GATEWAY_PROBLEMS: readonly GatewayProblem[] = [
   },
 ];
 
-function problemType(code: string): string {
-  return `/problems/${code.toLowerCase().replaceAll('.', '-').replaceAll('_', '-')}`;
-}
-
 /** A gateway response template: JSON text with API Gateway `$context` substitutions. */
 export function problemTemplate(problem: GatewayProblem): string {
   const fields = [
@@ -189,13 +172,13 @@ export class RosterRestApi extends Construct {
         // One invoke permission for the whole API instead of one per method.
         scopePermissionToMethod: false,
       }),
-      // Secure by default: a method is public only where PUBLIC_ROUTES says so.
+      // Secure by default: a method is public only where the app declares a public route.
       defaultMethodOptions: { apiKeyRequired: true },
       defaultCorsPreflightOptions: {
         allowOrigins,
         allowMethods: apigateway.Cors.ALL_METHODS,
-        allowHeaders: CORS_ALLOW_HEADERS,
-        exposeHeaders: ['X-Request-Id', 'Link', 'Location', 'Retry-After'],
+        allowHeaders: [...CORS_ALLOW_HEADERS],
+        exposeHeaders: [...CORS_EXPOSE_HEADERS],
       },
       deployOptions: {
         stageName: props.stage,
@@ -207,16 +190,22 @@ export class RosterRestApi extends Construct {
         accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
         throttlingRateLimit: props.stageThrottle.rateLimit,
         throttlingBurstLimit: props.stageThrottle.burstLimit,
-        methodOptions: {
-          '/auth/token/POST': {
-            throttlingRateLimit: props.tokenThrottle.rateLimit,
-            throttlingBurstLimit: props.tokenThrottle.burstLimit,
-          },
-        },
+        methodOptions: Object.fromEntries(
+          Object.entries(props.routeThrottles ?? {}).map(([route, throttle]) => {
+            const [method, path] = route.split(' ');
+            return [
+              `${path}/${method}`,
+              {
+                throttlingRateLimit: throttle.rateLimit,
+                throttlingBurstLimit: throttle.burstLimit,
+              },
+            ];
+          }),
+        ),
       },
     });
 
-    this.addRoutes();
+    this.addRoutes(props.publicRoutes);
     this.addGatewayResponses(allOrigins ? '*' : (props.corsOrigins[0] ?? '*'));
 
     this.usagePlan = this.api.addUsagePlan('UsagePlan', {
@@ -238,12 +227,12 @@ export class RosterRestApi extends Construct {
    * a key-protected `ANY`, so a wrong method there reaches the app (405) instead of stopping at
    * API Gateway.
    */
-  private addRoutes(): void {
+  private addRoutes(publicRoutes: readonly PublicRoute[]): void {
     const root = this.api.root;
     root.addProxy({ anyMethod: true });
     if (!root.node.tryFindChild('ANY')) root.addMethod('ANY');
 
-    for (const route of PUBLIC_ROUTES) {
+    for (const route of publicRoutes) {
       const resource = route.path === '/' ? root : root.resourceForPath(route.path);
       resource.addMethod(route.method, undefined, { apiKeyRequired: false });
       for (let r: apigateway.IResource | undefined = resource; r; r = r.parentResource) {

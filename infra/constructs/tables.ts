@@ -1,7 +1,11 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import type { KeyAttribute, TableDefinition } from '../../src/platform/dynamo/tables.js';
+import {
+  type KeyAttribute,
+  type TableDefinition,
+  tableEnvVar,
+} from '../../src/platform/dynamo/tables.js';
 
 function attribute(key: KeyAttribute): dynamodb.Attribute {
   return {
@@ -51,7 +55,7 @@ export interface TablesProps {
   readonly definitions: readonly TableDefinition[];
 }
 
-/** Every table of the app, keyed by definition id. */
+/** Every table of the app: the platform's and each module's. */
 export class Tables extends Construct {
   readonly byDefinition: ReadonlyMap<TableDefinition, dynamodb.TableV2>;
 
@@ -62,10 +66,20 @@ export class Tables extends Construct {
     );
   }
 
+  /** The table built from `definition`. */
+  of(definition: TableDefinition): dynamodb.TableV2 {
+    const table = this.byDefinition.get(definition);
+    if (!table) throw new Error(`no table for definition "${definition.id}"`);
+    return table;
+  }
+
   /** Environment variables the app reads its table names from (`envVar` → physical name). */
   environment(): Record<string, string> {
     return Object.fromEntries(
-      [...this.byDefinition].map(([definition, table]) => [definition.envVar, table.tableName]),
+      [...this.byDefinition].map(([definition, table]) => [
+        tableEnvVar(definition),
+        table.tableName,
+      ]),
     );
   }
 }

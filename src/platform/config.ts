@@ -1,9 +1,16 @@
 import { z } from 'zod';
-import { defaultTableName, type TableId, tableDefinitions } from './dynamo/tables.js';
+import {
+  defaultTableName,
+  idempotencyTable,
+  type TableDefinition,
+  tableEnvVar,
+} from './dynamo/tables.js';
+import type { AnyModule } from './module.js';
 
 /**
  * Configuration is read once, here, and fails fast: a wrong variable stops the process at start
- * with every problem listed, instead of surfacing as a 500 on the first request that needs it.
+ * with every problem listed (the platform's and every module's), instead of surfacing as a 500 on
+ * the first request that needs it. Environment variables are read nowhere else.
  */
 
 const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'critical', 'silent'] as const;
@@ -33,6 +40,16 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9_.-]+$/)
     .default('roster'),
   DOCS_ASSETS_DIR: z.string().min(1).optional(),
+  IDEMPOTENCY_IN_FLIGHT_SECONDS: z.coerce.number().int().min(1).max(900).default(60),
+  APP_SECRET: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43,}$/, 'must be at least 32 bytes, base64url')
+    .optional(),
+  APP_SECRET_ARN: z.string().startsWith('arn:').optional(),
+  ROSTER_TASK: z
+    .string()
+    .regex(/^[a-z0-9-]+\/[a-z0-9-]+$/, 'must be <module>/<task>')
+    .optional(),
 });
 
 export type LogLevel = (typeof logLevels)[number];
@@ -51,27 +68,69 @@ export interface Config {
   readonly dynamodbEndpoint: string | undefined;
   readonly region: string;
   readonly corsOrigins: readonly string[];
-  readonly tables: Readonly<Record<TableId, string>>;
+  /** Physical table names by table id, for the platform's tables and every module's. */
+  readonly tables: Readonly<Record<string, string>>;
   readonly docsAssetsDir: string | undefined;
+  /** How long a request may hold its Idempotency-Key before a retry may take over. */
+  readonly idempotencyInFlightSeconds: number;
+  /**
+   * The master secret (base64url), when given directly; else `appSecretArn` (AWS) or a file in
+   * the data directory (local runtime) provides it.
+   */
+  readonly appSecret: string | undefined;
+  readonly appSecretArn: string | undefined;
+  /** The task a task Lambda runs (`<module>/<task>`). */
+  readonly task: string | undefined;
+  /** Each module's parsed settings, by module name. */
+  readonly settings: Readonly<Record<string, unknown>>;
 }
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = envSchema.safeParse(emptyToUndefined(env));
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigError(`Invalid configuration: ${lines.join('; ')}`);
+/** The platform's own tables, beside the modules'. */
+export const platformTables: readonly TableDefinition[] = [idempotencyTable];
+
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  modules: readonly AnyModule[] = [],
+): Config {
+  const vars = emptyToUndefined(env);
+  const problems: string[] = [];
+  const parsed = envSchema.safeParse(vars);
+  if (!parsed.success) problems.push(...issues(parsed.error));
+
+  const settings: Record<string, unknown> = {};
+  for (const module of modules) {
+    if (!module.settings) continue;
+    const names = settingsEnvVars(module);
+    const input = Object.fromEntries(
+      Object.entries(names).map(([key, variable]) => [key, vars[variable]]),
+    );
+    const result = module.settings.safeParse(input);
+    if (result.success) settings[module.name] = result.data;
+    else {
+      problems.push(
+        ...result.error.issues.map((issue) => {
+          const key = String(issue.path[0] ?? '');
+          return `${names[key] ?? `${module.name} settings`}: ${issue.message}`;
+        }),
+      );
+    }
   }
+
+  const tables = allTables(modules);
+  const ids = new Set<string>();
+  for (const table of tables) {
+    if (ids.has(table.id)) problems.push(`table id "${table.id}" is declared twice`);
+    ids.add(table.id);
+  }
+  if (!parsed.success || problems.length > 0) {
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+
   const e = parsed.data;
-  const tables = Object.fromEntries(
-    tableDefinitions.map((table) => [
-      table.id,
-      env[table.envVar] || defaultTableName(table, e.TABLE_PREFIX),
-    ]),
-  ) as Record<TableId, string>;
   return {
     port: e.PORT,
     dataDir: e.DATA_DIR,
@@ -81,9 +140,49 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dynamodbEndpoint: e.DYNAMODB_ENDPOINT,
     region: e.AWS_REGION,
     corsOrigins: e.CORS_ORIGINS,
-    tables,
+    tables: Object.fromEntries(
+      tables.map((table) => [
+        table.id,
+        vars[tableEnvVar(table)] ?? defaultTableName(table, e.TABLE_PREFIX),
+      ]),
+    ),
     docsAssetsDir: e.DOCS_ASSETS_DIR,
+    idempotencyInFlightSeconds: e.IDEMPOTENCY_IN_FLIGHT_SECONDS,
+    appSecret: e.APP_SECRET,
+    appSecretArn: e.APP_SECRET_ARN,
+    task: e.ROSTER_TASK,
+    settings,
   };
+}
+
+/** Every module's tables, in list order, then the platform's. */
+export function allTables(modules: readonly AnyModule[]): TableDefinition[] {
+  return [...modules.flatMap((module) => module.tables), ...platformTables];
+}
+
+/**
+ * The environment variable of each setting of a module: `<MODULE>_<KEY>` in SCREAMING_SNAKE_CASE
+ * (`enrollments` + `reconcileAfterSeconds` → `ENROLLMENTS_RECONCILE_AFTER_SECONDS`). The CDK
+ * stack uses it to pass settings to functions.
+ */
+export function settingsEnvVars(module: AnyModule): Record<string, string> {
+  const shape = (module.settings as { shape?: Record<string, unknown> } | undefined)?.shape;
+  if (!shape) return {};
+  const prefix = screamingSnake(module.name);
+  return Object.fromEntries(
+    Object.keys(shape).map((key) => [key, `${prefix}_${screamingSnake(key)}`]),
+  );
+}
+
+function screamingSnake(value: string): string {
+  return value
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replaceAll('-', '_')
+    .toUpperCase();
+}
+
+function issues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
 }
 
 function emptyToUndefined(env: NodeJS.ProcessEnv): Record<string, string | undefined> {

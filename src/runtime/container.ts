@@ -2,70 +2,154 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { v7 as uuidv7 } from 'uuid';
 import pkg from '../../package.json' with { type: 'json' };
-import { DynamoEventRepository } from '../modules/events/events.dynamo.js';
-import { eventsRoutes } from '../modules/events/events.routes.js';
-import { EventsService } from '../modules/events/events.service.js';
 import type { Config } from '../platform/config.js';
 import { createDynamoClients, type DynamoClients } from '../platform/dynamo/client.js';
+import { createCursorCodec } from '../platform/dynamo/cursor.js';
+import { DynamoTable } from '../platform/dynamo/table.js';
+import { idempotencyTable, type TableDefinition } from '../platform/dynamo/tables.js';
 import { createHttpApp } from '../platform/http/app.js';
 import type { AppEnv } from '../platform/http/context.js';
 import { idempotency } from '../platform/http/idempotency.js';
 import { mountSystemRoutes } from '../platform/http/system.routes.js';
 import { createLogger, type Logger } from '../platform/logger.js';
+import type { AnyModule, ModuleContext, ModuleWith } from '../platform/module.js';
+import type { Secrets } from '../platform/secrets.js';
 
 export interface ContainerOptions {
   readonly config: Config;
-  /** Keys accepted when `config.apiKeySource` is `local` (resolved by the runtime). */
-  readonly apiKeys?: readonly string[];
+  /** The modules this container serves (src/modules/index.ts, or a subset in tests). */
+  readonly modules: readonly AnyModule[];
+  readonly secrets: Secrets;
   readonly logger?: Logger;
   /** Pre-built clients: the tests pass clients with injected faults here. */
   readonly dynamo?: DynamoClients;
+  readonly clock?: () => Date;
+  readonly newId?: () => string;
 }
 
+/**
+ * The one composition root: config → clients → adapters → services, per module, built on first
+ * use. A queue consumer or a task Lambda takes services from here without an HTTP app;
+ * `createApi` builds the app from the same container.
+ */
 export interface Container {
-  readonly app: OpenAPIHono<AppEnv>;
-  readonly dynamo: DynamoClients;
-  readonly logger: Logger;
   readonly config: Config;
+  readonly logger: Logger;
+  readonly dynamo: DynamoClients;
+  readonly modules: readonly AnyModule[];
+  readonly secrets: Secrets;
+  /** A module's services, built once. */
+  servicesOf<S>(module: ModuleWith<S>): S;
+  /** The table helper for a table definition (a module's or the platform's). */
+  table(definition: TableDefinition): DynamoTable;
 }
 
-/** The one composition root: config → clients → adapters → services → the HTTP app. */
 export function createContainer(options: ContainerOptions): Container {
-  const { config } = options;
+  const { config, modules, secrets } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
   const dynamo =
     options.dynamo ??
     createDynamoClients({ region: config.region, endpoint: config.dynamodbEndpoint });
+  const cursors = createCursorCodec(secrets.key('cursors'));
+  const clock = options.clock ?? (() => new Date());
+  const newId = options.newId ?? uuidv7;
+
+  const tables = new Map<string, DynamoTable>();
+  const table = (definition: TableDefinition): DynamoTable => {
+    let found = tables.get(definition.id);
+    if (!found) {
+      const name = config.tables[definition.id];
+      if (!name) throw new Error(`table "${definition.id}" is not declared by any listed module`);
+      found = new DynamoTable(name, dynamo.doc, cursors);
+      tables.set(definition.id, found);
+    }
+    return found;
+  };
+
+  const built = new Map<AnyModule, unknown>();
+  const building = new Set<AnyModule>();
+  const servicesOf = <S>(module: ModuleWith<S>): S => {
+    const key = module as AnyModule;
+    if (built.has(key)) return built.get(key) as S;
+    if (!modules.includes(key)) {
+      throw new Error(`module "${module.name}" is not in this container's module list`);
+    }
+    if (building.has(key)) throw new Error(`modules depend on each other through "${module.name}"`);
+    building.add(key);
+    try {
+      const context: ModuleContext<unknown> = {
+        settings: config.settings[key.name],
+        table: (definition) => {
+          if (!key.tables.includes(definition)) {
+            throw new Error(`module "${key.name}" does not declare table "${definition.id}"`);
+          }
+          return table(definition);
+        },
+        logger: logger.createChild({ persistentKeys: { module: key.name } }),
+        clock,
+        newId,
+        secrets,
+        servicesOf,
+      };
+      const services = key.services(context);
+      built.set(key, services);
+      return services as S;
+    } finally {
+      building.delete(key);
+    }
+  };
+
+  return { config, logger, dynamo, modules, secrets, servicesOf, table };
+}
+
+export interface ApiOptions {
+  /** Keys accepted when `config.apiKeySource` is `local` (resolved by the runtime). */
+  readonly apiKeys?: readonly string[];
+}
+
+/** The HTTP app: platform middleware, system routes, every module's routes, the OpenAPI doc. */
+export function createApi(container: Container, options: ApiOptions = {}): OpenAPIHono<AppEnv> {
+  const { config, dynamo, logger, modules } = container;
+  const verifiers = modules.flatMap((module) =>
+    module.tokenVerifier ? [module.tokenVerifier(container.servicesOf(module))] : [],
+  );
+  if (verifiers.length > 1) throw new Error('more than one module provides a token verifier');
 
   const app = createHttpApp({
     logger,
     corsOrigins: config.corsOrigins,
-    auth: { apiKeySource: config.apiKeySource, apiKeys: options.apiKeys ?? config.apiKeys ?? [] },
+    auth: {
+      apiKeySource: config.apiKeySource,
+      apiKeys: options.apiKeys ?? config.apiKeys ?? [],
+      verifyToken: verifiers[0],
+    },
+    idempotency: idempotency({
+      client: dynamo.client,
+      tableName: container.table(idempotencyTable).name,
+      inFlightSeconds: config.idempotencyInFlightSeconds,
+    }),
   });
+
+  for (const module of modules) {
+    for (const router of module.routes?.(container.servicesOf(module)) ?? []) {
+      app.route('/', router);
+    }
+  }
 
   mountSystemRoutes(app, {
     info: { name: 'Roster', version: pkg.version, description: pkg.description },
     docsAssetsDir: config.docsAssetsDir,
+    tags: modules.flatMap((module) => module.tags ?? []),
     // One cheap GetItem: proves the endpoint answers and the table exists.
     checkHealth: async () => {
       await dynamo.client.send(
         new GetItemCommand({
-          TableName: config.tables.idempotency,
+          TableName: container.table(idempotencyTable).name,
           Key: { id: { S: 'health-check' } },
         }),
         { abortSignal: AbortSignal.timeout(2000) },
       );
     },
   });
-
-  const idempotent = idempotency({ client: dynamo.client, tableName: config.tables.idempotency });
-
-  const events = new EventsService({
-    repository: new DynamoEventRepository({ doc: dynamo.doc, tableName: config.tables.events }),
-    newId: uuidv7,
-    now: () => new Date(),
-  });
-  app.route('/', eventsRoutes({ service: events, idempotent }));
-
-  return { app, dynamo, logger, config };
+  return app;
 }

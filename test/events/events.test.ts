@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createTestApp } from '../support/app.js';
 import {
   allPages,
   bodyOf,
   createEvent,
+  createEventsApp,
   createUsers,
   type Event,
   eventBody,
@@ -20,7 +20,7 @@ import {
 
 describe('POST /events', () => {
   it('creates an event with the given eventId and answers 201 with it and its Location', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const eventId = uniqueId('conf');
     const input = eventBody({ eventId, capacity: 40, hasWaitlist: true, status: 'scheduled' });
 
@@ -40,7 +40,7 @@ describe('POST /events', () => {
   });
 
   it('generates a UUID eventId, status active and no waitlist when they are omitted', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const { status: _, ...input } = eventBody();
 
     const res = await app.call('/events', { method: 'POST', json: input });
@@ -53,7 +53,7 @@ describe('POST /events', () => {
   });
 
   it('accepts waitlistEnabled as the alias of hasWaitlist', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const eventId = uniqueId('alias');
 
     const res = await app.call('/events', {
@@ -68,7 +68,7 @@ describe('POST /events', () => {
   });
 
   it('accepts hasWaitlist and waitlistEnabled together when they agree', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
 
     const created = await createEvent(app, { hasWaitlist: true, waitlistEnabled: true });
 
@@ -76,7 +76,7 @@ describe('POST /events', () => {
   });
 
   it('ignores read-only counters and timestamps sent by the client', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
 
     const created = await createEvent(app, {
       registeredCount: 7,
@@ -90,7 +90,7 @@ describe('POST /events', () => {
   });
 
   it('accepts an ISO date-time as the date', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
 
     const created = await createEvent(app, { date: '2026-11-21T10:00:00.000Z' });
 
@@ -98,7 +98,7 @@ describe('POST /events', () => {
   });
 
   it('answers 409 EVENTS.EVENT_EXISTS for a taken eventId and keeps the first event', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const first = await createEvent(app, { eventId: uniqueId('dup'), title: 'First' });
 
     const res = await app.call('/events', {
@@ -129,7 +129,7 @@ describe('POST /events', () => {
     ],
     ['a missing title', { title: undefined }, 'body.title'],
   ])('answers 422 with errors[] for %s and creates nothing', async (_, overrides, path) => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
 
     const res = await app.call('/events', { method: 'POST', json: eventBody(overrides) });
 
@@ -139,7 +139,7 @@ describe('POST /events', () => {
   });
 
   it('accepts the boundaries: capacity 1 and 100000, a 200-character title, a 100-character eventId', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
 
     const small = await createEvent(app, { capacity: 1, title: 't'.repeat(200) });
     const large = await createEvent(app, { capacity: 100_000, eventId: 'e'.repeat(100) });
@@ -151,7 +151,7 @@ describe('POST /events', () => {
 
 describe('GET /events', () => {
   it('lists every event in creation order', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const a = await createEvent(app, { eventId: uniqueId('a') });
     const b = await createEvent(app, { eventId: uniqueId('b') });
 
@@ -162,7 +162,7 @@ describe('GET /events', () => {
   });
 
   it('filters by ?status=', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     await createEvent(app, { status: 'active' });
     const scheduled = await createEvent(app, { status: 'scheduled' });
     await createEvent(app, { status: 'cancelled' });
@@ -173,7 +173,7 @@ describe('GET /events', () => {
   });
 
   it('pages 5 events 2 at a time through Link rel="next", each once, in creation order', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const created: Event[] = [];
     for (let i = 1; i <= 5; i++) created.push(await createEvent(app, { title: `Event ${i}` }));
 
@@ -187,7 +187,7 @@ describe('GET /events', () => {
   });
 
   it('keeps ?status= on the next link and pages within the status', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const active: Event[] = [];
     for (let i = 1; i <= 3; i++) {
       active.push(await createEvent(app, { status: 'active' }));
@@ -205,7 +205,7 @@ describe('GET /events', () => {
     ['limit=201', '?limit=201', 'query.limit'],
     ['a limit that is not a number', '?limit=ten', 'query.limit'],
   ])('answers 422 for %s', async (_, query, path) => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
 
     const res = await app.call(`/events${query}`);
 
@@ -214,7 +214,7 @@ describe('GET /events', () => {
   });
 
   it('answers 400 PAGINATION.CURSOR_INVALID for a garbage cursor', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     await createEvent(app);
 
     const res = await app.call('/events?cursor=not-a-cursor');
@@ -223,7 +223,7 @@ describe('GET /events', () => {
   });
 
   it('answers 400 for a cursor taken from the users list', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     await createUsers(app, 2);
     await createEvent(app);
     const cursor = await firstCursor(app, '/users?limit=1');
@@ -234,7 +234,7 @@ describe('GET /events', () => {
   });
 
   it('answers 400 for a cursor taken from another status filter', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     await createEvent(app, { status: 'active' });
     await createEvent(app, { status: 'active' });
     const cursor = await firstCursor(app, '/events?status=active&limit=1');
@@ -247,7 +247,7 @@ describe('GET /events', () => {
 
 describe('GET /events/{eventId}', () => {
   it('answers 404 EVENTS.EVENT_NOT_FOUND for an unknown event', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
 
     const res = await app.call(`/events/${uniqueId('missing')}`);
 
@@ -255,7 +255,7 @@ describe('GET /events/{eventId}', () => {
   });
 
   it('answers 422 for an eventId outside the allowed characters', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
 
     const res = await app.call('/events/tech%20conf');
 
@@ -266,7 +266,7 @@ describe('GET /events/{eventId}', () => {
 
 describe('PUT /events/{eventId}', () => {
   it('changes only the given fields and moves updatedAt', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const before = await createEvent(app, { eventId: uniqueId('put') });
 
     const res = await app.call(`/events/${before.eventId}`, {
@@ -286,7 +286,7 @@ describe('PUT /events/{eventId}', () => {
   });
 
   it('leaves the counters alone when a client sends them with a change', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const event = await createEvent(app, { capacity: 5 });
     await registerAll(app, event.eventId, await createUsers(app, 2));
 
@@ -307,7 +307,7 @@ describe('PUT /events/{eventId}', () => {
   });
 
   it('accepts waitlistEnabled as the alias of hasWaitlist', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const before = await createEvent(app, { hasWaitlist: false });
 
     const res = await app.call(`/events/${before.eventId}`, {
@@ -320,7 +320,7 @@ describe('PUT /events/{eventId}', () => {
   });
 
   it('moves an event between the ?status= lists when its status changes', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const event = await createEvent(app, { status: 'active' });
     const ids = async (status: string) =>
       (await bodyOf<Event[]>(await app.call(`/events?status=${status}`), 200)).map(
@@ -339,7 +339,7 @@ describe('PUT /events/{eventId}', () => {
   });
 
   it('allows lowering capacity to exactly the confirmed count', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const event = await createEvent(app, { capacity: 5 });
     await registerAll(app, event.eventId, await createUsers(app, 2));
 
@@ -352,7 +352,7 @@ describe('PUT /events/{eventId}', () => {
   });
 
   it('answers 409 EVENTS.CAPACITY_BELOW_REGISTERED and changes nothing', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const event = await createEvent(app, { capacity: 5 });
     await registerAll(app, event.eventId, await createUsers(app, 3));
     const before = await getEvent(app, event.eventId);
@@ -367,7 +367,7 @@ describe('PUT /events/{eventId}', () => {
   });
 
   it('answers 404 EVENTS.EVENT_NOT_FOUND for an unknown event and creates none', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const eventId = uniqueId('missing');
 
     const res = await app.call(`/events/${eventId}`, { method: 'PUT', json: { title: 'x' } });
@@ -389,7 +389,7 @@ describe('PUT /events/{eventId}', () => {
       'body.waitlistEnabled',
     ],
   ])('answers 422 with errors[] for %s and changes nothing', async (_, json, path) => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const before = await createEvent(app);
 
     const res = await app.call(`/events/${before.eventId}`, { method: 'PUT', json });
@@ -402,7 +402,7 @@ describe('PUT /events/{eventId}', () => {
 
 describe('DELETE /events/{eventId}', () => {
   it('deletes the event and its registrations', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const event = await createEvent(app, { capacity: 1, hasWaitlist: true });
     const [confirmed, waitlisted] = await createUsers(app, 2);
     await registerAll(app, event.eventId, [confirmed, waitlisted]);
@@ -426,7 +426,7 @@ describe('DELETE /events/{eventId}', () => {
   });
 
   it('leaves no registration behind for an event created again under the same id', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const event = await createEvent(app, { eventId: uniqueId('again') });
     const users = await createUsers(app, 2);
     await registerAll(app, event.eventId, users);
@@ -439,7 +439,7 @@ describe('DELETE /events/{eventId}', () => {
   });
 
   it('answers 404 EVENTS.EVENT_NOT_FOUND for an unknown event', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
 
     const res = await app.call(`/events/${uniqueId('missing')}`, { method: 'DELETE' });
 

@@ -1,15 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
+import { eventsModule } from '../../src/modules/events/events.module.js';
 import type {
-  Event,
-  Registration,
-  User,
-  UserRegistration,
+  EventResponse as Event,
+  RegistrationResponse as Registration,
+  UserResponse as User,
+  UserRegistrationResponse as UserRegistration,
 } from '../../src/modules/events/events.schemas.js';
-import type { TestApp } from '../support/app.js';
+import { createTestApp, type TestApp, type TestAppOptions } from '../support/app.js';
 
 export { expectProblem } from '../support/fixture-app.js';
 export type { Event, Registration, User, UserRegistration };
+
+/** The real app with the events module (and only its tables) on DynamoDB Local. */
+export const createEventsApp = (options: Omit<TestAppOptions, 'modules'> = {}) =>
+  createTestApp({ ...options, modules: [eventsModule] });
 
 /** A client id no other test uses: `<label>-<12 hex>`. */
 export const uniqueId = (label: string): string => `${label}-${randomBytes(6).toString('hex')}`;

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../support/app.js';
+import type { TestApp } from '../support/app.js';
 import {
   bodyOf,
   createEvent,
+  createEventsApp,
   createUser,
   createUsers,
   type Event,
@@ -92,7 +93,7 @@ describe.each(createRoutes)('Idempotency-Key on $route', ({ arrange }) => {
     });
 
   it('replays the first response to the same key and body, and creates once', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const { request, counts } = await arrange(app);
     const key = uniqueId('key');
     const before = await counts();
@@ -113,7 +114,7 @@ describe.each(createRoutes)('Idempotency-Key on $route', ({ arrange }) => {
   });
 
   it('answers 422 IDEMPOTENCY.KEY_REUSED to the same key with another body, and creates nothing', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const { request, counts } = await arrange(app);
     const key = uniqueId('key');
     expect((await post(app, request('first'), key)).status).toBe(201);
@@ -126,7 +127,7 @@ describe.each(createRoutes)('Idempotency-Key on $route', ({ arrange }) => {
   });
 
   it('treats a different key as a different request', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const { request, counts } = await arrange(app);
     expect((await post(app, request('first'), uniqueId('key'))).status).toBe(201);
     const once = await counts();
@@ -141,7 +142,7 @@ describe.each(createRoutes)('Idempotency-Key on $route', ({ arrange }) => {
 
 describe('Idempotency-Key and conflicts', () => {
   it('replays a 409 for a taken eventId even after the event is gone', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const taken = await createEvent(app, { eventId: uniqueId('taken') });
     const key = uniqueId('key');
     const request = {
@@ -165,7 +166,7 @@ describe('Idempotency-Key and conflicts', () => {
   });
 
   it('replays a 409 for a second registration even after the first is cancelled', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const event = await createEvent(app, { capacity: 5 });
     const user = await createUser(app);
     await register(app, event.eventId, user.userId);
@@ -191,7 +192,7 @@ describe('Idempotency-Key and conflicts', () => {
     expect(await eventRegistrations(app, event.eventId)).toEqual([]);
   });
   it('treats the same key and body sent to two different events as two requests', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const [e1, e2] = [await createEvent(app), await createEvent(app)];
     const user = await createUser(app);
     const request = {

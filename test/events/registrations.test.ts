@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { TestApp } from '../support/app.js';
-import { createTestApp } from '../support/app.js';
 import {
   allPages,
   bodyOf,
   createEvent,
+  createEventsApp,
   createUser,
   createUsers,
   type Event,
@@ -74,7 +74,7 @@ async function snapshot(app: TestApp, eventId: string, userId: string) {
 
 describe.each(registerStyles)('$route', ({ send }) => {
   it('confirms a user while a seat is free and counts them', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const event = await createEvent(app, { capacity: 2 });
     const user = await createUser(app);
 
@@ -96,7 +96,7 @@ describe.each(registerStyles)('$route', ({ send }) => {
   });
 
   it('waitlists the third registrant when capacity is 2', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const event = await createEvent(app, { capacity: 2, hasWaitlist: true });
     const [first, second, third] = await createUsers(app, 3);
     await registerAll(app, event.eventId, [first, second]);
@@ -115,7 +115,7 @@ describe.each(registerStyles)('$route', ({ send }) => {
   });
 
   it('answers 409 EVENTS.EVENT_FULL when full without a waitlist, and changes nothing', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const event = await createEvent(app, { capacity: 1, hasWaitlist: false });
     const [first, late] = await createUsers(app, 2);
     await register(app, event.eventId, first.userId);
@@ -130,7 +130,7 @@ describe.each(registerStyles)('$route', ({ send }) => {
   it.each(['confirmed', 'waitlisted'])(
     'answers 409 EVENTS.ALREADY_REGISTERED to a second registration of a %s user',
     async (status) => {
-      const app = await createTestApp();
+      const app = await createEventsApp();
       const event = await createEvent(app, { capacity: 1, hasWaitlist: true });
       const [seated, waiting] = await createUsers(app, 2);
       await registerAll(app, event.eventId, [seated, waiting]);
@@ -145,7 +145,7 @@ describe.each(registerStyles)('$route', ({ send }) => {
   );
 
   it('answers 409 EVENTS.ALREADY_REGISTERED, not EVENT_FULL, to a registered user of a full event', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const event = await createEvent(app, { capacity: 1, hasWaitlist: false });
     const user = await createUser(app);
     await register(app, event.eventId, user.userId);
@@ -158,7 +158,7 @@ describe.each(registerStyles)('$route', ({ send }) => {
   it.each(['cancelled', 'completed'])(
     'answers 409 EVENTS.EVENT_CLOSED for a %s event, and changes nothing',
     async (status) => {
-      const app = await createTestApp();
+      const app = await createEventsApp();
       const event = await createEvent(app, { capacity: 5, status });
       const user = await createUser(app);
       const before = await snapshot(app, event.eventId, user.userId);
@@ -171,7 +171,7 @@ describe.each(registerStyles)('$route', ({ send }) => {
   );
 
   it('answers 404 EVENTS.EVENT_NOT_FOUND for an unknown event, and registers nothing', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const user = await createUser(app);
     const eventId = uniqueId('missing');
 
@@ -182,7 +182,7 @@ describe.each(registerStyles)('$route', ({ send }) => {
   });
 
   it('answers 404 EVENTS.USER_NOT_FOUND for an unknown user, and changes nothing', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const event = await createEvent(app, { capacity: 2 });
     const before = await getEvent(app, event.eventId);
 
@@ -194,7 +194,7 @@ describe.each(registerStyles)('$route', ({ send }) => {
   });
 
   it('answers 404 EVENTS.USER_NOT_FOUND for an unknown user of a full event without a waitlist', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const event = await createEvent(app, { capacity: 1 });
     await register(app, event.eventId, (await createUser(app)).userId);
 
@@ -204,7 +204,7 @@ describe.each(registerStyles)('$route', ({ send }) => {
   });
 
   it('answers 422 for a userId with a space', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const event = await createEvent(app);
 
     const res = await send(app, event.eventId, 'user 123');
@@ -218,7 +218,7 @@ describe.each(registerStyles)('$route', ({ send }) => {
 
 describe.each(unregisterStyles)('$route', ({ send }) => {
   it('unregisters a confirmed user and frees the seat when nobody waits', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const event = await createEvent(app, { capacity: 2, hasWaitlist: true });
     const [leaving, staying, newcomer] = await createUsers(app, 3);
     await registerAll(app, event.eventId, [leaving, staying]);
@@ -243,7 +243,7 @@ describe.each(unregisterStyles)('$route', ({ send }) => {
   });
 
   it('gives the freed seat to the earliest waitlisted user', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const event = await createEvent(app, { capacity: 1, hasWaitlist: true });
     const [leaving, head, behind] = await createUsers(app, 3);
     const [, waiting] = await registerAll(app, event.eventId, [leaving, head, behind]);
@@ -274,7 +274,7 @@ describe.each(unregisterStyles)('$route', ({ send }) => {
   });
 
   it('answers 404 EVENTS.REGISTRATION_NOT_FOUND for a user who is not registered', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const event = await createEvent(app, { capacity: 2 });
     const [registered, stranger] = await createUsers(app, 2);
     await register(app, event.eventId, registered.userId);
@@ -287,7 +287,7 @@ describe.each(unregisterStyles)('$route', ({ send }) => {
   });
 
   it('answers 404 for an unknown event', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const user = await createUser(app);
 
     const res = await send(app, uniqueId('missing'), user.userId);
@@ -298,7 +298,7 @@ describe.each(unregisterStyles)('$route', ({ send }) => {
 
 describe('GET /events/{eventId}/registrations', () => {
   it('lists confirmed registrations in join order, then the waitlist by position', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const event = await createEvent(app, { capacity: 2, hasWaitlist: true });
     const users = await createUsers(app, 5);
     const registrations = await registerAll(app, event.eventId, users);
@@ -320,7 +320,7 @@ describe('GET /events/{eventId}/registrations', () => {
   });
 
   it('continues waitlist positions across pages', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const event = await createEvent(app, { capacity: 2, hasWaitlist: true });
     const users = await createUsers(app, 5);
     await registerAll(app, event.eventId, users);
@@ -338,7 +338,7 @@ describe('GET /events/{eventId}/registrations', () => {
   });
 
   it('answers 404 EVENTS.EVENT_NOT_FOUND for an unknown event', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
 
     const res = await app.call(`/events/${uniqueId('missing')}/registrations`);
 
@@ -349,7 +349,7 @@ describe('GET /events/{eventId}/registrations', () => {
     ['limit=0', '?limit=0'],
     ['limit=201', '?limit=201'],
   ])('answers 422 for %s', async (_, query) => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const event = await createEvent(app);
 
     const res = await app.call(`/events/${event.eventId}/registrations${query}`);
@@ -359,7 +359,7 @@ describe('GET /events/{eventId}/registrations', () => {
   });
 
   it('answers 400 for a garbage cursor and for a cursor from another event', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const [a, b] = [await createEvent(app), await createEvent(app)];
     const users = await createUsers(app, 2);
     await registerAll(app, a.eventId, users);
@@ -376,7 +376,7 @@ describe('GET /events/{eventId}/registrations', () => {
 
 describe('GET /users/{userId}/registrations', () => {
   it('lists the user’s registrations newest first, each with its event and waitlist position', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const user = await createUser(app);
     const [ahead1, ahead2] = await createUsers(app, 2, 'ahead');
     const first = await createEvent(app, { eventId: uniqueId('a'), capacity: 3 });
@@ -402,7 +402,7 @@ describe('GET /users/{userId}/registrations', () => {
   });
 
   it('pages the user’s registrations through Link rel="next"', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const user = await createUser(app);
     const events: Event[] = [];
     for (const label of ['a', 'b', 'c']) {
@@ -417,7 +417,7 @@ describe('GET /users/{userId}/registrations', () => {
   });
 
   it('shows a promoted registration as confirmed, without a waitlist position', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const event = await createEvent(app, { capacity: 1, hasWaitlist: true });
     const [leaving, waiting] = await createUsers(app, 2);
     await registerAll(app, event.eventId, [leaving, waiting]);
@@ -435,7 +435,7 @@ describe('GET /users/{userId}/registrations', () => {
   });
 
   it('answers 400 for a cursor from another user', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const [a, b] = await createUsers(app, 2);
     for (const user of [a, b]) {
       for (let i = 0; i < 2; i++)
@@ -451,7 +451,7 @@ describe('GET /users/{userId}/registrations', () => {
 
 describe('waitlist promotion and positions', () => {
   it('promotes the earliest two of three waiting when capacity rises from 2 to 4', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const event = await createEvent(app, { capacity: 2, hasWaitlist: true });
     const users = await createUsers(app, 5);
     await registerAll(app, event.eventId, users);
@@ -479,7 +479,7 @@ describe('waitlist promotion and positions', () => {
   });
 
   it('promotes everyone waiting when capacity rises past the waitlist', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const event = await createEvent(app, { capacity: 1, hasWaitlist: true });
     const users = await createUsers(app, 3);
     await registerAll(app, event.eventId, users);
@@ -496,7 +496,7 @@ describe('waitlist promotion and positions', () => {
   });
 
   it('moves everyone behind a leaving waitlisted user up one place', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const event = await createEvent(app, { capacity: 1, hasWaitlist: true });
     const [seated, w1, w2, w3] = await createUsers(app, 4);
     await registerAll(app, event.eventId, [seated, w1, w2, w3]);
@@ -520,7 +520,7 @@ describe('waitlist promotion and positions', () => {
   });
 
   it('puts a newcomer behind the waitlist, not into a seat, while people wait', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const event = await createEvent(app, { capacity: 1, hasWaitlist: true });
     const [seated, waiting, newcomer] = await createUsers(app, 3);
     await registerAll(app, event.eventId, [seated, waiting]);

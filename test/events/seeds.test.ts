@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../support/app.js';
+import type { TestApp } from '../support/app.js';
 import {
   bodyOf,
+  createEventsApp,
   type Event,
   expectProblem,
   getEvent,
@@ -22,7 +23,7 @@ const curl = (app: TestApp, method: string, path: string, json?: unknown) =>
 
 describe('seed 003 "Example Usage"', () => {
   it('runs every curl of the README in order with the documented outcomes', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
 
     // Create an event with waitlist
     const techConf = {
@@ -105,7 +106,7 @@ describe('seed 003 "Example Usage"', () => {
 
 describe('seed 004 "Usage Examples"', () => {
   it('runs every curl of the README in order with the documented outcomes', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
 
     // Create an Event (Auto-generated ID)
     const workshopBody = {
@@ -188,7 +189,7 @@ describe.each([
   },
 ])('seed $seed', ({ join, leave }) => {
   it('promotes the waitlisted user 3 when confirmed user 1 leaves a capacity-2 event', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const event = await bodyOf<Event>(
       await curl(app, 'POST', '/events', {
         eventId: 'flow-event',

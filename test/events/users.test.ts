@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createTestApp } from '../support/app.js';
 import {
   allPages,
   bodyOf,
   createEvent,
+  createEventsApp,
   createUser,
   createUsers,
   expectProblem,
@@ -16,7 +16,7 @@ import {
 
 describe('POST /users', () => {
   it('creates a user with the given userId and answers 201 with it and its Location', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const userId = uniqueId('user');
 
     const res = await app.call('/users', { method: 'POST', json: { userId, name: 'John Doe' } });
@@ -28,7 +28,7 @@ describe('POST /users', () => {
   });
 
   it('generates a UUID userId when it is omitted', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
 
     const res = await app.call('/users', { method: 'POST', json: { name: 'Jane Doe' } });
 
@@ -39,7 +39,7 @@ describe('POST /users', () => {
   });
 
   it('accepts a 100-character userId and a 200-character name', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const json = { userId: 'u'.repeat(100), name: 'n'.repeat(200) };
 
     const res = await app.call('/users', { method: 'POST', json });
@@ -48,7 +48,7 @@ describe('POST /users', () => {
   });
 
   it('answers 409 EVENTS.USER_EXISTS for a taken userId and keeps the first user', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const first = await createUser(app);
 
     const res = await app.call('/users', {
@@ -68,7 +68,7 @@ describe('POST /users', () => {
     ['a userId with a space', { userId: 'user 123', name: 'John' }, 'body.userId'],
     ['a userId of 101 characters', { userId: 'u'.repeat(101), name: 'John' }, 'body.userId'],
   ])('answers 422 with errors[] for %s and creates nothing', async (_, json, path) => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
 
     const res = await app.call('/users', { method: 'POST', json });
 
@@ -80,7 +80,7 @@ describe('POST /users', () => {
 
 describe('GET /users/{userId}', () => {
   it('answers 404 EVENTS.USER_NOT_FOUND for an unknown user', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
 
     const res = await app.call(`/users/${uniqueId('nobody')}`);
 
@@ -90,7 +90,7 @@ describe('GET /users/{userId}', () => {
 
 describe('GET /users', () => {
   it('lists every user in creation order', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const users = await createUsers(app, 3);
 
     const res = await app.call('/users');
@@ -100,7 +100,7 @@ describe('GET /users', () => {
   });
 
   it('pages 5 users 2 at a time through Link rel="next", each once, in creation order', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const users = await createUsers(app, 5);
 
     const first = await app.call('/users?limit=2');
@@ -115,7 +115,7 @@ describe('GET /users', () => {
     ['limit=0', '?limit=0'],
     ['limit=201', '?limit=201'],
   ])('answers 422 for %s', async (_, query) => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
 
     const res = await app.call(`/users${query}`);
 
@@ -124,7 +124,7 @@ describe('GET /users', () => {
   });
 
   it('answers 400 PAGINATION.CURSOR_INVALID for a garbage cursor', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
 
     const res = await app.call('/users?cursor=eyJub3QiOiJhIGN1cnNvciJ9');
 
@@ -132,7 +132,7 @@ describe('GET /users', () => {
   });
 
   it('answers 400 for a cursor taken from the events list', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     await createEvent(app);
     await createEvent(app);
     await createUser(app);
@@ -146,7 +146,7 @@ describe('GET /users', () => {
 
 describe('GET /users/{userId}/registrations', () => {
   it('answers 404 EVENTS.USER_NOT_FOUND for an unknown user', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
 
     const res = await app.call(`/users/${uniqueId('nobody')}/registrations`);
 
@@ -154,7 +154,7 @@ describe('GET /users/{userId}/registrations', () => {
   });
 
   it('answers 200 with an empty list for a user without registrations', async () => {
-    const app = await createTestApp();
+    const app = await createEventsApp();
     const user = await createUser(app);
 
     const res = await app.call(`/users/${user.userId}/registrations`);

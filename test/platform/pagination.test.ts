@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createRoute, z } from '@hono/zod-openapi';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor } from '../../src/platform/dynamo/pagination.js';
+import { createCursorCodec } from '../../src/platform/dynamo/cursor.js';
 import { AppError } from '../../src/platform/errors.js';
 import { jsonContent } from '../../src/platform/http/openapi.js';
 import { paginationQuery, setNextLink } from '../../src/platform/http/pagination.js';
@@ -14,7 +14,18 @@ import {
   type ScratchTables,
 } from '../support/fixture-app.js';
 
+const { encode: encodeCursor, decode: decodeCursor } = createCursorCodec(Buffer.alloc(32, 1));
+
 const rebase = (body: unknown) => Buffer.from(JSON.stringify(body), 'utf8').toString('base64url');
+
+/** The JSON inside a cursor (after its 16-byte MAC), and `body` under the original's MAC. */
+const payloadOf = (cursor: string) =>
+  JSON.parse(Buffer.from(cursor, 'base64url').subarray(16).toString('utf8'));
+const resigned = (original: string, body: unknown) =>
+  Buffer.concat([
+    Buffer.from(original, 'base64url').subarray(0, 16),
+    Buffer.from(JSON.stringify(body), 'utf8'),
+  ]).toString('base64url');
 
 function expectInvalidCursor(run: () => unknown): void {
   let thrown: unknown;
@@ -71,10 +82,35 @@ describe('cursor encoding', () => {
 
   it('rejects a cursor whose scope was edited inside the payload', () => {
     const original = encodeCursor('user-registrations:alice', { PK: 'a' });
-    const body = JSON.parse(Buffer.from(original, 'base64url').toString('utf8'));
-    const tampered = rebase({ ...body, s: 'user-registrations:bob' });
+    const body = payloadOf(original);
+    const tampered = resigned(original, { ...body, s: 'user-registrations:bob' });
 
     expectInvalidCursor(() => decodeCursor('user-registrations:alice', tampered));
+  });
+
+  it('rejects a cursor whose key or state was edited, even with the original signature', () => {
+    const original = encodeCursor(
+      'event-registrations:e-1',
+      { PK: 'EVENT#e-1', SK: 'REG#u' },
+      { w: 3 },
+    );
+    const body = payloadOf(original);
+
+    expectInvalidCursor(() =>
+      decodeCursor('event-registrations:e-1', resigned(original, { ...body, x: { w: 1000 } })),
+    );
+    expectInvalidCursor(() =>
+      decodeCursor(
+        'event-registrations:e-1',
+        resigned(original, { ...body, k: { PK: 'EVENT#e-1', SK: 'REG#z' } }),
+      ),
+    );
+  });
+
+  it('rejects a cursor signed with another secret', () => {
+    const foreign = createCursorCodec(Buffer.alloc(32, 2)).encode('s', { PK: 'a' });
+
+    expectInvalidCursor(() => decodeCursor('s', foreign));
   });
 
   it('rejects a truncated cursor', () => {

@@ -7,8 +7,8 @@ import { loadConfig } from '../../src/platform/config.js';
 import { jsonBody, jsonContent, problemResponses } from '../../src/platform/http/openapi.js';
 import { paginationQuery } from '../../src/platform/http/pagination.js';
 import { mountSystemRoutes } from '../../src/platform/http/system.routes.js';
-import { createContainer } from '../../src/runtime/container.js';
-import { createTestApp, TEST_API_KEY, type TestApp } from '../support/app.js';
+import { createApi, createContainer } from '../../src/runtime/container.js';
+import { createTestApp, TEST_API_KEY, TEST_SECRETS, type TestApp } from '../support/app.js';
 import { callerFor, createFixtureApp, expectProblem } from '../support/fixture-app.js';
 
 /** The real container on an endpoint that is not DynamoDB Local. */
@@ -19,8 +19,10 @@ function appOn(endpoint: string) {
       API_KEYS: TEST_API_KEY,
       LOG_LEVEL: 'silent',
     }),
+    modules: [],
+    secrets: TEST_SECRETS,
   });
-  return callerFor(container.app);
+  return callerFor(createApi(container));
 }
 
 interface OpenApiDocument {
@@ -207,11 +209,14 @@ describe('/health when DynamoDB does not answer', () => {
     const app = await createTestApp();
     const missing = createContainer({
       config: { ...app.config, tables: { events: 'no-such-events', idempotency: 'no-such-table' } },
-      apiKeys: [TEST_API_KEY],
+      modules: [],
+      secrets: TEST_SECRETS,
       dynamo: app.dynamo,
     });
 
-    const res = await callerFor(missing.app)('/health', { key: null });
+    const res = await callerFor(createApi(missing, { apiKeys: [TEST_API_KEY] }))('/health', {
+      key: null,
+    });
 
     expect(res.status).toBe(503);
     expect(await res.text()).not.toContain('no-such-table');

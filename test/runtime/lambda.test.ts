@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { eventsTable } from '../../src/modules/events/events.module.js';
 import { createDynamoClients } from '../../src/platform/dynamo/client.js';
 import { ensureTables } from '../../src/platform/dynamo/provision.js';
-import { eventsTable, idempotencyTable } from '../../src/platform/dynamo/tables.js';
+import { idempotencyTable } from '../../src/platform/dynamo/tables.js';
 import { isUuid } from '../support/fixture-app.js';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -95,6 +96,7 @@ describe('Lambda handler (API Gateway REST proxy)', () => {
     process.env.API_KEY_SOURCE = 'api-gateway';
     process.env.LOG_LEVEL = 'silent';
     process.env.AWS_REGION = 'us-east-1';
+    process.env.APP_SECRET = Buffer.alloc(32, 9).toString('base64url');
     delete process.env.API_KEYS;
     delete process.env.TABLE_PREFIX;
     ({ handler } = (await import('../../src/runtime/lambda/api.js')) as unknown as {

@@ -1,20 +1,29 @@
 import { randomBytes } from 'node:crypto';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import { inject } from 'vitest';
-import { type Config, loadConfig } from '../../src/platform/config.js';
+import { allTables, type Config, loadConfig } from '../../src/platform/config.js';
 import { createDynamoClients, type DynamoClients } from '../../src/platform/dynamo/client.js';
 import { ensureTables } from '../../src/platform/dynamo/provision.js';
-import { tableDefinitions } from '../../src/platform/dynamo/tables.js';
-import { type Container, createContainer } from '../../src/runtime/container.js';
+import type { AppEnv } from '../../src/platform/http/context.js';
+import type { AnyModule } from '../../src/platform/module.js';
+import { deriveSecrets } from '../../src/platform/secrets.js';
+import { type Container, createApi, createContainer } from '../../src/runtime/container.js';
 import { type Call, callerFor } from './fixture-app.js';
 
 export const TEST_API_KEY = 'test-key-0123456789';
 
+/** The master secret of every test container (tests compare cursors across app instances). */
+export const TEST_SECRETS = deriveSecrets(Buffer.alloc(32, 7));
+
 export interface TestApp extends Container {
+  readonly app: OpenAPIHono<AppEnv>;
   /** `app.request` with the test API key and JSON headers filled in. */
   readonly call: Call;
 }
 
 export interface TestAppOptions {
+  /** The modules under test; only their tables (and the platform's) are created. */
+  readonly modules?: readonly AnyModule[];
   /** Wrap or replace the clients (fault injection through the SDK middleware stack). */
   readonly dynamo?: (clients: DynamoClients) => DynamoClients;
   readonly env?: Record<string, string>;
@@ -22,23 +31,28 @@ export interface TestAppOptions {
 
 /** The real app on DynamoDB Local, with tables of its own (a fresh prefix per call). */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const modules = options.modules ?? [];
   const endpoint = inject('dynamodbEndpoint');
-  const config: Config = loadConfig({
-    TABLE_PREFIX: `t${randomBytes(6).toString('hex')}`,
-    DYNAMODB_ENDPOINT: endpoint,
-    API_KEYS: TEST_API_KEY,
-    LOG_LEVEL: 'silent',
-    ...options.env,
-  });
+  const config: Config = loadConfig(
+    {
+      TABLE_PREFIX: `t${randomBytes(6).toString('hex')}`,
+      DYNAMODB_ENDPOINT: endpoint,
+      API_KEYS: TEST_API_KEY,
+      LOG_LEVEL: 'silent',
+      ...options.env,
+    },
+    modules,
+  );
   const base = createDynamoClients({ region: config.region, endpoint });
   await ensureTables(
     base.client,
-    tableDefinitions.map((definition) => ({ definition, name: config.tables[definition.id] })),
+    allTables(modules).map((definition) => ({
+      definition,
+      name: config.tables[definition.id] ?? definition.id,
+    })),
   );
   const dynamo = options.dynamo ? options.dynamo(base) : base;
-  const container = createContainer({ config, dynamo });
-  return {
-    ...container,
-    call: callerFor(container.app),
-  };
+  const container = createContainer({ config, modules, secrets: TEST_SECRETS, dynamo });
+  const app = createApi(container);
+  return { ...container, app, call: callerFor(app) };
 }

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { expect, inject } from 'vitest';
+import { eventsTable } from '../../src/modules/events/events.module.js';
 import { createDynamoClients, type DynamoClients } from '../../src/platform/dynamo/client.js';
 import { ensureTables } from '../../src/platform/dynamo/provision.js';
-import { eventsTable, idempotencyTable } from '../../src/platform/dynamo/tables.js';
+import { idempotencyTable } from '../../src/platform/dynamo/tables.js';
 import { createHttpApp } from '../../src/platform/http/app.js';
 import type { AppEnv, Caller } from '../../src/platform/http/context.js';
 import type { Problem } from '../../src/platform/http/problem.js';

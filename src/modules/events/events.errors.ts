@@ -6,6 +6,11 @@ export const EventsErrors = {
     notFound('EVENTS.EVENT_NOT_FOUND', `Event ${eventId} does not exist.`),
   eventExists: (eventId: string) =>
     conflict('EVENTS.EVENT_EXISTS', `Event ${eventId} already exists.`),
+  eventBeingDeleted: (eventId: string) =>
+    conflict(
+      'EVENTS.EVENT_BEING_DELETED',
+      `Event ${eventId} is still being deleted; its id can be used again once that has finished.`,
+    ),
   userNotFound: (userId: string) =>
     notFound('EVENTS.USER_NOT_FOUND', `User ${userId} does not exist.`),
   userExists: (userId: string) => conflict('EVENTS.USER_EXISTS', `User ${userId} already exists.`),

@@ -1,59 +1,136 @@
 import type { Page, PageRequest } from '../../platform/page.js';
-import type { Event, EventStatus, Registration, User, UserRegistration } from './events.schemas.js';
+import type {
+  Event,
+  EventChanges,
+  EventStatus,
+  Registration,
+  RequestKey,
+  User,
+} from './events.model.js';
 
-export interface EventChanges {
-  title?: string;
-  description?: string;
-  date?: string;
-  location?: string;
-  capacity?: number;
-  organizer?: string;
-  status?: EventStatus;
-  hasWaitlist?: boolean;
-}
+/** The outcome of a conditional write that found something else than expected. */
+export type Written<T> = { readonly ok: true; readonly value: T } | { readonly ok: false };
+
+export type Created<T> =
+  | { readonly created: true }
+  /** The key was taken: by `existing` (with the request key that created it), or by a tombstone. */
+  | {
+      readonly created: false;
+      readonly existing: T | undefined;
+      readonly requestKey: RequestKey;
+      readonly beingDeleted: boolean;
+    };
 
 export interface NewRegistration {
   readonly eventId: string;
   readonly userId: string;
-  /** Time-ordered (UUIDv7): the waitlist is ordered by it. */
+  /** Time-ordered (UUIDv7). */
   readonly registrationId: string;
   readonly registeredAt: string;
+  readonly requestKey: RequestKey;
 }
 
-export interface UnregisterResult {
-  readonly removed: Registration;
-  /** Registrations confirmed in the same atomic step. */
-  readonly promoted: Registration[];
-}
+export type RegistrationCommit =
+  | { readonly ok: true; readonly registration: Registration }
+  | {
+      readonly ok: false;
+      /**
+       * The event as it is now, when its condition failed (undefined: gone or being deleted);
+       * `unchanged` when the event's condition held.
+       */
+      readonly event: Event | undefined | 'unchanged';
+      readonly userMissing: boolean;
+      /** The user's existing registration for this event, and the request key that made it. */
+      readonly existing: { registration: Registration; requestKey: RequestKey } | undefined;
+      /** Waitlist only: the frontier passed the ticket before it could commit. */
+      readonly ticketPassed: boolean;
+    };
+
+export type UnregisterPlan =
+  | { readonly kind: 'leave-waitlist'; readonly registration: Registration }
+  | { readonly kind: 'free-seat'; readonly registration: Registration }
+  | {
+      readonly kind: 'pass-seat';
+      readonly registration: Registration;
+      readonly head: Registration;
+      /** The frontier once the head is promoted, and holes it passed. */
+      readonly frontier: number;
+      readonly passedHoles: readonly number[];
+    };
 
 /**
- * The events port. Every method that touches more than one item keeps the registration rules
- * (SPEC, events 1–6) by itself, atomically, whatever runs concurrently: callers add no locking.
- * Methods throw `EventsErrors` (AppError) for the outcomes a client must see.
+ * The events port: reads, and commits guarded by the conditions that keep the registration rules
+ * (SPEC, events 1–6) whatever runs concurrently. A commit whose condition failed changes nothing
+ * and says what failed, with the current state where it helps the caller decide again; the
+ * decisions themselves are made by the service with events.rules.ts.
  */
 export interface EventRepository {
-  /** Throws eventExists when the id is taken. */
-  createEvent(event: Event): Promise<void>;
+  createEvent(event: Event, requestKey: RequestKey): Promise<Created<Event>>;
+  /** The event, or undefined when absent or being deleted. */
   getEvent(eventId: string): Promise<Event | undefined>;
   listEvents(filter: { status?: EventStatus | undefined }, page: PageRequest): Promise<Page<Event>>;
   /**
-   * Applies a partial change. Lowering capacity below the confirmed count is a conflict; raising
-   * it promotes the head of the waitlist in the same transaction.
+   * Applies `changes` unless the event is gone or (when capacity changes) the new capacity is
+   * below its confirmed count; returns the event as committed.
    */
-  updateEvent(eventId: string, changes: EventChanges, now: string): Promise<Event>;
-  /** Deletes the event, then its registrations; returns how many registrations went with it. */
-  deleteEvent(eventId: string): Promise<number>;
+  changeEvent(
+    eventId: string,
+    changes: EventChanges,
+    now: string,
+  ): Promise<Written<Event> & { current?: Event | undefined }>;
+  /**
+   * Applies `changes` and promotes `heads` in one transaction, provided the counters and
+   * capacity are still those of `current`.
+   */
+  changeEventAndPromote(
+    current: Event,
+    changes: EventChanges,
+    heads: readonly Registration[],
+    now: string,
+  ): Promise<Written<Event>>;
+  /**
+   * Marks the event as being deleted (it disappears from reads and refuses every write) and
+   * returns true; false when it is absent. A marked event stays marked until `finishDeletion`.
+   */
+  markDeleted(eventId: string, now: string): Promise<'marked' | 'absent' | 'already-marked'>;
+  /** Removes a marked event's registrations, then the event; returns how many registrations. */
+  finishDeletion(eventId: string): Promise<number>;
+  /** Events marked for deletion whose removal has not finished (left by a crash). */
+  eventsBeingDeleted(): AsyncIterable<string>;
 
-  createUser(user: User): Promise<void>;
+  createUser(user: User, requestKey: RequestKey): Promise<Created<User>>;
   getUser(userId: string): Promise<User | undefined>;
   listUsers(page: PageRequest): Promise<Page<User>>;
 
-  /** Confirms when a seat is free, waitlists when full with a waitlist, else conflict. */
-  register(registration: NewRegistration): Promise<Registration>;
-  /** Removes a registration; a freed seat goes to the head of the waitlist atomically. */
-  unregister(eventId: string, userId: string, now: string): Promise<UnregisterResult>;
-  /** Confirmed in join order, then waitlisted by position. Throws eventNotFound. */
+  getRegistration(
+    eventId: string,
+    userId: string,
+  ): Promise<{ registration: Registration; requestKey: RequestKey } | undefined>;
+  /** A confirmed registration, if a seat is free, nobody waits and the event is open. */
+  confirm(registration: NewRegistration): Promise<RegistrationCommit>;
+  /**
+   * Takes the next waitlist ticket of an event, returning it with the event as it was right after
+   * (undefined when the event is absent or being deleted).
+   */
+  takeTicket(eventId: string): Promise<{ ticket: number; event: Event } | undefined>;
+  /** A waitlisted registration under `ticket`, if the event is open, full or has people waiting. */
+  waitlist(registration: NewRegistration, ticket: number): Promise<RegistrationCommit>;
+  /** Records that a ticket will never be used (a join that failed after taking it). */
+  releaseTicket(eventId: string, ticket: number): Promise<void>;
+  /** The first `count` waiting registrations, lowest ticket first (strongly consistent). */
+  waitlistHeads(eventId: string, count: number): Promise<Registration[]>;
+  /**
+   * Promotes `heads` into free seats, provided the counters and capacity are still those of
+   * `current`.
+   */
+  promote(current: Event, heads: readonly Registration[], now: string): Promise<boolean>;
+  /** Removes a registration as planned; false when the data changed (read and plan again). */
+  unregister(plan: UnregisterPlan, now: string): Promise<boolean>;
+  /** An event's registrations: confirmed by registration id, then waitlisted by ticket. */
   listEventRegistrations(eventId: string, page: PageRequest): Promise<Page<Registration>>;
-  /** Newest first, each with its event. Throws userNotFound. */
-  listUserRegistrations(userId: string, page: PageRequest): Promise<Page<UserRegistration>>;
+  /** A user's registrations, newest first, each with its event (left out when it is gone). */
+  listUserRegistrations(
+    userId: string,
+    page: PageRequest,
+  ): Promise<Page<{ registration: Registration; event: Event }>>;
 }

@@ -1,9 +1,11 @@
 import { z } from '@hono/zod-openapi';
+import { ClientIdSchema as IdSchema } from '../../platform/http/ids.js';
+import { eventStatuses } from './events.model.js';
 
-/** Client-given ids (SPEC): 1–100 characters of [A-Za-z0-9._:-]. */
-export const IdSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9._:-]{1,100}$/, 'must be 1–100 characters of A-Z a-z 0-9 . _ : -');
+/*
+ * The HTTP shapes of the events module: request bodies and parameters (validated, and the
+ * OpenAPI document), and responses. The service speaks events.model.ts; the routes map.
+ */
 
 const text = (max: number) =>
   z
@@ -12,12 +14,7 @@ const text = (max: number) =>
     .max(max)
     .refine((value) => value.trim().length > 0, 'must not be blank');
 
-export const eventStatuses = ['active', 'scheduled', 'ongoing', 'completed', 'cancelled'] as const;
 export const EventStatusSchema = z.enum(eventStatuses).openapi('EventStatus');
-export type EventStatus = z.infer<typeof EventStatusSchema>;
-
-/** Statuses that accept registrations (rule 6: completed and cancelled events don't). */
-export const openStatuses: readonly EventStatus[] = ['active', 'scheduled', 'ongoing'];
 
 const EventDateSchema = z
   .union([z.iso.date(), z.iso.datetime({ offset: true })])
@@ -60,7 +57,6 @@ export const CreateEventSchema = z
   })
   .refine(sameWaitlistFlag, waitlistAliasMismatch)
   .openapi('CreateEvent');
-export type CreateEventInput = z.infer<typeof CreateEventSchema>;
 
 export const UpdateEventSchema = z
   .object({
@@ -83,7 +79,6 @@ export const UpdateEventSchema = z
     path: [],
   })
   .openapi('UpdateEvent');
-export type UpdateEventInput = z.infer<typeof UpdateEventSchema>;
 
 export const EventSchema = z
   .object({
@@ -102,7 +97,7 @@ export const EventSchema = z
     updatedAt: z.string(),
   })
   .openapi('Event');
-export type Event = z.infer<typeof EventSchema>;
+export type EventResponse = z.infer<typeof EventSchema>;
 
 export const CreateUserSchema = z
   .object({
@@ -113,17 +108,15 @@ export const CreateUserSchema = z
     name: text(200).openapi({ example: 'John Doe' }),
   })
   .openapi('CreateUser');
-export type CreateUserInput = z.infer<typeof CreateUserSchema>;
 
 export const UserSchema = z
   .object({ userId: z.string(), name: z.string(), createdAt: z.string() })
   .openapi('User');
-export type User = z.infer<typeof UserSchema>;
+export type UserResponse = z.infer<typeof UserSchema>;
 
 export const RegistrationStatusSchema = z
   .enum(['confirmed', 'waitlisted'])
   .openapi('RegistrationStatus');
-export type RegistrationStatus = z.infer<typeof RegistrationStatusSchema>;
 
 export const RegistrationSchema = z
   .object({
@@ -144,12 +137,12 @@ export const RegistrationSchema = z
       .openapi({ description: 'When a waitlisted registration was confirmed.' }),
   })
   .openapi('Registration');
-export type Registration = z.infer<typeof RegistrationSchema>;
+export type RegistrationResponse = z.infer<typeof RegistrationSchema>;
 
 export const UserRegistrationSchema = RegistrationSchema.extend({
   event: EventSchema,
 }).openapi('UserRegistration');
-export type UserRegistration = z.infer<typeof UserRegistrationSchema>;
+export type UserRegistrationResponse = z.infer<typeof UserRegistrationSchema>;
 
 export const RegisterBodySchema = z
   .object({ userId: IdSchema, eventId: IdSchema })

@@ -1,29 +1,75 @@
 import type { Page, PageRequest } from '../../platform/page.js';
 import { EventsErrors } from './events.errors.js';
-import type { EventChanges, EventRepository, UnregisterResult } from './events.repository.js';
 import type {
-  CreateEventInput,
-  CreateUserInput,
   Event,
+  EventChanges,
   EventStatus,
+  PlacedRegistration,
   Registration,
-  UpdateEventInput,
+  RequestKey,
   User,
-  UserRegistration,
-} from './events.schemas.js';
+} from './events.model.js';
+import type { Created, EventRepository, NewRegistration } from './events.repository.js';
+import {
+  afterPromotion,
+  decideRegistration,
+  decideUnregister,
+  decideUpdate,
+  promotable,
+  refusal,
+  waitlistPosition,
+} from './events.rules.js';
 
 export interface EventsServiceDeps {
   readonly repository: EventRepository;
   /** Time-ordered unique ids (UUIDv7). */
   readonly newId: () => string;
-  readonly now: () => Date;
+  readonly clock: () => Date;
 }
 
+export interface NewEvent {
+  readonly eventId?: string | undefined;
+  readonly title: string;
+  readonly description: string;
+  readonly date: string;
+  readonly location: string;
+  readonly capacity: number;
+  readonly organizer: string;
+  readonly status?: EventStatus | undefined;
+  readonly hasWaitlist?: boolean | undefined;
+}
+
+export interface UnregisterResult {
+  readonly removed: Registration;
+  /** Registrations confirmed in the same atomic step. */
+  readonly promoted: Registration[];
+}
+
+/**
+ * A commit's condition failed this many times in a row: each failure means another request
+ * changed the event in between, so someone made progress; past this, answer 503 and let the
+ * client retry rather than spin.
+ */
+const MAX_ATTEMPTS = 25;
+
+/** DynamoDB allows 100 items per transaction: the event update plus up to 99 promotions. */
+const MAX_PROMOTIONS_PER_TRANSACTION = 99;
+
+/**
+ * Events, users and registrations. Every write runs read → decide (events.rules.ts) → commit
+ * (the repository's conditions guard the decision); a failed condition means the data changed,
+ * so it reads and decides again.
+ */
 export class EventsService {
   constructor(private readonly deps: EventsServiceDeps) {}
 
-  async createEvent(input: CreateEventInput): Promise<Event> {
-    const now = this.deps.now().toISOString();
+  private now(): string {
+    return this.deps.clock().toISOString();
+  }
+
+  /** Creates an event; a retry of the same request (same request key) gets the event back. */
+  async createEvent(input: NewEvent, requestKey?: RequestKey): Promise<Event> {
+    const now = this.now();
     const event: Event = {
       eventId: input.eventId ?? this.deps.newId(),
       title: input.title,
@@ -33,14 +79,19 @@ export class EventsService {
       capacity: input.capacity,
       organizer: input.organizer,
       status: input.status ?? 'active',
-      hasWaitlist: input.hasWaitlist ?? input.waitlistEnabled ?? false,
+      hasWaitlist: input.hasWaitlist ?? false,
       registeredCount: 0,
       waitlistCount: 0,
       createdAt: now,
       updatedAt: now,
+      waitlist: { issued: 0, frontier: 0, holes: [] },
     };
-    await this.deps.repository.createEvent(event);
-    return event;
+    const created = await this.deps.repository.createEvent(event, requestKey);
+    return this.createdOrRetried(created, event, requestKey, () =>
+      created.created === false && created.beingDeleted
+        ? EventsErrors.eventBeingDeleted(event.eventId)
+        : EventsErrors.eventExists(event.eventId),
+    );
   }
 
   async getEvent(eventId: string): Promise<Event> {
@@ -53,26 +104,81 @@ export class EventsService {
     return this.deps.repository.listEvents({ status }, page);
   }
 
-  updateEvent(eventId: string, input: UpdateEventInput): Promise<Event> {
-    const { waitlistEnabled, hasWaitlist, ...rest } = input;
-    const changes: EventChanges = { ...rest };
-    const waitlist = hasWaitlist ?? waitlistEnabled;
-    if (waitlist !== undefined) changes.hasWaitlist = waitlist;
-    return this.deps.repository.updateEvent(eventId, changes, this.deps.now().toISOString());
+  /**
+   * A partial update. Lowering capacity below the confirmed count is a conflict; a change that
+   * leaves free seats while people wait promotes them in the same transaction. Answers the event
+   * as committed.
+   */
+  async updateEvent(eventId: string, changes: EventChanges): Promise<Event> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const now = this.now();
+      const current = await this.getEvent(eventId);
+      const decision = decideUpdate(current, changes, now);
+      if (!decision.ok) throw decision.error;
+      if (decision.promote === 0) {
+        // No promotion: one conditional UpdateItem, whose answer is the committed event.
+        const written = await this.deps.repository.changeEvent(eventId, changes, now);
+        if (written.ok) return written.value;
+        if (!written.current) throw EventsErrors.eventNotFound(eventId);
+        continue; // capacity fell below a count that grew in between: decide again
+      }
+      const heads = await this.deps.repository.waitlistHeads(
+        eventId,
+        Math.min(decision.promote, MAX_PROMOTIONS_PER_TRANSACTION),
+      );
+      const written = await this.deps.repository.changeEventAndPromote(
+        current,
+        changes,
+        heads,
+        now,
+      );
+      if (!written.ok) continue;
+      if (promotable(written.value) === 0) return written.value;
+      // More to promote than one transaction holds.
+      await this.fillFreeSeats(eventId);
+      return this.getEvent(eventId);
+    }
+    throw EventsErrors.busy();
   }
 
-  deleteEvent(eventId: string): Promise<number> {
-    return this.deps.repository.deleteEvent(eventId);
+  /**
+   * Deletes an event and its registrations. The event is marked first, so it disappears and
+   * refuses every write (a registration, an unregister, a re-create of its id) while its
+   * registrations are removed; a crash in between leaves it marked, and `finishDeletions`
+   * (at start-up, and on a schedule) completes it.
+   */
+  async deleteEvent(eventId: string): Promise<number> {
+    const marked = await this.deps.repository.markDeleted(eventId, this.now());
+    if (marked === 'absent') throw EventsErrors.eventNotFound(eventId);
+    const removed = await this.deps.repository.finishDeletion(eventId);
+    // Marked by an earlier DELETE that did not finish: completed now, but it was already gone.
+    if (marked === 'already-marked') throw EventsErrors.eventNotFound(eventId);
+    return removed;
   }
 
-  async createUser(input: CreateUserInput): Promise<User> {
+  /** Completes deletions a crash interrupted; returns how many events it finished. */
+  async finishDeletions(): Promise<number> {
+    let finished = 0;
+    for await (const eventId of this.deps.repository.eventsBeingDeleted()) {
+      await this.deps.repository.finishDeletion(eventId);
+      finished++;
+    }
+    return finished;
+  }
+
+  async createUser(
+    input: { userId?: string | undefined; name: string },
+    requestKey?: RequestKey,
+  ): Promise<User> {
     const user: User = {
       userId: input.userId ?? this.deps.newId(),
       name: input.name,
-      createdAt: this.deps.now().toISOString(),
+      createdAt: this.now(),
     };
-    await this.deps.repository.createUser(user);
-    return user;
+    const created = await this.deps.repository.createUser(user, requestKey);
+    return this.createdOrRetried(created, user, requestKey, () =>
+      EventsErrors.userExists(user.userId),
+    );
   }
 
   async getUser(userId: string): Promise<User> {
@@ -85,25 +191,219 @@ export class EventsService {
     return this.deps.repository.listUsers(page);
   }
 
-  /** Registers a user: confirmed, waitlisted or refused, by the rules the repository enforces. */
-  register(eventId: string, userId: string): Promise<Registration> {
-    return this.deps.repository.register({
+  /**
+   * Registers a user: confirmed while a seat is free and nobody waits, waitlisted when the event
+   * is full and takes a waitlist, refused otherwise. The first attempt commits without reading
+   * (most registrations find a seat or a waitlist as expected); a failed condition brings the
+   * event back, and the rules decide again on it. A retry of a request that already committed
+   * (same request key) gets that registration back instead of a conflict.
+   */
+  async register(
+    eventId: string,
+    userId: string,
+    requestKey?: RequestKey,
+  ): Promise<PlacedRegistration> {
+    const { repository } = this.deps;
+    const registration: NewRegistration = {
       eventId,
       userId,
       registrationId: this.deps.newId(),
-      registeredAt: this.deps.now().toISOString(),
-    });
+      registeredAt: this.now(),
+      requestKey,
+    };
+    let event: Event | undefined | 'unknown' = 'unknown';
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const decision = decideRegistration(event);
+      if (decision.kind === 'refuse') {
+        throw await this.refuse(eventId, userId, event === 'unknown' ? undefined : event);
+      }
+      if (decision.kind === 'fill-seats') {
+        await this.fillFreeSeats(eventId);
+        event = 'unknown';
+        continue;
+      }
+
+      let ticket: number | undefined;
+      let commit: Awaited<ReturnType<EventRepository['confirm']>>;
+      if (decision.kind === 'confirm') {
+        commit = await repository.confirm(registration);
+      } else {
+        const taken = await repository.takeTicket(eventId);
+        if (!taken) {
+          event = undefined;
+          continue;
+        }
+        ticket = taken.ticket;
+        commit = await repository.waitlist(registration, ticket);
+        if (commit.ok) {
+          return {
+            registration: commit.registration,
+            position: waitlistPosition(ticket, taken.event.waitlist),
+          };
+        }
+        // Never used: let later positions stop counting it (a passed ticket already isn't).
+        if (!commit.ticketPassed) await repository.releaseTicket(eventId, ticket);
+      }
+      if (commit.ok) return { registration: commit.registration, position: undefined };
+
+      if (commit.existing) {
+        if (requestKey !== undefined && commit.existing.requestKey === requestKey) {
+          return this.placed(commit.existing.registration);
+        }
+      }
+      if (commit.userMissing || commit.existing) {
+        const current =
+          commit.event === 'unchanged' ? await repository.getEvent(eventId) : commit.event;
+        throw (
+          refusal({
+            eventId,
+            userId,
+            event: current,
+            userExists: !commit.userMissing,
+            alreadyRegistered: commit.existing !== undefined,
+          }) ?? EventsErrors.busy()
+        );
+      }
+      // The event changed between our last look and the commit: decide again on what it is now.
+      event = commit.event === 'unchanged' ? 'unknown' : commit.event;
+    }
+    throw EventsErrors.busy();
   }
 
-  unregister(eventId: string, userId: string): Promise<UnregisterResult> {
-    return this.deps.repository.unregister(eventId, userId, this.deps.now().toISOString());
+  /**
+   * Removes a registration. A confirmed user's seat passes to the head of the waitlist in the
+   * same transaction; a waitlisted user's ticket stops counting for everyone behind them.
+   */
+  async unregister(eventId: string, userId: string): Promise<UnregisterResult> {
+    const { repository } = this.deps;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const now = this.now();
+      const [found, event] = await Promise.all([
+        repository.getRegistration(eventId, userId),
+        repository.getEvent(eventId),
+      ]);
+      // A registration whose event is gone or being deleted is going too: it is not there.
+      if (!found || !event) throw EventsErrors.registrationNotFound(eventId, userId);
+      const { registration } = found;
+      const decision = decideUnregister(registration, event);
+      let promoted: Registration[] = [];
+      let done: boolean;
+      if (decision.kind === 'pass-seat') {
+        const [head] = await repository.waitlistHeads(eventId, 1);
+        if (!head) continue; // the count said someone waits; the head left in between
+        done = await repository.unregister(
+          { kind: 'pass-seat', registration, head, ...afterPromotion(event.waitlist, [head]) },
+          now,
+        );
+        promoted = [confirmed(head, now)];
+      } else {
+        done = await repository.unregister({ kind: decision.kind, registration }, now);
+      }
+      if (done) return { removed: withoutTicket(registration), promoted };
+    }
+    throw EventsErrors.busy();
   }
 
-  eventRegistrations(eventId: string, page: PageRequest): Promise<Page<Registration>> {
-    return this.deps.repository.listEventRegistrations(eventId, page);
+  /** Confirmed in join order, then waitlisted in ticket order, each with its place. */
+  async eventRegistrations(eventId: string, page: PageRequest): Promise<Page<PlacedRegistration>> {
+    const event = await this.getEvent(eventId);
+    const result = await this.deps.repository.listEventRegistrations(eventId, page);
+    return {
+      items: result.items.map((registration) => placed(registration, event)),
+      nextCursor: result.nextCursor,
+    };
   }
 
-  userRegistrations(userId: string, page: PageRequest): Promise<Page<UserRegistration>> {
-    return this.deps.repository.listUserRegistrations(userId, page);
+  /** Newest first, each with its event and place. */
+  async userRegistrations(
+    userId: string,
+    page: PageRequest,
+  ): Promise<Page<PlacedRegistration & { event: Event }>> {
+    await this.getUser(userId);
+    const result = await this.deps.repository.listUserRegistrations(userId, page);
+    return {
+      items: result.items.map(({ registration, event }) => ({
+        ...placed(registration, event),
+        event,
+      })),
+      nextCursor: result.nextCursor,
+    };
   }
+
+  /**
+   * Promotes waitlisted registrations while seats are free, in batches of at most 99 (the
+   * transaction limit). Registration refuses newcomers a free seat while anyone waits, so the
+   * queue keeps its order between batches.
+   */
+  private async fillFreeSeats(eventId: string): Promise<void> {
+    for (let failures = 0; failures < MAX_ATTEMPTS; ) {
+      const event = await this.deps.repository.getEvent(eventId);
+      if (!event) return;
+      const count = Math.min(promotable(event), MAX_PROMOTIONS_PER_TRANSACTION);
+      if (count === 0) return;
+      const heads = await this.deps.repository.waitlistHeads(eventId, count);
+      if (heads.length === 0) return;
+      if (!(await this.deps.repository.promote(event, heads, this.now()))) failures++;
+    }
+    throw EventsErrors.busy();
+  }
+
+  /** Why a registration is refused, reading what the rules need to pick the error that wins. */
+  private async refuse(eventId: string, userId: string, event: Event | undefined) {
+    const [user, existing] = event
+      ? await Promise.all([
+          this.deps.repository.getUser(userId),
+          this.deps.repository.getRegistration(eventId, userId),
+        ])
+      : [undefined, undefined];
+    return (
+      refusal({
+        eventId,
+        userId,
+        event,
+        userExists: user !== undefined,
+        alreadyRegistered: existing !== undefined,
+      }) ?? EventsErrors.busy()
+    );
+  }
+
+  /** A registration with its current place (one read of its event when it is waitlisted). */
+  private async placed(registration: Registration): Promise<PlacedRegistration> {
+    if (registration.status !== 'waitlisted') return { registration, position: undefined };
+    const event = await this.deps.repository.getEvent(registration.eventId);
+    return event ? placed(registration, event) : { registration, position: undefined };
+  }
+
+  private createdOrRetried<T>(
+    created: Created<T>,
+    value: T,
+    requestKey: RequestKey,
+    conflict: () => Error,
+  ): T {
+    if (created.created) return value;
+    // The same request again (its answer was lost): the thing it created is the answer.
+    if (requestKey !== undefined && created.requestKey === requestKey && created.existing) {
+      return created.existing;
+    }
+    throw conflict();
+  }
+}
+
+function placed(registration: Registration, event: Event): PlacedRegistration {
+  return {
+    registration,
+    position:
+      registration.status === 'waitlisted' && registration.ticket !== undefined
+        ? waitlistPosition(registration.ticket, event.waitlist)
+        : undefined,
+  };
+}
+
+function confirmed(head: Registration, now: string): Registration {
+  return { ...withoutTicket(head), status: 'confirmed', promotedAt: now };
+}
+
+function withoutTicket(registration: Registration): Registration {
+  const { ticket: _, ...rest } = registration;
+  return rest;
 }

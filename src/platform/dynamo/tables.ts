@@ -1,6 +1,7 @@
 /**
- * The one set of table definitions. The CDK stack (infra/), the local runtime and the tests all
- * build their tables from these objects, so a key or index exists everywhere or nowhere.
+ * Table definitions: each module declares its own (in its `<m>.module.ts`), the platform declares
+ * the idempotency table. The CDK stack, the local runtime and the tests all build their tables
+ * from these objects, so a key or index exists everywhere or nowhere.
  */
 
 export interface KeyAttribute {
@@ -20,10 +21,11 @@ export interface LocalIndexDefinition {
 }
 
 export interface TableDefinition {
-  /** Stable logical name: CDK construct id, config key and default local table suffix. */
+  /**
+   * Stable logical name, unique across modules: CDK construct id, default local table suffix
+   * (`<prefix>-<id>`) and the environment variable carrying the physical name (tableEnvVar).
+   */
   readonly id: string;
-  /** Environment variable that carries the physical table name (set by the CDK stack). */
-  readonly envVar: string;
   readonly partitionKey: KeyAttribute;
   readonly sortKey?: KeyAttribute;
   readonly globalIndexes?: readonly GlobalIndexDefinition[];
@@ -32,48 +34,22 @@ export interface TableDefinition {
   readonly timeToLiveAttribute?: string;
 }
 
-const S = (name: string): KeyAttribute => ({ name, type: 'S' });
-
-/**
- * events: single-table design for events, users and registrations.
- * - event        PK=EVENT#<eventId>  SK=EVENT
- * - user         PK=USER#<userId>    SK=USER
- * - registration PK=EVENT#<eventId>  SK=REG#<userId>   (one per user per event by key)
- * Indexes:
- * - gsi1  events by status           GSI1PK=STATUS#<status>       GSI1SK=<createdAt>#<eventId>
- * - gsi2  collections                GSI2PK=EVENTS | USERS | USER#<userId>#REGS, GSI2SK=<createdAt>#<id>
- * - lsi1  an event's registrations   LSI1SK=C#<registrationId> | W#<registrationId>
- *         (an LSI, not a GSI, because promotion needs a strongly consistent read of the head
- *         of the waitlist; registration ids are UUIDv7, so they sort in join order)
- */
-export const eventsTable = {
-  id: 'events',
-  envVar: 'EVENTS_TABLE_NAME',
-  partitionKey: S('PK'),
-  sortKey: S('SK'),
-  globalIndexes: [
-    { indexName: 'gsi1', partitionKey: S('GSI1PK'), sortKey: S('GSI1SK') },
-    { indexName: 'gsi2', partitionKey: S('GSI2PK'), sortKey: S('GSI2SK') },
-  ],
-  localIndexes: [{ indexName: 'lsi1', sortKey: S('LSI1SK') }],
-} as const satisfies TableDefinition;
+export const S = (name: string): KeyAttribute => ({ name, type: 'S' });
+export const N = (name: string): KeyAttribute => ({ name, type: 'N' });
 
 /** Idempotency records for the Idempotency-Key header (Powertools' DynamoDB persistence layout). */
 export const idempotencyTable = {
   id: 'idempotency',
-  envVar: 'IDEMPOTENCY_TABLE_NAME',
   partitionKey: S('id'),
   timeToLiveAttribute: 'expiration',
 } as const satisfies TableDefinition;
 
-export const tableDefinitions: readonly (TableDefinition & { id: TableId })[] = [
-  eventsTable,
-  idempotencyTable,
-];
-
-export type TableId = typeof eventsTable.id | typeof idempotencyTable.id;
+/** `events` → `EVENTS_TABLE_NAME`: where the CDK stack passes a table's physical name. */
+export function tableEnvVar(table: Pick<TableDefinition, 'id'>): string {
+  return `${table.id.replaceAll('-', '_').toUpperCase()}_TABLE_NAME`;
+}
 
 /** Table name used where no environment variable names one (local runtime, tests). */
-export function defaultTableName(table: TableDefinition, prefix = 'roster'): string {
+export function defaultTableName(table: Pick<TableDefinition, 'id'>, prefix = 'roster'): string {
   return `${prefix}-${table.id}`;
 }

@@ -1,16 +1,25 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
+  type NativeAttributeValue,
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 
 export type CancellationCode = string;
 
 export type TransactOutcome =
   | { readonly ok: true }
-  /** Conditions failed: one code per item, in request order ('None' for items that passed). */
-  | { readonly ok: false; readonly reasons: readonly CancellationCode[] };
+  /**
+   * Conditions failed: one code per item, in request order ('None' for items that passed), and
+   * for a failed item that asked for it (ReturnValuesOnConditionCheckFailure), the item as it is.
+   */
+  | {
+      readonly ok: false;
+      readonly reasons: readonly CancellationCode[];
+      readonly current: readonly (Record<string, NativeAttributeValue> | undefined)[];
+    };
 
 export class TransactionContentionError extends Error {
   override name = 'TransactionContentionError';
@@ -43,12 +52,18 @@ export async function transactWrite(
       await doc.send(new TransactWriteCommand(input));
       return { ok: true };
     } catch (error) {
-      const reasons = cancellationReasons(error);
-      if (!reasons) throw error;
+      const cancelled = cancellationReasons(error);
+      if (!cancelled) throw error;
+      const reasons = cancelled.map((reason) => reason.Code ?? 'None');
       const contended = reasons.some(
         (code) => code === 'TransactionConflict' || code === 'ThrottlingError',
       );
-      if (!contended) return { ok: false, reasons };
+      if (!contended) {
+        const current = cancelled.map((reason) =>
+          reason.Item ? unmarshall(reason.Item) : undefined,
+        );
+        return { ok: false, reasons, current };
+      }
       if (attempt >= maxAttempts) {
         throw new TransactionContentionError('transaction kept conflicting', { cause: error });
       }
@@ -58,13 +73,14 @@ export async function transactWrite(
   }
 }
 
-function cancellationReasons(error: unknown): CancellationCode[] | undefined {
+function cancellationReasons(
+  error: unknown,
+): NonNullable<TransactionCanceledException['CancellationReasons']> | undefined {
   if (
     error instanceof TransactionCanceledException ||
     (error as Error)?.name === 'TransactionCanceledException'
   ) {
-    const reasons = (error as TransactionCanceledException).CancellationReasons ?? [];
-    return reasons.map((reason) => reason.Code ?? 'None');
+    return (error as TransactionCanceledException).CancellationReasons ?? [];
   }
   return undefined;
 }

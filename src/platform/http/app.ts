@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { routePath } from 'hono/route';
@@ -10,39 +10,26 @@ import type { Logger } from '../logger.js';
 import { type AuthOptions, authenticate } from './auth.js';
 import { limitBody, requireJsonBody } from './body.js';
 import type { AppEnv } from './context.js';
+import { DOCS_PUBLIC_ROUTES } from './docs.js';
+import {
+  CORS_ALLOW_HEADERS,
+  CORS_ALLOW_METHODS,
+  CORS_EXPOSE_HEADERS,
+  CORS_MAX_AGE_SECONDS,
+} from './headers.js';
 import { createRouter } from './openapi.js';
 import { internalErrorResponse, problemResponse } from './problem.js';
+import { publicRouteMatcher, publicRoutesOf } from './public-routes.js';
 
 export interface HttpAppOptions {
   readonly logger: Logger;
   readonly corsOrigins: readonly string[];
   readonly auth: Omit<AuthOptions, 'isPublic'>;
-}
-
-/** Routes anyone may call; everything else needs an API key or a bearer token. */
-const publicRoutes = new Set([
-  'GET /',
-  'GET /health',
-  'GET /openapi.json',
-  'GET /docs',
-  'POST /auth/token',
-  'GET /.well-known/jwks.json',
-]);
-
-export function isPublicRoute(method: string, path: string): boolean {
-  const m = method === 'HEAD' ? 'GET' : method;
-  return publicRoutes.has(`${m} ${path}`) || (m === 'GET' && path.startsWith('/docs/assets/'));
+  /** The Idempotency-Key store the `idempotent` route middleware uses (see idempotency.ts). */
+  readonly idempotency?: MiddlewareHandler<AppEnv>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-export const exposedHeaders = [
-  'x-request-id',
-  'link',
-  'location',
-  'retry-after',
-  'idempotent-replayed',
-];
 
 /**
  * The one HTTP app: both runtimes serve this object. Middleware order matters: request id first
@@ -52,6 +39,13 @@ export const exposedHeaders = [
 export function createHttpApp(options: HttpAppOptions): OpenAPIHono<AppEnv> {
   const { logger } = options;
   const app = createRouter();
+  // Public = declared `security: []` by whichever router mounted the route (read once, at the
+  // first request, when every router is in), plus the documentation pages.
+  let isPublic: ((method: string, path: string) => boolean) | undefined;
+  const isPublicRoute = (method: string, path: string) => {
+    isPublic ??= publicRouteMatcher([...publicRoutesOf(app), ...DOCS_PUBLIC_ROUTES]);
+    return isPublic(method, path);
+  };
 
   app.use('*', async (c, next) => {
     const given = c.req.header('x-request-id');
@@ -77,20 +71,21 @@ export function createHttpApp(options: HttpAppOptions): OpenAPIHono<AppEnv> {
     '*',
     cors({
       origin: allowAll ? '*' : [...options.corsOrigins],
-      allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-      allowHeaders: [
-        'Content-Type',
-        'Authorization',
-        'X-Api-Key',
-        'Idempotency-Key',
-        'X-Request-Id',
-      ],
-      exposeHeaders: exposedHeaders,
-      maxAge: 600,
+      allowMethods: CORS_ALLOW_METHODS,
+      allowHeaders: [...CORS_ALLOW_HEADERS],
+      exposeHeaders: CORS_EXPOSE_HEADERS.map((header) => header.toLowerCase()),
+      maxAge: CORS_MAX_AGE_SECONDS,
     }),
   );
 
   app.use('*', authenticate({ ...options.auth, isPublic: isPublicRoute }));
+  const { idempotency } = options;
+  if (idempotency) {
+    app.use('*', async (c, next) => {
+      c.set('idempotency', idempotency);
+      await next();
+    });
+  }
   app.use('*', limitBody());
   app.use('*', requireJsonBody());
 
@@ -121,6 +116,17 @@ export function createHttpApp(options: HttpAppOptions): OpenAPIHono<AppEnv> {
 
 export function respondToError(error: unknown, c: Context<AppEnv>, logger: Logger): Response {
   const requestId = c.get('requestId');
+  if (c.req.raw.signal?.aborted) {
+    // The client went away (closed the connection mid-body, or gave up waiting): nothing is
+    // wrong on our side and nobody will read this answer.
+    logger.info('client aborted the request', { requestId, method: c.req.method });
+    return problemResponse(
+      c,
+      new AppError('bad_request', 'REQUEST.ABORTED', 'Bad Request', {
+        detail: 'The client closed the request before it was complete.',
+      }),
+    );
+  }
   if (error instanceof AppError) {
     if (error.kind === 'unavailable') {
       logger.warn('dependency unavailable', { requestId, code: error.code, error: error.cause });

@@ -3,14 +3,17 @@ import type { MiddlewareHandler } from 'hono';
 import { AppError } from '../errors.js';
 import type { AppEnv, Caller } from './context.js';
 
-/** Verifies a bearer token; resolves to the caller or throws an `unauthorized` AppError. */
+/**
+ * Verifies a bearer token; resolves to the caller, or throws an `unauthorized` AppError for a
+ * token that is not valid (any other error means the verifier could not decide: a 5xx).
+ */
 export type TokenVerifier = (token: string) => Promise<Caller>;
 
 export interface AuthOptions {
   /** `local`: compare `x-api-key` with `apiKeys`; `api-gateway`: API Gateway checked the key. */
   readonly apiKeySource: 'local' | 'api-gateway';
   readonly apiKeys: readonly string[];
-  readonly verifyToken?: TokenVerifier;
+  readonly verifyToken?: TokenVerifier | undefined;
   readonly isPublic: (method: string, path: string) => boolean;
 }
 
@@ -24,6 +27,11 @@ const digest = (value: string) => createHash('sha256').update(value, 'utf8').dig
 
 /**
  * Runs before routing, so an unknown path answers 401 like a known one and reveals nothing.
+ * Either credential is enough: a valid bearer token (tried first, so a route that needs a JWT
+ * sees the token's caller even when a key came along) or a valid API key. A credential that
+ * can't be used — a `Basic` header, an expired token — does not spoil a valid other one; with no
+ * valid credential at all, the answer explains the one that was tried.
+ *
  * Keys are compared as SHA-256 digests with `timingSafeEqual`, against every configured key
  * without an early exit, so the time taken says nothing about how much of a key matched.
  */
@@ -39,35 +47,48 @@ export function authenticate(options: AuthOptions): MiddlewareHandler<AppEnv> {
     return match;
   };
 
+  const keyCaller = (c: Parameters<MiddlewareHandler<AppEnv>>[0]): Caller | AppError => {
+    if (options.apiKeySource === 'api-gateway') {
+      // API Gateway has already rejected requests without a valid key for this usage plan.
+      const event = c.env?.event as { requestContext?: { identity?: { apiKeyId?: string } } };
+      const apiKeyId = event?.requestContext?.identity?.apiKeyId;
+      if (!apiKeyId) return unauthorized('An API key (x-api-key) or a bearer token is required.');
+      return { id: `key:${apiKeyId}`, via: 'api-key' };
+    }
+    const presented = c.req.header('x-api-key');
+    if (!presented) return unauthorized('An API key (x-api-key) or a bearer token is required.');
+    return matchLocalKey(presented) ?? unauthorized('The API key is not valid.');
+  };
+
   return async (c, next) => {
     if (c.req.method === 'OPTIONS' || options.isPublic(c.req.method, c.req.path)) {
       c.set('caller', undefined);
       return next();
     }
+    let bearerProblem: AppError | undefined;
     const authorization = c.req.header('authorization');
     if (authorization !== undefined) {
       const [scheme, token] = authorization.split(' ', 2);
       if (scheme?.toLowerCase() !== 'bearer' || !token) {
-        throw unauthorized('The Authorization header must be "Bearer <token>".');
+        bearerProblem = unauthorized('The Authorization header must be "Bearer <token>".');
+      } else if (!options.verifyToken) {
+        bearerProblem = unauthorized('Bearer tokens are not accepted here.');
+      } else {
+        try {
+          c.set('caller', await options.verifyToken(token));
+          return next();
+        } catch (error) {
+          if (!(error instanceof AppError) || error.kind !== 'unauthorized') throw error;
+          bearerProblem = error;
+        }
       }
-      if (!options.verifyToken) throw unauthorized('Bearer tokens are not accepted here.');
-      c.set('caller', await options.verifyToken(token));
-      return next();
     }
-
-    if (options.apiKeySource === 'api-gateway') {
-      // API Gateway has already rejected requests without a valid key for this usage plan.
-      const event = c.env?.event as { requestContext?: { identity?: { apiKeyId?: string } } };
-      const apiKeyId = event?.requestContext?.identity?.apiKeyId;
-      if (!apiKeyId) throw unauthorized('An API key (x-api-key) or a bearer token is required.');
-      c.set('caller', { id: `key:${apiKeyId}`, via: 'api-key' });
-      return next();
+    const caller = keyCaller(c);
+    if (caller instanceof AppError) {
+      // No usable key: say what was wrong with the token, if one was the caller's attempt.
+      const keyGiven = c.req.header('x-api-key') !== undefined;
+      throw keyGiven || !bearerProblem ? caller : bearerProblem;
     }
-
-    const presented = c.req.header('x-api-key');
-    if (!presented) throw unauthorized('An API key (x-api-key) or a bearer token is required.');
-    const caller = matchLocalKey(presented);
-    if (!caller) throw unauthorized('The API key is not valid.');
     c.set('caller', caller);
     return next();
   };

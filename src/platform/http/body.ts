@@ -5,6 +5,12 @@ import type { AppEnv } from './context.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
+/**
+ * Deepest nesting of arrays and objects a body may have. Our schemas need 3; anything near this
+ * bound is an attack on recursive code downstream (hashing, validation, logging), refused here.
+ */
+export const MAX_JSON_DEPTH = 32;
+
 const JSON_CONTENT_TYPE = /^application\/([a-z0-9.+-]+\+)?json(\s*;.*)?$/i;
 
 const methodsWithBody = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -40,6 +46,11 @@ export const requireJsonBody = (): MiddlewareHandler<AppEnv> => async (c, next) 
       },
     );
   }
+  if (nestingExceeds(text, MAX_JSON_DEPTH)) {
+    throw new AppError('bad_request', 'REQUEST.JSON_TOO_DEEP', 'Bad Request', {
+      detail: `The body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels.`,
+    });
+  }
   try {
     JSON.parse(text);
   } catch {
@@ -50,3 +61,21 @@ export const requireJsonBody = (): MiddlewareHandler<AppEnv> => async (c, next) 
   }
   return next();
 };
+
+/** Whether JSON text nests `[`/`{` deeper than `max`, by one iterative pass (strings skipped). */
+export function nestingExceeds(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (ch === 0x22) inString = false;
+    } else if (ch === 0x22) inString = true;
+    else if (ch === 0x5b || ch === 0x7b) {
+      if (++depth > max) return true;
+    } else if (ch === 0x5d || ch === 0x7d) depth--;
+  }
+  return false;
+}

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Hono } from 'hono';
 import type { AppEnv } from './context.js';
+import type { PublicRoute } from './public-routes.js';
 
 /**
  * Swagger UI, served by the app itself from the `swagger-ui-dist` package, so `/docs` works with
@@ -14,6 +15,16 @@ const assets: Record<string, string> = {
   'swagger-ui-standalone-preset.js': 'text/javascript; charset=utf-8',
   'favicon-32x32.png': 'image/png',
 };
+
+/** The files of `swagger-ui-dist` the docs page serves (the Lambda bundle copies these). */
+export const SWAGGER_UI_FILES = Object.keys(assets);
+
+/** The documentation routes: public, and outside the OpenAPI document they serve. */
+export const DOCS_PUBLIC_ROUTES: readonly PublicRoute[] = [
+  { method: 'GET', path: '/openapi.json' },
+  { method: 'GET', path: '/docs' },
+  { method: 'GET', path: '/docs/assets/{name}' },
+];
 
 export function swaggerUiDir(): string {
   const require = createRequire(import.meta.url);

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type RouteConfig, z } from '@hono/zod-openapi';
 import type { Context as LambdaContext } from 'aws-lambda';
 import type { MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -33,6 +35,39 @@ class NotRemembered extends Error {
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
+/** The header as create routes document it. */
+export const idempotencyKeyHeader = z.object({
+  'idempotency-key': z.string().optional().openapi({
+    description: 'Replays the first response for 24 h when sent again with the same body.',
+  }),
+});
+
+/**
+ * Route middleware for create routes: runs the app's Idempotency-Key store (set by
+ * createHttpApp) for this route. A route spec stays a module-level constant this way.
+ */
+export const idempotent: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const store = c.get('idempotency');
+  if (!store) return next();
+  return store(c, next);
+};
+
+/** A create route with Idempotency-Key: the documented header and the middleware, together. */
+export function withIdempotencyKey<R extends RouteConfig>(
+  route: R,
+): R & {
+  middleware: [typeof idempotent];
+  request: NonNullable<R['request']> & { headers: typeof idempotencyKeyHeader };
+} {
+  return {
+    ...route,
+    middleware: [idempotent],
+    request: { ...route.request, headers: idempotencyKeyHeader } as NonNullable<R['request']> & {
+      headers: typeof idempotencyKeyHeader;
+    },
+  };
+}
+
 /**
  * `Idempotency-Key` for create routes, on Powertools' idempotency utility and its DynamoDB
  * persistence layer. The key is scoped to the caller, the method and the path; the body (canonicalised by
@@ -62,6 +97,7 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
     // Scoped by the concrete path, not the route pattern: the same key and body sent to
     // /events/e1/register and /events/e2/register are two different requests.
     const scope = `${c.get('caller')?.id ?? 'anonymous'} ${c.req.method} ${c.req.path}`;
+    c.set('requestKey', createHash('sha256').update(`${scope} ${key}`).digest('base64url'));
 
     const config = new IdempotencyConfig({
       eventKeyJmesPath: 'key',

@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppEnv } from './context.js';
 import { mountDocs } from './docs.js';
-import { jsonContent } from './openapi.js';
+import { createRouter, jsonContent } from './openapi.js';
 
 export interface SystemInfo {
   readonly name: string;
@@ -14,6 +14,8 @@ export interface SystemRoutesOptions {
   /** Resolves when the database answers; rejects (or times out) otherwise. */
   readonly checkHealth: () => Promise<void>;
   readonly docsAssetsDir?: string | undefined;
+  /** Tags the modules' routes use, with their descriptions. */
+  readonly tags?: readonly { readonly name: string; readonly description: string }[];
 }
 
 const IndexSchema = z
@@ -53,7 +55,9 @@ const health = createRoute({
   },
 });
 
-export function mountSystemRoutes(app: OpenAPIHono<AppEnv>, options: SystemRoutesOptions): void {
+/** `GET /` and `GET /health`. */
+export function systemRoutes(options: Pick<SystemRoutesOptions, 'info' | 'checkHealth'>) {
+  const app = createRouter();
   app.openapi(index, (c) =>
     c.json(
       {
@@ -76,6 +80,12 @@ export function mountSystemRoutes(app: OpenAPIHono<AppEnv>, options: SystemRoute
       );
     }
   });
+  return app;
+}
+
+/** The system routes, the OpenAPI document of everything mounted on `app`, and the docs page. */
+export function mountSystemRoutes(app: OpenAPIHono<AppEnv>, options: SystemRoutesOptions): void {
+  app.route('/', systemRoutes(options));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {
     type: 'apiKey',
@@ -96,7 +106,10 @@ export function mountSystemRoutes(app: OpenAPIHono<AppEnv>, options: SystemRoute
       description: options.info.description,
     },
     security: [{ ApiKey: [] }, { Bearer: [] }],
-    tags: [{ name: 'system', description: 'Health, documentation and API information' }],
+    tags: [
+      { name: 'system', description: 'Health, documentation and API information' },
+      ...(options.tags ?? []),
+    ],
   });
 
   mountDocs(app, { title: `${options.info.name} API`, assetsDir: options.docsAssetsDir });

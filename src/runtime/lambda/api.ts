@@ -1,11 +1,11 @@
 import { handle } from 'hono/aws-lambda';
-import { loadConfig } from '../../platform/config.js';
-import { createContainer } from '../container.js';
+import { createApi } from '../container.js';
+import { lambdaContainer } from './bootstrap.js';
 
 /**
  * API Gateway (REST, proxy integration) → the same Hono app the local server serves.
  * Built once per execution environment, outside the handler.
  */
-const container = createContainer({ config: loadConfig() });
+const app = createApi(await lambdaContainer());
 
-export const handler = handle(container.app);
+export const handler = handle(app);

@@ -1,3 +1,4 @@
+import { modules } from '../../modules/index.js';
 import { ConfigError, loadConfig } from '../../platform/config.js';
 import { LocalStartError } from './dynamodb-local.js';
 import { type LocalRuntime, startLocalRuntime } from './server.js';
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
     if (process.ppid !== parent) void stop(0);
   }, 500).unref();
 
-  runtime = await startLocalRuntime(loadConfig());
+  runtime = await startLocalRuntime(loadConfig(process.env, modules), modules);
   if (stopCode !== undefined) {
     await runtime.stop();
     process.exit(stopCode);

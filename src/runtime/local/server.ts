@@ -1,17 +1,22 @@
 import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { createAdaptorServer, type ServerType } from '@hono/node-server';
-import type { Config } from '../../platform/config.js';
+import { allTables, type Config } from '../../platform/config.js';
 import { createDynamoClients } from '../../platform/dynamo/client.js';
 import { ensureTables } from '../../platform/dynamo/provision.js';
-import { tableDefinitions } from '../../platform/dynamo/tables.js';
+import { problemType } from '../../platform/http/problem.js';
 import { createLogger } from '../../platform/logger.js';
-import { createContainer } from '../container.js';
+import type { AnyModule } from '../../platform/module.js';
+import { deriveSecrets } from '../../platform/secrets.js';
+import { createApi, createContainer } from '../container.js';
 import { resolveApiKeys } from './api-keys.js';
 import { type DynamoDbLocal, LocalStartError, startDynamoDbLocal } from './dynamodb-local.js';
 import { isPortFree } from './ports.js';
+import { resolveLocalSecret } from './secret.js';
+import { localTasks } from './tasks.js';
 
 export interface LocalRuntime {
   readonly url: string;
@@ -26,16 +31,21 @@ export interface LocalRuntime {
 }
 
 /**
- * The local runtime: data directory → DynamoDB Local (unless DYNAMODB_ENDPOINT is set) → tables
- * → the HTTP app on PORT. Every expected failure is a LocalStartError with one readable line.
+ * The local runtime: data directory → DynamoDB Local (unless DYNAMODB_ENDPOINT is set) → every
+ * module's tables → start-up tasks → the HTTP app on PORT → schedules. Every expected failure is
+ * a LocalStartError with one readable line.
  */
-export async function startLocalRuntime(config: Config): Promise<LocalRuntime> {
+export async function startLocalRuntime(
+  config: Config,
+  modules: readonly AnyModule[],
+): Promise<LocalRuntime> {
   const dataDir = resolve(config.dataDir);
   await ensureWritable(dataDir);
   if (config.port !== 0 && !(await isPortFree(config.port))) {
     throw new LocalStartError(`Port ${config.port} is already in use: set PORT to a free port.`);
   }
   const keys = await resolveApiKeys(config.apiKeys, dataDir);
+  const secrets = deriveSecrets(await resolveLocalSecret(config.appSecret, dataDir));
 
   let database: DynamoDbLocal | undefined;
   let endpoint = config.dynamodbEndpoint;
@@ -48,7 +58,10 @@ export async function startLocalRuntime(config: Config): Promise<LocalRuntime> {
     const dynamo = createDynamoClients({ region: config.region, endpoint });
     await ensureTables(
       dynamo.client,
-      tableDefinitions.map((definition) => ({ definition, name: config.tables[definition.id] })),
+      allTables(modules).map((definition) => ({
+        definition,
+        name: config.tables[definition.id] ?? definition.id,
+      })),
     ).catch((error: unknown) => {
       throw new LocalStartError(
         `Could not create tables at ${endpoint}: ${(error as Error).message}`,
@@ -58,11 +71,15 @@ export async function startLocalRuntime(config: Config): Promise<LocalRuntime> {
     const logger = createLogger(config.logLevel);
     const container = createContainer({
       config: { ...config, dynamodbEndpoint: endpoint },
-      apiKeys: keys.keys,
+      modules,
+      secrets,
       logger,
       dynamo,
     });
-    const server = await listen(createAdaptorServer({ fetch: container.app.fetch }), config.port);
+    const tasks = localTasks(container, logger);
+    await tasks.start();
+    const app = createApi(container, { apiKeys: keys.keys });
+    const server = await listen(createAdaptorServer({ fetch: app.fetch }), config.port);
     const port = (server.address() as AddressInfo).port;
 
     return {
@@ -74,9 +91,10 @@ export async function startLocalRuntime(config: Config): Promise<LocalRuntime> {
       dynamodbEndpoint: endpoint,
       databaseLost: database?.exited ?? new Promise(() => {}),
       stop: async () => {
+        await tasks.stop();
         await new Promise<void>((done) => {
           server.close(() => done());
-          (server as import('node:http').Server).closeAllConnections?.();
+          (server as Server).closeAllConnections?.();
         });
         dynamo.client.destroy();
         await database?.stop();
@@ -89,6 +107,7 @@ export async function startLocalRuntime(config: Config): Promise<LocalRuntime> {
 }
 
 function listen(server: ServerType, port: number): Promise<ServerType> {
+  (server as Server).on('clientError', answerUnparsable);
   return new Promise((done, fail) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
       fail(
@@ -99,6 +118,35 @@ function listen(server: ServerType, port: number): Promise<ServerType> {
     );
     server.listen(port, () => done(server));
   });
+}
+
+/**
+ * Requests Node's HTTP parser refuses never reach the app (oversized headers, a bad method,
+ * broken framing); Node's default answer has an empty body. Answer with a problem document like
+ * every other error, then close: the connection's framing can't be trusted any more.
+ */
+function answerUnparsable(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const title = tooLarge ? 'Request Header Fields Too Large' : 'Bad Request';
+  const code = tooLarge ? 'REQUEST.HEADERS_TOO_LARGE' : 'REQUEST.UNPARSABLE';
+  const body = JSON.stringify({
+    type: problemType(code),
+    title,
+    status,
+    detail: tooLarge
+      ? 'The request headers are larger than the server accepts.'
+      : 'The request is not valid HTTP/1.1 (method, headers or framing).',
+    code,
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 async function ensureWritable(dir: string): Promise<void> {

@@ -1,0 +1,88 @@
+/**
+ * The events domain as the service and the rules see it: plain types, no HTTP, no DynamoDB.
+ * What a response shows (a waitlist position, the joined event) is shaped by the routes.
+ */
+
+export const eventStatuses = ['active', 'scheduled', 'ongoing', 'completed', 'cancelled'] as const;
+export type EventStatus = (typeof eventStatuses)[number];
+
+/** Statuses that accept registrations (rule 6: completed and cancelled events don't). */
+export const openStatuses: readonly EventStatus[] = ['active', 'scheduled', 'ongoing'];
+
+/**
+ * Waitlist bookkeeping, kept on the event. Joining the waitlist takes a ticket (1, 2, 3, … per
+ * event, issued atomically by DynamoDB, never shared): the waitlist is ordered by ticket and that
+ * order is the promotion order. Every ticket at or below `frontier` has left the waitlist
+ * (promotions take the lowest tickets), `holes` are tickets above it that left too (a waitlisted
+ * user who unregistered, a join that failed after taking its ticket). So a ticket's place is
+ * `ticket − frontier − (holes between)`: see `waitlistPosition` in events.rules.ts.
+ */
+export interface Waitlist {
+  /** Tickets issued so far (the last ticket). */
+  readonly issued: number;
+  readonly frontier: number;
+  readonly holes: readonly number[];
+}
+
+export interface Event {
+  readonly eventId: string;
+  readonly title: string;
+  readonly description: string;
+  /** YYYY-MM-DD or an ISO 8601 date-time. */
+  readonly date: string;
+  readonly location: string;
+  readonly capacity: number;
+  readonly organizer: string;
+  readonly status: EventStatus;
+  readonly hasWaitlist: boolean;
+  /** Confirmed registrations. */
+  readonly registeredCount: number;
+  /** Waitlisted registrations. */
+  readonly waitlistCount: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly waitlist: Waitlist;
+}
+
+export type EventChanges = Partial<
+  Pick<
+    Event,
+    | 'title'
+    | 'description'
+    | 'date'
+    | 'location'
+    | 'capacity'
+    | 'organizer'
+    | 'status'
+    | 'hasWaitlist'
+  >
+>;
+
+export interface User {
+  readonly userId: string;
+  readonly name: string;
+  readonly createdAt: string;
+}
+
+export type RegistrationStatus = 'confirmed' | 'waitlisted';
+
+export interface Registration {
+  readonly registrationId: string;
+  readonly userId: string;
+  readonly eventId: string;
+  readonly status: RegistrationStatus;
+  readonly registeredAt: string;
+  /** When a waitlisted registration was confirmed. */
+  readonly promotedAt?: string | undefined;
+  /** Its waitlist ticket, while waitlisted. */
+  readonly ticket?: number | undefined;
+}
+
+/** A registration with its place in the waitlist (waitlisted only) and, if asked, its event. */
+export interface PlacedRegistration {
+  readonly registration: Registration;
+  readonly position: number | undefined;
+}
+
+/** An opaque, per-request token: the same on a retry of a request, different otherwise. */
+export type RequestKey = string | undefined;

@@ -1,0 +1,128 @@
+import type { AppError } from '../../platform/errors.js';
+import { EventsErrors } from './events.errors.js';
+import {
+  type Event,
+  type EventChanges,
+  openStatuses,
+  type Registration,
+  type Waitlist,
+} from './events.model.js';
+
+/**
+ * The registration rules (SPEC, events 1–6) as pure decisions. The service reads, asks these,
+ * then commits; the repository's conditions make the commit fail if the data changed between the
+ * read and the write, and the service decides again on what it finds. No I/O here.
+ */
+
+/** Seats that are free while people wait: what a promotion must fill (rule 4). */
+export function promotable(event: Pick<Event, 'capacity' | 'registeredCount' | 'waitlistCount'>) {
+  return Math.max(0, Math.min(event.capacity - event.registeredCount, event.waitlistCount));
+}
+
+export type RegistrationDecision =
+  | { readonly kind: 'confirm' }
+  | { readonly kind: 'waitlist' }
+  /** Seats are free while people wait (a crash between promotion batches): fill them first. */
+  | { readonly kind: 'fill-seats' }
+  | { readonly kind: 'refuse'; readonly reason: 'event-not-found' | 'event-closed' | 'event-full' };
+
+/**
+ * What a registration should do given the event as last seen. `unknown` (nothing read yet) tries
+ * a seat: the commit's conditions check it, and a failure returns the event to decide again.
+ */
+export function decideRegistration(event: Event | undefined | 'unknown'): RegistrationDecision {
+  if (event === 'unknown') return { kind: 'confirm' };
+  if (!event) return { kind: 'refuse', reason: 'event-not-found' };
+  if (!openStatuses.includes(event.status)) return { kind: 'refuse', reason: 'event-closed' };
+  if (promotable(event) > 0) return { kind: 'fill-seats' };
+  if (event.registeredCount < event.capacity) return { kind: 'confirm' };
+  if (event.hasWaitlist) return { kind: 'waitlist' };
+  return { kind: 'refuse', reason: 'event-full' };
+}
+
+export interface RefusalFacts {
+  readonly eventId: string;
+  readonly userId: string;
+  readonly event: Event | undefined;
+  readonly userExists: boolean;
+  readonly alreadyRegistered: boolean;
+}
+
+/**
+ * Which error wins when a registration is refused for several reasons at once: an unknown event,
+ * then a closed one, then an unknown user, then a second registration, then a full event.
+ * Undefined when none applies (the commit should be tried again).
+ */
+export function refusal(facts: RefusalFacts): AppError | undefined {
+  const { event, eventId, userId } = facts;
+  if (!event) return EventsErrors.eventNotFound(eventId);
+  if (!openStatuses.includes(event.status)) return EventsErrors.eventClosed(eventId, event.status);
+  if (!facts.userExists) return EventsErrors.userNotFound(userId);
+  if (facts.alreadyRegistered) return EventsErrors.alreadyRegistered(eventId, userId);
+  const decision = decideRegistration(event);
+  if (decision.kind === 'refuse') return EventsErrors.eventFull(eventId);
+  return undefined;
+}
+
+/**
+ * A waitlisted ticket's 1-based place: one more than the tickets before it that still hold a
+ * place. A ticket holds its place from the moment it is issued until it leaves the waitlist, so
+ * a join that took an earlier ticket and is still committing counts as ahead — it will be ahead
+ * once it lands, and told positions don't repeat. A ticket at or below the frontier can only be
+ * a join that committed just as a promotion passed it: it is at the head.
+ */
+export function waitlistPosition(ticket: number, waitlist: Waitlist): number {
+  if (ticket <= waitlist.frontier) return 1;
+  const holesBefore = waitlist.holes.filter((h) => h > waitlist.frontier && h < ticket).length;
+  return ticket - waitlist.frontier - holesBefore;
+}
+
+/**
+ * The bookkeeping after promoting `promoted` (the lowest waiting tickets): the frontier moves to
+ * the highest of them — every ticket below it has now left or will find, when it tries to commit,
+ * that the frontier passed it (and joins again) — and holes it passed are no longer needed.
+ */
+export function afterPromotion(
+  waitlist: Waitlist,
+  promoted: readonly Registration[],
+): { readonly frontier: number; readonly passedHoles: readonly number[] } {
+  const frontier = Math.max(waitlist.frontier, ...promoted.map((r) => r.ticket ?? 0));
+  return { frontier, passedHoles: waitlist.holes.filter((h) => h <= frontier) };
+}
+
+export type CapacityDecision =
+  | { readonly ok: false; readonly error: AppError }
+  | { readonly ok: true; readonly next: Event; readonly promote: number };
+
+/**
+ * A partial update: a capacity below the confirmed count is refused (rule 1); raising it, or any
+ * change that leaves free seats while people wait, promotes that many (rule 4).
+ */
+export function decideUpdate(current: Event, changes: EventChanges, now: string): CapacityDecision {
+  const capacity = changes.capacity ?? current.capacity;
+  if (capacity < current.registeredCount) {
+    return {
+      ok: false,
+      error: EventsErrors.capacityBelowRegistered(
+        current.eventId,
+        capacity,
+        current.registeredCount,
+      ),
+    };
+  }
+  const next: Event = { ...current, ...changes, updatedAt: now };
+  return { ok: true, next, promote: promotable(next) };
+}
+
+export type UnregisterDecision =
+  /** A waitlisted user leaves: their ticket becomes a hole. */
+  | { readonly kind: 'leave-waitlist' }
+  /** A confirmed user leaves and someone waits: the seat passes to the head, atomically. */
+  | { readonly kind: 'pass-seat' }
+  /** A confirmed user leaves and nobody waits: the seat is free. */
+  | { readonly kind: 'free-seat' };
+
+export function decideUnregister(registration: Registration, event: Event): UnregisterDecision {
+  if (registration.status === 'waitlisted') return { kind: 'leave-waitlist' };
+  return event.waitlistCount > 0 ? { kind: 'pass-seat' } : { kind: 'free-seat' };
+}

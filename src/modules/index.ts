@@ -1,0 +1,8 @@
+import { eventsModule } from './events/events.module.js';
+
+/**
+ * Every module of Roster, once. The container, the local runtime, the Lambda entries, the test
+ * setup, the bench and the CDK stack all read this list: adding a module is a folder under
+ * src/modules/ and one line here (see "Adding a module" in the README).
+ */
+export const modules = [eventsModule] as const;

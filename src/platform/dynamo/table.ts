@@ -1,0 +1,350 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  type NativeAttributeValue,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  type QueryCommandOutput,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Page, PageRequest } from '../page.js';
+import { type CursorCodec, invalidCursor, type Key } from './cursor.js';
+import { compile, type Fragment } from './expressions.js';
+import { type TransactOutcome, transactWrite } from './transactions.js';
+
+export type { Key };
+export type Item = Record<string, NativeAttributeValue>;
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** A query on the table or one of its indexes. */
+export interface QuerySpec {
+  readonly index?: string;
+  /** Key condition, e.g. x`PK = ${pk} AND begins_with(SK, ${'REG#'})`. */
+  readonly key: Fragment;
+  readonly filter?: Fragment;
+  /** Newest (highest sort key) first when false. @default true */
+  readonly forward?: boolean;
+  /** Strongly consistent (table and LSIs only). @default false */
+  readonly consistent?: boolean;
+  readonly attributes?: readonly string[];
+}
+
+/** A failed single-item condition, with the item as it is now (undefined if absent). */
+export interface ConditionFailed {
+  readonly ok: false;
+  readonly current: Item | undefined;
+}
+
+/**
+ * One DynamoDB table as an adapter sees it: the generic operations every module needs (get,
+ * put-if-absent, conditional update and delete, paged queries with signed cursors, batch get and
+ * delete with retries of unprocessed keys, transactions with contention retried), so that a
+ * module's adapter is mostly key design and the conditions that guard its decisions.
+ *
+ * Failed conditions come back as data, with the item as it stands (ReturnValuesOnConditionCheck-
+ * Failure), so a caller can decide again without another read.
+ */
+export class DynamoTable {
+  constructor(
+    readonly name: string,
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly cursors: CursorCodec,
+    private readonly options: { readonly maxConflictAttempts?: number } = {},
+  ) {}
+
+  /** A strongly consistent read unless told otherwise. */
+  async get(key: Key, options: { consistent?: boolean } = {}): Promise<Item | undefined> {
+    const result = await this.doc.send(
+      new GetCommand({
+        TableName: this.name,
+        Key: key,
+        ConsistentRead: options.consistent ?? true,
+      }),
+    );
+    return result.Item;
+  }
+
+  /**
+   * Writes `item` unless an item with its key exists (`keyAttribute` names the partition key).
+   * When one exists, nothing is written and the existing item is returned.
+   */
+  async putIfAbsent(
+    item: Item,
+    keyAttribute = 'PK',
+  ): Promise<{ created: true } | { created: false; existing: Item | undefined }> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.name,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(#k)',
+          ExpressionAttributeNames: { '#k': keyAttribute },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { created: true };
+    } catch (error) {
+      const failed = conditionFailed(error);
+      if (failed) return { created: false, existing: failed.current };
+      throw error;
+    }
+  }
+
+  /** UpdateItem; returns the item as written, or the item as it is when the condition fails. */
+  async update(
+    key: Key,
+    expressions: { update: Fragment; condition?: Fragment },
+  ): Promise<{ ok: true; item: Item } | ConditionFailed> {
+    try {
+      const result = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.name,
+          Key: key,
+          ...compile({
+            UpdateExpression: expressions.update,
+            ConditionExpression: expressions.condition,
+          }),
+          ReturnValues: 'ALL_NEW',
+          ...(expressions.condition ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } : {}),
+        }),
+      );
+      return { ok: true, item: result.Attributes ?? {} };
+    } catch (error) {
+      const failed = conditionFailed(error);
+      if (failed) return failed;
+      throw error;
+    }
+  }
+
+  /** DeleteItem; returns the deleted item, or the item as it is when the condition fails. */
+  async delete(
+    key: Key,
+    condition?: Fragment,
+  ): Promise<{ ok: true; item: Item | undefined } | ConditionFailed> {
+    try {
+      const result = await this.doc.send(
+        new DeleteCommand({
+          TableName: this.name,
+          Key: key,
+          ...compile({ ConditionExpression: condition }),
+          ReturnValues: 'ALL_OLD',
+          ...(condition ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } : {}),
+        }),
+      );
+      return { ok: true, item: result.Attributes };
+    } catch (error) {
+      const failed = conditionFailed(error);
+      if (failed) return failed;
+      throw error;
+    }
+  }
+
+  /** Every page of a query, following LastEvaluatedKey. */
+  async *queryPages(spec: QuerySpec, pageSize?: number): AsyncGenerator<Item[]> {
+    let start: Key | undefined;
+    do {
+      const output = await this.doc.send(
+        new QueryCommand({ ...this.queryInput(spec), Limit: pageSize, ExclusiveStartKey: start }),
+      );
+      yield output.Items ?? [];
+      start = output.LastEvaluatedKey;
+    } while (start);
+  }
+
+  /** How many items a query matches (Select COUNT, every page). */
+  async count(spec: QuerySpec): Promise<number> {
+    let total = 0;
+    let start: Key | undefined;
+    do {
+      const output = await this.doc.send(
+        new QueryCommand({ ...this.queryInput(spec), Select: 'COUNT', ExclusiveStartKey: start }),
+      );
+      total += output.Count ?? 0;
+      start = output.LastEvaluatedKey;
+    } while (start);
+    return total;
+  }
+
+  /**
+   * One page of a query for a list route. The cursor is signed and bound to `scope` (name the
+   * list and its parameters: a cursor of one list is refused by another); `state` is small
+   * resume state stored in the cursor, read back with `stateOf`.
+   */
+  async queryPage<T>(
+    scope: string,
+    spec: QuerySpec,
+    page: PageRequest,
+    map: (item: Item) => T,
+    state?: () => Record<string, string | number>,
+  ): Promise<Page<T>> {
+    const start = page.cursor ? this.cursors.decode(scope, page.cursor).key : undefined;
+    let output: QueryCommandOutput;
+    try {
+      output = await this.doc.send(
+        new QueryCommand({ ...this.queryInput(spec), Limit: page.limit, ExclusiveStartKey: start }),
+      );
+    } catch (error) {
+      // A signed cursor can't be forged, but one from an older key design can reach here.
+      if (start && (error as Error).name === 'ValidationException') throw invalidCursor();
+      throw error;
+    }
+    const items = (output.Items ?? []).map(map);
+    const last = output.LastEvaluatedKey;
+    return { items, nextCursor: last ? this.cursors.encode(scope, last, state?.()) : undefined };
+  }
+
+  /** The resume state a `queryPage` cursor carries (empty for the first page). */
+  stateOf(scope: string, cursor: string | undefined): Record<string, string | number> {
+    return cursor ? this.cursors.decode(scope, cursor).extra : {};
+  }
+
+  /** Strongly consistent BatchGetItem in chunks of 100; unprocessed keys are retried. */
+  async batchGet(keys: readonly Key[]): Promise<Item[]> {
+    const unique = [...new Map(keys.map((key) => [keyId(key), key])).values()];
+    const items: Item[] = [];
+    for (let i = 0; i < unique.length; i += 100) {
+      let request: Key[] | undefined = unique.slice(i, i + 100);
+      for (let round = 0; request && request.length > 0; round++) {
+        if (round > 0) await backoff(round);
+        const result = await this.doc.send(
+          new BatchGetCommand({
+            RequestItems: { [this.name]: { Keys: request, ConsistentRead: true } },
+          }),
+        );
+        items.push(...(result.Responses?.[this.name] ?? []));
+        request = result.UnprocessedKeys?.[this.name]?.Keys as Key[] | undefined;
+      }
+    }
+    return items;
+  }
+
+  /** BatchWriteItem deletes in chunks of 25; unprocessed items are retried. */
+  async batchDelete(keys: readonly Key[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 25) {
+      let requests = keys.slice(i, i + 25).map((key) => ({ DeleteRequest: { Key: key } }));
+      for (let round = 0; requests.length > 0; round++) {
+        if (round > 0) await backoff(round);
+        const result = await this.doc.send(
+          new BatchWriteCommand({ RequestItems: { [this.name]: requests } }),
+        );
+        requests = (result.UnprocessedItems?.[this.name] ?? []) as typeof requests;
+      }
+    }
+  }
+
+  /**
+   * TransactWriteItems built from `put`/`updateItem`/`deleteItem`/`check`. A failed condition
+   * comes back as `{ ok: false, reasons }` with each failed item as it stands; contention is
+   * retried, then thrown as TransactionContentionError (see transactions.ts).
+   */
+  async transact(items: readonly TransactItem[]): Promise<TransactOutcome> {
+    return transactWrite(
+      this.doc,
+      { TransactItems: [...items] },
+      { maxAttempts: this.options.maxConflictAttempts },
+    );
+  }
+
+  /** A transaction item: put, optionally conditioned. */
+  put(item: Item, condition?: Fragment): TransactItem {
+    return {
+      Put: {
+        TableName: this.name,
+        Item: item,
+        ...compile({ ConditionExpression: condition }),
+        ...failedItem(condition),
+      },
+    };
+  }
+
+  /** A transaction item: update, optionally conditioned. */
+  updateItem(key: Key, expressions: { update: Fragment; condition?: Fragment }): TransactItem {
+    const compiled = compile({
+      UpdateExpression: expressions.update,
+      ConditionExpression: expressions.condition,
+    });
+    return {
+      Update: {
+        TableName: this.name,
+        Key: key,
+        ...compiled,
+        UpdateExpression: compiled.UpdateExpression ?? '',
+        ...failedItem(expressions.condition),
+      },
+    };
+  }
+
+  /** A transaction item: delete, optionally conditioned. */
+  deleteItem(key: Key, condition?: Fragment): TransactItem {
+    return {
+      Delete: {
+        TableName: this.name,
+        Key: key,
+        ...compile({ ConditionExpression: condition }),
+        ...failedItem(condition),
+      },
+    };
+  }
+
+  /** A transaction item: a condition on an item the transaction does not write. */
+  check(key: Key, condition: Fragment): TransactItem {
+    const compiled = compile({ ConditionExpression: condition });
+    return {
+      ConditionCheck: {
+        TableName: this.name,
+        Key: key,
+        ...compiled,
+        ConditionExpression: compiled.ConditionExpression ?? '',
+        ...failedItem(condition),
+      },
+    };
+  }
+
+  private queryInput(spec: QuerySpec): QueryCommandInput {
+    const compiled = compile({ KeyConditionExpression: spec.key, FilterExpression: spec.filter });
+    const projection = spec.attributes?.map((attribute, i) => [`#p${i}`, attribute] as const);
+    return {
+      TableName: this.name,
+      ...(spec.index ? { IndexName: spec.index } : {}),
+      ...compiled,
+      ...(projection
+        ? {
+            ProjectionExpression: projection.map(([alias]) => alias).join(', '),
+            ExpressionAttributeNames: {
+              ...compiled.ExpressionAttributeNames,
+              ...Object.fromEntries(projection),
+            },
+          }
+        : {}),
+      ...(spec.forward === false ? { ScanIndexForward: false } : {}),
+      ...(spec.consistent ? { ConsistentRead: true } : {}),
+    };
+  }
+}
+
+const failedItem = (condition: Fragment | undefined) =>
+  condition ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {};
+
+/** A ConditionalCheckFailedException as data, with the item as it is now. */
+function conditionFailed(error: unknown): ConditionFailed | undefined {
+  if ((error as Error)?.name !== 'ConditionalCheckFailedException') return undefined;
+  const item = (error as { Item?: Record<string, AttributeValue> }).Item;
+  return { ok: false, current: item ? unmarshall(item) : undefined };
+}
+
+function keyId(key: Key): string {
+  return JSON.stringify(Object.entries(key).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function backoff(round: number): Promise<void> {
+  return new Promise((resolve) =>
+    setTimeout(resolve, Math.random() * Math.min(1000, 25 * 2 ** round)),
+  );
+}

@@ -1,0 +1,11 @@
+import { z } from '@hono/zod-openapi';
+
+/**
+ * Client-given ids (SPEC): 1–100 characters of [A-Za-z0-9._:-], and not only dots — `.` and
+ * `..` are path segments that URL normalisation removes or resolves, so such an id could never
+ * be addressed (or would address another route).
+ */
+export const ClientIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9._:-]{1,100}$/, 'must be 1–100 characters of A-Z a-z 0-9 . _ : -')
+  .refine((value) => !/^\.+$/.test(value), 'must contain a character other than "."');

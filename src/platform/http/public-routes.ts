@@ -1,0 +1,52 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from './context.js';
+
+/** A route anyone may call, as `GET /docs/assets/{name}` (OpenAPI path template). */
+export interface PublicRoute {
+  readonly method: string;
+  readonly path: string;
+}
+
+/**
+ * The public routes a router declares: its OpenAPI operations with `security: []`. The same
+ * declaration documents the route as public, lets it through the auth middleware and (in the CDK
+ * stack) makes its API Gateway method key-free, so the three cannot disagree.
+ */
+export function publicRoutesOf(router: OpenAPIHono<AppEnv>): PublicRoute[] {
+  const routes: PublicRoute[] = [];
+  for (const definition of router.openAPIRegistry.definitions) {
+    if (definition.type !== 'route') continue;
+    const { method, path, security } = definition.route;
+    if (Array.isArray(security) && security.length === 0) {
+      routes.push({ method: method.toUpperCase(), path });
+    }
+  }
+  return routes;
+}
+
+/** A predicate for the auth middleware: is `method path` one of `routes` (HEAD as GET)? */
+export function publicRouteMatcher(
+  routes: readonly PublicRoute[],
+): (method: string, path: string) => boolean {
+  const exact = new Set<string>();
+  const patterns: { method: string; pattern: RegExp }[] = [];
+  for (const route of routes) {
+    if (route.path.includes('{')) {
+      const source = route.path
+        .split('/')
+        .map((part) =>
+          /^\{[^}]+\}$/.test(part) ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+        )
+        .join('/');
+      patterns.push({ method: route.method, pattern: new RegExp(`^${source}$`) });
+    } else {
+      exact.add(`${route.method} ${route.path}`);
+    }
+  }
+  return (method, path) => {
+    const m = method === 'HEAD' ? 'GET' : method;
+    return (
+      exact.has(`${m} ${path}`) || patterns.some((p) => p.method === m && p.pattern.test(path))
+    );
+  };
+}

@@ -1,0 +1,96 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { z } from 'zod';
+import type { DynamoTable } from './dynamo/table.js';
+import type { TableDefinition } from './dynamo/tables.js';
+import type { TokenVerifier } from './http/auth.js';
+import type { AppEnv } from './http/context.js';
+import type { Logger } from './logger.js';
+import type { Secrets } from './secrets.js';
+
+/**
+ * The module contract. A module is a folder under src/modules/ whose `<m>.module.ts` exports one
+ * `ModuleDefinition`; the runtime lists the modules once (src/modules/index.ts) and the
+ * container, the local runtime, the Lambda entries, the test setup, the bench and the CDK stack
+ * all read that list. The platform only ever sees modules through this interface.
+ */
+export interface ModuleDefinition<Services = unknown, Settings = unknown> {
+  /** kebab-case, the folder name: log field, task names (`<module>/<task>`), settings prefix. */
+  readonly name: string;
+  /** Its DynamoDB tables (ids unique across modules). */
+  readonly tables: readonly TableDefinition[];
+  /**
+   * Its configuration, as a zod object of camelCase keys. Each key is read from the environment
+   * variable `<MODULE>_<KEY>` (`reconcileAfterSeconds` of `enrollments` →
+   * `ENROLLMENTS_RECONCILE_AFTER_SECONDS`) by platform/config, which reports every problem of
+   * every module at start. Give every key a default that works locally.
+   */
+  readonly settings?: z.ZodType<Settings>;
+  /**
+   * Builds the module's services (adapters → services). Must have no side effects beyond
+   * constructing objects: it runs for the HTTP app, for a queue consumer, for a task Lambda and
+   * offline in the CDK app, which reads the routes it describes.
+   */
+  readonly services: (context: ModuleContext<Settings>) => Services;
+  /** One Hono sub-app per resource, mounted at `/`. Routes with `security: []` are public. */
+  readonly routes?: (services: Services) => readonly OpenAPIHono<AppEnv>[];
+  /** OpenAPI tags its routes use, with descriptions for the docs page. */
+  readonly tags?: readonly { readonly name: string; readonly description: string }[];
+  /** Background work: run at local start-up, on a schedule, … (see TaskDefinition). */
+  readonly tasks?: readonly TaskDefinition<Services, Settings>[];
+  /** A verifier of bearer tokens for the platform's auth middleware (the auth module's port). */
+  readonly tokenVerifier?: (services: Services) => TokenVerifier;
+}
+
+/**
+ * What a module's `services` factory gets: its own settings and tables, and the shared pieces.
+ * Reaching another module goes through `servicesOf(otherModule)`, never its adapters.
+ */
+export interface ModuleContext<Settings = unknown> {
+  readonly settings: Settings;
+  /** The table helper for one of this module's table definitions. */
+  readonly table: (definition: TableDefinition) => DynamoTable;
+  /** A logger whose lines carry `module: <name>`. */
+  readonly logger: Logger;
+  readonly clock: () => Date;
+  /** Time-ordered unique ids (UUIDv7). */
+  readonly newId: () => string;
+  /** Keys derived from the deployment's master secret, one per purpose. */
+  readonly secrets: Secrets;
+  /** Another module's services (built once per container). */
+  readonly servicesOf: <S>(module: ModuleWith<S>) => S;
+}
+
+/**
+ * A unit of background work: a named function of the module's services. Its triggers say when
+ * it runs; each runtime wires them with its own means — the local runtime with timers and
+ * start-up hooks, AWS with EventBridge Scheduler and a task Lambda (src/runtime/lambda/task.ts,
+ * `ROSTER_TASK=<module>/<task>`), from the same definition.
+ */
+export interface TaskDefinition<Services = unknown, Settings = unknown> {
+  /** kebab-case, unique in the module. */
+  readonly name: string;
+  readonly description: string;
+  /** Run once by the local runtime when it starts, after the tables exist. */
+  readonly startup?: boolean;
+  /**
+   * How often to run, as an EventBridge rate expression (`rate(5 minutes)`; the local runtime
+   * also accepts seconds, for tests), or undefined for never. Read from settings so an operator
+   * can change or turn it off.
+   */
+  readonly schedule?: (settings: Settings) => string | undefined;
+  readonly run: (services: Services, input: unknown) => Promise<unknown>;
+}
+
+/** A module whose services are `S`, whatever its settings (a list holds modules of any types). */
+// biome-ignore lint/suspicious/noExplicitAny: settings differ per module and are opaque here.
+export type ModuleWith<S> = ModuleDefinition<S, any>;
+/** Any module: services and settings are opaque to whoever holds the list. */
+// biome-ignore lint/suspicious/noExplicitAny: the list holds modules of different service types.
+export type AnyModule = ModuleWith<any>;
+
+/** Declares a module with its types inferred (`defineModule({ name: 'events', … })`). */
+export function defineModule<Services, Settings = undefined>(
+  definition: ModuleDefinition<Services, Settings>,
+): ModuleDefinition<Services, Settings> {
+  return definition;
+}

@@ -1,0 +1,29 @@
+/**
+ * EventBridge rate expressions (`rate(5 minutes)`), as task schedules are written. AWS accepts
+ * minutes, hours and days; the local runtime also accepts seconds, so tests can wait seconds
+ * instead of minutes.
+ */
+const RATE = /^rate\((\d+) (second|minute|hour|day)s?\)$/;
+
+const unitMs: Record<string, number> = {
+  second: 1000,
+  minute: 60_000,
+  hour: 3_600_000,
+  day: 86_400_000,
+};
+
+/** Milliseconds between runs; throws for anything that is not `rate(<n> <unit>)` with n ≥ 1. */
+export function rateToMs(expression: string): number {
+  const match = RATE.exec(expression);
+  const amount = Number(match?.[1]);
+  const unit = match?.[2];
+  if (!match || !unit || !Number.isInteger(amount) || amount < 1) {
+    throw new Error(`not a rate expression: "${expression}" (e.g. "rate(5 minutes)")`);
+  }
+  return amount * (unitMs[unit] ?? Number.NaN);
+}
+
+/** Whether AWS (EventBridge Scheduler) accepts it: the local runtime's seconds are not. */
+export function isAwsRate(expression: string): boolean {
+  return RATE.test(expression) && !/\bseconds?\)$/.test(expression) && rateToMs(expression) > 0;
+}

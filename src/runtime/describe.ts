@@ -1,0 +1,32 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { loadConfig } from '../platform/config.js';
+import type { AppEnv } from '../platform/http/context.js';
+import { DOCS_PUBLIC_ROUTES } from '../platform/http/docs.js';
+import { type PublicRoute, publicRoutesOf } from '../platform/http/public-routes.js';
+import type { AnyModule } from '../platform/module.js';
+import { deriveSecrets } from '../platform/secrets.js';
+import { createApi, createContainer } from './container.js';
+
+export interface ApiDescription {
+  /** Every route anyone may call, as the auth middleware sees them. */
+  readonly publicRoutes: readonly PublicRoute[];
+  /** The app itself, built offline (no request is ever sent to it or by it). */
+  readonly app: OpenAPIHono<AppEnv>;
+}
+
+/**
+ * The HTTP app of `modules` built offline with placeholder configuration, to read what it
+ * declares: the CDK stack makes exactly these routes key-free at the gateway, so the gateway and
+ * the app cannot disagree about what is public. Building it sends nothing anywhere: services are
+ * constructed, never called.
+ */
+export function describeApi(modules: readonly AnyModule[]): ApiDescription {
+  const config = loadConfig({ API_KEYS: 'offline', LOG_LEVEL: 'silent' }, modules);
+  const container = createContainer({
+    config,
+    modules,
+    secrets: deriveSecrets(Buffer.alloc(32)),
+  });
+  const app = createApi(container);
+  return { app, publicRoutes: [...publicRoutesOf(app), ...DOCS_PUBLIC_ROUTES] };
+}

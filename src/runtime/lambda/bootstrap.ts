@@ -1,0 +1,25 @@
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { modules } from '../../modules/index.js';
+import { ConfigError, loadConfig } from '../../platform/config.js';
+import { deriveSecrets } from '../../platform/secrets.js';
+import { type Container, createContainer } from '../container.js';
+
+/**
+ * What every Lambda entry does once per execution environment, outside its handler: read the
+ * configuration, fetch the master secret (Secrets Manager, by the ARN the stack passes; or
+ * APP_SECRET where it is set directly) and build the container for the listed modules.
+ */
+export async function lambdaContainer(): Promise<Container> {
+  const config = loadConfig(process.env, modules);
+  let secret: string | undefined = config.appSecret;
+  if (!secret && config.appSecretArn) {
+    secret = await getSecret<string>(config.appSecretArn, { maxAge: 3600 });
+  }
+  if (!secret)
+    throw new ConfigError('Invalid configuration: APP_SECRET_ARN or APP_SECRET is required');
+  return createContainer({
+    config,
+    modules,
+    secrets: deriveSecrets(Buffer.from(secret, 'base64url')),
+  });
+}
