@@ -58,7 +58,19 @@ export interface ModuleContext<Settings = unknown> {
   readonly secrets: Secrets;
   /** Another module's services (built once per container). */
   readonly servicesOf: <S>(module: ModuleWith<S>) => S;
+  /** The runtime's adapters for what crosses a process boundary in production. */
+  readonly ports: Ports;
 }
+
+/**
+ * Adapters for what crosses a process boundary in production (a queue, a workflow engine, an
+ * event bus, a token issuer), provided by the runtime: AWS services on Lambda, in-process
+ * stand-ins with the same semantics locally and in tests. A module that needs a new kind adds
+ * its port (an interface under src/platform/<port>/, with the AWS adapter beside it) as a member
+ * here, and the local adapter under src/runtime/local/; each runtime fills the member.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: members are added by the ports modules need.
+export interface Ports {}
 
 /**
  * A unit of background work: a named function of the module's services. Its triggers say when

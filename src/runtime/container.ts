@@ -12,7 +12,7 @@ import type { AppEnv } from '../platform/http/context.js';
 import { idempotency } from '../platform/http/idempotency.js';
 import { mountSystemRoutes } from '../platform/http/system.routes.js';
 import { createLogger, type Logger } from '../platform/logger.js';
-import type { AnyModule, ModuleContext, ModuleWith } from '../platform/module.js';
+import type { AnyModule, ModuleContext, ModuleWith, Ports } from '../platform/module.js';
 import type { Secrets } from '../platform/secrets.js';
 
 export interface ContainerOptions {
@@ -25,6 +25,8 @@ export interface ContainerOptions {
   readonly dynamo?: DynamoClients;
   readonly clock?: () => Date;
   readonly newId?: () => string;
+  /** The runtime's adapters (local stand-ins or AWS services); see `Ports`. */
+  readonly ports?: Ports;
 }
 
 /**
@@ -38,6 +40,7 @@ export interface Container {
   readonly dynamo: DynamoClients;
   readonly modules: readonly AnyModule[];
   readonly secrets: Secrets;
+  readonly ports: Ports;
   /** A module's services, built once. */
   servicesOf<S>(module: ModuleWith<S>): S;
   /** The table helper for a table definition (a module's or the platform's). */
@@ -53,6 +56,7 @@ export function createContainer(options: ContainerOptions): Container {
   const cursors = createCursorCodec(secrets.key('cursors'));
   const clock = options.clock ?? (() => new Date());
   const newId = options.newId ?? uuidv7;
+  const ports = options.ports ?? {};
 
   const tables = new Map<string, DynamoTable>();
   const table = (definition: TableDefinition): DynamoTable => {
@@ -90,6 +94,7 @@ export function createContainer(options: ContainerOptions): Container {
         newId,
         secrets,
         servicesOf,
+        ports,
       };
       const services = key.services(context);
       built.set(key, services);
@@ -99,7 +104,7 @@ export function createContainer(options: ContainerOptions): Container {
     }
   };
 
-  return { config, logger, dynamo, modules, secrets, servicesOf, table };
+  return { config, logger, dynamo, modules, secrets, ports, servicesOf, table };
 }
 
 export interface ApiOptions {
