@@ -1,5 +1,5 @@
-import { z } from '@hono/zod-openapi';
-import { ClientIdSchema as IdSchema } from '../../platform/http/ids.js';
+import { z } from 'zod';
+import { ClientIdSchema as IdSchema } from '../../platform/ids.js';
 import { eventStatuses } from './events.model.js';
 
 /*
@@ -14,24 +14,24 @@ const text = (max: number) =>
     .max(max)
     .refine((value) => value.trim().length > 0, 'must not be blank');
 
-export const EventStatusSchema = z.enum(eventStatuses).openapi('EventStatus');
+export const EventStatusSchema = z.enum(eventStatuses).meta({ id: 'EventStatus' });
 
 const EventDateSchema = z
   .union([z.iso.date(), z.iso.datetime({ offset: true })])
-  .openapi({ description: 'YYYY-MM-DD or an ISO 8601 date-time', example: '2024-12-15' });
+  .meta({ description: 'YYYY-MM-DD or an ISO 8601 date-time', example: '2024-12-15' });
 
 const eventFields = {
-  title: text(200).openapi({ example: 'Tech Conference 2024' }),
-  description: text(2000).openapi({ example: 'Annual technology conference' }),
+  title: text(200).meta({ example: 'Tech Conference 2024' }),
+  description: text(2000).meta({ example: 'Annual technology conference' }),
   date: EventDateSchema,
-  location: text(200).openapi({ example: 'San Francisco, CA' }),
-  capacity: z.number().int().min(1).max(100_000).openapi({ example: 100 }),
-  organizer: text(200).openapi({ example: 'Tech Corp' }),
+  location: text(200).meta({ example: 'San Francisco, CA' }),
+  capacity: z.number().int().min(1).max(100_000).meta({ example: 100 }),
+  organizer: text(200).meta({ example: 'Tech Corp' }),
   status: EventStatusSchema,
-  hasWaitlist: z.boolean().openapi({ description: 'Whether a full event takes a waitlist.' }),
+  hasWaitlist: z.boolean().meta({ description: 'Whether a full event takes a waitlist.' }),
   waitlistEnabled: z
     .boolean()
-    .openapi({ description: 'Alias of `hasWaitlist` (seed 003); give one or the other.' }),
+    .meta({ description: 'Alias of `hasWaitlist` (seed 003); give one or the other.' }),
 };
 
 const sameWaitlistFlag = (body: { hasWaitlist?: boolean; waitlistEnabled?: boolean }) =>
@@ -46,17 +46,17 @@ const waitlistAliasMismatch = {
 
 export const CreateEventSchema = z
   .object({
-    eventId: IdSchema.optional().openapi({
+    eventId: IdSchema.optional().meta({
       description: 'Generated (UUIDv7) when absent.',
       example: 'tech-conf-2024',
     }),
     ...eventFields,
-    status: eventFields.status.optional().openapi({ description: 'Defaults to `active`.' }),
+    status: eventFields.status.optional().meta({ description: 'Defaults to `active`.' }),
     hasWaitlist: eventFields.hasWaitlist.optional(),
     waitlistEnabled: eventFields.waitlistEnabled.optional(),
   })
   .refine(sameWaitlistFlag, waitlistAliasMismatch)
-  .openapi('CreateEvent');
+  .meta({ id: 'CreateEvent' });
 
 export const UpdateEventSchema = z
   .object({
@@ -64,7 +64,7 @@ export const UpdateEventSchema = z
     description: eventFields.description.optional(),
     date: eventFields.date.optional(),
     location: eventFields.location.optional(),
-    capacity: eventFields.capacity.optional().openapi({
+    capacity: eventFields.capacity.optional().meta({
       description:
         'Below the number of confirmed registrations is a 409; raising it promotes waitlisted users in join order.',
     }),
@@ -78,7 +78,7 @@ export const UpdateEventSchema = z
     message: 'give at least one field to change',
     path: [],
   })
-  .openapi('UpdateEvent');
+  .meta({ id: 'UpdateEvent' });
 
 export const EventSchema = z
   .object({
@@ -91,32 +91,32 @@ export const EventSchema = z
     organizer: z.string(),
     status: EventStatusSchema,
     hasWaitlist: z.boolean(),
-    registeredCount: z.number().int().openapi({ description: 'Confirmed registrations.' }),
-    waitlistCount: z.number().int().openapi({ description: 'Waitlisted registrations.' }),
+    registeredCount: z.number().int().meta({ description: 'Confirmed registrations.' }),
+    waitlistCount: z.number().int().meta({ description: 'Waitlisted registrations.' }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
-  .openapi('Event');
+  .meta({ id: 'Event' });
 export type EventResponse = z.infer<typeof EventSchema>;
 
 export const CreateUserSchema = z
   .object({
-    userId: IdSchema.optional().openapi({
+    userId: IdSchema.optional().meta({
       description: 'Generated (UUIDv7) when absent.',
       example: 'user-123',
     }),
-    name: text(200).openapi({ example: 'John Doe' }),
+    name: text(200).meta({ example: 'John Doe' }),
   })
-  .openapi('CreateUser');
+  .meta({ id: 'CreateUser' });
 
 export const UserSchema = z
   .object({ userId: z.string(), name: z.string(), createdAt: z.string() })
-  .openapi('User');
+  .meta({ id: 'User' });
 export type UserResponse = z.infer<typeof UserSchema>;
 
 export const RegistrationStatusSchema = z
   .enum(['confirmed', 'waitlisted'])
-  .openapi('RegistrationStatus');
+  .meta({ id: 'RegistrationStatus' });
 
 export const RegistrationSchema = z
   .object({
@@ -130,26 +130,26 @@ export const RegistrationSchema = z
       .int()
       .min(1)
       .optional()
-      .openapi({ description: '1-based place in the waitlist; waitlisted registrations only.' }),
+      .meta({ description: '1-based place in the waitlist; waitlisted registrations only.' }),
     promotedAt: z
       .string()
       .optional()
-      .openapi({ description: 'When a waitlisted registration was confirmed.' }),
+      .meta({ description: 'When a waitlisted registration was confirmed.' }),
   })
-  .openapi('Registration');
+  .meta({ id: 'Registration' });
 export type RegistrationResponse = z.infer<typeof RegistrationSchema>;
 
 export const UserRegistrationSchema = RegistrationSchema.extend({
   event: EventSchema,
-}).openapi('UserRegistration');
+}).meta({ id: 'UserRegistration' });
 export type UserRegistrationResponse = z.infer<typeof UserRegistrationSchema>;
 
 export const RegisterBodySchema = z
   .object({ userId: IdSchema, eventId: IdSchema })
-  .openapi('RegisterRequest');
+  .meta({ id: 'RegisterRequest' });
 export const RegisterForEventBodySchema = z
   .object({ userId: IdSchema })
-  .openapi('RegisterForEventRequest');
+  .meta({ id: 'RegisterForEventRequest' });
 
 export const UnregisterResultSchema = z
   .object({
@@ -158,18 +158,18 @@ export const UnregisterResultSchema = z
     userId: z.string(),
     promoted: z
       .array(RegistrationSchema)
-      .openapi({ description: 'Waitlisted registrations confirmed by this change.' }),
+      .meta({ description: 'Waitlisted registrations confirmed by this change.' }),
   })
-  .openapi('UnregisterResult');
+  .meta({ id: 'UnregisterResult' });
 
 export const DeleteEventResultSchema = z
   .object({ message: z.string(), eventId: z.string(), deletedRegistrations: z.number().int() })
-  .openapi('DeleteEventResult');
+  .meta({ id: 'DeleteEventResult' });
 
 export const EventIdParam = z.object({
-  eventId: IdSchema.openapi({ param: { name: 'eventId', in: 'path' }, example: 'tech-conf-2024' }),
+  eventId: IdSchema.meta({ param: { name: 'eventId', in: 'path' }, example: 'tech-conf-2024' }),
 });
 export const UserIdParam = z.object({
-  userId: IdSchema.openapi({ param: { name: 'userId', in: 'path' }, example: 'user-123' }),
+  userId: IdSchema.meta({ param: { name: 'userId', in: 'path' }, example: 'user-123' }),
 });
 export const EventUserParams = EventIdParam.merge(UserIdParam);

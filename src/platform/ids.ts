@@ -1,4 +1,4 @@
-import { z } from '@hono/zod-openapi';
+import { z } from 'zod';
 
 /**
  * Client-given ids (SPEC): 1–100 characters of [A-Za-z0-9._:-], and not only dots — `.` and
