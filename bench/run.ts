@@ -188,19 +188,17 @@ async function registrations(stack: BenchStack): Promise<{
   log(`registration burst: ${burst} at once, capacity ${capacity} + waitlist, three ways`);
 
   const runs: Record<string, (seeded: Seeded) => Promise<Sample>> = {
-    'register app': (seeded) => {
-      let next = 0;
-      return httpLoad({
+    'register app': (seeded) =>
+      httpLoad({
         url: `${stack.appUrl}/events/${seeded.eventId}/registrations`,
         method: 'POST',
         headers: { ...authHeaders, 'content-type': 'application/json' },
         connections: seeded.userIds.length,
         amount: seeded.userIds.length,
-        body: () => JSON.stringify({ userId: seeded.userIds[next++ % seeded.userIds.length] }),
+        bodies: seeded.userIds.map((userId) => JSON.stringify({ userId })),
         watchdogSeconds: settings.burstWatchdogSeconds,
         timeoutSeconds: settings.burstWatchdogSeconds,
-      });
-    },
+      }),
     // The service and its repository called directly: the same decisions and commits as
     // the app, without HTTP.
     'register service': (seeded) =>

@@ -1,4 +1,4 @@
-import autocannon from 'autocannon';
+import { Worker } from 'node:worker_threads';
 
 /** What one load run observed; samples of the same target add up with `summarize`. */
 export interface Sample {
@@ -31,49 +31,30 @@ export interface HttpLoadOptions {
   readonly durationSeconds?: number;
   /** Exactly this many requests, spread over the connections. */
   readonly amount?: number;
-  /** The body of each request, built when autocannon builds that request. */
-  readonly body?: () => string;
+  /** Request bodies, used in turn (request i gets bodies[i % length]). */
+  readonly bodies?: readonly string[];
   /** Hard stop, whatever happens: no run outlives it. */
   readonly watchdogSeconds: number;
   readonly timeoutSeconds?: number;
 }
 
 /**
- * HTTP load with autocannon on keep-alive connections. Latencies come from autocannon's
- * per-response event (fractional milliseconds), so HTTP and direct runs share one percentile
- * method rather than autocannon's whole-millisecond histogram.
+ * HTTP load with autocannon on keep-alive connections, in a worker thread of its own so that the
+ * load generator doesn't compete with the app for the main event loop. Latencies come from
+ * autocannon's per-response event (fractional milliseconds), so HTTP and direct runs share one
+ * percentile method rather than autocannon's whole-millisecond histogram.
  */
 export function httpLoad(options: HttpLoadOptions): Promise<Sample> {
-  const latencies: number[] = [];
-  const outcomes: Record<string, number> = {};
-  const body = options.body;
   return new Promise((done, fail) => {
-    const instance = autocannon(
-      {
-        url: options.url,
-        method: options.method ?? 'GET',
-        headers: options.headers ?? {},
-        connections: options.connections,
-        timeout: options.timeoutSeconds ?? 30,
-        ...(options.amount === undefined
-          ? { duration: options.durationSeconds ?? 5 }
-          : { amount: options.amount }),
-        ...(body
-          ? { requests: [{ setupRequest: (request) => ({ ...request, body: body() }) }] }
-          : {}),
-      },
-      (error, result) => {
-        clearTimeout(watchdog);
-        if (error) fail(error);
-        else
-          done({ latencies, durationMs: result.duration * 1000, outcomes, errors: result.errors });
-      },
-    );
-    instance.on('response', (_client, statusCode, _bytes, responseTime) => {
-      latencies.push(responseTime);
-      outcomes[statusCode] = (outcomes[statusCode] ?? 0) + 1;
+    const worker = new Worker(new URL('./load-worker.mjs', import.meta.url), {
+      workerData: options,
     });
-    const watchdog = setTimeout(() => instance.stop(), options.watchdogSeconds * 1000);
+    worker.once('message', (message: Sample | { error: string }) => {
+      void worker.terminate();
+      if ('error' in message) fail(new Error(message.error));
+      else done(message);
+    });
+    worker.once('error', fail);
   });
 }
 

@@ -2,7 +2,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { TestApp } from '../support/app.js';
 import { injectFaults, throttled, transactionConflict } from '../support/faults.js';
-import { createEventsApp } from './fixtures.js';
+import { createEventsApp, eventBody } from './fixtures.js';
 
 interface Row {
   registrationId: string;
@@ -11,17 +11,14 @@ interface Row {
   promotedAt?: string;
 }
 
-const event = (eventId: string, capacity: number, hasWaitlist: boolean) => ({
-  eventId,
-  title: 'Load test',
-  description: 'Many people at once',
-  date: '2026-12-01',
-  location: 'Online',
-  capacity,
-  organizer: 'Roster',
-  status: 'active',
-  hasWaitlist,
-});
+const event = (eventId: string, capacity: number, hasWaitlist: boolean) =>
+  eventBody({
+    eventId,
+    capacity,
+    hasWaitlist,
+    title: 'Load test',
+    description: 'Many people at once',
+  });
 
 async function createUsers(app: TestApp, prefix: string, count: number): Promise<string[]> {
   const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);

@@ -15,6 +15,7 @@ import {
   bodyOf,
   createEventsApp,
   type Event,
+  eventBody,
   expectProblem,
   firstCursor,
   getEvent,
@@ -28,17 +29,8 @@ import {
  * by command name and request content, never by reaching into the repository or the service.
  */
 
-const eventJson = (eventId: string, capacity: number, hasWaitlist: boolean, title = 'Defects') => ({
-  eventId,
-  title,
-  description: 'Regression test event',
-  date: '2026-12-01',
-  location: 'Online',
-  capacity,
-  organizer: 'Roster',
-  status: 'active',
-  hasWaitlist,
-});
+const eventJson = (eventId: string, capacity: number, hasWaitlist: boolean, title = 'Defects') =>
+  eventBody({ eventId, capacity, hasWaitlist, title, description: 'Regression test event' });
 
 async function createEventWith(app: TestApp, eventId: string, capacity: number, waitlist: boolean) {
   return bodyOf<Event>(

@@ -3,6 +3,7 @@ import {
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
 import type { DynamoClients } from '../../src/platform/dynamo/client.js';
+import { commandIs, failCalls } from './interceptors.js';
 
 export interface FaultPlan {
   /** Which operations fail, by SDK command name prefix (e.g. 'TransactWrite'). */
@@ -18,22 +19,16 @@ export interface InjectedFaults {
 }
 
 /**
- * Fault injection through the real client: a middleware at the front of the SDK stack fails
- * the chosen calls before they reach DynamoDB Local, which itself never produces these errors.
+ * Fault injection through the real client: the first `times` calls of a command fail before they
+ * reach DynamoDB Local, which itself never produces these errors (see interceptors.ts).
  */
 export function injectFaults(clients: DynamoClients, plan: FaultPlan): InjectedFaults {
-  let injected = 0;
-  clients.client.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (context.commandName?.startsWith(plan.command) && injected < plan.times) {
-        injected++;
-        throw plan.error();
-      }
-      return next(args);
-    },
-    { step: 'initialize', name: 'rosterTestFaults', override: true },
-  );
-  return { injected: () => injected };
+  const { failed } = failCalls(clients, {
+    when: commandIs(plan.command),
+    times: plan.times,
+    error: plan.error,
+  });
+  return { injected: failed };
 }
 
 /** What DynamoDB answers when two transactions touch the same item at the same moment. */

@@ -44,6 +44,13 @@ export interface Event {
   readonly waitlist: Waitlist;
 }
 
+/** What a client gives to create an event; the rest starts empty. */
+export type NewEvent = Pick<
+  Event,
+  'title' | 'description' | 'date' | 'location' | 'capacity' | 'organizer'
+> &
+  Partial<Pick<Event, 'eventId' | 'status' | 'hasWaitlist'>>;
+
 export type EventChanges = Partial<
   Pick<
     Event,

@@ -28,10 +28,14 @@ export type RegistrationDecision =
 
 /**
  * What a registration should do given the event as last seen. `unknown` (nothing read yet) tries
- * a seat: the commit's conditions check it, and a failure returns the event to decide again.
+ * a seat — or the waitlist, when this process recently saw the event full (`seenFull`): the
+ * commit's conditions check the guess, and a failure returns the event to decide again.
  */
-export function decideRegistration(event: Event | undefined | 'unknown'): RegistrationDecision {
-  if (event === 'unknown') return { kind: 'confirm' };
+export function decideRegistration(
+  event: Event | undefined | 'unknown',
+  seenFull = false,
+): RegistrationDecision {
+  if (event === 'unknown') return seenFull ? { kind: 'waitlist' } : { kind: 'confirm' };
   if (!event) return { kind: 'refuse', reason: 'event-not-found' };
   if (!openStatuses.includes(event.status)) return { kind: 'refuse', reason: 'event-closed' };
   if (promotable(event) > 0) return { kind: 'fill-seats' };

@@ -1,9 +1,11 @@
+import { keyedLimiter } from '../../platform/limiter.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import { EventsErrors } from './events.errors.js';
 import type {
   Event,
   EventChanges,
   EventStatus,
+  NewEvent,
   PlacedRegistration,
   Registration,
   RequestKey,
@@ -27,18 +29,6 @@ export interface EventsServiceDeps {
   readonly clock: () => Date;
 }
 
-export interface NewEvent {
-  readonly eventId?: string | undefined;
-  readonly title: string;
-  readonly description: string;
-  readonly date: string;
-  readonly location: string;
-  readonly capacity: number;
-  readonly organizer: string;
-  readonly status?: EventStatus | undefined;
-  readonly hasWaitlist?: boolean | undefined;
-}
-
 export interface UnregisterResult {
   readonly removed: Registration;
   /** Registrations confirmed in the same atomic step. */
@@ -55,12 +45,33 @@ const MAX_ATTEMPTS = 25;
 /** DynamoDB allows 100 items per transaction: the event update plus up to 99 promotions. */
 const MAX_PROMOTIONS_PER_TRANSACTION = 99;
 
+const REGISTRATIONS_IN_FLIGHT = 16;
+
+/** How long a full event is remembered as full, and for how many events at most. */
+const SEEN_FULL_MS = 2000;
+const SEEN_FULL_MAX = 1000;
+
 /**
  * Events, users and registrations. Every write runs read → decide (events.rules.ts) → commit
  * (the repository's conditions guard the decision); a failed condition means the data changed,
  * so it reads and decides again.
  */
 export class EventsService {
+  /**
+   * Events this process recently found full (their time), so that during a rush a registration
+   * goes straight to the waitlist instead of first trying a seat it won't get. Only a guess: the
+   * commit's conditions decide, and a wrong guess costs one more attempt.
+   */
+  private readonly seenFull = new Map<string, number>();
+
+  /**
+   * Registrations for one event run at most REGISTRATIONS_IN_FLIGHT at a time in this process,
+   * in arrival order. In a rush every attempt costs a write on the event item, failed or not; a
+   * registration that starts once earlier ones have told this process the event is full goes
+   * straight to the waitlist instead of first failing to take a seat.
+   */
+  private readonly registering = keyedLimiter(REGISTRATIONS_IN_FLIGHT);
+
   constructor(private readonly deps: EventsServiceDeps) {}
 
   private now(): string {
@@ -198,10 +209,14 @@ export class EventsService {
    * event back, and the rules decide again on it. A retry of a request that already committed
    * (same request key) gets that registration back instead of a conflict.
    */
-  async register(
+  register(eventId: string, userId: string, requestKey?: RequestKey): Promise<PlacedRegistration> {
+    return this.registering.run(eventId, () => this.registerNow(eventId, userId, requestKey));
+  }
+
+  private async registerNow(
     eventId: string,
     userId: string,
-    requestKey?: RequestKey,
+    requestKey: RequestKey,
   ): Promise<PlacedRegistration> {
     const { repository } = this.deps;
     const registration: NewRegistration = {
@@ -213,7 +228,7 @@ export class EventsService {
     };
     let event: Event | undefined | 'unknown' = 'unknown';
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const decision = decideRegistration(event);
+      const decision = decideRegistration(event, this.recentlyFull(eventId));
       if (decision.kind === 'refuse') {
         throw await this.refuse(eventId, userId, event === 'unknown' ? undefined : event);
       }
@@ -234,6 +249,13 @@ export class EventsService {
           continue;
         }
         ticket = taken.ticket;
+        this.remember(taken.event);
+        if (decideRegistration(taken.event).kind !== 'waitlist') {
+          // A seat is free after all (or the event closed): this ticket won't be used.
+          await repository.releaseTicket(eventId, ticket);
+          event = taken.event;
+          continue;
+        }
         commit = await repository.waitlist(registration, ticket);
         if (commit.ok) {
           return {
@@ -266,6 +288,7 @@ export class EventsService {
       }
       // The event changed between our last look and the commit: decide again on what it is now.
       event = commit.event === 'unchanged' ? 'unknown' : commit.event;
+      if (event !== 'unknown') this.remember(event);
     }
     throw EventsErrors.busy();
   }
@@ -346,6 +369,26 @@ export class EventsService {
       if (!(await this.deps.repository.promote(event, heads, this.now()))) failures++;
     }
     throw EventsErrors.busy();
+  }
+
+  private recentlyFull(eventId: string): boolean {
+    const at = this.seenFull.get(eventId);
+    return at !== undefined && this.deps.clock().getTime() - at < SEEN_FULL_MS;
+  }
+
+  private remember(event: Event | undefined): void {
+    if (!event) return;
+    // Only a full event with a waitlist: a refusal is never made on a guess.
+    if (event.registeredCount < event.capacity || !event.hasWaitlist) {
+      this.seenFull.delete(event.eventId);
+      return;
+    }
+    if (this.seenFull.size >= SEEN_FULL_MAX) {
+      const oldest = this.seenFull.keys().next().value;
+      if (oldest !== undefined) this.seenFull.delete(oldest);
+    }
+    this.seenFull.delete(event.eventId);
+    this.seenFull.set(event.eventId, this.deps.clock().getTime());
   }
 
   /** Why a registration is refused, reading what the rules need to pick the error that wins. */
