@@ -162,7 +162,7 @@ export function allTables(modules: readonly AnyModule[]): TableDefinition[] {
 
 /**
  * The environment variable of each setting of a module: `<MODULE>_<KEY>` in SCREAMING_SNAKE_CASE
- * (`enrollments` + `reconcileAfterSeconds` → `ENROLLMENTS_RECONCILE_AFTER_SECONDS`). The CDK
+ * (`widgets` + `retryAfterSeconds` → `WIDGETS_RETRY_AFTER_SECONDS`). The CDK
  * stack uses it to pass settings to functions.
  */
 export function settingsEnvVars(module: AnyModule): Record<string, string> {

@@ -20,8 +20,8 @@ export interface ModuleDefinition<Services = unknown, Settings = unknown> {
   readonly tables: readonly TableDefinition[];
   /**
    * Its configuration, as a zod object of camelCase keys. Each key is read from the environment
-   * variable `<MODULE>_<KEY>` (`reconcileAfterSeconds` of `enrollments` →
-   * `ENROLLMENTS_RECONCILE_AFTER_SECONDS`) by platform/config, which reports every problem of
+   * variable `<MODULE>_<KEY>` (`retryAfterSeconds` of `widgets` →
+   * `WIDGETS_RETRY_AFTER_SECONDS`) by platform/config, which reports every problem of
    * every module at start. Give every key a default that works locally.
    */
   readonly settings?: z.ZodType<Settings>;
@@ -100,7 +100,7 @@ export type ModuleWith<S> = ModuleDefinition<S, any>;
 // biome-ignore lint/suspicious/noExplicitAny: the list holds modules of different service types.
 export type AnyModule = ModuleWith<any>;
 
-/** Declares a module with its types inferred (`defineModule({ name: 'events', … })`). */
+/** Declares a module with its types inferred (`defineModule({ name: 'widgets', … })`). */
 export function defineModule<Services, Settings = undefined>(
   definition: ModuleDefinition<Services, Settings>,
 ): ModuleDefinition<Services, Settings> {

@@ -1,5 +1,6 @@
 import { type Fragment, join, list, name, x } from '../../platform/dynamo/expressions.js';
 import type { DynamoTable, Item, TransactItem } from '../../platform/dynamo/table.js';
+import { S, type TableDefinition } from '../../platform/dynamo/tables.js';
 import { TransactionContentionError } from '../../platform/dynamo/transactions.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import { EventsErrors } from './events.errors.js';
@@ -22,7 +23,7 @@ import type {
 } from './events.repository.js';
 
 /*
- * Key design (table and indexes declared in events.module.ts):
+ * Key design:
  *   event         PK=EVENT#<eventId>  SK=EVENT         GSI1PK=STATUS#<status>, GSI2PK=EVENTS
  *   user          PK=USER#<userId>    SK=USER          GSI2PK=USERS
  *   registration  PK=EVENT#<eventId>  SK=REG#<userId>  GSI2PK=USER#<userId>#REGS
@@ -34,6 +35,26 @@ import type {
  * out of GSI2), until its registrations are gone: every condition below requires it unmarked.
  */
 
+/**
+ * The events table (declared by events.module.ts; the CDK stack, the local runtime and the tests
+ * build it from this object).
+ * - gsi1  events by status           GSI1PK=STATUS#<status> | DELETING   GSI1SK=<createdAt>#<eventId>
+ * - gsi2  collections                GSI2PK=EVENTS | USERS | USER#<userId>#REGS, GSI2SK=<createdAt>#<id>
+ * - lsi1  an event's registrations   LSI1SK=C#<registrationId> | W#<ticket>
+ *         (an LSI, not a GSI, because promotion needs a strongly consistent read of the head
+ *         of the waitlist)
+ */
+export const eventsTable = {
+  id: 'events',
+  partitionKey: S('PK'),
+  sortKey: S('SK'),
+  globalIndexes: [
+    { indexName: 'gsi1', partitionKey: S('GSI1PK'), sortKey: S('GSI1SK') },
+    { indexName: 'gsi2', partitionKey: S('GSI2PK'), sortKey: S('GSI2SK') },
+  ],
+  localIndexes: [{ indexName: 'lsi1', sortKey: S('LSI1SK') }],
+} as const satisfies TableDefinition;
+
 /** Keys and index names, exported for the benchmark's raw-transaction baseline. */
 export const eventsKeys = {
   event: (eventId: string) => ({ PK: `EVENT#${eventId}`, SK: 'EVENT' }),
@@ -44,9 +65,9 @@ export const eventsKeys = {
   }),
   confirmedSort: (registrationId: string) => `C#${registrationId}`,
   waitlistSort: (ticket: number) => `W#${String(ticket).padStart(12, '0')}`,
-  byStatusIndex: 'gsi1',
-  collectionsIndex: 'gsi2',
-  registrationsIndex: 'lsi1',
+  byStatusIndex: eventsTable.globalIndexes[0].indexName,
+  collectionsIndex: eventsTable.globalIndexes[1].indexName,
+  registrationsIndex: eventsTable.localIndexes[0].indexName,
 } as const;
 
 const { event: eventKey, user: userKey, registration: registrationKey } = eventsKeys;

@@ -44,7 +44,7 @@ export const idempotencyTable = {
   timeToLiveAttribute: 'expiration',
 } as const satisfies TableDefinition;
 
-/** `events` → `EVENTS_TABLE_NAME`: where the CDK stack passes a table's physical name. */
+/** `widgets` → `WIDGETS_TABLE_NAME`: where the CDK stack passes a table's physical name. */
 export function tableEnvVar(table: Pick<TableDefinition, 'id'>): string {
   return `${table.id.replaceAll('-', '_').toUpperCase()}_TABLE_NAME`;
 }

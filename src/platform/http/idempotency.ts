@@ -95,7 +95,7 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
     const text = await c.req.text();
     const body: unknown = text.length === 0 ? null : JSON.parse(text);
     // Scoped by the concrete path, not the route pattern: the same key and body sent to
-    // /events/e1/register and /events/e2/register are two different requests.
+    // /things/a/register and /things/b/register are two different requests.
     const scope = `${c.get('caller')?.id ?? 'anonymous'} ${c.req.method} ${c.req.path}`;
     c.set('requestKey', createHash('sha256').update(`${scope} ${key}`).digest('base64url'));
 

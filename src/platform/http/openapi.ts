@@ -10,7 +10,7 @@ export const ProblemSchema = z
     status: z.number().int().openapi({ example: 422 }),
     detail: z.string(),
     instance: z.string().optional(),
-    code: z.string().openapi({ description: 'Stable error code', example: 'EVENTS.NOT_FOUND' }),
+    code: z.string().openapi({ description: 'Stable error code', example: 'WIDGETS.NOT_FOUND' }),
     requestId: z.string().optional(),
     errors: z
       .array(z.object({ path: z.string(), message: z.string() }))
