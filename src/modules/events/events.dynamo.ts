@@ -273,6 +273,13 @@ export class DynamoEventRepository implements EventRepository {
   }
 
   async releaseTicket(eventId: string, ticket: number): Promise<void> {
+    // The last ticket issued is simply taken back, leaving the event as it was; an earlier one
+    // (others were issued since) becomes a hole, so later tickets stop counting it.
+    const takenBack = await this.table.update(eventKey(eventId), {
+      update: x`SET waitlistIssued = waitlistIssued - ${1}`,
+      condition: x`${live} AND waitlistIssued = ${ticket}`,
+    });
+    if (takenBack.ok || !liveEvent(takenBack.current)) return;
     await this.table.update(eventKey(eventId), {
       update: x`ADD waitlistHoles ${new Set([ticket])}`,
       condition: live,

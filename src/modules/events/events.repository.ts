@@ -115,7 +115,10 @@ export interface EventRepository {
   takeTicket(eventId: string): Promise<{ ticket: number; event: Event } | undefined>;
   /** A waitlisted registration under `ticket`, if the event is open, full or has people waiting. */
   waitlist(registration: NewRegistration, ticket: number): Promise<RegistrationCommit>;
-  /** Records that a ticket will never be used (a join that failed after taking it). */
+  /**
+   * Records that a ticket will never be used (a join that failed after taking it): the last ticket
+   * is taken back, an earlier one becomes a hole.
+   */
   releaseTicket(eventId: string, ticket: number): Promise<void>;
   /** The first `count` waiting registrations, lowest ticket first (strongly consistent). */
   waitlistHeads(eventId: string, count: number): Promise<Registration[]>;

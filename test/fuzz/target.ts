@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { modules } from '../../src/modules/index.js';
+import { allTables, loadConfig } from '../../src/platform/config.js';
+import { createDynamoClients } from '../../src/platform/dynamo/client.js';
+import { ensureTables } from '../../src/platform/dynamo/provision.js';
+import { idempotencyTable } from '../../src/platform/dynamo/tables.js';
+import { deriveSecrets } from '../../src/platform/secrets.js';
+import { createApi, createContainer } from '../../src/runtime/container.js';
+import type { FuzzTarget, OpenApiDocument } from './fuzzer.js';
+
+const API_KEY = 'fuzz-key-0123456789';
+
+export interface FuzzApp extends FuzzTarget {
+  readonly document: OpenApiDocument;
+  close(): void;
+}
+
+/**
+ * Every module's app on a DynamoDB endpoint, with fresh tables and a little data to aim at: the
+ * ids requests use for path parameters come from what was created here.
+ */
+export async function createFuzzApp(endpoint: string): Promise<FuzzApp> {
+  const config = loadConfig(
+    {
+      TABLE_PREFIX: `fuzz${randomBytes(4).toString('hex')}`,
+      DYNAMODB_ENDPOINT: endpoint,
+      API_KEYS: API_KEY,
+      LOG_LEVEL: 'silent',
+    },
+    modules,
+  );
+  const dynamo = createDynamoClients({ region: config.region, endpoint });
+  const tables = allTables(modules);
+  await ensureTables(
+    dynamo.client,
+    tables.map((definition) => ({ definition, name: config.tables[definition.id] ?? '' })),
+  );
+  const container = createContainer({
+    config,
+    modules,
+    secrets: deriveSecrets(randomBytes(32)),
+    dynamo,
+  });
+  const app = createApi(container);
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await app.request(path, {
+      method,
+      headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    if (res.status >= 300)
+      throw new Error(`seeding ${method} ${path}: ${res.status} ${await res.text()}`);
+    return res.json() as Promise<Record<string, unknown>>;
+  };
+  const ids = await seedData(call);
+
+  // What a 4xx must leave alone: every module table. The idempotency table is left out on
+  // purpose — remembering an answer (4xx ones too) is its job.
+  const watched = tables
+    .filter((t) => t.id !== idempotencyTable.id)
+    .map((t) => config.tables[t.id] ?? '');
+  const snapshot = async () => {
+    const parts: string[] = [];
+    for (const table of watched) {
+      let start: Record<string, unknown> | undefined;
+      const items: string[] = [];
+      do {
+        const page = await dynamo.doc.send(
+          new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: start }),
+        );
+        for (const item of page.Items ?? []) items.push(JSON.stringify(item, sortedKeys));
+        start = page.LastEvaluatedKey;
+      } while (start);
+      parts.push(`${table}:${items.sort().join('\n')}`);
+    }
+    return parts.join('\n\n');
+  };
+
+  const document = (await (await app.request('/openapi.json')).json()) as OpenApiDocument;
+  return {
+    document,
+    ids,
+    apiKey: API_KEY,
+    snapshot,
+    request: async (path, init) => app.request(path, init),
+    close: () => dynamo.client.destroy(),
+  };
+}
+
+function sortedKeys(_key: string, value: unknown): unknown {
+  if (value instanceof Set) return [...value].sort();
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    return Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)));
+  }
+  return value;
+}
+
+type Call = (method: string, path: string, body?: unknown) => Promise<Record<string, unknown>>;
+
+/** A little of everything each module serves, by path parameter name. */
+async function seedData(call: Call): Promise<Record<string, string[]>> {
+  const event = (eventId: string, capacity: number, more: Record<string, unknown> = {}) =>
+    call('POST', '/events', {
+      eventId,
+      title: 'Fuzz',
+      description: 'Fuzz target',
+      date: '2030-01-01',
+      location: 'Nowhere',
+      capacity,
+      organizer: 'fuzz',
+      ...more,
+    });
+  const userIds = ['fz-u1', 'fz-u2', 'fz-u3', 'fz-u4'];
+  for (const userId of userIds) await call('POST', '/users', { userId, name: userId });
+  await event('fz-open', 2, { hasWaitlist: true });
+  await event('fz-full', 1);
+  await event('fz-closed', 5, { status: 'cancelled' });
+  for (const userId of userIds.slice(0, 3)) {
+    await call('POST', '/events/fz-open/registrations', { userId });
+  }
+  await call('POST', '/events/fz-full/registrations', { userId: 'fz-u4' });
+  return { eventId: ['fz-open', 'fz-full', 'fz-closed'], userId: userIds };
+}
