@@ -70,6 +70,7 @@ export class DynamoEnrollmentRepository implements EnrollmentRepository {
       ),
     ]);
     if (outcome.ok) return { ok: true };
+    onlyConditionsFailed(outcome.reasons);
     // Which groups hold the ages we wanted, as the failed bucket conditions saw them.
     const overlapping = new Set<string>();
     buckets.forEach(([, ages], i) => {
@@ -103,7 +104,9 @@ export class DynamoEnrollmentRepository implements EnrollmentRepository {
         }),
       ),
     ]);
-    return outcome.ok ? group : undefined;
+    if (outcome.ok) return group;
+    onlyConditionsFailed(outcome.reasons);
+    return undefined;
   }
 
   async getAgeGroup(id: string): Promise<AgeGroup | undefined> {
@@ -153,6 +156,7 @@ export class DynamoEnrollmentRepository implements EnrollmentRepository {
       ),
     ]);
     if (outcome.ok) return { ok: true };
+    onlyConditionsFailed(outcome.reasons);
     const [cpfFailed, , groupFailed] = outcome.reasons.map((c) => c === 'ConditionalCheckFailed');
     if (cpfFailed) {
       const guard = outcome.current[0];
@@ -183,6 +187,7 @@ export class DynamoEnrollmentRepository implements EnrollmentRepository {
       this.table.check(keys.group(enrollment.ageGroupId), x`attribute_exists(PK)`),
     ]);
     if (outcome.ok) return 'done';
+    onlyConditionsFailed(outcome.reasons);
     if (outcome.reasons[0] === 'ConditionalCheckFailed') return 'not-pending';
     return 'group-missing';
   }
@@ -215,6 +220,15 @@ export class DynamoEnrollmentRepository implements EnrollmentRepository {
       throw error;
     }
   }
+}
+
+/**
+ * A cancelled transaction is an answer about the data only when what failed were conditions;
+ * anything else (a validation error, an item over 400 KB) is a failure to report, not a decision.
+ */
+function onlyConditionsFailed(reasons: readonly string[]): void {
+  const other = reasons.filter((code) => code !== 'None' && code !== 'ConditionalCheckFailed');
+  if (other.length > 0) throw new Error(`transaction cancelled: ${reasons.join(', ')}`);
 }
 
 /** SET status, processedAt; out of the pending index (REMOVE of its keys). */
