@@ -293,3 +293,28 @@ describe("the seed's curl sequence, with an API key", () => {
     expect(final.cpf).toBe(`***.${cpf.slice(3, 6)}.${cpf.slice(6, 9)}-**`);
   });
 });
+
+describe('finding the age group', () => {
+  it('costs one read however many groups exist: a GetItem, then the commit (no Scan, no Query)', async () => {
+    const commands: string[] = [];
+    const app = await createEnrollmentsApp({
+      start: false, // no consumer: only the request's own calls are counted
+      dynamo: (clients) => {
+        clients.client.middlewareStack.add(
+          (next, context) => (args) => {
+            commands.push(context.commandName ?? '');
+            return next(args);
+          },
+          { step: 'initialize', name: 'recordCommands' },
+        );
+        return clients;
+      },
+    });
+    for (let min = 0; min <= 148; min += 4) await createGroup(app, min, Math.min(min + 3, 150));
+    commands.length = 0;
+
+    await enroll(app, { age: 147 });
+
+    expect(commands).toEqual(['GetItemCommand', 'TransactWriteItemsCommand']);
+  });
+});
