@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { enrollmentsKeys } from '../../src/modules/enrollments/enrollments.dynamo.js';
 import { enrollmentsTable } from '../../src/modules/enrollments/enrollments.module.js';
+import { injectFaults, throttled, transactionConflict } from '../support/faults.js';
 import {
   type AgeGroup,
   bodyOf,
@@ -234,5 +235,63 @@ describe('DELETE /age-groups/{id}', () => {
 
     expect(answers.map((res) => res.status).sort()).toEqual([200, 404]);
     expect(await createGroup(app, 80, 99)).toMatchObject({ min_age: 80, max_age: 99 });
+  });
+});
+
+describe('contention and unavailability', () => {
+  it('retries a transaction DynamoDB cancelled for a conflict, then commits (201)', async () => {
+    let faults: { injected: () => number } = { injected: () => 0 };
+    const app = await createEnrollmentsApp({
+      start: false,
+      dynamo: (clients) => {
+        faults = injectFaults(clients, {
+          command: 'TransactWrite',
+          times: 3,
+          error: transactionConflict(2),
+        });
+        return clients;
+      },
+    });
+
+    const group = await createGroup(app, 1, 2);
+
+    expect(faults.injected()).toBe(3);
+    expect((await allGroups(app, 50)).flat()).toEqual([group]);
+  });
+
+  it('answers 503 ENROLLMENTS.BUSY with Retry-After when the conflicts do not stop, writing nothing', async () => {
+    const app = await createEnrollmentsApp({
+      start: false,
+      dynamo: (clients) => {
+        injectFaults(clients, {
+          command: 'TransactWrite',
+          times: Number.POSITIVE_INFINITY,
+          error: transactionConflict(2),
+        });
+        return clients;
+      },
+    });
+
+    const res = await app.call('/age-groups', { method: 'POST', json: { min_age: 5, max_age: 6 } });
+
+    await expectProblem(res, 503, 'ENROLLMENTS.BUSY');
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect((await allGroups(app, 50)).flat()).toEqual([]);
+  });
+
+  it('answers 503 with Retry-After when DynamoDB throttles a read', async () => {
+    const app = await createEnrollmentsApp({
+      start: false,
+      dynamo: (clients) => {
+        injectFaults(clients, { command: 'Query', times: 1, error: throttled() });
+        return clients;
+      },
+    });
+
+    const res = await app.call('/age-groups');
+
+    await expectProblem(res, 503, 'DEPENDENCY.UNAVAILABLE');
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(await bodyOf(await app.call('/age-groups'), 200)).toEqual([]);
   });
 });
