@@ -30,7 +30,7 @@ export const EnrollmentsErrors = {
   busy: (cause?: unknown) =>
     unavailable(
       'ENROLLMENTS.BUSY',
-      'Too many concurrent changes to the age groups; retry after the indicated delay.',
+      'Too many concurrent changes to the same records; retry after the indicated delay.',
       1,
       cause,
     ),

@@ -42,7 +42,7 @@ const rate = z
 const settings = z.object({
   /** A request still PENDING this long after it was accepted is sent to the queue again. */
   reconcileAfterSeconds: z.coerce.number().int().min(1).max(86_400).optional().default(120),
-  /** How often the reconciler runs (off: empty). */
+  /** How often the reconciler runs. */
   reconcileSchedule: rate.optional().default('rate(1 minute)'),
 });
 
