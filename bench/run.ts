@@ -7,6 +7,7 @@ import { eventsKeys } from '../src/modules/events/events.dynamo.js';
 import { eventsModule, eventsTable } from '../src/modules/events/events.module.js';
 import { idempotencyTable } from '../src/platform/dynamo/tables.js';
 import { type ColdStart, measureColdStart } from './support/cold-start.js';
+import { enrollmentBurst } from './support/enrollments.js';
 import { directLoad, httpLoad, median, type Sample, summarize } from './support/measure.js';
 import {
   type Committed,
@@ -36,6 +37,7 @@ const settings = {
   warmupCapacity: 10,
   /** No burst may run longer than this. */
   burstWatchdogSeconds: 60,
+  enrollments: 1000,
 } as const;
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -79,6 +81,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', onSignal);
 
   const rows: Row[] = [];
+  const enrollmentProblems: string[] = [];
   let committed: Record<string, Committed> = {};
   try {
     rows.push(...(await timed('foundation', () => foundation(stack))));
@@ -86,6 +89,16 @@ async function main(): Promise<void> {
     rows.push(...burst.rows);
     committed = burst.committed;
     rows.push(...(await timed('get event', () => getEvent(stack, burst.appEventId))));
+    const enrolled = await timed('enrollment burst', () => {
+      log(`enrollment burst: ${settings.enrollments} accepted at once, then until all are final`);
+      return enrollmentBurst(stack, {
+        count: settings.enrollments,
+        connections: settings.concurrency,
+        watchdogSeconds: settings.burstWatchdogSeconds,
+      });
+    });
+    rows.push(...enrolled.rows);
+    enrollmentProblems.push(...enrolled.problems);
   } finally {
     await timed('stack stop', () => stack.stop());
     process.off('SIGINT', onSignal);
@@ -103,12 +116,17 @@ async function main(): Promise<void> {
     'register burst: service / raw TransactWriteItems':
       rps('register service') / rps('register raw txn'),
     'GET /events/{id}: app / direct GetItem': rps('get event app') / rps('get event direct'),
+    'enrollments accepted/s: app / raw TransactWriteItems':
+      rps('enroll accept app') / rps('enroll raw txn'),
+    'enrollments processed/s (accept → final): app / raw TransactWriteItems':
+      rps('enroll processed') / rps('enroll raw txn'),
   };
   const problems = [
     ...coldStarts.flatMap((run, i) =>
       run.orphanedJava ? [`cold start ${i + 1}: DynamoDB Local outlived the runtime`] : [],
     ),
     ...checkOutcomes(rows, committed),
+    ...enrollmentProblems,
   ];
   const seenWarnings = [...warnings].map(([text, count]) => `${text} (x${count})`);
   const coldStart = {
@@ -299,6 +317,9 @@ function checkOutcomes(rows: Row[], committed: Record<string, Committed>): strin
     'register app': { 201: settings.burst },
     'register service': { confirmed: settings.capacity, waitlisted },
     'register raw txn': { confirmed: settings.capacity, waitlisted },
+    'enroll accept app': { 202: settings.enrollments },
+    // The warm-up's 50 are in the table too.
+    'enroll processed': { PROCESSED: settings.enrollments + 50 },
   };
   const problems: string[] = [];
   for (const { name, m } of rows) {

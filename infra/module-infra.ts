@@ -1,9 +1,11 @@
 import type { Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { TableDefinition } from '../src/platform/dynamo/tables.js';
 import type { AnyModule } from '../src/platform/module.js';
+import type { QueueDefinition } from '../src/platform/queue/queue.js';
 import type { Alarms } from './constructs/alarms.js';
 import type { RosterRestApi } from './constructs/rest-api.js';
 
@@ -20,6 +22,12 @@ export interface ModuleInfraContext {
   readonly module: AnyModule;
   /** A table built from one of the module's definitions. */
   table(definition: TableDefinition): dynamodb.TableV2;
+  /**
+   * The queue (and its DLQ) built for one of the module's queue triggers. The stack already
+   * wired its consumer (event source, DLQ send for poison messages, DLQ-depth alarm); the
+   * construct grants sending to whoever sends.
+   */
+  queue(definition: QueueDefinition): { queue: sqs.IQueue; deadLetterQueue: sqs.IQueue };
   /** The API Lambda (every module's routes run in it). */
   readonly apiFunction: NodejsFunction;
   readonly restApi: RosterRestApi;

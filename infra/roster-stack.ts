@@ -1,17 +1,21 @@
 import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, type IConstruct } from 'constructs';
-import { allTables, loadConfig } from '../src/platform/config.js';
+import { allQueues, allTables, loadConfig } from '../src/platform/config.js';
 import { idempotencyTable, type TableDefinition } from '../src/platform/dynamo/tables.js';
 import type { AnyModule } from '../src/platform/module.js';
+import type { QueueDefinition } from '../src/platform/queue/queue.js';
 import { isAwsRate } from '../src/platform/schedule.js';
 import { describeApi } from '../src/runtime/describe.js';
 import { Alarms } from './constructs/alarms.js';
+import { Queues } from './constructs/queues.js';
 import { RosterRestApi, type ThrottleSettings } from './constructs/rest-api.js';
 import { RosterFunction } from './constructs/roster-function.js';
 import { Tables } from './constructs/tables.js';
@@ -48,6 +52,7 @@ const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
  */
 export class RosterStack extends Stack {
   readonly tables: Tables;
+  readonly queues: Queues;
   readonly secret: secretsmanager.Secret;
   readonly apiFunction: RosterFunction;
   readonly restApi: RosterRestApi;
@@ -66,6 +71,7 @@ export class RosterStack extends Stack {
     const config = loadConfig({}, modules);
 
     this.tables = new Tables(this, 'Tables', { definitions: allTables(modules) });
+    this.queues = new Queues(this, 'Queues', { definitions: allQueues(modules) });
 
     // The master secret every function derives its keys from (cursor signing, …).
     this.secret = new secretsmanager.Secret(this, 'AppSecret', {
@@ -74,6 +80,7 @@ export class RosterStack extends Stack {
     });
     const environment: Record<string, string> = {
       ...this.tables.environment(),
+      ...this.queues.environment(),
       APP_SECRET_ARN: this.secret.secretArn,
       LOG_LEVEL: 'info',
       POWERTOOLS_SERVICE_NAME: 'roster',
@@ -165,7 +172,10 @@ export class RosterStack extends Stack {
         projectRoot: props.projectRoot,
         entry: TASK_ENTRY,
         description: `Roster task ${taskId}: ${task.description}`,
-        timeout: Duration.minutes(5),
+        // A queue consumer's timeout is the one its queue's visibility timeout is six times of.
+        timeout: task.queue
+          ? Duration.seconds(task.queue.consumerTimeoutSeconds)
+          : Duration.minutes(5),
         environment: { ...environment, ROSTER_TASK: taskId },
       });
       this.secret.grantRead(fn.function);
@@ -177,6 +187,7 @@ export class RosterStack extends Stack {
         1,
         `The ${taskId} task failed (it runs again on its next trigger).`,
       );
+      if (task.queue) this.addConsumer(taskId, fn.function, task.queue);
 
       const rate = task.schedule?.(settings[module.name]);
       if (!rate) continue;
@@ -217,11 +228,43 @@ export class RosterStack extends Stack {
         }
         return this.tables.of(definition);
       },
+      queue: (definition: QueueDefinition) => {
+        if (!(module.tasks ?? []).some((task) => task.queue === definition)) {
+          throw new Error(`module "${module.name}" consumes no queue "${definition.id}"`);
+        }
+        return this.queues.of(definition);
+      },
       apiFunction: this.apiFunction.function,
       restApi: this.restApi,
       taskFunctions,
       environment,
       alarms: this.alarms,
+    });
+  }
+
+  /**
+   * A queue trigger: SQS batches to the task Lambda, which reports the failed messages alone
+   * (ReportBatchItemFailures) and puts poison messages on the DLQ itself; an alarm as soon as
+   * anything sits in the DLQ.
+   */
+  private addConsumer(taskId: string, fn: NodejsFunction, definition: QueueDefinition): void {
+    const { queue, deadLetterQueue } = this.queues.of(definition);
+    fn.addEventSource(
+      new SqsEventSource(queue, {
+        batchSize: definition.batchSize,
+        reportBatchItemFailures: true,
+      }),
+    );
+    deadLetterQueue.grantSendMessages(fn);
+    this.alarms.add(`${pascalCase(definition.id)}DeadLetters`, {
+      metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      alarmDescription: `Messages of the ${definition.id} queue reached its dead-letter queue (consumer ${taskId}).`,
     });
   }
 

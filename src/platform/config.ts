@@ -6,6 +6,7 @@ import {
   tableEnvVar,
 } from './dynamo/tables.js';
 import type { AnyModule } from './module.js';
+import { type QueueDefinition, queueEnvVars } from './queue/queue.js';
 
 /**
  * Configuration is read once, here, and fails fast: a wrong variable stops the process at start
@@ -83,6 +84,10 @@ export interface Config {
   readonly task: string | undefined;
   /** Each module's parsed settings, by module name. */
   readonly settings: Readonly<Record<string, unknown>>;
+  /** Queue URLs by queue id (AWS: set by the stack; unused by the local runtime). */
+  readonly queues: Readonly<
+    Record<string, { readonly url: string | undefined; readonly deadLetterUrl: string | undefined }>
+  >;
 }
 
 export class ConfigError extends Error {
@@ -152,12 +157,25 @@ export function loadConfig(
     appSecretArn: e.APP_SECRET_ARN,
     task: e.ROSTER_TASK,
     settings,
+    queues: Object.fromEntries(
+      allQueues(modules).map((queue) => {
+        const names = queueEnvVars(queue);
+        return [queue.id, { url: vars[names.url], deadLetterUrl: vars[names.deadLetterUrl] }];
+      }),
+    ),
   };
 }
 
 /** Every module's tables, in list order, then the platform's. */
 export function allTables(modules: readonly AnyModule[]): TableDefinition[] {
   return [...modules.flatMap((module) => module.tables), ...platformTables];
+}
+
+/** Every queue a listed module's tasks consume (one per queue trigger). */
+export function allQueues(modules: readonly AnyModule[]): QueueDefinition[] {
+  return modules.flatMap((module) =>
+    (module.tasks ?? []).flatMap((task) => (task.queue ? [task.queue] : [])),
+  );
 }
 
 /**

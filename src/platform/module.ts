@@ -5,6 +5,7 @@ import type { TableDefinition } from './dynamo/tables.js';
 import type { TokenVerifier } from './http/auth.js';
 import type { AppEnv } from './http/context.js';
 import type { Logger } from './logger.js';
+import type { QueueDefinition, QueuePort } from './queue/queue.js';
 import type { Secrets } from './secrets.js';
 
 /**
@@ -69,8 +70,10 @@ export interface ModuleContext<Settings = unknown> {
  * its port (an interface under src/platform/<port>/, with the AWS adapter beside it) as a member
  * here, and the local adapter under src/runtime/local/; each runtime fills the member.
  */
-// biome-ignore lint/suspicious/noEmptyInterface: members are added by the ports modules need.
-export interface Ports {}
+export interface Ports {
+  /** Queues (SQS on AWS, in-process locally); absent where nothing may be sent (offline). */
+  readonly queues?: QueuePort;
+}
 
 /**
  * A unit of background work: a named function of the module's services. Its triggers say when
@@ -90,6 +93,14 @@ export interface TaskDefinition<Services = unknown, Settings = unknown> {
    * can change or turn it off.
    */
   readonly schedule?: (settings: Settings) => string | undefined;
+  /**
+   * Consume this queue: `run` is called once per message, with a `QueueMessage` as input. A throw
+   * fails that message alone (it is received again after the visibility timeout, and moves to the
+   * dead-letter queue after `maxReceiveCount` receives); a PoisonMessageError dead-letters it at
+   * once. On AWS: an SQS event source with ReportBatchItemFailures on the task Lambda; locally: a
+   * poller on the in-process queue.
+   */
+  readonly queue?: QueueDefinition;
   readonly run: (services: Services, input: unknown) => Promise<unknown>;
 }
 

@@ -26,6 +26,7 @@ type Schema = {
   anyOf?: Schema[];
   oneOf?: Schema[];
   allOf?: Schema[];
+  example?: unknown;
 };
 
 interface Parameter {
@@ -120,9 +121,19 @@ export function createFuzzer(document: OpenApiDocument) {
     return resolve(document.components?.schemas?.[name] ?? {});
   };
 
-  /** A value the schema accepts. */
+  /** A value the schema accepts: its documented example half the time, when it has one. */
   const valid = (raw: Schema, depth = 0): fc.Arbitrary<unknown> => {
     const schema = resolve(raw);
+    if (schema.example !== undefined) {
+      return fc.oneof(
+        fc.constant(schema.example),
+        generated({ ...schema, example: undefined }, depth),
+      );
+    }
+    return generated(schema, depth);
+  };
+
+  const generated = (schema: Schema, depth: number): fc.Arbitrary<unknown> => {
     const variants = schema.anyOf ?? schema.oneOf;
     if (variants) return fc.oneof(...variants.map((v) => valid(v, depth)));
     if (schema.allOf) {

@@ -120,5 +120,17 @@ async function seedData(call: Call): Promise<Record<string, string[]>> {
     await call('POST', '/events/fz-open/registrations', { userId });
   }
   await call('POST', '/events/fz-full/registrations', { userId: 'fz-u4' });
-  return { eventId: ['fz-open', 'fz-full', 'fz-closed'], userId: userIds };
+
+  const group = await call('POST', '/age-groups', { min_age: 18, max_age: 30 });
+  const enrollment = await call('POST', '/enrollments', {
+    name: 'Fuzz Person',
+    age: 20,
+    cpf: '529.982.247-25',
+  });
+
+  return {
+    eventId: ['fz-open', 'fz-full', 'fz-closed'],
+    userId: userIds,
+    id: [String(group.id), String(enrollment.enrollment_id)],
+  };
 }

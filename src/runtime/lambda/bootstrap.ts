@@ -1,6 +1,8 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { modules } from '../../modules/index.js';
 import { ConfigError, loadConfig } from '../../platform/config.js';
+import { SqsQueuePort } from '../../platform/queue/sqs.js';
 import { deriveSecrets } from '../../platform/secrets.js';
 import { type Container, createContainer } from '../container.js';
 
@@ -21,5 +23,6 @@ export async function lambdaContainer(): Promise<Container> {
     config,
     modules,
     secrets: deriveSecrets(Buffer.from(secret, 'base64url')),
+    ports: { queues: new SqsQueuePort(new SQSClient({ region: config.region }), config.queues) },
   });
 }

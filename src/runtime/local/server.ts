@@ -15,6 +15,7 @@ import { createApi, createContainer } from '../container.js';
 import { resolveApiKeys } from './api-keys.js';
 import { type DynamoDbLocal, LocalStartError, startDynamoDbLocal } from './dynamodb-local.js';
 import { isPortFree } from './ports.js';
+import { LocalQueues } from './queue.js';
 import { resolveLocalSecret } from './secret.js';
 import { localTasks } from './tasks.js';
 
@@ -69,14 +70,16 @@ export async function startLocalRuntime(
     });
 
     const logger = createLogger(config.logLevel);
+    const queues = new LocalQueues({ logger });
     const container = createContainer({
       config: { ...config, dynamodbEndpoint: endpoint },
       modules,
       secrets,
       logger,
       dynamo,
+      ports: { queues },
     });
-    const tasks = localTasks(container, logger);
+    const tasks = localTasks(container, logger, { queues });
     await tasks.start();
     const app = createApi(container, { apiKeys: keys.keys });
     const server = await listen(createAdaptorServer({ fetch: app.fetch }), config.port);

@@ -2,6 +2,7 @@ import type { Logger } from '../../platform/logger.js';
 import type { AnyModule, TaskDefinition } from '../../platform/module.js';
 import { rateToMs } from '../../platform/schedule.js';
 import type { Container } from '../container.js';
+import type { ConsumerOptions, LocalQueues } from './queue.js';
 
 export interface LocalTasks {
   /** Runs the start-up tasks (in list order), then starts the schedules. */
@@ -16,8 +17,14 @@ export interface LocalTasks {
  * finished, so runs never overlap) and, if it asks, once at start-up. A failed run is logged and
  * the schedule goes on, as a scheduled Lambda would be invoked again.
  */
-export function localTasks(container: Container, logger: Logger): LocalTasks {
+export function localTasks(
+  container: Container,
+  logger: Logger,
+  /** The local queues, for tasks with a queue trigger (consumed by pollers). */
+  queueing?: { readonly queues: LocalQueues; readonly consumer?: ConsumerOptions },
+): LocalTasks {
   const timers = new Set<NodeJS.Timeout>();
+  const consumers: (() => Promise<void>)[] = [];
   const running = new Set<Promise<unknown>>();
   let stopped = false;
 
@@ -48,6 +55,18 @@ export function localTasks(container: Container, logger: Logger): LocalTasks {
   return {
     async start() {
       for (const { module, task } of tasks) {
+        if (!task.queue) continue;
+        if (!queueing) throw new Error(`${module.name}/${task.name} consumes a queue: no queues`);
+        const services = container.servicesOf(module);
+        consumers.push(
+          queueing.queues.consume(
+            task.queue,
+            (message) => task.run(services, message),
+            queueing.consumer,
+          ),
+        );
+      }
+      for (const { module, task } of tasks) {
         if (task.startup) await run(module, task, 'startup');
       }
       for (const { module, task } of tasks) {
@@ -71,7 +90,7 @@ export function localTasks(container: Container, logger: Logger): LocalTasks {
       stopped = true;
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
-      await Promise.allSettled([...running]);
+      await Promise.allSettled([...running, ...consumers.map((stop) => stop())]);
     },
   };
 }

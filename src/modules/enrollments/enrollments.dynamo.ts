@@ -1,0 +1,286 @@
+import { type Fragment, join, name, x } from '../../platform/dynamo/expressions.js';
+import type { DynamoTable, Item, TransactItem } from '../../platform/dynamo/table.js';
+import { TransactionContentionError } from '../../platform/dynamo/transactions.js';
+import type { Page, PageRequest } from '../../platform/page.js';
+import { EnrollmentsErrors } from './enrollments.errors.js';
+import type { AgeGroup, Enrollment, RequestKey } from './enrollments.model.js';
+import type {
+  EnrollmentCreation,
+  EnrollmentRepository,
+  GroupCreation,
+  Transition,
+} from './enrollments.repository.js';
+import { agesByBucket, bucketOf } from './enrollments.rules.js';
+
+/*
+ * Key design (table and indexes declared in enrollments.module.ts):
+ *   age group   PK=GROUP#<id>            SK=GROUP        GSI1PK=AGE_GROUPS GSI1SK=<min, 3 digits>#<id>
+ *   age bucket  PK=AGES#<bucket>         SK=AGES         a<age> = <group id>, one attribute per covered age
+ *   CPF guard   PK=CPF#<HMAC of the CPF> SK=CPF          enrollmentId, requestKey
+ *   enrollment  PK=ENROLLMENT#<id>       SK=ENROLLMENT   GSI2PK=PENDING#<shard> GSI2SK=<createdAt>#<id>
+ *                                                        (while PENDING only: a sparse index)
+ * A group and the ages it claims are written and removed in one transaction whose conditions
+ * (`attribute_not_exists(a<age>)`) make two overlapping groups impossible, however they race:
+ * both transactions write the same bucket items, so one commits and the other's condition fails
+ * (or DynamoDB cancels it for the conflict, and the retry then fails its condition).
+ */
+
+/** The pending index is spread over this many partition keys (no single hot key on AWS). */
+const PENDING_SHARDS = 8;
+
+/** Keys and index names, exported for tests and the benchmark's raw-write baseline. */
+export const enrollmentsKeys = {
+  group: (id: string) => ({ PK: `GROUP#${id}`, SK: 'GROUP' }),
+  ages: (bucket: number) => ({ PK: `AGES#${bucket}`, SK: 'AGES' }),
+  cpf: (cpfKey: string) => ({ PK: `CPF#${cpfKey}`, SK: 'CPF' }),
+  enrollment: (id: string) => ({ PK: `ENROLLMENT#${id}`, SK: 'ENROLLMENT' }),
+  ageAttribute: (age: number) => `a${age}`,
+  groupsIndex: 'gsi1',
+  pendingIndex: 'gsi2',
+  pendingShard: (id: string) =>
+    `PENDING#${Number.parseInt(id.slice(-2), 16) % PENDING_SHARDS || 0}`,
+  pendingShards: Array.from({ length: PENDING_SHARDS }, (_, i) => `PENDING#${i}`),
+} as const;
+
+const keys = enrollmentsKeys;
+const GROUPS = 'AGE_GROUPS';
+const age = (value: number) => name(keys.ageAttribute(value));
+const pending = x`${name('status')} = ${'PENDING'}`;
+
+export class DynamoEnrollmentRepository implements EnrollmentRepository {
+  constructor(private readonly table: DynamoTable) {}
+
+  // ---- age groups ----------------------------------------------------------------------------
+
+  async createAgeGroup(group: AgeGroup): Promise<GroupCreation> {
+    const buckets = [...agesByBucket(group.minAge, group.maxAge)];
+    const outcome = await this.transact([
+      this.table.put(groupItem(group), x`attribute_not_exists(PK)`),
+      ...buckets.map(([bucket, ages]) =>
+        this.table.updateItem(keys.ages(bucket), {
+          update: x`SET ${join(
+            ages.map((a) => x`${age(a)} = ${group.id}`),
+            ', ',
+          )}`,
+          condition: join(
+            ages.map((a) => x`attribute_not_exists(${age(a)})`),
+            ' AND ',
+          ),
+        }),
+      ),
+    ]);
+    if (outcome.ok) return { ok: true };
+    onlyConditionsFailed(outcome.reasons);
+    // Which groups hold the ages we wanted, as the failed bucket conditions saw them.
+    const overlapping = new Set<string>();
+    buckets.forEach(([, ages], i) => {
+      const current = outcome.current[i + 1];
+      for (const a of ages) {
+        const holder = current?.[keys.ageAttribute(a)];
+        if (typeof holder === 'string') overlapping.add(holder);
+      }
+    });
+    return { ok: false, overlapping: [...overlapping] };
+  }
+
+  async deleteAgeGroup(id: string): Promise<AgeGroup | undefined> {
+    const group = await this.getAgeGroup(id);
+    if (!group) return undefined;
+    const buckets = [...agesByBucket(group.minAge, group.maxAge)];
+    const outcome = await this.transact([
+      this.table.deleteItem(keys.group(id), x`attribute_exists(PK)`),
+      ...buckets.map(([bucket, ages]) =>
+        this.table.updateItem(keys.ages(bucket), {
+          update: x`REMOVE ${join(
+            ages.map((a) => x`${age(a)}`),
+            ', ',
+          )}`,
+          // Its ages point at it for as long as it exists; this fails only if a concurrent
+          // delete released them first.
+          condition: join(
+            ages.map((a) => x`${age(a)} = ${id}`),
+            ' AND ',
+          ),
+        }),
+      ),
+    ]);
+    if (outcome.ok) return group;
+    onlyConditionsFailed(outcome.reasons);
+    return undefined;
+  }
+
+  async getAgeGroup(id: string): Promise<AgeGroup | undefined> {
+    const item = await this.table.get(keys.group(id));
+    return item ? toGroup(item) : undefined;
+  }
+
+  listAgeGroups(page: PageRequest): Promise<Page<AgeGroup>> {
+    return this.table.queryPage(
+      'age-groups',
+      { index: keys.groupsIndex, key: x`GSI1PK = ${GROUPS}` },
+      page,
+      toGroup,
+    );
+  }
+
+  async groupForAge(value: number): Promise<string | undefined> {
+    const bucket = await this.table.get(keys.ages(bucketOf(value)));
+    const holder = bucket?.[keys.ageAttribute(value)];
+    return typeof holder === 'string' ? holder : undefined;
+  }
+
+  // ---- enrollments ---------------------------------------------------------------------------
+
+  async createEnrollment(
+    enrollment: Enrollment,
+    cpfKey: string,
+    requestKey: RequestKey,
+  ): Promise<EnrollmentCreation> {
+    const outcome = await this.transact([
+      // One enrollment per CPF: the guard's key is the CPF's keyed hash.
+      this.table.put(
+        {
+          ...keys.cpf(cpfKey),
+          type: 'cpf-guard',
+          enrollmentId: enrollment.id,
+          createdAt: enrollment.createdAt,
+          ...(requestKey ? { requestKey } : {}),
+        },
+        x`attribute_not_exists(PK)`,
+      ),
+      this.table.put(enrollmentItem(enrollment), x`attribute_not_exists(PK)`),
+      // Accepted only while the age still belongs to the group it was matched with.
+      this.table.check(
+        keys.ages(bucketOf(enrollment.age)),
+        x`${age(enrollment.age)} = ${enrollment.ageGroupId}`,
+      ),
+    ]);
+    if (outcome.ok) return { ok: true };
+    onlyConditionsFailed(outcome.reasons);
+    const [cpfFailed, , groupFailed] = outcome.reasons.map((c) => c === 'ConditionalCheckFailed');
+    if (cpfFailed) {
+      const guard = outcome.current[0];
+      return {
+        ok: false,
+        reason: 'cpf-taken',
+        enrollmentId: String(guard?.enrollmentId ?? ''),
+        requestKey: guard?.requestKey,
+      };
+    }
+    if (groupFailed) return { ok: false, reason: 'group-changed' };
+    // A generated id already taken: not a state a caller can act on.
+    throw new Error(`enrollment commit cancelled: ${outcome.reasons.join(', ')}`);
+  }
+
+  async getEnrollment(id: string): Promise<Enrollment | undefined> {
+    const item = await this.table.get(keys.enrollment(id));
+    return item ? toEnrollment(item) : undefined;
+  }
+
+  async markProcessed(enrollment: Enrollment, now: string): Promise<Transition | 'group-missing'> {
+    const outcome = await this.transact([
+      this.table.updateItem(keys.enrollment(enrollment.id), {
+        update: leavePending('PROCESSED', now),
+        condition: pending,
+      }),
+      // The group must exist at the moment the decision commits, not only when it was read.
+      this.table.check(keys.group(enrollment.ageGroupId), x`attribute_exists(PK)`),
+    ]);
+    if (outcome.ok) return 'done';
+    onlyConditionsFailed(outcome.reasons);
+    if (outcome.reasons[0] === 'ConditionalCheckFailed') return 'not-pending';
+    return 'group-missing';
+  }
+
+  async markRejected(enrollment: Enrollment, reason: string, now: string): Promise<Transition> {
+    const result = await this.table.update(keys.enrollment(enrollment.id), {
+      update: x`${leavePending('REJECTED', now)}, reason = ${reason}`,
+      condition: pending,
+    });
+    return result.ok ? 'done' : 'not-pending';
+  }
+
+  async *pendingBefore(createdBefore: string): AsyncIterable<string[]> {
+    for (const shard of keys.pendingShards) {
+      for await (const items of this.table.queryPages({
+        index: keys.pendingIndex,
+        key: x`GSI2PK = ${shard} AND GSI2SK < ${createdBefore}`,
+        attributes: ['id'],
+      })) {
+        if (items.length > 0) yield items.map((item) => String(item.id));
+      }
+    }
+  }
+
+  private async transact(items: readonly TransactItem[]) {
+    try {
+      return await this.table.transact(items);
+    } catch (error) {
+      if (error instanceof TransactionContentionError) throw EnrollmentsErrors.busy(error);
+      throw error;
+    }
+  }
+}
+
+/**
+ * A cancelled transaction is an answer about the data only when what failed were conditions;
+ * anything else (a validation error, an item over 400 KB) is a failure to report, not a decision.
+ */
+function onlyConditionsFailed(reasons: readonly string[]): void {
+  const other = reasons.filter((code) => code !== 'None' && code !== 'ConditionalCheckFailed');
+  if (other.length > 0) throw new Error(`transaction cancelled: ${reasons.join(', ')}`);
+}
+
+/** SET status, processedAt; out of the pending index (REMOVE of its keys). */
+function leavePending(status: 'PROCESSED' | 'REJECTED', now: string): Fragment {
+  return x`REMOVE GSI2PK, GSI2SK SET ${name('status')} = ${status}, processedAt = ${now}`;
+}
+
+// ---- mapping -------------------------------------------------------------------------------
+
+function groupItem(group: AgeGroup): Item {
+  return {
+    ...keys.group(group.id),
+    type: 'age-group',
+    id: group.id,
+    minAge: group.minAge,
+    maxAge: group.maxAge,
+    createdAt: group.createdAt,
+    GSI1PK: GROUPS,
+    GSI1SK: `${String(group.minAge).padStart(3, '0')}#${group.id}`,
+  };
+}
+
+function enrollmentItem(enrollment: Enrollment): Item {
+  return {
+    ...keys.enrollment(enrollment.id),
+    type: 'enrollment',
+    id: enrollment.id,
+    name: enrollment.name,
+    age: enrollment.age,
+    cpfMasked: enrollment.cpfMasked,
+    status: enrollment.status,
+    ageGroupId: enrollment.ageGroupId,
+    createdAt: enrollment.createdAt,
+    GSI2PK: keys.pendingShard(enrollment.id),
+    GSI2SK: `${enrollment.createdAt}#${enrollment.id}`,
+  };
+}
+
+function toGroup(item: Item): AgeGroup {
+  return { id: item.id, minAge: item.minAge, maxAge: item.maxAge, createdAt: item.createdAt };
+}
+
+function toEnrollment(item: Item): Enrollment {
+  return {
+    id: item.id,
+    name: item.name,
+    age: item.age,
+    cpfMasked: item.cpfMasked,
+    status: item.status,
+    ageGroupId: item.ageGroupId,
+    createdAt: item.createdAt,
+    ...(item.processedAt ? { processedAt: item.processedAt } : {}),
+    ...(item.reason ? { reason: item.reason } : {}),
+  };
+}

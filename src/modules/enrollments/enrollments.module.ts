@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { S, type TableDefinition } from '../../platform/dynamo/tables.js';
+import { defineModule } from '../../platform/module.js';
+import type { Queue, QueueDefinition } from '../../platform/queue/queue.js';
+import { DynamoEnrollmentRepository } from './enrollments.dynamo.js';
+import { ageGroupRoutes, enrollmentRoutes } from './enrollments.routes.js';
+import { cpfGuardKey } from './enrollments.rules.js';
+import { EnrollmentsService } from './enrollments.service.js';
+
+/**
+ * enrollments: single-table design for age groups, the age buckets that map an age to its group,
+ * CPF guards and enrollment requests (keys in enrollments.dynamo.ts).
+ * - gsi1  age groups by min age      GSI1PK=AGE_GROUPS          GSI1SK=<min, 3 digits>#<id>
+ * - gsi2  pending enrollments        GSI2PK=PENDING#<shard>     GSI2SK=<createdAt>#<id>
+ *         (sparse: the keys are removed when a request leaves PENDING; the reconciler reads it)
+ */
+export const enrollmentsTable = {
+  id: 'enrollments',
+  partitionKey: S('PK'),
+  sortKey: S('SK'),
+  globalIndexes: [
+    { indexName: 'gsi1', partitionKey: S('GSI1PK'), sortKey: S('GSI1SK') },
+    { indexName: 'gsi2', partitionKey: S('GSI2PK'), sortKey: S('GSI2SK') },
+  ],
+} as const satisfies TableDefinition;
+
+/**
+ * The queue that wakes the processor. Visibility timeout 6 × 20 s = 2 min; after 5 receives a
+ * message goes to the dead-letter queue.
+ */
+export const enrollmentQueue = {
+  id: 'enrollments',
+  maxReceiveCount: 5,
+  consumerTimeoutSeconds: 20,
+  batchSize: 10,
+} as const satisfies QueueDefinition;
+
+const rate = z
+  .string()
+  .regex(/^rate\(\d+ (second|minute|hour|day)s?\)$/, 'must be an EventBridge rate expression');
+
+const settings = z.object({
+  /** A request still PENDING this long after it was accepted is sent to the queue again. */
+  reconcileAfterSeconds: z.coerce.number().int().min(1).max(86_400).optional().default(120),
+  /** How often the reconciler runs. */
+  reconcileSchedule: rate.optional().default('rate(1 minute)'),
+});
+
+/** Where no queue port exists (the CDK app builds services offline): sending fails, loudly. */
+const noQueue: Queue = {
+  send: () => Promise.reject(new Error('no queue port in this runtime')),
+  sendBatch: () => Promise.reject(new Error('no queue port in this runtime')),
+  deadLetter: () => Promise.reject(new Error('no queue port in this runtime')),
+};
+
+/** Age groups and CPF-checked enrollment requests processed through a queue (seed 000). */
+export const enrollmentsModule = defineModule({
+  name: 'enrollments',
+  tables: [enrollmentsTable],
+  settings,
+  services: (context) => {
+    const cpfSecret = context.secrets.key('cpf');
+    return {
+      enrollments: new EnrollmentsService({
+        repository: new DynamoEnrollmentRepository(context.table(enrollmentsTable)),
+        queue: context.ports.queues?.queue(enrollmentQueue) ?? noQueue,
+        cpfKey: (digits) => cpfGuardKey(cpfSecret, digits),
+        newId: context.newId,
+        clock: context.clock,
+        logger: context.logger,
+        reconcileAfterSeconds: context.settings.reconcileAfterSeconds,
+      }),
+    };
+  },
+  routes: ({ enrollments }) => [ageGroupRoutes(enrollments), enrollmentRoutes(enrollments)],
+  tags: [
+    {
+      name: 'enrollments',
+      description:
+        'Age groups; enrollment requests checked against them (CPF, age) and processed through a queue',
+    },
+  ],
+  tasks: [
+    {
+      name: 'process',
+      description:
+        'Processes enrollment requests from the queue (PENDING → PROCESSED or REJECTED).',
+      queue: enrollmentQueue,
+      run: ({ enrollments }, message) =>
+        enrollments.process(message as Parameters<EnrollmentsService['process']>[0]),
+    },
+    {
+      name: 'reconcile',
+      description: 'Sends enrollment requests left PENDING too long to the queue again.',
+      startup: true,
+      schedule: (s) => s.reconcileSchedule,
+      run: ({ enrollments }) => enrollments.reconcile(),
+    },
+  ],
+});

@@ -1,0 +1,58 @@
+import type { Page, PageRequest } from '../../platform/page.js';
+import type { AgeGroup, Enrollment, RequestKey } from './enrollments.model.js';
+
+export type GroupCreation =
+  | { readonly ok: true }
+  /** Some of its ages are taken: by these groups (as the failed conditions saw them). */
+  | { readonly ok: false; readonly overlapping: readonly string[] };
+
+export type EnrollmentCreation =
+  | { readonly ok: true }
+  /** The CPF has an enrollment: its id, and the request key that created it. */
+  | {
+      readonly ok: false;
+      readonly reason: 'cpf-taken';
+      readonly enrollmentId: string;
+      readonly requestKey: RequestKey;
+    }
+  /** The age no longer belongs to the group the request was matched with. */
+  | { readonly ok: false; readonly reason: 'group-changed' };
+
+export type Transition = 'done' | 'not-pending';
+
+/**
+ * The enrollments port. Every invariant is held by the commit's conditions, not by a read before
+ * it: no two groups share an age, one enrollment per CPF, an enrollment is accepted only while
+ * its group covers its age, and it leaves PENDING once.
+ */
+export interface EnrollmentRepository {
+  /** Writes the group and claims each of its ages, unless one is claimed (all or nothing). */
+  createAgeGroup(group: AgeGroup): Promise<GroupCreation>;
+  /** Removes the group and releases its ages together; undefined when it was absent. */
+  deleteAgeGroup(id: string): Promise<AgeGroup | undefined>;
+  getAgeGroup(id: string): Promise<AgeGroup | undefined>;
+  /** Ordered by min age. */
+  listAgeGroups(page: PageRequest): Promise<Page<AgeGroup>>;
+  /** The id of the group covering `age` (one read, whatever the number of groups). */
+  groupForAge(age: number): Promise<string | undefined>;
+
+  /**
+   * Writes the PENDING enrollment and its CPF guard (keyed by `cpfKey`) together, provided the
+   * CPF has none and the age still belongs to `enrollment.ageGroupId`.
+   */
+  createEnrollment(
+    enrollment: Enrollment,
+    cpfKey: string,
+    requestKey: RequestKey,
+  ): Promise<EnrollmentCreation>;
+  getEnrollment(id: string): Promise<Enrollment | undefined>;
+  /**
+   * PENDING → PROCESSED, provided it is still PENDING and its group still exists;
+   * 'group-missing' when only the group is gone (nothing written).
+   */
+  markProcessed(enrollment: Enrollment, now: string): Promise<Transition | 'group-missing'>;
+  /** PENDING → REJECTED with a reason, provided it is still PENDING. */
+  markRejected(enrollment: Enrollment, reason: string, now: string): Promise<Transition>;
+  /** Ids of enrollments PENDING since before `createdBefore` (an index of pending records). */
+  pendingBefore(createdBefore: string): AsyncIterable<string[]>;
+}

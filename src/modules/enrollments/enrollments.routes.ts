@@ -1,0 +1,163 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { withIdempotencyKey } from '../../platform/http/idempotency.js';
+import {
+  createRouter,
+  jsonBody,
+  jsonContent,
+  problemResponses,
+} from '../../platform/http/openapi.js';
+import { paginationQuery, setNextLink } from '../../platform/http/pagination.js';
+import type { AgeGroup, Enrollment } from './enrollments.model.js';
+import {
+  AgeGroupIdParam,
+  type AgeGroupResponse,
+  AgeGroupSchema,
+  CreateAgeGroupSchema,
+  CreateEnrollmentSchema,
+  DeleteAgeGroupResultSchema,
+  EnrollmentAcceptedSchema,
+  EnrollmentIdParam,
+  type EnrollmentResponse,
+  EnrollmentSchema,
+} from './enrollments.schemas.js';
+import type { EnrollmentsService } from './enrollments.service.js';
+
+const tags = ['enrollments'];
+
+// ---- route specs -------------------------------------------------------------------------------
+
+const createAgeGroupRoute = createRoute(
+  withIdempotencyKey({
+    method: 'post',
+    path: '/age-groups',
+    tags,
+    summary: 'Create an age group',
+    description:
+      'Ages are integers 0–150, `min_age` ≤ `max_age`; a group overlapping another is a 409.',
+    request: { body: jsonBody(CreateAgeGroupSchema) },
+    responses: {
+      201: jsonContent(AgeGroupSchema, 'Created'),
+      ...problemResponses(400, 401, 409, 413, 415, 422, 503),
+    },
+  }),
+);
+
+const listAgeGroupsRoute = createRoute({
+  method: 'get',
+  path: '/age-groups',
+  tags,
+  summary: 'List age groups, ordered by min_age',
+  request: { query: paginationQuery },
+  responses: {
+    200: jsonContent(
+      z.array(AgeGroupSchema),
+      'Age groups by `min_age`; `Link: rel="next"` when more remain',
+    ),
+    ...problemResponses(400, 401, 422),
+  },
+});
+
+const deleteAgeGroupRoute = createRoute({
+  method: 'delete',
+  path: '/age-groups/{id}',
+  tags,
+  summary: 'Delete an age group',
+  description: 'Pending enrollments matched with it are REJECTED when processed.',
+  request: { params: AgeGroupIdParam },
+  responses: {
+    200: jsonContent(DeleteAgeGroupResultSchema, 'Deleted'),
+    ...problemResponses(401, 404, 422, 503),
+  },
+});
+
+const createEnrollmentRoute = createRoute(
+  withIdempotencyKey({
+    method: 'post',
+    path: '/enrollments',
+    tags,
+    summary: 'Request an enrollment',
+    description:
+      'Accepted (202) once the PENDING record is stored; processed asynchronously through a queue. ' +
+      '422 when the CPF is not valid or no age group covers the age; 409 when the CPF already has an enrollment.',
+    request: { body: jsonBody(CreateEnrollmentSchema) },
+    responses: {
+      202: jsonContent(EnrollmentAcceptedSchema, 'Accepted: PENDING'),
+      ...problemResponses(400, 401, 409, 413, 415, 422, 503),
+    },
+  }),
+);
+
+const getEnrollmentRoute = createRoute({
+  method: 'get',
+  path: '/enrollments/{id}',
+  tags,
+  summary: 'Get an enrollment and its status',
+  request: { params: EnrollmentIdParam },
+  responses: {
+    200: jsonContent(EnrollmentSchema, 'The enrollment, CPF masked'),
+    ...problemResponses(401, 404, 422),
+  },
+});
+
+// ---- response shapes ---------------------------------------------------------------------------
+
+function ageGroupBody(group: AgeGroup): AgeGroupResponse {
+  return { id: group.id, min_age: group.minAge, max_age: group.maxAge };
+}
+
+function enrollmentBody(enrollment: Enrollment): EnrollmentResponse {
+  return {
+    id: enrollment.id,
+    enrollment_id: enrollment.id,
+    name: enrollment.name,
+    age: enrollment.age,
+    cpf: enrollment.cpfMasked,
+    status: enrollment.status,
+    age_group_id: enrollment.ageGroupId,
+    created_at: enrollment.createdAt,
+    processed_at: enrollment.processedAt ?? null,
+    ...(enrollment.reason ? { reason: enrollment.reason } : {}),
+  };
+}
+
+// ---- sub-apps, one per resource ----------------------------------------------------------------
+
+export function ageGroupRoutes(service: EnrollmentsService) {
+  const app = createRouter();
+
+  app.openapi(createAgeGroupRoute, async (c) => {
+    const { min_age, max_age } = c.req.valid('json');
+    const group = await service.createAgeGroup({ minAge: min_age, maxAge: max_age });
+    return c.json(ageGroupBody(group), 201);
+  });
+
+  app.openapi(listAgeGroupsRoute, async (c) => {
+    const page = await service.listAgeGroups(c.req.valid('query'));
+    setNextLink(c, page.nextCursor);
+    return c.json(page.items.map(ageGroupBody), 200);
+  });
+
+  app.openapi(deleteAgeGroupRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    await service.deleteAgeGroup(id);
+    return c.json({ message: `Age group ${id} deleted successfully` }, 200);
+  });
+
+  return app;
+}
+
+export function enrollmentRoutes(service: EnrollmentsService) {
+  const app = createRouter();
+
+  app.openapi(createEnrollmentRoute, async (c) => {
+    const enrollment = await service.enroll(c.req.valid('json'), c.get('requestKey'));
+    c.header('location', `/enrollments/${encodeURIComponent(enrollment.id)}`);
+    return c.json({ enrollment_id: enrollment.id, status: 'PENDING' as const }, 202);
+  });
+
+  app.openapi(getEnrollmentRoute, async (c) =>
+    c.json(enrollmentBody(await service.getEnrollment(c.req.valid('param').id)), 200),
+  );
+
+  return app;
+}

@@ -1,0 +1,199 @@
+import type { Logger } from '../../platform/logger.js';
+import type { Page, PageRequest } from '../../platform/page.js';
+import { PoisonMessageError, type Queue, type QueueMessage } from '../../platform/queue/queue.js';
+import { EnrollmentsErrors } from './enrollments.errors.js';
+import type { AgeGroup, Enrollment, RequestKey } from './enrollments.model.js';
+import type { EnrollmentRepository } from './enrollments.repository.js';
+import {
+  checkCpf,
+  decodeEnrollmentMessage,
+  enrollmentMessage,
+  groupGoneReason,
+  maskCpf,
+} from './enrollments.rules.js';
+
+export interface EnrollmentsServiceDeps {
+  readonly repository: EnrollmentRepository;
+  /** The queue that wakes the processor. */
+  readonly queue: Queue;
+  /** The keyed hash a CPF's guard is stored under (cpfGuardKey with the deployment's key). */
+  readonly cpfKey: (digits: string) => string;
+  readonly newId: () => string;
+  readonly clock: () => Date;
+  readonly logger: Logger;
+  /** A record still PENDING this long after its creation is sent to the queue again. */
+  readonly reconcileAfterSeconds: number;
+}
+
+export interface NewEnrollment {
+  readonly name: string;
+  readonly age: number;
+  /** As the client sent it; never stored, logged or returned. */
+  readonly cpf: string;
+}
+
+export type ProcessOutcome = 'PROCESSED' | 'REJECTED' | 'already-final';
+
+/**
+ * A group can be deleted between the lookup of an age and the commit of the enrollment; the
+ * commit notices (its condition on the age fails) and the lookup runs again. Past this many
+ * changes in a row, answer 503 rather than spin.
+ */
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Age groups, and enrollment requests processed asynchronously: the PENDING record is the
+ * source of truth and the queue message only a wake-up, so a lost message delays a request but
+ * never loses it (the reconciler sends it again), and a message delivered twice changes nothing
+ * (the processor's transition is conditional on PENDING).
+ */
+export class EnrollmentsService {
+  constructor(private readonly deps: EnrollmentsServiceDeps) {}
+
+  private now(): string {
+    return this.deps.clock().toISOString();
+  }
+
+  async createAgeGroup(input: { minAge: number; maxAge: number }): Promise<AgeGroup> {
+    const group: AgeGroup = {
+      id: this.deps.newId(),
+      minAge: input.minAge,
+      maxAge: input.maxAge,
+      createdAt: this.now(),
+    };
+    const created = await this.deps.repository.createAgeGroup(group);
+    if (!created.ok) {
+      throw EnrollmentsErrors.ageGroupOverlaps(group.minAge, group.maxAge, created.overlapping);
+    }
+    return group;
+  }
+
+  listAgeGroups(page: PageRequest): Promise<Page<AgeGroup>> {
+    return this.deps.repository.listAgeGroups(page);
+  }
+
+  async deleteAgeGroup(id: string): Promise<AgeGroup> {
+    const deleted = await this.deps.repository.deleteAgeGroup(id);
+    if (!deleted) throw EnrollmentsErrors.ageGroupNotFound(id);
+    return deleted;
+  }
+
+  /**
+   * Accepts an enrollment request: answers once the PENDING record and its CPF guard are durable
+   * (one transaction), then sends the wake-up. A send that fails is logged and left to the
+   * reconciler: the request was accepted, and answering an error would invite a retry that the
+   * CPF guard refuses. A retry of the same request (same request key) gets the enrollment back.
+   */
+  async enroll(input: NewEnrollment, requestKey?: RequestKey): Promise<Enrollment> {
+    const cpf = checkCpf(input.cpf);
+    if (!cpf.ok) throw EnrollmentsErrors.cpfInvalid(cpf.problem);
+    const cpfKey = this.deps.cpfKey(cpf.digits);
+
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const ageGroupId = await this.deps.repository.groupForAge(input.age);
+      if (!ageGroupId) throw EnrollmentsErrors.noAgeGroup(input.age);
+      const enrollment: Enrollment = {
+        id: this.deps.newId(),
+        name: input.name,
+        age: input.age,
+        cpfMasked: maskCpf(cpf.digits),
+        status: 'PENDING',
+        ageGroupId,
+        createdAt: this.now(),
+      };
+      const created = await this.deps.repository.createEnrollment(enrollment, cpfKey, requestKey);
+      if (created.ok) {
+        await this.wake(enrollment.id);
+        return enrollment;
+      }
+      if (created.reason === 'group-changed') continue;
+      // The CPF is taken. By this very request, if its answer was lost: answer it again.
+      if (requestKey !== undefined && created.requestKey === requestKey) {
+        const existing = await this.deps.repository.getEnrollment(created.enrollmentId);
+        if (existing) return existing;
+      }
+      throw EnrollmentsErrors.cpfTaken();
+    }
+    throw EnrollmentsErrors.busy();
+  }
+
+  async getEnrollment(id: string): Promise<Enrollment> {
+    const enrollment = await this.deps.repository.getEnrollment(id);
+    if (!enrollment) throw EnrollmentsErrors.enrollmentNotFound(id);
+    return enrollment;
+  }
+
+  /**
+   * The queue consumer: PENDING → PROCESSED while its age group exists, REJECTED (with a
+   * reason) once it is gone. Each transition is conditional on PENDING, so a second delivery,
+   * or two at once, change nothing. A message that names no enrollment can never succeed: it is
+   * a poison message, for the dead-letter queue. Any other failure is thrown, so the message
+   * comes back after the visibility timeout.
+   */
+  async process(message: QueueMessage): Promise<ProcessOutcome> {
+    const id = decodeEnrollmentMessage(message.body);
+    if (!id) throw new PoisonMessageError('not an enrollment message');
+    const enrollment = await this.deps.repository.getEnrollment(id);
+    if (!enrollment) throw new PoisonMessageError('no such enrollment');
+    if (enrollment.status !== 'PENDING') return this.finished(enrollment.id, 'already-final');
+
+    const now = this.now();
+    const processed = await this.deps.repository.markProcessed(enrollment, now);
+    if (processed === 'done') return this.finished(enrollment.id, 'PROCESSED', message);
+    if (processed === 'not-pending') return this.finished(enrollment.id, 'already-final');
+    const rejected = await this.deps.repository.markRejected(
+      enrollment,
+      groupGoneReason(enrollment.ageGroupId),
+      now,
+    );
+    return this.finished(
+      enrollment.id,
+      rejected === 'done' ? 'REJECTED' : 'already-final',
+      message,
+    );
+  }
+
+  /**
+   * Sends the wake-up again for every enrollment PENDING for longer than `reconcileAfterSeconds`:
+   * those whose send failed, whose process died between the commit and the send, or whose
+   * message was lost. Reads the sparse index of pending records, never the table.
+   */
+  async reconcile(): Promise<{ requeued: number }> {
+    const createdBefore = new Date(
+      this.deps.clock().getTime() - this.deps.reconcileAfterSeconds * 1000,
+    ).toISOString();
+    let requeued = 0;
+    for await (const ids of this.deps.repository.pendingBefore(createdBefore)) {
+      await this.deps.queue.sendBatch(ids.map(enrollmentMessage));
+      requeued += ids.length;
+    }
+    if (requeued > 0) {
+      this.deps.logger.info('pending enrollments sent to the queue again', { requeued });
+    }
+    return { requeued };
+  }
+
+  private async wake(enrollmentId: string): Promise<void> {
+    try {
+      await this.deps.queue.send(enrollmentMessage(enrollmentId));
+    } catch (error) {
+      this.deps.logger.warn('enqueue failed; the reconciler will send the enrollment again', {
+        enrollmentId,
+        error,
+      });
+    }
+  }
+
+  private finished(
+    enrollmentId: string,
+    outcome: ProcessOutcome,
+    message?: QueueMessage,
+  ): ProcessOutcome {
+    this.deps.logger.debug('enrollment message handled', {
+      enrollmentId,
+      outcome,
+      ...(message ? { receiveCount: message.receiveCount } : {}),
+    });
+    return outcome;
+  }
+}
