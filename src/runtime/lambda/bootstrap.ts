@@ -1,7 +1,11 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { modules } from '../../modules/index.js';
 import { ConfigError, loadConfig } from '../../platform/config.js';
+import { EventBridgeBus } from '../../platform/event-bus/eventbridge.js';
 import { deriveSecrets } from '../../platform/secrets.js';
+import { StepFunctionsWorkflows } from '../../platform/workflow/step-functions.js';
 import { type Container, createContainer } from '../container.js';
 
 /**
@@ -21,5 +25,12 @@ export async function lambdaContainer(): Promise<Container> {
     config,
     modules,
     secrets: deriveSecrets(Buffer.from(secret, 'base64url')),
+    ports: {
+      workflows: new StepFunctionsWorkflows(
+        new SFNClient({ region: config.region }),
+        config.workflows,
+      ),
+      events: new EventBridgeBus(new EventBridgeClient({ region: config.region })),
+    },
   });
 }

@@ -11,7 +11,8 @@ import { problemType } from '../../platform/http/problem.js';
 import { createLogger } from '../../platform/logger.js';
 import type { AnyModule } from '../../platform/module.js';
 import { deriveSecrets } from '../../platform/secrets.js';
-import { createApi, createContainer } from '../container.js';
+import { type Container, createApi, createContainer } from '../container.js';
+import { localAdapters } from './adapters.js';
 import { resolveApiKeys } from './api-keys.js';
 import { type DynamoDbLocal, LocalStartError, startDynamoDbLocal } from './dynamodb-local.js';
 import { isPortFree } from './ports.js';
@@ -69,13 +70,25 @@ export async function startLocalRuntime(
     });
 
     const logger = createLogger(config.logLevel);
+    // The local workflow engine and event bus run module tasks in the container they belong to.
+    let built: Container | undefined;
+    const adapters = localAdapters({
+      modules,
+      logger,
+      container: () => {
+        if (!built) throw new Error('the container is not built yet');
+        return built;
+      },
+    });
     const container = createContainer({
       config: { ...config, dynamodbEndpoint: endpoint },
       modules,
       secrets,
       logger,
       dynamo,
+      ports: adapters.ports,
     });
+    built = container;
     const tasks = localTasks(container, logger);
     await tasks.start();
     const app = createApi(container, { apiKeys: keys.keys });
@@ -96,6 +109,7 @@ export async function startLocalRuntime(
           server.close(() => done());
           (server as Server).closeAllConnections?.();
         });
+        await adapters.stop();
         dynamo.client.destroy();
         await database?.stop();
       },
