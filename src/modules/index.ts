@@ -1,3 +1,4 @@
+import { customersModule } from './customers/customers.module.js';
 import { eventsModule } from './events/events.module.js';
 
 /**
@@ -5,4 +6,4 @@ import { eventsModule } from './events/events.module.js';
  * setup, the bench and the CDK stack all read this list: adding a module is a folder under
  * src/modules/ and one line here (see "Adding a module" in the README).
  */
-export const modules = [eventsModule] as const;
+export const modules = [eventsModule, customersModule] as const;
