@@ -24,7 +24,7 @@ export interface Measurement {
 
 export interface HttpLoadOptions {
   readonly url: string;
-  readonly method?: 'GET' | 'POST';
+  readonly method?: 'GET' | 'POST' | 'PUT';
   readonly headers?: Record<string, string>;
   readonly connections: number;
   /** Ends the run after this long (ignored when `amount` is set; the watchdog still applies). */
@@ -33,6 +33,8 @@ export interface HttpLoadOptions {
   readonly amount?: number;
   /** The body of each request, built when autocannon builds that request. */
   readonly body?: () => string;
+  /** The path of each request (on `url`'s origin), built with it. @default url's path */
+  readonly path?: () => string;
   /** Hard stop, whatever happens: no run outlives it. */
   readonly watchdogSeconds: number;
   readonly timeoutSeconds?: number;
@@ -46,7 +48,7 @@ export interface HttpLoadOptions {
 export function httpLoad(options: HttpLoadOptions): Promise<Sample> {
   const latencies: number[] = [];
   const outcomes: Record<string, number> = {};
-  const body = options.body;
+  const { body, path } = options;
   return new Promise((done, fail) => {
     const instance = autocannon(
       {
@@ -58,8 +60,18 @@ export function httpLoad(options: HttpLoadOptions): Promise<Sample> {
         ...(options.amount === undefined
           ? { duration: options.durationSeconds ?? 5 }
           : { amount: options.amount }),
-        ...(body
-          ? { requests: [{ setupRequest: (request) => ({ ...request, body: body() }) }] }
+        ...(body || path
+          ? {
+              requests: [
+                {
+                  setupRequest: (request) => ({
+                    ...request,
+                    ...(body ? { body: body() } : {}),
+                    ...(path ? { path: path() } : {}),
+                  }),
+                },
+              ],
+            }
           : {}),
       },
       (error, result) => {

@@ -93,7 +93,8 @@ export class LocalWorkflows implements Workflows {
     const loaded = this.loaded(workflow);
     const name = options.name ?? uuidv7();
     const key = `${workflow}/${name}`;
-    if (this.executions.has(key)) throw new Error(`execution ${name} already exists`);
+    // Step Functions (standard) answers a repeated name with the execution it already has.
+    if (this.executions.has(key)) return { executionId: name };
     const startedAt = new Date().toISOString();
     const stateMachineArn = loaded.arn;
     const execution = loaded.machine.run(input as never, {
@@ -134,6 +135,12 @@ export class LocalWorkflows implements Workflows {
     if (!found) return undefined;
     const { abort: _, done: __, ...description } = found;
     return description;
+  }
+
+  /** How the execution ended, once it has (undefined if this engine does not know it). */
+  async settled(workflow: string, executionId: string): Promise<ExecutionDescription | undefined> {
+    await this.executions.get(`${workflow}/${executionId}`)?.done;
+    return this.describe(workflow, executionId);
   }
 
   /** Executions running now. */
