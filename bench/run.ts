@@ -7,6 +7,7 @@ import { eventsKeys } from '../src/modules/events/events.dynamo.js';
 import { eventsModule, eventsTable } from '../src/modules/events/events.module.js';
 import { idempotencyTable } from '../src/platform/dynamo/tables.js';
 import { type ColdStart, measureColdStart } from './support/cold-start.js';
+import { customersBench } from './support/customers.js';
 import { enrollmentBurst } from './support/enrollments.js';
 import { directLoad, httpLoad, median, type Sample, summarize } from './support/measure.js';
 import {
@@ -99,6 +100,12 @@ async function main(): Promise<void> {
     });
     rows.push(...enrolled.rows);
     enrollmentProblems.push(...enrolled.problems);
+    log('customers: workflow executions/s, PUT /customers/{id} vs its conditional write');
+    rows.push(
+      ...(await timed('customers', () =>
+        customersBench(stack, { ...settings, workflowSeconds: 5, maxExecutions: 5000 }),
+      )),
+    );
   } finally {
     await timed('stack stop', () => stack.stop());
     process.off('SIGINT', onSignal);
@@ -120,6 +127,10 @@ async function main(): Promise<void> {
       rps('enroll accept app') / rps('enroll raw txn'),
     'enrollments processed/s (accept → final): app / raw TransactWriteItems':
       rps('enroll processed') / rps('enroll raw txn'),
+    'PUT /customers/{id}: app / direct conditional transaction':
+      rps('customers PUT app') / rps('customers put direct txn'),
+    'PUT /customers/{id}: app / direct conditional PutItem':
+      rps('customers PUT app') / rps('customers put direct'),
   };
   const problems = [
     ...coldStarts.flatMap((run, i) =>
@@ -326,7 +337,7 @@ function checkOutcomes(rows: Row[], committed: Record<string, Committed>): strin
     const want = expected[name];
     const fine = want
       ? Object.keys({ ...m.outcomes, ...want }).every((k) => m.outcomes[k] === want[k])
-      : Object.keys(m.outcomes).every((k) => k === '200' || k === 'ok');
+      : Object.keys(m.outcomes).every((k) => k === '200' || k === '201' || k === 'ok');
     if (!fine || m.errors > 0) {
       problems.push(`${name}: outcomes ${JSON.stringify(m.outcomes)}, errors ${m.errors}`);
     }

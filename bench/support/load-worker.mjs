@@ -9,6 +9,7 @@ const latencies = [];
 const outcomes = {};
 let next = 0;
 const bodies = options.bodies;
+const paths = options.paths;
 
 const instance = autocannon(
   {
@@ -20,10 +21,19 @@ const instance = autocannon(
     ...(options.amount === undefined
       ? { duration: options.durationSeconds ?? 5 }
       : { amount: options.amount }),
-    ...(bodies
+    ...(bodies || paths
       ? {
           requests: [
-            { setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] }) },
+            {
+              setupRequest: (request) => {
+                const i = next++;
+                return {
+                  ...request,
+                  ...(bodies ? { body: bodies[i % bodies.length] } : {}),
+                  ...(paths ? { path: paths[i % paths.length] } : {}),
+                };
+              },
+            },
           ],
         }
       : {}),

@@ -24,7 +24,7 @@ export interface Measurement {
 
 export interface HttpLoadOptions {
   readonly url: string;
-  readonly method?: 'GET' | 'POST';
+  readonly method?: 'GET' | 'POST' | 'PUT';
   readonly headers?: Record<string, string>;
   readonly connections: number;
   /** Ends the run after this long (ignored when `amount` is set; the watchdog still applies). */
@@ -33,6 +33,8 @@ export interface HttpLoadOptions {
   readonly amount?: number;
   /** Request bodies, used in turn (request i gets bodies[i % length]). */
   readonly bodies?: readonly string[];
+  /** Request paths (on `url`'s origin), used in turn like `bodies`. @default url's path */
+  readonly paths?: readonly string[];
   /** Hard stop, whatever happens: no run outlives it. */
   readonly watchdogSeconds: number;
   readonly timeoutSeconds?: number;

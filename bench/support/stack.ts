@@ -5,8 +5,10 @@ import { modules } from '../../src/modules/index.js';
 import { allTables, type Config, loadConfig } from '../../src/platform/config.js';
 import { createDynamoClients, type DynamoClients } from '../../src/platform/dynamo/client.js';
 import { ensureTables } from '../../src/platform/dynamo/provision.js';
+import { createLogger } from '../../src/platform/logger.js';
 import { deriveSecrets } from '../../src/platform/secrets.js';
 import { type Container, createApi, createContainer } from '../../src/runtime/container.js';
+import { type LocalAdapters, localAdapters } from '../../src/runtime/local/adapters.js';
 import { startDynamoDbLocal } from '../../src/runtime/local/dynamodb-local.js';
 
 export const BENCH_API_KEY = 'bench-key-0123456789';
@@ -15,6 +17,8 @@ export const BENCH_API_KEY = 'bench-key-0123456789';
 export interface BenchStack {
   readonly config: Config;
   readonly container: Container;
+  /** The local workflow engine and event bus the container's ports are. */
+  readonly adapters: LocalAdapters;
   /** Clients of their own for the direct (no HTTP) runs, built like the app's. */
   readonly direct: DynamoClients;
   readonly appUrl: string;
@@ -51,12 +55,21 @@ export async function startStack(): Promise<BenchStack> {
       })),
     );
 
+    let built: Container | undefined;
+    const adapters = localAdapters({
+      modules,
+      logger: createLogger('silent'),
+      container: () => built as Container,
+    });
     const container = createContainer({
       config,
       modules,
       secrets: deriveSecrets(Buffer.alloc(32, 1)),
+      ports: adapters.ports,
     });
+    built = container;
     closers.push(async () => container.dynamo.client.destroy());
+    closers.push(() => adapters.stop());
     const api = createApi(container);
     const app = await listen(createAdaptorServer({ fetch: api.fetch }) as Server);
     closers.push(() => close(app));
@@ -73,6 +86,7 @@ export async function startStack(): Promise<BenchStack> {
     return {
       config,
       container,
+      adapters,
       direct,
       appUrl: urlOf(app),
       bareUrl: urlOf(bare),

@@ -1,3 +1,4 @@
+import { customersModule } from './customers/customers.module.js';
 import { enrollmentsModule } from './enrollments/enrollments.module.js';
 import { eventsModule } from './events/events.module.js';
 
@@ -6,4 +7,4 @@ import { eventsModule } from './events/events.module.js';
  * setup, the bench and the CDK stack all read this list: adding a module is a folder under
  * src/modules/ and one line here (see "Adding a module" in the README).
  */
-export const modules = [eventsModule, enrollmentsModule] as const;
+export const modules = [eventsModule, enrollmentsModule, customersModule] as const;

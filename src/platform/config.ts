@@ -7,6 +7,7 @@ import {
 } from './dynamo/tables.js';
 import type { AnyModule } from './module.js';
 import { type QueueDefinition, queueEnvVars } from './queue/queue.js';
+import { workflowEnvVar } from './workflow/workflow.js';
 
 /**
  * Configuration is read once, here, and fails fast: a wrong variable stops the process at start
@@ -71,6 +72,8 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** Physical table names by table id, for the platform's tables and every module's. */
   readonly tables: Readonly<Record<string, string>>;
+  /** State machine ARNs by workflow id (AWS: `<ID>_STATE_MACHINE_ARN`; locally none). */
+  readonly workflows: Readonly<Record<string, string | undefined>>;
   readonly docsAssetsDir: string | undefined;
   /** How long a request may hold its Idempotency-Key before a retry may take over. */
   readonly idempotencyInFlightSeconds: number;
@@ -150,6 +153,11 @@ export function loadConfig(
         table.id,
         vars[tableEnvVar(table)] ?? defaultTableName(table, e.TABLE_PREFIX),
       ]),
+    ),
+    workflows: Object.fromEntries(
+      modules.flatMap((module) =>
+        (module.workflows ?? []).map((w) => [w.id, vars[workflowEnvVar(w)]] as const),
+      ),
     ),
     docsAssetsDir: e.DOCS_ASSETS_DIR,
     idempotencyInFlightSeconds: e.IDEMPOTENCY_IN_FLIGHT_SECONDS,

@@ -2,11 +2,13 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { z } from 'zod';
 import type { DynamoTable } from './dynamo/table.js';
 import type { TableDefinition } from './dynamo/tables.js';
+import type { EventBus, EventRule } from './event-bus/bus.js';
 import type { TokenVerifier } from './http/auth.js';
 import type { AppEnv } from './http/context.js';
 import type { Logger } from './logger.js';
 import type { QueueDefinition, QueuePort } from './queue/queue.js';
 import type { Secrets } from './secrets.js';
+import type { WorkflowDefinition, Workflows } from './workflow/workflow.js';
 
 /**
  * The module contract. A module is a folder under src/modules/ whose `<m>.module.ts` exports one
@@ -40,6 +42,13 @@ export interface ModuleDefinition<Services = unknown, Settings = unknown> {
   readonly tasks?: readonly TaskDefinition<Services, Settings>[];
   /** A verifier of bearer tokens for the platform's auth middleware (the auth module's port). */
   readonly tokenVerifier?: (services: Services) => TokenVerifier;
+  /**
+   * Its workflows (ASL files whose Task states run its tasks): Step Functions state machines on
+   * AWS (built by its construct), run in-process locally; started through `ports.workflows`.
+   */
+  readonly workflows?: readonly WorkflowDefinition[];
+  /** Event bus rules: events matching a pattern start one of its workflows (see EventRule). */
+  readonly eventRules?: readonly EventRule[];
 }
 
 /**
@@ -73,6 +82,10 @@ export interface ModuleContext<Settings = unknown> {
 export interface Ports {
   /** Queues (SQS on AWS, in-process locally); absent where nothing may be sent (offline). */
   readonly queues?: QueuePort;
+  /** Workflow engine: Step Functions, or aws-local-stepfunctions on the same ASL. */
+  readonly workflows?: Workflows;
+  /** Event bus: EventBridge, or an in-process bus matching the same patterns. */
+  readonly events?: EventBus;
 }
 
 /**

@@ -29,7 +29,7 @@ try {
   const started = performance.now();
   const report = await fuzzer.run(target, { seed, count });
   const seconds = (performance.now() - started) / 1000;
-  target.close();
+  await target.close();
   process.stdout.write(
     `fuzz: ${report.requests} requests over ${fuzzer.operations.length} operations in ${seconds.toFixed(0)} s\n` +
       `fuzz: statuses ${JSON.stringify(report.byStatus)}\n` +

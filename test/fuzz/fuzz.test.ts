@@ -16,7 +16,9 @@ describe(`fuzzing every route from the OpenAPI document (seed ${seed})`, () => {
     target = await createFuzzApp(inject('dynamodbEndpoint'));
   });
 
-  afterAll(() => target?.close());
+  afterAll(async () => {
+    await target?.close();
+  });
 
   it('answers every generated request with a documented success or a 4xx problem that changed nothing', async () => {
     const fuzzer = createFuzzer(target.document);

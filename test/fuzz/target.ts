@@ -5,15 +5,17 @@ import { allTables, loadConfig } from '../../src/platform/config.js';
 import { createDynamoClients } from '../../src/platform/dynamo/client.js';
 import { ensureTables } from '../../src/platform/dynamo/provision.js';
 import { idempotencyTable } from '../../src/platform/dynamo/tables.js';
+import { createLogger } from '../../src/platform/logger.js';
 import { deriveSecrets } from '../../src/platform/secrets.js';
-import { createApi, createContainer } from '../../src/runtime/container.js';
+import { type Container, createApi, createContainer } from '../../src/runtime/container.js';
+import { localAdapters } from '../../src/runtime/local/adapters.js';
 import type { FuzzTarget, OpenApiDocument } from './fuzzer.js';
 
 const API_KEY = 'fuzz-key-0123456789';
 
 export interface FuzzApp extends FuzzTarget {
   readonly document: OpenApiDocument;
-  close(): void;
+  close(): Promise<void>;
 }
 
 /**
@@ -36,12 +38,24 @@ export async function createFuzzApp(endpoint: string): Promise<FuzzApp> {
     dynamo.client,
     tables.map((definition) => ({ definition, name: config.tables[definition.id] ?? '' })),
   );
+  // The local adapters, as the local runtime has them (a workflow started by a request runs).
+  let built: Container | undefined;
+  const adapters = localAdapters({
+    modules,
+    logger: createLogger('silent'),
+    container: () => {
+      if (!built) throw new Error('the container is not built yet');
+      return built;
+    },
+  });
   const container = createContainer({
     config,
     modules,
     secrets: deriveSecrets(randomBytes(32)),
     dynamo,
+    ports: adapters.ports,
   });
+  built = container;
   const app = createApi(container);
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await app.request(path, {
@@ -61,6 +75,8 @@ export async function createFuzzApp(endpoint: string): Promise<FuzzApp> {
     .filter((t) => t.id !== idempotencyTable.id)
     .map((t) => config.tables[t.id] ?? '');
   const snapshot = async () => {
+    // What a request started in the background (a workflow) lands first.
+    await adapters.idle();
     const parts: string[] = [];
     for (const table of watched) {
       let start: Record<string, unknown> | undefined;
@@ -84,7 +100,10 @@ export async function createFuzzApp(endpoint: string): Promise<FuzzApp> {
     apiKey: API_KEY,
     snapshot,
     request: async (path, init) => app.request(path, init),
-    close: () => dynamo.client.destroy(),
+    close: async () => {
+      await adapters.stop();
+      dynamo.client.destroy();
+    },
   };
 }
 
@@ -128,9 +147,13 @@ async function seedData(call: Call): Promise<Record<string, string[]>> {
     cpf: '529.982.247-25',
   });
 
+  await call('PUT', '/customers/fz-c1');
+  const execution = await call('POST', '/workflow/submit', { id: 'fz-c2' });
+
   return {
     eventId: ['fz-open', 'fz-full', 'fz-closed'],
     userId: userIds,
-    id: [String(group.id), String(enrollment.enrollment_id)],
+    id: [String(group.id), String(enrollment.enrollment_id), 'fz-c1', 'fz-c2'],
+    executionId: [String(execution.executionId)],
   };
 }

@@ -33,6 +33,10 @@ const fixtures: Record<string, [string, boolean]> = {
     "import { createContainer } from '../../runtime/container.js';\nexport { createContainer };\n",
     true,
   ],
+  'src/modules/alpha/alpha.steps.ts': [
+    "import { SFNClient } from '@aws-sdk/client-sfn';\nexport { SFNClient };\n",
+    true,
+  ],
   'src/modules/alpha/alpha.errors.ts': [
     "import { beta } from '../beta/beta.dynamo.js';\nexport { beta };\n",
     true,

@@ -27,8 +27,11 @@ export interface TestAppOptions {
   /** Wrap or replace the clients (fault injection through the SDK middleware stack). */
   readonly dynamo?: (clients: DynamoClients) => DynamoClients;
   readonly env?: Record<string, string>;
-  /** The runtime's adapters (e.g. `{ queues: new LocalQueues() }`, or a wrapper injecting faults). */
-  readonly ports?: Ports;
+  /**
+   * The runtime's adapters: local ones, or wrapped to inject faults — as an object, or built from
+   * the container when they run module tasks in it (workflows, event rules).
+   */
+  readonly ports?: Ports | ((container: () => Container) => Ports);
 }
 
 /** The real app on DynamoDB Local, with tables of its own (a fresh prefix per call). */
@@ -54,13 +57,16 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     })),
   );
   const dynamo = options.dynamo ? options.dynamo(base) : base;
-  const container = createContainer({
-    config,
-    modules,
-    secrets: TEST_SECRETS,
-    dynamo,
-    ports: options.ports,
-  });
+  let built: Container | undefined;
+  const ports =
+    typeof options.ports === 'function'
+      ? options.ports(() => {
+          if (!built) throw new Error('the container is not built yet');
+          return built;
+        })
+      : options.ports;
+  const container = createContainer({ config, modules, secrets: TEST_SECRETS, dynamo, ports });
+  built = container;
   const app = createApi(container);
   return { ...container, app, call: callerFor(app) };
 }

@@ -1,9 +1,13 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { modules } from '../../modules/index.js';
 import { ConfigError, loadConfig } from '../../platform/config.js';
+import { EventBridgeBus } from '../../platform/event-bus/eventbridge.js';
 import { SqsQueuePort } from '../../platform/queue/sqs.js';
 import { deriveSecrets } from '../../platform/secrets.js';
+import { StepFunctionsWorkflows } from '../../platform/workflow/step-functions.js';
 import { type Container, createContainer } from '../container.js';
 
 /**
@@ -23,6 +27,13 @@ export async function lambdaContainer(): Promise<Container> {
     config,
     modules,
     secrets: deriveSecrets(Buffer.from(secret, 'base64url')),
-    ports: { queues: new SqsQueuePort(new SQSClient({ region: config.region }), config.queues) },
+    ports: {
+      queues: new SqsQueuePort(new SQSClient({ region: config.region }), config.queues),
+      workflows: new StepFunctionsWorkflows(
+        new SFNClient({ region: config.region }),
+        config.workflows,
+      ),
+      events: new EventBridgeBus(new EventBridgeClient({ region: config.region })),
+    },
   });
 }

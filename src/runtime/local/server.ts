@@ -11,11 +11,11 @@ import { problemType } from '../../platform/http/problem.js';
 import { createLogger } from '../../platform/logger.js';
 import type { AnyModule } from '../../platform/module.js';
 import { deriveSecrets } from '../../platform/secrets.js';
-import { createApi, createContainer } from '../container.js';
+import { type Container, createApi, createContainer } from '../container.js';
+import { localAdapters } from './adapters.js';
 import { resolveApiKeys } from './api-keys.js';
 import { type DynamoDbLocal, LocalStartError, startDynamoDbLocal } from './dynamodb-local.js';
 import { isPortFree } from './ports.js';
-import { LocalQueues } from './queue.js';
 import { resolveLocalSecret } from './secret.js';
 import { localTasks } from './tasks.js';
 
@@ -70,16 +70,26 @@ export async function startLocalRuntime(
     });
 
     const logger = createLogger(config.logLevel);
-    const queues = new LocalQueues({ logger });
+    // The local workflow engine and event bus run module tasks in the container they belong to.
+    let built: Container | undefined;
+    const adapters = localAdapters({
+      modules,
+      logger,
+      container: () => {
+        if (!built) throw new Error('the container is not built yet');
+        return built;
+      },
+    });
     const container = createContainer({
       config: { ...config, dynamodbEndpoint: endpoint },
       modules,
       secrets,
       logger,
       dynamo,
-      ports: { queues },
+      ports: adapters.ports,
     });
-    const tasks = localTasks(container, logger, { queues });
+    built = container;
+    const tasks = localTasks(container, logger, { queues: adapters.queues });
     await tasks.start();
     const app = createApi(container, { apiKeys: keys.keys });
     const server = await listen(createAdaptorServer({ fetch: app.fetch }), config.port);
@@ -99,6 +109,7 @@ export async function startLocalRuntime(
           server.close(() => done());
           (server as Server).closeAllConnections?.();
         });
+        await adapters.stop();
         dynamo.client.destroy();
         await database?.stop();
       },

@@ -1,0 +1,254 @@
+import { type Fragment, name, x } from '../../platform/dynamo/expressions.js';
+import type { DynamoTable, Item, TransactItem } from '../../platform/dynamo/table.js';
+import type { Page, PageRequest } from '../../platform/page.js';
+import type { ExecutionStatus } from '../../platform/workflow/workflow.js';
+import type { Customer, Execution, Outcome, PendingEvent } from './customers.model.js';
+import type { CustomerRepository, InsertOutcome } from './customers.repository.js';
+
+/*
+ * Key design (table and indexes declared in customers.module.ts):
+ *   customer   PK=CUSTOMER#<id>            SK=CUSTOMER
+ *   outbox     PK=OUTBOX#<eventId>         SK=OUTBOX     GSI1PK=OUTBOX   GSI1SK=<createdAt>#<eventId>
+ *   execution  PK=EXECUTION#<executionId>  SK=EXECUTION  GSI1PK=RUNNING  GSI1SK=<startedAt>#<executionId>
+ *                                                        (while RUNNING only: a sparse index of
+ *                                                        what may need closing)
+ *                                                        GSI2PK=CUSTOMER#<id> GSI2SK=<startedAt>#<executionId>
+ * A customer is created together with its CustomerCreated event in the outbox (one transaction),
+ * so the event exists exactly when the customer was created; the outbox item goes once the bus
+ * has accepted the event.
+ */
+
+/** Keys and index names, exported for the benchmark's direct-write baseline. */
+export const customersKeys = {
+  customer: (id: string) => ({ PK: `CUSTOMER#${id}`, SK: 'CUSTOMER' }),
+  outbox: (eventId: string) => ({ PK: `OUTBOX#${eventId}`, SK: 'OUTBOX' }),
+  execution: (executionId: string) => ({ PK: `EXECUTION#${executionId}`, SK: 'EXECUTION' }),
+  pendingIndex: 'gsi1',
+  byCustomerIndex: 'gsi2',
+} as const;
+
+const { customer: customerKey, outbox: outboxKey, execution: executionKey } = customersKeys;
+const OUTBOX = 'OUTBOX';
+const RUNNING = 'RUNNING';
+/** DynamoDB's limit per transaction is 100 items; smaller batches fail less often together. */
+const CLOSE_BATCH = 25;
+
+export class DynamoCustomerRepository implements CustomerRepository {
+  constructor(private readonly table: DynamoTable) {}
+
+  // ---- registry ----------------------------------------------------------------------------
+
+  async createCustomer(customer: Customer, event: PendingEvent): Promise<boolean> {
+    const outcome = await this.table.transact([
+      this.table.put(customerItem(customer), x`attribute_not_exists(PK)`),
+      this.table.put(outboxItem(event)),
+    ]);
+    if (outcome.ok) return true;
+    if (outcome.reasons[0] === 'ConditionalCheckFailed') return false;
+    throw new Error(`customer transaction cancelled: ${outcome.reasons.join(', ')}`);
+  }
+
+  async customerExists(id: string): Promise<boolean> {
+    return (await this.table.get(customerKey(id))) !== undefined;
+  }
+
+  async deleteCustomer(id: string): Promise<boolean> {
+    return (await this.table.delete(customerKey(id), x`attribute_exists(PK)`)).ok;
+  }
+
+  // ---- outbox ------------------------------------------------------------------------------
+
+  async pendingEvents(before: string, limit: number): Promise<PendingEvent[]> {
+    for await (const items of this.table.queryPages(
+      { index: customersKeys.pendingIndex, key: x`GSI1PK = ${OUTBOX} AND GSI1SK < ${before}` },
+      limit,
+    )) {
+      return items.map(toPendingEvent);
+    }
+    return [];
+  }
+
+  removeEvents(eventIds: readonly string[]): Promise<void> {
+    return this.table.batchDelete(eventIds.map(outboxKey));
+  }
+
+  // ---- executions --------------------------------------------------------------------------
+
+  async recordStarted(
+    execution: Pick<Execution, 'executionId' | 'customerId' | 'input' | 'startedAt'>,
+  ): Promise<void> {
+    const { executionId, customerId, startedAt } = execution;
+    const sort = `${startedAt}#${executionId}`;
+    await this.table.putIfAbsent({
+      ...executionKey(executionId),
+      type: 'execution',
+      executionId,
+      status: RUNNING,
+      input: execution.input,
+      startedAt,
+      GSI1PK: RUNNING,
+      GSI1SK: sort,
+      ...(customerId === undefined
+        ? {}
+        : { customerId, GSI2PK: customerKey(customerId).PK, GSI2SK: sort }),
+    });
+  }
+
+  async getExecution(executionId: string): Promise<Execution | undefined> {
+    const item = await this.table.get(executionKey(executionId));
+    return item ? toExecution(item) : undefined;
+  }
+
+  async listExecutions(customerId: string, page: PageRequest): Promise<Page<Execution>> {
+    const refs = await this.table.queryPage(
+      `executions:${customerId}`,
+      {
+        index: customersKeys.byCustomerIndex,
+        key: x`GSI2PK = ${customerKey(customerId).PK}`,
+        forward: false,
+        attributes: ['executionId'],
+      },
+      page,
+      (item) => item.executionId as string,
+    );
+    // The index is eventually consistent: the records themselves, in one batch per page.
+    const items = await this.table.batchGet(refs.items.map(executionKey));
+    const byId = new Map(items.map((item) => [item.executionId as string, toExecution(item)]));
+    return {
+      items: refs.items.flatMap((id) => {
+        const execution = byId.get(id);
+        return execution ? [execution] : [];
+      }),
+      nextCursor: refs.nextCursor,
+    };
+  }
+
+  async insertForExecution(
+    customer: Customer,
+    executionId: string,
+    output: unknown,
+    now: string,
+  ): Promise<InsertOutcome> {
+    const outcome: Outcome = { status: 'SUCCEEDED', branch: 'Inserted', output };
+    const result = await this.table.transact([
+      // The id is free, or this very execution took it (a retry after the commit went through).
+      this.table.put(
+        customerItem(customer),
+        x`attribute_not_exists(PK) OR createdBy = ${executionId}`,
+      ),
+      this.closeItem(executionId, outcome, now),
+    ]);
+    if (result.ok) return 'inserted';
+    if (result.reasons[0] === 'ConditionalCheckFailed') return 'exists';
+    if (result.reasons[1] === 'ConditionalCheckFailed') return 'closed';
+    throw new Error(`insert transaction cancelled: ${result.reasons.join(', ')}`);
+  }
+
+  async recordOutcome(executionId: string, outcome: Outcome, now: string): Promise<boolean> {
+    const result = await this.table.update(executionKey(executionId), {
+      update: outcomeUpdate(outcome, now),
+      condition: endsOrEnded(outcome),
+    });
+    return result.ok;
+  }
+
+  async *runningExecutions(before: string): AsyncIterable<Execution[]> {
+    for await (const items of this.table.queryPages({
+      index: customersKeys.pendingIndex,
+      key: x`GSI1PK = ${RUNNING} AND GSI1SK < ${before}`,
+    })) {
+      if (items.length > 0) yield items.map(toExecution);
+    }
+  }
+
+  async closeExecutions(
+    closed: readonly { executionId: string; outcome: Outcome }[],
+    now: string,
+  ): Promise<number> {
+    let count = 0;
+    for (let i = 0; i < closed.length; i += CLOSE_BATCH) {
+      let batch = closed.slice(i, i + CLOSE_BATCH);
+      // One transaction per batch; records that ended meanwhile fail their condition and are
+      // left out of a second attempt (they ended on their own, which is what we wanted).
+      for (let attempt = 0; attempt < 2 && batch.length > 0; attempt++) {
+        const result = await this.table.transact(
+          batch.map(({ executionId, outcome }) =>
+            this.table.updateItem(executionKey(executionId), {
+              update: outcomeUpdate(outcome, now),
+              condition: x`${name('status')} = ${RUNNING}`,
+            }),
+          ),
+        );
+        if (result.ok) {
+          count += batch.length;
+          break;
+        }
+        batch = batch.filter((_, k) => result.reasons[k] !== 'ConditionalCheckFailed');
+      }
+    }
+    return count;
+  }
+
+  private closeItem(executionId: string, outcome: Outcome, now: string): TransactItem {
+    return this.table.updateItem(executionKey(executionId), {
+      update: outcomeUpdate(outcome, now),
+      condition: endsOrEnded(outcome),
+    });
+  }
+}
+
+/** SET the outcome's fields; the record leaves the RUNNING index. */
+function outcomeUpdate(outcome: Outcome, now: string): Fragment {
+  const fields =
+    outcome.status === 'SUCCEEDED'
+      ? x`, branch = ${outcome.branch}, ${name('output')} = ${outcome.output ?? null}`
+      : x`, ${name('error')} = ${outcome.error}`;
+  return x`SET ${name('status')} = ${outcome.status}, stoppedAt = ${now}${fields} REMOVE GSI1PK, GSI1SK`;
+}
+
+/** Still RUNNING, or already ended the same way (the task that ends it ran again). */
+function endsOrEnded(outcome: Outcome): Fragment {
+  const same =
+    outcome.status === 'SUCCEEDED'
+      ? x`(${name('status')} = ${outcome.status} AND branch = ${outcome.branch})`
+      : x`${name('status')} = ${outcome.status}`;
+  return x`${name('status')} = ${RUNNING} OR ${same}`;
+}
+
+function customerItem(customer: Customer): Item {
+  return { ...customerKey(customer.id), type: 'customer', ...customer };
+}
+
+function outboxItem(event: PendingEvent): Item {
+  return {
+    ...outboxKey(event.eventId),
+    type: 'outbox',
+    ...event,
+    GSI1PK: OUTBOX,
+    GSI1SK: `${event.createdAt}#${event.eventId}`,
+  };
+}
+
+function toPendingEvent(item: Item): PendingEvent {
+  return {
+    eventId: item.eventId as string,
+    source: item.source as string,
+    detailType: item.detailType as string,
+    detail: item.detail as Record<string, unknown>,
+    createdAt: item.createdAt as string,
+  };
+}
+
+function toExecution(item: Item): Execution {
+  return {
+    executionId: item.executionId as string,
+    customerId: item.customerId as string | undefined,
+    status: item.status as ExecutionStatus,
+    input: item.input ?? null,
+    output: item.output ?? null,
+    branch: item.branch as Execution['branch'],
+    error: item.error as Execution['error'],
+    startedAt: item.startedAt as string,
+    stoppedAt: item.stoppedAt as string | undefined,
+  };
+}

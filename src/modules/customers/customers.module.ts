@@ -1,0 +1,159 @@
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { S, type TableDefinition } from '../../platform/dynamo/tables.js';
+import type { EventRule } from '../../platform/event-bus/bus.js';
+import { defineModule, type ModuleContext, type Ports } from '../../platform/module.js';
+import type { WorkflowDefinition } from '../../platform/workflow/workflow.js';
+import { DynamoCustomerRepository } from './customers.dynamo.js';
+import { CUSTOMER_CREATED } from './customers.model.js';
+import { customerRoutes, workflowRoutes } from './customers.routes.js';
+import { scheduleOf } from './customers.rules.js';
+import { CUSTOMER_WORKFLOW, CustomersService, WorkflowService } from './customers.service.js';
+import { WorkflowSteps } from './customers.steps.js';
+
+/**
+ * customers: one table for the ID registry, the outbox and the execution records (keys in
+ * customers.dynamo.ts).
+ * - gsi1  what may need finishing   GSI1PK=OUTBOX | RUNNING, GSI1SK=<time>#<id> (sparse)
+ * - gsi2  executions by customer    GSI2PK=CUSTOMER#<id>,    GSI2SK=<startedAt>#<executionId>
+ */
+export const customersTable = {
+  id: 'customers',
+  partitionKey: S('PK'),
+  sortKey: S('SK'),
+  globalIndexes: [
+    { indexName: 'gsi1', partitionKey: S('GSI1PK'), sortKey: S('GSI1SK') },
+    { indexName: 'gsi2', partitionKey: S('GSI2PK'), sortKey: S('GSI2SK') },
+  ],
+} as const satisfies TableDefinition;
+
+/**
+ * Seed 001's workflow, one ASL file for Step Functions and the local engine alike; each
+ * placeholder names the module task that runs the Task state.
+ */
+export const customerWorkflow = {
+  id: CUSTOMER_WORKFLOW,
+  definitionFile: fileURLToPath(new URL('./customers.workflow.asl.json', import.meta.url)),
+  tasks: {
+    ValidateExistsFunctionArn: 'validate-exists',
+    InsertIdFunctionArn: 'insert-id',
+    RecordAlreadyExistsFunctionArn: 'record-already-exists',
+    RecordFailureFunctionArn: 'record-failure',
+  },
+} as const satisfies WorkflowDefinition;
+
+/** Seed 001, "Option B": a created customer starts the workflow with `{id}`. */
+export const customerCreatedRule = {
+  name: 'customer-created-starts-workflow',
+  description: 'CustomerCreated from the customers API starts the workflow with the event detail.',
+  pattern: { source: [CUSTOMER_CREATED.source], 'detail-type': [CUSTOMER_CREATED.detailType] },
+  target: { workflow: customerWorkflow, inputPath: '$.detail' },
+} as const satisfies EventRule;
+
+const rate = (fallback: string) =>
+  z
+    .string()
+    .regex(
+      /^(rate\(\d+ (second|minute|hour|day)s?\)|off)$/,
+      'must be an EventBridge rate expression or "off"',
+    )
+    .optional()
+    .default(fallback);
+
+const settings = z.object({
+  /** How often the workflow runs with {"id":"scheduled-check"} (seed 001, "Option A"). */
+  schedule: rate('rate(5 minutes)'),
+  /** How often CustomerCreated events a failed publish left in the outbox are sent again. */
+  outboxSweep: rate('rate(1 minute)'),
+  /** How old an outbox event must be before the sweep sends it (younger: its request's own). */
+  outboxGraceSeconds: z.coerce.number().int().min(0).max(3600).optional().default(30),
+  /** How often execution records left RUNNING are checked against the workflow engine. */
+  reconcileSweep: rate('rate(10 minutes)'),
+});
+type Settings = z.infer<typeof settings>;
+
+/** A port the runtime must provide; asked for on use, so the app can be described offline. */
+function port<K extends keyof Ports>(context: ModuleContext<Settings>, key: K) {
+  return (): NonNullable<Ports[K]> => {
+    const found = context.ports[key];
+    if (!found) throw new Error(`the runtime provides no "${key}" port`);
+    return found;
+  };
+}
+
+/** Customer-ID registry and its workflow, started by API, event and schedule (seed 001). */
+export const customersModule = defineModule({
+  name: 'customers',
+  tables: [customersTable],
+  settings,
+  workflows: [customerWorkflow],
+  eventRules: [customerCreatedRule],
+  services: (context) => {
+    const repository = new DynamoCustomerRepository(context.table(customersTable));
+    const deps = { repository, clock: context.clock, newId: context.newId, logger: context.logger };
+    return {
+      customers: new CustomersService({
+        ...deps,
+        events: port(context, 'events'),
+        outboxGraceSeconds: context.settings.outboxGraceSeconds,
+      }),
+      workflow: new WorkflowService({ ...deps, workflows: port(context, 'workflows') }),
+      steps: new WorkflowSteps(deps),
+    };
+  },
+  routes: ({ customers, workflow }) => [customerRoutes(customers), workflowRoutes(workflow)],
+  tags: [
+    {
+      name: 'customers',
+      description:
+        'Customer-ID registry and its workflow (validate → insert or record), started by API, by CustomerCreated events and by a schedule',
+    },
+  ],
+  tasks: [
+    // Listed before the outbox sweep: at local start-up, records left RUNNING by a crash are
+    // closed before anything new starts.
+    {
+      name: 'reconcile-executions',
+      description: 'Closes execution records left RUNNING whose execution has ended or was lost.',
+      startup: true,
+      schedule: (s) => scheduleOf(s.reconcileSweep),
+      run: ({ workflow }, input) =>
+        workflow.reconcile({ all: (input as { trigger?: string })?.trigger === 'startup' }),
+    },
+    {
+      name: 'publish-pending-events',
+      description: 'Publishes CustomerCreated events a failed or interrupted publish left behind.',
+      startup: true,
+      schedule: (s) => scheduleOf(s.outboxSweep),
+      run: ({ customers }) => customers.publishPending(),
+    },
+    {
+      name: 'scheduled-check',
+      description: 'Starts the workflow with {"id":"scheduled-check"} (seed 001, Option A).',
+      schedule: (s) => scheduleOf(s.schedule),
+      run: ({ workflow }) => workflow.scheduledCheck().then((executionId) => ({ executionId })),
+    },
+    // The workflow's Task states (customers.workflow.asl.json).
+    {
+      name: 'validate-exists',
+      description:
+        'Workflow step ValidateExists: records the execution, reads whether the id exists.',
+      run: ({ steps }, input) => steps.validateExists(input),
+    },
+    {
+      name: 'insert-id',
+      description: 'Workflow step InsertId: a conditional put of the id with the Inserted outcome.',
+      run: ({ steps }, input) => steps.insertId(input),
+    },
+    {
+      name: 'record-already-exists',
+      description: 'Workflow step AlreadyExists: records that the id was registered already.',
+      run: ({ steps }, input) => steps.recordAlreadyExists(input),
+    },
+    {
+      name: 'record-failure',
+      description: 'Workflow step RecordFailure: records the error that failed the execution.',
+      run: ({ steps }, input) => steps.recordFailure(input),
+    },
+  ],
+});

@@ -1,0 +1,177 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { withIdempotencyKey } from '../../platform/http/idempotency.js';
+import {
+  createRouter,
+  jsonBody,
+  jsonContent,
+  problemResponses,
+} from '../../platform/http/openapi.js';
+import { paginationQuery, setNextLink } from '../../platform/http/pagination.js';
+import { ClientIdSchema } from '../../platform/ids.js';
+import type { Execution } from './customers.model.js';
+import {
+  CustomerExistsSchema,
+  CustomerIdParam,
+  DeleteCustomerResultSchema,
+  ExecutionIdParam,
+  type ExecutionResponse,
+  ExecutionSchema,
+  PutCustomerResultSchema,
+  SubmittedSchema,
+  SubmitWorkflowSchema,
+} from './customers.schemas.js';
+import type { CustomersService, WorkflowService } from './customers.service.js';
+
+const tags = ['customers'];
+
+// ---- route specs -------------------------------------------------------------------------------
+
+const putCustomerRoute = createRoute({
+  method: 'put',
+  path: '/customers/{id}',
+  tags,
+  summary: 'Register a customer id',
+  description:
+    'Idempotent: 201 the first time (and a `CustomerCreated` event, `source=customer.api`, once the id is stored), 200 after. A body, if sent, is ignored.',
+  request: { params: CustomerIdParam },
+  responses: {
+    201: jsonContent(PutCustomerResultSchema, 'Registered now'),
+    200: jsonContent(PutCustomerResultSchema, 'Registered already'),
+    ...problemResponses(400, 401, 413, 415, 422, 503),
+  },
+});
+
+const getCustomerRoute = createRoute({
+  method: 'get',
+  path: '/customers/{id}',
+  tags,
+  summary: 'Whether a customer id is registered',
+  description: 'Always 200: `exists` says whether the id is registered.',
+  request: { params: CustomerIdParam },
+  responses: {
+    200: jsonContent(CustomerExistsSchema, 'Registered or not'),
+    ...problemResponses(401, 422, 503),
+  },
+});
+
+const deleteCustomerRoute = createRoute({
+  method: 'delete',
+  path: '/customers/{id}',
+  tags,
+  summary: 'Remove a customer id',
+  request: { params: CustomerIdParam },
+  responses: {
+    200: jsonContent(DeleteCustomerResultSchema, 'Removed'),
+    ...problemResponses(401, 404, 422, 503),
+  },
+});
+
+const submitRoute = createRoute(
+  withIdempotencyKey({
+    method: 'post',
+    path: '/workflow/submit',
+    tags,
+    summary: 'Start the workflow for an id',
+    description:
+      'ValidateExists → InsertId (new id) or AlreadyExists. Answers 202 once the execution has started; follow it at `Location`.',
+    request: { body: jsonBody(SubmitWorkflowSchema) },
+    responses: {
+      202: jsonContent(SubmittedSchema, 'Started'),
+      ...problemResponses(400, 401, 409, 413, 415, 422, 503),
+    },
+  }),
+);
+
+const getExecutionRoute = createRoute({
+  method: 'get',
+  path: '/workflow/executions/{executionId}',
+  tags,
+  summary: 'One workflow execution',
+  request: { params: ExecutionIdParam },
+  responses: {
+    200: jsonContent(ExecutionSchema, 'The execution as recorded'),
+    ...problemResponses(401, 404, 422, 503),
+  },
+});
+
+const listExecutionsRoute = createRoute({
+  method: 'get',
+  path: '/workflow/executions',
+  tags,
+  summary: "A customer id's workflow executions",
+  description:
+    'Every execution whose input had this id — started by the API, by a `CustomerCreated` event or by the schedule — newest first.',
+  request: {
+    query: paginationQuery.extend({
+      id: ClientIdSchema.openapi({ description: 'The customer id.', example: 'c-1' }),
+    }),
+  },
+  responses: {
+    200: jsonContent(z.array(ExecutionSchema), 'Newest first; `Link: rel="next"` when more remain'),
+    ...problemResponses(400, 401, 422, 503),
+  },
+});
+
+// ---- response shapes -----------------------------------------------------------------------------
+
+function executionBody(execution: Execution): ExecutionResponse {
+  return {
+    executionId: execution.executionId,
+    id: execution.customerId ?? null,
+    status: execution.status,
+    input: execution.input,
+    output: execution.output ?? null,
+    branch: execution.branch ?? null,
+    error: execution.error ?? null,
+    startedAt: execution.startedAt,
+    stoppedAt: execution.stoppedAt ?? null,
+  };
+}
+
+// ---- sub-apps, one per resource --------------------------------------------------------------------
+
+export function customerRoutes(customers: CustomersService) {
+  const app = createRouter();
+
+  app.openapi(putCustomerRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const { created } = await customers.register(id);
+    return created ? c.json({ id, created }, 201) : c.json({ id, created }, 200);
+  });
+
+  app.openapi(getCustomerRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    return c.json({ id, exists: await customers.exists(id) }, 200);
+  });
+
+  app.openapi(deleteCustomerRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    await customers.remove(id);
+    return c.json({ id, deleted: true as const }, 200);
+  });
+
+  return app;
+}
+
+export function workflowRoutes(workflow: WorkflowService) {
+  const app = createRouter();
+
+  app.openapi(submitRoute, async (c) => {
+    const executionId = await workflow.submit(c.req.valid('json').id);
+    c.header('location', `/workflow/executions/${encodeURIComponent(executionId)}`);
+    return c.json({ executionId }, 202);
+  });
+
+  app.openapi(getExecutionRoute, async (c) =>
+    c.json(executionBody(await workflow.getExecution(c.req.valid('param').executionId)), 200),
+  );
+
+  app.openapi(listExecutionsRoute, async (c) => {
+    const { id, limit, cursor } = c.req.valid('query');
+    const page = await workflow.listExecutions(id, { limit, cursor });
+    setNextLink(c, page.nextCursor);
+    return c.json(page.items.map(executionBody), 200);
+  });
+
+  return app;
+}

@@ -1,0 +1,64 @@
+import type { ExecutionDescription } from '../../platform/workflow/workflow.js';
+import type { Branch, ExecutionError, Outcome } from './customers.model.js';
+
+/** Pure decisions of the customers module: no I/O, unit-tested without a database. */
+
+/** Longest error cause kept on a record: enough to read, bounded whatever a task threw. */
+export const MAX_CAUSE_LENGTH = 1000;
+
+/** What a successful execution outputs (and its record keeps). */
+export const outputOf = <B extends Branch>(id: string, branch: B) => ({ id, branch });
+
+/**
+ * The error a Catch handed to RecordFailure (`{ Error, Cause }`). A Lambda's Cause is a JSON
+ * document (`errorType`, `errorMessage`, `trace`); only the message is kept, never the trace.
+ */
+export function failureFrom(caught: unknown): ExecutionError {
+  const { Error: error, Cause: cause } = (caught ?? {}) as { Error?: unknown; Cause?: unknown };
+  let text = typeof cause === 'string' ? cause : '';
+  try {
+    const parsed = JSON.parse(text) as { errorMessage?: unknown };
+    if (typeof parsed?.errorMessage === 'string') text = parsed.errorMessage;
+  } catch {
+    // Not JSON: a local task's message, or a Step Functions cause in plain text.
+  }
+  return {
+    error: typeof error === 'string' && error.length > 0 ? error : 'States.Unknown',
+    cause: text.slice(0, MAX_CAUSE_LENGTH),
+  };
+}
+
+/**
+ * How a record still RUNNING should end, given what the workflow engine says of its execution;
+ * undefined while it really runs. An execution the engine does not know was lost with the process
+ * that ran it (locally; Step Functions keeps every execution it accepted for 90 days).
+ */
+export function closing(described: ExecutionDescription | undefined): Outcome | undefined {
+  if (!described) {
+    return {
+      status: 'FAILED',
+      error: {
+        error: 'Roster.Interrupted',
+        cause: 'The process running this execution stopped before it finished.',
+      },
+    };
+  }
+  switch (described.status) {
+    case 'RUNNING':
+      return undefined;
+    case 'SUCCEEDED': {
+      const output = described.output as { branch?: unknown } | undefined;
+      const branch = output?.branch === 'Inserted' ? 'Inserted' : 'AlreadyExists';
+      return { status: 'SUCCEEDED', branch, output: described.output };
+    }
+    default:
+      return {
+        status: described.status,
+        error: failureFrom({ Error: described.error ?? described.status, Cause: described.cause }),
+      };
+  }
+}
+
+/** A schedule setting: a rate expression, or `off`. */
+export const scheduleOf = (setting: string): string | undefined =>
+  setting === 'off' ? undefined : setting;

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { ClientIdSchema } from '../../platform/ids.js';
+import { executionStatuses } from '../../platform/workflow/workflow.js';
+import { branches } from './customers.model.js';
+
+/*
+ * The HTTP shapes of the customers module (seed 001): parameters, bodies and responses, validated
+ * and published in the OpenAPI document from these schemas.
+ */
+
+export const CustomerIdParam = z.object({
+  id: ClientIdSchema.meta({ param: { name: 'id', in: 'path' }, example: 'user_test' }),
+});
+
+export const PutCustomerResultSchema = z
+  .object({
+    id: z.string(),
+    created: z.boolean().meta({ description: 'true when this request registered the id.' }),
+  })
+  .meta({ id: 'PutCustomerResult' });
+
+export const CustomerExistsSchema = z
+  .object({ id: z.string(), exists: z.boolean() })
+  .openapi('CustomerExists', { example: { id: 'user_test', exists: true } });
+
+export const DeleteCustomerResultSchema = z
+  .object({ id: z.string(), deleted: z.literal(true) })
+  .meta({ id: 'DeleteCustomerResult' });
+
+export const SubmitWorkflowSchema = z
+  .object({ id: ClientIdSchema.meta({ example: 'sfn-101' }) })
+  .meta({ id: 'SubmitWorkflow' });
+
+export const SubmittedSchema = z
+  .object({ executionId: z.string() })
+  .meta({ id: 'SubmittedWorkflow' });
+
+export const ExecutionIdParam = z.object({
+  executionId: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,80}$/, 'must be 1–80 characters of A-Z a-z 0-9 . _ : -')
+    .meta({ param: { name: 'executionId', in: 'path' } }),
+});
+
+export const ExecutionSchema = z
+  .object({
+    executionId: z.string(),
+    id: z
+      .string()
+      .nullable()
+      .meta({ description: 'The customer id of its input (null when it had none).' }),
+    status: z.enum(executionStatuses),
+    input: z.unknown().meta({ description: 'The execution input, e.g. `{"id":"c-1"}`.' }),
+    output: z.unknown().meta({ description: 'The output once SUCCEEDED, else null.' }),
+    branch: z
+      .enum(branches)
+      .nullable()
+      .meta({ description: '`Inserted` or `AlreadyExists` once SUCCEEDED, else null.' }),
+    error: z
+      .object({ error: z.string(), cause: z.string() })
+      .nullable()
+      .meta({ description: 'Why it did not succeed (FAILED, TIMED_OUT, ABORTED).' }),
+    startedAt: z.string(),
+    stoppedAt: z.string().nullable(),
+  })
+  .meta({ id: 'WorkflowExecution' });
+export type ExecutionResponse = z.infer<typeof ExecutionSchema>;

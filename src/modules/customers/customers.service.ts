@@ -1,0 +1,177 @@
+import { isDependencyUnavailable } from '../../platform/dynamo/errors.js';
+import type { EventBus } from '../../platform/event-bus/bus.js';
+import type { Logger } from '../../platform/logger.js';
+import type { Page, PageRequest } from '../../platform/page.js';
+import type { Workflows } from '../../platform/workflow/workflow.js';
+import { CustomersErrors } from './customers.errors.js';
+import { CUSTOMER_CREATED, type Execution, type PendingEvent } from './customers.model.js';
+import type { CustomerRepository } from './customers.repository.js';
+import { closing } from './customers.rules.js';
+
+/** The workflow's id (customers.module.ts declares it). */
+export const CUSTOMER_WORKFLOW = 'customer-ids';
+
+/** What the schedule starts the workflow with (seed 001, "Option A"). */
+export const SCHEDULED_CHECK_ID = 'scheduled-check';
+
+/** PutEvents' batch size, and how many events one sweep handles at most. */
+const OUTBOX_BATCH = 10;
+const OUTBOX_SWEEP_LIMIT = 1000;
+
+/** A RUNNING record younger than this is not worth asking the engine about on a schedule. */
+export const RECONCILE_AFTER_SECONDS = 60;
+
+interface Deps {
+  readonly repository: CustomerRepository;
+  readonly clock: () => Date;
+  readonly newId: () => string;
+  readonly logger: Logger;
+}
+
+/**
+ * The customer-ID registry (seed 001). Creating a customer stores it together with its
+ * `CustomerCreated` event in an outbox (one transaction), then publishes the event: the bus is
+ * another system, so a failure there must neither undo the customer nor lose the event. When the
+ * publish fails the PUT still answers 201 (the customer exists) and the outbox sweep publishes it
+ * later; the event is delivered at least once.
+ */
+export class CustomersService {
+  constructor(
+    private readonly deps: Deps & {
+      readonly events: () => EventBus;
+      /** An outbox event younger than this is left to the request that created it. */
+      readonly outboxGraceSeconds: number;
+    },
+  ) {}
+
+  /** Registers an id; `created` is false when it was registered already. */
+  async register(id: string): Promise<{ created: boolean }> {
+    const now = this.deps.clock().toISOString();
+    const event: PendingEvent = {
+      eventId: this.deps.newId(),
+      ...CUSTOMER_CREATED,
+      detail: { id },
+      createdAt: now,
+    };
+    const created = await this.deps.repository.createCustomer(
+      { id, createdAt: now, createdBy: 'api' },
+      event,
+    );
+    if (created) await this.deliver([event]);
+    return { created };
+  }
+
+  exists(id: string): Promise<boolean> {
+    return this.deps.repository.customerExists(id);
+  }
+
+  async remove(id: string): Promise<void> {
+    if (!(await this.deps.repository.deleteCustomer(id)))
+      throw CustomersErrors.customerNotFound(id);
+  }
+
+  /**
+   * Publishes outbox events older than the grace period (their request's own publish failed, or
+   * the process stopped in between); returns how many. A bus that still refuses fails the run.
+   */
+  async publishPending(): Promise<number> {
+    const cutoff = new Date(this.deps.clock().getTime() - this.deps.outboxGraceSeconds * 1000);
+    let published = 0;
+    while (published < OUTBOX_SWEEP_LIMIT) {
+      const events = await this.deps.repository.pendingEvents(cutoff.toISOString(), OUTBOX_BATCH);
+      if (events.length === 0) break;
+      await this.deps.events().publish(events);
+      await this.deps.repository.removeEvents(events.map((e) => e.eventId));
+      published += events.length;
+      if (events.length < OUTBOX_BATCH) break;
+    }
+    return published;
+  }
+
+  private async deliver(events: readonly PendingEvent[]): Promise<void> {
+    try {
+      await this.deps.events().publish(events);
+      await this.deps.repository.removeEvents(events.map((e) => e.eventId));
+    } catch (error) {
+      // Published or not, the event is still in the outbox: the sweep sends it (again).
+      this.deps.logger.warn('event left in the outbox for the sweep', {
+        eventIds: events.map((e) => e.eventId),
+        error,
+      });
+    }
+  }
+}
+
+/**
+ * The workflow as the API and the schedule see it: starting executions, and reading the records
+ * the workflow's tasks keep (customers.steps.ts), the same locally and on AWS.
+ */
+export class WorkflowService {
+  constructor(private readonly deps: Deps & { readonly workflows: () => Workflows }) {}
+
+  /**
+   * Starts the workflow for `id` and records the execution (its first task records it too,
+   * whichever comes first), so it can be read as soon as this answers.
+   */
+  async submit(id: string): Promise<string> {
+    const executionId = this.deps.newId();
+    const startedAt = this.deps.clock().toISOString();
+    try {
+      await this.deps.workflows().start(CUSTOMER_WORKFLOW, { id }, { name: executionId });
+    } catch (error) {
+      if (isDependencyUnavailable(error)) throw CustomersErrors.workflowUnavailable(error);
+      throw error;
+    }
+    try {
+      await this.deps.repository.recordStarted({
+        executionId,
+        customerId: id,
+        input: { id },
+        startedAt,
+      });
+    } catch (error) {
+      // It started: its ValidateExists task records it in a moment.
+      this.deps.logger.warn('execution started but not recorded yet', { executionId, error });
+    }
+    return executionId;
+  }
+
+  async getExecution(executionId: string): Promise<Execution> {
+    const execution = await this.deps.repository.getExecution(executionId);
+    if (!execution) throw CustomersErrors.executionNotFound(executionId);
+    return execution;
+  }
+
+  listExecutions(customerId: string, page: PageRequest): Promise<Page<Execution>> {
+    return this.deps.repository.listExecutions(customerId, page);
+  }
+
+  /** The scheduled run (seed 001, "Option A"). */
+  scheduledCheck(): Promise<string> {
+    return this.submit(SCHEDULED_CHECK_ID);
+  }
+
+  /**
+   * Closes records left RUNNING whose execution is over (or unknown to the engine: locally, lost
+   * with a process that stopped), as the engine describes it. `all` asks about every RUNNING
+   * record (local start-up: nothing of this process runs yet), else only those older than a
+   * minute. Returns how many it closed.
+   */
+  async reconcile(options: { all: boolean }): Promise<number> {
+    const now = this.deps.clock();
+    const before = options.all ? now : new Date(now.getTime() - RECONCILE_AFTER_SECONDS * 1000);
+    let closed = 0;
+    for await (const page of this.deps.repository.runningExecutions(before.toISOString())) {
+      const described = await Promise.all(
+        page.map((e) => this.deps.workflows().describe(CUSTOMER_WORKFLOW, e.executionId)),
+      );
+      const outcomes = page.flatMap((execution, i) => {
+        const outcome = closing(described[i]);
+        return outcome ? [{ executionId: execution.executionId, outcome }] : [];
+      });
+      closed += await this.deps.repository.closeExecutions(outcomes, now.toISOString());
+    }
+    if (closed > 0) this.deps.logger.info('closed executions left RUNNING', { closed });
+    return closed;
+  }
+}

@@ -1,0 +1,137 @@
+import { z } from 'zod';
+import { isDependencyUnavailable } from '../../platform/dynamo/errors.js';
+import { ClientIdSchema } from '../../platform/ids.js';
+import type { Logger } from '../../platform/logger.js';
+import { StepError, stepErrorNames } from './customers.errors.js';
+import type { CustomerRepository } from './customers.repository.js';
+import { failureFrom, outputOf } from './customers.rules.js';
+
+/*
+ * The workflow's Task states (customers.workflow.asl.json), one method each. They are module
+ * tasks: on AWS each runs in its own task Lambda, locally aws-local-stepfunctions calls the same
+ * function. Their input is what the state's Parameters build; their errors carry the names the
+ * definition's Retry and Catch fields match (stepErrorNames).
+ */
+
+const ValidateInput = z.object({
+  id: z.unknown(),
+  executionId: z.string().min(1),
+  startedAt: z.string().min(1),
+  input: z.unknown(),
+});
+const BranchInput = z.object({ id: ClientIdSchema, executionId: z.string().min(1) });
+const FailureInput = z.object({ executionId: z.string().min(1), error: z.unknown() });
+
+interface Deps {
+  readonly repository: CustomerRepository;
+  readonly clock: () => Date;
+  readonly logger: Logger;
+}
+
+export class WorkflowSteps {
+  constructor(private readonly deps: Deps) {}
+
+  private now(): string {
+    return this.deps.clock().toISOString();
+  }
+
+  /** ValidateExists: records the execution (RUNNING), then reads whether the id is taken. */
+  async validateExists(raw: unknown): Promise<{ id: string; exists: boolean }> {
+    const input = parse(ValidateInput, raw);
+    const id = ClientIdSchema.safeParse(input.id);
+    await transient(
+      this.deps.repository.recordStarted({
+        executionId: input.executionId,
+        customerId: id.success ? id.data : undefined,
+        input: input.input,
+        startedAt: input.startedAt,
+      }),
+    );
+    if (!id.success) {
+      throw new StepError(
+        stepErrorNames.invalidInput,
+        'The input needs an "id" of 1–100 characters of A-Z a-z 0-9 . _ : -.',
+      );
+    }
+    const exists = await transient(this.deps.repository.customerExists(id.data));
+    return { id: id.data, exists };
+  }
+
+  /**
+   * InsertId: a conditional put of the id, committed with the execution's `Inserted` outcome.
+   * Losing the race to another execution (or anyone) throws Customers.AlreadyExists, which the
+   * definition catches into AlreadyExists: of two executions on one new id, exactly one inserts.
+   */
+  async insertId(raw: unknown): Promise<{ id: string; branch: 'Inserted' }> {
+    const { id, executionId } = parse(BranchInput, raw);
+    const now = this.now();
+    const output = outputOf(id, 'Inserted');
+    const result = await transient(
+      this.deps.repository.insertForExecution(
+        { id, createdAt: now, createdBy: executionId },
+        executionId,
+        output,
+        now,
+      ),
+    );
+    if (result === 'exists') {
+      throw new StepError(stepErrorNames.alreadyExists, `Customer ${id} was registered meanwhile.`);
+    }
+    if (result === 'closed') {
+      throw new StepError(stepErrorNames.executionClosed, `Execution ${executionId} has ended.`);
+    }
+    return output;
+  }
+
+  /** AlreadyExists: records that the id was registered already (seed 001's "log event"). */
+  async recordAlreadyExists(raw: unknown): Promise<{ id: string; branch: 'AlreadyExists' }> {
+    const { id, executionId } = parse(BranchInput, raw);
+    const output = outputOf(id, 'AlreadyExists');
+    const recorded = await transient(
+      this.deps.repository.recordOutcome(
+        executionId,
+        { status: 'SUCCEEDED', branch: 'AlreadyExists', output },
+        this.now(),
+      ),
+    );
+    this.deps.logger.info('customer id already registered', { executionId, recorded });
+    return output;
+  }
+
+  /** RecordFailure: records the error a Catch handed over (the execution then fails with it). */
+  async recordFailure(raw: unknown): Promise<{ recorded: boolean }> {
+    const { executionId, error } = parse(FailureInput, raw);
+    const failure = failureFrom(error);
+    const recorded = await transient(
+      this.deps.repository.recordOutcome(
+        executionId,
+        { status: 'FAILED', error: failure },
+        this.now(),
+      ),
+    );
+    this.deps.logger.warn('workflow execution failed', { executionId, error: failure.error });
+    return { recorded };
+  }
+}
+
+function parse<T>(schema: z.ZodType<T>, raw: unknown): T {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw new StepError(stepErrorNames.invalidInput, `Invalid task input: ${parsed.error.message}`);
+  }
+  return parsed.data;
+}
+
+/** A database that did not answer becomes the error the definition retries with backoff. */
+async function transient<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (isDependencyUnavailable(error) || (error as Error)?.name === 'TransactionContentionError') {
+      throw new StepError(stepErrorNames.unavailable, 'The customers table did not answer.', {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}

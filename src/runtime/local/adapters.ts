@@ -1,0 +1,66 @@
+import type { Logger } from '../../platform/logger.js';
+import type { AnyModule, Ports } from '../../platform/module.js';
+import type { Container } from '../container.js';
+import { LocalEventBus } from './event-bus.js';
+import { LocalQueues } from './queue.js';
+import { LocalWorkflows } from './workflows.js';
+
+export interface LocalAdapters {
+  /** What the container's `ports` gets. */
+  readonly ports: Required<Pick<Ports, 'queues' | 'workflows' | 'events'>>;
+  /** In-memory queues with SQS's semantics (their consumers are started by the task runner). */
+  readonly queues: LocalQueues;
+  readonly workflows: LocalWorkflows;
+  readonly events: LocalEventBus;
+  /** Resolves when no event delivery and no workflow execution is under way. */
+  idle(): Promise<void>;
+  /** Lets running executions finish (for a while), then aborts the rest. */
+  stop(): Promise<void>;
+}
+
+export interface LocalAdaptersOptions {
+  readonly modules: readonly AnyModule[];
+  readonly logger: Logger;
+  /** The container the adapters run module tasks in, once it exists (it is built with them). */
+  readonly container: () => Container;
+  /** See LocalWorkflowsOptions.retryIntervalMs. */
+  readonly retryIntervalMs?: number;
+}
+
+/**
+ * The local stand-ins for what crosses a process boundary on AWS: queues with SQS's semantics, a
+ * workflow engine running the modules' ASL files in-process and an event bus delivering to the
+ * modules' rules.
+ */
+export function localAdapters(options: LocalAdaptersOptions): LocalAdapters {
+  const { modules, logger } = options;
+  const workflows = new LocalWorkflows({
+    modules,
+    logger,
+    ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
+    runTask: (module, name, input) => {
+      const task = module.tasks?.find((t) => t.name === name);
+      if (!task) throw new Error(`module "${module.name}" has no task "${name}"`);
+      return task.run(options.container().servicesOf(module), input);
+    },
+  });
+  const events = new LocalEventBus(modules, workflows, logger);
+  const queues = new LocalQueues({ logger });
+  return {
+    ports: { queues, workflows, events },
+    queues,
+    workflows,
+    events,
+    async idle() {
+      // A delivery starts an execution, and an execution may publish: until both are quiet.
+      while (events.pending > 0 || workflows.running > 0) {
+        await events.idle();
+        await workflows.idle();
+      }
+    },
+    async stop() {
+      await events.idle();
+      await workflows.stop();
+    },
+  };
+}

@@ -1,0 +1,221 @@
+import { randomBytes } from 'node:crypto';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { customersKeys } from '../../src/modules/customers/customers.dynamo.js';
+import { customersModule } from '../../src/modules/customers/customers.module.js';
+import { CUSTOMER_WORKFLOW } from '../../src/modules/customers/customers.service.js';
+import type { BusEvent } from '../../src/platform/event-bus/bus.js';
+import { createLogger } from '../../src/platform/logger.js';
+import { localTasks } from '../../src/runtime/local/tasks.js';
+import {
+  both,
+  commandIs,
+  delayCalls,
+  gate,
+  inputMentions,
+  sleep,
+} from '../support/interceptors.js';
+import {
+  bodyOf,
+  type CustomersApp,
+  createCustomersApp,
+  execution,
+  executionsOf,
+  uniqueId,
+} from './fixtures.js';
+
+const silent = createLogger('silent');
+
+/** The outbox items still waiting for the bus. */
+async function outbox(app: CustomersApp): Promise<Record<string, unknown>[]> {
+  const out = await app.dynamo.doc.send(
+    new QueryCommand({
+      TableName: app.config.tables.customers,
+      IndexName: customersKeys.pendingIndex,
+      KeyConditionExpression: 'GSI1PK = :outbox',
+      ExpressionAttributeValues: { ':outbox': 'OUTBOX' },
+    }),
+  );
+  return out.Items ?? [];
+}
+
+describe('CustomerCreated', () => {
+  it('PUT /customers/{id} → CustomerCreated → an execution on the AlreadyExists branch', async () => {
+    const app = await createCustomersApp();
+    const id = uniqueId('c');
+
+    expect(await bodyOf(await app.call(`/customers/${id}`, { method: 'PUT' }), 201)).toEqual({
+      id,
+      created: true,
+    });
+    await app.idle();
+
+    // The PUT stored the id before the event was published, so the workflow finds it.
+    expect(await executionsOf(app, id)).toEqual([
+      expect.objectContaining({
+        id,
+        status: 'SUCCEEDED',
+        input: { id },
+        branch: 'AlreadyExists',
+        output: { id, branch: 'AlreadyExists' },
+      }),
+    ]);
+    expect(await outbox(app)).toEqual([]);
+  });
+
+  it('is not emitted by a PUT of an id that was registered already', async () => {
+    const app = await createCustomersApp();
+    const id = uniqueId('c');
+    await app.call(`/customers/${id}`, { method: 'PUT' });
+    await app.idle();
+
+    await bodyOf(await app.call(`/customers/${id}`, { method: 'PUT' }), 200);
+    await app.idle();
+
+    expect(await executionsOf(app, id)).toHaveLength(1);
+  });
+
+  it('starts nothing when an event matches no rule', async () => {
+    const app = await createCustomersApp();
+    const id = uniqueId('c');
+    const event = (overrides: Partial<BusEvent>): BusEvent => ({
+      source: 'customer.api',
+      detailType: 'CustomerCreated',
+      detail: { id },
+      ...overrides,
+    });
+
+    await app.adapters.ports.events.publish([
+      event({ detailType: 'CustomerDeleted' }),
+      event({ source: 'customer.admin' }),
+      event({ detailType: 'customercreated' }),
+    ]);
+    await app.idle();
+    expect(await executionsOf(app, id)).toEqual([]);
+
+    // The rule itself is live: the matching event does start one.
+    await app.adapters.ports.events.publish([event({})]);
+    await app.idle();
+    expect(await executionsOf(app, id)).toEqual([
+      expect.objectContaining({ status: 'SUCCEEDED', branch: 'Inserted' }),
+    ]);
+  });
+
+  it('answers 201 when the bus refuses the event, and the outbox sweep publishes it later', async () => {
+    let busDown = true;
+    const app = await createCustomersApp({
+      env: { CUSTOMERS_OUTBOX_GRACE_SECONDS: '0' },
+      wrap: (ports) => ({
+        ...ports,
+        events: {
+          publish: async (events) => {
+            if (busDown) throw new Error('EventBridge did not answer');
+            return ports.events.publish(events);
+          },
+        },
+      }),
+    });
+    const id = uniqueId('c');
+
+    const res = await app.call(`/customers/${id}`, { method: 'PUT' });
+
+    expect(await bodyOf(res, 201)).toEqual({ id, created: true });
+    await app.idle();
+    expect(await executionsOf(app, id)).toEqual([]);
+    expect(await outbox(app)).toEqual([
+      expect.objectContaining({
+        source: 'customer.api',
+        detailType: 'CustomerCreated',
+        detail: { id },
+      }),
+    ]);
+    // While the bus is down the sweep fails (and keeps the event)…
+    await expect(app.servicesOf(customersModule).customers.publishPending()).rejects.toThrow();
+    expect(await outbox(app)).toHaveLength(1);
+
+    busDown = false;
+    expect(await app.servicesOf(customersModule).customers.publishPending()).toBe(1);
+    await app.idle();
+
+    expect(await outbox(app)).toEqual([]);
+    expect(await executionsOf(app, id)).toEqual([
+      expect.objectContaining({ status: 'SUCCEEDED', branch: 'AlreadyExists' }),
+    ]);
+  });
+});
+
+describe('the schedule', () => {
+  it('starts the workflow with {"id":"scheduled-check"} on its rate', async () => {
+    const app = await createCustomersApp({ env: { CUSTOMERS_SCHEDULE: 'rate(1 second)' } });
+    const tasks = localTasks(app, silent);
+
+    await tasks.start();
+    await sleep(2_300);
+    await tasks.stop();
+    await app.idle();
+
+    const runs = await executionsOf(app, 'scheduled-check');
+    expect(runs.length).toBeGreaterThanOrEqual(2);
+    expect(runs.length).toBeLessThanOrEqual(3);
+    expect(runs.every((run) => run.status === 'SUCCEEDED')).toBe(true);
+    expect(runs.at(-1)).toMatchObject({ input: { id: 'scheduled-check' }, branch: 'Inserted' });
+    expect(runs.at(0)).toMatchObject({ branch: 'AlreadyExists' });
+  });
+
+  it('does not run when turned off', async () => {
+    const app = await createCustomersApp({ env: { CUSTOMERS_SCHEDULE: 'off' } });
+
+    const schedule = customersModule.tasks?.find((t) => t.name === 'scheduled-check');
+
+    expect(schedule?.schedule?.(app.config.settings.customers as never)).toBeUndefined();
+  });
+});
+
+describe('a restart', () => {
+  it('marks an execution the previous process left RUNNING as FAILED, and keeps every record readable', async () => {
+    const prefix = `t${randomBytes(6).toString('hex')}`;
+    const id = uniqueId('crash');
+    const insert = gate();
+    const before = await createCustomersApp({
+      env: { TABLE_PREFIX: prefix },
+      dynamo: (clients) => {
+        // InsertId never gets through while this process "runs".
+        delayCalls(clients, {
+          when: both(commandIs('TransactWrite'), inputMentions(customersKeys.customer(id).PK)),
+          until: insert.opened,
+          maxMs: 10_000,
+        });
+        return clients;
+      },
+    });
+    const done = await bodyOf<{ executionId: string }>(
+      await before.call('/workflow/submit', { method: 'POST', json: { id: uniqueId('ok') } }),
+      202,
+    );
+    const { executionId } = await bodyOf<{ executionId: string }>(
+      await before.call('/workflow/submit', { method: 'POST', json: { id } }),
+      202,
+    );
+    while ((await execution(before, done.executionId)).status === 'RUNNING') await sleep(10);
+    // The process "dies": its engine is gone with the execution it was running.
+    void before.adapters.workflows.stop(0);
+
+    const after = await createCustomersApp({ env: { TABLE_PREFIX: prefix } });
+    expect(await after.adapters.workflows.describe(CUSTOMER_WORKFLOW, executionId)).toBeUndefined();
+    expect(await execution(after, executionId)).toMatchObject({ status: 'RUNNING' });
+    const tasks = localTasks(after, silent);
+    await tasks.start();
+    await tasks.stop();
+
+    expect(await execution(after, executionId)).toMatchObject({
+      status: 'FAILED',
+      error: { error: 'Roster.Interrupted' },
+      stoppedAt: expect.any(String),
+    });
+    expect(await execution(after, done.executionId)).toMatchObject({
+      status: 'SUCCEEDED',
+      branch: 'Inserted',
+    });
+    insert.open();
+  });
+});
