@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * EventBridge rate expressions (`rate(5 minutes)`), as task schedules are written. AWS accepts
  * minutes, hours and days; the local runtime also accepts seconds, so tests can wait seconds
@@ -27,3 +29,19 @@ export function rateToMs(expression: string): number {
 export function isAwsRate(expression: string): boolean {
   return RATE.test(expression) && !/\bseconds?\)$/.test(expression) && rateToMs(expression) > 0;
 }
+
+/**
+ * A module setting that says how often a task runs: an EventBridge rate expression (`rate(5
+ * minutes)`; locally also seconds) or `off`. Parses to the rate, or undefined for `off`, which
+ * is what a task's `schedule` returns.
+ */
+export const scheduleSetting = (fallback: string) =>
+  z
+    .string()
+    .regex(
+      /^(rate\([1-9]\d* (second|minute|hour|day)s?\)|off)$/,
+      'must be an EventBridge rate expression (e.g. "rate(5 minutes)") or "off"',
+    )
+    .optional()
+    .default(fallback)
+    .transform((value) => (value === 'off' ? undefined : value));

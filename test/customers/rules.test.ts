@@ -3,7 +3,6 @@ import {
   closing,
   failureFrom,
   MAX_CAUSE_LENGTH,
-  scheduleOf,
 } from '../../src/modules/customers/customers.rules.js';
 
 describe('failureFrom', () => {
@@ -66,12 +65,5 @@ describe('closing', () => {
         startedAt: '2026-01-01T00:00:00.000Z',
       }),
     ).toEqual({ status: 'SUCCEEDED', branch: 'Inserted', output: { id: 'c', branch: 'Inserted' } });
-  });
-});
-
-describe('scheduleOf', () => {
-  it('turns "off" into no schedule and keeps a rate', () => {
-    expect(scheduleOf('off')).toBeUndefined();
-    expect(scheduleOf('rate(5 minutes)')).toBe('rate(5 minutes)');
   });
 });

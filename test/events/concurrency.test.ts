@@ -130,7 +130,13 @@ describe('registrations under concurrency', () => {
 
     // Phase two: 100 interleaved leaves and joins, all at once.
     const newcomers = await createUsers(app, 'late', 50);
-    const leavers = [...users].sort(() => Math.random() - 0.5).slice(0, 50);
+    // Half of them confirmed (their seats pass to the waitlist), half waiting, picked at random.
+    const shuffled = (ids: string[]) => [...ids].sort(() => Math.random() - 0.5);
+    const confirmedIds = truth.confirmed.map((row) => row.userId);
+    const leavers = [
+      ...shuffled(confirmedIds).slice(0, 25),
+      ...shuffled(users.filter((id) => !confirmedIds.includes(id))).slice(0, 25),
+    ];
     const operations = [
       ...leavers.map(
         (userId) => () => app.call(`/events/rush/registrations/${userId}`, { method: 'DELETE' }),

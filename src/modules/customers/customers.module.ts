@@ -3,11 +3,11 @@ import { z } from 'zod';
 import { S, type TableDefinition } from '../../platform/dynamo/tables.js';
 import type { EventRule } from '../../platform/event-bus/bus.js';
 import { defineModule, type ModuleContext, type Ports } from '../../platform/module.js';
+import { scheduleSetting } from '../../platform/schedule.js';
 import type { WorkflowDefinition } from '../../platform/workflow/workflow.js';
 import { DynamoCustomerRepository } from './customers.dynamo.js';
 import { CUSTOMER_CREATED } from './customers.model.js';
 import { customerRoutes, workflowRoutes } from './customers.routes.js';
-import { scheduleOf } from './customers.rules.js';
 import { CUSTOMER_WORKFLOW, CustomersService, WorkflowService } from './customers.service.js';
 import { WorkflowSteps } from './customers.steps.js';
 
@@ -50,25 +50,15 @@ export const customerCreatedRule = {
   target: { workflow: customerWorkflow, inputPath: '$.detail' },
 } as const satisfies EventRule;
 
-const rate = (fallback: string) =>
-  z
-    .string()
-    .regex(
-      /^(rate\(\d+ (second|minute|hour|day)s?\)|off)$/,
-      'must be an EventBridge rate expression or "off"',
-    )
-    .optional()
-    .default(fallback);
-
 const settings = z.object({
   /** How often the workflow runs with {"id":"scheduled-check"} (seed 001, "Option A"). */
-  schedule: rate('rate(5 minutes)'),
+  schedule: scheduleSetting('rate(5 minutes)'),
   /** How often CustomerCreated events a failed publish left in the outbox are sent again. */
-  outboxSweep: rate('rate(1 minute)'),
+  outboxSweep: scheduleSetting('rate(1 minute)'),
   /** How old an outbox event must be before the sweep sends it (younger: its request's own). */
   outboxGraceSeconds: z.coerce.number().int().min(0).max(3600).optional().default(30),
   /** How often execution records left RUNNING are checked against the workflow engine. */
-  reconcileSweep: rate('rate(10 minutes)'),
+  reconcileSweep: scheduleSetting('rate(10 minutes)'),
 });
 type Settings = z.infer<typeof settings>;
 
@@ -116,7 +106,7 @@ export const customersModule = defineModule({
       name: 'reconcile-executions',
       description: 'Closes execution records left RUNNING whose execution has ended or was lost.',
       startup: true,
-      schedule: (s) => scheduleOf(s.reconcileSweep),
+      schedule: (s) => s.reconcileSweep,
       run: ({ workflow }, input) =>
         workflow.reconcile({ all: (input as { trigger?: string })?.trigger === 'startup' }),
     },
@@ -124,13 +114,13 @@ export const customersModule = defineModule({
       name: 'publish-pending-events',
       description: 'Publishes CustomerCreated events a failed or interrupted publish left behind.',
       startup: true,
-      schedule: (s) => scheduleOf(s.outboxSweep),
+      schedule: (s) => s.outboxSweep,
       run: ({ customers }) => customers.publishPending(),
     },
     {
       name: 'scheduled-check',
       description: 'Starts the workflow with {"id":"scheduled-check"} (seed 001, Option A).',
-      schedule: (s) => scheduleOf(s.schedule),
+      schedule: (s) => s.schedule,
       run: ({ workflow }) => workflow.scheduledCheck().then((executionId) => ({ executionId })),
     },
     // The workflow's Task states (customers.workflow.asl.json).

@@ -58,7 +58,3 @@ export function closing(described: ExecutionDescription | undefined): Outcome | 
       };
   }
 }
-
-/** A schedule setting: a rate expression, or `off`. */
-export const scheduleOf = (setting: string): string | undefined =>
-  setting === 'off' ? undefined : setting;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { S, type TableDefinition } from '../../platform/dynamo/tables.js';
 import { defineModule } from '../../platform/module.js';
 import type { Queue, QueueDefinition } from '../../platform/queue/queue.js';
+import { scheduleSetting } from '../../platform/schedule.js';
 import { DynamoEnrollmentRepository } from './enrollments.dynamo.js';
 import { ageGroupRoutes, enrollmentRoutes } from './enrollments.routes.js';
 import { cpfGuardKey } from './enrollments.rules.js';
@@ -35,15 +36,11 @@ export const enrollmentQueue = {
   batchSize: 10,
 } as const satisfies QueueDefinition;
 
-const rate = z
-  .string()
-  .regex(/^rate\(\d+ (second|minute|hour|day)s?\)$/, 'must be an EventBridge rate expression');
-
 const settings = z.object({
   /** A request still PENDING this long after it was accepted is sent to the queue again. */
   reconcileAfterSeconds: z.coerce.number().int().min(1).max(86_400).optional().default(120),
   /** How often the reconciler runs. */
-  reconcileSchedule: rate.optional().default('rate(1 minute)'),
+  reconcileSchedule: scheduleSetting('rate(1 minute)'),
 });
 
 /** Where no queue port exists (the CDK app builds services offline): sending fails, loudly. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineModule } from '../../platform/module.js';
+import { scheduleSetting } from '../../platform/schedule.js';
 import { DynamoEventRepository, eventsTable } from './events.dynamo.js';
 import { eventRoutes, registrationRoutes, userRoutes } from './events.routes.js';
 import { EventsService } from './events.service.js';
@@ -7,12 +8,8 @@ import { EventsService } from './events.service.js';
 export { eventsTable };
 
 const settings = z.object({
-  /** How often to finish event deletions a crash or a timeout interrupted (off: empty). */
-  deletionSweep: z
-    .string()
-    .regex(/^rate\(\d+ (second|minute|hour|day)s?\)$/, 'must be an EventBridge rate expression')
-    .optional()
-    .default('rate(1 hour)'),
+  /** How often to finish event deletions a crash or a timeout interrupted (`off` to stop). */
+  deletionSweep: scheduleSetting('rate(1 hour)'),
 });
 
 /** Events, users and registrations with capacity, FIFO waitlist and promotion (seeds 003, 004). */
