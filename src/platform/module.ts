@@ -6,6 +6,7 @@ import type { TokenVerifier } from './http/auth.js';
 import type { AppEnv } from './http/context.js';
 import type { Logger } from './logger.js';
 import type { Secrets } from './secrets.js';
+import type { TokenPort } from './tokens/tokens.js';
 
 /**
  * The module contract. A module is a folder under src/modules/ whose `<m>.module.ts` exports one
@@ -69,8 +70,10 @@ export interface ModuleContext<Settings = unknown> {
  * its port (an interface under src/platform/<port>/, with the AWS adapter beside it) as a member
  * here, and the local adapter under src/runtime/local/; each runtime fills the member.
  */
-// biome-ignore lint/suspicious/noEmptyInterface: members are added by the ports modules need.
-export interface Ports {}
+export interface Ports {
+  /** Bearer tokens: Cognito on AWS, the local RS256 issuer locally (absent: no tokens at all). */
+  readonly tokens?: TokenPort;
+}
 
 /**
  * A unit of background work: a named function of the module's services. Its triggers say when

@@ -5,7 +5,7 @@ import { allTables, type Config, loadConfig } from '../../src/platform/config.js
 import { createDynamoClients, type DynamoClients } from '../../src/platform/dynamo/client.js';
 import { ensureTables } from '../../src/platform/dynamo/provision.js';
 import type { AppEnv } from '../../src/platform/http/context.js';
-import type { AnyModule } from '../../src/platform/module.js';
+import type { AnyModule, Ports } from '../../src/platform/module.js';
 import { deriveSecrets } from '../../src/platform/secrets.js';
 import { type Container, createApi, createContainer } from '../../src/runtime/container.js';
 import { type Call, callerFor } from './fixture-app.js';
@@ -27,6 +27,9 @@ export interface TestAppOptions {
   /** Wrap or replace the clients (fault injection through the SDK middleware stack). */
   readonly dynamo?: (clients: DynamoClients) => DynamoClients;
   readonly env?: Record<string, string>;
+  /** The runtime's adapters (e.g. a local token issuer on a temporary directory). */
+  readonly ports?: Ports;
+  readonly clock?: () => Date;
 }
 
 /** The real app on DynamoDB Local, with tables of its own (a fresh prefix per call). */
@@ -52,7 +55,14 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     })),
   );
   const dynamo = options.dynamo ? options.dynamo(base) : base;
-  const container = createContainer({ config, modules, secrets: TEST_SECRETS, dynamo });
+  const container = createContainer({
+    config,
+    modules,
+    secrets: TEST_SECRETS,
+    dynamo,
+    ...(options.ports ? { ports: options.ports } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   const app = createApi(container);
   return { ...container, app, call: callerFor(app) };
 }

@@ -2,6 +2,7 @@ import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { modules } from '../../modules/index.js';
 import { ConfigError, loadConfig } from '../../platform/config.js';
 import { deriveSecrets } from '../../platform/secrets.js';
+import { cognitoTokens } from '../../platform/tokens/cognito.js';
 import { type Container, createContainer } from '../container.js';
 
 /**
@@ -21,5 +22,9 @@ export async function lambdaContainer(): Promise<Container> {
     config,
     modules,
     secrets: deriveSecrets(Buffer.from(secret, 'base64url')),
+    // Tokens come from the stack's Cognito user pool (none configured: bearer tokens refused).
+    ports: config.cognito
+      ? { tokens: cognitoTokens({ region: config.region, ...config.cognito }) }
+      : {},
   });
 }
