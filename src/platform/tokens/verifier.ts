@@ -34,11 +34,16 @@ export function invalidToken(detail: string, cause?: unknown): AppError {
   });
 }
 
-/** RS256 only, whatever the key's own `alg` says (Cognito's keys say RS256; ours too). */
-function rs256Only({ header }: { header: JwtHeader }): void {
+/**
+ * Checks every issuer's tokens get on top of the library's: RS256 only, whatever the key's own
+ * `alg` says; and an `exp` (the library checks `exp` only when there is one, and a token that
+ * never expires is not one we issue).
+ */
+function commonChecks({ header, payload }: { header: JwtHeader; payload: JwtPayload }): void {
   if (header.alg !== 'RS256') {
     throw new JwtInvalidSignatureAlgorithmError('only RS256 is accepted', header.alg, 'RS256');
   }
+  if (typeof payload.exp !== 'number') throw new JwtInvalidClaimValue('exp', payload.exp, 'a time');
 }
 
 function callerOf(payload: JwtPayload): Caller {
@@ -82,7 +87,7 @@ export function userPoolVerifier(options: UserPoolVerifierOptions): TokenVerifie
     userPoolId: options.userPoolId,
     tokenUse: 'access',
     clientId: options.clientId,
-    customJwtCheck: rs256Only,
+    customJwtCheck: commonChecks,
   });
   if (options.jwks) verifier.cacheJwks(options.jwks as Parameters<typeof verifier.cacheJwks>[0]);
   return (token) => verifying(() => verifier.verify(token));
@@ -105,7 +110,7 @@ export function staticKeysVerifier(options: StaticKeysVerifierOptions): TokenVer
     // Never fetched (verifySync only reads the cache); required when the issuer is no URL.
     jwksUri: 'https://jwks.invalid/.well-known/jwks.json',
     customJwtCheck: (props) => {
-      rs256Only(props);
+      commonChecks(props);
       const { payload } = props;
       if (payload.token_use !== 'access') {
         throw new JwtInvalidClaimValue('token_use', payload.token_use, 'access');

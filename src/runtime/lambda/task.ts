@@ -1,5 +1,6 @@
 import { modules } from '../../modules/index.js';
 import { ConfigError } from '../../platform/config.js';
+import type { AnyModule } from '../../platform/module.js';
 import { lambdaContainer } from './bootstrap.js';
 
 /**
@@ -9,7 +10,7 @@ import { lambdaContainer } from './bootstrap.js';
  */
 const container = await lambdaContainer();
 const [moduleName, taskName] = (container.config.task ?? '').split('/');
-const module = modules.find((m) => m.name === moduleName);
+const module = (modules as readonly AnyModule[]).find((m) => m.name === moduleName);
 const task = module?.tasks?.find((t) => t.name === taskName);
 if (!module || !task) {
   throw new ConfigError(
