@@ -23,12 +23,10 @@ const text = (max: number, { lines = false } = {}) =>
       'must not contain control characters',
     );
 
-const timestamp = z.iso
-  .datetime({ offset: true })
-  .openapi({
-    description: 'ISO 8601 date-time with Z or an offset',
-    example: '2026-11-21T10:00:00Z',
-  });
+const timestamp = z.iso.datetime({ offset: true }).openapi({
+  description: 'ISO 8601 date-time with Z or an offset',
+  example: '2026-11-21T10:00:00Z',
+});
 
 export const SeveritySchema = z.enum(severities).openapi('SlaErrorSeverity');
 
@@ -74,10 +72,8 @@ export const ListSlaErrorsQuery = paginationQuery.extend({
 });
 
 export const SlaErrorIdParam = z.object({
-  id: z
-    .uuid()
-    .openapi({
-      param: { name: 'id', in: 'path' },
-      example: '019a8f3e-5a3c-7c1e-9d2b-3f4a5b6c7d8e',
-    }),
+  id: z.uuid().openapi({
+    param: { name: 'id', in: 'path' },
+    example: '019a8f3e-5a3c-7c1e-9d2b-3f4a5b6c7d8e',
+  }),
 });
