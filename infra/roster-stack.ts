@@ -91,10 +91,12 @@ export class RosterStack extends Stack {
       },
     });
 
+    const described = describeApi(modules);
     this.restApi = new RosterRestApi(this, 'Http', {
       stage: props.stage,
       handler: this.apiFunction.function,
-      publicRoutes: describeApi(modules).publicRoutes,
+      publicRoutes: described.publicRoutes,
+      bearerOnlyRoutes: described.bearerOnlyRoutes,
       corsOrigins,
       stageThrottle: props.stageThrottle ?? { rateLimit: 100, burstLimit: 200 },
       usagePlanThrottle: props.usagePlanThrottle ?? { rateLimit: 50, burstLimit: 100 },
@@ -126,6 +128,8 @@ export class RosterStack extends Stack {
 
     this.tables.of(idempotencyTable).grantReadWriteData(this.apiFunction.function);
     for (const module of modules) this.addModule(module, props, environment, config.settings);
+    // Last: a module's construct may have put the token issuer's authorizers on the gateway.
+    this.restApi.addRoutes();
     this.secret.grantRead(this.apiFunction.function);
 
     // RestApi adds an "Endpoint" output with a generated name; ApiUrl replaces it.

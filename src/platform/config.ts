@@ -55,6 +55,7 @@ const envSchema = z.object({
     .regex(/^[\w+]+$/, 'must be an app client id')
     .optional(),
   COGNITO_CLIENT_SECRET: z.string().min(1).optional(),
+  TOKEN_USAGE_KEY_ARN: z.string().startsWith('arn:').optional(),
   ROSTER_TASK: z
     .string()
     .regex(/^[a-z0-9-]+\/[a-z0-9-]+$/, 'must be <module>/<task>')
@@ -88,6 +89,11 @@ export interface Config {
    */
   readonly appSecret: string | undefined;
   readonly appSecretArn: string | undefined;
+  /**
+   * The secret holding the API key the gateway meters bearer-token callers under (read by the
+   * gateway authorizer Lambda).
+   */
+  readonly tokenUsageKeyArn: string | undefined;
   /** The task a task Lambda runs (`<module>/<task>`). */
   readonly task: string | undefined;
   /**
@@ -173,6 +179,7 @@ export function loadConfig(
     appSecret: e.APP_SECRET,
     appSecretArn: e.APP_SECRET_ARN,
     task: e.ROSTER_TASK,
+    tokenUsageKeyArn: e.TOKEN_USAGE_KEY_ARN,
     cognito:
       e.COGNITO_USER_POOL_ID && e.COGNITO_CLIENT_ID
         ? {

@@ -204,20 +204,25 @@ describe('API Lambda', () => {
   });
 
   it('can read and write the tables and their indexes, and nothing wider', () => {
-    const tableArns = [...stack.tables.byDefinition.values()].map((table) => ({
-      'Fn::GetAtt': [logicalId(table), 'Arn'],
-    }));
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Effect: 'Allow',
-            Action: Match.arrayWith(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']),
-            Resource: Match.arrayWith(tableArns),
-          }),
-        ]),
-      },
-    });
+    // One statement per table (with its indexes), in the policy of the function's role.
+    const role = (apiFunction().Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const policy = ofType('AWS::IAM::Policy').find(([, resource]) =>
+      JSON.stringify(resource.Properties.Roles).includes(`"${role}"`),
+    )?.[1];
+    const statements = policy?.Properties.PolicyDocument as {
+      Statement: { Action: string | string[]; Resource: unknown }[];
+    };
+    for (const table of stack.tables.byDefinition.values()) {
+      const arn = { 'Fn::GetAtt': [logicalId(table), 'Arn'] };
+      const grant = statements.Statement.find(
+        (statement) =>
+          [statement.Action].flat().includes('dynamodb:PutItem') &&
+          [statement.Resource].flat().some((r) => JSON.stringify(r) === JSON.stringify(arn)),
+      );
+      expect(grant?.Action, logicalId(table)).toEqual(
+        expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']),
+      );
+    }
     const actions = ofType('AWS::IAM::Policy').flatMap(([, policy]) =>
       (
         policy.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] }
@@ -262,21 +267,34 @@ describe('REST API', () => {
     });
   });
 
-  it('requires an API key on ANY /{proxy+} and ANY /', () => {
+  it('requires an API key or a bearer token (the key-or-token authorizer) on ANY /{proxy+} and ANY /', () => {
     const methods = methodsByRoute();
-    expect(methods.get('ANY /{proxy+}')).toMatchObject({ ApiKeyRequired: true });
-    expect(methods.get('ANY /')).toMatchObject({ ApiKeyRequired: true });
+    for (const route of ['ANY /{proxy+}', 'ANY /']) {
+      expect(methods.get(route), route).toMatchObject({
+        ApiKeyRequired: true,
+        AuthorizationType: 'CUSTOM',
+      });
+    }
   });
 
-  it('leaves exactly the public routes and CORS preflights without an API key', () => {
+  it('leaves exactly the public routes, the bearer-only routes and CORS preflights without an API key', () => {
     const open = [...methodsByRoute()]
       .filter(([, props]) => props.ApiKeyRequired !== true)
       .map(([route]) => route)
       .filter((route) => !route.startsWith('OPTIONS '))
       .sort();
-    // SPEC "Authentication": the public routes, as the app itself declares them.
-    const declared = describeApi(modules).publicRoutes.map((r) => `${r.method} ${r.path}`);
-    expect(open).toEqual([...declared].sort());
+    // SPEC "Authentication": the public routes, as the app itself declares them; and the routes
+    // that take a bearer token alone (POST /sla-errors), behind the Cognito authorizer instead.
+    const described = describeApi(modules);
+    const declared = described.publicRoutes.map((r) => `${r.method} ${r.path}`);
+    const bearerOnly = described.bearerOnlyRoutes.map((r) => `${r.method} ${r.path}`);
+    expect(open).toEqual([...declared, ...bearerOnly].sort());
+    for (const route of declared) {
+      expect(methodsByRoute().get(route)?.AuthorizationType, route).toBe('NONE');
+    }
+    for (const route of bearerOnly) {
+      expect(methodsByRoute().get(route)?.AuthorizationType, route).toBe('COGNITO_USER_POOLS');
+    }
     expect(open).toEqual(
       expect.arrayContaining(['GET /', 'GET /docs', 'GET /health', 'GET /openapi.json']),
     );
@@ -318,13 +336,14 @@ describe('REST API', () => {
     });
   });
 
-  it('has a usage plan with a throttle and a daily quota, holding one API key', () => {
+  it('has a usage plan with a throttle and a daily quota, holding the default key and the bearer callers’ key', () => {
     template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
       Throttle: { RateLimit: Match.anyValue(), BurstLimit: Match.anyValue() },
       Quota: { Limit: Match.anyValue(), Period: 'DAY' },
       ApiStages: [Match.objectLike({ ApiId: { Ref: logicalId(stack.restApi.api) } })],
     });
-    template.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
+    template.resourceCountIs('AWS::ApiGateway::ApiKey', 2);
+    template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 2);
     template.hasResourceProperties('AWS::ApiGateway::UsagePlanKey', {
       KeyId: { Ref: logicalId(stack.restApi.apiKey as never) },
       KeyType: 'API_KEY',
