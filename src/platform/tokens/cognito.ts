@@ -4,7 +4,12 @@ import {
   InitiateAuthCommand,
   type InitiateAuthCommandOutput,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { TokenIssuerError, type TokenIssuerRefusal, type UserPoolTokens } from './tokens.js';
+import {
+  type JsonWebKeySet,
+  TokenIssuerError,
+  type TokenIssuerRefusal,
+  type UserPoolTokens,
+} from './tokens.js';
 import { userPoolVerifier } from './verifier.js';
 
 export interface CognitoTokensOptions {
@@ -15,6 +20,8 @@ export interface CognitoTokensOptions {
   readonly clientSecret?: string | undefined;
   /** A pre-built client (tests pass one whose middleware answers for Cognito). */
   readonly client?: CognitoIdentityProviderClient;
+  /** The pool's JWKS when known in advance (tests); fetched from Cognito otherwise. */
+  readonly jwks?: JsonWebKeySet;
 }
 
 /** Cognito's refusals: the same answer for an unknown user and a wrong password (no enumeration). */
@@ -80,6 +87,10 @@ export function cognitoTokens(options: CognitoTokensOptions): UserPoolTokens {
         expiresIn: result.ExpiresIn ?? 3600,
       };
     },
-    verify: userPoolVerifier({ userPoolId: options.userPoolId, clientId: options.clientId }),
+    verify: userPoolVerifier({
+      userPoolId: options.userPoolId,
+      clientId: options.clientId,
+      ...(options.jwks ? { jwks: options.jwks } : {}),
+    }),
   };
 }
