@@ -1,11 +1,11 @@
-import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct, type IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { allTables, loadConfig } from '../src/platform/config.js';
 import { idempotencyTable, type TableDefinition } from '../src/platform/dynamo/tables.js';
 import type { AnyModule } from '../src/platform/module.js';
@@ -16,6 +16,7 @@ import { RosterRestApi, type ThrottleSettings } from './constructs/rest-api.js';
 import { RosterFunction } from './constructs/roster-function.js';
 import { Tables } from './constructs/tables.js';
 import type { ModuleInfra } from './module-infra.js';
+import { acknowledge } from './nag.js';
 
 export interface RosterStackProps extends StackProps {
   /** Environment name: dev, staging, prod… Used in resource names and as the API stage. */
@@ -235,10 +236,11 @@ export class RosterStack extends Stack {
    */
   private acknowledgeNagFindings(): void {
     const http = this.restApi;
-    const functions = [
-      this.apiFunction.function,
-      ...[...this.taskFunctions.values()].map((fn) => fn.function),
-    ];
+    // Every Roster function: the API's, the tasks', and any a module's construct added.
+    const functions = this.node
+      .findAll()
+      .filter((construct): construct is RosterFunction => construct instanceof RosterFunction)
+      .map((fn) => fn.function);
     for (const fn of functions) {
       acknowledge(
         fn,
@@ -295,10 +297,6 @@ export class RosterStack extends Stack {
       'No WAF yet: the stage and usage plans throttle, and a web ACL per environment is a cost decision left to the operator.',
     );
   }
-}
-
-function acknowledge(scope: IConstruct, id: string, reason: string): void {
-  Validations.of(scope).acknowledge({ id, reason });
 }
 
 export function pascalCase(value: string): string {

@@ -112,10 +112,9 @@ describe('Cognito user pool and app client', () => {
     const [clientId] = only('AWS::Cognito::UserPoolClient');
     const api =
       resources[stack.getLogicalId(stack.apiFunction.function.node.defaultChild as never)];
+    const environment = api?.Properties.Environment as { Variables: Record<string, unknown> };
 
-    expect(
-      (api?.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
-    ).toMatchObject({
+    expect(environment.Variables).toMatchObject({
       COGNITO_USER_POOL_ID: { Ref: poolId },
       COGNITO_CLIENT_ID: { Ref: clientId },
     });

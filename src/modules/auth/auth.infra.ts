@@ -1,10 +1,10 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type { IConstruct } from 'constructs';
 import { RosterFunction } from '../../../infra/constructs/roster-function.js';
 import type { ModuleInfra } from '../../../infra/module-infra.js';
+import { acknowledge } from '../../../infra/nag.js';
 import { USER_POOL_ACCESS_SCOPE } from '../../platform/tokens/tokens.js';
 import { authTable } from './auth.module.js';
 import { PASSWORD_POLICY } from './auth.rules.js';
@@ -130,20 +130,4 @@ export const infra: ModuleInfra = (scope, context) => {
     'AwsSolutions-SMG4',
     'The value is an API Gateway key value set at deployment; rotating it needs a redeploy of the key, so it is rotated by redeploying, not by a rotation Lambda.',
   );
-  for (const fn of [authorizerFunction.function]) {
-    acknowledge(
-      fn,
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      'AWSLambdaBasicExecutionRole only allows writing the function’s own CloudWatch Logs; it is the AWS-maintained minimum for a Lambda.',
-    );
-    acknowledge(
-      fn,
-      'AwsSolutions-IAM5[Resource::*]',
-      'X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions (added by tracing: ACTIVE).',
-    );
-  }
 };
-
-function acknowledge(scope: IConstruct, id: string, reason: string): void {
-  Validations.of(scope).acknowledge({ id, reason });
-}
