@@ -9,6 +9,7 @@ import {
   signIn,
 } from '../auth/fixtures.js';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { injectFaults, transactionConflict } from '../support/faults.js';
 import { expectProblem, isUuid } from '../support/fixture-app.js';
 import { validRecord } from './fixtures.js';
 
@@ -321,5 +322,32 @@ describe('GET /sla-errors/{id}', () => {
     const res = await app.call('/sla-errors/019a8f3e-5a3c-7c1e-9d2b-3f4a5b6c7d8e', { key: null });
 
     await expectProblem(res, 401);
+  });
+});
+
+describe('POST /sla-errors when DynamoDB keeps cancelling the write for contention', () => {
+  it('answers 503 with Retry-After, not 500', async () => {
+    const faulty = await createTestApp({
+      modules: [authModule, slaErrorsModule],
+      ports: { tokens: issuer.tokens },
+      dynamo: (clients) => {
+        injectFaults(clients, {
+          command: 'TransactWrite',
+          times: Number.POSITIVE_INFINITY,
+          error: transactionConflict(2),
+        });
+        return clients;
+      },
+    });
+
+    const res = await faulty.call('/sla-errors', {
+      method: 'POST',
+      key: null,
+      headers: { authorization: `Bearer ${bearer}`, 'idempotency-key': `busy-${Date.now()}` },
+      json: validRecord,
+    });
+
+    await expectProblem(res, 503, 'SLA_ERRORS.BUSY');
+    expect(res.headers.get('retry-after')).toBe('1');
   });
 });
