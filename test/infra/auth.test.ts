@@ -1,6 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -10,6 +7,13 @@ import { RosterStack } from '../../infra/roster-stack.js';
 import { TOKEN_ROUTE_THROTTLE } from '../../src/modules/auth/auth.infra.js';
 import { PASSWORD_POLICY } from '../../src/modules/auth/auth.rules.js';
 import { modules } from '../../src/modules/index.js';
+import {
+  cdkJsonContext,
+  methodsByRoute as methodsIn,
+  ofType as ofTypeIn,
+  projectRoot,
+  type Resource,
+} from '../support/template.js';
 
 /*
  * The gateway's "API key or bearer token" design (docs/decisions/auth.md), pinned on the
@@ -18,19 +22,13 @@ import { modules } from '../../src/modules/index.js';
  * Lambda bundling is skipped here (the roster-stack test checks the bundles); cdk-nag runs.
  */
 
-type Resource = { Type: string; Properties: Record<string, unknown> };
-
-const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 let stack: RosterStack;
 let resources: Record<string, Resource>;
 let nag: AwsSolutionsChecks;
 let app: App;
 
 beforeAll(async () => {
-  const cdkJson = JSON.parse(readFileSync(join(projectRoot, 'cdk.json'), 'utf8')) as {
-    context?: Record<string, unknown>;
-  };
-  app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
+  app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
   stack = new RosterStack(app, 'Roster-authtest', {
     stage: 'test',
     projectRoot,
@@ -43,27 +41,13 @@ beforeAll(async () => {
   resources = Template.fromStack(stack).toJSON().Resources as Record<string, Resource>;
 }, 120_000);
 
-const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const ofType = (type: string) => ofTypeIn(resources, type);
 const only = (type: string) => {
   const found = ofType(type);
   expect(found, type).toHaveLength(1);
   return found[0] as [string, Resource];
 };
-
-function methodsByRoute(): Map<string, Record<string, unknown>> {
-  const pathOf = (resourceId: unknown): string => {
-    const ref = (resourceId as { Ref?: string }).Ref;
-    if (!ref) return '';
-    const props = resources[ref]?.Properties as { PathPart: string; ParentId: unknown };
-    return `${pathOf(props.ParentId)}/${props.PathPart}`;
-  };
-  return new Map(
-    ofType('AWS::ApiGateway::Method').map(([, method]) => [
-      `${method.Properties.HttpMethod} ${pathOf(method.Properties.ResourceId) || '/'}`,
-      method.Properties,
-    ]),
-  );
-}
+const methodsByRoute = () => methodsIn(resources);
 
 const authorizer = (type: 'REQUEST' | 'COGNITO_USER_POOLS') => {
   const found = ofType('AWS::ApiGateway::Authorizer').filter(([, r]) => r.Properties.Type === type);

@@ -1,7 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -16,20 +15,15 @@ import { allTables } from '../../src/platform/config.js';
 import { tableEnvVar } from '../../src/platform/dynamo/tables.js';
 import { CORS_ALLOW_HEADERS } from '../../src/platform/http/headers.js';
 import { describeApi } from '../../src/runtime/describe.js';
+import {
+  cdkJsonContext,
+  methodsByRoute as methodsIn,
+  ofType as ofTypeIn,
+  projectRoot,
+  type Resource,
+} from '../support/template.js';
 
 const tableDefinitions = allTables(modules);
-
-const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
-
-/** The feature flags `cdk synth` uses, so the test synthesizes the same template. */
-function cdkJsonContext(): Record<string, unknown> {
-  const cdkJson = JSON.parse(readFileSync(join(projectRoot, 'cdk.json'), 'utf8')) as {
-    context?: Record<string, unknown>;
-  };
-  return cdkJson.context ?? {};
-}
-
-type Resource = { Type: string; Properties: Record<string, unknown> } & Record<string, unknown>;
 
 let outdir: string;
 let app: App;
@@ -64,23 +58,11 @@ function logicalId(construct: { node: { defaultChild?: unknown } }): string {
 }
 
 function ofType(type: string): [string, Resource][] {
-  return Object.entries(resources).filter(([, resource]) => resource.Type === type);
+  return ofTypeIn(resources, type);
 }
 
-/** "METHOD /path" → method properties, resolving each method's resource up to the root. */
 function methodsByRoute(): Map<string, Record<string, unknown>> {
-  const pathOf = (resourceId: unknown): string => {
-    const ref = (resourceId as { Ref?: string }).Ref;
-    if (!ref) return ''; // Fn::GetAtt RootResourceId
-    const props = resources[ref]?.Properties as { PathPart: string; ParentId: unknown };
-    return `${pathOf(props.ParentId)}/${props.PathPart}`;
-  };
-  return new Map(
-    ofType('AWS::ApiGateway::Method').map(([, method]) => [
-      `${method.Properties.HttpMethod} ${pathOf(method.Properties.ResourceId) || '/'}`,
-      method.Properties,
-    ]),
-  );
+  return methodsIn(resources);
 }
 
 describe('DynamoDB tables', () => {
