@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,7 +7,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct, type IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { allQueues, allTables, loadConfig } from '../src/platform/config.js';
 import { idempotencyTable, type TableDefinition } from '../src/platform/dynamo/tables.js';
 import type { AnyModule } from '../src/platform/module.js';
@@ -20,6 +20,7 @@ import { RosterRestApi, type ThrottleSettings } from './constructs/rest-api.js';
 import { RosterFunction } from './constructs/roster-function.js';
 import { Tables } from './constructs/tables.js';
 import type { ModuleInfra } from './module-infra.js';
+import { acknowledge } from './nag.js';
 
 export interface RosterStackProps extends StackProps {
   /** Environment name: dev, staging, prod… Used in resource names and as the API stage. */
@@ -98,10 +99,12 @@ export class RosterStack extends Stack {
       },
     });
 
+    const described = describeApi(modules);
     this.restApi = new RosterRestApi(this, 'Http', {
       stage: props.stage,
       handler: this.apiFunction.function,
-      publicRoutes: describeApi(modules).publicRoutes,
+      publicRoutes: described.publicRoutes,
+      bearerOnlyRoutes: described.bearerOnlyRoutes,
       corsOrigins,
       stageThrottle: props.stageThrottle ?? { rateLimit: 100, burstLimit: 200 },
       usagePlanThrottle: props.usagePlanThrottle ?? { rateLimit: 50, burstLimit: 100 },
@@ -133,6 +136,8 @@ export class RosterStack extends Stack {
 
     this.tables.of(idempotencyTable).grantReadWriteData(this.apiFunction.function);
     for (const module of modules) this.addModule(module, props, environment, config.settings);
+    // Last: a module's construct may have put the token issuer's authorizers on the gateway.
+    this.restApi.addRoutes();
     this.secret.grantRead(this.apiFunction.function);
 
     // RestApi adds an "Endpoint" output with a generated name; ApiUrl replaces it.
@@ -274,10 +279,11 @@ export class RosterStack extends Stack {
    */
   private acknowledgeNagFindings(): void {
     const http = this.restApi;
-    const functions = [
-      this.apiFunction.function,
-      ...[...this.taskFunctions.values()].map((fn) => fn.function),
-    ];
+    // Every Roster function: the API's, the tasks', and any a module's construct added.
+    const functions = this.node
+      .findAll()
+      .filter((construct): construct is RosterFunction => construct instanceof RosterFunction)
+      .map((fn) => fn.function);
     for (const fn of functions) {
       acknowledge(
         fn,
@@ -334,10 +340,6 @@ export class RosterStack extends Stack {
       'No WAF yet: the stage and usage plans throttle, and a web ACL per environment is a cost decision left to the operator.',
     );
   }
-}
-
-function acknowledge(scope: IConstruct, id: string, reason: string): void {
-  Validations.of(scope).acknowledge({ id, reason });
 }
 
 export function pascalCase(value: string): string {

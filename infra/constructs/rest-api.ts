@@ -18,6 +18,11 @@ export interface RosterRestApiProps {
   readonly handler: lambda.IFunction;
   /** Methods without an API key: the app's public routes (src/runtime/describe.ts). */
   readonly publicRoutes: readonly PublicRoute[];
+  /**
+   * Methods that take a bearer token and no API key (`withBearerToken` routes): they get the
+   * token authorizer, once one is given (`useAuthorizers`).
+   */
+  readonly bearerOnlyRoutes?: readonly PublicRoute[];
   /** Per-route throttles tighter than the stage's (e.g. a token endpoint), by `METHOD /path`. */
   readonly routeThrottles?: Readonly<Record<string, ThrottleSettings>>;
   /** Allowed CORS origins; `['*']` for any. */
@@ -42,6 +47,22 @@ interface GatewayProblem {
 }
 
 /**
+ * The gateway's own credential checks, from the module that issues tokens. Without them the
+ * gateway checks API keys alone (API key source HEADER).
+ */
+export interface GatewayAuthorizers {
+  /**
+   * On every protected method: accepts an API key or a bearer token and returns the API key to
+   * meter the call under (`usageIdentifierKey`; the API key source becomes AUTHORIZER).
+   */
+  readonly keyOrToken: apigateway.IAuthorizer;
+  /** On bearer-only methods: accepts a bearer access token, nothing else. */
+  readonly tokenOnly: apigateway.IAuthorizer;
+  /** Scopes the token-only authorizer requires (Cognito checks access tokens by scope). */
+  readonly tokenScopes?: readonly string[];
+}
+
+/**
  * Errors API Gateway answers by itself, before the Lambda runs, shaped like the app's problem
  * documents (`src/platform/http/problem.ts`): same `type` scheme, same codes where they exist.
  */
@@ -53,6 +74,15 @@ const GATEWAY_PROBLEMS: readonly GatewayProblem[] = [
     title: 'Unauthorized',
     code: 'AUTH.UNAUTHORIZED',
     detail: 'A valid API key is required in the x-api-key header.',
+  },
+  {
+    // The authorizer Lambda failed or timed out (not: refused a credential).
+    type: apigateway.ResponseType.AUTHORIZER_FAILURE,
+    status: 503,
+    title: 'Service Unavailable',
+    code: 'AUTH.UNAVAILABLE',
+    detail: 'Credentials could not be checked right now; retry later.',
+    headers: { 'Retry-After': "'1'" },
   },
   {
     type: apigateway.ResponseType.UNAUTHORIZED,
@@ -143,6 +173,8 @@ export class RosterRestApi extends Construct {
   readonly apiKey: apigateway.IApiKey;
   readonly usagePlan: apigateway.UsagePlan;
   readonly accessLogGroup: logs.LogGroup;
+  private authorizers: GatewayAuthorizers | undefined;
+  private routesAdded = false;
 
   constructor(scope: Construct, id: string, props: RosterRestApiProps) {
     super(scope, id);
@@ -205,7 +237,7 @@ export class RosterRestApi extends Construct {
       },
     });
 
-    this.addRoutes(props.publicRoutes);
+    this.routes = { public: props.publicRoutes, bearerOnly: props.bearerOnlyRoutes ?? [] };
     this.addGatewayResponses(allOrigins ? '*' : (props.corsOrigins[0] ?? '*'));
 
     this.usagePlan = this.api.addUsagePlan('UsagePlan', {
@@ -221,22 +253,84 @@ export class RosterRestApi extends Construct {
     this.usagePlan.addApiKey(this.apiKey);
   }
 
-  /**
-   * `ANY /{proxy+}` (and `ANY /`) send everything to the app with a key required; the public
-   * routes get their own method without one. Each resource created for a public route also gets
-   * a key-protected `ANY`, so a wrong method there reaches the app (405) instead of stopping at
-   * API Gateway.
-   */
-  private addRoutes(publicRoutes: readonly PublicRoute[]): void {
-    const root = this.api.root;
-    root.addProxy({ anyMethod: true });
-    if (!root.node.tryFindChild('ANY')) root.addMethod('ANY');
+  private readonly routes: {
+    readonly public: readonly PublicRoute[];
+    readonly bearerOnly: readonly PublicRoute[];
+  };
 
-    for (const route of publicRoutes) {
+  /**
+   * Puts the token issuer's authorizers on the gateway (see GatewayAuthorizers). Called by the
+   * module that issues tokens, before the stack adds the routes.
+   */
+  useAuthorizers(authorizers: GatewayAuthorizers): void {
+    if (this.routesAdded) throw new Error('useAuthorizers must come before addRoutes');
+    this.authorizers = authorizers;
+    (this.api.node.defaultChild as apigateway.CfnRestApi).apiKeySourceType =
+      apigateway.ApiKeySourceType.AUTHORIZER;
+  }
+
+  /** A throttle tighter than the stage's on one route (`POST /auth/token`), added late. */
+  throttleRoute(route: string, throttle: ThrottleSettings): void {
+    const [method = '', path = ''] = route.split(' ');
+    const stage = this.api.deploymentStage.node.defaultChild as apigateway.CfnStage;
+    const settings = (stage.methodSettings ?? []) as apigateway.CfnStage.MethodSettingProperty[];
+    stage.methodSettings = [
+      ...settings,
+      {
+        resourcePath: `/${path.replaceAll('/', '~1')}`,
+        httpMethod: method.toUpperCase(),
+        throttlingRateLimit: throttle.rateLimit,
+        throttlingBurstLimit: throttle.burstLimit,
+      },
+    ];
+  }
+
+  /**
+   * Adds the methods, once every module's construct has run (the stack calls it last).
+   * `ANY /{proxy+}` (and `ANY /`) send everything to the app behind the credential check (an
+   * API key, or with authorizers a key or a bearer token); public routes get their own method
+   * without one; bearer-only routes get their own method behind the token authorizer, with no
+   * key. Each resource created for either also gets a protected `ANY` (and a bearer-only route's
+   * resource a protected `{proxy+}` below it), so other methods and paths there reach the app
+   * (405, 404) instead of stopping at API Gateway.
+   */
+  addRoutes(): void {
+    if (this.routesAdded) return;
+    this.routesAdded = true;
+    const root = this.api.root;
+    const protectedOptions: apigateway.MethodOptions = this.authorizers
+      ? {
+          apiKeyRequired: true,
+          authorizer: this.authorizers.keyOrToken,
+          authorizationType: apigateway.AuthorizationType.CUSTOM,
+        }
+      : { apiKeyRequired: true };
+    const protect = (resource: apigateway.IResource) => {
+      for (let r: apigateway.IResource | undefined = resource; r; r = r.parentResource) {
+        if (!r.node.tryFindChild('ANY')) r.addMethod('ANY', undefined, protectedOptions);
+      }
+    };
+    protect(root); // first: a root proxy adds a root ANY of its own unless one exists
+    root.addProxy({ anyMethod: true, defaultMethodOptions: protectedOptions });
+
+    for (const route of this.routes.public) {
       const resource = route.path === '/' ? root : root.resourceForPath(route.path);
       resource.addMethod(route.method, undefined, { apiKeyRequired: false });
-      for (let r: apigateway.IResource | undefined = resource; r; r = r.parentResource) {
-        if (!r.node.tryFindChild('ANY')) r.addMethod('ANY');
+      protect(resource);
+    }
+    if (!this.authorizers) return;
+    const { tokenOnly, tokenScopes } = this.authorizers;
+    for (const route of this.routes.bearerOnly) {
+      const resource = root.resourceForPath(route.path);
+      resource.addMethod(route.method, undefined, {
+        apiKeyRequired: false,
+        authorizer: tokenOnly,
+        authorizationType: apigateway.AuthorizationType.COGNITO,
+        ...(tokenScopes ? { authorizationScopes: [...tokenScopes] } : {}),
+      });
+      protect(resource);
+      if (!resource.node.tryFindChild('{proxy+}')) {
+        resource.addProxy({ anyMethod: true, defaultMethodOptions: protectedOptions });
       }
     }
   }

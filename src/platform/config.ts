@@ -48,6 +48,16 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{43,}$/, 'must be at least 32 bytes, base64url')
     .optional(),
   APP_SECRET_ARN: z.string().startsWith('arn:').optional(),
+  COGNITO_USER_POOL_ID: z
+    .string()
+    .regex(/^[\w-]+_[0-9a-zA-Z]+$/, 'must be a user pool id (<region>_<id>)')
+    .optional(),
+  COGNITO_CLIENT_ID: z
+    .string()
+    .regex(/^[\w+]+$/, 'must be an app client id')
+    .optional(),
+  COGNITO_CLIENT_SECRET: z.string().min(1).optional(),
+  TOKEN_USAGE_KEY_ARN: z.string().startsWith('arn:').optional(),
   ROSTER_TASK: z
     .string()
     .regex(/^[a-z0-9-]+\/[a-z0-9-]+$/, 'must be <module>/<task>')
@@ -83,8 +93,20 @@ export interface Config {
    */
   readonly appSecret: string | undefined;
   readonly appSecretArn: string | undefined;
+  /**
+   * The secret holding the API key the gateway meters bearer-token callers under (read by the
+   * gateway authorizer Lambda).
+   */
+  readonly tokenUsageKeyArn: string | undefined;
   /** The task a task Lambda runs (`<module>/<task>`). */
   readonly task: string | undefined;
+  /**
+   * The Cognito user pool and app client that issue bearer tokens; undefined when none is
+   * configured (the local runtime then issues its own).
+   */
+  readonly cognito:
+    | { readonly userPoolId: string; readonly clientId: string; readonly clientSecret?: string }
+    | undefined;
   /** Each module's parsed settings, by module name. */
   readonly settings: Readonly<Record<string, unknown>>;
   /** Queue URLs by queue id (AWS: set by the stack; unused by the local runtime). */
@@ -134,6 +156,12 @@ export function loadConfig(
     if (ids.has(table.id)) problems.push(`table id "${table.id}" is declared twice`);
     ids.add(table.id);
   }
+  if (
+    parsed.success &&
+    Boolean(parsed.data.COGNITO_USER_POOL_ID) !== Boolean(parsed.data.COGNITO_CLIENT_ID)
+  ) {
+    problems.push('COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID: set both or neither');
+  }
   if (!parsed.success || problems.length > 0) {
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
@@ -164,6 +192,15 @@ export function loadConfig(
     appSecret: e.APP_SECRET,
     appSecretArn: e.APP_SECRET_ARN,
     task: e.ROSTER_TASK,
+    tokenUsageKeyArn: e.TOKEN_USAGE_KEY_ARN,
+    cognito:
+      e.COGNITO_USER_POOL_ID && e.COGNITO_CLIENT_ID
+        ? {
+            userPoolId: e.COGNITO_USER_POOL_ID,
+            clientId: e.COGNITO_CLIENT_ID,
+            ...(e.COGNITO_CLIENT_SECRET ? { clientSecret: e.COGNITO_CLIENT_SECRET } : {}),
+          }
+        : undefined,
     settings,
     queues: Object.fromEntries(
       allQueues(modules).map((queue) => {

@@ -70,5 +70,15 @@ export const validationFailed = (errors: readonly FieldError[], detail?: string)
     errors,
   });
 
+/**
+ * The same field errors as `validationFailed`, answered 400: for a module whose contract makes
+ * every user error a 400 (seed 002), passed to `createRouter({ invalid })`.
+ */
+export const invalidRequest = (errors: readonly FieldError[], detail?: string) =>
+  new AppError('bad_request', 'REQUEST.VALIDATION_FAILED', 'Bad Request', {
+    detail: detail ?? 'The request did not match the schema.',
+    errors,
+  });
+
 export const unavailable = (code: string, detail: string, retryAfter = 1, cause?: unknown) =>
   new AppError('unavailable', code, 'Service Unavailable', { detail, retryAfter, cause });

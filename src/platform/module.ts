@@ -8,6 +8,7 @@ import type { AppEnv } from './http/context.js';
 import type { Logger } from './logger.js';
 import type { QueueDefinition, QueuePort } from './queue/queue.js';
 import type { Secrets } from './secrets.js';
+import type { TokenPort } from './tokens/tokens.js';
 import type { WorkflowDefinition, Workflows } from './workflow/workflow.js';
 
 /**
@@ -86,6 +87,8 @@ export interface Ports {
   readonly workflows?: Workflows;
   /** Event bus: EventBridge, or an in-process bus matching the same patterns. */
   readonly events?: EventBus;
+  /** Bearer tokens: Cognito on AWS, the local RS256 issuer locally (absent: no tokens at all). */
+  readonly tokens?: TokenPort;
 }
 
 /**

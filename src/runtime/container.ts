@@ -8,6 +8,7 @@ import { createCursorCodec } from '../platform/dynamo/cursor.js';
 import { DynamoTable } from '../platform/dynamo/table.js';
 import { idempotencyTable, type TableDefinition } from '../platform/dynamo/tables.js';
 import { createHttpApp } from '../platform/http/app.js';
+import type { TokenVerifier } from '../platform/http/auth.js';
 import type { AppEnv } from '../platform/http/context.js';
 import { idempotency } from '../platform/http/idempotency.js';
 import { mountSystemRoutes } from '../platform/http/system.routes.js';
@@ -112,13 +113,18 @@ export interface ApiOptions {
   readonly apiKeys?: readonly string[];
 }
 
-/** The HTTP app: platform middleware, system routes, every module's routes, the OpenAPI doc. */
-export function createApi(container: Container, options: ApiOptions = {}): OpenAPIHono<AppEnv> {
-  const { config, dynamo, logger, modules } = container;
-  const verifiers = modules.flatMap((module) =>
+/** The bearer-token verifier a module provides (at most one may), if any. */
+export function tokenVerifierOf(container: Container): TokenVerifier | undefined {
+  const verifiers = container.modules.flatMap((module) =>
     module.tokenVerifier ? [module.tokenVerifier(container.servicesOf(module))] : [],
   );
   if (verifiers.length > 1) throw new Error('more than one module provides a token verifier');
+  return verifiers[0];
+}
+
+/** The HTTP app: platform middleware, system routes, every module's routes, the OpenAPI doc. */
+export function createApi(container: Container, options: ApiOptions = {}): OpenAPIHono<AppEnv> {
+  const { config, dynamo, logger, modules } = container;
 
   const app = createHttpApp({
     logger,
@@ -126,7 +132,7 @@ export function createApi(container: Container, options: ApiOptions = {}): OpenA
     auth: {
       apiKeySource: config.apiKeySource,
       apiKeys: options.apiKeys ?? config.apiKeys ?? [],
-      verifyToken: verifiers[0],
+      verifyToken: tokenVerifierOf(container),
     },
     idempotency: idempotency({
       client: dynamo.client,

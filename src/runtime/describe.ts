@@ -2,7 +2,11 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { loadConfig } from '../platform/config.js';
 import type { AppEnv } from '../platform/http/context.js';
 import { DOCS_PUBLIC_ROUTES } from '../platform/http/docs.js';
-import { type PublicRoute, publicRoutesOf } from '../platform/http/public-routes.js';
+import {
+  bearerOnlyRoutesOf,
+  type PublicRoute,
+  publicRoutesOf,
+} from '../platform/http/public-routes.js';
 import type { AnyModule } from '../platform/module.js';
 import { deriveSecrets } from '../platform/secrets.js';
 import { createApi, createContainer } from './container.js';
@@ -10,6 +14,8 @@ import { createApi, createContainer } from './container.js';
 export interface ApiDescription {
   /** Every route anyone may call, as the auth middleware sees them. */
   readonly publicRoutes: readonly PublicRoute[];
+  /** Routes that take a bearer token and no API key (declared with `withBearerToken`). */
+  readonly bearerOnlyRoutes: readonly PublicRoute[];
   /** The app itself, built offline (no request is ever sent to it or by it). */
   readonly app: OpenAPIHono<AppEnv>;
 }
@@ -28,5 +34,9 @@ export function describeApi(modules: readonly AnyModule[]): ApiDescription {
     secrets: deriveSecrets(Buffer.alloc(32)),
   });
   const app = createApi(container);
-  return { app, publicRoutes: [...publicRoutesOf(app), ...DOCS_PUBLIC_ROUTES] };
+  return {
+    app,
+    publicRoutes: [...publicRoutesOf(app), ...DOCS_PUBLIC_ROUTES],
+    bearerOnlyRoutes: bearerOnlyRoutesOf(app),
+  };
 }

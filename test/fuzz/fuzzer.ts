@@ -65,6 +65,8 @@ export interface FuzzTarget {
   /** Valid ids per path parameter name, so many requests reach real items. */
   readonly ids: Readonly<Record<string, readonly string[]>>;
   readonly apiKey: string;
+  /** A valid bearer token, sent instead of the key to routes that take a token only. */
+  readonly bearerToken?: string;
 }
 
 export interface FuzzFailure {
@@ -228,7 +230,7 @@ export function createFuzzer(document: OpenApiDocument) {
 
   /** A request for one operation: valid, or broken in one chosen way. */
   const requestFor = (
-    target: Pick<FuzzTarget, 'ids' | 'apiKey'>,
+    target: Pick<FuzzTarget, 'ids' | 'apiKey' | 'bearerToken'>,
     op: (typeof operations)[number],
   ): fc.Arbitrary<FuzzRequest> => {
     const parameters = op.operation.parameters ?? [];
@@ -274,7 +276,15 @@ export function createFuzzer(document: OpenApiDocument) {
     return fc
       .tuple(base, mutation, fc.nat(), invalid({}), nastyStrings, fc.string({ maxLength: 20 }))
       .map(([values, kind, pick, bad, nasty, anyText]) => {
-        const headers: Record<string, string> = { 'x-api-key': target.apiKey };
+        // A route whose security names only the bearer scheme gets the token, the rest the key.
+        const bearerOnly =
+          Array.isArray(op.operation.security) &&
+          op.operation.security.length > 0 &&
+          op.operation.security.every((scheme) => !('ApiKey' in (scheme as object)));
+        const headers: Record<string, string> =
+          bearerOnly && target.bearerToken
+            ? { authorization: `Bearer ${target.bearerToken}` }
+            : { 'x-api-key': target.apiKey };
         let method = op.method;
         let params = values.params.map(String);
         const query = new URLSearchParams();
@@ -375,6 +385,7 @@ export function createFuzzer(document: OpenApiDocument) {
             break;
           case 'credentials':
             delete headers['x-api-key'];
+            delete headers.authorization;
             [
               () => undefined,
               () => (headers['x-api-key'] = `${target.apiKey}x`),

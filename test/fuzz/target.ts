@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { authModule } from '../../src/modules/auth/auth.module.js';
 import { modules } from '../../src/modules/index.js';
 import { allTables, loadConfig } from '../../src/platform/config.js';
 import { createDynamoClients } from '../../src/platform/dynamo/client.js';
@@ -9,6 +13,7 @@ import { createLogger } from '../../src/platform/logger.js';
 import { deriveSecrets } from '../../src/platform/secrets.js';
 import { type Container, createApi, createContainer } from '../../src/runtime/container.js';
 import { localAdapters } from '../../src/runtime/local/adapters.js';
+import { localTokenPort } from '../../src/runtime/local/token-issuer.js';
 import type { FuzzTarget, OpenApiDocument } from './fuzzer.js';
 
 const API_KEY = 'fuzz-key-0123456789';
@@ -48,12 +53,15 @@ export async function createFuzzApp(endpoint: string): Promise<FuzzApp> {
       return built;
     },
   });
+  // The local token issuer, with its key in a scratch directory.
+  const keyDir = await mkdtemp(join(tmpdir(), 'roster-fuzz-'));
+  const tokens = await localTokenPort(config, keyDir);
   const container = createContainer({
     config,
     modules,
     secrets: deriveSecrets(randomBytes(32)),
     dynamo,
-    ports: adapters.ports,
+    ports: { ...adapters.ports, tokens },
   });
   built = container;
   const app = createApi(container);
@@ -68,9 +76,16 @@ export async function createFuzzApp(endpoint: string): Promise<FuzzApp> {
     return res.json() as Promise<Record<string, unknown>>;
   };
   const ids = await seedData(call);
+  // A user with a token, for the routes that take a bearer token only.
+  await container.servicesOf(authModule).auth.addUser('fuzzer', 'Correct-Horse-Battery-9');
+  const signedIn = await call('POST', '/auth/token', {
+    username: 'fuzzer',
+    password: 'Correct-Horse-Battery-9',
+  });
 
-  // What a 4xx must leave alone: every module table. The idempotency table is left out on
-  // purpose — remembering an answer (4xx ones too) is its job.
+  // What a 4xx must leave alone: every module table. Left out on purpose: the idempotency table
+  // (remembering an answer, 4xx ones too, is its job) and the sign-in throttle's records (a
+  // failed sign-in must count against its username: that is how guessing is slowed down).
   const watched = tables
     .filter((t) => t.id !== idempotencyTable.id)
     .map((t) => config.tables[t.id] ?? '');
@@ -85,7 +100,10 @@ export async function createFuzzApp(endpoint: string): Promise<FuzzApp> {
         const page = await dynamo.doc.send(
           new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: start }),
         );
-        for (const item of page.Items ?? []) items.push(JSON.stringify(item, sortedKeys));
+        for (const item of page.Items ?? []) {
+          if (String(item.PK).startsWith('LOGIN#')) continue;
+          items.push(JSON.stringify(item, sortedKeys));
+        }
         start = page.LastEvaluatedKey;
       } while (start);
       parts.push(`${table}:${items.sort().join('\n')}`);
@@ -98,11 +116,13 @@ export async function createFuzzApp(endpoint: string): Promise<FuzzApp> {
     document,
     ids,
     apiKey: API_KEY,
+    bearerToken: String(signedIn.access_token),
     snapshot,
     request: async (path, init) => app.request(path, init),
     close: async () => {
       await adapters.stop();
       dynamo.client.destroy();
+      await rm(keyDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,7 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -16,20 +15,15 @@ import { allTables } from '../../src/platform/config.js';
 import { tableEnvVar } from '../../src/platform/dynamo/tables.js';
 import { CORS_ALLOW_HEADERS } from '../../src/platform/http/headers.js';
 import { describeApi } from '../../src/runtime/describe.js';
+import {
+  cdkJsonContext,
+  methodsByRoute as methodsIn,
+  ofType as ofTypeIn,
+  projectRoot,
+  type Resource,
+} from '../support/template.js';
 
 const tableDefinitions = allTables(modules);
-
-const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
-
-/** The feature flags `cdk synth` uses, so the test synthesizes the same template. */
-function cdkJsonContext(): Record<string, unknown> {
-  const cdkJson = JSON.parse(readFileSync(join(projectRoot, 'cdk.json'), 'utf8')) as {
-    context?: Record<string, unknown>;
-  };
-  return cdkJson.context ?? {};
-}
-
-type Resource = { Type: string; Properties: Record<string, unknown> } & Record<string, unknown>;
 
 let outdir: string;
 let app: App;
@@ -64,23 +58,11 @@ function logicalId(construct: { node: { defaultChild?: unknown } }): string {
 }
 
 function ofType(type: string): [string, Resource][] {
-  return Object.entries(resources).filter(([, resource]) => resource.Type === type);
+  return ofTypeIn(resources, type);
 }
 
-/** "METHOD /path" → method properties, resolving each method's resource up to the root. */
 function methodsByRoute(): Map<string, Record<string, unknown>> {
-  const pathOf = (resourceId: unknown): string => {
-    const ref = (resourceId as { Ref?: string }).Ref;
-    if (!ref) return ''; // Fn::GetAtt RootResourceId
-    const props = resources[ref]?.Properties as { PathPart: string; ParentId: unknown };
-    return `${pathOf(props.ParentId)}/${props.PathPart}`;
-  };
-  return new Map(
-    ofType('AWS::ApiGateway::Method').map(([, method]) => [
-      `${method.Properties.HttpMethod} ${pathOf(method.Properties.ResourceId) || '/'}`,
-      method.Properties,
-    ]),
-  );
+  return methodsIn(resources);
 }
 
 describe('DynamoDB tables', () => {
@@ -204,21 +186,24 @@ describe('API Lambda', () => {
   });
 
   it('can read and write the tables and their indexes, and nothing wider', () => {
+    // One statement per table (with its indexes), in the policy of the function's role.
     const role = (apiFunction().Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-    // One table at a time: CDK orders (and merges) the resources of a statement its own way.
+    const policy = ofType('AWS::IAM::Policy').find(([, resource]) =>
+      JSON.stringify(resource.Properties.Roles).includes(`"${role}"`),
+    )?.[1];
+    const statements = policy?.Properties.PolicyDocument as {
+      Statement: { Action: string | string[]; Resource: unknown }[];
+    };
     for (const table of stack.tables.byDefinition.values()) {
-      template.hasResourceProperties('AWS::IAM::Policy', {
-        Roles: [{ Ref: role }],
-        PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({
-              Effect: 'Allow',
-              Action: Match.arrayWith(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']),
-              Resource: Match.arrayWith([{ 'Fn::GetAtt': [logicalId(table), 'Arn'] }]),
-            }),
-          ]),
-        },
-      });
+      const arn = { 'Fn::GetAtt': [logicalId(table), 'Arn'] };
+      const grant = statements.Statement.find(
+        (statement) =>
+          [statement.Action].flat().includes('dynamodb:PutItem') &&
+          [statement.Resource].flat().some((r) => JSON.stringify(r) === JSON.stringify(arn)),
+      );
+      expect(grant?.Action, logicalId(table)).toEqual(
+        expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']),
+      );
     }
     const actions = ofType('AWS::IAM::Policy').flatMap(([, policy]) =>
       (
@@ -264,21 +249,34 @@ describe('REST API', () => {
     });
   });
 
-  it('requires an API key on ANY /{proxy+} and ANY /', () => {
+  it('requires an API key or a bearer token (the key-or-token authorizer) on ANY /{proxy+} and ANY /', () => {
     const methods = methodsByRoute();
-    expect(methods.get('ANY /{proxy+}')).toMatchObject({ ApiKeyRequired: true });
-    expect(methods.get('ANY /')).toMatchObject({ ApiKeyRequired: true });
+    for (const route of ['ANY /{proxy+}', 'ANY /']) {
+      expect(methods.get(route), route).toMatchObject({
+        ApiKeyRequired: true,
+        AuthorizationType: 'CUSTOM',
+      });
+    }
   });
 
-  it('leaves exactly the public routes and CORS preflights without an API key', () => {
+  it('leaves exactly the public routes, the bearer-only routes and CORS preflights without an API key', () => {
     const open = [...methodsByRoute()]
       .filter(([, props]) => props.ApiKeyRequired !== true)
       .map(([route]) => route)
       .filter((route) => !route.startsWith('OPTIONS '))
       .sort();
-    // SPEC "Authentication": the public routes, as the app itself declares them.
-    const declared = describeApi(modules).publicRoutes.map((r) => `${r.method} ${r.path}`);
-    expect(open).toEqual([...declared].sort());
+    // SPEC "Authentication": the public routes, as the app itself declares them; and the routes
+    // that take a bearer token alone (POST /sla-errors), behind the Cognito authorizer instead.
+    const described = describeApi(modules);
+    const declared = described.publicRoutes.map((r) => `${r.method} ${r.path}`);
+    const bearerOnly = described.bearerOnlyRoutes.map((r) => `${r.method} ${r.path}`);
+    expect(open).toEqual([...declared, ...bearerOnly].sort());
+    for (const route of declared) {
+      expect(methodsByRoute().get(route)?.AuthorizationType, route).toBe('NONE');
+    }
+    for (const route of bearerOnly) {
+      expect(methodsByRoute().get(route)?.AuthorizationType, route).toBe('COGNITO_USER_POOLS');
+    }
     expect(open).toEqual(
       expect.arrayContaining(['GET /', 'GET /docs', 'GET /health', 'GET /openapi.json']),
     );
@@ -320,13 +318,14 @@ describe('REST API', () => {
     });
   });
 
-  it('has a usage plan with a throttle and a daily quota, holding one API key', () => {
+  it('has a usage plan with a throttle and a daily quota, holding the default key and the bearer callers’ key', () => {
     template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
       Throttle: { RateLimit: Match.anyValue(), BurstLimit: Match.anyValue() },
       Quota: { Limit: Match.anyValue(), Period: 'DAY' },
       ApiStages: [Match.objectLike({ ApiId: { Ref: logicalId(stack.restApi.api) } })],
     });
-    template.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
+    template.resourceCountIs('AWS::ApiGateway::ApiKey', 2);
+    template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 2);
     template.hasResourceProperties('AWS::ApiGateway::UsagePlanKey', {
       KeyId: { Ref: logicalId(stack.restApi.apiKey as never) },
       KeyType: 'API_KEY',

@@ -32,6 +32,7 @@ export interface TestAppOptions {
    * the container when they run module tasks in it (workflows, event rules).
    */
   readonly ports?: Ports | ((container: () => Container) => Ports);
+  readonly clock?: () => Date;
 }
 
 /** The real app on DynamoDB Local, with tables of its own (a fresh prefix per call). */
@@ -65,7 +66,14 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
           return built;
         })
       : options.ports;
-  const container = createContainer({ config, modules, secrets: TEST_SECRETS, dynamo, ports });
+  const container = createContainer({
+    config,
+    modules,
+    secrets: TEST_SECRETS,
+    dynamo,
+    ports,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   built = container;
   const app = createApi(container);
   return { ...container, app, call: callerFor(app) };

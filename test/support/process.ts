@@ -18,6 +18,11 @@ const runtimeVariables = [
   'DOCS_ASSETS_DIR',
   'EVENTS_TABLE_NAME',
   'IDEMPOTENCY_TABLE_NAME',
+  'AUTH_TABLE_NAME',
+  'SLA_ERRORS_TABLE_NAME',
+  'COGNITO_USER_POOL_ID',
+  'COGNITO_CLIENT_ID',
+  'COGNITO_CLIENT_SECRET',
 ];
 
 export interface RosterProcess {

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { RouteConfig } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { AppError } from '../errors.js';
 import type { AppEnv, Caller } from './context.js';
@@ -97,4 +98,48 @@ export function authenticate(options: AuthOptions): MiddlewareHandler<AppEnv> {
 /** A short, non-reversible name for a key, usable in logs and as an idempotency scope. */
 export function keyId(key: string): string {
   return `key:${digest(key).toString('hex').slice(0, 16)}`;
+}
+
+/** The OpenAPI security of a route that takes a bearer token and nothing else. */
+export const BEARER_ONLY = [{ Bearer: [] as string[] }];
+
+/**
+ * Route middleware: the caller must have come with a valid bearer token; an API key alone is not
+ * enough (the auth middleware has already turned away an invalid token that came alone).
+ */
+export const requireBearerToken: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.get('caller')?.via === 'jwt') return next();
+  const tokenPresented = c.req.header('authorization') !== undefined;
+  throw new AppError('unauthorized', 'AUTH.TOKEN_REQUIRED', 'Unauthorized', {
+    detail:
+      'This route needs a bearer access token (Authorization: Bearer <token>); an API key is not enough.',
+    headers: {
+      'www-authenticate': tokenPresented
+        ? 'Bearer error="invalid_token", error_description="a valid access token is required"'
+        : 'Bearer',
+    },
+  });
+};
+
+/**
+ * A route that only a bearer-token caller may use: documents `security: [{ Bearer: [] }]` and
+ * runs `requireBearerToken` before the route's other middleware. The CDK stack reads the same
+ * declaration (`bearerOnlyRoutesOf`) to put a token authorizer on the gateway method.
+ */
+export function withBearerToken<R extends RouteConfig>(
+  route: R,
+): R & { security: typeof BEARER_ONLY; middleware: MiddlewareHandler<AppEnv>[] } {
+  const existing = route.middleware;
+  return {
+    ...route,
+    security: BEARER_ONLY,
+    middleware: [
+      requireBearerToken,
+      ...((Array.isArray(existing)
+        ? existing
+        : existing
+          ? [existing]
+          : []) as MiddlewareHandler<AppEnv>[]),
+    ],
+  };
 }

@@ -15,7 +15,9 @@ export const ProblemSchema = z
     errors: z
       .array(z.object({ path: z.string(), message: z.string() }))
       .optional()
-      .openapi({ description: 'Validation errors, one per field (422 only).' }),
+      .openapi({
+        description: 'Validation errors, one per field (422, or 400 where a module says so).',
+      }),
   })
   .openapi('Problem');
 
@@ -67,11 +69,21 @@ export function fieldErrors(target: string, error: ZodError): FieldError[] {
   }));
 }
 
-/** A router whose validation failures all become one 422 problem with `errors[]`. */
-export function createRouter(): OpenAPIHono<AppEnv> {
+export interface RouterOptions {
+  /**
+   * The error a request that fails its schemas becomes, from its field errors. Default: one 422
+   * problem with `errors[]`; a module whose contract says otherwise (seed 002: 400 for every
+   * user error) passes its own.
+   */
+  readonly invalid?: (errors: FieldError[]) => Error;
+}
+
+/** A router whose validation failures all become one problem with `errors[]` (422 by default). */
+export function createRouter(options: RouterOptions = {}): OpenAPIHono<AppEnv> {
+  const invalid = options.invalid ?? ((errors: FieldError[]) => validationFailed(errors));
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
-      if (!result.success) throw validationFailed(fieldErrors(result.target, result.error));
+      if (!result.success) throw invalid(fieldErrors(result.target, result.error));
     },
   });
 }

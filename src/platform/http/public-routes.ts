@@ -8,6 +8,23 @@ export interface PublicRoute {
 }
 
 /**
+ * The routes a router declares bearer-only (`security: [{ Bearer: [] }]`, see withBearerToken):
+ * the auth middleware's key is not enough there, and the CDK stack gives them a token authorizer.
+ */
+export function bearerOnlyRoutesOf(router: OpenAPIHono<AppEnv>): PublicRoute[] {
+  const routes: PublicRoute[] = [];
+  for (const definition of router.openAPIRegistry.definitions) {
+    if (definition.type !== 'route') continue;
+    const { method, path, security } = definition.route;
+    const only = Array.isArray(security) && security.length === 1 ? security[0] : undefined;
+    if (only && Object.keys(only).join() === 'Bearer') {
+      routes.push({ method: method.toUpperCase(), path });
+    }
+  }
+  return routes;
+}
+
+/**
  * The public routes a router declares: its OpenAPI operations with `security: []`. The same
  * declaration documents the route as public, lets it through the auth middleware and (in the CDK
  * stack) makes its API Gateway method key-free, so the three cannot disagree.

@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from '../../platform/config.js';
 import { EventBridgeBus } from '../../platform/event-bus/eventbridge.js';
 import { SqsQueuePort } from '../../platform/queue/sqs.js';
 import { deriveSecrets } from '../../platform/secrets.js';
+import { cognitoTokens } from '../../platform/tokens/cognito.js';
 import { StepFunctionsWorkflows } from '../../platform/workflow/step-functions.js';
 import { type Container, createContainer } from '../container.js';
 
@@ -34,6 +35,10 @@ export async function lambdaContainer(): Promise<Container> {
         config.workflows,
       ),
       events: new EventBridgeBus(new EventBridgeClient({ region: config.region })),
+      // Tokens come from the stack's Cognito user pool (none configured: bearer tokens refused).
+      ...(config.cognito
+        ? { tokens: cognitoTokens({ region: config.region, ...config.cognito }) }
+        : {}),
     },
   });
 }

@@ -73,10 +73,12 @@ export async function startDynamoDbLocal(
   const port = options.port ?? (await freePort());
   const storage: string[] = ['-inMemory'];
   let pidFile: string | undefined;
+  let endpointFile: string | undefined;
   if (options.dbPath) {
     const dbPath = resolve(options.dbPath);
     await mkdir(dbPath, { recursive: true });
     pidFile = join(dbPath, 'dynamodb-local.pid');
+    endpointFile = join(dbPath, ENDPOINT_FILE);
     stopLeftover(pidFile, dbPath);
     storage.splice(0, 1, '-dbPath', dbPath);
   }
@@ -119,6 +121,8 @@ export async function startDynamoDbLocal(
       `DynamoDB Local did not start: ${(error as Error).message}${detail ? ` (${detail})` : ''}`,
     );
   }
+  // Lets a second process on the same files (the users CLI) use this one instead of opening them.
+  if (endpointFile) await writeFile(endpointFile, endpoint);
 
   return {
     endpoint,
@@ -126,10 +130,42 @@ export async function startDynamoDbLocal(
     pid: child.pid ?? -1,
     exited,
     stop: async () => {
+      if (endpointFile) await rm(endpointFile, { force: true });
       await stopChild(child, exited);
       if (pidFile) await rm(pidFile, { force: true });
     },
   };
+}
+
+const ENDPOINT_FILE = 'dynamodb-local.endpoint';
+
+/**
+ * The endpoint of the DynamoDB Local already serving `dbPath` (started by `npm start`, or by
+ * another CLI run), if one answers. Two DynamoDB Local processes must not open the same files.
+ */
+export async function runningDynamoDbLocal(dbPath: string): Promise<string | undefined> {
+  let endpoint: string;
+  try {
+    endpoint = readFileSync(join(resolve(dbPath), ENDPOINT_FILE), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+  try {
+    await client.send(new ListTablesCommand({ Limit: 1 }), {
+      abortSignal: AbortSignal.timeout(2000),
+    });
+    return endpoint;
+  } catch {
+    return undefined;
+  } finally {
+    client.destroy();
+  }
 }
 
 async function waitUntilAnswering(

@@ -59,6 +59,7 @@ function printBanner(runtime: LocalRuntime): void {
     `  DynamoDB   ${runtime.dynamodbEndpoint}`,
     '',
     `  Try: curl -H 'x-api-key: ${runtime.apiKeys[0]}' ${runtime.url}/events`,
+    '  Tokens: npm run users -- add <name>, then POST /auth/token {"username","password"}',
     '  Stop with Ctrl+C.',
     '',
   ];

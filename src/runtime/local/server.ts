@@ -18,6 +18,7 @@ import { type DynamoDbLocal, LocalStartError, startDynamoDbLocal } from './dynam
 import { isPortFree } from './ports.js';
 import { resolveLocalSecret } from './secret.js';
 import { localTasks } from './tasks.js';
+import { localTokenPort } from './token-issuer.js';
 
 export interface LocalRuntime {
   readonly url: string;
@@ -47,6 +48,7 @@ export async function startLocalRuntime(
   }
   const keys = await resolveApiKeys(config.apiKeys, dataDir);
   const secrets = deriveSecrets(await resolveLocalSecret(config.appSecret, dataDir));
+  const tokens = await localTokenPort(config, dataDir);
 
   let database: DynamoDbLocal | undefined;
   let endpoint = config.dynamodbEndpoint;
@@ -86,7 +88,7 @@ export async function startLocalRuntime(
       secrets,
       logger,
       dynamo,
-      ports: adapters.ports,
+      ports: { ...adapters.ports, tokens },
     });
     built = container;
     const tasks = localTasks(container, logger, { queues: adapters.queues });

@@ -1,0 +1,104 @@
+import { and, name, x } from '../../platform/dynamo/expressions.js';
+import type { DynamoTable, Item } from '../../platform/dynamo/table.js';
+import { TransactionContentionError } from '../../platform/dynamo/transactions.js';
+import type { Page, PageRequest } from '../../platform/page.js';
+import { SlaErrorsErrors } from './sla-errors.errors.js';
+import type { RequestKey, Severity, SlaError, SlaErrorFilter } from './sla-errors.model.js';
+import type { SlaErrorRepository } from './sla-errors.repository.js';
+
+/*
+ * Key design (table and indexes declared in sla-errors.module.ts):
+ *   record        PK=ERROR#<id>          GSI1PK=SLA_ERRORS, GSI2PK=FILE#<fileName>,
+ *                                        GSI1SK=GSI2SK=<receivedAt>#<id>
+ *   request mark  PK=REQUEST#<requestKey> id, expiresAt (TTL: one day, the Idempotency-Key window)
+ * Timestamps are normalised ISO 8601 UTC, so the sort keys order by time, and `[from, to)` is one
+ * key condition: `BETWEEN from AND to` on `<receivedAt>#<id>` takes a record received exactly at
+ * `from` (its key sorts after the bare timestamp) and leaves one received exactly at `to`.
+ */
+
+export const slaErrorsKeys = { byTimeIndex: 'gsi1', byFileIndex: 'gsi2' } as const;
+
+const recordKey = (id: string) => ({ PK: `ERROR#${id}` });
+const requestKeyItem = (requestKey: string) => ({ PK: `REQUEST#${requestKey}` });
+const REQUEST_MARK_TTL_SECONDS = 24 * 60 * 60;
+
+export class DynamoSlaErrorRepository implements SlaErrorRepository {
+  constructor(private readonly table: DynamoTable) {}
+
+  async record(error: SlaError, requestKey: RequestKey): Promise<SlaError> {
+    const item = {
+      ...recordKey(error.id),
+      type: 'sla-error',
+      ...error,
+      GSI1PK: 'SLA_ERRORS',
+      GSI1SK: `${error.receivedAt}#${error.id}`,
+      GSI2PK: `FILE#${error.fileName}`,
+      GSI2SK: `${error.receivedAt}#${error.id}`,
+    };
+    if (requestKey === undefined) {
+      await this.table.putIfAbsent(item); // a fresh UUIDv7: never taken
+      return error;
+    }
+    // The record and the mark of the request that made it, together: a retry finds the mark.
+    const expiresAt = Math.floor(Date.parse(error.createdAt) / 1000) + REQUEST_MARK_TTL_SECONDS;
+    const outcome = await this.table
+      .transact([
+        this.table.put(item, x`attribute_not_exists(PK)`),
+        this.table.put(
+          { ...requestKeyItem(requestKey), id: error.id, expiresAt },
+          x`attribute_not_exists(PK)`,
+        ),
+      ])
+      .catch((failure: unknown) => {
+        // The same request, twice at the same moment: retrying later finds the first's record.
+        if (failure instanceof TransactionContentionError) throw SlaErrorsErrors.busy(failure);
+        throw failure;
+      });
+    if (outcome.ok) return error;
+    const earlier = outcome.current[1]?.id;
+    const existing = typeof earlier === 'string' ? await this.get(earlier) : undefined;
+    if (!existing) throw new Error('the request mark names no record');
+    return existing;
+  }
+
+  async get(id: string): Promise<SlaError | undefined> {
+    const item = await this.table.get(recordKey(id));
+    return item && item.type === 'sla-error' ? toSlaError(item) : undefined;
+  }
+
+  list(filter: SlaErrorFilter, page: PageRequest): Promise<Page<SlaError>> {
+    const { fileName, from, to } = filter;
+    const [index, partition, sort] = fileName
+      ? [slaErrorsKeys.byFileIndex, x`GSI2PK = ${`FILE#${fileName}`}`, name('GSI2SK')]
+      : [slaErrorsKeys.byTimeIndex, x`GSI1PK = ${'SLA_ERRORS'}`, name('GSI1SK')];
+    const range =
+      from && to
+        ? x`${sort} BETWEEN ${from} AND ${to}`
+        : from
+          ? x`${sort} >= ${from}`
+          : to
+            ? x`${sort} < ${to}`
+            : undefined;
+    return this.table.queryPage(
+      `sla-errors:${JSON.stringify([fileName ?? null, from ?? null, to ?? null])}`,
+      { index, key: and(partition, range), forward: false },
+      page,
+      toSlaError,
+    );
+  }
+}
+
+function toSlaError(item: Item): SlaError {
+  return {
+    id: item.id as string,
+    fileName: item.fileName as string,
+    slaDeadline: item.slaDeadline as string,
+    receivedAt: item.receivedAt as string,
+    errorCode: item.errorCode as string,
+    message: item.message as string,
+    severity: item.severity as Severity,
+    source: item.source as string,
+    submittedBy: item.submittedBy as string,
+    createdAt: item.createdAt as string,
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * SLA error records (seed 002): one per file that missed its SLA, filed by a caller holding a
+ * valid JWT, whose subject is kept with it.
+ */
+
+export const severities = ['low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof severities)[number];
+
+export interface SlaError {
+  /** UUIDv7. */
+  readonly id: string;
+  readonly fileName: string;
+  /** ISO 8601 UTC, normalised (`2026-11-21T10:00:00.000Z`). */
+  readonly slaDeadline: string;
+  /** When the file arrived; defaults to when the record was filed. ISO 8601 UTC, normalised. */
+  readonly receivedAt: string;
+  readonly errorCode: string;
+  readonly message: string;
+  readonly severity: Severity;
+  readonly source: string;
+  /** The `sub` of the token that filed it. */
+  readonly submittedBy: string;
+  readonly createdAt: string;
+}
+
+/** Which records a list shows: by file name or all, received in [from, to). */
+export interface SlaErrorFilter {
+  readonly fileName?: string | undefined;
+  readonly from?: string | undefined;
+  readonly to?: string | undefined;
+}
+
+/** A retry of the same create request (Idempotency-Key digest), or undefined. */
+export type RequestKey = string | undefined;

@@ -1,0 +1,35 @@
+import { S, type TableDefinition } from '../../platform/dynamo/tables.js';
+import { defineModule } from '../../platform/module.js';
+import { DynamoSlaErrorRepository } from './sla-errors.dynamo.js';
+import { slaErrorRoutes } from './sla-errors.routes.js';
+import { SlaErrorsService } from './sla-errors.service.js';
+
+/**
+ * sla-errors: one item per record (keys in sla-errors.dynamo.ts).
+ * - gsi1  all records by time      GSI1PK=SLA_ERRORS          GSI1SK=<receivedAt>#<id>
+ * - gsi2  one file's records       GSI2PK=FILE#<fileName>     GSI2SK=<receivedAt>#<id>
+ */
+export const slaErrorsTable = {
+  id: 'sla-errors',
+  partitionKey: S('PK'),
+  globalIndexes: [
+    { indexName: 'gsi1', partitionKey: S('GSI1PK'), sortKey: S('GSI1SK') },
+    { indexName: 'gsi2', partitionKey: S('GSI2PK'), sortKey: S('GSI2SK') },
+  ],
+  timeToLiveAttribute: 'expiresAt',
+} as const satisfies TableDefinition;
+
+/** SLA error records, filed only by callers holding a valid JWT (seed 002). */
+export const slaErrorsModule = defineModule({
+  name: 'sla-errors',
+  tables: [slaErrorsTable],
+  services: (context) => ({
+    slaErrors: new SlaErrorsService({
+      repository: new DynamoSlaErrorRepository(context.table(slaErrorsTable)),
+      newId: context.newId,
+      clock: context.clock,
+    }),
+  }),
+  routes: ({ slaErrors }) => [slaErrorRoutes(slaErrors)],
+  tags: [{ name: 'sla-errors', description: 'SLA error records, filed with a bearer token' }],
+});

@@ -1,0 +1,16 @@
+import type { Page, PageRequest } from '../../platform/page.js';
+import type { RequestKey, SlaError, SlaErrorFilter } from './sla-errors.model.js';
+
+/**
+ * The SLA errors port. Lists are newest first (by `receivedAt`) through an index by time or by
+ * file name, never a scan.
+ */
+export interface SlaErrorRepository {
+  /**
+   * Stores a record. With a request key, the first record stored under it wins: a retry of a
+   * request whose answer was lost gets that record back instead of storing a second one.
+   */
+  record(error: SlaError, requestKey: RequestKey): Promise<SlaError>;
+  get(id: string): Promise<SlaError | undefined>;
+  list(filter: SlaErrorFilter, page: PageRequest): Promise<Page<SlaError>>;
+}

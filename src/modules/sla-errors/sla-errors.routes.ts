@@ -1,0 +1,93 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { invalidRequest } from '../../platform/errors.js';
+import { withBearerToken } from '../../platform/http/auth.js';
+import { withIdempotencyKey } from '../../platform/http/idempotency.js';
+import {
+  createRouter,
+  jsonBody,
+  jsonContent,
+  problemResponses,
+} from '../../platform/http/openapi.js';
+import { setNextLink } from '../../platform/http/pagination.js';
+import {
+  CreatedSlaErrorSchema,
+  CreateSlaErrorSchema,
+  ListSlaErrorsQuery,
+  SlaErrorIdParam,
+  SlaErrorSchema,
+} from './sla-errors.schemas.js';
+import type { SlaErrorsService } from './sla-errors.service.js';
+
+const tags = ['sla-errors'];
+
+const createSlaErrorRoute = createRoute(
+  withBearerToken(
+    withIdempotencyKey({
+      method: 'post',
+      path: '/sla-errors',
+      tags,
+      summary: 'File an SLA error record',
+      description:
+        'Bearer access token only (an API key is not enough); the token’s subject is stored with the record. Any user error is a 400 (seed 002).',
+      request: { body: jsonBody(CreateSlaErrorSchema) },
+      responses: {
+        200: jsonContent(CreatedSlaErrorSchema, 'Filed'),
+        ...problemResponses(400, 401, 413, 415, 422, 500, 503),
+      },
+    }),
+  ),
+);
+
+const listSlaErrorsRoute = createRoute({
+  method: 'get',
+  path: '/sla-errors',
+  tags,
+  summary: 'List SLA error records, newest first',
+  description:
+    'By time, or one file’s (`fileName`), received in `[from, to)`; through an index, paginated.',
+  request: { query: ListSlaErrorsQuery },
+  responses: {
+    200: jsonContent(z.array(SlaErrorSchema), 'Newest first; `Link: rel="next"` when more remain'),
+    ...problemResponses(400, 401),
+  },
+});
+
+const getSlaErrorRoute = createRoute({
+  method: 'get',
+  path: '/sla-errors/{id}',
+  tags,
+  summary: 'Get an SLA error record',
+  request: { params: SlaErrorIdParam },
+  responses: {
+    200: jsonContent(SlaErrorSchema, 'The record'),
+    ...problemResponses(400, 401, 404),
+  },
+});
+
+export function slaErrorRoutes(service: SlaErrorsService) {
+  // Seed 002: 200 for success, 400 for any user error (validation included), 500 internal.
+  const app = createRouter({ invalid: (errors) => invalidRequest(errors) });
+
+  app.openapi(createSlaErrorRoute, async (c) => {
+    const record = await service.recordSlaError(
+      c.req.valid('json'),
+      c.get('caller')?.subject,
+      c.get('requestKey'),
+    );
+    c.header('location', `/sla-errors/${record.id}`);
+    return c.json({ id: record.id }, 200);
+  });
+
+  app.openapi(listSlaErrorsRoute, async (c) => {
+    const { fileName, from, to, limit, cursor } = c.req.valid('query');
+    const page = await service.listSlaErrors({ fileName, from, to }, { limit, cursor });
+    setNextLink(c, page.nextCursor);
+    return c.json(page.items, 200);
+  });
+
+  app.openapi(getSlaErrorRoute, async (c) =>
+    c.json(await service.getSlaError(c.req.valid('param').id), 200),
+  );
+
+  return app;
+}

@@ -1,0 +1,71 @@
+import type { Page, PageRequest } from '../../platform/page.js';
+import { SlaErrorsErrors } from './sla-errors.errors.js';
+import type { RequestKey, Severity, SlaError, SlaErrorFilter } from './sla-errors.model.js';
+import type { SlaErrorRepository } from './sla-errors.repository.js';
+
+export interface SlaErrorsServiceDeps {
+  readonly repository: SlaErrorRepository;
+  readonly newId: () => string;
+  readonly clock: () => Date;
+}
+
+export interface NewSlaError {
+  readonly fileName: string;
+  /** Any ISO 8601 date-time; stored as UTC. */
+  readonly slaDeadline: string;
+  readonly receivedAt?: string | undefined;
+  readonly errorCode: string;
+  readonly message: string;
+  readonly severity: Severity;
+  readonly source: string;
+}
+
+/** Normalised ISO 8601 UTC, so stored timestamps sort as text in time order. */
+const utc = (timestamp: string) => new Date(timestamp).toISOString();
+
+/** Files SLA error records and reads them back. */
+export class SlaErrorsService {
+  constructor(private readonly deps: SlaErrorsServiceDeps) {}
+
+  /**
+   * Files a record submitted by `subject` (a token's `sub`). `receivedAt` defaults to now. A
+   * retry of the same request (same request key) gets the first record back.
+   */
+  async recordSlaError(
+    input: NewSlaError,
+    subject: string | undefined,
+    requestKey?: RequestKey,
+  ): Promise<SlaError> {
+    if (!subject) throw SlaErrorsErrors.noSubject();
+    const now = this.deps.clock().toISOString();
+    return this.deps.repository.record(
+      {
+        id: this.deps.newId(),
+        fileName: input.fileName,
+        slaDeadline: utc(input.slaDeadline),
+        receivedAt: input.receivedAt ? utc(input.receivedAt) : now,
+        errorCode: input.errorCode,
+        message: input.message,
+        severity: input.severity,
+        source: input.source,
+        submittedBy: subject,
+        createdAt: now,
+      },
+      requestKey,
+    );
+  }
+
+  async getSlaError(id: string): Promise<SlaError> {
+    const found = await this.deps.repository.get(id);
+    if (!found) throw SlaErrorsErrors.notFound(id);
+    return found;
+  }
+
+  /** Newest first (by `receivedAt`), optionally one file's, received in [from, to). */
+  listSlaErrors(filter: SlaErrorFilter, page: PageRequest): Promise<Page<SlaError>> {
+    const from = filter.from ? utc(filter.from) : undefined;
+    const to = filter.to ? utc(filter.to) : undefined;
+    if (from && to && from >= to) throw SlaErrorsErrors.emptyRange(from, to);
+    return this.deps.repository.list({ fileName: filter.fileName, from, to }, page);
+  }
+}
