@@ -40,6 +40,7 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9_.-]+$/)
     .default('roster'),
   DOCS_ASSETS_DIR: z.string().min(1).optional(),
+  CONSOLE_ASSETS_DIR: z.string().min(1).optional(),
   IDEMPOTENCY_IN_FLIGHT_SECONDS: z.coerce.number().int().min(1).max(900).default(60),
   APP_SECRET: z
     .string()
@@ -71,6 +72,8 @@ export interface Config {
   /** Physical table names by table id, for the platform's tables and every module's. */
   readonly tables: Readonly<Record<string, string>>;
   readonly docsAssetsDir: string | undefined;
+  /** The built web console served at /console by the local runtime (default: console/dist). */
+  readonly consoleAssetsDir: string | undefined;
   /** How long a request may hold its Idempotency-Key before a retry may take over. */
   readonly idempotencyInFlightSeconds: number;
   /**
@@ -147,6 +150,7 @@ export function loadConfig(
       ]),
     ),
     docsAssetsDir: e.DOCS_ASSETS_DIR,
+    consoleAssetsDir: e.CONSOLE_ASSETS_DIR,
     idempotencyInFlightSeconds: e.IDEMPOTENCY_IN_FLIGHT_SECONDS,
     appSecret: e.APP_SECRET,
     appSecretArn: e.APP_SECRET_ARN,

@@ -10,6 +10,8 @@ import { idempotencyTable, type TableDefinition } from '../platform/dynamo/table
 import { createHttpApp } from '../platform/http/app.js';
 import type { AppEnv } from '../platform/http/context.js';
 import { idempotency } from '../platform/http/idempotency.js';
+import { SINGLE_PAGE_APP_HEADERS } from '../platform/http/security-headers.js';
+import { mountStaticAssets, staticAssetRoutes } from '../platform/http/static-assets.js';
 import { mountSystemRoutes } from '../platform/http/system.routes.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import type { AnyModule, ModuleContext, ModuleWith, Ports } from '../platform/module.js';
@@ -110,6 +112,8 @@ export function createContainer(options: ContainerOptions): Container {
 export interface ApiOptions {
   /** Keys accepted when `config.apiKeySource` is `local` (resolved by the runtime). */
   readonly apiKeys?: readonly string[];
+  /** Serve the web console's built files from this folder at `/console` (local runtime). */
+  readonly consoleAssetsDir?: string;
 }
 
 /** The HTTP app: platform middleware, system routes, every module's routes, the OpenAPI doc. */
@@ -119,6 +123,7 @@ export function createApi(container: Container, options: ApiOptions = {}): OpenA
     module.tokenVerifier ? [module.tokenVerifier(container.servicesOf(module))] : [],
   );
   if (verifiers.length > 1) throw new Error('more than one module provides a token verifier');
+  const consoleDir = options.consoleAssetsDir;
 
   const app = createHttpApp({
     logger,
@@ -133,6 +138,7 @@ export function createApi(container: Container, options: ApiOptions = {}): OpenA
       tableName: container.table(idempotencyTable).name,
       inFlightSeconds: config.idempotencyInFlightSeconds,
     }),
+    publicRoutes: consoleDir ? staticAssetRoutes(CONSOLE_PATH) : [],
   });
 
   for (const module of modules) {
@@ -156,5 +162,16 @@ export function createApi(container: Container, options: ApiOptions = {}): OpenA
       );
     },
   });
+  if (consoleDir) {
+    mountStaticAssets(app, {
+      prefix: CONSOLE_PATH,
+      dir: consoleDir,
+      headers: SINGLE_PAGE_APP_HEADERS,
+      missingHint: 'Build the console with `npm run console:build`.',
+    });
+  }
   return app;
 }
+
+/** Where the local runtime serves the web console (console/vite.config.ts builds for it). */
+export const CONSOLE_PATH = '/console';

@@ -3,6 +3,7 @@ import { access, mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createAdaptorServer, type ServerType } from '@hono/node-server';
 import { allTables, type Config } from '../../platform/config.js';
 import { createDynamoClients } from '../../platform/dynamo/client.js';
@@ -11,15 +12,20 @@ import { problemType } from '../../platform/http/problem.js';
 import { createLogger } from '../../platform/logger.js';
 import type { AnyModule } from '../../platform/module.js';
 import { deriveSecrets } from '../../platform/secrets.js';
-import { createApi, createContainer } from '../container.js';
+import { CONSOLE_PATH, createApi, createContainer } from '../container.js';
 import { resolveApiKeys } from './api-keys.js';
 import { type DynamoDbLocal, LocalStartError, startDynamoDbLocal } from './dynamodb-local.js';
 import { isPortFree } from './ports.js';
 import { resolveLocalSecret } from './secret.js';
 import { localTasks } from './tasks.js';
 
+/** The console's build output (`npm run console:build`; npm install runs it). */
+export const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../../../console/dist', import.meta.url));
+
 export interface LocalRuntime {
   readonly url: string;
+  /** The web console's URL (`<url>/console/`). */
+  readonly consoleUrl: string;
   readonly port: number;
   readonly apiKeys: readonly string[];
   readonly apiKeyFile: string | undefined;
@@ -78,12 +84,16 @@ export async function startLocalRuntime(
     });
     const tasks = localTasks(container, logger);
     await tasks.start();
-    const app = createApi(container, { apiKeys: keys.keys });
+    const app = createApi(container, {
+      apiKeys: keys.keys,
+      consoleAssetsDir: config.consoleAssetsDir ?? DEFAULT_CONSOLE_DIR,
+    });
     const server = await listen(createAdaptorServer({ fetch: app.fetch }), config.port);
     const port = (server.address() as AddressInfo).port;
 
     return {
       url: `http://localhost:${port}`,
+      consoleUrl: `http://localhost:${port}${CONSOLE_PATH}/`,
       port,
       apiKeys: keys.keys,
       apiKeyFile: keys.file,
