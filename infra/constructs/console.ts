@@ -247,13 +247,17 @@ export function restApiOrigin(scope: IConstruct, restApiId: string): string {
   return `https://${restApiId}.execute-api.${stack.region}.${stack.urlSuffix}`;
 }
 
-/** The API's CORS list with the console's origin added (unless it already allows any origin). */
+/**
+ * The API's CORS list with the console's origin added (unless it already allows any origin).
+ * First, because API Gateway's own error answers (a wrong key's 401) can name one origin only
+ * (rest-api.ts): the console must be able to read them to show why sign-in failed.
+ */
 export function withConsoleOrigin(
   corsOrigins: readonly string[],
   consoleOrigin: string | undefined,
 ): string[] {
   if (!consoleOrigin || corsOrigins.includes('*')) return [...corsOrigins];
-  return [...corsOrigins, consoleOrigin];
+  return [consoleOrigin, ...corsOrigins];
 }
 
 function acknowledge(scope: IConstruct, id: string, reason: string): void {

@@ -242,6 +242,17 @@ describe('the API with the console', () => {
     );
   });
 
+  it('names the console in API Gateway’s own error answers (a wrong key’s 401), so it can show them', () => {
+    const [, unauthorized] =
+      ofType('AWS::ApiGateway::GatewayResponse').find(
+        ([, response]) => response.Properties.ResponseType === 'INVALID_API_KEY',
+      ) ?? [];
+    const origin = (unauthorized?.Properties.ResponseParameters as Json)[
+      'gatewayresponse.header.Access-Control-Allow-Origin'
+    ];
+    expect(referencesIn(origin)).toEqual(new Set([logicalId(consoleOf().distribution)]));
+  });
+
   it('keeps "*" as it is when any origin is allowed already', () => {
     expect(withConsoleOrigin(['*'], 'https://d1.cloudfront.net')).toEqual(['*']);
     expect(withConsoleOrigin([ADMIN_ORIGIN], undefined)).toEqual([ADMIN_ORIGIN]);
