@@ -77,6 +77,11 @@ function referencesIn(value: unknown, found = new Set<string>()): Set<string> {
   return found;
 }
 
+function required<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`the template has no ${what}`);
+  return value;
+}
+
 const consoleOf = () => {
   if (!stack.console) throw new Error('the stack has no console');
   return stack.console;
@@ -103,10 +108,13 @@ describe('the console bucket', () => {
 
   it('lets only this distribution read it (origin access control), and only over TLS', () => {
     const bucketId = logicalId(consoleOf().bucket);
-    const [, policy] = ofType('AWS::S3::BucketPolicy').find(
-      ([, resource]) => (resource.Properties.Bucket as Json).Ref === bucketId,
-    ) ?? [undefined, undefined];
-    const statements = (policy?.Properties.PolicyDocument as { Statement: Json[] }).Statement;
+    const [, policy] = required(
+      ofType('AWS::S3::BucketPolicy').find(
+        ([, resource]) => (resource.Properties.Bucket as Json).Ref === bucketId,
+      ),
+      'console bucket policy',
+    );
+    const statements = (policy.Properties.PolicyDocument as { Statement: Json[] }).Statement;
 
     const read = statements.find(
       (statement) => (statement.Principal as Json)?.Service === 'cloudfront.amazonaws.com',
@@ -229,8 +237,8 @@ describe('the deployment of the build', () => {
 
 describe('the API with the console', () => {
   it('adds the console origin to the API’s CORS list (function and preflights)', () => {
-    const fn = resources[logicalId(stack.apiFunction.function)];
-    const cors = (fn?.Properties.Environment as { Variables: Json }).Variables.CORS_ORIGINS;
+    const fn = required(resources[logicalId(stack.apiFunction.function)], 'API function');
+    const cors = (fn.Properties.Environment as { Variables: Json }).Variables.CORS_ORIGINS;
     expect(JSON.stringify(cors)).toContain(ADMIN_ORIGIN);
     expect(referencesIn(cors)).toEqual(new Set([logicalId(consoleOf().distribution)]));
 
@@ -243,11 +251,13 @@ describe('the API with the console', () => {
   });
 
   it('names the console in API Gateway’s own error answers (a wrong key’s 401), so it can show them', () => {
-    const [, unauthorized] =
+    const [, unauthorized] = required(
       ofType('AWS::ApiGateway::GatewayResponse').find(
         ([, response]) => response.Properties.ResponseType === 'INVALID_API_KEY',
-      ) ?? [];
-    const origin = (unauthorized?.Properties.ResponseParameters as Json)[
+      ),
+      'INVALID_API_KEY gateway response',
+    );
+    const origin = (unauthorized.Properties.ResponseParameters as Json)[
       'gatewayresponse.header.Access-Control-Allow-Origin'
     ];
     expect(referencesIn(origin)).toEqual(new Set([logicalId(consoleOf().distribution)]));

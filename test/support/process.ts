@@ -16,6 +16,7 @@ const runtimeVariables = [
   'CORS_ORIGINS',
   'TABLE_PREFIX',
   'DOCS_ASSETS_DIR',
+  'CONSOLE_ASSETS_DIR',
   'EVENTS_TABLE_NAME',
   'IDEMPOTENCY_TABLE_NAME',
 ];
