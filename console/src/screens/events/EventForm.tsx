@@ -9,7 +9,7 @@ import { Page } from '../../components/Page';
 import { ProblemMessage } from '../../components/ProblemMessage';
 import { Loading } from '../../components/Status';
 import { fieldErrorsOf, toProblem } from '../../lib/problem';
-import { EVENT_STATUSES, type Event, keys, useEvent } from './queries';
+import { EVENT_STATUSES, type Event, eventPath, keys, useEvent } from './queries';
 
 const FIELDS = [
   'eventId',
@@ -70,7 +70,7 @@ export function NewEvent() {
     onSuccess: async (event) => {
       queryClient.setQueryData(keys.event(event.eventId), event);
       await queryClient.invalidateQueries({ queryKey: ['events', 'list'] });
-      await navigate(`/events/${encodeURIComponent(event.eventId)}`);
+      await navigate(eventPath(event.eventId));
     },
   });
   return (
@@ -100,7 +100,7 @@ export function EditEvent() {
       // Raising the capacity may have promoted waitlisted users.
       await queryClient.invalidateQueries({ queryKey: keys.registrations(eventId) });
       await queryClient.invalidateQueries({ queryKey: ['events', 'list'] });
-      await navigate(`/events/${encodeURIComponent(eventId)}`);
+      await navigate(eventPath(eventId));
     },
   });
 
@@ -115,7 +115,7 @@ export function EditEvent() {
           pending={update.isPending}
           error={update.error}
           onSubmit={(fields) => event.data && update.mutate(changesOf(event.data, fields))}
-          cancelTo={`/events/${encodeURIComponent(eventId)}`}
+          cancelTo={eventPath(eventId)}
         />
       ) : null}
     </Page>

@@ -13,16 +13,15 @@ import { Loading, StatusMessage } from '../../components/Status';
 import { fieldErrorsOf, toProblem } from '../../lib/problem';
 import {
   type Event,
+  eventPath,
   keys,
   type Registration,
   useEvent,
   useRefreshEvent,
   useRegistrations,
+  userPath,
   useUserList,
 } from './queries';
-
-const eventPath = (eventId: string) => `/events/${encodeURIComponent(eventId)}`;
-const userPath = (userId: string) => `/users/${encodeURIComponent(userId)}`;
 
 /** An event: its counters, the confirmed list and the waitlist in order; register, unregister. */
 export function EventPage() {

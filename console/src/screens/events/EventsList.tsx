@@ -5,7 +5,7 @@ import { Page } from '../../components/Page';
 import { ProblemMessage } from '../../components/ProblemMessage';
 import { Loading } from '../../components/Status';
 import { toProblem } from '../../lib/problem';
-import { EVENT_STATUSES, type EventStatus, useEventList } from './queries';
+import { EVENT_STATUSES, type EventStatus, eventPath, useEventList } from './queries';
 
 const isStatus = (value: string | null): value is EventStatus =>
   EVENT_STATUSES.includes(value as EventStatus);
@@ -70,7 +70,7 @@ export function EventsList() {
             {events.map((event) => (
               <tr key={event.eventId}>
                 <td data-label="Title">
-                  <Link to={`/events/${encodeURIComponent(event.eventId)}`}>{event.title}</Link>
+                  <Link to={eventPath(event.eventId)}>{event.title}</Link>
                 </td>
                 <td data-label="Date">{event.date}</td>
                 <td data-label="Status">

@@ -11,9 +11,7 @@ import { Page } from '../../components/Page';
 import { ProblemMessage } from '../../components/ProblemMessage';
 import { Loading, StatusMessage } from '../../components/Status';
 import { fieldErrorsOf, toProblem } from '../../lib/problem';
-import { keys, useUser, useUserList, useUserRegistrations } from './queries';
-
-const userPath = (userId: string) => `/users/${encodeURIComponent(userId)}`;
+import { eventPath, keys, userPath, useUser, useUserList, useUserRegistrations } from './queries';
 
 /** Users, oldest first, and a form to add one. */
 export function UsersPage() {
@@ -142,9 +140,7 @@ export function UserPage() {
           {items.map((registration) => (
             <li key={registration.registrationId}>
               <span className="who">
-                <Link to={`/events/${encodeURIComponent(registration.eventId)}`}>
-                  {registration.event.title}
-                </Link>
+                <Link to={eventPath(registration.eventId)}>{registration.event.title}</Link>
               </span>
               <span>
                 {registration.status === 'confirmed'

@@ -16,6 +16,10 @@ export const EVENT_STATUSES: readonly EventStatus[] = [
   'cancelled',
 ];
 
+/** The console's paths of an event and a user (ids may hold characters a URL must escape). */
+export const eventPath = (eventId: string) => `/events/${encodeURIComponent(eventId)}`;
+export const userPath = (userId: string) => `/users/${encodeURIComponent(userId)}`;
+
 /** Query keys: everything of the events module sits under ['events'] or ['users']. */
 export const keys = {
   events: ['events'] as const,
