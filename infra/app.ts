@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -7,7 +8,8 @@ import { RosterStack } from './roster-stack.js';
 
 /**
  * `npx cdk synth|deploy -c stage=prod [-c corsOrigins=https://a.example,https://b.example]
- * [-c alarmEmail=ops@example.com]` — one stack per stage, named Roster-<stage>.
+ * [-c alarmEmail=ops@example.com] [-c console=false]` — one stack per stage, named Roster-<stage>.
+ * The web console (console/dist, built by npm install) is deployed unless `console=false`.
  */
 const app = new App();
 
@@ -22,19 +24,22 @@ const corsOrigins = context('corsOrigins')
   .map((origin) => origin.trim())
   .filter(Boolean);
 const alarmEmail = context('alarmEmail');
+const projectRoot = fileURLToPath(new URL('..', import.meta.url));
+const withConsole = context('console') !== 'false';
 
 const stack = new RosterStack(app, `Roster-${stage}`, {
   stage,
-  projectRoot: fileURLToPath(new URL('..', import.meta.url)),
+  projectRoot,
   modules,
   moduleInfra: await loadModuleInfra(modules),
   ...(corsOrigins ? { corsOrigins } : {}),
   ...(alarmEmail ? { alarmEmail } : {}),
+  ...(withConsole ? { console: { assetsDir: join(projectRoot, 'console', 'dist') } } : {}),
   env: {
     account: process.env.CDK_DEFAULT_ACCOUNT,
     region: process.env.CDK_DEFAULT_REGION,
   },
-  description: `Roster (${stage}): REST API, Lambda, DynamoDB, schedules, alarms`,
+  description: `Roster (${stage}): REST API, Lambda, DynamoDB, schedules, alarms, web console`,
 });
 Tags.of(stack).add('project', 'roster');
 Tags.of(stack).add('stage', stage);

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -15,6 +15,7 @@ import type { QueueDefinition } from '../src/platform/queue/queue.js';
 import { isAwsRate } from '../src/platform/schedule.js';
 import { describeApi } from '../src/runtime/describe.js';
 import { Alarms } from './constructs/alarms.js';
+import { ConsoleHosting, restApiOrigin, withConsoleOrigin } from './constructs/console.js';
 import { Queues } from './constructs/queues.js';
 import { RosterRestApi, type ThrottleSettings } from './constructs/rest-api.js';
 import { RosterFunction } from './constructs/roster-function.js';
@@ -39,6 +40,8 @@ export interface RosterStackProps extends StackProps {
   /** @default 50 rps, burst 100 per key, 100 000 requests per day */
   readonly usagePlanThrottle?: ThrottleSettings;
   readonly usagePlanDailyQuota?: number;
+  /** The web console on S3 + CloudFront, from its build folder. @default none */
+  readonly console?: { readonly assetsDir: string };
 }
 
 export const API_ENTRY = 'src/runtime/lambda/api.ts';
@@ -58,6 +61,7 @@ export class RosterStack extends Stack {
   readonly apiFunction: RosterFunction;
   readonly restApi: RosterRestApi;
   readonly alarms: Alarms;
+  readonly console: ConsoleHosting | undefined;
   /** Task Lambdas by `<module>/<task>`. */
   readonly taskFunctions = new Map<string, RosterFunction>();
 
@@ -66,7 +70,19 @@ export class RosterStack extends Stack {
     if (!STAGE_PATTERN.test(props.stage)) {
       throw new Error(`stage must match ${STAGE_PATTERN}, got "${props.stage}"`);
     }
-    const corsOrigins = props.corsOrigins ?? ['*'];
+    // The console is built first so that its origin joins the API's CORS list; what it needs of
+    // the API (origin for its CSP, URL for config.json) is read once the API exists, below.
+    this.console = props.console
+      ? new ConsoleHosting(this, 'Console', {
+          stage: props.stage,
+          assetsDir: props.console.assetsDir,
+          apiOrigin: Lazy.string({
+            produce: () => restApiOrigin(this, this.restApi.api.restApiId),
+          }),
+          apiUrl: Lazy.string({ produce: () => this.restApi.api.url }),
+        })
+      : undefined;
+    const corsOrigins = withConsoleOrigin(props.corsOrigins ?? ['*'], this.console?.origin);
     const { modules } = props;
     // The modules' settings with their defaults, as a function will read them.
     const config = loadConfig({}, modules);
@@ -158,6 +174,12 @@ export class RosterStack extends Stack {
       });
     }
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+    if (this.console) {
+      new CfnOutput(this, 'ConsoleUrl', {
+        value: this.console.url,
+        description: 'The web console (sign in with an API key)',
+      });
+    }
 
     this.acknowledgeNagFindings();
   }

@@ -42,6 +42,7 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9_.-]+$/)
     .default('roster'),
   DOCS_ASSETS_DIR: z.string().min(1).optional(),
+  CONSOLE_ASSETS_DIR: z.string().min(1).optional(),
   IDEMPOTENCY_IN_FLIGHT_SECONDS: z.coerce.number().int().min(1).max(900).default(60),
   APP_SECRET: z
     .string()
@@ -85,6 +86,8 @@ export interface Config {
   /** State machine ARNs by workflow id (AWS: `<ID>_STATE_MACHINE_ARN`; locally none). */
   readonly workflows: Readonly<Record<string, string | undefined>>;
   readonly docsAssetsDir: string | undefined;
+  /** The built web console served at /console by the local runtime (default: console/dist). */
+  readonly consoleAssetsDir: string | undefined;
   /** How long a request may hold its Idempotency-Key before a retry may take over. */
   readonly idempotencyInFlightSeconds: number;
   /**
@@ -188,6 +191,7 @@ export function loadConfig(
       ),
     ),
     docsAssetsDir: e.DOCS_ASSETS_DIR,
+    consoleAssetsDir: e.CONSOLE_ASSETS_DIR,
     idempotencyInFlightSeconds: e.IDEMPOTENCY_IN_FLIGHT_SECONDS,
     appSecret: e.APP_SECRET,
     appSecretArn: e.APP_SECRET_ARN,

@@ -11,6 +11,8 @@ import { createHttpApp } from '../platform/http/app.js';
 import type { TokenVerifier } from '../platform/http/auth.js';
 import type { AppEnv } from '../platform/http/context.js';
 import { idempotency } from '../platform/http/idempotency.js';
+import { SINGLE_PAGE_APP_HEADERS } from '../platform/http/security-headers.js';
+import { mountStaticAssets, staticAssetRoutes } from '../platform/http/static-assets.js';
 import { mountSystemRoutes } from '../platform/http/system.routes.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import type { AnyModule, ModuleContext, ModuleWith, Ports } from '../platform/module.js';
@@ -111,6 +113,8 @@ export function createContainer(options: ContainerOptions): Container {
 export interface ApiOptions {
   /** Keys accepted when `config.apiKeySource` is `local` (resolved by the runtime). */
   readonly apiKeys?: readonly string[];
+  /** Serve the web console's built files from this folder at `/console` (local runtime). */
+  readonly consoleAssetsDir?: string;
 }
 
 /** The bearer-token verifier a module provides (at most one may), if any. */
@@ -125,6 +129,7 @@ export function tokenVerifierOf(container: Container): TokenVerifier | undefined
 /** The HTTP app: platform middleware, system routes, every module's routes, the OpenAPI doc. */
 export function createApi(container: Container, options: ApiOptions = {}): OpenAPIHono<AppEnv> {
   const { config, dynamo, logger, modules } = container;
+  const consoleDir = options.consoleAssetsDir;
 
   const app = createHttpApp({
     logger,
@@ -139,6 +144,7 @@ export function createApi(container: Container, options: ApiOptions = {}): OpenA
       tableName: container.table(idempotencyTable).name,
       inFlightSeconds: config.idempotencyInFlightSeconds,
     }),
+    publicRoutes: consoleDir ? staticAssetRoutes(CONSOLE_PATH) : [],
   });
 
   for (const module of modules) {
@@ -162,5 +168,16 @@ export function createApi(container: Container, options: ApiOptions = {}): OpenA
       );
     },
   });
+  if (consoleDir) {
+    mountStaticAssets(app, {
+      prefix: CONSOLE_PATH,
+      dir: consoleDir,
+      headers: SINGLE_PAGE_APP_HEADERS,
+      missingHint: 'Build the console with `npm run console:build`.',
+    });
+  }
   return app;
 }
+
+/** Where the local runtime serves the web console (console/vite.config.ts builds for it). */
+export const CONSOLE_PATH = '/console';

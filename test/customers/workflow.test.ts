@@ -75,14 +75,19 @@ describe('POST /workflow/submit', () => {
   });
 
   it('reads the execution as RUNNING right after the 202', async () => {
+    const id = uniqueId('c');
+    const validated = gate();
     const app = await createCustomersApp({
       dynamo: (clients) => {
-        // Hold ValidateExists' read, so the execution cannot have finished yet.
-        delayCalls(clients, { when: commandIs('GetItem'), ms: 300 });
+        // Hold ValidateExists' read of the customer until the test has read the execution, so
+        // the execution cannot have finished yet, however busy the machine.
+        delayCalls(clients, {
+          when: both(commandIs('GetItem'), inputMentions(`CUSTOMER#${id}`)),
+          until: validated.opened,
+        });
         return clients;
       },
     });
-    const id = uniqueId('c');
 
     const { executionId } = await bodyOf<{ executionId: string }>(
       await app.call('/workflow/submit', { method: 'POST', json: { id } }),
@@ -95,6 +100,7 @@ describe('POST /workflow/submit', () => {
       output: null,
       branch: null,
     });
+    validated.open();
     await app.idle();
     expect(await execution(app, executionId)).toMatchObject({ status: 'SUCCEEDED' });
   });

@@ -91,6 +91,7 @@ describe('local runtime (npm start) as a process', { timeout: 120_000 }, () => {
     const { url, apiKey } = parseBanner(banner);
     expect(url).toBe(`http://localhost:${port}`);
     expect(banner).toContain(`http://localhost:${port}/docs`);
+    expect(banner).toMatch(new RegExp(`^\\s*Console\\s+http://localhost:${port}/console/$`, 'm'));
     expect(apiKey).toMatch(/^rk_[A-Za-z0-9_-]{20,}$/);
     expect(banner).toContain(dataDir);
     const health = await fetch(`${url}/health`);
@@ -100,6 +101,9 @@ describe('local runtime (npm start) as a process', { timeout: 120_000 }, () => {
     expect(withKey.status).toBe(404);
     const withoutKey = await fetch(`${url}/no-such-route`);
     expect(withoutKey.status).toBe(401);
+    const consolePage = await fetch(`${url}/console/`);
+    expect(consolePage.status).toBe(200);
+    expect(await consolePage.text()).toContain('<div id="root"></div>');
     expect(roster.stderr()).toBe('');
 
     // Stopping: exit 0, and the DynamoDB Local it started is gone too.

@@ -19,7 +19,7 @@ import {
 } from './headers.js';
 import { createRouter } from './openapi.js';
 import { internalErrorResponse, problemResponse } from './problem.js';
-import { publicRouteMatcher, publicRoutesOf } from './public-routes.js';
+import { type PublicRoute, publicRouteMatcher, publicRoutesOf } from './public-routes.js';
 
 export interface HttpAppOptions {
   readonly logger: Logger;
@@ -27,6 +27,8 @@ export interface HttpAppOptions {
   readonly auth: Omit<AuthOptions, 'isPublic'>;
   /** The Idempotency-Key store the `idempotent` route middleware uses (see idempotency.ts). */
   readonly idempotency?: MiddlewareHandler<AppEnv>;
+  /** Public routes mounted outside the OpenAPI document (static assets), besides the docs. */
+  readonly publicRoutes?: readonly PublicRoute[];
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -43,7 +45,11 @@ export function createHttpApp(options: HttpAppOptions): OpenAPIHono<AppEnv> {
   // first request, when every router is in), plus the documentation pages.
   let isPublic: ((method: string, path: string) => boolean) | undefined;
   const isPublicRoute = (method: string, path: string) => {
-    isPublic ??= publicRouteMatcher([...publicRoutesOf(app), ...DOCS_PUBLIC_ROUTES]);
+    isPublic ??= publicRouteMatcher([
+      ...publicRoutesOf(app),
+      ...DOCS_PUBLIC_ROUTES,
+      ...(options.publicRoutes ?? []),
+    ]);
     return isPublic(method, path);
   };
 

@@ -41,7 +41,10 @@ export function publicRoutesOf(router: OpenAPIHono<AppEnv>): PublicRoute[] {
   return routes;
 }
 
-/** A predicate for the auth middleware: is `method path` one of `routes` (HEAD as GET)? */
+/**
+ * A predicate for the auth middleware: is `method path` one of `routes` (HEAD as GET)? `{name}`
+ * matches one path segment, a greedy `{name+}` one or more (as in API Gateway).
+ */
 export function publicRouteMatcher(
   routes: readonly PublicRoute[],
 ): (method: string, path: string) => boolean {
@@ -52,7 +55,11 @@ export function publicRouteMatcher(
       const source = route.path
         .split('/')
         .map((part) =>
-          /^\{[^}]+\}$/.test(part) ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+          /^\{[^}]+\+\}$/.test(part)
+            ? '.+'
+            : /^\{[^}]+\}$/.test(part)
+              ? '[^/]+'
+              : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
         )
         .join('/');
       patterns.push({ method: route.method, pattern: new RegExp(`^${source}$`) });

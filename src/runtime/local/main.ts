@@ -52,6 +52,7 @@ function printBanner(runtime: LocalRuntime): void {
     '  Roster is running',
     '',
     `  API        ${runtime.url}`,
+    `  Console    ${runtime.consoleUrl}`,
     `  Docs       ${runtime.url}/docs`,
     `  OpenAPI    ${runtime.url}/openapi.json`,
     `  API key    ${runtime.apiKeys[0]}${keyNote}`,

@@ -3,6 +3,7 @@ import { access, mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createAdaptorServer, type ServerType } from '@hono/node-server';
 import { allTables, type Config } from '../../platform/config.js';
 import { createDynamoClients } from '../../platform/dynamo/client.js';
@@ -11,7 +12,7 @@ import { problemType } from '../../platform/http/problem.js';
 import { createLogger } from '../../platform/logger.js';
 import type { AnyModule } from '../../platform/module.js';
 import { deriveSecrets } from '../../platform/secrets.js';
-import { type Container, createApi, createContainer } from '../container.js';
+import { CONSOLE_PATH, type Container, createApi, createContainer } from '../container.js';
 import { localAdapters } from './adapters.js';
 import { resolveApiKeys } from './api-keys.js';
 import { type DynamoDbLocal, LocalStartError, startDynamoDbLocal } from './dynamodb-local.js';
@@ -20,8 +21,13 @@ import { resolveLocalSecret } from './secret.js';
 import { localTasks } from './tasks.js';
 import { localTokenPort } from './token-issuer.js';
 
+/** The console's build output (`npm run console:build`; npm install runs it). */
+export const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../../../console/dist', import.meta.url));
+
 export interface LocalRuntime {
   readonly url: string;
+  /** The web console's URL (`<url>/console/`). */
+  readonly consoleUrl: string;
   readonly port: number;
   readonly apiKeys: readonly string[];
   readonly apiKeyFile: string | undefined;
@@ -93,12 +99,16 @@ export async function startLocalRuntime(
     built = container;
     const tasks = localTasks(container, logger, { queues: adapters.queues });
     await tasks.start();
-    const app = createApi(container, { apiKeys: keys.keys });
+    const app = createApi(container, {
+      apiKeys: keys.keys,
+      consoleAssetsDir: config.consoleAssetsDir ?? DEFAULT_CONSOLE_DIR,
+    });
     const server = await listen(createAdaptorServer({ fetch: app.fetch }), config.port);
     const port = (server.address() as AddressInfo).port;
 
     return {
       url: `http://localhost:${port}`,
+      consoleUrl: `http://localhost:${port}${CONSOLE_PATH}/`,
       port,
       apiKeys: keys.keys,
       apiKeyFile: keys.file,

@@ -1,0 +1,22 @@
+import type { ConsoleSection } from '../../app/sections';
+import { EditEvent, NewEvent } from './EventForm';
+import { EventPage } from './EventPage';
+import { EventsList } from './EventsList';
+import { UserPage, UsersPage } from './UsersPage';
+
+/** The events module (seeds 003, 004): events, their registrations and waitlists, users. */
+export const eventsSection: ConsoleSection = {
+  requires: 'GET /events',
+  links: [
+    { to: '/events', label: 'Events' },
+    { to: '/users', label: 'Users' },
+  ],
+  routes: [
+    { path: 'events', element: <EventsList /> },
+    { path: 'events/new', element: <NewEvent /> },
+    { path: 'events/:eventId', element: <EventPage /> },
+    { path: 'events/:eventId/edit', element: <EditEvent /> },
+    { path: 'users', element: <UsersPage /> },
+    { path: 'users/:userId', element: <UserPage /> },
+  ],
+};

@@ -1,0 +1,116 @@
+import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type Schemas, unwrap } from '../../api/client';
+import { pageOf } from '../../api/pages';
+import { useApi } from '../../auth/session';
+
+export type Event = Schemas['Event'];
+export type EventStatus = Schemas['EventStatus'];
+export type User = Schemas['User'];
+export type Registration = Schemas['Registration'];
+
+export const EVENT_STATUSES: readonly EventStatus[] = [
+  'active',
+  'scheduled',
+  'ongoing',
+  'completed',
+  'cancelled',
+];
+
+/** The console's paths of an event and a user (ids may hold characters a URL must escape). */
+export const eventPath = (eventId: string) => `/events/${encodeURIComponent(eventId)}`;
+export const userPath = (userId: string) => `/users/${encodeURIComponent(userId)}`;
+
+/** Query keys: everything of the events module sits under ['events'] or ['users']. */
+export const keys = {
+  events: ['events'] as const,
+  eventList: (status: EventStatus | undefined) => ['events', 'list', status ?? 'all'] as const,
+  event: (eventId: string) => ['events', 'one', eventId] as const,
+  registrations: (eventId: string) => ['events', 'registrations', eventId] as const,
+  users: ['users'] as const,
+  user: (userId: string) => ['users', 'one', userId] as const,
+  userRegistrations: (userId: string) => ['users', 'registrations', userId] as const,
+};
+
+export function useEventList(status: EventStatus | undefined) {
+  const api = useApi();
+  return useInfiniteQuery({
+    queryKey: keys.eventList(status),
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam, signal }) =>
+      pageOf(api.GET('/events', { params: { query: { status, cursor: pageParam } }, signal })),
+    getNextPageParam: (page) => page.next,
+  });
+}
+
+export function useEvent(eventId: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: keys.event(eventId),
+    queryFn: async ({ signal }) =>
+      (await unwrap(api.GET('/events/{eventId}', { params: { path: { eventId } }, signal }))).data,
+  });
+}
+
+export function useRegistrations(eventId: string) {
+  const api = useApi();
+  return useInfiniteQuery({
+    queryKey: keys.registrations(eventId),
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam, signal }) =>
+      pageOf(
+        api.GET('/events/{eventId}/registrations', {
+          params: { path: { eventId }, query: { cursor: pageParam } },
+          signal,
+        }),
+      ),
+    getNextPageParam: (page) => page.next,
+  });
+}
+
+export function useUserList() {
+  const api = useApi();
+  return useInfiniteQuery({
+    queryKey: keys.users,
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam, signal }) =>
+      pageOf(api.GET('/users', { params: { query: { cursor: pageParam } }, signal })),
+    getNextPageParam: (page) => page.next,
+  });
+}
+
+export function useUser(userId: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: keys.user(userId),
+    queryFn: async ({ signal }) =>
+      (await unwrap(api.GET('/users/{userId}', { params: { path: { userId } }, signal }))).data,
+  });
+}
+
+export function useUserRegistrations(userId: string) {
+  const api = useApi();
+  return useInfiniteQuery({
+    queryKey: keys.userRegistrations(userId),
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam, signal }) =>
+      pageOf(
+        api.GET('/users/{userId}/registrations', {
+          params: { path: { userId }, query: { cursor: pageParam } },
+          signal,
+        }),
+      ),
+    getNextPageParam: (page) => page.next,
+  });
+}
+
+/** After a change to registrations: the event's counters and lists, and its users' lists. */
+export function useRefreshEvent() {
+  const queryClient = useQueryClient();
+  return (eventId: string) =>
+    Promise.all([
+      queryClient.invalidateQueries({ queryKey: keys.event(eventId) }),
+      queryClient.invalidateQueries({ queryKey: keys.registrations(eventId) }),
+      queryClient.invalidateQueries({ queryKey: ['events', 'list'] }),
+      queryClient.invalidateQueries({ queryKey: ['users', 'registrations'] }),
+    ]);
+}

@@ -1,0 +1,273 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ensureConsoleBuilt } from '../../console/scripts/console-build.js';
+import { modules } from '../../src/modules/index.js';
+import { loadConfig } from '../../src/platform/config.js';
+import { type LocalRuntime, startLocalRuntime } from '../../src/runtime/local/server.js';
+import { axeViolations, launchChromium, screenshot, serious } from '../support/browser.js';
+
+/**
+ * The web console in headless Chromium against the real local runtime (`npm start`'s, in
+ * process, on the test DynamoDB Local): what a person at /console sees and does. One browser for
+ * the file; each test has a fresh context (an empty sessionStorage: signed out).
+ */
+
+const KEY = `console-key-${randomBytes(8).toString('hex')}`;
+const run = randomBytes(3).toString('hex');
+
+let runtime: LocalRuntime;
+let browser: Browser;
+let dataDir: string;
+const contexts: BrowserContext[] = [];
+
+/** What every page did that it must not: a request off this origin, a script error, a CSP block. */
+const offences: string[] = [];
+
+beforeAll(async () => {
+  await ensureConsoleBuilt();
+  dataDir = await mkdtemp(join(tmpdir(), 'roster-console-'));
+  const config = loadConfig(
+    {
+      PORT: '0',
+      DATA_DIR: dataDir,
+      API_KEYS: KEY,
+      DYNAMODB_ENDPOINT: inject('dynamodbEndpoint'),
+      TABLE_PREFIX: `c${run}`,
+      LOG_LEVEL: 'silent',
+    },
+    modules,
+  );
+  [runtime, browser] = await Promise.all([startLocalRuntime(config, modules), launchChromium()]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await runtime?.stop();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+afterEach(async () => {
+  await Promise.all(contexts.splice(0).map((context) => context.close()));
+  expect(offences).toEqual([]);
+});
+
+async function openConsole(
+  path = '/console/',
+  viewport = { width: 1280, height: 900 },
+): Promise<Page> {
+  const context = await browser.newContext({ viewport });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.on('request', (request) => {
+    const url = request.url();
+    if (!url.startsWith(`${runtime.url}/`)) offences.push(`request off origin: ${url}`);
+    if (url.includes(KEY)) offences.push(`API key in a URL: ${url}`);
+  });
+  page.on('pageerror', (error) => offences.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    // A failed API call is logged by Chromium as a resource error: the tests cause some on purpose.
+    if (message.type() === 'error' && !/status of (401|404|409|422)/.test(message.text())) {
+      offences.push(`console error: ${message.text()}`);
+    }
+  });
+  await page.goto(`${runtime.url}${path}`);
+  return page;
+}
+
+/**
+ * Signs in with the keyboard only: the heading has the focus; Tab passes the choice of method
+ * (API key is chosen) and reaches the key field.
+ */
+async function signIn(page: Page, key = KEY): Promise<void> {
+  await page.getByRole('heading', { name: 'Sign in to the Roster console' }).waitFor();
+  await page.keyboard.press('Tab');
+  await expect.poll(() => page.evaluate('document.activeElement?.value')).toBe('api-key');
+  await page.keyboard.press('Tab');
+  await expect.poll(() => page.evaluate('document.activeElement?.id')).toBe('field-apiKey');
+  await page.keyboard.type(key);
+  await page.keyboard.press('Enter');
+}
+
+async function api<T>(path: string): Promise<T> {
+  const response = await fetch(`${runtime.url}${path}`, { headers: { 'x-api-key': KEY } });
+  expect(response.status, path).toBe(200);
+  return (await response.json()) as T;
+}
+
+async function expectAccessible(page: Page): Promise<void> {
+  expect(serious(await axeViolations(page))).toEqual([]);
+}
+
+const storedCredential = (page: Page) =>
+  page.evaluate("sessionStorage.getItem('roster.console.credential')");
+
+describe('web console', { timeout: 60_000 }, () => {
+  it('refuses a wrong API key with the API’s explanation and keeps nothing', async () => {
+    const page = await openConsole();
+
+    await signIn(page, 'not-the-key');
+
+    const alert = page.getByRole('alert');
+    await expect.poll(() => alert.textContent()).toContain('The API key is not valid.');
+    expect(await alert.textContent()).toContain('Unauthorized');
+    expect(await page.getByRole('textbox', { name: 'API key' }).getAttribute('aria-invalid')).toBe(
+      'true',
+    );
+    expect(await storedCredential(page)).toBeNull();
+    expect(await page.evaluate('localStorage.length')).toBe(0);
+    await expectAccessible(page);
+    await screenshot(page, 'console-sign-in-failure');
+  });
+
+  it('plays seed 004: capacity 2, three users, one leaves, the third is promoted', async () => {
+    const page = await openConsole();
+    await signIn(page);
+    await page.getByRole('heading', { name: 'Events', level: 1 }).waitFor();
+    await expectAccessible(page);
+
+    // Three users, through the users screen.
+    const users = [1, 2, 3].map((n) => ({ userId: `user-${run}-${n}`, name: `User ${n}` }));
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Users' })
+      .click();
+    for (const user of users) {
+      await page.getByLabel('User id').fill(user.userId);
+      await page.getByLabel('Name').fill(user.name);
+      await page.getByRole('button', { name: 'Create user' }).click();
+      await page
+        .getByRole('status')
+        .filter({ hasText: `User ${user.userId}` })
+        .waitFor();
+    }
+    await page.getByRole('link', { name: users[2]?.userId }).waitFor();
+    await expectAccessible(page);
+
+    // An event with two seats and a waitlist.
+    const eventId = `conf-${run}`;
+    await page.getByRole('link', { name: 'Events' }).first().click();
+    await page.getByRole('link', { name: 'New event' }).click();
+    await page.getByLabel('Event id').fill(eventId);
+    await page.getByLabel('Title').fill('Seed 004 conference');
+    await page.getByLabel('Description').fill('Two seats, a waitlist, three people.');
+    await page.getByLabel('Date').fill('2026-12-15');
+    await page.getByLabel('Capacity').fill('2');
+    await page.getByLabel('Location').fill('Lisbon');
+    await page.getByLabel('Organizer').fill('Roster');
+    expect(await page.getByLabel('Waitlist').isChecked()).toBe(true);
+    await expectAccessible(page);
+    await page.getByRole('button', { name: 'Create event' }).click();
+    await page.getByRole('heading', { name: 'Seed 004 conference', level: 1 }).waitFor();
+    expect(page.url()).toBe(`${runtime.url}/console/events/${eventId}`);
+
+    // Three registrations, typed and submitted with the keyboard.
+    const status = page.getByRole('status').filter({ hasText: /registered|waitlist/ });
+    for (const user of users) {
+      await page.getByLabel('User id').fill(user.userId);
+      await page.getByLabel('User id').press('Enter');
+      await status.filter({ hasText: user.userId }).waitFor();
+    }
+    expect(await status.textContent()).toBe(`${users[2]?.userId} is on the waitlist, position 1.`);
+    const confirmed = page.getByRole('list', { name: 'Confirmed, in join order' });
+    const waitlist = page.getByRole('list', { name: 'Waitlist, first in line first' });
+    await expect.poll(() => waitlist.getByRole('listitem').count()).toBe(1);
+    expect(await confirmed.getByRole('link').allTextContents()).toEqual([
+      users[0]?.userId,
+      users[1]?.userId,
+    ]);
+
+    // The first user leaves: the page says who was promoted and shows the new order.
+    await page.getByRole('button', { name: `Unregister ${users[0]?.userId}` }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Promoted from the waitlist: ${users[2]?.userId}.` })
+      .waitFor();
+    await expect.poll(() => waitlist.getByRole('listitem').count()).toBe(0);
+    expect(await confirmed.getByRole('link').allTextContents()).toEqual([
+      users[1]?.userId,
+      users[2]?.userId,
+    ]);
+    expect(await confirmed.getByText('promoted').count()).toBe(1);
+    expect(await page.getByTestId('confirmed-count').textContent()).toBe('2');
+    expect(await page.getByTestId('waitlist-count').textContent()).toBe('0');
+    await expectAccessible(page);
+    await screenshot(page, 'console-event-page');
+
+    // What the API committed is what the page shows.
+    const committed = await api<{ userId: string; status: string }[]>(
+      `/events/${eventId}/registrations`,
+    );
+    expect(committed.map(({ userId, status }) => ({ userId, status }))).toEqual([
+      { userId: users[1]?.userId, status: 'confirmed' },
+      { userId: users[2]?.userId, status: 'confirmed' },
+    ]);
+    const event = await api<{ registeredCount: number; waitlistCount: number }>(
+      `/events/${eventId}`,
+    );
+    expect([event.registeredCount, event.waitlistCount]).toEqual([2, 0]);
+
+    // The same page on a phone: everything fits the width, nothing scrolls sideways.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.reload();
+    await page.getByRole('heading', { name: 'Seed 004 conference', level: 1 }).waitFor();
+    await confirmed.getByRole('listitem').first().waitFor();
+    expect(
+      await page.evaluate(
+        'document.documentElement.scrollWidth <= document.documentElement.clientWidth',
+      ),
+    ).toBe(true);
+    await expectAccessible(page);
+    await screenshot(page, 'console-event-page-phone');
+  });
+
+  it('shows a validation error next to the field the API refused', async () => {
+    const page = await openConsole('/console/events/new');
+    await signIn(page);
+    await page.getByRole('heading', { name: 'New event', level: 1 }).waitFor();
+
+    await page.getByLabel('Title').fill('Nobody can come');
+    await page.getByLabel('Description').fill('Capacity zero');
+    await page.getByLabel('Date').fill('2026-12-15');
+    await page.getByLabel('Capacity').fill('0');
+    await page.getByLabel('Location').fill('Nowhere');
+    await page.getByLabel('Organizer').fill('Roster');
+    await page.getByRole('button', { name: 'Create event' }).click();
+
+    const capacity = page.getByLabel('Capacity');
+    await expect.poll(() => capacity.getAttribute('aria-invalid')).toBe('true');
+    const error = page.locator('#field-capacity-error');
+    expect(await error.textContent()).toMatch(/>=\s*1|at least 1|too small/i);
+    expect(await capacity.getAttribute('aria-describedby')).toContain('field-capacity-error');
+    // The error sits under its own field, and the refused field has the focus.
+    expect(await page.locator('.field', { has: capacity }).locator('.field-error').count()).toBe(1);
+    expect(await page.evaluate('document.activeElement?.id')).toBe('field-capacity');
+    expect(await page.locator('.field-error').count()).toBe(1);
+    expect(await page.getByRole('alert').textContent()).toContain('Unprocessable Content');
+    await expectAccessible(page);
+    await screenshot(page, 'console-validation-error');
+
+    const events = await api<{ title: string }[]>('/events');
+    expect(events.map((event) => event.title)).not.toContain('Nobody can come');
+  });
+
+  it('signs out: the key leaves the tab and the console asks to sign in again', async () => {
+    const page = await openConsole('/console/users');
+    await signIn(page);
+    await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+    expect(await storedCredential(page)).toContain(KEY);
+    expect(page.url()).not.toContain(KEY);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+
+    await page.getByRole('heading', { name: 'Sign in to the Roster console' }).waitFor();
+    expect(await storedCredential(page)).toBeNull();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in to the Roster console' }).waitFor();
+    expect(await page.getByRole('navigation').count()).toBe(0);
+    await screenshot(page, 'console-signed-out');
+  });
+});
