@@ -10,6 +10,7 @@ import { deriveSecrets } from '../../src/platform/secrets.js';
 import { type Container, createApi, createContainer } from '../../src/runtime/container.js';
 import { type LocalAdapters, localAdapters } from '../../src/runtime/local/adapters.js';
 import { startDynamoDbLocal } from '../../src/runtime/local/dynamodb-local.js';
+import { LISTEN_BACKLOG } from '../../src/runtime/local/server.js';
 
 export const BENCH_API_KEY = 'bench-key-0123456789';
 
@@ -40,7 +41,7 @@ export async function startStack(): Promise<BenchStack> {
       {
         DYNAMODB_ENDPOINT: database.endpoint,
         API_KEYS: BENCH_API_KEY,
-        LOG_LEVEL: 'silent',
+        LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
         TABLE_PREFIX: 'bench',
       },
       modules,
@@ -102,8 +103,8 @@ export async function startStack(): Promise<BenchStack> {
 function listen(server: Server): Promise<Server> {
   return new Promise((done, fail) => {
     server.once('error', fail);
-    // The default backlog, as the local runtime listens (src/runtime/local/server.ts).
-    server.listen(0, '127.0.0.1', () => done(server));
+    // The backlog the local runtime listens with (src/runtime/local/server.ts).
+    server.listen({ port: 0, host: '127.0.0.1', backlog: LISTEN_BACKLOG }, () => done(server));
   });
 }
 

@@ -11,13 +11,13 @@ export const MAX_BODY_BYTES = 64 * 1024;
  */
 export const MAX_JSON_DEPTH = 32;
 
-const JSON_CONTENT_TYPE = /^application\/([a-z0-9.+-]+\+)?json(\s*;.*)?$/i;
-
 const methodsWithBody = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+const JSON_CONTENT_TYPE = /^application\/([a-z0-9.+-]+\+)?json(\s*;.*)?$/i;
+
 /** 413 over 64 KiB, counted on the stream too (a lying or missing Content-Length doesn't help). */
-export const limitBody = (): MiddlewareHandler<AppEnv> =>
-  bodyLimit({
+export const limitBody = (): MiddlewareHandler<AppEnv> => {
+  const limit = bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: () => {
       throw new AppError('payload_too_large', 'REQUEST.BODY_TOO_LARGE', 'Content Too Large', {
@@ -25,6 +25,10 @@ export const limitBody = (): MiddlewareHandler<AppEnv> =>
       });
     },
   });
+  // Reading `body` makes the Node adapter build a full Request (and an AbortController) for the
+  // request: skip it where no body is read anyway.
+  return (c, next) => (methodsWithBody.has(c.req.method) ? limit(c, next) : next());
+};
 
 /**
  * Every non-empty body must be JSON: 415 for another media type, 400 when it does not parse.

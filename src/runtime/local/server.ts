@@ -132,6 +132,9 @@ export async function startLocalRuntime(
   }
 }
 
+/** The accept queue's length (Linux caps it at net.core.somaxconn, 4096 by default). */
+export const LISTEN_BACKLOG = 4096;
+
 function listen(server: ServerType, port: number): Promise<ServerType> {
   (server as Server).on('clientError', answerUnparsable);
   return new Promise((done, fail) => {
@@ -142,7 +145,9 @@ function listen(server: ServerType, port: number): Promise<ServerType> {
           : error,
       ),
     );
-    server.listen(port, () => done(server));
+    // A deep accept queue: a burst of connections (a rush of registrations) queues instead of
+    // being dropped and retried by the client a second later.
+    server.listen({ port, backlog: LISTEN_BACKLOG }, () => done(server));
   });
 }
 
