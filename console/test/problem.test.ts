@@ -81,4 +81,26 @@ describe('problem documents', () => {
     expect(error.message).toBe('Unprocessable Content: The request did not match the schema.');
     expect(toProblem(error)).toBe(validation);
   });
+
+  it('places errors of a query or a path parameter when the form fills those', () => {
+    const problem = {
+      title: 'Bad Request',
+      status: 400,
+      errors: [
+        { path: 'query.from', message: 'Invalid ISO datetime' },
+        { path: 'path.id', message: 'must be 1–100 characters' },
+        { path: 'body.id', message: 'Required' },
+        { path: 'header.idempotency-key', message: 'Too long' },
+      ],
+    };
+    expect(fieldErrorsOf(problem, ['from'], 'query').byField).toEqual({
+      from: ['Invalid ISO datetime'],
+    });
+    const both = fieldErrorsOf(problem, ['id'], ['path', 'body']);
+    expect(both.byField).toEqual({ id: ['must be 1–100 characters', 'Required'] });
+    expect(both.unplaced.map((error) => error.path)).toEqual([
+      'query.from',
+      'header.idempotency-key',
+    ]);
+  });
 });

@@ -1,10 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
   authHeaders,
+  type Credential,
   describeCredential,
+  methodOf,
+  msUntilExpiry,
   SESSION_KEY,
   type SessionStorageLike,
+  sessionEndReason,
   sessionStore,
+  TOKEN_EXPIRED_MESSAGE,
 } from '../src/lib/session';
 
 /** The part of the browser's sessionStorage the store uses, in memory. */
@@ -64,5 +69,40 @@ describe('session credential', () => {
     expect(describeCredential({ kind: 'token', token: 't', username: 'ana', expiresAt: 1 })).toBe(
       'ana',
     );
+  });
+
+  it('counts down to a token’s expiry; an API key has none', () => {
+    const token: Credential = { kind: 'token', token: 't', username: 'u', expiresAt: 5_000 };
+    expect(msUntilExpiry(token, 1_000)).toBe(4_000);
+    expect(msUntilExpiry(token, 9_000)).toBe(0);
+    expect(msUntilExpiry({ kind: 'api-key', key: 'k' }, 1_000)).toBeUndefined();
+  });
+
+  it('offers the method of the session that ended when signing in again', () => {
+    expect(methodOf({ kind: 'api-key', key: 'k' })).toBe('api-key');
+    expect(methodOf({ kind: 'token', token: 't', username: 'u', expiresAt: 1 })).toBe('password');
+  });
+});
+
+describe('a 401 to a request made with the signed-in credential', () => {
+  const key: Credential = { kind: 'api-key', key: 'k' };
+  const token: Credential = { kind: 'token', token: 't', username: 'ana', expiresAt: 1 };
+
+  it('ends a token session with “expired” when the API says the token has expired', () => {
+    expect(
+      sessionEndReason(token, { code: 'AUTH.TOKEN_INVALID', detail: 'The token has expired.' }),
+    ).toBe(TOKEN_EXPIRED_MESSAGE);
+  });
+
+  it('ends a session whose credential the API refuses, saying why', () => {
+    expect(
+      sessionEndReason(token, { code: 'AUTH.TOKEN_INVALID', detail: 'The token is not valid.' }),
+    ).toBe('The API refused your sign-in (The token is not valid.). Sign in again.');
+    expect(sessionEndReason(key, { code: 'AUTH.UNAUTHORIZED' })).toMatch(/API key/);
+    expect(sessionEndReason(key, undefined)).toMatch(/API key/);
+  });
+
+  it('keeps an API key session when the route only takes a bearer token', () => {
+    expect(sessionEndReason(key, { code: 'AUTH.TOKEN_REQUIRED', detail: '…' })).toBeUndefined();
   });
 });

@@ -1,109 +1,25 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ensureConsoleBuilt } from '../../console/scripts/console-build.js';
-import { modules } from '../../src/modules/index.js';
-import { loadConfig } from '../../src/platform/config.js';
-import { type LocalRuntime, startLocalRuntime } from '../../src/runtime/local/server.js';
-import { axeViolations, launchChromium, screenshot, serious } from '../support/browser.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { screenshot } from '../support/browser.js';
+import {
+  expectAccessible,
+  fitsWidth,
+  setUpConsoleHarness,
+  signInWithKey,
+  storedCredential,
+} from './harness.js';
 
 /**
- * The web console in headless Chromium against the real local runtime (`npm start`'s, in
- * process, on the test DynamoDB Local): what a person at /console sees and does. One browser for
- * the file; each test has a fresh context (an empty sessionStorage: signed out).
+ * The web console in headless Chromium against the real local runtime: what a person at
+ * /console sees and does with the events module, and the API-key sign-in. The other modules'
+ * screens are in modules.browser.test.ts.
  */
 
-const KEY = `console-key-${randomBytes(8).toString('hex')}`;
-const run = randomBytes(3).toString('hex');
-
-let runtime: LocalRuntime;
-let browser: Browser;
-let dataDir: string;
-const contexts: BrowserContext[] = [];
-
-/** What every page did that it must not: a request off this origin, a script error, a CSP block. */
-const offences: string[] = [];
-
-beforeAll(async () => {
-  await ensureConsoleBuilt();
-  dataDir = await mkdtemp(join(tmpdir(), 'roster-console-'));
-  const config = loadConfig(
-    {
-      PORT: '0',
-      DATA_DIR: dataDir,
-      API_KEYS: KEY,
-      DYNAMODB_ENDPOINT: inject('dynamodbEndpoint'),
-      TABLE_PREFIX: `c${run}`,
-      LOG_LEVEL: 'silent',
-    },
-    modules,
-  );
-  [runtime, browser] = await Promise.all([startLocalRuntime(config, modules), launchChromium()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await runtime?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
-
-afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()));
-  expect(offences).toEqual([]);
-});
-
-async function openConsole(
-  path = '/console/',
-  viewport = { width: 1280, height: 900 },
-): Promise<Page> {
-  const context = await browser.newContext({ viewport });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('request', (request) => {
-    const url = request.url();
-    if (!url.startsWith(`${runtime.url}/`)) offences.push(`request off origin: ${url}`);
-    if (url.includes(KEY)) offences.push(`API key in a URL: ${url}`);
-  });
-  page.on('pageerror', (error) => offences.push(`page error: ${error.message}`));
-  page.on('console', (message) => {
-    // A failed API call is logged by Chromium as a resource error: the tests cause some on purpose.
-    if (message.type() === 'error' && !/status of (401|404|409|422)/.test(message.text())) {
-      offences.push(`console error: ${message.text()}`);
-    }
-  });
-  await page.goto(`${runtime.url}${path}`);
-  return page;
-}
-
-/**
- * Signs in with the keyboard only: the heading has the focus; Tab passes the choice of method
- * (API key is chosen) and reaches the key field.
- */
-async function signIn(page: Page, key = KEY): Promise<void> {
-  await page.getByRole('heading', { name: 'Sign in to the Roster console' }).waitFor();
-  await page.keyboard.press('Tab');
-  await expect.poll(() => page.evaluate('document.activeElement?.value')).toBe('api-key');
-  await page.keyboard.press('Tab');
-  await expect.poll(() => page.evaluate('document.activeElement?.id')).toBe('field-apiKey');
-  await page.keyboard.type(key);
-  await page.keyboard.press('Enter');
-}
-
-async function api<T>(path: string): Promise<T> {
-  const response = await fetch(`${runtime.url}${path}`, { headers: { 'x-api-key': KEY } });
-  expect(response.status, path).toBe(200);
-  return (await response.json()) as T;
-}
-
-async function expectAccessible(page: Page): Promise<void> {
-  expect(serious(await axeViolations(page))).toEqual([]);
-}
-
-const storedCredential = (page: Page) =>
-  page.evaluate("sessionStorage.getItem('roster.console.credential')");
+const harness = setUpConsoleHarness();
+const { key: KEY, run } = harness;
+const openConsole = harness.openConsole;
+const signIn = (page: Page, key = KEY) => signInWithKey(page, key);
+const api = <T>(path: string) => harness.api<T>(path);
 
 describe('web console', { timeout: 60_000 }, () => {
   it('refuses a wrong API key with the API’s explanation and keeps nothing', async () => {
@@ -162,7 +78,7 @@ describe('web console', { timeout: 60_000 }, () => {
     await expectAccessible(page);
     await page.getByRole('button', { name: 'Create event' }).click();
     await page.getByRole('heading', { name: 'Seed 004 conference', level: 1 }).waitFor();
-    expect(page.url()).toBe(`${runtime.url}/console/events/${eventId}`);
+    expect(page.url()).toBe(`${harness.runtime.url}/console/events/${eventId}`);
 
     // Three registrations, typed and submitted with the keyboard.
     const status = page.getByRole('status').filter({ hasText: /registered|waitlist/ });
@@ -215,11 +131,7 @@ describe('web console', { timeout: 60_000 }, () => {
     await page.reload();
     await page.getByRole('heading', { name: 'Seed 004 conference', level: 1 }).waitFor();
     await confirmed.getByRole('listitem').first().waitFor();
-    expect(
-      await page.evaluate(
-        'document.documentElement.scrollWidth <= document.documentElement.clientWidth',
-      ),
-    ).toBe(true);
+    expect(await fitsWidth(page)).toBe(true);
     await expectAccessible(page);
     await screenshot(page, 'console-event-page-phone');
   });

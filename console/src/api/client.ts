@@ -1,5 +1,5 @@
 import createClient from 'openapi-fetch';
-import { ApiError, networkProblem, problemOf } from '../lib/problem';
+import { ApiError, networkProblem, type Problem, problemOf } from '../lib/problem';
 import { authHeaders, type Credential } from '../lib/session';
 import { apiOperations } from './operations.gen';
 import type { components, paths } from './schema.gen';
@@ -11,8 +11,8 @@ export interface ApiOptions {
   readonly baseUrl: string;
   /** The signed-in credential, read at each request. */
   readonly credential: () => Credential | undefined;
-  /** Called when the API refuses the signed-in credential (401). */
-  readonly onUnauthorized: () => void;
+  /** Called when the API refuses a request sent with the signed-in credential (401). */
+  readonly onUnauthorized: (credential: Credential, problem: Problem) => void;
 }
 
 /**
@@ -22,12 +22,14 @@ export interface ApiOptions {
  */
 export function createApi(options: ApiOptions) {
   const client = createClient<paths>({ baseUrl: options.baseUrl });
-  const sentStoredCredential = (request: Request): boolean => {
+  /** The stored credential, if this request carried it (not a key being tried at sign-in). */
+  const storedCredentialOf = (request: Request): Credential | undefined => {
     const credential = options.credential();
-    if (!credential) return false;
-    return Object.entries(authHeaders(credential)).every(
+    if (!credential) return undefined;
+    const sent = Object.entries(authHeaders(credential)).every(
       ([name, value]) => request.headers.get(name) === value,
     );
+    return sent ? credential : undefined;
   };
   client.use({
     onRequest({ request }) {
@@ -41,8 +43,16 @@ export function createApi(options: ApiOptions) {
       }
       return request;
     },
-    onResponse({ request, response }) {
-      if (response.status === 401 && sentStoredCredential(request)) options.onUnauthorized();
+    async onResponse({ request, response }) {
+      if (response.status !== 401) return response;
+      const credential = storedCredentialOf(request);
+      if (credential) {
+        const body: unknown = await response
+          .clone()
+          .json()
+          .catch(() => undefined);
+        options.onUnauthorized(credential, problemOf(401, response.statusText, body));
+      }
       return response;
     },
   });

@@ -1,6 +1,9 @@
 import type { RouteObject } from 'react-router';
 import { hasOperation } from '../api/client';
+import { customersSection } from '../screens/customers';
+import { enrollmentsSection } from '../screens/enrollments';
 import { eventsSection } from '../screens/events';
+import { slaErrorsSection } from '../screens/sla-errors';
 
 /**
  * One section per API module: its navigation links and its routes. A module's screens are one
@@ -15,7 +18,12 @@ export interface ConsoleSection {
   readonly routes: readonly RouteObject[];
 }
 
-const sections: readonly ConsoleSection[] = [eventsSection];
+const sections: readonly ConsoleSection[] = [
+  eventsSection,
+  enrollmentsSection,
+  customersSection,
+  slaErrorsSection,
+];
 
 export const availableSections = (): ConsoleSection[] =>
   sections.filter((section) => hasOperation(section.requires));

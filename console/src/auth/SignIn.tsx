@@ -2,23 +2,25 @@ import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { hasOperation, unwrap } from '../api/client';
 import { Field } from '../components/Field';
-import { textOf } from '../components/forms';
+import { textOf, useFocusFirstInvalid } from '../components/forms';
 import { ProblemMessage } from '../components/ProblemMessage';
-import { toProblem } from '../lib/problem';
-import { authHeaders, type Credential } from '../lib/session';
+import { fieldErrorsOf, toProblem } from '../lib/problem';
+import { authHeaders, type Credential, type SignInMethod } from '../lib/session';
 import { useSession } from './session';
 import { requestToken } from './token';
 
-type Method = 'api-key' | 'password';
-
 /**
  * Sign-in with an API key (checked against the API before it is kept), or with a username and
- * password when the API has `POST /auth/token`. The credential is kept for this tab only.
+ * password → a bearer token when the API has `POST /auth/token`. The credential is kept for this
+ * tab only. After a session ended, the method it used (or the one a screen asked for) comes first.
  */
 export function SignIn() {
-  const { api, apiUrl, signIn, endedBecause } = useSession();
+  const { api, apiUrl, signIn, endedBecause, suggestedMethod } = useSession();
   const passwordAvailable = hasOperation('POST /auth/token');
-  const [method, setMethod] = useState<Method>('api-key');
+  const [method, setMethod] = useState<SignInMethod>(
+    passwordAvailable && suggestedMethod === 'password' ? 'password' : 'api-key',
+  );
+  const form = useRef<HTMLFormElement>(null);
   const heading = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => {
@@ -27,11 +29,13 @@ export function SignIn() {
   }, []);
 
   const attempt = useMutation({
-    mutationFn: async (form: FormData): Promise<Credential> => {
+    // The variables hold the password or key: forgotten as soon as this page is gone.
+    gcTime: 0,
+    mutationFn: async (data: FormData): Promise<Credential> => {
       if (method === 'password') {
-        return requestToken(apiUrl, textOf(form, 'username'), textOf(form, 'password'));
+        return requestToken(api, textOf(data, 'username'), textOf(data, 'password'));
       }
-      const candidate: Credential = { kind: 'api-key', key: textOf(form, 'apiKey').trim() };
+      const candidate: Credential = { kind: 'api-key', key: textOf(data, 'apiKey').trim() };
       // Any protected read proves the key: the API answers 401 for a wrong one.
       await unwrap(
         api.GET('/events', { params: { query: { limit: 1 } }, headers: authHeaders(candidate) }),
@@ -41,6 +45,10 @@ export function SignIn() {
     onSuccess: signIn,
   });
   const problem = attempt.error ? toProblem(attempt.error) : undefined;
+  // A 400 names its fields; a 401 can't say which of the two was wrong, so both are marked.
+  const { byField, unplaced } = fieldErrorsOf(problem, ['apiKey', 'username', 'password']);
+  const refused = problem?.status === 401 ? true : undefined;
+  useFocusFirstInvalid(form, attempt.error);
 
   const submit = (submitted: FormEvent<HTMLFormElement>) => {
     submitted.preventDefault();
@@ -73,13 +81,14 @@ export function SignIn() {
           ))}
         </fieldset>
       ) : null}
-      <form onSubmit={submit} noValidate className="form" autoComplete="off">
-        {problem ? <ProblemMessage problem={problem} /> : null}
+      <form ref={form} onSubmit={submit} noValidate className="form" autoComplete="off">
+        <ProblemMessage problem={problem} unplaced={unplaced} />
         {method === 'api-key' ? (
           <Field
             name="apiKey"
             label="API key"
             hint="npm start prints it (and keeps it in .data/api-key). It stays in this tab only."
+            errors={byField.apiKey}
           >
             {(control) => (
               <input
@@ -87,17 +96,38 @@ export function SignIn() {
                 type="password"
                 autoComplete="off"
                 spellCheck={false}
-                aria-invalid={problem ? true : undefined}
+                aria-invalid={control['aria-invalid'] ?? refused}
               />
             )}
           </Field>
         ) : (
           <>
-            <Field name="username" label="Username">
-              {(control) => <input {...control} type="text" autoComplete="username" />}
+            <Field
+              name="username"
+              label="Username"
+              hint="A user added with npm run users -- add <name> (on AWS, in the Cognito user pool)."
+              errors={byField.username}
+            >
+              {(control) => (
+                <input
+                  {...control}
+                  type="text"
+                  autoComplete="username"
+                  autoCapitalize="none"
+                  spellCheck={false}
+                  aria-invalid={control['aria-invalid'] ?? refused}
+                />
+              )}
             </Field>
-            <Field name="password" label="Password">
-              {(control) => <input {...control} type="password" autoComplete="current-password" />}
+            <Field name="password" label="Password" errors={byField.password}>
+              {(control) => (
+                <input
+                  {...control}
+                  type="password"
+                  autoComplete="current-password"
+                  aria-invalid={control['aria-invalid'] ?? refused}
+                />
+              )}
             </Field>
           </>
         )}

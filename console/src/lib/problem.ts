@@ -64,17 +64,20 @@ export function toProblem(error: unknown): Problem {
 /**
  * Validation errors by form field: `body.capacity` → `capacity`. Errors whose path names no
  * field of the form (`body`, or a field the form doesn't show) stay with the problem's summary.
+ * `prefix` is where the form's fields travel: `body` (the default), `query` (a filter), `path`
+ * (an id in the URL), or several when one form drives routes of each kind.
  */
 export function fieldErrorsOf(
   problem: Problem | undefined,
   fields: readonly string[],
-  prefix = 'body',
+  prefix: string | readonly string[] = 'body',
 ): { byField: Record<string, string[]>; unplaced: FieldProblem[] } {
+  const prefixes: readonly string[] = typeof prefix === 'string' ? [prefix] : prefix;
   const byField: Record<string, string[]> = {};
   const unplaced: FieldProblem[] = [];
   for (const error of problem?.errors ?? []) {
-    const [head, field] = error.path.split('.');
-    if (head === prefix && field !== undefined && fields.includes(field)) {
+    const [head = '', field] = error.path.split('.');
+    if (prefixes.includes(head) && field !== undefined && fields.includes(field)) {
       byField[field] = [...(byField[field] ?? []), error.message];
     } else {
       unplaced.push(error);

@@ -1,0 +1,9 @@
+import type { ConsoleSection } from '../../app/sections';
+import { CustomersPage } from './CustomersPage';
+
+/** The customers module (seed 001): customer ids and their workflow runs. */
+export const customersSection: ConsoleSection = {
+  requires: 'PUT /customers/{id}',
+  links: [{ to: '/customers', label: 'Customers' }],
+  routes: [{ path: 'customers', element: <CustomersPage /> }],
+};

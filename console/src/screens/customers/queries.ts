@@ -1,0 +1,41 @@
+import { useInfiniteQuery } from '@tanstack/react-query';
+import type { Schemas } from '../../api/client';
+import { itemsOf, pageOf } from '../../api/pages';
+import { useApi } from '../../auth/session';
+import { type ExpectedRun, runsPollInterval } from '../../lib/polling';
+
+export type Execution = Schemas['WorkflowExecution'];
+
+/** Query keys: everything of the customers module sits under ['customers']. */
+export const keys = {
+  customers: ['customers'] as const,
+  runs: (id: string) => ['customers', 'runs', id] as const,
+};
+
+/**
+ * A customer id's workflow runs, newest first, page by page; asked again while one is RUNNING
+ * or while a run this console started is not listed yet.
+ */
+export function useRuns(id: string, expected: ExpectedRun | undefined) {
+  const api = useApi();
+  return useInfiniteQuery({
+    queryKey: keys.runs(id),
+    enabled: id !== '',
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam, signal }) =>
+      pageOf(
+        api.GET('/workflow/executions', {
+          params: { query: { id, cursor: pageParam } },
+          signal,
+        }),
+      ),
+    getNextPageParam: (page) => page.next,
+    refetchInterval: (query) =>
+      runsPollInterval(
+        itemsOf(query.state.data?.pages),
+        expected,
+        Date.now(),
+        query.state.dataUpdateCount,
+      ),
+  });
+}

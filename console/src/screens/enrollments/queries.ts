@@ -1,0 +1,59 @@
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { type Schemas, unwrap } from '../../api/client';
+import { pageOf } from '../../api/pages';
+import { useApi } from '../../auth/session';
+import { enrollmentPollInterval } from '../../lib/polling';
+
+export type AgeGroup = Schemas['AgeGroup'];
+export type Enrollment = Schemas['Enrollment'];
+
+export const enrollmentPath = (id: string) => `/enrollments/${encodeURIComponent(id)}`;
+
+/** Query keys: everything of the enrollments module sits under ['age-groups'] or ['enrollments']. */
+export const keys = {
+  ageGroups: ['age-groups'] as const,
+  enrollment: (id: string) => ['enrollments', 'one', id] as const,
+  /** The ids of the enrollments submitted in this tab, newest first (the API has no list). */
+  submitted: ['enrollments', 'submitted'] as const,
+};
+
+/** Age groups, ordered by min_age (the API's order), page by page. */
+export function useAgeGroups() {
+  const api = useApi();
+  return useInfiniteQuery({
+    queryKey: keys.ageGroups,
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam, signal }) =>
+      pageOf(api.GET('/age-groups', { params: { query: { cursor: pageParam } }, signal })),
+    getNextPageParam: (page) => page.next,
+  });
+}
+
+/**
+ * One enrollment, asked again while it is PENDING (TanStack Query's refetchInterval) and no more
+ * once PROCESSED or REJECTED. The API masks the CPF; the console shows only what it answers.
+ */
+export function useEnrollment(id: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: keys.enrollment(id),
+    queryFn: async ({ signal }) =>
+      (await unwrap(api.GET('/enrollments/{id}', { params: { path: { id } }, signal }))).data,
+    refetchInterval: (query) =>
+      enrollmentPollInterval(query.state.data?.status, query.state.dataUpdateCount),
+  });
+}
+
+/**
+ * This tab's submissions: kept in the query cache (so the sign-out's cache clear removes them),
+ * never in storage; a reload forgets the list, not the enrollments (each has its own page).
+ */
+export function useSubmittedIds() {
+  return useQuery({
+    queryKey: keys.submitted,
+    queryFn: () => [] as string[],
+    initialData: [] as string[],
+    staleTime: Number.POSITIVE_INFINITY,
+    gcTime: Number.POSITIVE_INFINITY,
+  });
+}

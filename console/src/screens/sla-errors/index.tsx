@@ -1,0 +1,13 @@
+import type { ConsoleSection } from '../../app/sections';
+import { NewSlaError } from './NewSlaError';
+import { SlaErrorsList } from './SlaErrorsList';
+
+/** The sla-errors module (seed 002): records listed by file and time, filed by signed-in users. */
+export const slaErrorsSection: ConsoleSection = {
+  requires: 'GET /sla-errors',
+  links: [{ to: '/sla-errors', label: 'SLA errors' }],
+  routes: [
+    { path: 'sla-errors', element: <SlaErrorsList /> },
+    { path: 'sla-errors/new', element: <NewSlaError /> },
+  ],
+};
