@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -65,6 +65,16 @@ export const infra: ModuleInfra = (scope, context) => {
     enableTokenRevocation: true,
     accessTokenValidity: Duration.hours(1),
     idTokenValidity: Duration.hours(1),
+  });
+  // For the first user (docs/deploy.md): `aws cognito-idp admin-create-user --user-pool-id …`.
+  new CfnOutput(context.stack, 'UserPoolId', {
+    value: userPool.userPoolId,
+    description:
+      'Cognito user pool of the API’s users (admin-create-user, admin-set-user-password)',
+  });
+  new CfnOutput(context.stack, 'UserPoolClientId', {
+    value: client.userPoolClientId,
+    description: 'App client POST /auth/token signs in through (USER_PASSWORD_AUTH)',
   });
   const cognitoEnvironment = {
     COGNITO_USER_POOL_ID: userPool.userPoolId,
