@@ -107,7 +107,16 @@ export async function lambdaBundles(
     for (const fn of functions) {
       const env = lambdaEnvironment(fn.environment, secrets.endpoint);
       targets.push({ name: fn.name, ...(await bundleOf(fn.bundle)), env });
-      if (fn.bundle.entry === API_ENTRY) targets.push({ name: 'api (before #10)', ...before, env });
+      if (fn.bundle.entry === API_ENTRY) {
+        targets.push({ name: 'api (before #10)', ...before, env });
+        // What the source maps (NODE_OPTIONS=--enable-source-maps, for readable stack traces) cost.
+        const { NODE_OPTIONS: _, ...withoutSourceMaps } = env;
+        targets.push({
+          name: 'api without --enable-source-maps',
+          ...(await bundleOf(fn.bundle)),
+          env: withoutSourceMaps,
+        });
+      }
     }
 
     const runs = new Map<string, number[]>(targets.map((t) => [t.name, []]));
