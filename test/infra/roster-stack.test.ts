@@ -282,7 +282,7 @@ describe('REST API', () => {
     }
   });
 
-  it('throttles the stage, logs access and traces requests', () => {
+  it('throttles the stage, logs access and execution errors (no payloads) and traces requests', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'test',
       TracingEnabled: true,
@@ -294,11 +294,20 @@ describe('REST API', () => {
         Match.objectLike({
           ResourcePath: '/*',
           HttpMethod: '*',
+          LoggingLevel: 'ERROR',
+          DataTraceEnabled: false,
+          MetricsEnabled: true,
           ThrottlingRateLimit: Match.anyValue(),
           ThrottlingBurstLimit: Match.anyValue(),
         }),
       ]),
     });
+    // The access log group is the one the stage names, kept for a month.
+    const stage = ofType('AWS::ApiGateway::Stage')[0]?.[1];
+    const destination = JSON.stringify(stage?.Properties.AccessLogSetting);
+    const group = logicalId(stack.restApi.accessLogGroup);
+    expect(destination).toContain(`{"Ref":"${group}"}`);
+    expect(resources[group]?.Properties.RetentionInDays).toBe(30);
   });
 
   it('has a usage plan with a throttle and a daily quota, holding the default key and the bearer callers’ key', () => {
