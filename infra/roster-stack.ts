@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, Lazy, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,6 +11,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { allQueues, allTables, loadConfig, platformTables } from '../src/platform/config.js';
 import { idempotencyTable, type TableDefinition } from '../src/platform/dynamo/tables.js';
+import type { PublicRoute } from '../src/platform/http/public-routes.js';
 import type { AnyModule } from '../src/platform/module.js';
 import { DEFAULT_MAX_CONCURRENCY, type QueueDefinition } from '../src/platform/queue/queue.js';
 import { isAwsRate } from '../src/platform/schedule.js';
@@ -87,6 +89,8 @@ export class RosterStack extends Stack {
   /** Task Lambdas by `<module>/<task>`. */
   readonly taskFunctions = new Map<string, RosterFunction>();
   readonly retainData: boolean;
+  /** What the app declares public (its `security: []` routes and the docs). */
+  private readonly publicRoutes: readonly PublicRoute[];
 
   constructor(scope: Construct, id: string, props: RosterStackProps) {
     super(scope, id, props);
@@ -141,6 +145,7 @@ export class RosterStack extends Stack {
     this.grantTables(this.apiFunction.function, PLATFORM_ACCESS);
 
     const described = describeApi(modules);
+    this.publicRoutes = described.publicRoutes;
     this.restApi = new RosterRestApi(this, 'Http', {
       stage: props.stage,
       handler: this.apiFunction.function,
@@ -421,18 +426,48 @@ export class RosterStack extends Stack {
         'The AWS-managed policy API Gateway documents for the account-level logging role; it only grants CloudWatch Logs writes.',
       );
     }
-    // The public routes (the app's `security: []` declarations) and CORS preflights are open by
-    // design; every other method has the key-or-token authorizer (or, bearer-only, Cognito's).
-    acknowledge(
-      http.api.root,
-      'AwsSolutions-APIG4',
-      'Open methods are exactly the routes the app declares public (SPEC: health, docs, index, sign-in) and CORS preflights; every other method carries an authorizer (test/infra checks each).',
-    );
-    acknowledge(
-      http.api.root,
-      'AwsSolutions-COG4',
-      'Methods other than the bearer-only ones take an API key or a token through the key-or-token Lambda authorizer (SPEC: Authentication); Cognito’s authorizer guards the bearer-only routes.',
-    );
+    // Per method, so that a method opened by mistake stays a finding: the public routes (the
+    // app's `security: []` declarations) have no authorizer; the others but the bearer-only ones
+    // have the key-or-token Lambda authorizer rather than Cognito's.
+    const isPublic = new Set(this.publicRoutes.map((r) => `${r.method} ${r.path}`));
+    for (const method of http.api.methods) {
+      if (method.httpMethod === 'OPTIONS') continue; // CORS preflights: not flagged
+      const route = `${method.httpMethod} ${method.resource.path}`;
+      const authorization = (method.node.defaultChild as apigateway.CfnMethod).authorizationType;
+      if (authorization === apigateway.AuthorizationType.NONE && isPublic.has(route)) {
+        acknowledge(
+          method,
+          'AwsSolutions-APIG4',
+          `${route} is a route the app declares public (SPEC: no credential for it); test/infra/gateway-routes checks that only those are open.`,
+        );
+        acknowledge(
+          method,
+          'AwsSolutions-COG4',
+          `${route} is public by declaration: no authorizer of any kind.`,
+        );
+      } else if (
+        authorization === apigateway.AuthorizationType.NONE &&
+        (method.node.defaultChild as apigateway.CfnMethod).apiKeyRequired === true
+      ) {
+        // Without a module that issues tokens (no authorizers), a protected method is key-only.
+        acknowledge(
+          method,
+          'AwsSolutions-APIG4',
+          'No token issuer is deployed with these modules: the method requires an API key bound to the usage plan, the credential SPEC names.',
+        );
+        acknowledge(
+          method,
+          'AwsSolutions-COG4',
+          'No token issuer is deployed with these modules: the method requires an API key bound to the usage plan.',
+        );
+      } else if (authorization === apigateway.AuthorizationType.CUSTOM) {
+        acknowledge(
+          method,
+          'AwsSolutions-COG4',
+          'SPEC allows an API key or a bearer token: the key-or-token Lambda authorizer verifies either (Cognito’s JWKS for tokens) and meters both under a usage plan key.',
+        );
+      }
+    }
     acknowledge(
       http.api,
       'AwsSolutions-APIG2',

@@ -1,5 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModuleInfra } from '../../infra/module-infra.js';
 import { RosterStack } from '../../infra/roster-stack.js';
@@ -110,6 +112,25 @@ describe('every operation of /openapi.json at the gateway', () => {
     expect(new Set(checks.map((check) => check.declared))).toEqual(
       new Set(['public', 'bearer-only', 'key-or-token']),
     );
+  });
+
+  it('makes a method opened by mistake a cdk-nag error (public methods are acknowledged one by one)', async () => {
+    const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
+    const stack = new RosterStack(app, 'Roster-oops', {
+      stage: 'test',
+      projectRoot,
+      modules,
+      moduleInfra: await loadModuleInfra(modules),
+    });
+    stack.restApi.api.root.addResource('oops').addMethod('GET', undefined, {
+      apiKeyRequired: false,
+      authorizationType: apigateway.AuthorizationType.NONE,
+    });
+    const report = new AwsSolutionsChecks(app).validateScope(app);
+    const open = report.violations
+      .filter((violation) => violation.ruleName === 'AwsSolutions-APIG4')
+      .flatMap((violation) => violation.violatingResources.map((r) => r.constructPath));
+    expect(open).toEqual(['Roster-oops/Http/Api/Default/oops/GET/Resource']);
   });
 
   it('leaves no other method open: a path nobody declared still needs a credential', () => {
