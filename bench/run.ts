@@ -9,6 +9,7 @@ import { idempotencyTable } from '../src/platform/dynamo/tables.js';
 import { type ColdStart, measureColdStart } from './support/cold-start.js';
 import { customersBench } from './support/customers.js';
 import { enrollmentBurst } from './support/enrollments.js';
+import { type LambdaBundles, lambdaBundles } from './support/lambda-bundles.js';
 import { directLoad, httpLoad, median, type Sample, summarize } from './support/measure.js';
 import {
   type Committed,
@@ -39,7 +40,12 @@ const settings = {
   /** No burst may run longer than this. */
   burstWatchdogSeconds: 60,
   enrollments: 1000,
+  /** Imports of each Lambda bundle in a fresh node (median reported). */
+  lambdaInitRuns: 9,
 } as const;
+
+/** `npm run bench -- --only=lambda`: the Lambda bundles alone (no DynamoDB Local, ~1 minute). */
+const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
@@ -67,6 +73,19 @@ async function main(): Promise<void> {
     const key = `${phase}: ${String(args[0]).split('\n')[0]}`;
     warnings.set(key, (warnings.get(key) ?? 0) + 1);
   };
+
+  const lambda = await timed('lambda bundles', () => {
+    log(
+      `lambda bundles: each function bundled as deployed, ${settings.lambdaInitRuns} imports each`,
+    );
+    return lambdaBundles(repoRoot, { runs: settings.lambdaInitRuns });
+  });
+  printLambdaBundles(lambda);
+  if (only === 'lambda') {
+    await writeResults({ at: new Date().toISOString(), phases, lambda });
+    if (lambda.problems.length > 0) process.exitCode = 1;
+    return;
+  }
 
   const coldStarts = await timed('cold start', async () => {
     log(`cold start: ${settings.coldStartRuns} runs of the local runtime from an empty DATA_DIR`);
@@ -138,6 +157,7 @@ async function main(): Promise<void> {
     ),
     ...checkOutcomes(rows, committed),
     ...enrollmentProblems,
+    ...lambda.problems,
   ];
   const seenWarnings = [...warnings].map(([text, count]) => `${text} (x${count})`);
   const coldStart = {
@@ -167,8 +187,7 @@ async function main(): Promise<void> {
     machine: machineLine,
   });
 
-  const resultsFile = `${resultsDir}latest.json`;
-  await mkdir(resultsDir, { recursive: true });
+  printLambdaBundles(lambda);
   const results = {
     at: new Date().toISOString(),
     totalSeconds,
@@ -181,10 +200,42 @@ async function main(): Promise<void> {
     ratios,
     problems,
     warnings: seenWarnings,
+    lambda,
   };
-  await writeFile(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
-  log(`raw numbers in ${resultsFile}; ${totalSeconds.toFixed(0)} s in all`);
+  await writeResults(results);
+  log(`${totalSeconds.toFixed(0)} s in all`);
   if (problems.length > 0) process.exitCode = 1;
+}
+
+async function writeResults(results: Record<string, unknown>): Promise<void> {
+  const resultsFile = `${resultsDir}latest.json`;
+  await mkdir(resultsDir, { recursive: true });
+  await writeFile(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+  log(`raw numbers in ${resultsFile}`);
+}
+
+/** 6. Each Lambda's bundle and module init, against the floor, and the issue's two targets. */
+function printLambdaBundles(lambda: LambdaBundles): void {
+  const floor = lambda.rows.find((row) => row.name === 'floor');
+  const lines = lambda.rows.map(
+    (row) =>
+      `${row.name.padEnd(36)} ${(row.bytes / 1024).toFixed(0).padStart(6)} KB  ` +
+      `${row.initMedianMs.toFixed(1).padStart(7)} ms  ` +
+      `${(row.initMedianMs / (floor?.initMedianMs ?? Number.NaN)).toFixed(2).padStart(5)} × floor`,
+  );
+  const { targets } = lambda;
+  process.stdout.write(
+    [
+      '',
+      `${'lambda (bundle as deployed)'.padEnd(36)} ${'size'.padStart(9)}  ${'init p50'.padStart(10)}  ${'vs floor'.padStart(11)}`,
+      ...lines,
+      '',
+      `API bundle ${(targets.apiBytes / 1024).toFixed(0)} KB (target ≤ ${targets.apiBytesLimit / 1024} KB): ${targets.apiBytes <= targets.apiBytesLimit ? 'met' : 'NOT met'}`,
+      `API init ${targets.apiInitOverFloor.toFixed(2)} × floor (target ≤ ${targets.apiInitLimit}): ${targets.apiInitOverFloor <= targets.apiInitLimit ? 'met' : 'NOT met'}`,
+      ...lambda.problems.map((problem) => `PROBLEM: ${problem}`),
+      '',
+    ].join('\n'),
+  );
 }
 
 /** 1. /health through the app vs the same GetItem from the SDK vs HTTP doing no work at all. */

@@ -1,51 +1,75 @@
-import { CfnOutput, Duration, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Lazy, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { allQueues, allTables, loadConfig } from '../src/platform/config.js';
+import { allQueues, allTables, loadConfig, platformTables } from '../src/platform/config.js';
 import { idempotencyTable, type TableDefinition } from '../src/platform/dynamo/tables.js';
+import type { PublicRoute } from '../src/platform/http/public-routes.js';
 import type { AnyModule } from '../src/platform/module.js';
-import type { QueueDefinition } from '../src/platform/queue/queue.js';
+import { DEFAULT_MAX_CONCURRENCY, type QueueDefinition } from '../src/platform/queue/queue.js';
 import { isAwsRate } from '../src/platform/schedule.js';
 import { describeApi } from '../src/runtime/describe.js';
+import {
+  API_ACCESS,
+  type ModuleAccess,
+  type TableAccess,
+  tableAccessStatements,
+} from './access.js';
 import { Alarms } from './constructs/alarms.js';
 import { ConsoleHosting, restApiOrigin, withConsoleOrigin } from './constructs/console.js';
 import { Queues } from './constructs/queues.js';
 import { RosterRestApi, type ThrottleSettings } from './constructs/rest-api.js';
 import { RosterFunction } from './constructs/roster-function.js';
 import { Tables } from './constructs/tables.js';
-import type { ModuleInfra } from './module-infra.js';
+import type { LoadedModuleInfra } from './module-infra.js';
 import { acknowledge } from './nag.js';
 
 export interface RosterStackProps extends StackProps {
   /** Environment name: dev, staging, prod… Used in resource names and as the API stage. */
   readonly stage: string;
-  /** Repository root (package-lock.json, node_modules, src/). */
+  /** Repository root (package.json, node_modules, src/). */
   readonly projectRoot: string;
   /** The modules to deploy (src/modules/index.ts) and their constructs (loadModuleInfra). */
   readonly modules: readonly AnyModule[];
-  readonly moduleInfra: ReadonlyMap<AnyModule, ModuleInfra>;
+  readonly moduleInfra: ReadonlyMap<AnyModule, LoadedModuleInfra>;
   /** Allowed CORS origins. @default ['*'] */
   readonly corsOrigins?: readonly string[];
   /** E-mail subscribed to the alarm topic. @default none */
   readonly alarmEmail?: string;
+  /**
+   * Keep what holds data when the stack (or the resource) goes away: tables RETAIN with deletion
+   * protection, the master secret (stored keyed values depend on it) and the user pool. The
+   * production stage keeps them; a dev or test stage can be destroyed whole. @default true
+   */
+  readonly retainData?: boolean;
+  /** Module schedules enabled (EventBridge Scheduler); disabled, they exist but never fire. @default true */
+  readonly schedules?: boolean;
   /** @default 100 rps, burst 200 */
   readonly stageThrottle?: ThrottleSettings;
   /** @default 50 rps, burst 100 per key, 100 000 requests per day */
   readonly usagePlanThrottle?: ThrottleSettings;
   readonly usagePlanDailyQuota?: number;
+  /** API Gateway latency p99 (ms) that, held for 15 minutes, raises an alarm. @default 3000 */
+  readonly latencyAlarmMs?: number;
   /** The web console on S3 + CloudFront, from its build folder. @default none */
   readonly console?: { readonly assetsDir: string };
 }
 
 export const API_ENTRY = 'src/runtime/lambda/api.ts';
 export const TASK_ENTRY = 'src/runtime/lambda/task.ts';
+
+/** What the platform's own middleware does on its tables, in the API Lambda. */
+export const PLATFORM_ACCESS: readonly TableAccess[] = [
+  // Idempotency-Key records (Powertools' persistence layer); /health reads one item.
+  { table: idempotencyTable, actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'] },
+];
 
 const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
 
@@ -64,12 +88,17 @@ export class RosterStack extends Stack {
   readonly console: ConsoleHosting | undefined;
   /** Task Lambdas by `<module>/<task>`. */
   readonly taskFunctions = new Map<string, RosterFunction>();
+  readonly retainData: boolean;
+  /** What the app declares public (its `security: []` routes and the docs). */
+  private readonly publicRoutes: readonly PublicRoute[];
 
   constructor(scope: Construct, id: string, props: RosterStackProps) {
     super(scope, id, props);
     if (!STAGE_PATTERN.test(props.stage)) {
       throw new Error(`stage must match ${STAGE_PATTERN}, got "${props.stage}"`);
     }
+    this.retainData = props.retainData ?? true;
+    const retain = this.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     // The console is built first so that its origin joins the API's CORS list; what it needs of
     // the API (origin for its CSP, URL for config.json) is read once the API exists, below.
     this.console = props.console
@@ -87,35 +116,36 @@ export class RosterStack extends Stack {
     // The modules' settings with their defaults, as a function will read them.
     const config = loadConfig({}, modules);
 
-    this.tables = new Tables(this, 'Tables', { definitions: allTables(modules) });
+    this.tables = new Tables(this, 'Tables', {
+      definitions: allTables(modules),
+      retain: this.retainData,
+    });
     this.queues = new Queues(this, 'Queues', { definitions: allQueues(modules) });
 
-    // The master secret every function derives its keys from (cursor signing, …).
+    // The master secret every function derives its keys from (cursor signing, keyed lookups):
+    // kept with the data it keys.
     this.secret = new secretsmanager.Secret(this, 'AppSecret', {
       description: `Roster ${props.stage}: master secret (keys for cursors and keyed lookups derive from it)`,
       generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      removalPolicy: retain,
     });
-    const environment: Record<string, string> = {
-      ...this.tables.environment(),
-      ...this.queues.environment(),
-      APP_SECRET_ARN: this.secret.secretArn,
-      LOG_LEVEL: 'info',
-      POWERTOOLS_SERVICE_NAME: 'roster',
-    };
 
     this.apiFunction = new RosterFunction(this, 'ApiFunction', {
       projectRoot: props.projectRoot,
       entry: API_ENTRY,
+      http: true,
       description: 'Roster HTTP API (Hono behind API Gateway REST, proxy integration)',
       docsAssets: true,
       environment: {
-        ...environment,
+        ...this.environmentFor(modules),
         API_KEY_SOURCE: 'api-gateway',
         CORS_ORIGINS: corsOrigins.join(','),
       },
     });
+    this.grantTables(this.apiFunction.function, PLATFORM_ACCESS);
 
     const described = describeApi(modules);
+    this.publicRoutes = described.publicRoutes;
     this.restApi = new RosterRestApi(this, 'Http', {
       stage: props.stage,
       handler: this.apiFunction.function,
@@ -129,32 +159,52 @@ export class RosterStack extends Stack {
 
     this.alarms = new Alarms(this, 'Alarms', {
       stage: props.stage,
+      keyRemovalPolicy: retain,
       ...(props.alarmEmail ? { email: props.alarmEmail } : {}),
     });
-    this.alarms.addSumAlarm(
-      'ApiFunctionErrors',
-      this.apiFunction.function.metricErrors(),
-      1,
-      'The API Lambda threw or timed out (unhandled errors, not 4XX answers).',
-    );
-    this.alarms.addSumAlarm(
-      'ApiFunctionThrottles',
-      this.apiFunction.function.metricThrottles(),
-      1,
-      'The API Lambda was throttled (account or reserved concurrency exhausted).',
-    );
     this.alarms.addSumAlarm(
       'Api5xx',
       this.restApi.api.metricServerError(),
       5,
       'API Gateway answered 5XX (app 500/503, integration failures or timeouts).',
     );
+    const latencyMs = props.latencyAlarmMs ?? 3000;
+    this.alarms.add('ApiLatencyP99', {
+      metric: this.restApi.api.metricLatency({
+        statistic: cloudwatch.Stats.p(99),
+        period: Duration.minutes(5),
+      }),
+      threshold: latencyMs,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      alarmDescription: `API Gateway latency p99 above ${latencyMs} ms for 15 minutes.`,
+    });
 
-    this.tables.of(idempotencyTable).grantReadWriteData(this.apiFunction.function);
-    for (const module of modules) this.addModule(module, props, environment, config.settings);
+    for (const module of modules) {
+      this.addModule(module, props, config.settings);
+    }
     // Last: a module's construct may have put the token issuer's authorizers on the gateway.
     this.restApi.addRoutes();
-    this.secret.grantRead(this.apiFunction.function);
+
+    // Every Roster function (the API's, the tasks', and any a module's construct added) reads the
+    // master secret at start and gets its errors and throttles watched.
+    for (const fn of this.rosterFunctions()) {
+      this.secret.grantRead(fn.function);
+      const name = pascalCase(fn.node.path.split('/').slice(1).join('-'));
+      this.alarms.addSumAlarm(
+        `${name}Errors`,
+        fn.function.metricErrors(),
+        1,
+        `${fn.description}: the function threw or timed out (unhandled errors, not 4XX answers).`,
+      );
+      this.alarms.addSumAlarm(
+        `${name}Throttles`,
+        fn.function.metricThrottles(),
+        1,
+        `${fn.description}: invocations were throttled (account or function concurrency exhausted).`,
+      );
+    }
 
     // RestApi adds an "Endpoint" output with a generated name; ApiUrl replaces it.
     this.restApi.api.node.tryRemoveChild('Endpoint');
@@ -184,20 +234,65 @@ export class RosterStack extends Stack {
     this.acknowledgeNagFindings();
   }
 
-  /** A module's task Lambdas and schedules, then its own construct. */
+  /** Every Roster function in the stack, the modules' constructs' included. */
+  rosterFunctions(): RosterFunction[] {
+    return this.node
+      .findAll()
+      .filter((construct): construct is RosterFunction => construct instanceof RosterFunction);
+  }
+
+  /**
+   * What a function of `modules` is given: their tables and queues (the platform's tables too),
+   * where the master secret is, logging. A workflow's ARN is added by the module that runs it.
+   */
+  private environmentFor(modules: readonly AnyModule[]): Record<string, string> {
+    return {
+      ...this.tables.environment([...modules.flatMap((m) => m.tables), ...platformTables]),
+      ...this.queues.environment(allQueues(modules)),
+      APP_SECRET_ARN: this.secret.secretArn,
+      LOG_LEVEL: 'info',
+      POWERTOOLS_SERVICE_NAME: 'roster',
+    };
+  }
+
+  /** Exactly the DynamoDB actions `accesses` declare, on their tables and indexes. */
+  private grantTables(grantee: iam.IGrantable, accesses: readonly TableAccess[]): void {
+    for (const access of accesses) {
+      for (const statement of tableAccessStatements(this.tables.of(access.table), access)) {
+        grantee.grantPrincipal.addToPrincipalPolicy(statement);
+      }
+    }
+  }
+
+  /** A module's task Lambdas and schedules, its DynamoDB access, then its own construct. */
   private addModule(
     module: AnyModule,
     props: RosterStackProps,
-    environment: Record<string, string>,
     settings: Readonly<Record<string, unknown>>,
   ): void {
+    const loaded = props.moduleInfra.get(module);
+    if (!loaded) throw new Error(`no CDK construct loaded for module "${module.name}"`);
+    const access = checkedAccess(module, loaded.access);
+    const used = new Set<string>();
+    const grantAccess = (grantee: iam.IGrantable, name: string) => {
+      const declared = access[name];
+      if (!declared) {
+        throw new Error(`module "${module.name}" declares no access for its function "${name}"`);
+      }
+      used.add(name);
+      this.grantTables(grantee, declared);
+    };
+
     const scope = new Construct(this, pascalCase(module.name));
-    const taskFunctions = new Map<string, NodejsFunction>();
+    const environment = this.environmentFor([module]);
+    const taskFunctions = new Map<string, lambda.Function>();
     for (const task of module.tasks ?? []) {
       const taskId = `${module.name}/${task.name}`;
       const fn = new RosterFunction(scope, `${pascalCase(task.name)}Task`, {
         projectRoot: props.projectRoot,
         entry: TASK_ENTRY,
+        modules: [module.name],
+        http: false,
         description: `Roster task ${taskId}: ${task.description}`,
         // A queue consumer's timeout is the one its queue's visibility timeout is six times of.
         timeout: task.queue
@@ -205,15 +300,9 @@ export class RosterStack extends Stack {
           : Duration.minutes(5),
         environment: { ...environment, ROSTER_TASK: taskId },
       });
-      this.secret.grantRead(fn.function);
+      grantAccess(fn.function, task.name);
       this.taskFunctions.set(taskId, fn);
       taskFunctions.set(task.name, fn.function);
-      this.alarms.addSumAlarm(
-        `${pascalCase(module.name)}${pascalCase(task.name)}TaskErrors`,
-        fn.function.metricErrors(),
-        1,
-        `The ${taskId} task failed (it runs again on its next trigger).`,
-      );
       if (task.queue) this.addConsumer(taskId, fn.function, task.queue);
 
       const rate = task.schedule?.(settings[module.name]);
@@ -230,6 +319,7 @@ export class RosterStack extends Stack {
       new scheduler.Schedule(scope, `${pascalCase(task.name)}Schedule`, {
         description: `Runs ${taskId}`,
         schedule: scheduler.ScheduleExpression.expression(rate),
+        enabled: props.schedules ?? true,
         target: new schedulerTargets.LambdaInvoke(fn.function, {
           role,
           input: scheduler.ScheduleTargetInput.fromObject({ trigger: 'schedule' }),
@@ -241,14 +331,14 @@ export class RosterStack extends Stack {
         'lambda:InvokeFunction on the versions and aliases of the one task function this schedule runs (the grant CDK makes for a Lambda target).',
       );
     }
+    if (module.routes) grantAccess(this.apiFunction.function, API_ACCESS);
 
-    const infra = props.moduleInfra.get(module);
-    if (!infra) throw new Error(`no CDK construct loaded for module "${module.name}"`);
-    infra(scope, {
+    loaded.construct(scope, {
       stack: this,
       stage: props.stage,
       projectRoot: props.projectRoot,
       module,
+      retainData: this.retainData,
       table: (definition: TableDefinition): dynamodb.TableV2 => {
         if (!module.tables.includes(definition)) {
           throw new Error(`module "${module.name}" does not declare table "${definition.id}"`);
@@ -261,25 +351,33 @@ export class RosterStack extends Stack {
         }
         return this.queues.of(definition);
       },
+      grantAccess,
       apiFunction: this.apiFunction.function,
       restApi: this.restApi,
       taskFunctions,
       environment,
       alarms: this.alarms,
     });
+    const unused = Object.keys(access).filter((name) => !used.has(name));
+    if (unused.length > 0) {
+      throw new Error(
+        `module "${module.name}" declares access for no function named ${unused.join(', ')}`,
+      );
+    }
   }
 
   /**
    * A queue trigger: SQS batches to the task Lambda, which reports the failed messages alone
-   * (ReportBatchItemFailures) and puts poison messages on the DLQ itself; an alarm as soon as
-   * anything sits in the DLQ.
+   * (ReportBatchItemFailures) and puts poison messages on the DLQ itself; at most
+   * `maxConcurrency` invocations at once; an alarm as soon as anything sits in the DLQ.
    */
-  private addConsumer(taskId: string, fn: NodejsFunction, definition: QueueDefinition): void {
+  private addConsumer(taskId: string, fn: lambda.Function, definition: QueueDefinition): void {
     const { queue, deadLetterQueue } = this.queues.of(definition);
     fn.addEventSource(
       new SqsEventSource(queue, {
         batchSize: definition.batchSize,
         reportBatchItemFailures: true,
+        maxConcurrency: definition.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY,
       }),
     );
     deadLetterQueue.grantSendMessages(fn);
@@ -297,16 +395,12 @@ export class RosterStack extends Stack {
 
   /**
    * cdk-nag AwsSolutions findings accepted on purpose, each on the narrowest construct and
-   * finding that carries it. Anything not listed here fails synthesis.
+   * finding that carries it. Anything not listed here fails synthesis; an acknowledgement that
+   * matches no finding fails the infra tests.
    */
   private acknowledgeNagFindings(): void {
     const http = this.restApi;
-    // Every Roster function: the API's, the tasks', and any a module's construct added.
-    const functions = this.node
-      .findAll()
-      .filter((construct): construct is RosterFunction => construct instanceof RosterFunction)
-      .map((fn) => fn.function);
-    for (const fn of functions) {
+    for (const { function: fn } of this.rosterFunctions()) {
       acknowledge(
         fn,
         'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
@@ -317,15 +411,6 @@ export class RosterStack extends Stack {
         'AwsSolutions-IAM5[Resource::*]',
         'X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions (added by tracing: ACTIVE).',
       );
-      for (const [definition, table] of this.tables.byDefinition) {
-        if (!definition.globalIndexes?.length && !definition.localIndexes?.length) continue;
-        const logicalId = this.getLogicalId(table.node.defaultChild as never);
-        acknowledge(
-          fn,
-          `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/index/*]`,
-          'The function queries the indexes of a table its module owns; the wildcard is limited to that table’s indexes.',
-        );
-      }
     }
     acknowledge(
       this.secret,
@@ -341,27 +426,85 @@ export class RosterStack extends Stack {
         'The AWS-managed policy API Gateway documents for the account-level logging role; it only grants CloudWatch Logs writes.',
       );
     }
+    // Per method, so that a method opened by mistake stays a finding: the public routes (the
+    // app's `security: []` declarations) have no authorizer; the others but the bearer-only ones
+    // have the key-or-token Lambda authorizer rather than Cognito's.
+    const isPublic = new Set(this.publicRoutes.map((r) => `${r.method} ${r.path}`));
+    for (const method of http.api.methods) {
+      if (method.httpMethod === 'OPTIONS') continue; // CORS preflights: not flagged
+      const route = `${method.httpMethod} ${method.resource.path}`;
+      const authorization = (method.node.defaultChild as apigateway.CfnMethod).authorizationType;
+      if (authorization === apigateway.AuthorizationType.NONE && isPublic.has(route)) {
+        acknowledge(
+          method,
+          'AwsSolutions-APIG4',
+          `${route} is a route the app declares public (SPEC: no credential for it); test/infra/gateway-routes checks that only those are open.`,
+        );
+        acknowledge(
+          method,
+          'AwsSolutions-COG4',
+          `${route} is public by declaration: no authorizer of any kind.`,
+        );
+      } else if (
+        authorization === apigateway.AuthorizationType.NONE &&
+        (method.node.defaultChild as apigateway.CfnMethod).apiKeyRequired === true
+      ) {
+        // Without a module that issues tokens (no authorizers), a protected method is key-only.
+        acknowledge(
+          method,
+          'AwsSolutions-APIG4',
+          'No token issuer is deployed with these modules: the method requires an API key bound to the usage plan, the credential SPEC names.',
+        );
+        acknowledge(
+          method,
+          'AwsSolutions-COG4',
+          'No token issuer is deployed with these modules: the method requires an API key bound to the usage plan.',
+        );
+      } else if (authorization === apigateway.AuthorizationType.CUSTOM) {
+        acknowledge(
+          method,
+          'AwsSolutions-COG4',
+          'SPEC allows an API key or a bearer token: the key-or-token Lambda authorizer verifies either (Cognito’s JWKS for tokens) and meters both under a usage plan key.',
+        );
+      }
+    }
     acknowledge(
       http.api,
       'AwsSolutions-APIG2',
       'Requests are validated in the app against the same zod schemas that generate the OpenAPI document (422 problem+json with field errors).',
     );
-    acknowledge(
-      http.api.root,
-      'AwsSolutions-APIG4',
-      'Protected methods require an API key bound to a usage plan; bearer tokens are verified in the app (RS256, iss/aud/exp). Public methods are the documented public routes and CORS preflights.',
-    );
-    acknowledge(
-      http.api.root,
-      'AwsSolutions-COG4',
-      'API keys with usage plans are the gateway credential (SPEC: Authentication); Cognito tokens are verified by the app where a JWT is required.',
-    );
-    acknowledge(
-      http.api.deploymentStage,
-      'AwsSolutions-APIG3',
-      'No WAF yet: the stage and usage plans throttle, and a web ACL per environment is a cost decision left to the operator.',
-    );
+    if (!http.originGuard) {
+      acknowledge(
+        http.api.deploymentStage,
+        'AwsSolutions-APIG3',
+        'No WAF with a single allowed origin (or any): the stage and usage plans throttle, and a web ACL is a cost decision left to the operator. With several origins the origin guard is one.',
+      );
+    }
   }
+}
+
+/** A module's access declaration, checked against what it has: its tables, `api`, its tasks. */
+function checkedAccess(module: AnyModule, access: ModuleAccess): ModuleAccess {
+  for (const [name, grants] of Object.entries(access)) {
+    for (const grant of grants) {
+      if (!module.tables.includes(grant.table)) {
+        throw new Error(
+          `module "${module.name}": "${name}" is granted table "${grant.table.id}", not one of its own`,
+        );
+      }
+    }
+  }
+  for (const task of module.tasks ?? []) {
+    if (!access[task.name]) {
+      throw new Error(
+        `module "${module.name}" declares no access for task "${task.name}" (use [] for none)`,
+      );
+    }
+  }
+  if (module.routes && !access[API_ACCESS]) {
+    throw new Error(`module "${module.name}" has routes but declares no "${API_ACCESS}" access`);
+  }
+  return access;
 }
 
 export function pascalCase(value: string): string {

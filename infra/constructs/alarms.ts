@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,6 +11,8 @@ export interface AlarmsProps {
   readonly stage: string;
   /** Optional e-mail address subscribed to the alarm topic. */
   readonly email?: string;
+  /** What happens to the topic's key when the stack goes. @default RETAIN */
+  readonly keyRemovalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -29,6 +31,10 @@ export class Alarms extends Construct {
     const key = new kms.Key(this, 'TopicKey', {
       description: `Encrypts the roster-${props.stage} alarm topic`,
       enableKeyRotation: true,
+      removalPolicy: props.keyRemovalPolicy ?? RemovalPolicy.RETAIN,
+      ...(props.keyRemovalPolicy === RemovalPolicy.DESTROY
+        ? { pendingWindow: Duration.days(7) }
+        : {}),
     });
     key.addToResourcePolicy(
       new iam.PolicyStatement({

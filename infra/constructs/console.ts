@@ -174,11 +174,6 @@ export class ConsoleHosting extends Construct {
 
   private acknowledgeNagFindings(deployments: readonly s3deploy.BucketDeployment[]): void {
     acknowledge(
-      this.logBucket,
-      'AwsSolutions-S1',
-      'This is the log bucket: its own access logs would go to itself (a loop) or to yet another bucket.',
-    );
-    acknowledge(
       this.distribution,
       'AwsSolutions-CFR1',
       'The console is for the operators of this deployment wherever they are; the API keys are the access control.',

@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
@@ -35,11 +35,6 @@ export class Queues extends Construct {
         encryption: sqs.QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
       });
-      Validations.of(deadLetterQueue).acknowledge({
-        id: 'AwsSolutions-SQS3',
-        reason:
-          'This is the dead-letter queue of a queue; a DLQ of a DLQ would only move the problem.',
-      });
       const queue = new sqs.Queue(this, definition.id, {
         visibilityTimeout: Duration.seconds(visibilityTimeoutSeconds(definition)),
         deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: definition.maxReceiveCount },
@@ -58,10 +53,11 @@ export class Queues extends Construct {
     return found;
   }
 
-  /** Environment variables the app reads queue URLs from (`queueEnvVars`). */
-  environment(): Record<string, string> {
+  /** Environment variables the app reads queue URLs from (`queueEnvVars`): all, or the given. */
+  environment(definitions?: readonly QueueDefinition[]): Record<string, string> {
     return Object.fromEntries(
       [...this.byDefinition].flatMap(([definition, { queue, deadLetterQueue }]) => {
+        if (definitions && !definitions.includes(definition)) return [];
         const names = queueEnvVars(definition);
         return [
           [names.url, queue.queueUrl],

@@ -6,6 +6,10 @@ import { Construct } from 'constructs';
 import { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS } from '../../src/platform/http/headers.js';
 import { problemType } from '../../src/platform/http/problem.js';
 import type { PublicRoute } from '../../src/platform/http/public-routes.js';
+import { OriginGuard } from './origin-guard.js';
+
+/** A gateway response header copied from the request's `Origin`. */
+export const ORIGIN_FROM_REQUEST = 'method.request.header.origin';
 
 export interface ThrottleSettings {
   /** Steady-state requests per second. */
@@ -173,6 +177,8 @@ export class RosterRestApi extends Construct {
   readonly apiKey: apigateway.IApiKey;
   readonly usagePlan: apigateway.UsagePlan;
   readonly accessLogGroup: logs.LogGroup;
+  /** With several allowed origins: the web ACL that refuses the others (see OriginGuard). */
+  readonly originGuard: OriginGuard | undefined;
   private authorizers: GatewayAuthorizers | undefined;
   private routesAdded = false;
 
@@ -238,7 +244,22 @@ export class RosterRestApi extends Construct {
     });
 
     this.routes = { public: props.publicRoutes, bearerOnly: props.bearerOnlyRoutes ?? [] };
-    this.addGatewayResponses(allOrigins ? '*' : (props.corsOrigins[0] ?? '*'));
+    // API Gateway's own answers (a refused credential, a throttle) and CORS: any origin, the one
+    // allowed origin, or — with several — the caller's, copied from its request once the origin
+    // guard has let only allowed origins through (see OriginGuard).
+    const several = !allOrigins && props.corsOrigins.length > 1;
+    this.addGatewayResponses(
+      several
+        ? { 'Access-Control-Allow-Origin': ORIGIN_FROM_REQUEST, Vary: "'Origin'" }
+        : { 'Access-Control-Allow-Origin': `'${allOrigins ? '*' : props.corsOrigins[0]}'` },
+    );
+    this.originGuard = several
+      ? new OriginGuard(this, 'OriginGuard', {
+          stage: props.stage,
+          origins: props.corsOrigins,
+          apiStage: this.api.deploymentStage,
+        })
+      : undefined;
 
     this.usagePlan = this.api.addUsagePlan('UsagePlan', {
       name: `roster-${props.stage}-default`,
@@ -335,13 +356,13 @@ export class RosterRestApi extends Construct {
     }
   }
 
-  private addGatewayResponses(origin: string): void {
+  private addGatewayResponses(cors: Record<string, string>): void {
     for (const problem of GATEWAY_PROBLEMS) {
       this.api.addGatewayResponse(problem.type.responseType, {
         type: problem.type,
         ...(problem.status === undefined ? {} : { statusCode: String(problem.status) }),
         responseHeaders: {
-          'Access-Control-Allow-Origin': `'${origin}'`,
+          ...cors,
           'Content-Type': "'application/problem+json'",
           ...problem.headers,
         },

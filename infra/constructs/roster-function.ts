@@ -1,65 +1,75 @@
-import { join } from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import {
-  LogLevel as EsbuildLogLevel,
-  NodejsFunction,
-  OutputFormat,
-} from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { SWAGGER_UI_FILES } from '../../src/platform/http/docs.js';
+import { BUNDLE_FILE, bundleSync, DOCS_ASSETS_SUBDIR, type FunctionBundle } from '../bundling.js';
 
 /** The newest Node.js runtime aws-cdk-lib names; pinned rather than NODEJS_LATEST so a CDK
  * upgrade never changes the runtime of a deployed function by itself. */
 export const API_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
-/** Where the Swagger UI files land inside the deployment package (`/var/task` on Lambda). */
-const DOCS_ASSETS_SUBDIR = 'swagger-ui';
-
-// ESM output has no `require`; some bundled CommonJS dependencies still call it for Node
-// built-ins. The alias avoids clashing with any identifier esbuild emits.
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __rosterCreateRequire } from 'node:module'; const require = __rosterCreateRequire(import.meta.url);";
-
-export interface RosterFunctionProps {
-  /** Repository root: holds package-lock.json, node_modules and the entry file. */
+export interface RosterFunctionProps extends FunctionBundle {
+  /** Repository root: holds package.json, node_modules and the entry file. */
   readonly projectRoot: string;
-  /** Entry file, relative to projectRoot (src/runtime/lambda/<entry>.ts). */
-  readonly entry: string;
   readonly description: string;
   readonly environment: Record<string, string>;
   /** @default 1024 */
   readonly memorySize?: number;
   /** @default 10 seconds */
   readonly timeout?: Duration;
-  /** Copy the Swagger UI files into the package (the API function serves /docs). */
-  readonly docsAssets?: boolean;
   readonly logRetention?: logs.RetentionDays;
+  /** @default DESTROY */
+  readonly logRemovalPolicy?: RemovalPolicy;
 }
 
 /**
- * A Roster Lambda: one entry of src/runtime/lambda bundled on its own by the local esbuild, on
- * the pinned newest Node.js runtime, arm64, traced, with its own log group.
+ * A Roster Lambda: one entry of src/runtime/lambda bundled on its own by `infra/bundling.ts`
+ * (the local esbuild, offline, no Docker: the same function `npm run bench` measures), on the
+ * pinned newest Node.js runtime, arm64, traced, with its own log group.
  */
 export class RosterFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: lambda.Function;
   readonly logGroup: logs.LogGroup;
+  /** What its bundle holds (read by the bench, which bundles it the same way). */
+  readonly bundle: FunctionBundle;
+  readonly description: string;
 
   constructor(scope: Construct, id: string, props: RosterFunctionProps) {
     super(scope, id);
+    const { projectRoot } = props;
+    this.description = props.description;
+    this.bundle = {
+      entry: props.entry,
+      http: props.http,
+      ...(props.modules ? { modules: [...props.modules] } : {}),
+      ...(props.docsAssets ? { docsAssets: true } : {}),
+    };
+    const bundle = this.bundle;
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
     });
 
-    this.function = new NodejsFunction(this, 'Handler', {
+    this.function = new lambda.Function(this, 'Handler', {
       description: props.description,
-      projectRoot: props.projectRoot,
-      entry: join(props.projectRoot, props.entry),
-      handler: 'handler',
-      depsLockFilePath: join(props.projectRoot, 'package-lock.json'),
+      // The hash of the bundle itself: a change anywhere in what it holds deploys it again.
+      code: lambda.Code.fromAsset(projectRoot, {
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          // Never used: local bundling always succeeds or throws (synth stays offline).
+          image: DockerImage.fromRegistry('roster-bundles-locally'),
+          // CDK caches bundles by these options, dropping functions: the spec tells them apart.
+          environment: { ROSTER_BUNDLE: JSON.stringify(bundle) },
+          local: {
+            tryBundle(outputDir) {
+              bundleSync(projectRoot, bundle, outputDir);
+              return true;
+            },
+          },
+        },
+      }),
+      handler: `${BUNDLE_FILE.replace(/\.mjs$/, '')}.handler`,
       runtime: API_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 1024,
@@ -70,32 +80,6 @@ export class RosterFunction extends Construct {
         ...props.environment,
         NODE_OPTIONS: '--enable-source-maps',
         ...(props.docsAssets ? { DOCS_ASSETS_DIR: `/var/task/${DOCS_ASSETS_SUBDIR}` } : {}),
-      },
-      bundling: {
-        // Local esbuild only: synth must work offline and without Docker.
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // Bundle the AWS SDK too: a pinned, tree-shaken SDK instead of whatever the runtime ships.
-        externalModules: [],
-        logLevel: EsbuildLogLevel.WARNING,
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (inputDir: string, outputDir: string) => {
-            if (!props.docsAssets) return [];
-            const source = `${inputDir}/node_modules/swagger-ui-dist`;
-            const target = `${outputDir}/${DOCS_ASSETS_SUBDIR}`;
-            return [
-              `mkdir -p "${target}"`,
-              `cp ${SWAGGER_UI_FILES.map((file) => `"${source}/${file}"`).join(' ')} "${target}/"`,
-            ];
-          },
-        },
       },
     });
   }

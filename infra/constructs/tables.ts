@@ -18,13 +18,15 @@ function attribute(key: KeyAttribute): dynamodb.Attribute {
  * Maps one shared table definition to a DynamoDB table. Keys and indexes come only from the
  * definition, so the deployed table and DynamoDB Local cannot drift apart.
  *
- * Data tables are never deleted by CloudFormation: deletion protection blocks an accidental
- * `DeleteTable`, RETAIN keeps the table when the stack (or the resource) goes away, and PITR
- * covers bad writes.
+ * With `retain` (the production stage) a table is never deleted by CloudFormation: deletion
+ * protection blocks an accidental `DeleteTable` and RETAIN keeps the table when the stack (or the
+ * resource) goes away. Without it (dev, test stages) `cdk destroy` removes the tables. PITR
+ * covers bad writes on every stage.
  */
 export function tableFromDefinition(
   scope: Construct,
   definition: TableDefinition,
+  retain = true,
 ): dynamodb.TableV2 {
   return new dynamodb.TableV2(scope, definition.id, {
     partitionKey: attribute(definition.partitionKey),
@@ -32,8 +34,8 @@ export function tableFromDefinition(
     billing: dynamodb.Billing.onDemand(),
     encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
     pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-    deletionProtection: true,
-    removalPolicy: RemovalPolicy.RETAIN,
+    deletionProtection: retain,
+    removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     ...(definition.timeToLiveAttribute
       ? { timeToLiveAttribute: definition.timeToLiveAttribute }
       : {}),
@@ -53,6 +55,8 @@ export function tableFromDefinition(
 
 export interface TablesProps {
   readonly definitions: readonly TableDefinition[];
+  /** Keep the tables (and protect them from deletion). @default true */
+  readonly retain?: boolean;
 }
 
 /** Every table of the app: the platform's and each module's. */
@@ -62,7 +66,10 @@ export class Tables extends Construct {
   constructor(scope: Construct, id: string, props: TablesProps) {
     super(scope, id);
     this.byDefinition = new Map(
-      props.definitions.map((definition) => [definition, tableFromDefinition(this, definition)]),
+      props.definitions.map((definition) => [
+        definition,
+        tableFromDefinition(this, definition, props.retain ?? true),
+      ]),
     );
   }
 
@@ -73,13 +80,15 @@ export class Tables extends Construct {
     return table;
   }
 
-  /** Environment variables the app reads its table names from (`envVar` → physical name). */
-  environment(): Record<string, string> {
+  /**
+   * Environment variables the app reads its table names from (`envVar` → physical name), for
+   * every table or the given ones.
+   */
+  environment(definitions?: readonly TableDefinition[]): Record<string, string> {
     return Object.fromEntries(
-      [...this.byDefinition].map(([definition, table]) => [
-        tableEnvVar(definition),
-        table.tableName,
-      ]),
+      [...this.byDefinition]
+        .filter(([definition]) => !definitions || definitions.includes(definition))
+        .map(([definition, table]) => [tableEnvVar(definition), table.tableName]),
     );
   }
 }

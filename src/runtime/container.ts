@@ -157,14 +157,15 @@ export function createApi(container: Container, options: ApiOptions = {}): OpenA
     info: { name: 'Roster', version: pkg.version, description: pkg.description },
     docsAssetsDir: config.docsAssetsDir,
     tags: modules.flatMap((module) => module.tags ?? []),
-    // One cheap GetItem: proves the endpoint answers and the table exists.
-    checkHealth: async () => {
+    // One cheap GetItem: proves the endpoint answers and the table exists. The route gives it up
+    // at its deadline whatever the SDK is doing (retries, a socket wait); the signal stops it.
+    checkHealth: async (signal) => {
       await dynamo.client.send(
         new GetItemCommand({
           TableName: container.table(idempotencyTable).name,
           Key: { id: { S: 'health-check' } },
         }),
-        { abortSignal: AbortSignal.timeout(2000) },
+        { abortSignal: signal },
       );
     },
   });

@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consoleDist, ensureConsoleBuilt } from '../../console/scripts/console-build.js';
 import { ROUTING_FUNCTION_CODE, withConsoleOrigin } from '../../infra/constructs/console.js';
+import { ORIGIN_FROM_REQUEST } from '../../infra/constructs/rest-api.js';
 import { loadModuleInfra } from '../../infra/module-infra.js';
 import { RosterStack } from '../../infra/roster-stack.js';
 import { modules } from '../../src/modules/index.js';
+import { acknowledgementsIn, covers, RecordingAwsSolutionsChecks } from '../support/nag.js';
 
 /**
  * The web console on AWS (infra/constructs/console.ts, wired in RosterStack): template
@@ -27,7 +28,7 @@ type Resource = { Type: string; Properties: Json; DependsOn?: string | string[] 
 let outdir: string;
 let app: App;
 let stack: RosterStack;
-let nag: AwsSolutionsChecks;
+let nag: RecordingAwsSolutionsChecks;
 let template: Template;
 let resources: Record<string, Resource>;
 
@@ -46,7 +47,7 @@ beforeAll(async () => {
     corsOrigins: [ADMIN_ORIGIN],
     console: { assetsDir: consoleDist },
   });
-  nag = new AwsSolutionsChecks(app);
+  nag = new RecordingAwsSolutionsChecks(app);
   Validations.of(app).addPlugins(nag);
   app.synth();
   template = Template.fromStack(stack);
@@ -250,17 +251,26 @@ describe('the API with the console', () => {
     );
   });
 
-  it('names the console in API Gateway’s own error answers (a wrong key’s 401), so it can show them', () => {
+  it('answers the console with its own origin in API Gateway’s own error answers (a wrong key’s 401), so it can show them', () => {
     const [, unauthorized] = required(
       ofType('AWS::ApiGateway::GatewayResponse').find(
         ([, response]) => response.Properties.ResponseType === 'INVALID_API_KEY',
       ),
       'INVALID_API_KEY gateway response',
     );
-    const origin = (unauthorized.Properties.ResponseParameters as Json)[
-      'gatewayresponse.header.Access-Control-Allow-Origin'
-    ];
-    expect(referencesIn(origin)).toEqual(new Set([logicalId(consoleOf().distribution)]));
+    // Two origins (the console and the admin one): the caller's own origin is copied…
+    expect(unauthorized.Properties.ResponseParameters).toMatchObject({
+      'gatewayresponse.header.Access-Control-Allow-Origin': ORIGIN_FROM_REQUEST,
+      'gatewayresponse.header.Vary': "'Origin'",
+    });
+    // …after the origin guard has refused every origin but these two.
+    const guard = required(stack.restApi.originGuard, 'origin guard');
+    const acl = required(resources[stack.getLogicalId(guard.webAcl)], 'web ACL');
+    const rule = JSON.stringify(acl.Properties.Rules);
+    expect(rule).toContain(ADMIN_ORIGIN);
+    expect(referencesIn(acl.Properties.Rules)).toEqual(
+      new Set([logicalId(consoleOf().distribution)]),
+    );
   });
 
   it('keeps "*" as it is when any origin is allowed already', () => {
@@ -311,5 +321,14 @@ describe('cdk-nag (AwsSolutions) with the console', () => {
           .join(', ')}`,
     );
     expect(findings).toEqual([]);
+  });
+});
+
+describe('cdk-nag acknowledgements with the console', () => {
+  it('acknowledges only findings it has (the console’s, the origin guard’s included)', () => {
+    const stale = acknowledgementsIn(app).filter(
+      (acknowledgement) => !nag.findings.some((finding) => covers(acknowledgement, finding)),
+    );
+    expect(stale.map(({ path, id }) => `${path}: ${id}`)).toEqual([]);
   });
 });

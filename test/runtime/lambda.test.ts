@@ -1,11 +1,10 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { eventsTable } from '../../src/modules/events/events.module.js';
 import { createDynamoClients } from '../../src/platform/dynamo/client.js';
 import { ensureTables } from '../../src/platform/dynamo/provision.js';
 import { idempotencyTable } from '../../src/platform/dynamo/tables.js';
-import { isUuid } from '../support/fixture-app.js';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -40,7 +39,7 @@ function restEvent(method: string, path: string, options: EventOptions = {}): AP
       httpMethod: method,
       path: `/prod${path}`,
       protocol: 'HTTP/1.1',
-      requestId: `apigw-${randomBytes(4).toString('hex')}`,
+      requestId: randomUUID(),
       requestTimeEpoch: Date.now(),
       resourceId: 'res1',
       resourcePath: '/{proxy+}',
@@ -77,6 +76,9 @@ function header(result: APIGatewayProxyResult, name: string): string | undefined
 describe('Lambda handler (API Gateway REST proxy)', () => {
   const saved = { ...process.env };
   let handler: Handler;
+  /** The function's log lines (JSON), as Lambda would ship them to CloudWatch Logs. */
+  const logLines: Record<string, unknown>[] = [];
+  const stdoutWrite = process.stdout.write;
 
   beforeAll(async () => {
     const endpoint = inject('dynamodbEndpoint');
@@ -94,7 +96,17 @@ describe('Lambda handler (API Gateway REST proxy)', () => {
     process.env.EVENTS_TABLE_NAME = names.events;
     process.env.IDEMPOTENCY_TABLE_NAME = names.idempotency;
     process.env.API_KEY_SOURCE = 'api-gateway';
-    process.env.LOG_LEVEL = 'silent';
+    process.env.LOG_LEVEL = 'info';
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      for (const line of String(chunk).split('\n').filter(Boolean)) {
+        try {
+          logLines.push(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          // not a log line
+        }
+      }
+      return true;
+    }) as typeof process.stdout.write;
     process.env.AWS_REGION = 'us-east-1';
     process.env.APP_SECRET = Buffer.alloc(32, 9).toString('base64url');
     delete process.env.API_KEYS;
@@ -105,16 +117,23 @@ describe('Lambda handler (API Gateway REST proxy)', () => {
   });
 
   afterAll(() => {
+    process.stdout.write = stdoutWrite;
     process.env = saved;
   });
 
-  it('answers GET /health with 200, JSON and a request id', async () => {
-    const result = await handler(restEvent('GET', '/health'), context);
+  it('answers GET /health with 200, JSON and API Gateway’s request id, in the header and the log', async () => {
+    const event = restEvent('GET', '/health');
+
+    const result = await handler(event, context);
 
     expect(result.statusCode).toBe(200);
     expect(header(result, 'content-type')).toMatch(/^application\/json/);
-    expect(isUuid(header(result, 'x-request-id') ?? null)).toBe(true);
     expect(JSON.parse(result.body)).toMatchObject({ status: 'ok' });
+    const gatewayId = event.requestContext.requestId;
+    expect(header(result, 'x-request-id')).toBe(gatewayId);
+    expect(logLines).toContainEqual(
+      expect.objectContaining({ message: 'request', requestId: gatewayId, status: 200 }),
+    );
   });
 
   it('echoes a valid x-request-id given by the client', async () => {
@@ -140,12 +159,13 @@ describe('Lambda handler (API Gateway REST proxy)', () => {
   });
 
   it('answers 401 on a protected path when the request came without an API key id', async () => {
-    const result = await handler(restEvent('GET', '/no-such-route'), context);
+    const event = restEvent('GET', '/no-such-route');
+    const result = await handler(event, context);
 
     expect(result.statusCode).toBe(401);
     expect(header(result, 'content-type')).toMatch(/^application\/problem\+json/);
     expect(JSON.parse(result.body)).toMatchObject({ status: 401, code: 'AUTH.UNAUTHORIZED' });
-    expect(isUuid(header(result, 'x-request-id') ?? null)).toBe(true);
+    expect(header(result, 'x-request-id')).toBe(event.requestContext.requestId);
   });
 
   it('does not trust an x-api-key header that API Gateway did not check', async () => {

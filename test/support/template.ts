@@ -40,3 +40,36 @@ export function methodsByRoute(
     ]),
   );
 }
+
+export interface Statement {
+  readonly Effect?: string;
+  readonly Action: string | string[];
+  readonly Resource?: unknown;
+  readonly Condition?: unknown;
+}
+
+/** Every statement of the IAM policies attached to `role` (its logical id). */
+export function statementsOfRole(resources: Record<string, Resource>, role: string): Statement[] {
+  return ofType(resources, 'AWS::IAM::Policy')
+    .filter(([, policy]) =>
+      ((policy.Properties.Roles ?? []) as { Ref?: string }[]).some((r) => r.Ref === role),
+    )
+    .flatMap(
+      ([, policy]) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement,
+    );
+}
+
+/** `action resource` pairs of `statements` (minimized policies merge actions and resources). */
+export function grantPairs(statements: readonly Statement[], actionPrefix = ''): Set<string> {
+  const pairs = new Set<string>();
+  for (const statement of statements) {
+    if (statement.Effect && statement.Effect !== 'Allow') continue;
+    for (const action of [statement.Action].flat()) {
+      if (!action.startsWith(actionPrefix)) continue;
+      for (const resource of [statement.Resource].flat()) {
+        pairs.add(`${action} ${JSON.stringify(resource)}`);
+      }
+    }
+  }
+  return pairs;
+}

@@ -1,7 +1,8 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { ModuleAccess } from '../../../infra/access.js';
 import { RosterFunction } from '../../../infra/constructs/roster-function.js';
 import type { ModuleInfra } from '../../../infra/module-infra.js';
 import { acknowledge } from '../../../infra/nag.js';
@@ -10,6 +11,16 @@ import { authTable } from './auth.module.js';
 import { PASSWORD_POLICY } from './auth.rules.js';
 
 export const AUTHORIZER_ENTRY = 'src/runtime/lambda/authorizer.ts';
+
+/**
+ * What each auth function does on its table. On AWS the users live in Cognito: the API only keeps
+ * the per-username sign-in throttle (conditional updates of one item per username); the
+ * authorizer verifies tokens and reads nothing.
+ */
+export const access: ModuleAccess = {
+  api: [{ table: authTable, actions: ['UpdateItem'] }],
+  authorizer: [],
+};
 
 /** `POST /auth/token` at the gateway: password guessing is slow before it reaches the app. */
 export const TOKEN_ROUTE_THROTTLE = { rateLimit: 5, burstLimit: 10 } as const;
@@ -24,8 +35,7 @@ export const TOKEN_ROUTE_THROTTLE = { rateLimit: 5, burstLimit: 10 } as const;
  * - a tight throttle on `POST /auth/token`; the module's table for the sign-in throttle.
  */
 export const infra: ModuleInfra = (scope, context) => {
-  const { apiFunction, restApi, stage } = context;
-  context.table(authTable).grantReadWriteData(apiFunction);
+  const { apiFunction, restApi, stage, retainData } = context;
 
   const userPool = new cognito.UserPool(scope, 'UserPool', {
     userPoolName: `roster-${stage}`,
@@ -43,8 +53,9 @@ export const infra: ModuleInfra = (scope, context) => {
     accountRecovery: cognito.AccountRecovery.NONE,
     featurePlan: cognito.FeaturePlan.PLUS,
     standardThreatProtectionMode: cognito.StandardThreatProtectionMode.AUDIT_ONLY,
-    deletionProtection: true,
-    removalPolicy: RemovalPolicy.RETAIN,
+    // Users are data: kept (and protected) on a stage that keeps its data.
+    deletionProtection: retainData,
+    removalPolicy: retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
   });
   const client = userPool.addClient('ApiClient', {
     userPoolClientName: `roster-${stage}-api`,
@@ -54,6 +65,16 @@ export const infra: ModuleInfra = (scope, context) => {
     enableTokenRevocation: true,
     accessTokenValidity: Duration.hours(1),
     idTokenValidity: Duration.hours(1),
+  });
+  // For the first user (docs/deploy.md): `aws cognito-idp admin-create-user --user-pool-id …`.
+  new CfnOutput(context.stack, 'UserPoolId', {
+    value: userPool.userPoolId,
+    description:
+      'Cognito user pool of the API’s users (admin-create-user, admin-set-user-password)',
+  });
+  new CfnOutput(context.stack, 'UserPoolClientId', {
+    value: client.userPoolClientId,
+    description: 'App client POST /auth/token signs in through (USER_PASSWORD_AUTH)',
   });
   const cognitoEnvironment = {
     COGNITO_USER_POOL_ID: userPool.userPoolId,
@@ -78,6 +99,9 @@ export const infra: ModuleInfra = (scope, context) => {
   const authorizerFunction = new RosterFunction(scope, 'GatewayAuthorizer', {
     projectRoot: context.projectRoot,
     entry: AUTHORIZER_ENTRY,
+    // This module alone (its token verifier), without the HTTP app.
+    modules: [context.module.name],
+    http: false,
     description: 'Roster gateway authorizer: an API key or a bearer token',
     memorySize: 512,
     timeout: Duration.seconds(5),
@@ -88,14 +112,8 @@ export const infra: ModuleInfra = (scope, context) => {
     },
   });
   usageKeySecret.grantRead(authorizerFunction.function);
-  context.stack.node.tryFindChild('AppSecret')?.node.tryFindChild('Resource');
-  // The authorizer builds the app's container (bootstrap), which reads the master secret.
-  const secretArn = context.environment.APP_SECRET_ARN;
-  if (secretArn) {
-    secretsmanager.Secret.fromSecretCompleteArn(scope, 'AppSecretRef', secretArn).grantRead(
-      authorizerFunction.function,
-    );
-  }
+  // Nothing on the table (see `access`); the master secret is granted by the stack.
+  context.grantAccess(authorizerFunction.function, 'authorizer');
 
   restApi.useAuthorizers({
     // No identity sources, no cache: either header may be absent, and API Gateway answers 401
@@ -119,11 +137,6 @@ export const infra: ModuleInfra = (scope, context) => {
     userPool,
     'AwsSolutions-COG2',
     'Sign-in is USER_PASSWORD_AUTH through POST /auth/token, which cannot complete an MFA challenge; failed sign-ins are throttled per username in the app and per route at the gateway.',
-  );
-  acknowledge(
-    userPool,
-    'AwsSolutions-COG3',
-    'Threat protection runs in audit mode: every sign-in reaches Cognito from the API Lambda, not the user’s device, so enforced adaptive authentication would judge the Lambda’s address.',
   );
   acknowledge(
     usageKeySecret,

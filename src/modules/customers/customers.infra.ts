@@ -2,26 +2,61 @@ import { Arn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { IConstruct } from 'constructs';
+import type { ModuleAccess } from '../../../infra/access.js';
 import type { ModuleInfra } from '../../../infra/module-infra.js';
 import type { EventPattern, EventRule } from '../../platform/event-bus/bus.js';
 import { workflowEnvVar } from '../../platform/workflow/workflow.js';
+import { customersKeys } from './customers.dynamo.js';
 import { customerCreatedRule, customersTable, customerWorkflow } from './customers.module.js';
+
+const { pendingIndex, byCustomerIndex } = customersKeys;
+
+/**
+ * What each customers function does on its table (the stack grants exactly this):
+ * - the API: registers an id with its outbox event (a transaction of two puts), deletes the
+ *   event once published (batch), reads and deletes ids, records executions it starts, reads
+ *   them, lists a customer's executions (by-customer index, then one batch read);
+ * - the workflow steps: ValidateExists records the execution and reads the id, InsertId puts the
+ *   id and closes the record in one transaction, the two others close the record;
+ * - the sweeps: the outbox (pending index, batch deletes) and the executions left RUNNING (same
+ *   index, updates); the scheduled check records the execution it starts.
+ */
+export const access: ModuleAccess = {
+  api: [
+    {
+      table: customersTable,
+      actions: ['GetItem', 'BatchGetItem', 'PutItem', 'DeleteItem', 'BatchWriteItem'],
+      indexes: [byCustomerIndex],
+    },
+  ],
+  'validate-exists': [{ table: customersTable, actions: ['GetItem', 'PutItem'] }],
+  'insert-id': [{ table: customersTable, actions: ['PutItem', 'UpdateItem'] }],
+  'record-already-exists': [{ table: customersTable, actions: ['UpdateItem'] }],
+  'record-failure': [{ table: customersTable, actions: ['UpdateItem'] }],
+  'scheduled-check': [{ table: customersTable, actions: ['PutItem'] }],
+  'reconcile-executions': [
+    { table: customersTable, actions: ['UpdateItem'], indexes: [pendingIndex] },
+  ],
+  'publish-pending-events': [
+    { table: customersTable, actions: ['BatchWriteItem'], indexes: [pendingIndex] },
+  ],
+};
 
 /**
  * The customers module on AWS. The stack has built its table and one Lambda per task (the
  * scheduled check and the two sweeps on EventBridge Scheduler); this adds the state machine from
  * the same ASL file the local engine runs, its Task states bound to the step tasks' Lambdas, the
- * EventBridge rule that starts it on CustomerCreated, least-privilege grants and alarms.
+ * EventBridge rule that starts it on CustomerCreated, the grants on them and alarms (the table
+ * access above is granted by the stack).
  */
 export const infra: ModuleInfra = (scope, context) => {
   const { apiFunction, taskFunctions, alarms, stage } = context;
   const stack = Stack.of(scope);
-  const table = context.table(customersTable);
-  const fn = (task: string): NodejsFunction => {
+  const fn = (task: string): lambda.Function => {
     const found = taskFunctions.get(task);
     if (!found) throw new Error(`customers: no Lambda for task "${task}"`);
     return found;
@@ -60,18 +95,6 @@ export const infra: ModuleInfra = (scope, context) => {
   const reconciler = fn('reconcile-executions');
   reconciler.addEnvironment(arnVariable, stateMachine.stateMachineArn);
   stateMachine.grantExecution(reconciler, 'states:DescribeExecution');
-
-  // ---- the table, per function ---------------------------------------------------------------
-
-  table.grantReadWriteData(apiFunction);
-  table.grant(fn('validate-exists'), 'dynamodb:GetItem', 'dynamodb:PutItem');
-  // InsertId is a TransactWriteItems of a Put and an Update.
-  table.grant(fn('insert-id'), 'dynamodb:PutItem', 'dynamodb:UpdateItem');
-  table.grant(fn('record-already-exists'), 'dynamodb:UpdateItem');
-  table.grant(fn('record-failure'), 'dynamodb:UpdateItem');
-  table.grant(fn('scheduled-check'), 'dynamodb:PutItem');
-  table.grant(reconciler, 'dynamodb:Query', 'dynamodb:UpdateItem');
-  table.grant(fn('publish-pending-events'), 'dynamodb:Query', 'dynamodb:BatchWriteItem');
 
   // ---- events ------------------------------------------------------------------------------
 

@@ -1,23 +1,39 @@
+import type { ModuleAccess } from '../../../infra/access.js';
 import type { ModuleInfra } from '../../../infra/module-infra.js';
+import { enrollmentsKeys } from './enrollments.dynamo.js';
 import { enrollmentQueue, enrollmentsTable } from './enrollments.module.js';
+
+/**
+ * What each enrollments function does on its table:
+ * - the API: age groups (a put with the age slots' updates; a delete with them; read; listed by
+ *   the groups index) and enrollments (the CPF guard and the record put with the age slot's
+ *   condition check; read);
+ * - the processor: reads a request, then marks it processed (an update with the group's check)
+ *   or rejected;
+ * - the reconciler: lists requests still pending (the pending index), and sends them again.
+ */
+export const access: ModuleAccess = {
+  api: [
+    {
+      table: enrollmentsTable,
+      actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'],
+      indexes: [enrollmentsKeys.groupsIndex],
+    },
+  ],
+  process: [{ table: enrollmentsTable, actions: ['GetItem', 'UpdateItem', 'ConditionCheckItem'] }],
+  reconcile: [{ table: enrollmentsTable, actions: [], indexes: [enrollmentsKeys.pendingIndex] }],
+};
 
 /**
  * The enrollments module on AWS. The stack has built its table, its queue with the DLQ (redrive
  * after 5 receives, visibility 6 × the processor's 20 s timeout, SSL enforced, DLQ-depth alarm),
- * the processor Lambda on the queue (ReportBatchItemFailures) and the scheduled reconciler; this
- * grants what each function does: the API accepts requests (table, send), the processor reads and
- * transitions them, the reconciler reads the pending index and sends again.
+ * the processor Lambda on the queue (ReportBatchItemFailures, bounded concurrency) and the
+ * scheduled reconciler, with the table access above; this lets the API and the reconciler send.
  */
-export const infra: ModuleInfra = (_scope, { table, queue, apiFunction, taskFunctions }) => {
-  const enrollments = table(enrollmentsTable);
+export const infra: ModuleInfra = (_scope, { queue, apiFunction, taskFunctions }) => {
   const { queue: requests } = queue(enrollmentQueue);
-  enrollments.grantReadWriteData(apiFunction);
-  requests.grantSendMessages(apiFunction);
-
-  const processor = taskFunctions.get('process');
   const reconciler = taskFunctions.get('reconcile');
-  if (!processor || !reconciler) throw new Error('enrollments: a task Lambda is missing');
-  enrollments.grantReadWriteData(processor);
-  enrollments.grantReadData(reconciler);
+  if (!reconciler) throw new Error('enrollments: the reconcile Lambda is missing');
+  requests.grantSendMessages(apiFunction);
   requests.grantSendMessages(reconciler);
 };

@@ -1,12 +1,45 @@
+import type { ModuleAccess } from '../../../infra/access.js';
 import type { ModuleInfra } from '../../../infra/module-infra.js';
+import { eventsKeys } from './events.dynamo.js';
 import { eventsTable } from './events.module.js';
 
 /**
- * The events module on AWS: its table (built by the stack from `eventsTable`) read and written by
- * the API Lambda and by the deletion sweep (a scheduled task Lambda, also built by the stack).
+ * What each events function does on its table (the stack grants exactly this):
+ * - the API: events, users and registrations — reads, conditional writes, the registration
+ *   transactions (update, put, user check), deletions (registrations in batches), the three
+ *   indexes (by status, collections, the waitlist order);
+ * - the deletion sweep: finds events marked deleting (by-status index), removes their
+ *   registrations (a query on the event's partition, batch deletes), then the event.
  */
-export const infra: ModuleInfra = (_scope, { table, apiFunction, taskFunctions }) => {
-  const events = table(eventsTable);
-  events.grantReadWriteData(apiFunction);
-  for (const fn of taskFunctions.values()) events.grantReadWriteData(fn);
+export const access: ModuleAccess = {
+  api: [
+    {
+      table: eventsTable,
+      actions: [
+        'GetItem',
+        'BatchGetItem',
+        'Query',
+        'PutItem',
+        'UpdateItem',
+        'DeleteItem',
+        'BatchWriteItem',
+        'ConditionCheckItem',
+      ],
+      indexes: [
+        eventsKeys.byStatusIndex,
+        eventsKeys.collectionsIndex,
+        eventsKeys.registrationsIndex,
+      ],
+    },
+  ],
+  'finish-deletions': [
+    {
+      table: eventsTable,
+      actions: ['Query', 'BatchWriteItem', 'DeleteItem'],
+      indexes: [eventsKeys.byStatusIndex],
+    },
+  ],
 };
+
+/** The events module needs nothing on AWS beyond its table, task Lambda and schedule. */
+export const infra: ModuleInfra = () => {};

@@ -35,7 +35,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * The one HTTP app: both runtimes serve this object. Middleware order matters: request id first
- * (every later log line and error carries it), then CORS (preflights answer without a key), then
+ * (every later log line and error carries it: the client's `x-request-id` when valid, else API
+ * Gateway's id of the request on Lambda, else a new UUID), then CORS (preflights answer without a key), then
  * authentication before routing, then body limits and JSON checks, then the module routes.
  */
 export function createHttpApp(options: HttpAppOptions): OpenAPIHono<AppEnv> {
@@ -55,7 +56,8 @@ export function createHttpApp(options: HttpAppOptions): OpenAPIHono<AppEnv> {
 
   app.use('*', async (c, next) => {
     const given = c.req.header('x-request-id');
-    const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
+    const requestId =
+      given && REQUEST_ID.test(given) ? given : (gatewayRequestId(c) ?? randomUUID());
     c.set('requestId', requestId);
     const started = performance.now();
     try {
@@ -118,6 +120,16 @@ export function createHttpApp(options: HttpAppOptions): OpenAPIHono<AppEnv> {
 
   app.onError((error, c) => respondToError(error, c, logger));
   return app;
+}
+
+/**
+ * API Gateway's id for this request (REST proxy integration: `requestContext.requestId`), the id
+ * its access logs and its own error answers carry; undefined outside Lambda.
+ */
+function gatewayRequestId(c: Context<AppEnv>): string | undefined {
+  const event = c.env?.event as { requestContext?: { requestId?: unknown } } | undefined;
+  const id = event?.requestContext?.requestId;
+  return typeof id === 'string' && REQUEST_ID.test(id) ? id : undefined;
 }
 
 export function respondToError(error: unknown, c: Context<AppEnv>, logger: Logger): Response {

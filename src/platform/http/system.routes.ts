@@ -11,8 +11,12 @@ export interface SystemInfo {
 
 export interface SystemRoutesOptions {
   readonly info: SystemInfo;
-  /** Resolves when the database answers; rejects (or times out) otherwise. */
-  readonly checkHealth: () => Promise<void>;
+  /**
+   * Resolves when the database answers; rejects otherwise. It is given up at the deadline
+   * (`HEALTH_DEADLINE_MS`), whatever it is doing then (SDK retries included); the signal tells it
+   * to stop.
+   */
+  readonly checkHealth: (signal: AbortSignal) => Promise<void>;
   readonly docsAssetsDir?: string | undefined;
   /** Tags the modules' routes use, with their descriptions. */
   readonly tags?: readonly { readonly name: string; readonly description: string }[];
@@ -43,11 +47,15 @@ const index = createRoute({
   responses: { 200: jsonContent(IndexSchema, 'API information') },
 });
 
+/** `/health` answers by then, 200 or 503 (the route's documented promise). */
+export const HEALTH_DEADLINE_MS = 2000;
+
 const health = createRoute({
   method: 'get',
   path: '/health',
   tags: ['system'],
   summary: 'Liveness and database reachability',
+  description: `Answers within ${HEALTH_DEADLINE_MS / 1000} s: 503 when the database has not answered by then.`,
   security: [],
   responses: {
     200: jsonContent(HealthSchema, 'The database answers'),
@@ -70,7 +78,8 @@ export function systemRoutes(options: Pick<SystemRoutesOptions, 'info' | 'checkH
 
   app.openapi(health, async (c) => {
     try {
-      await options.checkHealth();
+      const deadline = AbortSignal.timeout(HEALTH_DEADLINE_MS);
+      await untilAborted(options.checkHealth(deadline), deadline);
       return c.json({ status: 'ok' as const, checks: { database: 'ok' as const } }, 200);
     } catch {
       c.header('retry-after', '1');
@@ -81,6 +90,16 @@ export function systemRoutes(options: Pick<SystemRoutesOptions, 'info' | 'checkH
     }
   });
   return app;
+}
+
+/** `work`, or a rejection as soon as `signal` aborts if that comes first. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    if (signal.aborted) return abort();
+    signal.addEventListener('abort', abort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
 }
 
 /** The system routes, the OpenAPI document of everything mounted on `app`, and the docs page. */

@@ -29,7 +29,16 @@ export interface QueueDefinition {
   readonly consumerTimeoutSeconds: number;
   /** Messages per delivery (SQS event source batch size, 1–10). */
   readonly batchSize: number;
+  /**
+   * How many consumer invocations may run at once on AWS (the event source's maximum concurrency,
+   * 2–1000), so a flood of messages cannot take the account's Lambda concurrency from the API or
+   * outpace the tables. @default 5
+   */
+  readonly maxConcurrency?: number;
 }
+
+/** Consumer invocations at once when a queue definition does not say. */
+export const DEFAULT_MAX_CONCURRENCY = 5;
 
 /** Visibility timeout of a queue: six times its consumer's timeout. */
 export const visibilityTimeoutSeconds = (queue: QueueDefinition): number =>

@@ -1,4 +1,5 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -29,16 +30,41 @@ export async function lambdaContainer(): Promise<Container> {
     modules,
     secrets: deriveSecrets(Buffer.from(secret, 'base64url')),
     ports: {
-      queues: new SqsQueuePort(new SQSClient({ region: config.region }), config.queues),
+      queues: new SqsQueuePort(
+        lazy(() => new SQSClient({ region: config.region })),
+        config.queues,
+      ),
       workflows: new StepFunctionsWorkflows(
-        new SFNClient({ region: config.region }),
+        lazy(() => new SFNClient({ region: config.region })),
         config.workflows,
       ),
-      events: new EventBridgeBus(new EventBridgeClient({ region: config.region })),
+      events: new EventBridgeBus(lazy(() => new EventBridgeClient({ region: config.region }))),
       // Tokens come from the stack's Cognito user pool (none configured: bearer tokens refused).
       ...(config.cognito
-        ? { tokens: cognitoTokens({ region: config.region, ...config.cognito }) }
+        ? {
+            tokens: cognitoTokens({
+              region: config.region,
+              ...config.cognito,
+              client: lazy(() => new CognitoIdentityProviderClient({ region: config.region })),
+            }),
+          }
         : {}),
+    },
+  });
+}
+
+/**
+ * An SDK client built on first use. Every function gets every port, but most call one or two
+ * services (the authorizer none of them): a client's construction (configuration, endpoint
+ * resolution, middleware stack) is only paid by a function that sends something through it.
+ */
+function lazy<Client extends object>(create: () => Client): Client {
+  let client: Client | undefined;
+  return new Proxy({} as Client, {
+    get(_target, property) {
+      client ??= create();
+      const value: unknown = Reflect.get(client, property, client);
+      return typeof value === 'function' ? value.bind(client) : value;
     },
   });
 }

@@ -1,0 +1,297 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as esbuild from 'esbuild';
+import { SWAGGER_UI_FILES, swaggerUiDir } from '../src/platform/http/docs.js';
+
+/**
+ * How every Roster Lambda is bundled: one function here, used by the CDK construct (through
+ * `bundleSync`, from CDK's local bundling hook) and by `npm run bench`, so the bundle measured is
+ * the bundle deployed. esbuild's JS API, because the size levers are plugins:
+ *
+ * - zod's locales: zod's `z` namespace re-exports all ~50 locale files (about 260 KB minified)
+ *   and nothing can tree-shake a namespace that `@hono/zod-openapi` hands to a function; the
+ *   bundle gets English only, the locale zod uses by default (`z.locales` holds `en` alone).
+ * - credentials: the SDK's default chain (SSO, INI files, processes, web identity, IMDS, …, about
+ *   90 KB with the STS/SSO clients it carries) becomes the environment provider: Lambda puts the
+ *   execution role's credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN.
+ * - package.json files imported for a version string keep their name and version only.
+ * - a function is given the modules it runs (`modules`): `src/modules/index.ts` becomes a list of
+ *   those alone, found by the contract's convention (`<m>/<m>.module.ts` exports `<m>Module`);
+ * - a function that serves no HTTP (`http: false`: task Lambdas, the authorizer) gets the modules'
+ *   `*.routes.ts` as stubs and `src/platform/http/` marked side-effect free, so the HTTP app,
+ *   its schemas, Hono and the OpenAPI generator drop out of the bundle.
+ *
+ * The AWS SDK is bundled (never the runtime's copy): the version the lock file pins, tree-shaken.
+ */
+
+/** What one Lambda's bundle holds. */
+export interface FunctionBundle {
+  /** Entry file, relative to the project root (`src/runtime/lambda/<entry>.ts`). */
+  readonly entry: string;
+  /** The modules (names) the function runs; every module of src/modules/index.ts if absent. */
+  readonly modules?: readonly string[];
+  /** Whether it serves the HTTP app (the API); otherwise routes and the HTTP layer are left out. */
+  readonly http: boolean;
+  /** Copy the Swagger UI files next to the bundle (`swagger-ui/`, the API serves /docs). */
+  readonly docsAssets?: boolean;
+}
+
+export interface BundleResult {
+  /** The bundle (`<outdir>/index.mjs`). */
+  readonly file: string;
+  /** Its size in bytes (minified; the source map beside it not counted). */
+  readonly bytes: number;
+  /** esbuild's metafile: bytes per input, for the bench's breakdown. */
+  readonly metafile: esbuild.Metafile;
+}
+
+/** The Node.js version the bundles target: the Lambda runtime's (nodejs24.x). */
+export const BUNDLE_TARGET = 'node24';
+
+/** Where the Swagger UI files land inside the deployment package (`/var/task/swagger-ui`). */
+export const DOCS_ASSETS_SUBDIR = 'swagger-ui';
+
+/** File name of the handler module inside the package (`index.handler`). */
+export const BUNDLE_FILE = 'index.mjs';
+
+// ESM output has no `require`; some bundled CommonJS dependencies still call it for Node
+// built-ins. The alias avoids clashing with any identifier esbuild emits.
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as __rosterCreateRequire } from 'node:module'; const require = __rosterCreateRequire(import.meta.url);";
+
+const NAMESPACE = 'roster-bundle';
+const RESOLVING = Symbol('roster-bundle:resolving');
+
+/** Bundles one function into `outdir` (created if missing). */
+export async function bundleFunction(
+  projectRoot: string,
+  bundle: FunctionBundle,
+  outdir: string,
+): Promise<BundleResult> {
+  const root = resolve(projectRoot);
+  mkdirSync(outdir, { recursive: true });
+  const file = join(outdir, BUNDLE_FILE);
+  const result = await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: [join(root, bundle.entry)],
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    target: BUNDLE_TARGET,
+    format: 'esm',
+    mainFields: ['module', 'main'],
+    banner: { js: ESM_REQUIRE_BANNER },
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    metafile: true,
+    logLevel: 'warning',
+    plugins: [
+      zodEnglishOnly(),
+      lambdaCredentials(),
+      packageVersionsOnly(root),
+      ...(bundle.modules ? [onlyModules(root, bundle.modules)] : []),
+      ...(bundle.http ? [] : [withoutHttp(root)]),
+    ],
+  });
+  if (bundle.docsAssets) {
+    const source = swaggerUiDir();
+    const target = join(outdir, DOCS_ASSETS_SUBDIR);
+    mkdirSync(target, { recursive: true });
+    for (const name of SWAGGER_UI_FILES) copyFileSync(join(source, name), join(target, name));
+  }
+  return { file, bytes: statSync(file).size, metafile: result.metafile };
+}
+
+/**
+ * The same, synchronously, for CDK's local bundling hook (`tryBundle` must return at once): runs
+ * this file as a script in a child process, since esbuild plugins need its asynchronous API.
+ */
+export function bundleSync(projectRoot: string, bundle: FunctionBundle, outdir: string): void {
+  const script = fileURLToPath(import.meta.url);
+  const child = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', script, JSON.stringify({ projectRoot, bundle, outdir })],
+    { cwd: projectRoot, stdio: ['ignore', 'inherit', 'inherit'], encoding: 'utf8' },
+  );
+  if (child.error) throw child.error;
+  if (child.status !== 0) {
+    throw new Error(`bundling ${bundle.entry} failed (exit ${child.status ?? child.signal})`);
+  }
+}
+
+/** zod's locale index → English only (see the file comment). */
+function zodEnglishOnly(): esbuild.Plugin {
+  return {
+    name: 'zod-english-only',
+    setup(build) {
+      build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+        args.importer.includes(`${sep}node_modules${sep}zod${sep}`)
+          ? { path: 'zod-locales', namespace: NAMESPACE, pluginData: args.resolveDir }
+          : undefined,
+      );
+      build.onLoad({ filter: /^zod-locales$/, namespace: NAMESPACE }, (args) => ({
+        contents: "export { default as en } from '../locales/en.js';",
+        resolveDir: args.pluginData as string,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
+ * The SDK's default credential provider → the environment's credentials, which is where Lambda
+ * puts the execution role's (the module keeps the package's exports).
+ */
+function lambdaCredentials(): esbuild.Plugin {
+  return {
+    name: 'lambda-credentials',
+    setup(build) {
+      build.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, (args) => ({
+        path: 'credential-provider-node',
+        namespace: NAMESPACE,
+        pluginData: args.resolveDir,
+      }));
+      build.onLoad({ filter: /^credential-provider-node$/, namespace: NAMESPACE }, (args) => ({
+        contents: [
+          "import { fromEnv } from '@aws-sdk/credential-provider-env';",
+          '// Lambda: the execution role, in the environment.',
+          'export const defaultProvider = (init = {}) => fromEnv(init);',
+          'export const credentialsWillNeedRefresh = (c) => c?.expiration !== undefined;',
+          'export const credentialsTreatedAsExpired = (c) =>',
+          '  c?.expiration !== undefined && c.expiration.getTime() - Date.now() < 300000;',
+        ].join('\n'),
+        resolveDir: args.pluginData as string,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/** A package.json imported by code (the SDK's user agent, the app's version): name and version. */
+function packageVersionsOnly(root: string): esbuild.Plugin {
+  return {
+    name: 'package-versions-only',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]package\.json$/ }, (args) => {
+        const pkg = JSON.parse(readFileSync(args.path, 'utf8')) as Record<string, unknown>;
+        const own = args.path === join(root, 'package.json');
+        const keep = own ? ['name', 'version', 'description'] : ['name', 'version'];
+        return {
+          contents: JSON.stringify(Object.fromEntries(keep.map((key) => [key, pkg[key]]))),
+          loader: 'json',
+        };
+      });
+    },
+  };
+}
+
+/** `src/modules/index.ts` → the listed modules alone, by the contract's naming convention. */
+function onlyModules(root: string, names: readonly string[]): esbuild.Plugin {
+  const index = join(root, 'src', 'modules', 'index.ts');
+  return {
+    name: 'only-modules',
+    setup(build) {
+      build.onResolve({ filter: /[\\/]modules[\\/]index\.js$/ }, async (args) => {
+        if (args.pluginData === RESOLVING) return undefined;
+        const resolved = await build.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: args.resolveDir,
+          pluginData: RESOLVING,
+        });
+        return resolved.path === index
+          ? { path: 'modules-index', namespace: NAMESPACE }
+          : undefined;
+      });
+      build.onLoad({ filter: /^modules-index$/, namespace: NAMESPACE }, () => {
+        const exports = names.map(moduleExportName);
+        return {
+          contents: [
+            ...names.map(
+              (name, i) =>
+                `import { ${exports[i]} } from './${name}/${name}.module.js'; // ${name}`,
+            ),
+            `export const modules = [${exports.join(', ')}];`,
+          ].join('\n'),
+          resolveDir: join(root, 'src', 'modules'),
+          loader: 'ts',
+        };
+      });
+    },
+  };
+}
+
+/**
+ * For functions that serve no HTTP: each module's `*.routes.ts` becomes stubs of its exports
+ * (throwing if ever called), and `src/platform/http/` is side-effect free, so the HTTP app drops
+ * out wherever nothing calls it (`createApi` in the container).
+ */
+function withoutHttp(root: string): esbuild.Plugin {
+  const modulesDir = join(root, 'src', 'modules') + sep;
+  const httpDir = join(root, 'src', 'platform', 'http') + sep;
+  return {
+    name: 'without-http',
+    setup(build) {
+      build.onResolve({ filter: /\.js$/ }, async (args) => {
+        if (args.pluginData === RESOLVING || !args.path.startsWith('.')) return undefined;
+        const resolved = await build.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: args.resolveDir,
+          pluginData: RESOLVING,
+        });
+        if (resolved.errors.length > 0) return undefined;
+        if (resolved.path.startsWith(httpDir)) return { path: resolved.path, sideEffects: false };
+        return undefined;
+      });
+      build.onLoad({ filter: /\.routes\.ts$/ }, async (args) => {
+        if (!args.path.startsWith(modulesDir)) return undefined;
+        const names = await exportNames(args.path);
+        return {
+          contents: names
+            .map(
+              (name) =>
+                `export const ${name} = () => { throw new Error(${JSON.stringify(
+                  `${name}: HTTP routes are not bundled in this function`,
+                )}); };`,
+            )
+            .join('\n'),
+          loader: 'js',
+        };
+      });
+    },
+  };
+}
+
+/** The names a module file exports (its own, read by esbuild without bundling). */
+async function exportNames(file: string): Promise<string[]> {
+  const result = await esbuild.build({
+    entryPoints: [file],
+    bundle: false,
+    write: false,
+    metafile: true,
+    format: 'esm',
+    outdir: 'out',
+    logLevel: 'silent',
+  });
+  return Object.values(result.metafile.outputs).flatMap((output) => output.exports);
+}
+
+/** `sla-errors` → `slaErrorsModule`: the export `<m>/<m>.module.ts` must have. */
+export function moduleExportName(name: string): string {
+  const camel = name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  return `${camel}Module`;
+}
+
+// As a script: `node --import tsx infra/bundling.ts '{"projectRoot":…,"bundle":…,"outdir":…}'`.
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const { projectRoot, bundle, outdir } = JSON.parse(process.argv[2] ?? '{}') as {
+    projectRoot: string;
+    bundle: FunctionBundle;
+    outdir: string;
+  };
+  await bundleFunction(projectRoot, bundle, outdir);
+}

@@ -1,0 +1,213 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadModuleInfra } from '../../infra/module-infra.js';
+import { RosterStack } from '../../infra/roster-stack.js';
+import { modules } from '../../src/modules/index.js';
+import { USER_POOL_ACCESS_SCOPE } from '../../src/platform/tokens/tokens.js';
+import { describeApi } from '../../src/runtime/describe.js';
+import { cdkJsonContext, ofType, projectRoot, type Resource } from '../support/template.js';
+
+/*
+ * One source of truth for who may call what: the routes' declarations (`security: []` public,
+ * `withBearerToken` bearer-only, the rest "an API key or a bearer token"), as the app's own
+ * /openapi.json states them. Every operation of that document must reach the API Lambda through
+ * API Gateway with exactly that check at the gateway, found the way API Gateway routes a request
+ * (the most specific resource, then the method or ANY). Bundling is skipped.
+ */
+
+interface Method {
+  readonly httpMethod: string;
+  readonly props: Record<string, unknown>;
+}
+interface Node {
+  readonly part: string;
+  readonly children: Node[];
+  readonly methods: Method[];
+}
+
+let resources: Record<string, Resource>;
+let root: Node;
+let apiFunction: string;
+let operations: { method: string; path: string; security: unknown }[];
+
+beforeAll(async () => {
+  const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
+  const stack = new RosterStack(app, 'Roster-routes', {
+    stage: 'test',
+    projectRoot,
+    modules,
+    moduleInfra: await loadModuleInfra(modules),
+  });
+  resources = Template.fromStack(stack).toJSON().Resources;
+  apiFunction = stack.getLogicalId(stack.apiFunction.function.node.defaultChild as never);
+  root = gatewayTree(resources);
+
+  const described = describeApi(modules);
+  const doc = (await (await described.app.request('/openapi.json')).json()) as {
+    security: unknown;
+    paths: Record<string, Record<string, { security?: unknown }>>;
+  };
+  operations = Object.entries(doc.paths).flatMap(([path, byMethod]) =>
+    Object.entries(byMethod).map(([method, operation]) => ({
+      method: method.toUpperCase(),
+      path,
+      security: operation.security ?? doc.security,
+    })),
+  );
+  // The documentation routes live outside the document they serve; they are public too.
+  const documented = new Set(operations.map((op) => `${op.method} ${op.path}`));
+  for (const route of described.publicRoutes) {
+    if (!documented.has(`${route.method} ${route.path}`)) {
+      operations.push({ method: route.method, path: route.path, security: [] });
+    }
+  }
+}, 120_000);
+
+describe('every operation of /openapi.json at the gateway', () => {
+  it('is documented (the document is not empty)', () => {
+    expect(operations.length).toBeGreaterThan(25);
+  });
+
+  it('reaches the API Lambda (proxy integration)', () => {
+    for (const op of operations) {
+      const method = route(op.method, op.path);
+      expect(method, `${op.method} ${op.path}`).toBeDefined();
+      expect(method?.props.Integration, `${op.method} ${op.path}`).toMatchObject({
+        Type: 'AWS_PROXY',
+        Uri: { 'Fn::Join': ['', expect.arrayContaining([{ 'Fn::GetAtt': [apiFunction, 'Arn'] }])] },
+      });
+    }
+  });
+
+  it('is checked at the gateway as its declaration says: public, bearer-only, or key-or-token', () => {
+    const checks = operations.map((op) => {
+      const props = route(op.method, op.path)?.props ?? {};
+      return {
+        route: `${op.method} ${op.path}`,
+        declared: kindOf(op.security),
+        gateway: {
+          apiKeyRequired: props.ApiKeyRequired === true,
+          authorization: props.AuthorizationType,
+          scopes: props.AuthorizationScopes,
+        },
+      };
+    });
+    for (const { route, declared, gateway } of checks) {
+      const expected =
+        declared === 'public'
+          ? { apiKeyRequired: false, authorization: 'NONE', scopes: undefined }
+          : declared === 'bearer-only'
+            ? {
+                apiKeyRequired: false,
+                authorization: 'COGNITO_USER_POOLS',
+                scopes: [USER_POOL_ACCESS_SCOPE],
+              }
+            : { apiKeyRequired: true, authorization: 'CUSTOM', scopes: undefined };
+      expect(gateway, `${route} (${declared})`).toEqual(expected);
+    }
+    // All three kinds exist, so none of the branches above is vacuous.
+    expect(new Set(checks.map((check) => check.declared))).toEqual(
+      new Set(['public', 'bearer-only', 'key-or-token']),
+    );
+  });
+
+  it('makes a method opened by mistake a cdk-nag error (public methods are acknowledged one by one)', async () => {
+    const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
+    const stack = new RosterStack(app, 'Roster-oops', {
+      stage: 'test',
+      projectRoot,
+      modules,
+      moduleInfra: await loadModuleInfra(modules),
+    });
+    stack.restApi.api.root.addResource('oops').addMethod('GET', undefined, {
+      apiKeyRequired: false,
+      authorizationType: apigateway.AuthorizationType.NONE,
+    });
+    const report = new AwsSolutionsChecks(app).validateScope(app);
+    const open = report.violations
+      .filter((violation) => violation.ruleName === 'AwsSolutions-APIG4')
+      .flatMap((violation) => violation.violatingResources.map((r) => r.constructPath));
+    expect(open).toEqual(['Roster-oops/Http/Api/Default/oops/GET/Resource']);
+  });
+
+  it('leaves no other method open: a path nobody declared still needs a credential', () => {
+    for (const [method, path] of [
+      ['GET', '/no/such/route'],
+      ['DELETE', '/health'],
+      ['PUT', '/auth/token'],
+      ['GET', '/sla-errors/x/y'],
+      ['POST', '/docs/assets/x'],
+    ] as const) {
+      expect(route(method, path)?.props, `${method} ${path}`).toMatchObject({
+        ApiKeyRequired: true,
+        AuthorizationType: 'CUSTOM',
+      });
+    }
+  });
+});
+
+type Kind = 'public' | 'bearer-only' | 'key-or-token';
+
+function kindOf(security: unknown): Kind {
+  const schemes = (security as Record<string, unknown>[]).map((entry) => Object.keys(entry));
+  if (schemes.length === 0) return 'public';
+  if (schemes.length === 1 && schemes[0]?.join() === 'Bearer') return 'bearer-only';
+  expect(new Set(schemes.flat())).toEqual(new Set(['ApiKey', 'Bearer']));
+  return 'key-or-token';
+}
+
+/** The method API Gateway would run for `method path`, or undefined (a gateway 404/403). */
+function route(method: string, path: string): Method | undefined {
+  // A documented template (`/events/{eventId}`) is called with a value in each parameter.
+  const segments = path
+    .replace(/\{[^}]+\}/g, 'value')
+    .split('/')
+    .filter(Boolean);
+  let node = root;
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i] as string;
+    const literal = node.children.find((child) => child.part === segment);
+    const parameter = node.children.find((child) => /^\{[^+]+\}$/.test(child.part));
+    const greedy = node.children.find((child) => /^\{.+\+\}$/.test(child.part));
+    const next = literal ?? parameter;
+    if (next) {
+      node = next;
+      continue;
+    }
+    if (!greedy) return undefined;
+    node = greedy;
+    break;
+  }
+  return (
+    node.methods.find((m) => m.httpMethod === method) ??
+    node.methods.find((m) => m.httpMethod === 'ANY')
+  );
+}
+
+/** The REST API's resources as a tree, each with its methods. */
+function gatewayTree(all: Record<string, Resource>): Node {
+  const nodes = new Map<string, Node>();
+  const rootNode: Node = { part: '', children: [], methods: [] };
+  const nodeOf = (ref: unknown): Node => {
+    const id = (ref as { Ref?: string }).Ref;
+    if (!id) return rootNode; // Fn::GetAtt RootResourceId
+    const existing = nodes.get(id);
+    if (existing) return existing;
+    const props = all[id]?.Properties as { PathPart: string; ParentId: unknown };
+    const created: Node = { part: props.PathPart, children: [], methods: [] };
+    nodes.set(id, created);
+    nodeOf(props.ParentId).children.push(created);
+    return created;
+  };
+  for (const [id] of ofType(all, 'AWS::ApiGateway::Resource')) nodeOf({ Ref: id });
+  for (const [, method] of ofType(all, 'AWS::ApiGateway::Method')) {
+    nodeOf(method.Properties.ResourceId).methods.push({
+      httpMethod: method.Properties.HttpMethod as string,
+      props: method.Properties,
+    });
+  }
+  return rootNode;
+}
