@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { captureChildOutput } from './log-capture.js';
 
 /** Starting `npm start`'s entry point as a real process, for the local-runtime tests. */
 
@@ -51,6 +52,7 @@ export function startRoster(
     env: { ...base, LOG_LEVEL: 'silent', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  captureChildOutput(child, 'roster');
   let out = '';
   let err = '';
   child.stdout?.on('data', (chunk: Buffer) => {
