@@ -1,0 +1,22 @@
+// Preloaded into the server the soak runs (`node --import …/heap-probe.mjs`): appends the
+// process's own memory figures as one JSON line every SOAK_PROBE_MS to SOAK_PROBE_FILE. RSS can
+// be read from /proc by anyone; the V8 heap only from inside, and this way the server's code and
+// routes stay as they ship (no debug endpoint). Plain JavaScript: it loads before tsx.
+import { appendFileSync } from 'node:fs';
+
+const file = process.env.SOAK_PROBE_FILE;
+const every = Number(process.env.SOAK_PROBE_MS ?? 5000);
+
+if (file) {
+  const sample = () => {
+    const { rss, heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage();
+    const line = { t: Date.now(), rss, heapUsed, heapTotal, external, arrayBuffers };
+    try {
+      appendFileSync(file, `${JSON.stringify(line)}\n`);
+    } catch {
+      // the soak's folder is gone: nothing to report to
+    }
+  };
+  sample();
+  setInterval(sample, every).unref();
+}
