@@ -351,11 +351,11 @@ function runLoadProcess(
   options: LoadOptions,
   onProgress: (line: LoadProgress) => void,
 ): Promise<LoadResult> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'scripts/soak/load-process.ts', JSON.stringify(options)],
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/soak/load-process.ts'], {
+    cwd: repoRoot,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  child.stdin?.end(JSON.stringify(options));
   let buffer = '';
   let result: LoadResult | undefined;
   child.stdout?.on('data', (chunk: Buffer) => {
