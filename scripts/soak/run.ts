@@ -54,14 +54,24 @@ const API_KEY = `soak-${randomBytes(12).toString('hex')}`;
 const PASSWORD = `Soak-${randomBytes(9).toString('base64url')}-9`;
 const MB = 1024 * 1024;
 
-interface MemorySample {
+interface Sample {
   /** Seconds since the load started. */
   readonly t: number;
   readonly serverRss: number;
   readonly heapUsed: number | undefined;
   readonly heapTotal: number | undefined;
   readonly databaseRss: number | undefined;
+  /** CPU used since the previous sample, in % of one core. */
+  readonly serverCpu: number | undefined;
+  readonly databaseCpu: number | undefined;
+  readonly loadGeneratorCpu: number | undefined;
+  /** The whole machine: busy % of all cores since the previous sample, and the 1-minute load. */
+  readonly machineBusy: number | undefined;
+  readonly loadAverage: number;
 }
+
+/** A series of (seconds since the load started, value). */
+type Series = readonly (readonly [number, number])[];
 
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'roster-soak-'));
@@ -81,16 +91,24 @@ async function main(): Promise<void> {
     const sizeBeforeLoad = dirSize(join(dataDir, 'dynamodb'));
     log(`seeded ${events.length} events, ${users.length} users; data ${mb(sizeBeforeLoad)} MB`);
 
-    const samples: MemorySample[] = [];
+    const samples: Sample[] = [];
     const loadStarted = Date.now();
+    let loadGeneratorPid: number | undefined;
+    const cpu = cpuMeter();
     const sample = () => {
       const probe = lastProbe(probeFile);
+      const serverPid = server.child.pid ?? -1;
       samples.push({
         t: (Date.now() - loadStarted) / 1000,
-        serverRss: rssOf(server.child.pid ?? -1) ?? 0,
+        serverRss: rssOf(serverPid) ?? 0,
         heapUsed: probe?.heapUsed,
         heapTotal: probe?.heapTotal,
         databaseRss: databasePid ? rssOf(databasePid) : undefined,
+        serverCpu: cpu.process(serverPid),
+        databaseCpu: databasePid ? cpu.process(databasePid) : undefined,
+        loadGeneratorCpu: loadGeneratorPid ? cpu.process(loadGeneratorPid) : undefined,
+        machineBusy: cpu.machine(),
+        loadAverage: round(loadavg()[0] ?? 0, 2),
       });
     };
     sample();
@@ -109,14 +127,17 @@ async function main(): Promise<void> {
       progressMs: 30_000,
     };
     const progress: LoadProgress[] = [];
-    const result = await runLoadProcess(options, (line) => {
+    const load = runLoadProcess(options, (line) => {
       progress.push(line);
       const last = samples.at(-1);
       log(
         `${Math.round(line.t / 1000)} s: ${line.completed} done, ${line.inFlight} in flight, ` +
-          `${line.failed} failed; server RSS ${mb(last?.serverRss)} MB, heap ${mb(last?.heapUsed)} MB`,
+          `${line.failed} failed; server RSS ${mb(last?.serverRss)} MB, heap ${mb(last?.heapUsed)} MB; ` +
+          `machine ${last?.machineBusy ?? '?'}% busy, load ${last?.loadAverage}`,
       );
     });
+    loadGeneratorPid = load.pid;
+    const result = await load.result;
     clearInterval(sampler);
     sample();
 
@@ -127,6 +148,7 @@ async function main(): Promise<void> {
       result,
       progress,
       samples,
+      heapAfterGc: probeSeries(probeFile, loadStarted),
       sizes: { atStart: sizeAtStart, beforeLoad: sizeBeforeLoad, after: sizeAfter },
       serverAlive,
       serverLog: server.logCounts(),
@@ -183,7 +205,7 @@ function startServer(dataDir: string, probeFile: string, port: number): Server {
   const probe = pathToFileURL(join(repoRoot, 'scripts', 'soak', 'heap-probe.mjs')).href;
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--import', probe, 'src/runtime/local/main.ts'],
+    ['--expose-gc', '--import', 'tsx', '--import', probe, 'src/runtime/local/main.ts'],
     {
       cwd: repoRoot,
       env: {
@@ -268,6 +290,63 @@ function rssOf(pid: number): number | undefined {
   }
 }
 
+interface ProbeLine {
+  readonly t: number;
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  readonly afterGc?: boolean;
+}
+
+/** The heap right after the probe's full collections: (seconds since `since`, bytes). */
+function probeSeries(file: string, since: number): Series {
+  try {
+    return readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as ProbeLine)
+      .filter((line) => line.afterGc && line.t >= since)
+      .map((line) => [(line.t - since) / 1000, line.heapUsed] as const);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * CPU shares between two readings, from /proc: a process's utime + stime (clock ticks, 100 per
+ * second on Linux) in % of one core, and the machine's busy % of all cores (/proc/stat).
+ */
+function cpuMeter() {
+  const TICKS = 100;
+  const last = new Map<number, { ticks: number; at: number }>();
+  let machine: { busy: number; total: number } | undefined;
+  return {
+    process(pid: number): number | undefined {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const ticks = Number(fields[11]) + Number(fields[12]);
+        const at = performance.now();
+        const before = last.get(pid);
+        last.set(pid, { ticks, at });
+        if (!before) return undefined;
+        return round(((ticks - before.ticks) / TICKS / ((at - before.at) / 1000)) * 100);
+      } catch {
+        return undefined;
+      }
+    },
+    machine(): number | undefined {
+      const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+      const values = line.trim().split(/\s+/).slice(1).map(Number);
+      const idle = (values[3] ?? 0) + (values[4] ?? 0);
+      const total = values.reduce((sum, v) => sum + v, 0);
+      const before = machine;
+      machine = { busy: total - idle, total };
+      if (!before || total === before.total) return undefined;
+      return round(((total - idle - before.busy) / (total - before.total)) * 100);
+    },
+  };
+}
+
 function lastProbe(file: string): { heapUsed: number; heapTotal: number } | undefined {
   try {
     const lines = readFileSync(file, 'utf8').trim().split('\n');
@@ -350,7 +429,7 @@ async function seed(url: string, dynamodb: string, runId: string) {
 function runLoadProcess(
   options: LoadOptions,
   onProgress: (line: LoadProgress) => void,
-): Promise<LoadResult> {
+): { pid: number | undefined; result: Promise<LoadResult> } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/soak/load-process.ts'], {
     cwd: repoRoot,
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -370,11 +449,14 @@ function runLoadProcess(
       else result = parsed;
     }
   });
-  return new Promise((done, fail) => {
-    child.once('exit', (code) =>
-      result ? done(result) : fail(new Error(`the load generator exited with ${code}`)),
-    );
-  });
+  return {
+    pid: child.pid,
+    result: new Promise((done, fail) => {
+      child.once('exit', (code) =>
+        result ? done(result) : fail(new Error(`the load generator exited with ${code}`)),
+      );
+    }),
+  };
 }
 
 // ---- the report ---------------------------------------------------------------------------------------
@@ -382,7 +464,8 @@ function runLoadProcess(
 interface ReportInput {
   readonly result: LoadResult;
   readonly progress: readonly LoadProgress[];
-  readonly samples: readonly MemorySample[];
+  readonly samples: readonly Sample[];
+  readonly heapAfterGc: Series;
   readonly sizes: { atStart: number; beforeLoad: number; after: number };
   readonly serverAlive: boolean;
   readonly serverLog: Record<string, number>;
@@ -396,21 +479,21 @@ function percentile(sorted: readonly number[], p: number): number {
   );
 }
 
+const seriesOf = (samples: readonly Sample[], value: (s: Sample) => number | undefined): Series =>
+  samples.flatMap((s) => {
+    const v = value(s);
+    return v === undefined ? [] : [[s.t, v] as const];
+  });
+
 /**
- * Whether a series grows: the least-squares slope over the samples after warm-up (the first
+ * Whether a series grows: the least-squares slope over the points after warm-up (the first
  * tenth of the run, at least a minute when the run is long enough), projected over that window,
- * against the larger of 16 MB and a tenth of its mean. Under two minutes of samples the garbage
+ * against the larger of 16 MB and a tenth of its mean. Under two minutes of points the garbage
  * collector's sawtooth outweighs any trend: not judged.
  */
-function trend(samples: readonly MemorySample[], value: (s: MemorySample) => number | undefined) {
-  const total = samples.at(-1)?.t ?? 0;
+function trend(series: Series, total: number) {
   const warmup = Math.min(Math.max(total * 0.1, 60), total / 2);
-  const points = samples
-    .filter((s) => s.t >= warmup)
-    .flatMap((s) => {
-      const v = value(s);
-      return v === undefined ? [] : [[s.t, v] as const];
-    });
+  const points = series.filter(([t]) => t >= warmup);
   if (points.length < 3) return undefined;
   const n = points.length;
   const meanT = points.reduce((sum, [t]) => sum + t, 0) / n;
@@ -434,6 +517,11 @@ function trend(samples: readonly MemorySample[], value: (s: MemorySample) => num
     flat: growth < Math.max(16 * MB, 0.1 * meanV),
   };
 }
+
+const mean = (values: readonly (number | undefined)[]) => {
+  const known = values.filter((v): v is number => v !== undefined && Number.isFinite(v));
+  return known.length === 0 ? null : round(known.reduce((sum, v) => sum + v, 0) / known.length);
+};
 
 function buildReport(input: ReportInput) {
   const { result, samples, sizes } = input;
@@ -465,23 +553,54 @@ function buildReport(input: ReportInput) {
     0,
   );
   const transportErrors = routes.reduce((sum, r) => sum + r.transportErrors, 0);
+  const total = samples.at(-1)?.t ?? 0;
   const memory = {
-    serverRss: trend(samples, (s) => s.serverRss),
-    heapUsed: trend(samples, (s) => s.heapUsed),
-    databaseRss: trend(samples, (s) => s.databaseRss),
+    serverRss: trend(
+      seriesOf(samples, (s) => s.serverRss),
+      total,
+    ),
+    heapAfterGc: trend(input.heapAfterGc, total),
+    heapUsed: trend(
+      seriesOf(samples, (s) => s.heapUsed),
+      total,
+    ),
+    databaseRss: trend(
+      seriesOf(samples, (s) => s.databaseRss),
+      total,
+    ),
   };
+  const cores = cpus().length;
+  const cpu = {
+    serverPercentOfCore: mean(samples.map((s) => s.serverCpu)),
+    databasePercentOfCore: mean(samples.map((s) => s.databaseCpu)),
+    loadGeneratorPercentOfCore: mean(samples.map((s) => s.loadGeneratorCpu)),
+    machineBusyPercent: mean(samples.map((s) => s.machineBusy)),
+    /** What other processes on the machine used, in % of one core (machine busy − the soak's). */
+    othersPercentOfCore: mean(
+      samples.map((s) =>
+        s.machineBusy === undefined
+          ? undefined
+          : s.machineBusy * cores -
+            (s.serverCpu ?? 0) -
+            (s.databaseCpu ?? 0) -
+            (s.loadGeneratorCpu ?? 0),
+      ),
+    ),
+    maxLoadAverage: Math.max(...samples.map((s) => s.loadAverage)),
+  };
+  const backlogs = input.progress.filter((p) => p.inFlight > 50).map((p) => Math.round(p.t / 1000));
   const problems = [
     ...(fiveHundreds > 0 ? [`${fiveHundreds} answers 5xx`] : []),
     ...(transportErrors > 0 ? [`${transportErrors} transport errors`] : []),
     ...(result.skipped > 0 ? [`${result.skipped} starts skipped (server behind the rate)`] : []),
     ...(input.serverAlive ? [] : ['the server died during the run']),
     ...(memory.serverRss?.judged && !memory.serverRss.flat ? ['server RSS grows'] : []),
-    ...(memory.heapUsed?.judged && !memory.heapUsed.flat ? ['server heap grows'] : []),
+    ...(memory.heapAfterGc?.judged && !memory.heapAfterGc.flat ? ['server heap grows'] : []),
   ];
   return {
     settings: { ...settings, node: process.version },
     machine: {
-      cpus: cpus().length,
+      cpus: cores,
       cpuModel: cpus()[0]?.model,
       memoryGb: round(totalmem() / 1024 ** 3),
       loadAverageAtEnd: loadavg().map((l) => round(l)),
@@ -497,16 +616,24 @@ function buildReport(input: ReportInput) {
       p99Ms: round(percentile(all, 99)),
       fiveHundreds,
       transportErrors,
+      /** Progress points (s) at which more than 50 requests were waiting: the server fell behind. */
+      backlogAt: backlogs,
     },
     routes,
     memory,
-    memorySamples: samples.map((s) => ({
+    cpu,
+    samples: samples.map((s) => ({
       t: Math.round(s.t),
       serverRssMb: round(s.serverRss / MB),
       heapUsedMb: s.heapUsed === undefined ? null : round(s.heapUsed / MB),
-      heapTotalMb: s.heapTotal === undefined ? null : round(s.heapTotal / MB),
       databaseRssMb: s.databaseRss === undefined ? null : round(s.databaseRss / MB),
+      serverCpu: s.serverCpu ?? null,
+      databaseCpu: s.databaseCpu ?? null,
+      loadGeneratorCpu: s.loadGeneratorCpu ?? null,
+      machineBusy: s.machineBusy ?? null,
+      loadAverage: s.loadAverage,
     })),
+    heapAfterGcMb: input.heapAfterGc.map(([t, v]) => [Math.round(t), round(v / MB)]),
     progress: input.progress,
     dataDirectory: {
       atStartMb: round(sizes.atStart / MB, 2),
@@ -520,12 +647,14 @@ function buildReport(input: ReportInput) {
 }
 
 function printReport(report: ReturnType<typeof buildReport>): void {
-  const { requests, routes, memory, dataDirectory } = report;
+  const { requests, routes, memory, cpu, dataDirectory } = report;
+  const every = Math.max(1, Math.round(report.samples.length / 12));
   const lines = [
     '',
     `Soak: ${report.durationSeconds} s at ${report.settings.rate} req/s (${report.machine.cpus} × ${report.machine.cpuModel}, Node ${report.settings.node}, LOG_LEVEL=${report.settings.logLevel})`,
     `  ${requests.completed} requests, ${requests.perSecond}/s; p50 ${requests.p50Ms} ms, p99 ${requests.p99Ms} ms; ` +
-      `5xx ${requests.fiveHundreds}, transport errors ${requests.transportErrors}, skipped ${requests.skipped}`,
+      `5xx ${requests.fiveHundreds}, transport errors ${requests.transportErrors}, skipped ${requests.skipped}` +
+      (requests.backlogAt.length > 0 ? `; fell behind at ${requests.backlogAt.join(', ')} s` : ''),
     '',
     `  ${'route'.padEnd(48)} ${'count'.padStart(7)} ${'/s'.padStart(6)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}  statuses`,
     ...routes.map(
@@ -535,22 +664,33 @@ function printReport(report: ReturnType<typeof buildReport>): void {
     ),
     '',
     '  memory (after warm-up)           mean MB  slope MB/min  first min  last min  flat',
-    ...(['serverRss', 'heapUsed', 'databaseRss'] as const).map((key) => {
+    ...(['serverRss', 'heapAfterGc', 'heapUsed', 'databaseRss'] as const).map((key) => {
       const m = memory[key];
       if (!m) return `  ${key.padEnd(32)} (no samples)`;
+      const verdict = !m.judged ? 'not judged (run too short)' : m.flat ? 'yes' : 'NO';
       return (
         `  ${key.padEnd(32)} ${String(m.meanMb).padStart(7)} ${String(m.slopeMbPerMinute).padStart(13)} ` +
-        `${String(m.firstMinuteMedianMb).padStart(10)} ${String(m.lastMinuteMedianMb).padStart(9)}  ` +
-        `${m.judged ? (m.flat ? 'yes' : 'NO') : 'not judged (run too short)'}`
+        `${String(m.firstMinuteMedianMb).padStart(10)} ${String(m.lastMinuteMedianMb).padStart(9)}  ${verdict}`
       );
     }),
     '',
-    '  server memory over time (t s: RSS / heap used / DynamoDB Local RSS, MB)',
-    `  ${report.memorySamples
+    `  CPU (mean, % of one core): server ${cpu.serverPercentOfCore}, DynamoDB Local ${cpu.databasePercentOfCore}, ` +
+      `load generator ${cpu.loadGeneratorPercentOfCore}, other processes ${cpu.othersPercentOfCore}; ` +
+      `machine ${cpu.machineBusyPercent}% busy, load average up to ${cpu.maxLoadAverage}`,
+    '',
+    '  over time (t s: server RSS / heap used / DynamoDB Local RSS MB, machine busy %)',
+    `  ${report.samples
+      .filter((_, i, all) => i % every === 0 || i === all.length - 1)
+      .map(
+        (s) =>
+          `${s.t}: ${s.serverRssMb}/${s.heapUsedMb}/${s.databaseRssMb} ${s.machineBusy ?? '?'}%`,
+      )
+      .join('  ')}`,
+    `  heap after a full GC (t s: MB): ${report.heapAfterGcMb
       .filter(
         (_, i, all) => i % Math.max(1, Math.round(all.length / 12)) === 0 || i === all.length - 1,
       )
-      .map((s) => `${s.t}: ${s.serverRssMb}/${s.heapUsedMb}/${s.databaseRssMb}`)
+      .map(([t, v]) => `${t}: ${v}`)
       .join('  ')}`,
     '',
     `  data directory: ${dataDirectory.atStartMb} MB at start, ${dataDirectory.beforeLoadMb} MB before the load, ${dataDirectory.afterMb} MB after (+${dataDirectory.grewMb} MB)`,

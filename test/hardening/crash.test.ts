@@ -450,6 +450,9 @@ async function crashAndRestart(dataDir: string, started: RosterProcess[]): Promi
     while (!killed && !burst) {
       const entry = await load.run(target, load.next());
       if (entry.status === undefined) return;
+      if (load.ledger.length > 20 * KILL_AFTER_ACKS) {
+        throw new Error(`only ${load.acknowledged.length} of ${load.ledger.length} answered 2xx`);
+      }
       if (!burst && load.acknowledged.length >= KILL_AFTER_ACKS) {
         // Work that goes on in the background after its answer: a third of the way through the
         // burst's answers the group is killed, with the rest of the burst (and the other
