@@ -8,6 +8,7 @@ import { authModule } from '../../src/modules/auth/auth.module.js';
 import { freePort } from '../../src/runtime/local/ports.js';
 import { localTokenIssuer } from '../../src/runtime/local/token-issuer.js';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { captureChildOutput } from '../support/log-capture.js';
 import {
   javaProcessesMentioning,
   killJavaMentioning,
@@ -45,6 +46,7 @@ function users(
     env: { ...base, LOG_LEVEL: 'silent', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  captureChildOutput(child, 'users');
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => {

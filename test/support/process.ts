@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { captureChildOutput } from './log-capture.js';
 
 /** Starting `npm start`'s entry point as a real process, for the local-runtime tests. */
 
@@ -35,10 +36,19 @@ export interface RosterProcess {
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<string>;
 }
 
+export interface StartOptions {
+  /**
+   * Start it as the leader of a process group of its own (its DynamoDB Local joins it), so that
+   * `killGroup` can end the server and the database in one signal, as a crash would.
+   */
+  readonly ownProcessGroup?: boolean;
+}
+
 /** `node` runs the entry point directly; `npm` runs it the README's way, through `npm start`. */
 export function startRoster(
   env: Record<string, string | undefined>,
   via: 'node' | 'npm' = 'node',
+  options: StartOptions = {},
 ): RosterProcess {
   const base = { ...process.env };
   for (const name of runtimeVariables) delete base[name];
@@ -50,7 +60,9 @@ export function startRoster(
     cwd: repoRoot,
     env: { ...base, LOG_LEVEL: 'silent', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.ownProcessGroup ?? false,
   });
+  captureChildOutput(child, 'roster');
   let out = '';
   let err = '';
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -114,6 +126,16 @@ export async function stopRoster(roster: RosterProcess): Promise<void> {
   if (roster.child.exitCode !== null || roster.child.signalCode !== null) return;
   roster.child.kill('SIGTERM');
   await exitOf(roster, 10_000);
+}
+
+/**
+ * SIGKILL to every process of the group `roster` leads (started with `ownProcessGroup`): the
+ * server and its DynamoDB Local die at the same instant, with no chance to clean up.
+ */
+export function killGroup(roster: RosterProcess): void {
+  const pid = roster.child.pid;
+  if (pid === undefined) throw new Error('the process has no pid');
+  process.kill(-pid, 'SIGKILL');
 }
 
 interface ProcessInfo {

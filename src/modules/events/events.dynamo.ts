@@ -1,4 +1,4 @@
-import { type Fragment, join, list, name, x } from '../../platform/dynamo/expressions.js';
+import { and, type Fragment, join, list, name, x } from '../../platform/dynamo/expressions.js';
 import type { DynamoTable, Item, TransactItem } from '../../platform/dynamo/table.js';
 import { S, type TableDefinition } from '../../platform/dynamo/tables.js';
 import { TransactionContentionError } from '../../platform/dynamo/transactions.js';
@@ -252,9 +252,12 @@ export class DynamoEventRepository implements EventRepository {
     );
   }
 
-  async takeTicket(eventId: string): Promise<{ ticket: number; event: Event } | undefined> {
+  async takeTicket(
+    eventId: string,
+    now: string,
+  ): Promise<{ ticket: number; event: Event } | undefined> {
     const result = await this.table.update(eventKey(eventId), {
-      update: x`ADD waitlistIssued ${1}`,
+      update: x`ADD waitlistIssued ${1} SET waitlistTicketAt = ${now}`,
       condition: live,
     });
     if (!result.ok) return undefined;
@@ -284,6 +287,26 @@ export class DynamoEventRepository implements EventRepository {
       update: x`ADD waitlistHoles ${new Set([ticket])}`,
       condition: live,
     });
+  }
+
+  async releaseUnusedTickets(
+    eventId: string,
+    tickets: readonly number[],
+    issued: number,
+    issuedBefore: string | undefined,
+  ): Promise<boolean> {
+    // No ticket issued since the waiting registrations were read (nor, with `issuedBefore`,
+    // lately): none of these tickets belongs to a join still in flight.
+    const result = await this.table.update(eventKey(eventId), {
+      update: x`ADD waitlistHoles ${new Set(tickets)}`,
+      condition: and(
+        x`${live} AND waitlistIssued = ${issued}`,
+        issuedBefore
+          ? x`(attribute_not_exists(waitlistTicketAt) OR waitlistTicketAt < ${issuedBefore})`
+          : undefined,
+      ),
+    });
+    return result.ok;
   }
 
   async waitlistHeads(eventId: string, count: number): Promise<Registration[]> {

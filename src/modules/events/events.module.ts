@@ -39,5 +39,17 @@ export const eventsModule = defineModule({
       schedule: (s) => s.deletionSweep,
       run: ({ events }) => events.finishDeletions(),
     },
+    {
+      name: 'release-unused-tickets',
+      description:
+        'Gives back waitlist tickets that joins interrupted by a crash took and never used.',
+      // At local start-up nothing is in flight yet; run any other way (its task Lambda invoked
+      // by hand), it leaves alone events that issued a ticket in the last five minutes.
+      startup: true,
+      run: ({ events }, input) =>
+        events.releaseUnusedTickets({
+          all: (input as { trigger?: string } | undefined)?.trigger === 'startup',
+        }),
+    },
   ],
 });

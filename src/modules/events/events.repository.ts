@@ -112,7 +112,7 @@ export interface EventRepository {
    * Takes the next waitlist ticket of an event, returning it with the event as it was right after
    * (undefined when the event is absent or being deleted).
    */
-  takeTicket(eventId: string): Promise<{ ticket: number; event: Event } | undefined>;
+  takeTicket(eventId: string, now: string): Promise<{ ticket: number; event: Event } | undefined>;
   /** A waitlisted registration under `ticket`, if the event is open, full or has people waiting. */
   waitlist(registration: NewRegistration, ticket: number): Promise<RegistrationCommit>;
   /**
@@ -120,6 +120,17 @@ export interface EventRepository {
    * is taken back, an earlier one becomes a hole.
    */
   releaseTicket(eventId: string, ticket: number): Promise<void>;
+  /**
+   * Records that tickets were never used (their joins died between taking and using them), if
+   * the event has issued no ticket since `issued` and, with `issuedBefore`, none since then
+   * either; false when it has (a join may be in flight: leave it for a later sweep).
+   */
+  releaseUnusedTickets(
+    eventId: string,
+    tickets: readonly number[],
+    issued: number,
+    issuedBefore: string | undefined,
+  ): Promise<boolean>;
   /** The first `count` waiting registrations, lowest ticket first (strongly consistent). */
   waitlistHeads(eventId: string, count: number): Promise<Registration[]>;
   /**

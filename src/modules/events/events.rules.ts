@@ -82,6 +82,28 @@ export function waitlistPosition(ticket: number, waitlist: Waitlist): number {
 }
 
 /**
+ * Tickets issued and never used: above the frontier, held by no waiting registration and not a
+ * hole already. A join takes its ticket, then commits with it; a process that died in between
+ * left its ticket counted by every place behind it. `held`: the tickets of the waiting
+ * registrations.
+ */
+export function unusedTickets(waitlist: Waitlist, held: readonly number[]): number[] {
+  const accounted = new Set([...held, ...waitlist.holes]);
+  const unused: number[] = [];
+  for (let ticket = waitlist.frontier + 1; ticket <= waitlist.issued; ticket++) {
+    if (!accounted.has(ticket)) unused.push(ticket);
+  }
+  return unused;
+}
+
+/** Whether more tickets count as waiting than people wait: some may be unused (see above). */
+export function countsUnusedTickets(event: Pick<Event, 'waitlist' | 'waitlistCount'>): boolean {
+  const { issued, frontier, holes } = event.waitlist;
+  const holesAbove = holes.filter((hole) => hole > frontier).length;
+  return issued - frontier - holesAbove > event.waitlistCount;
+}
+
+/**
  * The bookkeeping after promoting `promoted` (the lowest waiting tickets): the frontier moves to
  * the highest of them — every ticket below it has now left or will find, when it tries to commit,
  * that the frontier passed it (and joins again) — and holes it passed are no longer needed.

@@ -1,3 +1,4 @@
+import { AppError } from '../../platform/errors.js';
 import { keyedLimiter } from '../../platform/limiter.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import { EventsErrors } from './events.errors.js';
@@ -14,11 +15,13 @@ import type {
 import type { Created, EventRepository, NewRegistration } from './events.repository.js';
 import {
   afterPromotion,
+  countsUnusedTickets,
   decideRegistration,
   decideUnregister,
   decideUpdate,
   promotable,
   refusal,
+  unusedTickets,
   waitlistPosition,
 } from './events.rules.js';
 
@@ -50,6 +53,8 @@ const REGISTRATIONS_IN_FLIGHT = 16;
 /** How long a full event is remembered as full, and for how many events at most. */
 const SEEN_FULL_MS = 2000;
 const SEEN_FULL_MAX = 1000;
+/** A join holds its ticket for milliseconds; one issued this long ago and unused is abandoned. */
+const UNUSED_TICKET_AFTER_MS = 5 * 60_000;
 
 /**
  * Events, users and registrations. Every write runs read → decide (events.rules.ts) → commit
@@ -177,6 +182,40 @@ export class EventsService {
     return finished;
   }
 
+  /**
+   * Gives back waitlist tickets that joins took and never used (the process died between taking
+   * one and committing with it), so that the places behind them are right again. A join in
+   * flight holds such a ticket for a moment, so only events that issued no ticket in the last
+   * five minutes are touched — unless `all` (local start-up: nothing is in flight yet). Returns
+   * how many tickets it gave back.
+   */
+  async releaseUnusedTickets(options: { all: boolean }): Promise<number> {
+    const { repository } = this.deps;
+    const issuedBefore = options.all
+      ? undefined
+      : new Date(this.deps.clock().getTime() - UNUSED_TICKET_AFTER_MS).toISOString();
+    let released = 0;
+    let cursor: string | undefined;
+    do {
+      const page = await repository.listEvents({}, { limit: 200, cursor });
+      for (const event of page.items) {
+        if (!countsUnusedTickets(event)) continue;
+        const waiting = await repository.waitlistHeads(event.eventId, event.waitlistCount);
+        const unused = unusedTickets(
+          event.waitlist,
+          waiting.map((registration) => registration.ticket ?? 0),
+        );
+        if (unused.length === 0) continue;
+        const { issued } = event.waitlist;
+        if (await repository.releaseUnusedTickets(event.eventId, unused, issued, issuedBefore)) {
+          released += unused.length;
+        }
+      }
+      cursor = page.nextCursor;
+    } while (cursor);
+    return released;
+  }
+
   async createUser(
     input: { userId?: string | undefined; name: string },
     requestKey?: RequestKey,
@@ -243,7 +282,7 @@ export class EventsService {
       if (decision.kind === 'confirm') {
         commit = await repository.confirm(registration);
       } else {
-        const taken = await repository.takeTicket(eventId);
+        const taken = await repository.takeTicket(eventId, this.now());
         if (!taken) {
           event = undefined;
           continue;
@@ -256,7 +295,17 @@ export class EventsService {
           event = taken.event;
           continue;
         }
-        commit = await repository.waitlist(registration, ticket);
+        try {
+          commit = await repository.waitlist(registration, ticket);
+        } catch (error) {
+          // EVENTS.BUSY: the transaction was cancelled, so the ticket is certainly unused; give
+          // it back or every place behind it counts it. (After any other failure the commit may
+          // have landed: the ticket stays, and the start-up sweep gives it back if it is unused.)
+          if (error instanceof AppError && error.code === EventsErrors.busy().code) {
+            await repository.releaseTicket(eventId, ticket).catch(() => undefined);
+          }
+          throw error;
+        }
         if (commit.ok) {
           return {
             registration: commit.registration,

@@ -1,0 +1,528 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authModule } from '../../src/modules/auth/auth.module.js';
+import { loadConfig } from '../../src/platform/config.js';
+import { createDynamoClients, type DynamoClients } from '../../src/platform/dynamo/client.js';
+import { createLogger } from '../../src/platform/logger.js';
+import { deriveSecrets } from '../../src/platform/secrets.js';
+import { createContainer } from '../../src/runtime/container.js';
+import { startDynamoDbLocal } from '../../src/runtime/local/dynamodb-local.js';
+import { freePort } from '../../src/runtime/local/ports.js';
+import {
+  exitOf,
+  javaProcessesMentioning,
+  killGroup,
+  killJavaMentioning,
+  type RosterProcess,
+  startRoster,
+  stopRoster,
+} from '../support/process.js';
+import {
+  eventBody,
+  type LedgerEntry,
+  MixedLoad,
+  type Operation,
+  seededRandom,
+  send,
+  type Target,
+} from './mixed-load.js';
+import { scanText } from './secret-scan.js';
+
+/**
+ * Crash recovery across modules: the real local runtime (`npm start`'s entry point, its own data
+ * directory and DynamoDB Local) under a mixed load, its whole process group SIGKILLed in the
+ * middle, then started again on the same data directory. What it acknowledged must be there,
+ * what it accepted must finish, and every rule of SPEC.md must hold.
+ */
+
+const KEY = 'crash-test-key-0123456789';
+const PASSWORD = 'Crash-Test-Passw0rd!';
+const BANNER_END = /Stop with Ctrl\+C\./;
+/** Replays a run: `CRASH_SEED=<n> npx vitest run test/hardening/crash.test.ts`. */
+const SEED = Number(process.env.CRASH_SEED ?? Date.now() % 1_000_000);
+/** Acknowledged requests of the mixed load before the burst that ends in the kill. */
+const KILL_AFTER_ACKS = 60;
+/** Sent at once; the process group is killed when a third of them are answered 202/201. */
+const BURST: Operation[] = Array.from({ length: 24 }, (_, i) =>
+  i % 4 === 3 ? 'put-customer' : 'enroll',
+);
+const WORKERS = 8;
+
+const runtimeEnv = (dataDir: string) => ({
+  DATA_DIR: dataDir,
+  API_KEYS: KEY,
+  // Logs on, so the scan of this runtime's output (here and at the end of the suite) means something.
+  LOG_LEVEL: 'debug',
+  // A request left in flight holds its Idempotency-Key this long, then a retry may take over.
+  IDEMPOTENCY_IN_FLIGHT_SECONDS: '8',
+  // The in-memory queue dies with the process: the reconciler sends again what stayed PENDING.
+  ENROLLMENTS_RECONCILE_AFTER_SECONDS: '1',
+  ENROLLMENTS_RECONCILE_SCHEDULE: 'rate(1 second)',
+  // CustomerCreated events a crash left in the outbox are published by the sweep.
+  CUSTOMERS_OUTBOX_GRACE_SECONDS: '1',
+  CUSTOMERS_OUTBOX_SWEEP: 'rate(1 second)',
+  CUSTOMERS_SCHEDULE: 'off',
+});
+
+interface Banner {
+  readonly url: string;
+  readonly dynamodb: string;
+}
+
+function bannerOf(output: string): Banner {
+  const field = (label: string) =>
+    new RegExp(`^\\s*${label}\\s+(\\S+)`, 'm').exec(output)?.[1] ?? '';
+  return { url: field('API'), dynamodb: field('DynamoDB') };
+}
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+/** Polls `read` until `done` holds (or time runs out); returns the last value read. */
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!done(value) && Date.now() < deadline) {
+    await sleep(200);
+    value = await read();
+  }
+  return value;
+}
+
+async function queryAll(dynamo: DynamoClients, input: QueryCommand['input']) {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamo.doc.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+const byIndex = (dynamo: DynamoClients, table: string, index: string, key: string, pk: string) =>
+  queryAll(dynamo, {
+    TableName: table,
+    IndexName: index,
+    KeyConditionExpression: `${key} = :pk`,
+    ExpressionAttributeValues: { ':pk': pk },
+  });
+
+/**
+ * The work a crash can leave half done, as the start-up tasks find it: enrollments still PENDING
+ * (their queue message died with the process), execution records still RUNNING, CustomerCreated
+ * events still in the outbox, events marked for deletion, Idempotency-Keys held by requests that
+ * never finished. Read directly from the tables (a test reading its own tables may scan).
+ */
+async function leftovers(dynamo: DynamoClients) {
+  const pending = await Promise.all(
+    Array.from({ length: 8 }, (_, shard) =>
+      byIndex(dynamo, 'roster-enrollments', 'gsi2', 'GSI2PK', `PENDING#${shard}`),
+    ),
+  );
+  const inProgress = await dynamo.doc.send(
+    new ScanCommand({
+      TableName: 'roster-idempotency',
+      FilterExpression: '#s = :s',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':s': 'INPROGRESS' },
+      ConsistentRead: true,
+    }),
+  );
+  return {
+    pendingEnrollments: pending.flat().length,
+    runningExecutions: (await byIndex(dynamo, 'roster-customers', 'gsi1', 'GSI1PK', 'RUNNING'))
+      .length,
+    outboxEvents: (await byIndex(dynamo, 'roster-customers', 'gsi1', 'GSI1PK', 'OUTBOX')).length,
+    eventsBeingDeleted: (await byIndex(dynamo, 'roster-events', 'gsi1', 'GSI1PK', 'DELETING'))
+      .length,
+    keysInProgress: inProgress.Items?.length ?? 0,
+  };
+}
+
+type Leftovers = Awaited<ReturnType<typeof leftovers>>;
+const NOTHING_LEFT: Leftovers = {
+  pendingEnrollments: 0,
+  runningExecutions: 0,
+  outboxEvents: 0,
+  eventsBeingDeleted: 0,
+  keysInProgress: 0,
+};
+
+/** An event's item and registration rows, read consistently from the events table. */
+async function eventState(dynamo: DynamoClients, eventId: string) {
+  const items = await queryAll(dynamo, {
+    TableName: 'roster-events',
+    KeyConditionExpression: 'PK = :pk',
+    ExpressionAttributeValues: { ':pk': `EVENT#${eventId}` },
+    ConsistentRead: true,
+  });
+  const event = items.find((item) => item.SK === 'EVENT') as
+    | { capacity: number; registeredCount: number; waitlistCount: number; deleting?: unknown }
+    | undefined;
+  const rows = items.filter((item) => String(item.SK).startsWith('REG#')) as {
+    userId: string;
+    status: 'confirmed' | 'waitlisted';
+  }[];
+  return { event, rows };
+}
+
+const pairOf = (entry: LedgerEntry) => `${entry.subject.userId} ${entry.subject.eventId}`;
+
+/** What the run did before, at and after the crash: what every check below reads. */
+interface Scenario {
+  readonly load: MixedLoad;
+  readonly events: readonly string[];
+  readonly users: readonly string[];
+  readonly token: string;
+  /** Answered 2xx before the kill. */
+  readonly acknowledged: readonly LedgerEntry[];
+  /** In flight at the kill (or sent after it): no answer. */
+  readonly unanswered: readonly LedgerEntry[];
+  /** The unanswered creates sent again after the restart, with what they got in the end. */
+  readonly retried: readonly LedgerEntry[];
+  readonly inProgressAnswers: number;
+  readonly atKill: Leftovers;
+  readonly outputs: () => string;
+  /** GET on the restarted runtime. */
+  readonly get: (path: string) => Promise<{ status: number; body: unknown }>;
+  /** Replays a request to the restarted runtime. */
+  readonly resend: (request: LedgerEntry) => Promise<Response>;
+  /** The restarted runtime's database. */
+  readonly dynamo: DynamoClients;
+}
+
+describe(`crash recovery of the local runtime across modules (seed ${SEED})`, {
+  timeout: 60_000,
+}, () => {
+  const started: RosterProcess[] = [];
+  let dataDir = '';
+  let run: Scenario;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'roster-crash-'));
+    run = await crashAndRestart(dataDir, started);
+  }, 150_000);
+
+  afterAll(async () => {
+    run?.dynamo.client.destroy();
+    await Promise.all(started.map(stopRoster));
+    if (dataDir) {
+      killJavaMentioning(dataDir);
+      await rm(dataDir, { recursive: true, force: true });
+    }
+    if (run) {
+      console.info(
+        `crash test (seed ${SEED}): ${run.load.ledger.length} requests before the kill, ` +
+          `${run.acknowledged.length} acknowledged, ${run.unanswered.length} unanswered ` +
+          `(${run.retried.length} retried with their key, ${run.inProgressAnswers} answered ` +
+          `IDEMPOTENCY.IN_PROGRESS first); left at the kill: ${JSON.stringify(run.atKill)}`,
+      );
+    }
+  });
+
+  it('was killed with work half done: creates in flight, background work under way', () => {
+    expect(run.unanswered.filter((entry) => entry.idempotencyKey).length).toBeGreaterThan(0);
+    expect(run.atKill, 'the crash left nothing to recover').not.toEqual(NOTHING_LEFT);
+  });
+
+  it('ends each create left in flight in success when it is retried with its Idempotency-Key', () => {
+    const inFlight = run.unanswered.filter((entry) => entry.idempotencyKey);
+
+    expect(run.retried.map((entry) => `${entry.op} ${entry.status}`)).toEqual(
+      inFlight.map((entry) => `${entry.op} ${expectedStatus(entry)}`),
+    );
+  });
+
+  it('replays the first answer of an acknowledged create sent again with its key', async () => {
+    for (const entry of run.acknowledged.filter((e) => e.idempotencyKey).slice(0, 20)) {
+      const res = await run.resend(entry);
+      expect(res.status, `${entry.method} ${entry.path}`).toBe(entry.status);
+      expect(res.headers.get('idempotent-replayed')).toBe('true');
+      expect(await res.json()).toEqual(entry.response);
+    }
+  });
+
+  it('has every write it answered 2xx (and every deletion it answered gone)', async () => {
+    const missing: string[] = [];
+    for (const entry of [...run.acknowledged, ...run.retried]) {
+      const { subject } = entry;
+      const found = async (path: string) => (await run.get(path)).status === 200;
+      switch (entry.op) {
+        case 'create-event':
+          if (!(await found(`/events/${subject.eventId}`)))
+            missing.push(`event ${subject.eventId}`);
+          break;
+        case 'create-user':
+          if (!(await found(`/users/${subject.userId}`))) missing.push(`user ${subject.userId}`);
+          break;
+        case 'put-customer': {
+          const { body } = await run.get(`/customers/${subject.id}`);
+          if ((body as { exists?: boolean }).exists !== true)
+            missing.push(`customer ${subject.id}`);
+          break;
+        }
+        case 'file-sla-error': {
+          const id = (entry.response as { id: string }).id;
+          if (!(await found(`/sla-errors/${id}`))) missing.push(`sla error ${id}`);
+          // …once: the retry of a request that had committed got the same record back.
+          const { body } = await run.get(`/sla-errors?fileName=${subject.fileName}`);
+          if ((body as unknown[]).length !== 1) missing.push(`one record for ${subject.fileName}`);
+          break;
+        }
+        case 'delete-event': {
+          const { event, rows } = await eventState(run.dynamo, subject.eventId ?? '');
+          if (event || rows.length > 0) missing.push(`the deletion of ${subject.eventId}`);
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('brings every enrollment it answered 202 to PROCESSED or REJECTED, one per CPF', async () => {
+    const enrollments = [...run.acknowledged, ...run.retried].filter((e) => e.op === 'enroll');
+    const ids = enrollments.map((e) => (e.response as { enrollment_id: string }).enrollment_id);
+    expect(new Set(ids).size).toBe(new Set(enrollments.map((e) => e.subject.cpf)).size);
+
+    const statuses = await until(
+      () =>
+        Promise.all(
+          ids.map(async (id) => (await run.get(`/enrollments/${id}`)).body as { status: string }),
+        ),
+      (list) => list.every(({ status }) => status === 'PROCESSED' || status === 'REJECTED'),
+    );
+
+    expect(statuses.filter(({ status }) => status === 'PENDING')).toEqual([]);
+    expect(statuses).toHaveLength(ids.length);
+  });
+
+  it('leaves no workflow execution RUNNING, no event in the outbox, nothing half done', async () => {
+    const left = await until(
+      () => leftovers(run.dynamo),
+      (found) => JSON.stringify(found) === JSON.stringify(NOTHING_LEFT),
+    );
+
+    expect(left).toEqual(NOTHING_LEFT);
+    for (const entry of run.retried
+      .concat(run.acknowledged)
+      .filter((e) => e.op === 'submit-workflow')) {
+      const { executionId } = entry.response as { executionId: string };
+      const { status, body } = await run.get(`/workflow/executions/${executionId}`);
+      expect(status, `execution ${executionId}`).toBe(200);
+      expect((body as { status: string }).status).not.toBe('RUNNING');
+    }
+  });
+
+  it('holds every registration rule of SPEC.md on the committed rows of every event', async () => {
+    const registered = new Set(
+      [...run.acknowledged, ...run.retried].filter((e) => e.op === 'register').map(pairOf),
+    );
+    const left = new Set(run.acknowledged.filter((e) => e.op === 'unregister').map(pairOf));
+    const leaving = new Set(run.load.ledger.filter((e) => e.op === 'unregister').map(pairOf));
+
+    for (const eventId of run.events) {
+      const { event, rows } = await eventState(run.dynamo, eventId);
+      if (!event) throw new Error(`event ${eventId} is gone`);
+      const confirmed = rows.filter((row) => row.status === 'confirmed').length;
+      const waitlisted = rows.filter((row) => row.status === 'waitlisted').length;
+      const where = `event ${eventId}`;
+      expect(event.registeredCount, `${where}: registeredCount = confirmed rows`).toBe(confirmed);
+      expect(event.waitlistCount, `${where}: waitlistCount = waitlisted rows`).toBe(waitlisted);
+      expect(confirmed, `${where}: confirmed ≤ capacity`).toBeLessThanOrEqual(event.capacity);
+      if (waitlisted > 0) {
+        expect(confirmed, `${where}: a free seat while someone waits`).toBe(event.capacity);
+      }
+      const userIds = rows.map((row) => row.userId);
+      expect(new Set(userIds).size, `${where}: one registration per user`).toBe(userIds.length);
+      for (const userId of run.users) {
+        const pair = `${userId} ${eventId}`;
+        if (left.has(pair)) expect(userIds, `${pair} left (acknowledged)`).not.toContain(userId);
+        else if (registered.has(pair) && !leaving.has(pair)) {
+          expect(userIds, `${pair} registered (acknowledged)`).toContain(userId);
+        }
+      }
+      // The places the API tells: 1…n in join order, no gap left by a join the crash cut short.
+      const { body } = await run.get(`/events/${eventId}/registrations?limit=200`);
+      const places = (body as { status: string; waitlistPosition?: number }[])
+        .filter((r) => r.status === 'waitlisted')
+        .map((r) => r.waitlistPosition);
+      expect(places, `${where}: waitlist places`).toEqual(
+        Array.from({ length: waitlisted }, (_, i) => i + 1),
+      );
+    }
+  });
+
+  it("writes no CPF, password, token or key to either process's debug output", () => {
+    const output = run.outputs();
+    const cpfs = run.load.ledger.flatMap((e) => (e.subject.cpf ? [e.subject.cpf] : []));
+
+    const requestLines = output.split('\n').filter((line) => line.includes('"message":"request"'));
+    expect(requestLines.length).toBeGreaterThan(run.load.ledger.length);
+    expect(scanText(output, 'runtime output', [KEY, PASSWORD, run.token, ...cpfs])).toEqual([]);
+  });
+});
+
+/** The status a create ends with when it is retried (or replayed). */
+function expectedStatus(entry: LedgerEntry): number {
+  switch (entry.op) {
+    case 'enroll':
+    case 'submit-workflow':
+      return 202;
+    case 'file-sla-error':
+      return 200;
+    default:
+      return 201;
+  }
+}
+
+/**
+ * Starts the runtime, arranges data, runs the mixed load, kills the process group in the middle,
+ * reads what the crash left, starts the runtime again on the same data directory and retries the
+ * creates left in flight with their keys.
+ */
+async function crashAndRestart(dataDir: string, started: RosterProcess[]): Promise<Scenario> {
+  const runId = `k${randomBytes(3).toString('hex')}`;
+  const random = seededRandom(SEED);
+  const start = async () => {
+    const roster = startRoster({ ...runtimeEnv(dataDir), PORT: String(await freePort()) }, 'node', {
+      ownProcessGroup: true,
+    });
+    started.push(roster);
+    return { roster, banner: bannerOf(await roster.waitForOutput(BANNER_END)) };
+  };
+
+  // ---- the first process, with data to aim at ---------------------------------------------------
+  const first = await start();
+  const setup = async (method: string, path: string, body?: unknown) => {
+    const res = await send(
+      { url: first.banner.url, apiKey: KEY, token: '' },
+      { op: 'create-event', method, path, body, subject: {} },
+    );
+    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  };
+  await setup('POST', '/age-groups', { min_age: 0, max_age: 150 });
+  // A user of the local issuer, as `npm run users -- add` makes one (same table, same database).
+  const auth = createContainer({
+    config: loadConfig({ DYNAMODB_ENDPOINT: first.banner.dynamodb }, [authModule]),
+    modules: [authModule],
+    secrets: deriveSecrets(randomBytes(32)),
+    logger: createLogger('silent'),
+  });
+  await auth.servicesOf(authModule).auth.addUser('crash-user', PASSWORD);
+  auth.dynamo.client.destroy();
+  const signIn = await fetch(`${first.banner.url}/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'crash-user', password: PASSWORD }),
+  });
+  const { access_token: token } = (await signIn.json()) as { access_token: string };
+
+  const users = Array.from({ length: 24 }, (_, i) => `${runId}-user-${i}`);
+  for (const userId of users) await setup('POST', '/users', { userId, name: userId });
+  const events = Array.from({ length: 4 }, (_, i) => `${runId}-event-${i}`);
+  for (const eventId of events) await setup('POST', '/events', eventBody(eventId, 3, true));
+  // Events deleted under load, each with registrations that the deletion must take along.
+  const doomedEvents = Array.from({ length: 3 }, (_, i) => `${runId}-doomed-${i}`);
+  for (const eventId of doomedEvents) {
+    await setup('POST', '/events', eventBody(eventId, 2, true));
+    for (const userId of users.slice(0, 4)) {
+      await setup('POST', `/events/${eventId}/registrations`, { userId });
+    }
+  }
+
+  // ---- mixed load, then SIGKILL to the process group while requests are in flight ---------------
+  const load = new MixedLoad({ events, doomedEvents, users, random, runId });
+  const target: Target = { url: first.banner.url, apiKey: KEY, token };
+  let killed = false;
+  let burst: Promise<unknown> | undefined;
+  const kill = () => {
+    if (killed) return;
+    killed = true;
+    killGroup(first.roster);
+  };
+  const worker = async () => {
+    while (!killed && !burst) {
+      const entry = await load.run(target, load.next());
+      if (entry.status === undefined) return;
+      if (load.ledger.length > 20 * KILL_AFTER_ACKS) {
+        throw new Error(`only ${load.acknowledged.length} of ${load.ledger.length} answered 2xx`);
+      }
+      if (!burst && load.acknowledged.length >= KILL_AFTER_ACKS) {
+        // Work that goes on in the background after its answer: a third of the way through the
+        // burst's answers the group is killed, with the rest of the burst (and the other
+        // workers' requests) in flight and the answered part's background work under way.
+        let answers = 0;
+        burst = Promise.all(
+          BURST.map(async (kind) => {
+            const answered = await load.run(target, load.next(kind));
+            if (answered.status === 202 || answered.status === 201) answers++;
+            if (answers >= BURST.length / 3) kill();
+          }),
+        );
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: WORKERS }, worker));
+  await burst;
+  kill();
+  const exit = await exitOf(first.roster);
+  if (exit.signal !== 'SIGKILL')
+    throw new Error(`the first process ended with ${JSON.stringify(exit)}`);
+  for (let i = 0; javaProcessesMentioning(dataDir).length > 0; i++) {
+    if (i > 100) throw new Error('DynamoDB Local outlived the SIGKILL of its process group');
+    await sleep(100);
+  }
+
+  // What the crash left half done, read from the data files with a bare DynamoDB Local.
+  const database = await startDynamoDbLocal({ dbPath: join(dataDir, 'dynamodb') });
+  const reader = createDynamoClients({ region: 'us-east-1', endpoint: database.endpoint });
+  const atKill = await leftovers(reader).finally(async () => {
+    reader.client.destroy();
+    await database.stop();
+  });
+
+  // ---- the second process, on the same data directory; the client retries what got no answer ----
+  const second = await start();
+  const after: Target = { url: second.banner.url, apiKey: KEY, token };
+  const retried: LedgerEntry[] = [];
+  let inProgressAnswers = 0;
+  for (const entry of load.unanswered.filter((e) => e.idempotencyKey)) {
+    // 409 IDEMPOTENCY.IN_PROGRESS while the dead request's claim on the key lasts.
+    let res = await send(after, entry);
+    for (let deadline = Date.now() + 20_000; res.status === 409 && Date.now() < deadline; ) {
+      const problem = (await res.clone().json()) as { code?: string };
+      if (problem.code !== 'IDEMPOTENCY.IN_PROGRESS') break;
+      inProgressAnswers++;
+      await sleep(250);
+      res = await send(after, entry);
+    }
+    const text = await res.text();
+    retried.push({ ...entry, status: res.status, response: text ? JSON.parse(text) : undefined });
+  }
+
+  return {
+    load,
+    events,
+    users,
+    token,
+    acknowledged: load.acknowledged,
+    unanswered: load.unanswered,
+    retried,
+    inProgressAnswers,
+    atKill,
+    outputs: () =>
+      [first, second].map(({ roster }) => roster.stdout() + roster.stderr()).join('\n'),
+    get: async (path) => {
+      const res = await send(after, { op: 'create-event', method: 'GET', path, subject: {} });
+      return { status: res.status, body: await res.json() };
+    },
+    resend: (request) => send(after, request),
+    dynamo: createDynamoClients({ region: 'us-east-1', endpoint: second.banner.dynamodb }),
+  };
+}
