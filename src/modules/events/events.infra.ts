@@ -9,7 +9,9 @@ import { eventsTable } from './events.module.js';
  *   transactions (update, put, user check), deletions (registrations in batches), the three
  *   indexes (by status, collections, the waitlist order);
  * - the deletion sweep: finds events marked deleting (by-status index), removes their
- *   registrations (a query on the event's partition, batch deletes), then the event.
+ *   registrations (a query on the event's partition, batch deletes), then the event;
+ * - the ticket sweep: lists events (collections index), reads each one's waitlist (waitlist
+ *   order index) and records tickets nobody holds (a conditional update of the event).
  */
 export const access: ModuleAccess = {
   api: [
@@ -37,6 +39,13 @@ export const access: ModuleAccess = {
       table: eventsTable,
       actions: ['Query', 'BatchWriteItem', 'DeleteItem'],
       indexes: [eventsKeys.byStatusIndex],
+    },
+  ],
+  'release-unused-tickets': [
+    {
+      table: eventsTable,
+      actions: ['Query', 'UpdateItem'],
+      indexes: [eventsKeys.collectionsIndex, eventsKeys.registrationsIndex],
     },
   ],
 };

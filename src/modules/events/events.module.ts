@@ -10,6 +10,8 @@ export { eventsTable };
 const settings = z.object({
   /** How often to finish event deletions a crash or a timeout interrupted (`off` to stop). */
   deletionSweep: scheduleSetting('rate(1 hour)'),
+  /** How often to give back waitlist tickets interrupted joins never used (`off` to stop). */
+  ticketSweep: scheduleSetting('rate(1 hour)'),
 });
 
 /** Events, users and registrations with capacity, FIFO waitlist and promotion (seeds 003, 004). */
@@ -43,9 +45,10 @@ export const eventsModule = defineModule({
       name: 'release-unused-tickets',
       description:
         'Gives back waitlist tickets that joins interrupted by a crash took and never used.',
-      // At local start-up nothing is in flight yet; run any other way (its task Lambda invoked
-      // by hand), it leaves alone events that issued a ticket in the last five minutes.
+      // At local start-up nothing is in flight yet; run any other way (on its schedule, here or
+      // on AWS), it leaves alone events that issued a ticket in the last five minutes.
       startup: true,
+      schedule: (s) => s.ticketSweep,
       run: ({ events }, input) =>
         events.releaseUnusedTickets({
           all: (input as { trigger?: string } | undefined)?.trigger === 'startup',
