@@ -34,6 +34,8 @@ const settings = {
   maxDirectCalls: 200_000,
   coldStartRuns: 3,
   burst: 1000,
+  /** Each burst runs this many times, interleaved with the others. */
+  burstRounds: 3,
   capacity: 100,
   warmupBurst: 100,
   warmupCapacity: 10,
@@ -292,17 +294,40 @@ async function registrations(stack: BenchStack): Promise<{
       ),
   };
 
-  const rows: Row[] = [];
+  const entries = Object.entries(runs);
+  for (const [, run] of entries) {
+    await run(await seedEvent(events, 'warmup', warmupCapacity, warmupBurst));
+  }
+  // Interleaved rounds (A B C, B C A, C A B), each on a fresh event, added up: whichever burst
+  // comes first after a warm-up, or meets a busy moment, is not the only one to pay for it.
+  const samples = new Map<string, Sample[]>(entries.map(([name]) => [name, []]));
   const committed: Record<string, Committed> = {};
   let appEventId = '';
-  for (const [name, run] of Object.entries(runs)) {
-    await run(await seedEvent(events, 'warmup', warmupCapacity, warmupBurst));
-    const seeded = await seedEvent(events, name.replaceAll(' ', '-'), capacity, burst);
-    rows.push({ name, m: summarize([await run(seeded)]) });
-    committed[name] = await readCommitted(stack.direct.doc, table, seeded.eventId);
-    if (name === 'register app') appEventId = seeded.eventId;
+  for (let round = 0; round < settings.burstRounds; round++) {
+    for (let k = 0; k < entries.length; k++) {
+      const [name, run] = entries[(round + k) % entries.length] as (typeof entries)[number];
+      const seeded = await seedEvent(events, name.replaceAll(' ', '-'), capacity, burst);
+      samples.get(name)?.push(await run(seeded));
+      const counts = await readCommitted(stack.direct.doc, table, seeded.eventId);
+      // The worst of the rounds is what the report shows (and what the checks judge).
+      const previous = committed[name];
+      if (!previous || !sameCounts(counts, capacity, burst)) committed[name] = counts;
+      if (name === 'register app') appEventId = seeded.eventId;
+    }
   }
+  const rows = entries.map(([name]) => ({ name, m: summarize(samples.get(name) ?? []) }));
   return { rows, committed, appEventId };
+}
+
+/** Whether a burst committed exactly `capacity` confirmed and the rest waitlisted. */
+function sameCounts(c: Committed, capacity: number, burst: number): boolean {
+  const waitlisted = burst - capacity;
+  return (
+    c.registeredCount === capacity &&
+    c.confirmedRows === capacity &&
+    c.waitlistCount === waitlisted &&
+    c.waitlistedRows === waitlisted
+  );
 }
 
 /** 4. GET /events/{id} through the app vs the consistent GetItem the repository sends. */
@@ -376,9 +401,16 @@ function allAtOnce(count: number, call: (i: number) => Promise<string>): Promise
 function checkOutcomes(rows: Row[], committed: Record<string, Committed>): string[] {
   const waitlisted = settings.burst - settings.capacity;
   const expected: Record<string, Record<string, number>> = {
-    'register app': { 201: settings.burst },
-    'register service': { confirmed: settings.capacity, waitlisted },
-    'register raw txn': { confirmed: settings.capacity, waitlisted },
+    // Every round's outcomes add up.
+    'register app': { 201: settings.burst * settings.burstRounds },
+    'register service': {
+      confirmed: settings.capacity * settings.burstRounds,
+      waitlisted: waitlisted * settings.burstRounds,
+    },
+    'register raw txn': {
+      confirmed: settings.capacity * settings.burstRounds,
+      waitlisted: waitlisted * settings.burstRounds,
+    },
     'enroll accept app': { 202: settings.enrollments },
     // The warm-up's 50 are in the table too.
     'enroll processed': { PROCESSED: settings.enrollments + 50 },

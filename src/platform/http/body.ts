@@ -16,8 +16,8 @@ const methodsWithBody = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const JSON_CONTENT_TYPE = /^application\/([a-z0-9.+-]+\+)?json(\s*;.*)?$/i;
 
 /** 413 over 64 KiB, counted on the stream too (a lying or missing Content-Length doesn't help). */
-export const limitBody = (): MiddlewareHandler<AppEnv> => {
-  const limit = bodyLimit({
+const limitBody = (): MiddlewareHandler<AppEnv> =>
+  bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: () => {
       throw new AppError('payload_too_large', 'REQUEST.BODY_TOO_LARGE', 'Content Too Large', {
@@ -25,9 +25,21 @@ export const limitBody = (): MiddlewareHandler<AppEnv> => {
       });
     },
   });
-  // Reading `body` makes the Node adapter build a full Request (and an AbortController) for the
-  // request: skip it where no body is read anyway.
-  return (c, next) => (methodsWithBody.has(c.req.method) ? limit(c, next) : next());
+
+/**
+ * The body checks — the size limit, then JSON — as one middleware. A request without a body
+ * passes in one step: reading `body` would make the Node adapter build a full Request (and an
+ * AbortController) for nothing.
+ */
+export const checkBody = (): MiddlewareHandler<AppEnv> => {
+  const limit = limitBody();
+  const json = requireJsonBody();
+  return async (c, next) => {
+    if (!methodsWithBody.has(c.req.method)) return next();
+    await limit(c, async () => {
+      await json(c, next);
+    });
+  };
 };
 
 /**
