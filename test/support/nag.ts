@@ -62,3 +62,25 @@ export function covers(acknowledgement: Acknowledgement, finding: Finding): bool
     (finding.path === acknowledgement.path || finding.path.startsWith(`${acknowledgement.path}/`))
   );
 }
+
+/** What cdk-nag reports and nothing acknowledges, one line each: `rule: resource paths`. */
+export function unacknowledgedFindings(nag: AwsSolutionsChecks, scope: IConstruct): string[] {
+  return nag
+    .validateScope(scope)
+    .violations.map(
+      (violation) =>
+        `${violation.severity} ${violation.ruleName}: ${violation.violatingResources
+          .map((resource) => resource.constructPath)
+          .join(', ')}`,
+    );
+}
+
+/** Acknowledgements under `scope` that no finding of `nag` needs any more, as `path: id`. */
+export function staleAcknowledgements(
+  nag: RecordingAwsSolutionsChecks,
+  scope: IConstruct,
+): string[] {
+  return acknowledgementsIn(scope)
+    .filter((acknowledgement) => !nag.findings.some((finding) => covers(acknowledgement, finding)))
+    .map(({ path, id }) => `${path}: ${id}`);
+}
