@@ -112,6 +112,12 @@ describe('web console', { timeout: 60_000 }, () => {
     expect(await page.getByTestId('waitlist-count').textContent()).toBe('0');
     await expectAccessible(page);
     await screenshot(page, 'console-event-page');
+    // The Register button stands level with its input, not with the hint below it.
+    const inputBox = await page.getByLabel('User id').boundingBox();
+    const buttonBox = await page
+      .getByRole('button', { name: 'Register', exact: true })
+      .boundingBox();
+    expect(Math.abs((buttonBox?.y ?? 0) - (inputBox?.y ?? Number.NaN))).toBeLessThanOrEqual(2);
 
     // What the API committed is what the page shows.
     const committed = await api<{ userId: string; status: string }[]>(
