@@ -138,6 +138,28 @@ describe('POST /events', () => {
     expect(await bodyOf<Event[]>(await app.call('/events'), 200)).toEqual([]);
   });
 
+  it('says what a date must look like, for a wrong date and a missing one', async () => {
+    const app = await createEventsApp();
+
+    const wrong = await expectProblem(
+      await app.call('/events', { method: 'POST', json: eventBody({ date: 'next tuesday' }) }),
+      422,
+      'REQUEST.VALIDATION_FAILED',
+    );
+    const missing = await expectProblem(
+      await app.call('/events', { method: 'POST', json: eventBody({ date: undefined }) }),
+      422,
+      'REQUEST.VALIDATION_FAILED',
+    );
+
+    expect(wrong.errors).toEqual([
+      { path: 'body.date', message: expect.stringMatching(/YYYY-MM-DD.*ISO 8601/) },
+    ]);
+    expect(missing.errors).toEqual([
+      { path: 'body.date', message: expect.stringMatching(/YYYY-MM-DD.*received undefined/) },
+    ]);
+  });
+
   it('accepts the boundaries: capacity 1 and 100000, a 200-character title, a 100-character eventId', async () => {
     const app = await createEventsApp();
 

@@ -17,7 +17,12 @@ const text = (max: number) =>
 export const EventStatusSchema = z.enum(eventStatuses).meta({ id: 'EventStatus' });
 
 const EventDateSchema = z
-  .union([z.iso.date(), z.iso.datetime({ offset: true })])
+  .union([z.iso.date(), z.iso.datetime({ offset: true })], {
+    error: (issue) =>
+      issue.input === undefined
+        ? 'Invalid input: expected a date (YYYY-MM-DD) or an ISO 8601 date-time, received undefined'
+        : 'Invalid date: expected YYYY-MM-DD or an ISO 8601 date-time with an offset (2024-12-15, 2024-12-15T18:00:00Z)',
+  })
   .meta({ description: 'YYYY-MM-DD or an ISO 8601 date-time', example: '2024-12-15' });
 
 const eventFields = {
