@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { injectFaults, transactionConflict } from '../support/faults.js';
 import {
   bodyOf,
   createCustomersApp,
@@ -35,6 +36,26 @@ describe('PUT /customers/{id}', () => {
     await app.idle();
     // One CustomerCreated, so one execution started by the event.
     expect(await executionsOf(app, id)).toHaveLength(1);
+  });
+
+  it('answers 503 with Retry-After, not 500, when the transaction keeps conflicting, and stores nothing', async () => {
+    const app = await createCustomersApp({
+      dynamo: (clients) => {
+        injectFaults(clients, {
+          command: 'TransactWrite',
+          times: Number.POSITIVE_INFINITY,
+          error: transactionConflict(2),
+        });
+        return clients;
+      },
+    });
+    const id = uniqueId('contended');
+
+    const res = await app.call(`/customers/${id}`, { method: 'PUT' });
+
+    await expectProblem(res, 503, 'DEPENDENCY.UNAVAILABLE');
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(await exists(app, id)).toBe(false);
   });
 
   it('accepts the JSON content type with no body, as the seed sends it', async () => {

@@ -127,7 +127,7 @@ async function transient<T>(work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (error) {
-    if (isDependencyUnavailable(error) || (error as Error)?.name === 'TransactionContentionError') {
+    if (isDependencyUnavailable(error)) {
       throw new StepError(stepErrorNames.unavailable, 'The customers table did not answer.', {
         cause: error,
       });

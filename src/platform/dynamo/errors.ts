@@ -10,6 +10,8 @@ const unavailableNames = new Set([
   'ServiceUnavailable',
   'TimeoutError',
   'AbortError',
+  // transactions.ts: TransactionConflict retried until the attempts ran out.
+  'TransactionContentionError',
 ]);
 
 const unavailableCodes = new Set([
