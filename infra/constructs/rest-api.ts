@@ -27,8 +27,6 @@ export interface RosterRestApiProps {
    * token authorizer, once one is given (`useAuthorizers`).
    */
   readonly bearerOnlyRoutes?: readonly PublicRoute[];
-  /** Per-route throttles tighter than the stage's (e.g. a token endpoint), by `METHOD /path`. */
-  readonly routeThrottles?: Readonly<Record<string, ThrottleSettings>>;
   /** Allowed CORS origins; `['*']` for any. */
   readonly corsOrigins: readonly string[];
   /** Whole-stage throttle, applied before any usage plan. */
@@ -228,18 +226,6 @@ export class RosterRestApi extends Construct {
         accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
         throttlingRateLimit: props.stageThrottle.rateLimit,
         throttlingBurstLimit: props.stageThrottle.burstLimit,
-        methodOptions: Object.fromEntries(
-          Object.entries(props.routeThrottles ?? {}).map(([route, throttle]) => {
-            const [method, path] = route.split(' ');
-            return [
-              `${path}/${method}`,
-              {
-                throttlingRateLimit: throttle.rateLimit,
-                throttlingBurstLimit: throttle.burstLimit,
-              },
-            ];
-          }),
-        ),
       },
     });
 

@@ -33,8 +33,7 @@ export interface EventsServiceDeps {
 }
 
 export interface UnregisterResult {
-  readonly removed: Registration;
-  /** Registrations confirmed in the same atomic step. */
+  /** Registrations confirmed in the same atomic step as the removal. */
   readonly promoted: Registration[];
 }
 
@@ -371,7 +370,7 @@ export class EventsService {
       } else {
         done = await repository.unregister({ kind: decision.kind, registration }, now);
       }
-      if (done) return { removed: withoutTicket(registration), promoted };
+      if (done) return { promoted };
     }
     throw EventsErrors.busy();
   }

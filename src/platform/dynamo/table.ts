@@ -56,7 +56,6 @@ export class DynamoTable {
     readonly name: string,
     private readonly doc: DynamoDBDocumentClient,
     private readonly cursors: CursorCodec,
-    private readonly options: { readonly maxConflictAttempts?: number } = {},
   ) {}
 
   /** A strongly consistent read unless told otherwise. */
@@ -174,15 +173,13 @@ export class DynamoTable {
 
   /**
    * One page of a query for a list route. The cursor is signed and bound to `scope` (name the
-   * list and its parameters: a cursor of one list is refused by another); `state` is small
-   * resume state stored in the cursor, read back with `stateOf`.
+   * list and its parameters: a cursor of one list is refused by another).
    */
   async queryPage<T>(
     scope: string,
     spec: QuerySpec,
     page: PageRequest,
     map: (item: Item) => T,
-    state?: () => Record<string, string | number>,
   ): Promise<Page<T>> {
     const start = page.cursor ? this.cursors.decode(scope, page.cursor).key : undefined;
     let output: QueryCommandOutput;
@@ -197,12 +194,7 @@ export class DynamoTable {
     }
     const items = (output.Items ?? []).map(map);
     const last = output.LastEvaluatedKey;
-    return { items, nextCursor: last ? this.cursors.encode(scope, last, state?.()) : undefined };
-  }
-
-  /** The resume state a `queryPage` cursor carries (empty for the first page). */
-  stateOf(scope: string, cursor: string | undefined): Record<string, string | number> {
-    return cursor ? this.cursors.decode(scope, cursor).extra : {};
+    return { items, nextCursor: last ? this.cursors.encode(scope, last) : undefined };
   }
 
   /** Strongly consistent BatchGetItem in chunks of 100; unprocessed keys are retried. */
@@ -245,11 +237,7 @@ export class DynamoTable {
    * retried, then thrown as TransactionContentionError (see transactions.ts).
    */
   async transact(items: readonly TransactItem[]): Promise<TransactOutcome> {
-    return transactWrite(
-      this.doc,
-      { TransactItems: [...items] },
-      { maxAttempts: this.options.maxConflictAttempts },
-    );
+    return transactWrite(this.doc, { TransactItems: [...items] });
   }
 
   /** A transaction item: put, optionally conditioned. */

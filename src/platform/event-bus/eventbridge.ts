@@ -6,12 +6,9 @@ const MAX_ENTRIES = 10;
 /** Entries PutEvents refused (throttled, internal failure) are sent again this many times. */
 const RETRIES = 2;
 
-/** The event bus port on Amazon EventBridge (PutEvents to one bus, the default unless named). */
+/** The event bus port on Amazon EventBridge (PutEvents to the account's default bus). */
 export class EventBridgeBus implements EventBus {
-  constructor(
-    private readonly client: EventBridgeClient,
-    private readonly busName?: string,
-  ) {}
+  constructor(private readonly client: EventBridgeClient) {}
 
   async publish(events: readonly BusEvent[]): Promise<void> {
     const failed: BusEvent[] = [];
@@ -35,7 +32,6 @@ export class EventBridgeBus implements EventBus {
             Source: event.source,
             DetailType: event.detailType,
             Detail: JSON.stringify(event.detail),
-            ...(this.busName ? { EventBusName: this.busName } : {}),
           })),
         }),
       );
