@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct, type IConstruct } from 'constructs';
 import { singlePageAppCsp } from '../../src/platform/http/security-headers.js';
+import { acknowledge } from '../nag.js';
 
 export interface ConsoleHostingProps {
   readonly stage: string;
@@ -253,8 +254,4 @@ export function withConsoleOrigin(
 ): string[] {
   if (!consoleOrigin || corsOrigins.includes('*')) return [...corsOrigins];
   return [consoleOrigin, ...corsOrigins];
-}
-
-function acknowledge(scope: IConstruct, id: string, reason: string): void {
-  Validations.of(scope).acknowledge({ id, reason });
 }

@@ -1,13 +1,13 @@
-import { Arn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Arn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import type { IConstruct } from 'constructs';
 import type { ModuleAccess } from '../../../infra/access.js';
 import type { ModuleInfra } from '../../../infra/module-infra.js';
+import { acknowledge } from '../../../infra/nag.js';
 import type { EventPattern, EventRule } from '../../platform/event-bus/bus.js';
 import { workflowEnvVar } from '../../platform/workflow/workflow.js';
 import { customersKeys } from './customers.dynamo.js';
@@ -180,8 +180,4 @@ function cdkPattern(rule: EventRule): events.EventPattern {
     ...(detailType ? { detailType } : {}),
     ...(detail ? { detail } : {}),
   };
-}
-
-function acknowledge(scope: IConstruct, id: string, reason: string): void {
-  Validations.of(scope).acknowledge({ id, reason });
 }
