@@ -24,6 +24,11 @@ const unauthorized = (detail: string) =>
     headers: { 'www-authenticate': 'Bearer, ApiKey header="x-api-key"' },
   });
 
+/** The RFC 6750 challenge for a bearer token that was presented and refused. */
+export function invalidTokenChallenge(description: string): string {
+  return `Bearer error="invalid_token", error_description="${description.replaceAll('"', "'")}"`;
+}
+
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 
 /**
@@ -115,7 +120,7 @@ export const requireBearerToken: MiddlewareHandler<AppEnv> = async (c, next) => 
       'This route needs a bearer access token (Authorization: Bearer <token>); an API key is not enough.',
     headers: {
       'www-authenticate': tokenPresented
-        ? 'Bearer error="invalid_token", error_description="a valid access token is required"'
+        ? invalidTokenChallenge('a valid access token is required')
         : 'Bearer',
     },
   });

@@ -8,7 +8,7 @@ import {
 } from 'aws-jwt-verify/error';
 import type { JwtHeader, JwtPayload } from 'aws-jwt-verify/jwt-model';
 import { AppError, unavailable } from '../errors.js';
-import type { TokenVerifier } from '../http/auth.js';
+import { invalidTokenChallenge, type TokenVerifier } from '../http/auth.js';
 import type { Caller } from '../http/context.js';
 import type { JsonWebKeySet } from './tokens.js';
 
@@ -19,11 +19,6 @@ import type { JsonWebKeySet } from './tokens.js';
  * problem with an RFC 6750 challenge; a JWKS that cannot be fetched is a 503 (it says nothing
  * about the token).
  */
-
-/** The RFC 6750 challenge for a bearer token that was presented and refused. */
-export function invalidTokenChallenge(description: string): string {
-  return `Bearer error="invalid_token", error_description="${description.replaceAll('"', "'")}"`;
-}
 
 /** A 401 for a presented bearer token that is not acceptable. */
 export function invalidToken(detail: string, cause?: unknown): AppError {

@@ -4,11 +4,12 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { v7 as uuidv7 } from 'uuid';
-import type {
-  ExecutionDescription,
-  ExecutionStatus,
-  StartedExecution,
-  Workflows,
+import {
+  type ExecutionDescription,
+  type ExecutionStatus,
+  executionArnOf,
+  type StartedExecution,
+  type Workflows,
 } from './workflow.js';
 
 /**
@@ -65,9 +66,4 @@ export class StepFunctionsWorkflows implements Workflows {
     if (!arn) throw new Error(`no state machine ARN configured for workflow "${workflow}"`);
     return arn;
   }
-}
-
-/** `arn:…:stateMachine:<machine>` + name → `arn:…:execution:<machine>:<name>`. */
-export function executionArnOf(stateMachineArn: string, name: string): string {
-  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 }

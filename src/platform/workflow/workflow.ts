@@ -72,3 +72,8 @@ export function substitute(text: string, values: Readonly<Record<string, string>
     return value;
   });
 }
+
+/** `arn:…:stateMachine:<machine>` + name → `arn:…:execution:<machine>:<name>`. */
+export function executionArnOf(stateMachineArn: string, name: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+}

@@ -10,6 +10,7 @@ import type { Logger } from '../../platform/logger.js';
 import type { AnyModule } from '../../platform/module.js';
 import {
   type ExecutionDescription,
+  executionArnOf,
   substitute,
   type WorkflowDefinition,
   type Workflows,
@@ -112,7 +113,7 @@ export class LocalWorkflows implements Workflows {
       // What Step Functions puts in the context object ($$), so the same paths work here.
       context: {
         Execution: {
-          Id: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`,
+          Id: executionArnOf(stateMachineArn, name),
           Name: name,
           Input: input as never,
           StartTime: startedAt,
