@@ -4,7 +4,6 @@ import {
   generateKeyPairSync,
   type KeyObject,
 } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, SignJWT } from 'jose';
 import { v4 as uuidv4 } from 'uuid';
@@ -18,6 +17,7 @@ import {
   USER_POOL_ACCESS_SCOPE,
 } from '../../platform/tokens/tokens.js';
 import { staticKeysVerifier } from '../../platform/tokens/verifier.js';
+import { readOrCreate } from './data-file.js';
 
 /** `iss` of locally issued tokens. Not a URL anyone fetches: the keys are at /.well-known/jwks.json. */
 export const LOCAL_ISSUER = 'urn:roster:local-issuer';
@@ -82,20 +82,17 @@ export async function localTokenIssuer(
   };
 }
 
-/** The key in `file`, or a new 2048-bit RSA key written there first (`wx`: one writer wins). */
+/** The key in `file`, or a new 2048-bit RSA key written there first. */
 async function signingKey(file: string): Promise<KeyObject> {
-  try {
-    return createPrivateKey(await readFile(file, 'utf8'));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
-  await writeFile(file, pem, { mode: 0o600, flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
-    // Another process created it first: use theirs.
-    if (error.code !== 'EEXIST') throw error;
-  });
-  return createPrivateKey(await readFile(file, 'utf8'));
+  const pem = await readOrCreate(
+    file,
+    () =>
+      generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
+        format: 'pem',
+        type: 'pkcs8',
+      }) as string,
+  );
+  return createPrivateKey(pem);
 }
 
 /**
