@@ -4,7 +4,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import { modules } from '../../src/modules/index.js';
 import { allTables, type Config, loadConfig } from '../../src/platform/config.js';
 import { createDynamoClients, type DynamoClients } from '../../src/platform/dynamo/client.js';
-import { ensureTables } from '../../src/platform/dynamo/provision.js';
+import { ensureTables, namedTables } from '../../src/platform/dynamo/provision.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { deriveSecrets } from '../../src/platform/secrets.js';
 import { type Container, createApi, createContainer } from '../../src/runtime/container.js';
@@ -48,13 +48,7 @@ export async function startStack(): Promise<BenchStack> {
     );
     const direct = createDynamoClients({ region: config.region, endpoint: database.endpoint });
     closers.push(async () => direct.client.destroy());
-    await ensureTables(
-      direct.client,
-      allTables(modules).map((definition) => ({
-        definition,
-        name: config.tables[definition.id] ?? definition.id,
-      })),
-    );
+    await ensureTables(direct.client, namedTables(allTables(modules), config.tables));
 
     let built: Container | undefined;
     const adapters = localAdapters({

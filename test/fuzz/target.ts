@@ -7,7 +7,7 @@ import { authModule } from '../../src/modules/auth/auth.module.js';
 import { modules } from '../../src/modules/index.js';
 import { allTables, loadConfig } from '../../src/platform/config.js';
 import { createDynamoClients } from '../../src/platform/dynamo/client.js';
-import { ensureTables } from '../../src/platform/dynamo/provision.js';
+import { ensureTables, namedTables } from '../../src/platform/dynamo/provision.js';
 import { idempotencyTable } from '../../src/platform/dynamo/tables.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { deriveSecrets } from '../../src/platform/secrets.js';
@@ -39,10 +39,7 @@ export async function createFuzzApp(endpoint: string): Promise<FuzzApp> {
   );
   const dynamo = createDynamoClients({ region: config.region, endpoint });
   const tables = allTables(modules);
-  await ensureTables(
-    dynamo.client,
-    tables.map((definition) => ({ definition, name: config.tables[definition.id] ?? '' })),
-  );
+  await ensureTables(dynamo.client, namedTables(tables, config.tables));
   // The local adapters, as the local runtime has them (a workflow started by a request runs).
   let built: Container | undefined;
   const adapters = localAdapters({

@@ -3,7 +3,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { inject } from 'vitest';
 import { allTables, type Config, loadConfig } from '../../src/platform/config.js';
 import { createDynamoClients, type DynamoClients } from '../../src/platform/dynamo/client.js';
-import { ensureTables } from '../../src/platform/dynamo/provision.js';
+import { ensureTables, namedTables } from '../../src/platform/dynamo/provision.js';
 import type { AppEnv } from '../../src/platform/http/context.js';
 import type { AnyModule, Ports } from '../../src/platform/module.js';
 import { deriveSecrets } from '../../src/platform/secrets.js';
@@ -50,13 +50,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     modules,
   );
   const base = createDynamoClients({ region: config.region, endpoint });
-  await ensureTables(
-    base.client,
-    allTables(modules).map((definition) => ({
-      definition,
-      name: config.tables[definition.id] ?? definition.id,
-    })),
-  );
+  await ensureTables(base.client, namedTables(allTables(modules), config.tables));
   const dynamo = options.dynamo ? options.dynamo(base) : base;
   let built: Container | undefined;
   const ports =

@@ -61,6 +61,18 @@ export function createTableInput(
   };
 }
 
+/** Each definition with its physical name (`Config.tables`, which names every table it loaded). */
+export function namedTables(
+  definitions: readonly TableDefinition[],
+  names: Readonly<Record<string, string>>,
+): Array<{ definition: TableDefinition; name: string }> {
+  return definitions.map((definition) => {
+    const name = names[definition.id];
+    if (!name) throw new Error(`no table name configured for table "${definition.id}"`);
+    return { definition, name };
+  });
+}
+
 /** Creates the tables that don't exist yet; existing tables (and their data) are left alone. */
 export async function ensureTables(
   client: DynamoDBClient,

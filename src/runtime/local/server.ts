@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createAdaptorServer, type ServerType } from '@hono/node-server';
 import { allTables, type Config } from '../../platform/config.js';
 import { createDynamoClients } from '../../platform/dynamo/client.js';
-import { ensureTables } from '../../platform/dynamo/provision.js';
+import { ensureTables, namedTables } from '../../platform/dynamo/provision.js';
 import { problemType } from '../../platform/http/problem.js';
 import { createLogger } from '../../platform/logger.js';
 import type { AnyModule } from '../../platform/module.js';
@@ -65,17 +65,13 @@ export async function startLocalRuntime(
 
   try {
     const dynamo = createDynamoClients({ region: config.region, endpoint });
-    await ensureTables(
-      dynamo.client,
-      allTables(modules).map((definition) => ({
-        definition,
-        name: config.tables[definition.id] ?? definition.id,
-      })),
-    ).catch((error: unknown) => {
-      throw new LocalStartError(
-        `Could not create tables at ${endpoint}: ${(error as Error).message}`,
-      );
-    });
+    await ensureTables(dynamo.client, namedTables(allTables(modules), config.tables)).catch(
+      (error: unknown) => {
+        throw new LocalStartError(
+          `Could not create tables at ${endpoint}: ${(error as Error).message}`,
+        );
+      },
+    );
 
     const logger = createLogger(config.logLevel);
     // The local workflow engine and event bus run module tasks in the container they belong to.

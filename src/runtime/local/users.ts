@@ -3,7 +3,7 @@ import { authModule } from '../../modules/auth/auth.module.js';
 import { PASSWORD_POLICY_TEXT } from '../../modules/auth/auth.rules.js';
 import { ConfigError, loadConfig } from '../../platform/config.js';
 import { createDynamoClients } from '../../platform/dynamo/client.js';
-import { ensureTables } from '../../platform/dynamo/provision.js';
+import { ensureTables, namedTables } from '../../platform/dynamo/provision.js';
 import { AppError } from '../../platform/errors.js';
 import { createLogger } from '../../platform/logger.js';
 import { deriveSecrets } from '../../platform/secrets.js';
@@ -62,13 +62,7 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   const dynamo = createDynamoClients({ region: config.region, endpoint });
   try {
-    await ensureTables(
-      dynamo.client,
-      authModule.tables.map((definition) => ({
-        definition,
-        name: config.tables[definition.id] ?? definition.id,
-      })),
-    );
+    await ensureTables(dynamo.client, namedTables(authModule.tables, config.tables));
     const container = createContainer({
       config: { ...config, dynamodbEndpoint: endpoint },
       modules: [authModule],
