@@ -2,9 +2,8 @@ import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { hasOperation, unwrap } from '../api/client';
 import { Field } from '../components/Field';
-import { textOf, useFocusFirstInvalid } from '../components/forms';
+import { textOf, useFormProblem } from '../components/forms';
 import { ProblemMessage } from '../components/ProblemMessage';
-import { fieldErrorsOf, toProblem } from '../lib/problem';
 import { authHeaders, type Credential, type SignInMethod } from '../lib/session';
 import { useSession } from './session';
 import { requestToken } from './token';
@@ -44,11 +43,13 @@ export function SignIn() {
     },
     onSuccess: signIn,
   });
-  const problem = attempt.error ? toProblem(attempt.error) : undefined;
   // A 400 names its fields; a 401 can't say which of the two was wrong, so both are marked.
-  const { byField, unplaced } = fieldErrorsOf(problem, ['apiKey', 'username', 'password']);
+  const { problem, byField, unplaced } = useFormProblem(form, attempt.error, [
+    'apiKey',
+    'username',
+    'password',
+  ]);
   const refused = problem?.status === 401 ? true : undefined;
-  useFocusFirstInvalid(form, attempt.error);
 
   const submit = (submitted: FormEvent<HTMLFormElement>) => {
     submitted.preventDefault();

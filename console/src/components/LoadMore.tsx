@@ -1,19 +1,25 @@
+import type { UseInfiniteQueryResult } from '@tanstack/react-query';
+
 /** The next page of a list (the API's `Link: rel="next"`), on demand. */
 export function LoadMore(props: {
-  readonly hasNextPage: boolean;
-  readonly isFetchingNextPage: boolean;
-  readonly fetchNextPage: () => unknown;
+  readonly query: Pick<
+    UseInfiniteQueryResult<unknown, unknown>,
+    'hasNextPage' | 'isFetchingNextPage' | 'fetchNextPage'
+  >;
   readonly label?: string;
 }) {
-  if (!props.hasNextPage) return null;
+  // All three read on every render, as the callers did: TanStack Query re-renders a component
+  // only for the result properties it has read.
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = props.query;
+  if (!hasNextPage) return null;
   return (
     <button
       type="button"
       className="secondary load-more"
-      onClick={() => void props.fetchNextPage()}
-      disabled={props.isFetchingNextPage}
+      onClick={() => void fetchNextPage()}
+      disabled={isFetchingNextPage}
     >
-      {props.isFetchingNextPage ? 'Loading…' : (props.label ?? 'Load more')}
+      {isFetchingNextPage ? 'Loading…' : (props.label ?? 'Load more')}
     </button>
   );
 }

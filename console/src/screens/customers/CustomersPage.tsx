@@ -5,13 +5,13 @@ import { type Api, idempotencyKey, unwrap } from '../../api/client';
 import { itemsOf } from '../../api/pages';
 import { useApi } from '../../auth/session';
 import { Field } from '../../components/Field';
-import { textOf, useFocusFirstInvalid } from '../../components/forms';
+import { textOf, useFormProblem } from '../../components/forms';
 import { LoadMore } from '../../components/LoadMore';
 import { Page } from '../../components/Page';
 import { ProblemMessage } from '../../components/ProblemMessage';
 import { Loading, StatusMessage } from '../../components/Status';
 import type { ExpectedRun } from '../../lib/polling';
-import { ApiError, fieldErrorsOf, toProblem } from '../../lib/problem';
+import { ApiError } from '../../lib/problem';
 import { formatTime } from '../../lib/time';
 import { keys, useRuns } from './queries';
 
@@ -121,9 +121,12 @@ export function CustomersPage() {
       await queryClient.invalidateQueries({ queryKey: keys.runs(outcome.id) });
     },
   });
-  const problem = act.error ? toProblem(act.error) : undefined;
-  const { byField, unplaced } = fieldErrorsOf(problem, ['id'], ['path', 'body', 'query']);
-  useFocusFirstInvalid(form, act.error);
+  const { problem, byField, unplaced } = useFormProblem(
+    form,
+    act.error,
+    ['id'],
+    ['path', 'body', 'query'],
+  );
 
   const submit = (submitted: FormEvent<HTMLFormElement>) => {
     submitted.preventDefault();
@@ -202,7 +205,7 @@ function Runs(props: { readonly id: string; readonly expected: ExpectedRun | und
     <section aria-labelledby="runs-heading">
       <h2 id="runs-heading">Workflow runs of {props.id}</h2>
       {runs.isPending ? <Loading what="workflow runs" /> : null}
-      {runs.isError ? <ProblemMessage problem={toProblem(runs.error)} /> : null}
+      <ProblemMessage error={runs.error} />
       {runs.isSuccess && items.length === 0 ? <p>No runs for this id yet.</p> : null}
       {items.length > 0 ? (
         <table className="cards" aria-describedby="runs-note">
@@ -243,12 +246,7 @@ function Runs(props: { readonly id: string; readonly expected: ExpectedRun | und
         Newest first, started by this page, by an id's CustomerCreated event or by the schedule. The
         list updates by itself while a run is RUNNING.
       </p>
-      <LoadMore
-        hasNextPage={runs.hasNextPage}
-        isFetchingNextPage={runs.isFetchingNextPage}
-        fetchNextPage={runs.fetchNextPage}
-        label="Load more runs"
-      />
+      <LoadMore query={runs} label="Load more runs" />
     </section>
   );
 }

@@ -1,14 +1,10 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
-import type { Schemas } from '../../api/client';
 import { itemsOf, pageOf } from '../../api/pages';
 import { useApi } from '../../auth/session';
 import { type ExpectedRun, runsPollInterval } from '../../lib/polling';
 
-export type Execution = Schemas['WorkflowExecution'];
-
 /** Query keys: everything of the customers module sits under ['customers']. */
 export const keys = {
-  customers: ['customers'] as const,
   runs: (id: string) => ['customers', 'runs', id] as const,
 };
 

@@ -4,12 +4,11 @@ import { idempotencyKey, unwrap } from '../../api/client';
 import { itemsOf } from '../../api/pages';
 import { useApi } from '../../auth/session';
 import { Field } from '../../components/Field';
-import { numberOf, useFocusFirstInvalid } from '../../components/forms';
+import { numberOf, useFormProblem } from '../../components/forms';
 import { LoadMore } from '../../components/LoadMore';
 import { Page } from '../../components/Page';
 import { ProblemMessage } from '../../components/ProblemMessage';
 import { Loading, StatusMessage } from '../../components/Status';
-import { fieldErrorsOf, toProblem } from '../../lib/problem';
 import { type AgeGroup, keys, useAgeGroups } from './queries';
 
 const ages = (group: AgeGroup) => `${group.min_age}–${group.max_age}`;
@@ -49,9 +48,7 @@ function NewAgeGroupForm(props: { readonly onDone: (news: string) => void }) {
       await queryClient.invalidateQueries({ queryKey: keys.ageGroups });
     },
   });
-  const problem = create.error ? toProblem(create.error) : undefined;
-  const { byField, unplaced } = fieldErrorsOf(problem, ['min_age', 'max_age']);
-  useFocusFirstInvalid(form, create.error);
+  const { problem, byField, unplaced } = useFormProblem(form, create.error, ['min_age', 'max_age']);
 
   const submit = (submitted: FormEvent<HTMLFormElement>) => {
     submitted.preventDefault();
@@ -120,8 +117,8 @@ function AgeGroupList(props: { readonly onDone: (news: string) => void }) {
     <section aria-labelledby="groups-heading">
       <h2 id="groups-heading">All age groups</h2>
       {list.isPending ? <Loading what="age groups" /> : null}
-      {list.isError ? <ProblemMessage problem={toProblem(list.error)} /> : null}
-      {remove.isError ? <ProblemMessage problem={toProblem(remove.error)} /> : null}
+      <ProblemMessage error={list.error} />
+      <ProblemMessage error={remove.error} />
       {list.isSuccess && groups.length === 0 ? (
         <p>No age groups yet: create one above before taking enrollments.</p>
       ) : null}
@@ -160,12 +157,7 @@ function AgeGroupList(props: { readonly onDone: (news: string) => void }) {
           </tbody>
         </table>
       ) : null}
-      <LoadMore
-        hasNextPage={list.hasNextPage}
-        isFetchingNextPage={list.isFetchingNextPage}
-        fetchNextPage={list.fetchNextPage}
-        label="Load more age groups"
-      />
+      <LoadMore query={list} label="Load more age groups" />
     </section>
   );
 }

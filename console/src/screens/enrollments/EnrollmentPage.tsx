@@ -2,7 +2,6 @@ import { Link, useParams } from 'react-router';
 import { Page } from '../../components/Page';
 import { ProblemMessage } from '../../components/ProblemMessage';
 import { Loading } from '../../components/Status';
-import { toProblem } from '../../lib/problem';
 import { formatTime } from '../../lib/time';
 import { EnrollmentStatus } from './EnrollmentStatus';
 import { useEnrollment } from './queries';
@@ -15,7 +14,7 @@ export function EnrollmentPage() {
   return (
     <Page title={data ? `Enrollment of ${data.name}` : 'Enrollment'}>
       {enrollment.isPending ? <Loading what="the enrollment" /> : null}
-      {enrollment.isError ? <ProblemMessage problem={toProblem(enrollment.error)} /> : null}
+      <ProblemMessage error={enrollment.error} />
       {data ? (
         <dl className="details">
           <div>

@@ -4,11 +4,11 @@ import { Link, useNavigate } from 'react-router';
 import { idempotencyKey, unwrap } from '../../api/client';
 import { useApi } from '../../auth/session';
 import { Field } from '../../components/Field';
-import { numberOf, textOf, useFocusFirstInvalid } from '../../components/forms';
+import { numberOf, textOf, useFormProblem } from '../../components/forms';
 import { Page } from '../../components/Page';
 import { ProblemMessage } from '../../components/ProblemMessage';
 import { StatusMessage } from '../../components/Status';
-import { fieldErrorsOf, toProblem } from '../../lib/problem';
+import { toProblem } from '../../lib/problem';
 import { EnrollmentStatus } from './EnrollmentStatus';
 import { enrollmentPath, keys, useEnrollment, useSubmittedIds } from './queries';
 
@@ -88,9 +88,7 @@ function EnrollForm(props: { readonly onDone: (news: string) => void }) {
       );
     },
   });
-  const problem = enroll.error ? toProblem(enroll.error) : undefined;
-  const { byField, unplaced } = fieldErrorsOf(problem, ['name', 'age', 'cpf']);
-  useFocusFirstInvalid(form, enroll.error);
+  const { problem, byField, unplaced } = useFormProblem(form, enroll.error, ['name', 'age', 'cpf']);
 
   const submit = (submitted: FormEvent<HTMLFormElement>) => {
     submitted.preventDefault();

@@ -4,11 +4,10 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { idempotencyKey, type Schemas, unwrap } from '../../api/client';
 import { useApi } from '../../auth/session';
 import { Field } from '../../components/Field';
-import { numberOf, textOf, useFocusFirstInvalid } from '../../components/forms';
+import { numberOf, textOf, useFormProblem } from '../../components/forms';
 import { Page } from '../../components/Page';
 import { ProblemMessage } from '../../components/ProblemMessage';
 import { Loading } from '../../components/Status';
-import { fieldErrorsOf, toProblem } from '../../lib/problem';
 import { EVENT_STATUSES, type Event, eventPath, keys, useEvent } from './queries';
 
 const FIELDS = [
@@ -107,7 +106,7 @@ export function EditEvent() {
   return (
     <Page title={event.data ? `Edit ${event.data.title}` : 'Edit event'}>
       {event.isPending ? <Loading what="the event" /> : null}
-      {event.isError ? <ProblemMessage problem={toProblem(event.error)} /> : null}
+      <ProblemMessage error={event.error} />
       {event.data ? (
         <EventFormFields
           event={event.data}
@@ -132,9 +131,7 @@ function EventFormFields(props: {
 }) {
   const { event } = props;
   const form = useRef<HTMLFormElement>(null);
-  const problem = props.error ? toProblem(props.error) : undefined;
-  const { byField, unplaced } = fieldErrorsOf(problem, FIELDS);
-  useFocusFirstInvalid(form, props.error);
+  const { problem, byField, unplaced } = useFormProblem(form, props.error, FIELDS);
   const waitlistErrors = [...(byField.hasWaitlist ?? []), ...(byField.waitlistEnabled ?? [])];
 
   const submit = (submitted: FormEvent<HTMLFormElement>) => {

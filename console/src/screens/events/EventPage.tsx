@@ -5,12 +5,12 @@ import { idempotencyKey, unwrap } from '../../api/client';
 import { itemsOf } from '../../api/pages';
 import { useApi } from '../../auth/session';
 import { Field } from '../../components/Field';
-import { textOf, useFocusFirstInvalid } from '../../components/forms';
+import { textOf, useFormProblem } from '../../components/forms';
 import { LoadMore } from '../../components/LoadMore';
 import { Page } from '../../components/Page';
 import { ProblemMessage } from '../../components/ProblemMessage';
 import { Loading, StatusMessage } from '../../components/Status';
-import { fieldErrorsOf, toProblem } from '../../lib/problem';
+import { formatTime } from '../../lib/time';
 import {
   type Event,
   eventPath,
@@ -41,7 +41,7 @@ export function EventPage() {
       }
     >
       {event.isPending ? <Loading what="the event" /> : null}
-      {event.isError ? <ProblemMessage problem={toProblem(event.error)} /> : null}
+      <ProblemMessage error={event.error} />
       {event.data ? (
         <>
           <EventSummary event={event.data} />
@@ -117,9 +117,7 @@ function RegisterForm(props: { readonly event: Event; readonly onDone: (news: st
       await refresh(eventId);
     },
   });
-  const problem = register.error ? toProblem(register.error) : undefined;
-  const { byField, unplaced } = fieldErrorsOf(problem, ['userId']);
-  useFocusFirstInvalid(form, register.error);
+  const { problem, byField, unplaced } = useFormProblem(form, register.error, ['userId']);
 
   const submit = (submitted: FormEvent<HTMLFormElement>) => {
     submitted.preventDefault();
@@ -198,7 +196,7 @@ function RegistrationLists(props: {
       </span>
       <span className="muted small">
         {registration.status === 'waitlisted' ? 'joined' : 'registered'}{' '}
-        {new Date(registration.registeredAt).toLocaleString()}
+        {formatTime(registration.registeredAt)}
       </span>
       <button
         type="button"
@@ -214,8 +212,8 @@ function RegistrationLists(props: {
 
   return (
     <>
-      {registrations.isError ? <ProblemMessage problem={toProblem(registrations.error)} /> : null}
-      {unregister.isError ? <ProblemMessage problem={toProblem(unregister.error)} /> : null}
+      <ProblemMessage error={registrations.error} />
+      <ProblemMessage error={unregister.error} />
       <div className="lists">
         <section aria-labelledby="confirmed-heading">
           <h2 id="confirmed-heading">Confirmed ({confirmed.length})</h2>
@@ -237,12 +235,7 @@ function RegistrationLists(props: {
           </ol>
         </section>
       </div>
-      <LoadMore
-        hasNextPage={registrations.hasNextPage}
-        isFetchingNextPage={registrations.isFetchingNextPage}
-        fetchNextPage={registrations.fetchNextPage}
-        label="Load more registrations"
-      />
+      <LoadMore query={registrations} label="Load more registrations" />
     </>
   );
 }
@@ -263,7 +256,7 @@ function DeleteEvent({ event }: { readonly event: Event }) {
   return (
     <section aria-labelledby="danger-heading" className="danger-zone">
       <h2 id="danger-heading">Delete</h2>
-      <ProblemMessage problem={remove.error ? toProblem(remove.error) : undefined} />
+      <ProblemMessage error={remove.error} />
       <p>Deleting the event removes its registrations too.</p>
       <button
         type="button"

@@ -4,7 +4,6 @@ import { LoadMore } from '../../components/LoadMore';
 import { Page } from '../../components/Page';
 import { ProblemMessage } from '../../components/ProblemMessage';
 import { Loading } from '../../components/Status';
-import { toProblem } from '../../lib/problem';
 import { EVENT_STATUSES, type EventStatus, eventPath, useEventList } from './queries';
 
 const isStatus = (value: string | null): value is EventStatus =>
@@ -46,7 +45,7 @@ export function EventsList() {
       </div>
 
       {list.isPending ? <Loading what="events" /> : null}
-      {list.isError ? <ProblemMessage problem={toProblem(list.error)} /> : null}
+      <ProblemMessage error={list.error} />
       {list.isSuccess && events.length === 0 ? (
         <p>
           No {status ?? ''} events yet. <Link to="/events/new">Create one</Link>.
@@ -87,12 +86,7 @@ export function EventsList() {
           </tbody>
         </table>
       ) : null}
-      <LoadMore
-        hasNextPage={list.hasNextPage}
-        isFetchingNextPage={list.isFetchingNextPage}
-        fetchNextPage={list.fetchNextPage}
-        label="Load more events"
-      />
+      <LoadMore query={list} label="Load more events" />
     </Page>
   );
 }

@@ -5,12 +5,12 @@ import { idempotencyKey, unwrap } from '../../api/client';
 import { itemsOf } from '../../api/pages';
 import { useApi } from '../../auth/session';
 import { Field } from '../../components/Field';
-import { textOf, useFocusFirstInvalid } from '../../components/forms';
+import { textOf, useFormProblem } from '../../components/forms';
 import { LoadMore } from '../../components/LoadMore';
 import { Page } from '../../components/Page';
 import { ProblemMessage } from '../../components/ProblemMessage';
 import { Loading, StatusMessage } from '../../components/Status';
-import { fieldErrorsOf, toProblem } from '../../lib/problem';
+import { formatTime } from '../../lib/time';
 import { eventPath, keys, userPath, useUser, useUserList, useUserRegistrations } from './queries';
 
 /** Users, oldest first, and a form to add one. */
@@ -23,7 +23,7 @@ export function UsersPage() {
       <section aria-labelledby="users-heading">
         <h2 id="users-heading">All users</h2>
         {list.isPending ? <Loading what="users" /> : null}
-        {list.isError ? <ProblemMessage problem={toProblem(list.error)} /> : null}
+        <ProblemMessage error={list.error} />
         {list.isSuccess && users.length === 0 ? <p>No users yet.</p> : null}
         {users.length > 0 ? (
           <table className="cards">
@@ -41,18 +41,13 @@ export function UsersPage() {
                     <Link to={userPath(user.userId)}>{user.userId}</Link>
                   </td>
                   <td data-label="Name">{user.name}</td>
-                  <td data-label="Created">{new Date(user.createdAt).toLocaleString()}</td>
+                  <td data-label="Created">{formatTime(user.createdAt)}</td>
                 </tr>
               ))}
             </tbody>
           </table>
         ) : null}
-        <LoadMore
-          hasNextPage={list.hasNextPage}
-          isFetchingNextPage={list.isFetchingNextPage}
-          fetchNextPage={list.fetchNextPage}
-          label="Load more users"
-        />
+        <LoadMore query={list} label="Load more users" />
       </section>
     </Page>
   );
@@ -76,9 +71,7 @@ function NewUserForm() {
       await queryClient.invalidateQueries({ queryKey: keys.users });
     },
   });
-  const problem = create.error ? toProblem(create.error) : undefined;
-  const { byField, unplaced } = fieldErrorsOf(problem, ['userId', 'name']);
-  useFocusFirstInvalid(form, create.error);
+  const { problem, byField, unplaced } = useFormProblem(form, create.error, ['userId', 'name']);
 
   const submit = (submitted: FormEvent<HTMLFormElement>) => {
     submitted.preventDefault();
@@ -125,16 +118,16 @@ export function UserPage() {
   const items = itemsOf(registrations.data?.pages);
   return (
     <Page title={user.data?.name ?? userId}>
-      {user.isError ? <ProblemMessage problem={toProblem(user.error)} /> : null}
+      <ProblemMessage error={user.error} />
       {user.data ? (
         <p className="muted">
-          {user.data.userId} · created {new Date(user.data.createdAt).toLocaleString()}
+          {user.data.userId} · created {formatTime(user.data.createdAt)}
         </p>
       ) : null}
       <section aria-labelledby="user-registrations-heading">
         <h2 id="user-registrations-heading">Registrations</h2>
         {registrations.isPending ? <Loading what="registrations" /> : null}
-        {registrations.isError ? <ProblemMessage problem={toProblem(registrations.error)} /> : null}
+        <ProblemMessage error={registrations.error} />
         {registrations.isSuccess && items.length === 0 ? <p>No registrations.</p> : null}
         <ul className="registrations">
           {items.map((registration) => (
@@ -151,12 +144,7 @@ export function UserPage() {
             </li>
           ))}
         </ul>
-        <LoadMore
-          hasNextPage={registrations.hasNextPage}
-          isFetchingNextPage={registrations.isFetchingNextPage}
-          fetchNextPage={registrations.fetchNextPage}
-          label="Load more registrations"
-        />
+        <LoadMore query={registrations} label="Load more registrations" />
       </section>
     </Page>
   );

@@ -5,7 +5,6 @@ import { useApi } from '../../auth/session';
 
 export type Event = Schemas['Event'];
 export type EventStatus = Schemas['EventStatus'];
-export type User = Schemas['User'];
 export type Registration = Schemas['Registration'];
 
 export const EVENT_STATUSES: readonly EventStatus[] = [

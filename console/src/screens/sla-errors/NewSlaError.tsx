@@ -4,11 +4,10 @@ import { Link } from 'react-router';
 import { idempotencyKey, type Schemas, unwrap } from '../../api/client';
 import { useApi, useSession } from '../../auth/session';
 import { Field } from '../../components/Field';
-import { textOf, useFocusFirstInvalid } from '../../components/forms';
+import { textOf, useFormProblem } from '../../components/forms';
 import { Page } from '../../components/Page';
 import { ProblemMessage } from '../../components/ProblemMessage';
 import { StatusMessage } from '../../components/Status';
-import { fieldErrorsOf, toProblem } from '../../lib/problem';
 import { localInputToIso, utcOffsetLabel } from '../../lib/time';
 import { keys, SEVERITIES, type Severity } from './queries';
 
@@ -88,9 +87,7 @@ function SlaErrorForm() {
       await queryClient.invalidateQueries({ queryKey: keys.slaErrors });
     },
   });
-  const problem = file.error ? toProblem(file.error) : undefined;
-  const { byField, unplaced } = fieldErrorsOf(problem, FIELDS);
-  useFocusFirstInvalid(form, file.error);
+  const { problem, byField, unplaced } = useFormProblem(form, file.error, FIELDS);
   const zone = utcOffsetLabel();
 
   const submit = (submitted: FormEvent<HTMLFormElement>) => {

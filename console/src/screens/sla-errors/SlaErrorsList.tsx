@@ -2,12 +2,11 @@ import { type FormEvent, useRef } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { itemsOf } from '../../api/pages';
 import { Field } from '../../components/Field';
-import { textOf, useFocusFirstInvalid } from '../../components/forms';
+import { textOf, useFormProblem } from '../../components/forms';
 import { LoadMore } from '../../components/LoadMore';
 import { Page } from '../../components/Page';
 import { ProblemMessage } from '../../components/ProblemMessage';
 import { Loading } from '../../components/Status';
-import { fieldErrorsOf, toProblem } from '../../lib/problem';
 import { formatTime, isoToLocalInput, localInputToIso, utcOffsetLabel } from '../../lib/time';
 import { type SlaErrorFilter, useSlaErrors } from './queries';
 
@@ -26,9 +25,7 @@ export function SlaErrorsList() {
   const list = useSlaErrors(filter);
   const records = itemsOf(list.data?.pages);
   const form = useRef<HTMLFormElement>(null);
-  const problem = list.error ? toProblem(list.error) : undefined;
-  const { byField, unplaced } = fieldErrorsOf(problem, FILTER_FIELDS, 'query');
-  useFocusFirstInvalid(form, list.error);
+  const { problem, byField, unplaced } = useFormProblem(form, list.error, FILTER_FIELDS, 'query');
   const zone = utcOffsetLabel();
 
   const submit = (submitted: FormEvent<HTMLFormElement>) => {
@@ -152,12 +149,7 @@ export function SlaErrorsList() {
             </tbody>
           </table>
         ) : null}
-        <LoadMore
-          hasNextPage={list.hasNextPage}
-          isFetchingNextPage={list.isFetchingNextPage}
-          fetchNextPage={list.fetchNextPage}
-          label="Load more records"
-        />
+        <LoadMore query={list} label="Load more records" />
       </section>
     </Page>
   );

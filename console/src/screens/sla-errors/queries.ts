@@ -3,7 +3,6 @@ import type { Schemas } from '../../api/client';
 import { pageOf } from '../../api/pages';
 import { useApi } from '../../auth/session';
 
-export type SlaError = Schemas['SlaError'];
 export type Severity = Schemas['SlaErrorSeverity'];
 
 export const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
