@@ -82,8 +82,12 @@ describe('web console', { timeout: 60_000 }, () => {
 
     // Three registrations, typed and submitted with the keyboard.
     const status = page.getByRole('status').filter({ hasText: /registered|waitlist/ });
+    const registerButton = page.getByRole('button', { name: 'Register', exact: true });
     for (const user of users) {
       await page.getByLabel('User id').fill(user.userId);
+      // The form stays disabled until the lists have refreshed after the previous registration;
+      // Enter in a form whose submit button is disabled submits nothing.
+      await expect.poll(() => registerButton.isEnabled()).toBe(true);
       await page.getByLabel('User id').press('Enter');
       await status.filter({ hasText: user.userId }).waitFor();
     }

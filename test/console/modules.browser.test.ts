@@ -68,7 +68,10 @@ describe('web console: enrollments, customers, SLA errors, token sign-in', {
     // Adding it again changes nothing; checking says it is there.
     await page.getByRole('button', { name: 'Add', exact: true }).click();
     await status.filter({ hasText: `${added} was already registered` }).waitFor();
-    await customerId.press('Enter'); // the form's first button: Check
+    // The form's first button, Check, once the form takes input again (it is disabled until the
+    // lists have refreshed after the previous action; Enter then submits nothing).
+    await expect.poll(() => page.getByRole('button', { name: 'Check' }).isEnabled()).toBe(true);
+    await customerId.press('Enter');
     await status.filter({ hasText: `${added} is registered.` }).waitFor();
 
     // Start the workflow for a new id: it inserts it.
