@@ -150,21 +150,33 @@ export async function runningDynamoDbLocal(dbPath: string): Promise<string | und
   } catch {
     return undefined;
   }
-  const client = new DynamoDBClient({
+  const client = probeClient(endpoint);
+  try {
+    return (await answers(client, 2000)) ? endpoint : undefined;
+  } finally {
+    client.destroy();
+  }
+}
+
+/** A client for asking DynamoDB Local whether it answers: one attempt, local credentials. */
+function probeClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({
     endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 1,
   });
+}
+
+/** Whether the endpoint answers a ListTables within `timeoutMs`. */
+async function answers(client: DynamoDBClient, timeoutMs: number): Promise<boolean> {
   try {
     await client.send(new ListTablesCommand({ Limit: 1 }), {
-      abortSignal: AbortSignal.timeout(2000),
+      abortSignal: AbortSignal.timeout(timeoutMs),
     });
-    return endpoint;
+    return true;
   } catch {
-    return undefined;
-  } finally {
-    client.destroy();
+    return false;
   }
 }
 
@@ -173,12 +185,7 @@ async function waitUntilAnswering(
   exited: Promise<number | null>,
   timeoutMs: number,
 ): Promise<void> {
-  const client = new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
+  const client = probeClient(endpoint);
   let exitCode: number | null | undefined;
   void exited.then((code) => {
     exitCode = code;
@@ -187,14 +194,8 @@ async function waitUntilAnswering(
   try {
     while (Date.now() < deadline) {
       if (exitCode !== undefined) throw new Error(`the process exited with code ${exitCode}`);
-      try {
-        await client.send(new ListTablesCommand({ Limit: 1 }), {
-          abortSignal: AbortSignal.timeout(1000),
-        });
-        return;
-      } catch {
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      if (await answers(client, 1000)) return;
+      await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`no answer within ${timeoutMs} ms`);
   } finally {
