@@ -1,13 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { expect } from 'vitest';
 import { customersModule } from '../../src/modules/customers/customers.module.js';
 import type { ExecutionResponse } from '../../src/modules/customers/customers.schemas.js';
 import { createLogger } from '../../src/platform/logger.js';
 import type { Ports } from '../../src/platform/module.js';
 import { type LocalAdapters, localAdapters } from '../../src/runtime/local/adapters.js';
 import { createTestApp, type TestApp, type TestAppOptions } from '../support/app.js';
+import { bodyOf } from '../support/fixture-app.js';
 
-export { expectProblem } from '../support/fixture-app.js';
+export { bodyOf, expectProblem, uniqueId } from '../support/fixture-app.js';
 export type Execution = ExecutionResponse;
 
 export interface CustomersApp extends TestApp {
@@ -46,17 +45,7 @@ export async function createCustomersApp(options: CustomersAppOptions = {}): Pro
   return { ...app, adapters: built, idle: () => built.idle() };
 }
 
-/** A customer id no other test uses: `<label>-<12 hex>`. */
-export const uniqueId = (label: string): string => `${label}-${randomBytes(6).toString('hex')}`;
-
 export const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-
-/** Reads a JSON body after checking the status, showing the body when the status is wrong. */
-export async function bodyOf<T>(res: Response, status: number): Promise<T> {
-  const text = await res.text();
-  expect({ status: res.status, body: text }).toMatchObject({ status });
-  return JSON.parse(text) as T;
-}
 
 /** POST /workflow/submit, then waits for the execution (and anything it set off) to finish. */
 export async function submitAndWait(app: CustomersApp, id: string): Promise<Execution> {

@@ -4,6 +4,7 @@ import { enrollmentsTable } from '../../src/modules/enrollments/enrollments.modu
 import { injectFaults, throttled, transactionConflict } from '../support/faults.js';
 import {
   type AgeGroup,
+  allPages,
   bodyOf,
   checkLogsHaveNoCpf,
   createEnrollmentsApp,
@@ -17,18 +18,8 @@ import {
 checkLogsHaveNoCpf();
 
 /** Every page of GET /age-groups, following `Link: rel="next"`. */
-async function allGroups(app: EnrollmentsApp, limit: number): Promise<AgeGroup[][]> {
-  const pages: AgeGroup[][] = [];
-  let path: string | undefined = `/age-groups?limit=${limit}`;
-  while (path) {
-    expect(pages.length).toBeLessThan(200);
-    const res = await app.call(path);
-    pages.push(await bodyOf<AgeGroup[]>(res.clone(), 200));
-    const next = res.headers.get('link')?.match(/^<\?([^>]+)>; rel="next"$/)?.[1];
-    path = next ? `/age-groups?${next}` : undefined;
-  }
-  return pages;
-}
+const allGroups = (app: EnrollmentsApp, limit: number) =>
+  allPages<AgeGroup>(app, `/age-groups?limit=${limit}`);
 
 describe('POST /age-groups', () => {
   let app: EnrollmentsApp;

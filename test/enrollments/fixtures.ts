@@ -15,8 +15,9 @@ import type { Queue, QueuePort } from '../../src/platform/queue/queue.js';
 import { type ConsumerOptions, LocalQueues } from '../../src/runtime/local/queue.js';
 import { type LocalTasks, localTasks } from '../../src/runtime/local/tasks.js';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { bodyOf } from '../support/fixture-app.js';
 
-export { expectProblem } from '../support/fixture-app.js';
+export { allPages, bodyOf, expectProblem } from '../support/fixture-app.js';
 export type { AgeGroup, Enrollment };
 export { enrollmentQueue };
 
@@ -135,13 +136,6 @@ export function failingSends(times: number): {
       },
     }),
   };
-}
-
-/** Reads a JSON body after checking the status, showing the body when the status is wrong. */
-export async function bodyOf<T>(res: Response, status: number): Promise<T> {
-  const text = await res.text();
-  expect({ status: res.status, body: text }).toMatchObject({ status });
-  return JSON.parse(text) as T;
 }
 
 export async function createGroup(app: TestApp, minAge: number, maxAge: number) {

@@ -12,6 +12,7 @@ import {
   sleep,
 } from '../support/interceptors.js';
 import {
+  allPages,
   bodyOf,
   createEventsApp,
   type Event,
@@ -61,17 +62,8 @@ const unregisterFrom = (app: TestApp, eventId: string, userId: string) =>
   app.call(`/events/${eventId}/registrations/${userId}`, { method: 'DELETE' });
 
 /** Every registration of an event, following `rel="next"`. */
-async function listAll(app: TestApp, eventId: string): Promise<Registration[]> {
-  const all: Registration[] = [];
-  let path: string | undefined = `/events/${eventId}/registrations?limit=200`;
-  while (path) {
-    const res = await app.call(path);
-    all.push(...(await bodyOf<Registration[]>(res.clone(), 200)));
-    const next = res.headers.get('link')?.match(/^<\?([^>]+)>;\s*rel="next"$/)?.[1];
-    path = next ? `/events/${eventId}/registrations?${next}` : undefined;
-  }
-  return all;
-}
+const listAll = async (app: TestApp, eventId: string): Promise<Registration[]> =>
+  (await allPages<Registration>(app, `/events/${eventId}/registrations?limit=200`)).flat();
 
 /** Polls GET /events/{id} until it answers 404 (at most `timeoutMs`). */
 async function untilGone(app: TestApp, eventId: string, timeoutMs = 5_000): Promise<void> {

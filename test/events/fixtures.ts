@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import { eventsModule } from '../../src/modules/events/events.module.js';
 import type {
@@ -8,16 +7,20 @@ import type {
   UserRegistrationResponse as UserRegistration,
 } from '../../src/modules/events/events.schemas.js';
 import { createTestApp, type TestApp, type TestAppOptions } from '../support/app.js';
+import { bodyOf, nextLink, uniqueId } from '../support/fixture-app.js';
 
-export { expectProblem } from '../support/fixture-app.js';
+export {
+  allPages,
+  bodyOf,
+  expectProblem,
+  nextLink,
+  uniqueId,
+} from '../support/fixture-app.js';
 export type { Event, Registration, User, UserRegistration };
 
 /** The real app with the events module (and only its tables) on DynamoDB Local. */
 export const createEventsApp = (options: Omit<TestAppOptions, 'modules'> = {}) =>
   createTestApp({ ...options, modules: [eventsModule] });
-
-/** A client id no other test uses: `<label>-<12 hex>`. */
-export const uniqueId = (label: string): string => `${label}-${randomBytes(6).toString('hex')}`;
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -36,13 +39,6 @@ export function eventBody(overrides: Record<string, unknown> = {}): Record<strin
     status: 'active',
     ...overrides,
   };
-}
-
-/** Reads a JSON body after checking the status, showing the body when the status is wrong. */
-export async function bodyOf<T>(res: Response, status: number): Promise<T> {
-  const text = await res.text();
-  expect({ status: res.status, body: text }).toMatchObject({ status });
-  return JSON.parse(text) as T;
 }
 
 export async function createEvent(
@@ -110,29 +106,6 @@ export const summary = (registrations: readonly Registration[]) =>
   registrations.map((r) =>
     [r.userId, r.status, r.waitlistPosition].filter((part) => part !== undefined).join(':'),
   );
-
-/** The target of `Link: <…>; rel="next"`, resolved against the path that was called. */
-export function nextLink(res: Response, calledPath: string): string | undefined {
-  const link = res.headers.get('link');
-  if (link === null) return undefined;
-  const match = /^<([^>]+)>;\s*rel="next"$/.exec(link);
-  expect(match, `Link header ${link}`).not.toBeNull();
-  const url = new URL(match?.[1] ?? '', new URL(calledPath, 'http://roster.test'));
-  return `${url.pathname}${url.search}`;
-}
-
-/** Follows `rel="next"` from `path` until no link is left; returns every page in order. */
-export async function allPages<T>(app: TestApp, path: string): Promise<T[][]> {
-  const pages: T[][] = [];
-  let next: string | undefined = path;
-  while (next !== undefined) {
-    expect(pages.length, 'more pages than items: the links never end').toBeLessThan(50);
-    const res = await app.call(next);
-    pages.push(await bodyOf<T[]>(res.clone(), 200));
-    next = nextLink(res, next);
-  }
-  return pages;
-}
 
 /** The cursor of the first page's `rel="next"` link. */
 export async function firstCursor(app: TestApp, path: string): Promise<string> {

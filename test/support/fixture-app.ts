@@ -82,6 +82,39 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export const isUuid = (value: string | null): boolean => value !== null && UUID.test(value);
 
+/** A client id no other test uses: `<label>-<12 hex>`. */
+export const uniqueId = (label: string): string => `${label}-${randomBytes(6).toString('hex')}`;
+
+/** Reads a JSON body after checking the status, showing the body when the status is wrong. */
+export async function bodyOf<T>(res: Response, status: number): Promise<T> {
+  const text = await res.text();
+  expect({ status: res.status, body: text }).toMatchObject({ status });
+  return JSON.parse(text) as T;
+}
+
+/** The target of `Link: <…>; rel="next"`, resolved against the path that was called. */
+export function nextLink(res: Response, calledPath: string): string | undefined {
+  const link = res.headers.get('link');
+  if (link === null) return undefined;
+  const match = /^<([^>]+)>;\s*rel="next"$/.exec(link);
+  expect(match, `Link header ${link}`).not.toBeNull();
+  const url = new URL(match?.[1] ?? '', new URL(calledPath, 'http://roster.test'));
+  return `${url.pathname}${url.search}`;
+}
+
+/** Follows `rel="next"` from `path` until no link is left; returns every page in order. */
+export async function allPages<T>(app: { readonly call: Call }, path: string): Promise<T[][]> {
+  const pages: T[][] = [];
+  let next: string | undefined = path;
+  while (next !== undefined) {
+    expect(pages.length, 'more pages than items: the links never end').toBeLessThan(50);
+    const res = await app.call(next);
+    pages.push(await bodyOf<T[]>(res.clone(), 200));
+    next = nextLink(res, next);
+  }
+  return pages;
+}
+
 /**
  * Asserts the RFC 9457 shape every error shares and returns the body. `secrets` are strings that
  * must not appear anywhere in the body (table names, exception text).

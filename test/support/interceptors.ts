@@ -128,12 +128,4 @@ export function failCalls(
   return { failed: () => failed };
 }
 
-/** Adds a random delay of up to `maxMs` to matching calls (shuffles the order they land in). */
-export function jitterCalls(clients: DynamoClients, when: CallMatcher, maxMs: number): void {
-  intercept(clients, async (call, go) => {
-    if (when(call)) await sleep(Math.random() * maxMs);
-    return go();
-  });
-}
-
 export const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
