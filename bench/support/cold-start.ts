@@ -92,7 +92,8 @@ async function waitOrKill(
   clearTimeout(timer);
 }
 
-function readPid(file: string): number | undefined {
+/** The process id recorded in `file` (e.g. `<DATA_DIR>/dynamodb/dynamodb-local.pid`), if any. */
+export function readPid(file: string): number | undefined {
   try {
     const pid = Number(readFileSync(file, 'utf8'));
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;

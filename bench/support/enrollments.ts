@@ -1,6 +1,5 @@
 import { randomInt } from 'node:crypto';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ScanCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { createAdaptorServer } from '@hono/node-server';
 import { enrollmentsKeys } from '../../src/modules/enrollments/enrollments.dynamo.js';
@@ -22,7 +21,7 @@ import { LocalQueues } from '../../src/runtime/local/queue.js';
 import { localTasks } from '../../src/runtime/local/tasks.js';
 import { directLoad, httpLoad, percentiles, summarize } from './measure.js';
 import type { Row } from './report.js';
-import { BENCH_API_KEY, type BenchStack } from './stack.js';
+import { BENCH_API_KEY, type BenchStack, close, listen, urlOf } from './stack.js';
 
 export interface EnrollmentBurstOptions {
   /** Enrollments accepted in the burst. */
@@ -59,9 +58,8 @@ export async function enrollmentBurst(
     ports: { queues },
   });
   const tasks = localTasks(container, container.logger, { queues });
-  const server = createAdaptorServer({ fetch: createApi(container).fetch }) as Server;
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await listen(createAdaptorServer({ fetch: createApi(container).fetch }) as Server);
+  const url = urlOf(server);
   const table = container.table(enrollmentsTable).name;
   const { enrollments } = container.servicesOf(enrollmentsModule);
   const problems: string[] = [];
@@ -199,10 +197,7 @@ export async function enrollmentBurst(
     };
   } finally {
     await tasks.stop();
-    await new Promise<void>((done) => {
-      server.close(() => done());
-      server.closeAllConnections();
-    });
+    await close(server);
     container.dynamo.client.destroy();
   }
 }

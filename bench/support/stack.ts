@@ -94,7 +94,7 @@ export async function startStack(): Promise<BenchStack> {
   }
 }
 
-function listen(server: Server): Promise<Server> {
+export function listen(server: Server): Promise<Server> {
   return new Promise((done, fail) => {
     server.once('error', fail);
     // The backlog the local runtime listens with (src/runtime/local/server.ts).
@@ -102,13 +102,13 @@ function listen(server: Server): Promise<Server> {
   });
 }
 
-function close(server: Server): Promise<void> {
+export function close(server: Server): Promise<void> {
   return new Promise((done) => {
     server.close(() => done());
     server.closeAllConnections();
   });
 }
 
-function urlOf(server: Server): string {
+export function urlOf(server: Server): string {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }

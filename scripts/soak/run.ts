@@ -6,12 +6,15 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { readPid } from '../../bench/support/cold-start.js';
+import { percentiles } from '../../bench/support/measure.js';
 import { authModule } from '../../src/modules/auth/auth.module.js';
 import { loadConfig } from '../../src/platform/config.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { deriveSecrets } from '../../src/platform/secrets.js';
 import { createContainer } from '../../src/runtime/container.js';
 import { freePort } from '../../src/runtime/local/ports.js';
+import { cleanRuntimeEnv } from '../../test/support/process.js';
 import type { LoadOptions, LoadProgress, LoadResult } from './load.js';
 
 /**
@@ -81,7 +84,7 @@ async function main(): Promise<void> {
   let exitCode = 0;
   try {
     const url = await server.ready;
-    const databasePid = await childJavaOf(server.child.pid ?? -1);
+    const databasePid = readPid(join(dataDir, 'dynamodb', 'dynamodb-local.pid'));
     const dynamodb = /^\s*DynamoDB\s+(\S+)/m.exec(server.output())?.[1] ?? '';
     const sizeAtStart = dirSize(join(dataDir, 'dynamodb'));
     log(`server ${url} (pid ${server.child.pid}), DynamoDB Local pid ${databasePid ?? '?'}`);
@@ -186,22 +189,8 @@ interface Server {
   stop(): Promise<void>;
 }
 
-/** Variables of this shell that would change what the runtime does. */
-const RUNTIME_VARIABLES = [
-  'PORT',
-  'DATA_DIR',
-  'API_KEYS',
-  'DYNAMODB_ENDPOINT',
-  'TABLE_PREFIX',
-  'LOG_LEVEL',
-  'CONSOLE_ASSETS_DIR',
-  'COGNITO_USER_POOL_ID',
-  'COGNITO_CLIENT_ID',
-];
-
 function startServer(dataDir: string, probeFile: string, port: number): Server {
-  const env = { ...process.env };
-  for (const name of RUNTIME_VARIABLES) delete env[name];
+  const env = cleanRuntimeEnv();
   const probe = pathToFileURL(join(repoRoot, 'scripts', 'soak', 'heap-probe.mjs')).href;
   const child = spawn(
     process.execPath,
@@ -262,22 +251,6 @@ function startServer(dataDir: string, probeFile: string, port: number): Server {
       clearTimeout(timer);
     },
   };
-}
-
-/** The Java process (DynamoDB Local) the server started. */
-async function childJavaOf(pid: number): Promise<number | undefined> {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (ppid === pid && cmdline.includes('DynamoDBLocal.jar')) return Number(entry);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return undefined;
 }
 
 function rssOf(pid: number): number | undefined {
@@ -471,14 +444,6 @@ interface ReportInput {
   readonly serverLog: Record<string, number>;
 }
 
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return (
-    sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN
-  );
-}
-
 const seriesOf = (samples: readonly Sample[], value: (s: Sample) => number | undefined): Series =>
   samples.flatMap((s) => {
     const v = value(s);
@@ -529,21 +494,20 @@ function buildReport(input: ReportInput) {
   const routes = Object.entries(result.routes)
     .map(([route, stats]) => {
       const sorted = [...stats.latencies].sort((a, b) => a - b);
+      const { p50Ms, p99Ms } = percentiles(sorted);
       return {
         route,
         count: stats.count,
         perSecond: round(stats.count / seconds),
-        p50Ms: round(percentile(sorted, 50)),
-        p99Ms: round(percentile(sorted, 99)),
+        p50Ms: round(p50Ms),
+        p99Ms: round(p99Ms),
         maxMs: round(sorted.at(-1) ?? Number.NaN),
         statuses: stats.statuses,
         transportErrors: stats.transportErrors,
       };
     })
     .sort((a, b) => b.count - a.count);
-  const all = Object.values(result.routes)
-    .flatMap((stats) => stats.latencies)
-    .sort((a, b) => a - b);
+  const all = percentiles(Object.values(result.routes).flatMap((stats) => stats.latencies));
   const fiveHundreds = routes.reduce(
     (sum, r) =>
       sum +
@@ -612,8 +576,8 @@ function buildReport(input: ReportInput) {
       completed: result.completed,
       skipped: result.skipped,
       perSecond: round(result.completed / seconds),
-      p50Ms: round(percentile(all, 50)),
-      p99Ms: round(percentile(all, 99)),
+      p50Ms: round(all.p50Ms),
+      p99Ms: round(all.p99Ms),
       fiveHundreds,
       transportErrors,
       /** Progress points (s) at which more than 50 requests were waiting: the server fell behind. */

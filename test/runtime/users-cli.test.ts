@@ -10,6 +10,7 @@ import { localTokenIssuer } from '../../src/runtime/local/token-issuer.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { captureChildOutput } from '../support/log-capture.js';
 import {
+  cleanRuntimeEnv,
   javaProcessesMentioning,
   killJavaMentioning,
   type RosterProcess,
@@ -38,9 +39,7 @@ function users(
     via === 'npm'
       ? ['npm', ['run', 'users', '--silent', '--']]
       : [process.execPath, ['--import', 'tsx', 'src/runtime/local/users.ts']];
-  const base = { ...process.env };
-  for (const name of ['DATA_DIR', 'DYNAMODB_ENDPOINT', 'TABLE_PREFIX', 'API_KEYS'])
-    delete base[name];
+  const base = cleanRuntimeEnv();
   const child = spawn(command, [...prefix, ...args], {
     cwd: repoRoot,
     env: { ...base, LOG_LEVEL: 'silent', ...env },

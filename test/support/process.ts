@@ -7,12 +7,13 @@ import { captureChildOutput } from './log-capture.js';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Variables of the test process that would change what the runtime does. */
+/** Variables of the calling process that would change what the runtime (or its CLI) does. */
 const runtimeVariables = [
   'PORT',
   'DATA_DIR',
   'API_KEYS',
   'API_KEY_SOURCE',
+  'LOG_LEVEL',
   'DYNAMODB_ENDPOINT',
   'CORS_ORIGINS',
   'TABLE_PREFIX',
@@ -26,6 +27,16 @@ const runtimeVariables = [
   'COGNITO_CLIENT_ID',
   'COGNITO_CLIENT_SECRET',
 ];
+
+/**
+ * A copy of this process's environment without `runtimeVariables`, for starting the runtime or
+ * `npm run users` with only the settings the caller passes.
+ */
+export function cleanRuntimeEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of runtimeVariables) delete env[name];
+  return env;
+}
 
 export interface RosterProcess {
   readonly child: ChildProcess;
@@ -50,8 +61,7 @@ export function startRoster(
   via: 'node' | 'npm' = 'node',
   options: StartOptions = {},
 ): RosterProcess {
-  const base = { ...process.env };
-  for (const name of runtimeVariables) delete base[name];
+  const base = cleanRuntimeEnv();
   const [command, args] =
     via === 'npm'
       ? ['npm', ['start', '--silent']]
