@@ -3,9 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { withCheckDigits } from '../../src/modules/enrollments/enrollments.rules.js';
 import { SIGNING_KEY_FILE } from '../../src/runtime/local/token-issuer.js';
 import { accessClaims, forge } from '../auth/fixtures.js';
+import { formatCpf, newCpf } from '../enrollments/fixtures.js';
 import { screenshot } from '../support/browser.js';
 import {
   expectAccessible,
@@ -27,14 +27,6 @@ const { key: KEY, run } = harness;
 
 const nav = (page: Page, name: string) =>
   page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true }).click();
-
-/** A valid CPF no other test uses: nine random digits and their check digits. */
-function randomCpf(): { formatted: string; digits: string } {
-  const base = Array.from({ length: 9 }, () => Math.floor(Math.random() * 10)).join('');
-  const digits = /^(\d)\1{8}$/.test(base) ? withCheckDigits('123456780') : withCheckDigits(base);
-  const formatted = `${digits.slice(0, 3)}.${digits.slice(3, 6)}.${digits.slice(6, 9)}-${digits.slice(9)}`;
-  return { formatted, digits };
-}
 
 interface Execution {
   executionId: string;
@@ -162,7 +154,8 @@ describe('web console: enrollments, customers, SLA errors, token sign-in', {
     await nav(page, 'Enrollments');
     await page.getByRole('heading', { name: 'Enrollments', level: 1 }).waitFor();
     await page.evaluate('window.stillTheSamePage = true');
-    const cpf = randomCpf();
+    const digits = newCpf();
+    const cpf = { digits, formatted: formatCpf(digits) };
     await page.getByLabel('Name').fill('Maria Silva');
     await page.getByRole('spinbutton', { name: 'Age' }).fill('22');
     await page.getByRole('textbox', { name: 'CPF' }).fill(cpf.formatted);

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { withCheckDigits } from '../../src/modules/enrollments/enrollments.rules.js';
 import { createLogger } from '../../src/platform/logger.js';
+import { formatCpf } from '../enrollments/fixtures.js';
 import { workerCaptureFile } from '../support/log-capture.js';
 import { repoRoot } from '../support/process.js';
 import { isValidCpf, knownTestSecrets, scanText } from './secret-scan.js';
@@ -14,7 +15,7 @@ import { isValidCpf, knownTestSecrets, scanText } from './secret-scan.js';
  */
 
 const CPF = withCheckDigits('529982247');
-const FORMATTED = `${CPF.slice(0, 3)}.${CPF.slice(3, 6)}.${CPF.slice(6, 9)}-${CPF.slice(9)}`;
+const FORMATTED = formatCpf(CPF);
 const JWT =
   'eyJhbGciOiJSUzI1NiIsImtpZCI6ImxvY2FsIn0.eyJzdWIiOiJhbGljZSIsImV4cCI6MTc5MDAwMDAwMH0.c2lnbmF0dXJlLWJ5dGVz';
 

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkCpf } from '../../src/modules/enrollments/enrollments.rules.js';
 
 /**
  * The scan behind "no full CPF, password, token or API key in any log line": what it looks for
@@ -39,17 +40,12 @@ const BANNER_KEY_LINES = [
   /^\s*Try: curl -H 'x-api-key: [^']+' \S+\/events\s*$/,
 ];
 
-/** CPF check digits (modulo 11), as the enrollments rules compute them. */
-export function isValidCpf(digits: string): boolean {
-  if (!/^\d{11}$/.test(digits) || /^(\d)\1{10}$/.test(digits)) return false;
-  const digit = (partial: string) => {
-    const sum = [...partial].reduce((acc, d, i) => acc + Number(d) * (partial.length + 1 - i), 0);
-    const rest = sum % 11;
-    return rest < 2 ? 0 : 11 - rest;
-  };
-  const first = `${digits.slice(0, 9)}${digit(digits.slice(0, 9))}`;
-  return `${first}${digit(first)}` === digits;
-}
+/**
+ * 11 digits (nothing else) whose check digits are right, by the enrollments rules (`checkCpf`):
+ * one digit repeated 11 times is not a CPF.
+ */
+export const isValidCpf = (digits: string): boolean =>
+  /^\d{11}$/.test(digits) && checkCpf(digits).ok;
 
 /** Every secret in `text`, line by line; `source` names the text in the findings. */
 export function scanText(text: string, source: string, known: readonly string[] = []): Finding[] {
