@@ -1,6 +1,5 @@
 import { type Fragment, join, name, x } from '../../platform/dynamo/expressions.js';
 import type { DynamoTable, Item, TransactItem } from '../../platform/dynamo/table.js';
-import { TransactionContentionError } from '../../platform/dynamo/transactions.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import { EnrollmentsErrors } from './enrollments.errors.js';
 import type { AgeGroup, Enrollment, RequestKey } from './enrollments.model.js';
@@ -212,13 +211,8 @@ export class DynamoEnrollmentRepository implements EnrollmentRepository {
     }
   }
 
-  private async transact(items: readonly TransactItem[]) {
-    try {
-      return await this.table.transact(items);
-    } catch (error) {
-      if (error instanceof TransactionContentionError) throw EnrollmentsErrors.busy(error);
-      throw error;
-    }
+  private transact(items: readonly TransactItem[]) {
+    return this.table.transact(items, { onContention: EnrollmentsErrors.busy });
   }
 }
 

@@ -1,7 +1,6 @@
 import { and, type Fragment, join, list, name, x } from '../../platform/dynamo/expressions.js';
 import type { DynamoTable, Item, TransactItem } from '../../platform/dynamo/table.js';
 import { S, type TableDefinition } from '../../platform/dynamo/tables.js';
-import { TransactionContentionError } from '../../platform/dynamo/transactions.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import { EventsErrors } from './events.errors.js';
 import {
@@ -472,13 +471,8 @@ export class DynamoEventRepository implements EventRepository {
     });
   }
 
-  private async transact(items: readonly TransactItem[]) {
-    try {
-      return await this.table.transact(items);
-    } catch (error) {
-      if (error instanceof TransactionContentionError) throw EventsErrors.busy(error);
-      throw error;
-    }
+  private transact(items: readonly TransactItem[]) {
+    return this.table.transact(items, { onContention: EventsErrors.busy });
   }
 }
 

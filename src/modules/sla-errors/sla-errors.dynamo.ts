@@ -1,6 +1,5 @@
 import { and, name, x } from '../../platform/dynamo/expressions.js';
 import type { DynamoTable, Item } from '../../platform/dynamo/table.js';
-import { TransactionContentionError } from '../../platform/dynamo/transactions.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import { SlaErrorsErrors } from './sla-errors.errors.js';
 import type { RequestKey, Severity, SlaError, SlaErrorFilter } from './sla-errors.model.js';
@@ -41,19 +40,17 @@ export class DynamoSlaErrorRepository implements SlaErrorRepository {
     }
     // The record and the mark of the request that made it, together: a retry finds the mark.
     const expiresAt = Math.floor(Date.parse(error.createdAt) / 1000) + REQUEST_MARK_TTL_SECONDS;
-    const outcome = await this.table
-      .transact([
+    const outcome = await this.table.transact(
+      [
         this.table.put(item, x`attribute_not_exists(PK)`),
         this.table.put(
           { ...requestKeyItem(requestKey), id: error.id, expiresAt },
           x`attribute_not_exists(PK)`,
         ),
-      ])
-      .catch((failure: unknown) => {
-        // The same request, twice at the same moment: retrying later finds the first's record.
-        if (failure instanceof TransactionContentionError) throw SlaErrorsErrors.busy(failure);
-        throw failure;
-      });
+      ],
+      // The same request, twice at the same moment: retrying later finds the first's record.
+      { onContention: SlaErrorsErrors.busy },
+    );
     if (outcome.ok) return error;
     const earlier = outcome.current[1]?.id;
     const existing = typeof earlier === 'string' ? await this.get(earlier) : undefined;

@@ -17,7 +17,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Page, PageRequest } from '../page.js';
 import { type CursorCodec, invalidCursor, type Key } from './cursor.js';
 import { compile, type Fragment } from './expressions.js';
-import { type TransactOutcome, transactWrite } from './transactions.js';
+import { TransactionContentionError, type TransactOutcome, transactWrite } from './transactions.js';
 
 export type { Key };
 export type Item = Record<string, NativeAttributeValue>;
@@ -234,10 +234,21 @@ export class DynamoTable {
   /**
    * TransactWriteItems built from `put`/`updateItem`/`deleteItem`/`check`. A failed condition
    * comes back as `{ ok: false, reasons }` with each failed item as it stands; contention is
-   * retried, then thrown as TransactionContentionError (see transactions.ts).
+   * retried, then thrown as TransactionContentionError (see transactions.ts), or as the error
+   * `onContention` makes of it (a module's own "busy" problem).
    */
-  async transact(items: readonly TransactItem[]): Promise<TransactOutcome> {
-    return transactWrite(this.doc, { TransactItems: [...items] });
+  async transact(
+    items: readonly TransactItem[],
+    options: { readonly onContention?: (cause: TransactionContentionError) => Error } = {},
+  ): Promise<TransactOutcome> {
+    try {
+      return await transactWrite(this.doc, { TransactItems: [...items] });
+    } catch (error) {
+      if (options.onContention && error instanceof TransactionContentionError) {
+        throw options.onContention(error);
+      }
+      throw error;
+    }
   }
 
   /** A transaction item: put, optionally conditioned. */
