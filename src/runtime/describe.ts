@@ -1,11 +1,10 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { loadConfig } from '../platform/config.js';
 import type { AppEnv } from '../platform/http/context.js';
-import { DOCS_PUBLIC_ROUTES } from '../platform/http/docs.js';
 import {
+  appPublicRoutes,
   bearerOnlyRoutesOf,
   type PublicRoute,
-  publicRoutesOf,
 } from '../platform/http/public-routes.js';
 import type { AnyModule } from '../platform/module.js';
 import { deriveSecrets } from '../platform/secrets.js';
@@ -36,7 +35,7 @@ export function describeApi(modules: readonly AnyModule[]): ApiDescription {
   const app = createApi(container);
   return {
     app,
-    publicRoutes: [...publicRoutesOf(app), ...DOCS_PUBLIC_ROUTES],
+    publicRoutes: appPublicRoutes(app),
     bearerOnlyRoutes: bearerOnlyRoutesOf(app),
   };
 }

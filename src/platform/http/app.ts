@@ -10,7 +10,6 @@ import type { Logger } from '../logger.js';
 import { type AuthOptions, authenticate } from './auth.js';
 import { checkBody } from './body.js';
 import type { AppEnv } from './context.js';
-import { DOCS_PUBLIC_ROUTES } from './docs.js';
 import {
   CORS_ALLOW_HEADERS,
   CORS_ALLOW_METHODS,
@@ -19,7 +18,7 @@ import {
 } from './headers.js';
 import { createRouter } from './openapi.js';
 import { internalErrorResponse, problemResponse } from './problem.js';
-import { type PublicRoute, publicRouteMatcher, publicRoutesOf } from './public-routes.js';
+import { appPublicRoutes, type PublicRoute, publicRouteMatcher } from './public-routes.js';
 
 export interface HttpAppOptions {
   readonly logger: Logger;
@@ -46,11 +45,7 @@ export function createHttpApp(options: HttpAppOptions): OpenAPIHono<AppEnv> {
   // first request, when every router is in), plus the documentation pages.
   let isPublic: ((method: string, path: string) => boolean) | undefined;
   const isPublicRoute = (method: string, path: string) => {
-    isPublic ??= publicRouteMatcher([
-      ...publicRoutesOf(app),
-      ...DOCS_PUBLIC_ROUTES,
-      ...(options.publicRoutes ?? []),
-    ]);
+    isPublic ??= publicRouteMatcher([...appPublicRoutes(app), ...(options.publicRoutes ?? [])]);
     return isPublic(method, path);
   };
 

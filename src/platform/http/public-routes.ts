@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from './context.js';
+import { DOCS_PUBLIC_ROUTES } from './docs.js';
 
 /** A route anyone may call, as `GET /docs/assets/{name}` (OpenAPI path template). */
 export interface PublicRoute {
@@ -12,16 +13,10 @@ export interface PublicRoute {
  * the auth middleware's key is not enough there, and the CDK stack gives them a token authorizer.
  */
 export function bearerOnlyRoutesOf(router: OpenAPIHono<AppEnv>): PublicRoute[] {
-  const routes: PublicRoute[] = [];
-  for (const definition of router.openAPIRegistry.definitions) {
-    if (definition.type !== 'route') continue;
-    const { method, path, security } = definition.route;
+  return routesWhere(router, (security) => {
     const only = Array.isArray(security) && security.length === 1 ? security[0] : undefined;
-    if (only && Object.keys(only).join() === 'Bearer') {
-      routes.push({ method: method.toUpperCase(), path });
-    }
-  }
-  return routes;
+    return only !== undefined && Object.keys(only).join() === 'Bearer';
+  });
 }
 
 /**
@@ -30,13 +25,29 @@ export function bearerOnlyRoutesOf(router: OpenAPIHono<AppEnv>): PublicRoute[] {
  * stack) makes its API Gateway method key-free, so the three cannot disagree.
  */
 export function publicRoutesOf(router: OpenAPIHono<AppEnv>): PublicRoute[] {
+  return routesWhere(router, (security) => Array.isArray(security) && security.length === 0);
+}
+
+/** What the app serves to anyone: the routes it declares public, and the documentation pages. */
+export function appPublicRoutes(app: OpenAPIHono<AppEnv>): PublicRoute[] {
+  return [...publicRoutesOf(app), ...DOCS_PUBLIC_ROUTES];
+}
+
+type Security = Extract<
+  OpenAPIHono<AppEnv>['openAPIRegistry']['definitions'][number],
+  { type: 'route' }
+>['route']['security'];
+
+/** The OpenAPI operations of `router` whose `security` passes `test`. */
+function routesWhere(
+  router: OpenAPIHono<AppEnv>,
+  test: (security: Security) => boolean,
+): PublicRoute[] {
   const routes: PublicRoute[] = [];
   for (const definition of router.openAPIRegistry.definitions) {
     if (definition.type !== 'route') continue;
     const { method, path, security } = definition.route;
-    if (Array.isArray(security) && security.length === 0) {
-      routes.push({ method: method.toUpperCase(), path });
-    }
+    if (test(security)) routes.push({ method: method.toUpperCase(), path });
   }
   return routes;
 }
