@@ -1,26 +1,25 @@
-import { useMemo } from 'react';
-import { Link, Navigate, NavLink, useRoutes } from 'react-router';
+import { Link, Navigate, NavLink, type RouteObject, useRoutes } from 'react-router';
 import { SignIn } from '../auth/SignIn';
 import { useSession } from '../auth/session';
 import { Page } from '../components/Page';
 import { describeCredential } from '../lib/session';
 import { availableSections } from './sections';
 
+/** The sections of the API the console was built against (fixed at build time). */
+const sections = availableSections();
+
+/** The start page goes to the first section's first link. */
+const startLink = sections[0]?.links[0];
+
+const routes: RouteObject[] = [
+  { path: '/', element: startLink ? <Navigate to={startLink.to} replace /> : null },
+  ...sections.flatMap((section) => section.routes),
+  { path: '*', element: <NotFound /> },
+];
+
 /** The signed-in console: a header with the navigation and sign-out, and the current screen. */
 export function Shell() {
   const { credential, signOut } = useSession();
-  const sections = useMemo(availableSections, []);
-  const routes = useMemo(
-    () => [
-      {
-        path: '/',
-        element: sections[0]?.links[0] ? <Navigate to={sections[0].links[0].to} replace /> : null,
-      },
-      ...sections.flatMap((section) => section.routes),
-      { path: '*', element: <NotFound /> },
-    ],
-    [sections],
-  );
   const screen = useRoutes(routes);
 
   if (!credential) return <SignIn />;

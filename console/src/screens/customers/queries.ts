@@ -1,5 +1,5 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { itemsOf, pageOf } from '../../api/pages';
+import { itemsOf, pagedQuery } from '../../api/pages';
 import { useApi } from '../../auth/session';
 import { type ExpectedRun, runsPollInterval } from '../../lib/polling';
 
@@ -15,17 +15,10 @@ export const keys = {
 export function useRuns(id: string, expected: ExpectedRun | undefined) {
   const api = useApi();
   return useInfiniteQuery({
-    queryKey: keys.runs(id),
+    ...pagedQuery(keys.runs(id), (cursor, signal) =>
+      api.GET('/workflow/executions', { params: { query: { id, cursor } }, signal }),
+    ),
     enabled: id !== '',
-    initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam, signal }) =>
-      pageOf(
-        api.GET('/workflow/executions', {
-          params: { query: { id, cursor: pageParam } },
-          signal,
-        }),
-      ),
-    getNextPageParam: (page) => page.next,
     refetchInterval: (query) =>
       runsPollInterval(
         itemsOf(query.state.data?.pages),

@@ -1,6 +1,6 @@
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { type Schemas, unwrap } from '../../api/client';
-import { pageOf } from '../../api/pages';
+import { pagedQuery } from '../../api/pages';
 import { useApi } from '../../auth/session';
 import { enrollmentPollInterval } from '../../lib/polling';
 
@@ -20,13 +20,11 @@ export const keys = {
 /** Age groups, ordered by min_age (the API's order), page by page. */
 export function useAgeGroups() {
   const api = useApi();
-  return useInfiniteQuery({
-    queryKey: keys.ageGroups,
-    initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam, signal }) =>
-      pageOf(api.GET('/age-groups', { params: { query: { cursor: pageParam } }, signal })),
-    getNextPageParam: (page) => page.next,
-  });
+  return useInfiniteQuery(
+    pagedQuery(keys.ageGroups, (cursor, signal) =>
+      api.GET('/age-groups', { params: { query: { cursor } }, signal }),
+    ),
+  );
 }
 
 /**

@@ -8,7 +8,7 @@ import { numberOf, textOf, useFormProblem } from '../../components/forms';
 import { Page } from '../../components/Page';
 import { ProblemMessage } from '../../components/ProblemMessage';
 import { Loading } from '../../components/Status';
-import { EVENT_STATUSES, type Event, eventPath, keys, useEvent } from './queries';
+import { EVENT_STATUSES, type Event, eventPath, keys, useEvent, useRefreshEvent } from './queries';
 
 const FIELDS = [
   'eventId',
@@ -68,7 +68,7 @@ export function NewEvent() {
       ).data,
     onSuccess: async (event) => {
       queryClient.setQueryData(keys.event(event.eventId), event);
-      await queryClient.invalidateQueries({ queryKey: ['events', 'list'] });
+      await queryClient.invalidateQueries({ queryKey: keys.eventLists });
       await navigate(eventPath(event.eventId));
     },
   });
@@ -91,14 +91,14 @@ export function EditEvent() {
   const api = useApi();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
+  const refresh = useRefreshEvent();
   const update = useMutation({
     mutationFn: async (body: Schemas['UpdateEvent']) =>
       (await unwrap(api.PUT('/events/{eventId}', { params: { path: { eventId } }, body }))).data,
     onSuccess: async (updated) => {
       queryClient.setQueryData(keys.event(eventId), updated);
-      // Raising the capacity may have promoted waitlisted users.
-      await queryClient.invalidateQueries({ queryKey: keys.registrations(eventId) });
-      await queryClient.invalidateQueries({ queryKey: ['events', 'list'] });
+      // Raising the capacity may have promoted waitlisted users; the lists show the title and date.
+      await refresh(eventId);
       await navigate(eventPath(eventId));
     },
   });

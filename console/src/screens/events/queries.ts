@@ -1,6 +1,6 @@
 import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type Schemas, unwrap } from '../../api/client';
-import { pageOf } from '../../api/pages';
+import { pagedQuery } from '../../api/pages';
 import { useApi } from '../../auth/session';
 
 export type Event = Schemas['Event'];
@@ -22,23 +22,25 @@ export const userPath = (userId: string) => `/users/${encodeURIComponent(userId)
 /** Query keys: everything of the events module sits under ['events'] or ['users']. */
 export const keys = {
   events: ['events'] as const,
+  /** Every status's event list. */
+  eventLists: ['events', 'list'] as const,
   eventList: (status: EventStatus | undefined) => ['events', 'list', status ?? 'all'] as const,
   event: (eventId: string) => ['events', 'one', eventId] as const,
   registrations: (eventId: string) => ['events', 'registrations', eventId] as const,
   users: ['users'] as const,
   user: (userId: string) => ['users', 'one', userId] as const,
+  /** Every user's registration list. */
+  allUserRegistrations: ['users', 'registrations'] as const,
   userRegistrations: (userId: string) => ['users', 'registrations', userId] as const,
 };
 
 export function useEventList(status: EventStatus | undefined) {
   const api = useApi();
-  return useInfiniteQuery({
-    queryKey: keys.eventList(status),
-    initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam, signal }) =>
-      pageOf(api.GET('/events', { params: { query: { status, cursor: pageParam } }, signal })),
-    getNextPageParam: (page) => page.next,
-  });
+  return useInfiniteQuery(
+    pagedQuery(keys.eventList(status), (cursor, signal) =>
+      api.GET('/events', { params: { query: { status, cursor } }, signal }),
+    ),
+  );
 }
 
 export function useEvent(eventId: string) {
@@ -52,29 +54,23 @@ export function useEvent(eventId: string) {
 
 export function useRegistrations(eventId: string) {
   const api = useApi();
-  return useInfiniteQuery({
-    queryKey: keys.registrations(eventId),
-    initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam, signal }) =>
-      pageOf(
-        api.GET('/events/{eventId}/registrations', {
-          params: { path: { eventId }, query: { cursor: pageParam } },
-          signal,
-        }),
-      ),
-    getNextPageParam: (page) => page.next,
-  });
+  return useInfiniteQuery(
+    pagedQuery(keys.registrations(eventId), (cursor, signal) =>
+      api.GET('/events/{eventId}/registrations', {
+        params: { path: { eventId }, query: { cursor } },
+        signal,
+      }),
+    ),
+  );
 }
 
 export function useUserList() {
   const api = useApi();
-  return useInfiniteQuery({
-    queryKey: keys.users,
-    initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam, signal }) =>
-      pageOf(api.GET('/users', { params: { query: { cursor: pageParam } }, signal })),
-    getNextPageParam: (page) => page.next,
-  });
+  return useInfiniteQuery(
+    pagedQuery(keys.users, (cursor, signal) =>
+      api.GET('/users', { params: { query: { cursor } }, signal }),
+    ),
+  );
 }
 
 export function useUser(userId: string) {
@@ -88,18 +84,14 @@ export function useUser(userId: string) {
 
 export function useUserRegistrations(userId: string) {
   const api = useApi();
-  return useInfiniteQuery({
-    queryKey: keys.userRegistrations(userId),
-    initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam, signal }) =>
-      pageOf(
-        api.GET('/users/{userId}/registrations', {
-          params: { path: { userId }, query: { cursor: pageParam } },
-          signal,
-        }),
-      ),
-    getNextPageParam: (page) => page.next,
-  });
+  return useInfiniteQuery(
+    pagedQuery(keys.userRegistrations(userId), (cursor, signal) =>
+      api.GET('/users/{userId}/registrations', {
+        params: { path: { userId }, query: { cursor } },
+        signal,
+      }),
+    ),
+  );
 }
 
 /** After a change to registrations: the event's counters and lists, and its users' lists. */
@@ -109,7 +101,7 @@ export function useRefreshEvent() {
     Promise.all([
       queryClient.invalidateQueries({ queryKey: keys.event(eventId) }),
       queryClient.invalidateQueries({ queryKey: keys.registrations(eventId) }),
-      queryClient.invalidateQueries({ queryKey: ['events', 'list'] }),
-      queryClient.invalidateQueries({ queryKey: ['users', 'registrations'] }),
+      queryClient.invalidateQueries({ queryKey: keys.eventLists }),
+      queryClient.invalidateQueries({ queryKey: keys.allUserRegistrations }),
     ]);
 }

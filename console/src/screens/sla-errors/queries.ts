@@ -1,6 +1,6 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 import type { Schemas } from '../../api/client';
-import { pageOf } from '../../api/pages';
+import { pagedQuery } from '../../api/pages';
 import { useApi } from '../../auth/session';
 
 export type Severity = Schemas['SlaErrorSeverity'];
@@ -23,16 +23,9 @@ export const keys = {
 /** SLA error records, newest first by receivedAt, optionally one file's and in [from, to). */
 export function useSlaErrors(filter: SlaErrorFilter) {
   const api = useApi();
-  return useInfiniteQuery({
-    queryKey: keys.list(filter),
-    initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam, signal }) =>
-      pageOf(
-        api.GET('/sla-errors', {
-          params: { query: { ...filter, cursor: pageParam } },
-          signal,
-        }),
-      ),
-    getNextPageParam: (page) => page.next,
-  });
+  return useInfiniteQuery(
+    pagedQuery(keys.list(filter), (cursor, signal) =>
+      api.GET('/sla-errors', { params: { query: { ...filter, cursor } }, signal }),
+    ),
+  );
 }
