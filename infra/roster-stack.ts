@@ -9,7 +9,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { allQueues, allTables, loadConfig, platformTables } from '../src/platform/config.js';
+import { allQueues, allTables, loadConfig } from '../src/platform/config.js';
 import { idempotencyTable, type TableDefinition } from '../src/platform/dynamo/tables.js';
 import type { PublicRoute } from '../src/platform/http/public-routes.js';
 import type { AnyModule } from '../src/platform/module.js';
@@ -247,7 +247,7 @@ export class RosterStack extends Stack {
    */
   private environmentFor(modules: readonly AnyModule[]): Record<string, string> {
     return {
-      ...this.tables.environment([...modules.flatMap((m) => m.tables), ...platformTables]),
+      ...this.tables.environment(allTables(modules)),
       ...this.queues.environment(allQueues(modules)),
       APP_SECRET_ARN: this.secret.secretArn,
       LOG_LEVEL: 'info',

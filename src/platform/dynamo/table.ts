@@ -111,7 +111,7 @@ export class DynamoTable {
             ConditionExpression: expressions.condition,
           }),
           ReturnValues: 'ALL_NEW',
-          ...(expressions.condition ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } : {}),
+          ...failedItem(expressions.condition),
         }),
       );
       return { ok: true, item: result.Attributes ?? {} };
@@ -134,7 +134,7 @@ export class DynamoTable {
           Key: key,
           ...compile({ ConditionExpression: condition }),
           ReturnValues: 'ALL_OLD',
-          ...(condition ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } : {}),
+          ...failedItem(condition),
         }),
       );
       return { ok: true, item: result.Attributes };

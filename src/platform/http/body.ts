@@ -43,11 +43,11 @@ export const checkBody = (): MiddlewareHandler<AppEnv> => {
 };
 
 /**
- * Every non-empty body must be JSON: 415 for another media type, 400 when it does not parse.
+ * Every non-empty body (of a method that has one: checkBody decides) must be JSON: 415 for
+ * another media type, 400 when it does not parse.
  * The parsed text stays in Hono's body cache, so validators don't read the stream twice.
  */
-export const requireJsonBody = (): MiddlewareHandler<AppEnv> => async (c, next) => {
-  if (!methodsWithBody.has(c.req.method)) return next();
+const requireJsonBody = (): MiddlewareHandler<AppEnv> => async (c, next) => {
   const text = await c.req.text();
   if (text.length === 0) return next();
   const contentType = c.req.header('content-type') ?? '';
