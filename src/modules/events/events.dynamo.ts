@@ -20,6 +20,7 @@ import type {
   UnregisterPlan,
   Written,
 } from './events.repository.js';
+import { afterPromotion } from './events.rules.js';
 
 /*
  * Key design:
@@ -134,8 +135,7 @@ export class DynamoEventRepository implements EventRepository {
     heads: readonly Registration[],
     now: string,
   ): Promise<Written<Event>> {
-    const frontier = Math.max(current.waitlist.frontier, ...heads.map((h) => h.ticket ?? 0));
-    const passed = current.waitlist.holes.filter((hole) => hole <= frontier);
+    const { frontier, passedHoles: passed } = afterPromotion(current.waitlist, heads);
     const outcome = await this.transact([
       this.table.updateItem(eventKey(current.eventId), {
         update: join(
@@ -163,7 +163,7 @@ export class DynamoEventRepository implements EventRepository {
         waitlist: {
           ...current.waitlist,
           frontier,
-          holes: current.waitlist.holes.filter((h) => h > frontier),
+          holes: current.waitlist.holes.filter((h) => !passed.includes(h)),
         },
       },
     };
