@@ -1,48 +1,23 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { App, Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModuleInfra } from '../../infra/module-infra.js';
-import { RosterStack } from '../../infra/roster-stack.js';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { RosterStack } from '../../infra/roster-stack.js';
 import {
   enrollmentQueue,
   enrollmentsTable,
 } from '../../src/modules/enrollments/enrollments.module.js';
-import { modules } from '../../src/modules/index.js';
+import { type Resource, synthStack } from '../support/template.js';
 
-const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
-
-type Resource = { Type: string; Properties: Record<string, unknown> };
-
-let outdir: string;
 let stack: RosterStack;
 let template: Template;
 let resources: Record<string, Resource>;
 
 beforeAll(async () => {
-  outdir = mkdtempSync(join(tmpdir(), 'roster-enrollments-cdk-'));
-  const context = JSON.parse(readFileSync(join(projectRoot, 'cdk.json'), 'utf8')).context;
   // No bundling: these assertions are about the template (test/infra bundles every function).
-  const app = new App({ outdir, context: { ...context, 'aws:cdk:bundling-stacks': [] } });
-  stack = new RosterStack(app, 'Roster-enrollments', {
-    stage: 'test',
-    projectRoot,
-    modules,
-    moduleInfra: await loadModuleInfra(modules),
-  });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  app.synth(); // cdk-nag: throws on an unacknowledged finding
-  template = Template.fromStack(stack);
-  resources = template.toJSON().Resources as Record<string, Resource>;
+  // cdk-nag: the synth throws on an unacknowledged finding.
+  const synthed = await synthStack({ id: 'Roster-enrollments', nag: true });
+  ({ stack, template, resources } = synthed);
+  return synthed.cleanup;
 }, 120_000);
-
-afterAll(() => {
-  if (outdir) rmSync(outdir, { recursive: true, force: true });
-});
 
 const id = (construct: { node: { defaultChild?: unknown } }) =>
   stack.getLogicalId(construct.node.defaultChild as never);

@@ -1,19 +1,14 @@
-import { App, Validations } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import type { App } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadModuleInfra } from '../../infra/module-infra.js';
-import { RosterStack } from '../../infra/roster-stack.js';
+import type { RosterStack } from '../../infra/roster-stack.js';
 import { TOKEN_ROUTE_THROTTLE } from '../../src/modules/auth/auth.infra.js';
 import { PASSWORD_POLICY } from '../../src/modules/auth/auth.rules.js';
-import { modules } from '../../src/modules/index.js';
-import { unacknowledgedFindings } from '../support/nag.js';
+import { type RecordingAwsSolutionsChecks, unacknowledgedFindings } from '../support/nag.js';
 import {
-  cdkJsonContext,
   methodsByRoute as methodsIn,
   ofType as ofTypeIn,
-  projectRoot,
   type Resource,
+  synthStack,
 } from '../support/template.js';
 
 /*
@@ -25,21 +20,13 @@ import {
 
 let stack: RosterStack;
 let resources: Record<string, Resource>;
-let nag: AwsSolutionsChecks;
+let nag: RecordingAwsSolutionsChecks;
 let app: App;
 
 beforeAll(async () => {
-  app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
-  stack = new RosterStack(app, 'Roster-authtest', {
-    stage: 'test',
-    projectRoot,
-    modules,
-    moduleInfra: await loadModuleInfra(modules),
-  });
-  nag = new AwsSolutionsChecks(app);
-  Validations.of(app).addPlugins(nag);
-  app.synth();
-  resources = Template.fromStack(stack).toJSON().Resources as Record<string, Resource>;
+  const synthed = await synthStack({ id: 'Roster-authtest', nag: true });
+  ({ app, stack, resources, nag } = synthed);
+  return synthed.cleanup;
 }, 120_000);
 
 const ofType = (type: string) => ofTypeIn(resources, type);

@@ -1,21 +1,16 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { App, Validations } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { consoleDist, ensureConsoleBuilt } from '../../console/scripts/console-build.js';
 import { ROUTING_FUNCTION_CODE, withConsoleOrigin } from '../../infra/constructs/console.js';
 import { ORIGIN_FROM_REQUEST } from '../../infra/constructs/rest-api.js';
-import { loadModuleInfra } from '../../infra/module-infra.js';
-import { RosterStack } from '../../infra/roster-stack.js';
-import { modules } from '../../src/modules/index.js';
+import type { RosterStack } from '../../infra/roster-stack.js';
 import {
-  RecordingAwsSolutionsChecks,
+  type RecordingAwsSolutionsChecks,
   staleAcknowledgements,
   unacknowledgedFindings,
 } from '../support/nag.js';
+import { ofType as ofTypeIn, type Resource, synthStack } from '../support/template.js';
 
 /**
  * The web console on AWS (infra/constructs/console.ts, wired in RosterStack): template
@@ -23,13 +18,10 @@ import {
  * is skipped (`aws:cdk:bundling-stacks: []`): roster-stack.test.ts covers the bundles.
  */
 
-const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 const ADMIN_ORIGIN = 'https://admin.example';
 
 type Json = Record<string, unknown>;
-type Resource = { Type: string; Properties: Json; DependsOn?: string | string[] };
 
-let outdir: string;
 let app: App;
 let stack: RosterStack;
 let nag: RecordingAwsSolutionsChecks;
@@ -38,35 +30,19 @@ let resources: Record<string, Resource>;
 
 beforeAll(async () => {
   await ensureConsoleBuilt();
-  outdir = mkdtempSync(join(tmpdir(), 'roster-cdk-console-'));
-  const cdkJson = JSON.parse(readFileSync(join(projectRoot, 'cdk.json'), 'utf8')) as {
-    context?: Json;
-  };
-  app = new App({ outdir, context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
-  stack = new RosterStack(app, 'Roster-console', {
-    stage: 'test',
-    projectRoot,
-    modules,
-    moduleInfra: await loadModuleInfra(modules),
-    corsOrigins: [ADMIN_ORIGIN],
-    console: { assetsDir: consoleDist },
+  const synthed = await synthStack({
+    id: 'Roster-console',
+    nag: true,
+    props: { corsOrigins: [ADMIN_ORIGIN], console: { assetsDir: consoleDist } },
   });
-  nag = new RecordingAwsSolutionsChecks(app);
-  Validations.of(app).addPlugins(nag);
-  app.synth();
-  template = Template.fromStack(stack);
-  resources = template.toJSON().Resources as Record<string, Resource>;
+  ({ app, stack, nag, template, resources } = synthed);
+  return synthed.cleanup;
 }, 120_000);
-
-afterAll(() => {
-  if (outdir) rmSync(outdir, { recursive: true, force: true });
-});
 
 const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
   stack.getLogicalId(construct.node.defaultChild as never);
 
-const ofType = (type: string) =>
-  Object.entries(resources).filter(([, resource]) => resource.Type === type);
+const ofType = (type: string) => ofTypeIn(resources, type);
 
 /** Every logical id a value refers to (Ref, Fn::GetAtt), at any depth. */
 function referencesIn(value: unknown, found = new Set<string>()): Set<string> {

@@ -1,62 +1,46 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { App, Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModuleInfra } from '../../infra/module-infra.js';
-import { RosterStack } from '../../infra/roster-stack.js';
+import type { App } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { RosterStack } from '../../infra/roster-stack.js';
 import {
   customersModule,
   customersTable,
   customerWorkflow,
 } from '../../src/modules/customers/customers.module.js';
 import { workflowEnvVar } from '../../src/platform/workflow/workflow.js';
-import { unacknowledgedFindings } from '../support/nag.js';
-
-const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
-
-type Resource = { Type: string; Properties: Record<string, unknown> } & Record<string, unknown>;
-type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
+import { type RecordingAwsSolutionsChecks, unacknowledgedFindings } from '../support/nag.js';
+import {
+  ofType as ofTypeIn,
+  type Resource,
+  type Statement,
+  statementsOfRole,
+  synthStack,
+} from '../support/template.js';
 
 let app: App;
 let outdir: string;
 let stack: RosterStack;
 let template: Template;
 let resources: Record<string, Resource>;
-let nag: AwsSolutionsChecks;
+let nag: RecordingAwsSolutionsChecks;
 
 beforeAll(async () => {
-  const cdkJson = JSON.parse(readFileSync(join(projectRoot, 'cdk.json'), 'utf8')) as {
-    context?: Record<string, unknown>;
-  };
   // No bundling: these assertions are about the template (roster-stack.test.ts checks bundles).
-  outdir = mkdtempSync(join(tmpdir(), 'roster-cdk-customers-'));
-  app = new App({ outdir, context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
-  const modules = [customersModule];
-  stack = new RosterStack(app, 'Roster-customers', {
-    stage: 'test',
-    projectRoot,
-    modules,
-    moduleInfra: await loadModuleInfra(modules),
+  const synthed = await synthStack({
+    id: 'Roster-customers',
+    nag: true,
+    props: { modules: [customersModule] },
   });
-  nag = new AwsSolutionsChecks(app);
-  Validations.of(app).addPlugins(nag);
-  app.synth();
-  template = Template.fromStack(stack);
-  resources = template.toJSON().Resources as Record<string, Resource>;
+  ({ app, outdir, stack, template, resources, nag } = synthed);
+  return synthed.cleanup;
 }, 120_000);
-
-afterAll(() => {
-  if (outdir) rmSync(outdir, { recursive: true, force: true });
-});
 
 const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
   stack.getLogicalId(construct.node.defaultChild as never);
 
-const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const ofType = (type: string) => ofTypeIn(resources, type);
 
 function taskFunction(task: string) {
   const fn = stack.taskFunctions.get(`customers/${task}`);
@@ -65,16 +49,8 @@ function taskFunction(task: string) {
 }
 
 /** Every statement of every policy attached to a function's role. */
-function statementsOf(fn: { role?: unknown }): Statement[] {
-  const role = logicalId(fn.role as never);
-  return ofType('AWS::IAM::Policy')
-    .filter(([, policy]) =>
-      (policy.Properties.Roles as { Ref: string }[]).some((ref) => ref.Ref === role),
-    )
-    .flatMap(
-      ([, policy]) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement,
-    );
-}
+const statementsOf = (fn: { role?: unknown }): Statement[] =>
+  statementsOfRole(resources, logicalId(fn.role as never));
 
 const actionsOf = (fn: { role?: unknown }) =>
   statementsOf(fn)
@@ -122,10 +98,9 @@ describe('the customers state machine', () => {
   });
 
   it('may invoke exactly its four step Lambdas', () => {
-    const role = (stateMachine().Properties.RoleArn as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
-    const invoked = ofType('AWS::IAM::Policy')
-      .filter(([, p]) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === role))
-      .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
+    const [role] = (stateMachine().Properties.RoleArn as { 'Fn::GetAtt': string[] })['Fn::GetAtt'];
+    if (!role) throw new Error('the state machine has no role');
+    const invoked = statementsOfRole(resources, role)
       .filter((s) => [s.Action].flat().includes('lambda:InvokeFunction'))
       .flatMap((s) => [s.Resource].flat())
       .filter((r) => (r as Record<string, unknown>)['Fn::GetAtt'] !== undefined)

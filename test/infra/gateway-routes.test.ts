@@ -1,14 +1,10 @@
-import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadModuleInfra } from '../../infra/module-infra.js';
-import { RosterStack } from '../../infra/roster-stack.js';
 import { modules } from '../../src/modules/index.js';
 import { USER_POOL_ACCESS_SCOPE } from '../../src/platform/tokens/tokens.js';
 import { describeApi } from '../../src/runtime/describe.js';
-import { cdkJsonContext, ofType, projectRoot, type Resource } from '../support/template.js';
+import { ofType, type Resource, rosterStack, synthStack } from '../support/template.js';
 
 /*
  * One source of truth for who may call what: the routes' declarations (`security: []` public,
@@ -34,14 +30,9 @@ let apiFunction: string;
 let operations: { method: string; path: string; security: unknown }[];
 
 beforeAll(async () => {
-  const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
-  const stack = new RosterStack(app, 'Roster-routes', {
-    stage: 'test',
-    projectRoot,
-    modules,
-    moduleInfra: await loadModuleInfra(modules),
-  });
-  resources = Template.fromStack(stack).toJSON().Resources;
+  const synthed = await synthStack({ id: 'Roster-routes' });
+  resources = synthed.resources;
+  const { stack } = synthed;
   apiFunction = stack.getLogicalId(stack.apiFunction.function.node.defaultChild as never);
   root = gatewayTree(resources);
 
@@ -64,6 +55,7 @@ beforeAll(async () => {
       operations.push({ method: route.method, path: route.path, security: [] });
     }
   }
+  return synthed.cleanup;
 }, 120_000);
 
 describe('every operation of /openapi.json at the gateway', () => {
@@ -115,13 +107,7 @@ describe('every operation of /openapi.json at the gateway', () => {
   });
 
   it('makes a method opened by mistake a cdk-nag error (public methods are acknowledged one by one)', async () => {
-    const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
-    const stack = new RosterStack(app, 'Roster-oops', {
-      stage: 'test',
-      projectRoot,
-      modules,
-      moduleInfra: await loadModuleInfra(modules),
-    });
+    const { app, stack } = await rosterStack({ id: 'Roster-oops' });
     stack.restApi.api.root.addResource('oops').addMethod('GET', undefined, {
       apiKeyRequired: false,
       authorizationType: apigateway.AuthorizationType.NONE,

@@ -1,15 +1,13 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { API_ACCESS, type ModuleAccess, type TableAccess } from '../../infra/access.js';
 import { API_RUNTIME, type RosterFunction } from '../../infra/constructs/roster-function.js';
-import { loadModuleInfra } from '../../infra/module-infra.js';
 import { PLATFORM_ACCESS, RosterStack } from '../../infra/roster-stack.js';
 import { modules } from '../../src/modules/index.js';
 import { allQueues, allTables } from '../../src/platform/config.js';
@@ -24,18 +22,19 @@ import { describeApi } from '../../src/runtime/describe.js';
 import {
   acknowledgementsIn,
   covers,
-  RecordingAwsSolutionsChecks,
+  type RecordingAwsSolutionsChecks,
   staleAcknowledgements,
   unacknowledgedFindings,
 } from '../support/nag.js';
 import {
-  cdkJsonContext,
   grantPairs,
   methodsByRoute as methodsIn,
   ofType as ofTypeIn,
   projectRoot,
   type Resource,
+  type SynthesizedStack,
   statementsOfRole,
+  synthStack,
 } from '../support/template.js';
 
 const tableDefinitions = allTables(modules);
@@ -46,29 +45,14 @@ let stack: RosterStack;
 let template: Template;
 let resources: Record<string, Resource>;
 let nag: RecordingAwsSolutionsChecks;
-let moduleInfra: Awaited<ReturnType<typeof loadModuleInfra>>;
+let moduleInfra: SynthesizedStack['moduleInfra'];
 
 beforeAll(async () => {
-  outdir = mkdtempSync(join(tmpdir(), 'roster-cdk-'));
-  app = new App({ outdir, context: cdkJsonContext() });
-  moduleInfra = await loadModuleInfra(modules);
-  stack = new RosterStack(app, 'Roster-test', {
-    stage: 'test',
-    projectRoot,
-    modules,
-    moduleInfra,
-  });
-  nag = new RecordingAwsSolutionsChecks(app);
-  Validations.of(app).addPlugins(nag);
   // Bundles the Lambda with the local esbuild and runs cdk-nag; throws on unacknowledged errors.
-  app.synth();
-  template = Template.fromStack(stack);
-  resources = template.toJSON().Resources as Record<string, Resource>;
+  const synthed = await synthStack({ id: 'Roster-test', bundling: true, nag: true });
+  ({ outdir, app, stack, template, resources, nag, moduleInfra } = synthed);
+  return synthed.cleanup;
 }, 120_000);
-
-afterAll(() => {
-  if (outdir) rmSync(outdir, { recursive: true, force: true });
-});
 
 function logicalId(construct: { node: { defaultChild?: unknown } }): string {
   return stack.getLogicalId(construct.node.defaultChild as never);

@@ -1,36 +1,19 @@
-import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ORIGIN_NOT_ALLOWED } from '../../infra/constructs/origin-guard.js';
 import { ORIGIN_FROM_REQUEST } from '../../infra/constructs/rest-api.js';
-import { loadModuleInfra } from '../../infra/module-infra.js';
-import { RosterStack, type RosterStackProps } from '../../infra/roster-stack.js';
 import { stageParameters } from '../../infra/stage.js';
-import { modules } from '../../src/modules/index.js';
-import { cdkJsonContext, ofType, projectRoot, type Resource } from '../support/template.js';
+import {
+  ofType,
+  type Resource,
+  type SynthesizedStack as Synth,
+  synthStack,
+} from '../support/template.js';
 
 /*
  * What the stage parameters change (`-c stage=… -c retainData=… -c schedules=… -c corsOrigins=…`):
  * the parsing, a destroyable stage against a production one, and API Gateway's own answers with
  * one allowed origin and with several. Bundling is skipped (roster-stack.test.ts bundles).
  */
-
-type Synth = { stack: RosterStack; resources: Record<string, Resource> };
-
-async function synth(
-  id: string,
-  props: Partial<Omit<RosterStackProps, 'modules' | 'moduleInfra' | 'projectRoot'>>,
-): Promise<Synth> {
-  const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
-  const stack = new RosterStack(app, id, {
-    stage: 'test',
-    projectRoot,
-    modules,
-    moduleInfra: await loadModuleInfra(modules),
-    ...props,
-  });
-  return { stack, resources: Template.fromStack(stack).toJSON().Resources };
-}
 
 describe('stage parameters from the CDK context', () => {
   const parse = (context: Record<string, string>) => stageParameters((key) => context[key]);
@@ -89,8 +72,15 @@ describe('retention: production keeps its data, another stage can be destroyed',
   let destroyable: Synth;
 
   beforeAll(async () => {
-    kept = await synth('Roster-kept', { retainData: true });
-    destroyable = await synth('Roster-destroyable', { retainData: false, schedules: false });
+    kept = await synthStack({ id: 'Roster-kept', props: { retainData: true } });
+    destroyable = await synthStack({
+      id: 'Roster-destroyable',
+      props: { retainData: false, schedules: false },
+    });
+    return () => {
+      kept.cleanup();
+      destroyable.cleanup();
+    };
   }, 120_000);
 
   const only = (synthed: Synth, type: string) => {
@@ -149,8 +139,12 @@ describe('CORS in API Gateway’s own answers (refused key, throttle, …)', () 
   let several: Synth;
 
   beforeAll(async () => {
-    one = await synth('Roster-one-origin', { corsOrigins: [A] });
-    several = await synth('Roster-origins', { corsOrigins: [A, B] });
+    one = await synthStack({ id: 'Roster-one-origin', props: { corsOrigins: [A] } });
+    several = await synthStack({ id: 'Roster-origins', props: { corsOrigins: [A, B] } });
+    return () => {
+      one.cleanup();
+      several.cleanup();
+    };
   }, 120_000);
 
   const gatewayHeaders = (synthed: Synth) =>

@@ -1,15 +1,25 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { App, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { type LoadedModuleInfra, loadModuleInfra } from '../../infra/module-infra.js';
+import { RosterStack, type RosterStackProps } from '../../infra/roster-stack.js';
+import { modules as allModules } from '../../src/modules/index.js';
+import type { AnyModule } from '../../src/platform/module.js';
+import { RecordingAwsSolutionsChecks } from './nag.js';
+import { repoRoot } from './process.js';
 
-/** Reading a synthesized CloudFormation template in the infra tests. */
+/** Synthesizing RosterStack and reading its CloudFormation template in the infra tests. */
 
-export const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
+/** The repository root, as RosterStack's `projectRoot` prop names it. */
+export const projectRoot = repoRoot;
 
-export type Resource = { Type: string; Properties: Record<string, unknown> } & Record<
-  string,
-  unknown
->;
+export type Resource = {
+  Type: string;
+  Properties: Record<string, unknown>;
+  DependsOn?: string | string[];
+} & Record<string, unknown>;
 
 /** The feature flags `cdk synth` uses, so a test synthesizes the same template. */
 export function cdkJsonContext(): Record<string, unknown> {
@@ -17,6 +27,92 @@ export function cdkJsonContext(): Record<string, unknown> {
     context?: Record<string, unknown>;
   };
   return cdkJson.context ?? {};
+}
+
+export interface StackOptions {
+  readonly id: string;
+  /**
+   * RosterStack's props over the defaults: stage `test`, every module of src/modules/index.ts
+   * (or `props.modules`) with the infra `loadModuleInfra` finds for them.
+   */
+  readonly props?: Partial<Omit<RosterStackProps, 'projectRoot' | 'moduleInfra'>>;
+  /**
+   * Bundle the Lambda functions with esbuild (slow; roster-stack.test.ts checks the bundles).
+   * Off by default: `aws:cdk:bundling-stacks: []`, for tests about the template.
+   */
+  readonly bundling?: boolean;
+  /** Where the app synthesizes; the CDK's own temporary folder if not given. */
+  readonly outdir?: string;
+}
+
+export interface RosterApp {
+  readonly app: App;
+  readonly stack: RosterStack;
+  readonly moduleInfra: ReadonlyMap<AnyModule, LoadedModuleInfra>;
+}
+
+/** An app with cdk.json's context and one RosterStack in it, not synthesized yet. */
+export async function rosterStack(options: StackOptions): Promise<RosterApp> {
+  const context = options.bundling
+    ? cdkJsonContext()
+    : { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] };
+  const app = new App({ ...(options.outdir ? { outdir: options.outdir } : {}), context });
+  const modules = options.props?.modules ?? allModules;
+  const moduleInfra = await loadModuleInfra(modules);
+  const stack = new RosterStack(app, options.id, {
+    stage: 'test',
+    projectRoot,
+    ...options.props,
+    modules,
+    moduleInfra,
+  });
+  return { app, stack, moduleInfra };
+}
+
+export interface SynthOptions extends Omit<StackOptions, 'outdir'> {
+  /**
+   * cdk-nag's AwsSolutions pack (recording every finding) as a validation plugin of the app:
+   * the synth throws on an unacknowledged error.
+   */
+  readonly nag?: boolean;
+}
+
+export interface SynthesizedStack extends RosterApp {
+  /** The synthesized app's folder (assets are `asset.<hash>` in it). */
+  readonly outdir: string;
+  readonly template: Template;
+  readonly resources: Record<string, Resource>;
+  readonly nag: RecordingAwsSolutionsChecks | undefined;
+  /** Removes `outdir`. */
+  cleanup(): void;
+}
+
+/**
+ * `rosterStack` synthesized into a folder of its own (removed by `cleanup`, e.g. returned from
+ * `beforeAll`), with cdk-nag if asked.
+ */
+export async function synthStack(
+  options: SynthOptions & { nag: true },
+): Promise<SynthesizedStack & { nag: RecordingAwsSolutionsChecks }>;
+export async function synthStack(options: SynthOptions): Promise<SynthesizedStack>;
+export async function synthStack(options: SynthOptions): Promise<SynthesizedStack> {
+  const outdir = mkdtempSync(join(tmpdir(), 'roster-cdk-'));
+  const cleanup = () => rmSync(outdir, { recursive: true, force: true });
+  try {
+    const built = await rosterStack({ ...options, outdir });
+    let nag: RecordingAwsSolutionsChecks | undefined;
+    if (options.nag) {
+      nag = new RecordingAwsSolutionsChecks(built.app);
+      Validations.of(built.app).addPlugins(nag);
+    }
+    built.app.synth();
+    const template = Template.fromStack(built.stack);
+    const resources = template.toJSON().Resources as Record<string, Resource>;
+    return { ...built, outdir, template, resources, nag, cleanup };
+  } catch (error) {
+    cleanup();
+    throw error;
+  }
 }
 
 export function ofType(resources: Record<string, Resource>, type: string): [string, Resource][] {
