@@ -8,13 +8,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readPid } from '../../bench/support/cold-start.js';
 import { percentiles } from '../../bench/support/measure.js';
-import { authModule } from '../../src/modules/auth/auth.module.js';
-import { loadConfig } from '../../src/platform/config.js';
-import { createLogger } from '../../src/platform/logger.js';
-import { deriveSecrets } from '../../src/platform/secrets.js';
-import { createContainer } from '../../src/runtime/container.js';
 import { freePort } from '../../src/runtime/local/ports.js';
-import { cleanRuntimeEnv } from '../../test/support/process.js';
+import {
+  BANNER_END,
+  type Banner,
+  cleanRuntimeEnv,
+  parseBanner,
+} from '../../test/support/process.js';
+import { addLocalUser, signInLocal } from '../../test/support/users.js';
 import type { LoadOptions, LoadProgress, LoadResult } from './load.js';
 
 /**
@@ -83,9 +84,8 @@ async function main(): Promise<void> {
   const server = startServer(dataDir, probeFile, port);
   let exitCode = 0;
   try {
-    const url = await server.ready;
+    const { url, dynamodb } = await server.ready;
     const databasePid = readPid(join(dataDir, 'dynamodb', 'dynamodb-local.pid'));
-    const dynamodb = /^\s*DynamoDB\s+(\S+)/m.exec(server.output())?.[1] ?? '';
     const sizeAtStart = dirSize(join(dataDir, 'dynamodb'));
     log(`server ${url} (pid ${server.child.pid}), DynamoDB Local pid ${databasePid ?? '?'}`);
 
@@ -183,7 +183,8 @@ async function main(): Promise<void> {
 
 interface Server {
   readonly child: ChildProcess;
-  readonly ready: Promise<string>;
+  /** The start-up banner, once it is all printed. */
+  readonly ready: Promise<Banner>;
   readonly output: () => string;
   readonly logCounts: () => Record<string, number>;
   stop(): Promise<void>;
@@ -225,14 +226,17 @@ function startServer(dataDir: string, probeFile: string, port: number): Server {
   child.stdout?.on('data', take);
   child.stderr?.on('data', take);
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  const ready = new Promise<string>((done, fail) => {
+  const ready = new Promise<Banner>((done, fail) => {
     const timer = setTimeout(() => fail(new Error('no banner within 90 s')), 90_000);
     const check = () => {
-      const url = /^\s*API\s+(\S+)/m.exec(head)?.[1];
-      if (url && /Stop with Ctrl\+C\./.test(head)) {
+      if (BANNER_END.test(head)) {
         clearTimeout(timer);
         child.stdout?.off('data', check);
-        done(url);
+        try {
+          done(parseBanner(head));
+        } catch (error) {
+          fail(error);
+        }
       }
     };
     child.stdout?.on('data', check);
@@ -379,21 +383,8 @@ async function seed(url: string, dynamodb: string, runId: string) {
     );
   }
   // A local-issuer user, as `npm run users -- add` makes one, and its token.
-  const auth = createContainer({
-    config: loadConfig({ DYNAMODB_ENDPOINT: dynamodb }, [authModule]),
-    modules: [authModule],
-    secrets: deriveSecrets(randomBytes(32)),
-    logger: createLogger('silent'),
-  });
-  await auth.servicesOf(authModule).auth.addUser('soak-user', PASSWORD);
-  auth.dynamo.client.destroy();
-  const signIn = await fetch(`${url}/auth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'soak-user', password: PASSWORD }),
-  });
-  if (signIn.status !== 200) throw new Error(`sign-in: ${signIn.status}`);
-  const { access_token: token } = (await signIn.json()) as { access_token: string };
+  await addLocalUser(dynamodb, 'soak-user', PASSWORD);
+  const token = await signInLocal(url, 'soak-user', PASSWORD);
   return { events, users, token };
 }
 

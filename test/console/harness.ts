@@ -5,15 +5,11 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
 import { ensureConsoleBuilt } from '../../console/scripts/console-build.js';
-import { authModule } from '../../src/modules/auth/auth.module.js';
 import { modules } from '../../src/modules/index.js';
 import { type Config, loadConfig } from '../../src/platform/config.js';
-import { createDynamoClients } from '../../src/platform/dynamo/client.js';
-import { createLogger } from '../../src/platform/logger.js';
-import { deriveSecrets } from '../../src/platform/secrets.js';
-import { createContainer } from '../../src/runtime/container.js';
 import { type LocalRuntime, startLocalRuntime } from '../../src/runtime/local/server.js';
 import { axeViolations, launchChromium, serious } from '../support/browser.js';
+import { addLocalUser } from '../support/users.js';
 
 /**
  * What every browser test file of the console shares: the real local runtime (`npm start`'s, in
@@ -40,6 +36,7 @@ export interface ConsoleHarness {
 export function setUpConsoleHarness(): ConsoleHarness {
   const key = `console-key-${randomBytes(8).toString('hex')}`;
   const run = randomBytes(3).toString('hex');
+  const tablePrefix = `c${run}`;
   const contexts: BrowserContext[] = [];
   const secrets = [key];
   const offences: string[] = [];
@@ -57,7 +54,7 @@ export function setUpConsoleHarness(): ConsoleHarness {
         DATA_DIR: dataDir,
         API_KEYS: key,
         DYNAMODB_ENDPOINT: inject('dynamodbEndpoint'),
-        TABLE_PREFIX: `c${run}`,
+        TABLE_PREFIX: tablePrefix,
         LOG_LEVEL: 'silent',
       },
       modules,
@@ -116,23 +113,9 @@ export function setUpConsoleHarness(): ConsoleHarness {
       return page;
     },
     async addUser(username, password) {
-      const { config } = started();
-      const dynamo = createDynamoClients({
-        region: config.region,
-        endpoint: config.dynamodbEndpoint,
-      });
-      try {
-        const container = createContainer({
-          config,
-          modules: [authModule],
-          secrets: deriveSecrets(randomBytes(32)),
-          logger: createLogger('silent'),
-          dynamo,
-        });
-        return await container.servicesOf(authModule).auth.addUser(username, password);
-      } finally {
-        dynamo.client.destroy();
-      }
+      const { dynamodbEndpoint } = started().config;
+      if (!dynamodbEndpoint) throw new Error('the runtime has no DYNAMODB_ENDPOINT');
+      return addLocalUser(dynamodbEndpoint, username, password, tablePrefix);
     },
     async api<T>(path: string): Promise<T> {
       const response = await fetch(`${started().runtime.url}${path}`, {

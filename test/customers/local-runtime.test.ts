@@ -4,8 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../src/runtime/local/ports.js';
-import { sleep } from '../support/interceptors.js';
-import { exitOf, type RosterProcess, startRoster, stopRoster } from '../support/process.js';
+import { until } from '../support/poll.js';
+import {
+  BANNER_END,
+  exitOf,
+  type RosterProcess,
+  startRoster,
+  stopRoster,
+} from '../support/process.js';
 import type { Execution } from './fixtures.js';
 
 const KEY = 'customers-process-key';
@@ -29,25 +35,19 @@ describe('the customers workflow in `npm start`', { timeout: 90_000 }, () => {
       TABLE_PREFIX: `local${randomBytes(4).toString('hex')}`,
       API_KEYS: KEY,
     });
-    await roster.waitForOutput(/Stop with Ctrl\+C\./);
+    await roster.waitForOutput(BANNER_END);
     const api = `http://localhost:${port}`;
     const call = (path: string, init: RequestInit = {}) =>
       fetch(`${api}${path}`, {
         ...init,
         headers: { 'x-api-key': KEY, 'content-type': 'application/json', ...init.headers },
       });
-    /** Polls until `read` gives a value that satisfies `done` (bounded). */
-    const until = async <T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> => {
-      for (let i = 0; i < 100; i++) {
-        const value = await read();
-        if (done(value)) return value;
-        await sleep(50);
-      }
-      return read();
-    };
+    /** Polls until `read` gives a value that satisfies `done` (about 100 reads, 50 ms apart). */
+    const poll = <T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> =>
+      until(read, done, { timeoutMs: 6_000, intervalMs: 50 });
 
     expect((await call('/customers/c-1', { method: 'PUT' })).status).toBe(201);
-    const runs = await until(
+    const runs = await poll(
       async () => (await (await call('/workflow/executions?id=c-1')).json()) as Execution[],
       (list) => list.length === 1 && list[0]?.status !== 'RUNNING',
     );
@@ -65,7 +65,7 @@ describe('the customers workflow in `npm start`', { timeout: 90_000 }, () => {
     });
     expect(submitted.status).toBe(202);
     const { executionId } = (await submitted.json()) as { executionId: string };
-    const run = await until(
+    const run = await poll(
       async () => (await (await call(`/workflow/executions/${executionId}`)).json()) as Execution,
       (value) => value.status !== 'RUNNING',
     );

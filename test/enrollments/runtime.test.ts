@@ -6,10 +6,16 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { createDynamoClients } from '../../src/platform/dynamo/client.js';
 import { freePort } from '../../src/runtime/local/ports.js';
-import { exitOf, type RosterProcess, startRoster, stopRoster } from '../support/process.js';
+import {
+  BANNER_END,
+  exitOf,
+  parseBanner,
+  type RosterProcess,
+  startRoster,
+  stopRoster,
+} from '../support/process.js';
 import { formatCpf, newCpf } from './fixtures.js';
 
-const BANNER_END = /Stop with Ctrl\+C\./;
 const KEY = 'enrollments-runtime-key';
 
 /** Every enrollment record of the runtime's table, read directly (a test may scan its own table). */
@@ -66,8 +72,7 @@ describe('enrollments on the local runtime (npm start)', { timeout: 120_000 }, (
 
     const first = startRoster({ ...env, PORT: String(await freePort()) });
     started.push(first);
-    await first.waitForOutput(BANNER_END);
-    const url = /^\s*API\s+(\S+)/m.exec(first.stdout())?.[1] ?? '';
+    const { url } = parseBanner(await first.waitForOutput(BANNER_END));
     const headers = { 'x-api-key': KEY, 'content-type': 'application/json' };
     const group = await fetch(`${url}/age-groups`, {
       method: 'POST',

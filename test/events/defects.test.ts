@@ -9,8 +9,8 @@ import {
   failCalls,
   gate,
   inputMentions,
-  sleep,
 } from '../support/interceptors.js';
+import { until } from '../support/poll.js';
 import {
   allPages,
   bodyOf,
@@ -67,17 +67,16 @@ const listAll = async (app: TestApp, eventId: string): Promise<Registration[]> =
 
 /** Polls GET /events/{id} until it answers 404 (at most `timeoutMs`). */
 async function untilGone(app: TestApp, eventId: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await app.call(`/events/${eventId}`);
-    await res.body?.cancel();
-    if (res.status === 404) return;
-    expect(
-      Date.now(),
-      `GET /events/${eventId} still ${res.status} while it is deleted`,
-    ).toBeLessThan(deadline);
-    await sleep(10);
-  }
+  const status = await until(
+    async () => {
+      const res = await app.call(`/events/${eventId}`);
+      await res.body?.cancel();
+      return res.status;
+    },
+    (status) => status === 404,
+    { timeoutMs, intervalMs: 10 },
+  );
+  expect(status, `GET /events/${eventId} still ${status} while it is deleted`).toBe(404);
 }
 
 const counters = (event: Event) => ({
@@ -277,16 +276,14 @@ describe('events: regressions for known defects', () => {
       'precondition: the registration committed',
     ).toEqual([userId]);
 
-    let retry: Response;
-    let text: string;
-    const deadline = Date.now() + 8_000;
-    for (;;) {
-      retry = await send();
-      text = await retry.text();
-      const inProgress = retry.status === 409 && /IN_PROGRESS/i.test(text);
-      if (!inProgress || Date.now() > deadline) break;
-      await sleep(250);
-    }
+    const { retry, text } = await until(
+      async () => {
+        const retry = await send();
+        return { retry, text: await retry.text() };
+      },
+      ({ retry, text }) => !(retry.status === 409 && /IN_PROGRESS/i.test(text)),
+      { timeoutMs: 8_000, intervalMs: 250 },
+    );
 
     expect(retry.status, `the retry's answer: ${retry.status} ${text}`).toBe(201);
     expect((JSON.parse(text) as Registration).registrationId).toBe(committed[0]?.registrationId);

@@ -4,23 +4,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authModule } from '../../src/modules/auth/auth.module.js';
-import { loadConfig } from '../../src/platform/config.js';
 import { createDynamoClients, type DynamoClients } from '../../src/platform/dynamo/client.js';
-import { createLogger } from '../../src/platform/logger.js';
-import { deriveSecrets } from '../../src/platform/secrets.js';
-import { createContainer } from '../../src/runtime/container.js';
 import { startDynamoDbLocal } from '../../src/runtime/local/dynamodb-local.js';
 import { freePort } from '../../src/runtime/local/ports.js';
+import { sleep, until } from '../support/poll.js';
 import {
+  BANNER_END,
   exitOf,
   javaProcessesMentioning,
   killGroup,
   killJavaMentioning,
+  parseBanner,
   type RosterProcess,
   startRoster,
   stopRoster,
 } from '../support/process.js';
+import { addLocalUser, signInLocal } from '../support/users.js';
 import {
   eventBody,
   type LedgerEntry,
@@ -41,7 +40,6 @@ import { scanText } from './secret-scan.js';
 
 const KEY = 'crash-test-key-0123456789';
 const PASSWORD = 'Crash-Test-Passw0rd!';
-const BANNER_END = /Stop with Ctrl\+C\./;
 /** Replays a run: `CRASH_SEED=<n> npx vitest run test/hardening/crash.test.ts`. */
 const SEED = Number(process.env.CRASH_SEED ?? Date.now() % 1_000_000);
 /** Acknowledged requests of the mixed load before the burst that ends in the kill. */
@@ -67,30 +65,6 @@ const runtimeEnv = (dataDir: string) => ({
   CUSTOMERS_OUTBOX_SWEEP: 'rate(1 second)',
   CUSTOMERS_SCHEDULE: 'off',
 });
-
-interface Banner {
-  readonly url: string;
-  readonly dynamodb: string;
-}
-
-function bannerOf(output: string): Banner {
-  const field = (label: string) =>
-    new RegExp(`^\\s*${label}\\s+(\\S+)`, 'm').exec(output)?.[1] ?? '';
-  return { url: field('API'), dynamodb: field('DynamoDB') };
-}
-
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-
-/** Polls `read` until `done` holds (or time runs out); returns the last value read. */
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!done(value) && Date.now() < deadline) {
-    await sleep(200);
-    value = await read();
-  }
-  return value;
-}
 
 async function queryAll(dynamo: DynamoClients, input: QueryCommand['input']) {
   const items: Record<string, unknown>[] = [];
@@ -394,7 +368,7 @@ async function crashAndRestart(dataDir: string, started: RosterProcess[]): Promi
       ownProcessGroup: true,
     });
     started.push(roster);
-    return { roster, banner: bannerOf(await roster.waitForOutput(BANNER_END)) };
+    return { roster, banner: parseBanner(await roster.waitForOutput(BANNER_END)) };
   };
 
   // ---- the first process, with data to aim at ---------------------------------------------------
@@ -408,20 +382,8 @@ async function crashAndRestart(dataDir: string, started: RosterProcess[]): Promi
   };
   await setup('POST', '/age-groups', { min_age: 0, max_age: 150 });
   // A user of the local issuer, as `npm run users -- add` makes one (same table, same database).
-  const auth = createContainer({
-    config: loadConfig({ DYNAMODB_ENDPOINT: first.banner.dynamodb }, [authModule]),
-    modules: [authModule],
-    secrets: deriveSecrets(randomBytes(32)),
-    logger: createLogger('silent'),
-  });
-  await auth.servicesOf(authModule).auth.addUser('crash-user', PASSWORD);
-  auth.dynamo.client.destroy();
-  const signIn = await fetch(`${first.banner.url}/auth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'crash-user', password: PASSWORD }),
-  });
-  const { access_token: token } = (await signIn.json()) as { access_token: string };
+  await addLocalUser(first.banner.dynamodb, 'crash-user', PASSWORD);
+  const token = await signInLocal(first.banner.url, 'crash-user', PASSWORD);
 
   const users = Array.from({ length: 24 }, (_, i) => `${runId}-user-${i}`);
   for (const userId of users) await setup('POST', '/users', { userId, name: userId });
@@ -474,9 +436,13 @@ async function crashAndRestart(dataDir: string, started: RosterProcess[]): Promi
   const exit = await exitOf(first.roster);
   if (exit.signal !== 'SIGKILL')
     throw new Error(`the first process ended with ${JSON.stringify(exit)}`);
-  for (let i = 0; javaProcessesMentioning(dataDir).length > 0; i++) {
-    if (i > 100) throw new Error('DynamoDB Local outlived the SIGKILL of its process group');
-    await sleep(100);
+  const survivors = await until(
+    () => javaProcessesMentioning(dataDir),
+    (pids) => pids.length === 0,
+    { timeoutMs: 10_000, intervalMs: 100 },
+  );
+  if (survivors.length > 0) {
+    throw new Error('DynamoDB Local outlived the SIGKILL of its process group');
   }
 
   // What the crash left half done, read from the data files with a bare DynamoDB Local.

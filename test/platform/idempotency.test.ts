@@ -15,6 +15,7 @@ import {
   expectProblem,
   type ScratchTables,
 } from '../support/fixture-app.js';
+import { sleep, until } from '../support/poll.js';
 
 const KEY_A = 'caller-a-key-0123456789';
 const KEY_B = 'caller-b-key-0123456789';
@@ -242,7 +243,7 @@ describe('Idempotency-Key', () => {
 
     void post({ id, gate: id }, key, KEY_A, '/short-lived-things');
     await waitFor(async () => (await executions(id)) === 1);
-    await new Promise((r) => setTimeout(r, 700));
+    await sleep(700);
     const retry = await post({ id }, key, KEY_A, '/short-lived-things');
 
     expect(retry.status).toBe(201);
@@ -438,9 +439,6 @@ async function scanAll(tables: ScratchTables): Promise<Record<string, unknown>[]
 }
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  const met = await until(condition, (value) => value, { timeoutMs, intervalMs: 20 });
+  if (!met) throw new Error('condition not met in time');
 }

@@ -8,7 +8,14 @@ import { loadConfig } from '../../src/platform/config.js';
 import { freePort } from '../../src/runtime/local/ports.js';
 import { type LocalRuntime, startLocalRuntime } from '../../src/runtime/local/server.js';
 import { TEST_API_KEY } from '../support/app.js';
-import { linesOf, type RosterProcess, startRoster, stopRoster } from '../support/process.js';
+import { sleep, until } from '../support/poll.js';
+import {
+  BANNER_END,
+  linesOf,
+  type RosterProcess,
+  startRoster,
+  stopRoster,
+} from '../support/process.js';
 
 /*
  * Regression tests for defects only a real socket shows: what Node's HTTP parser refuses before
@@ -175,7 +182,7 @@ describe('a client that goes away mid-body', () => {
       LOG_LEVEL: 'info',
       TABLE_PREFIX: `t${randomBytes(6).toString('hex')}`,
     });
-    await roster.waitForOutput(/Stop with Ctrl\+C\./, 20_000);
+    await roster.waitForOutput(BANNER_END, 20_000);
     // Powertools writes INFO to stdout and WARN/ERROR to stderr: both are read.
     const marks = { stdout: roster.stdout().length, stderr: roster.stderr().length };
 
@@ -196,7 +203,7 @@ describe('a client that goes away mid-body', () => {
         '{"eventId":"half-sent","title":"Half a bo',
       ].join('\r\n'),
     );
-    await new Promise((done) => setTimeout(done, 300));
+    await sleep(300);
     socket.destroy();
 
     // Whatever the server logs about it: wait for a first line, then a little longer.
@@ -207,11 +214,8 @@ describe('a client that goes away mid-body', () => {
       ]
         .filter((line) => line.startsWith('{'))
         .map((line) => JSON.parse(line) as Record<string, unknown>);
-    const deadline = Date.now() + 5_000;
-    while (logged().length === 0 && Date.now() < deadline) {
-      await new Promise((done) => setTimeout(done, 50));
-    }
-    await new Promise((done) => setTimeout(done, 500));
+    await until(logged, (lines) => lines.length > 0, { timeoutMs: 5_000, intervalMs: 50 });
+    await sleep(500);
     const lines = logged();
 
     const summary = lines.map((line) => ({ level: line.level, message: line.message }));

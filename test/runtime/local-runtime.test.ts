@@ -8,23 +8,17 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { createDynamoClients } from '../../src/platform/dynamo/client.js';
 import { freePort } from '../../src/runtime/local/ports.js';
 import {
+  BANNER_END,
   exitOf,
   javaChildrenOf,
   javaProcessesMentioning,
   killJavaMentioning,
   linesOf,
+  parseBanner,
   type RosterProcess,
   startRoster,
   stopRoster,
 } from '../support/process.js';
-
-const BANNER_END = /Stop with Ctrl\+C\./;
-
-interface Banner {
-  readonly url: string;
-  readonly apiKey: string;
-  readonly dynamodb: string;
-}
 
 async function answers(url: string): Promise<boolean> {
   try {
@@ -33,15 +27,6 @@ async function answers(url: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function parseBanner(text: string): Banner {
-  const field = (label: string) => new RegExp(`^\\s*${label}\\s+(\\S+)`, 'm').exec(text)?.[1];
-  const banner = { url: field('API'), apiKey: field('API key'), dynamodb: field('DynamoDB') };
-  expect(banner.url, text).toBeDefined();
-  expect(banner.apiKey, text).toBeDefined();
-  expect(banner.dynamodb, text).toBeDefined();
-  return banner as Banner;
 }
 
 /** What an item written before a restart must still be after it. */

@@ -10,9 +10,11 @@ import { localTokenIssuer } from '../../src/runtime/local/token-issuer.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { captureChildOutput } from '../support/log-capture.js';
 import {
+  BANNER_END,
   cleanRuntimeEnv,
   javaProcessesMentioning,
   killJavaMentioning,
+  parseBanner,
   type RosterProcess,
   repoRoot,
   startRoster,
@@ -194,8 +196,7 @@ describe('npm run users on the data directory', { timeout: 180_000 }, () => {
     // The server sees that user…
     const roster = startRoster({ PORT: String(await freePort()), DATA_DIR: dataDir });
     started.push(roster);
-    const banner = await roster.waitForOutput(/Stop with Ctrl\+C\./);
-    const url = /^\s*API\s+(\S+)/m.exec(banner)?.[1] ?? '';
+    const { url } = parseBanner(await roster.waitForOutput(BANNER_END));
     expect((await token(url, 'dana')).status).toBe(200);
     const [serverJava] = javaProcessesMentioning(dataDir);
 

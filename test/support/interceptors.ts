@@ -1,4 +1,5 @@
 import type { DynamoClients } from '../../src/platform/dynamo/client.js';
+import { sleep } from './poll.js';
 
 /**
  * Delays and failures chosen by what a call *is* (its SDK command name and its request), not by
@@ -128,4 +129,5 @@ export function failCalls(
   return { failed: () => failed };
 }
 
-export const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+/** Kept here for the tests that import it with the interceptors. */
+export { sleep };

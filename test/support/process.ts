@@ -198,3 +198,30 @@ export function killJavaMentioning(needle: string): void {
 /** Non-empty lines of a process's output. */
 export const linesOf = (text: string): string[] =>
   text.split('\n').filter((line) => line.trim().length > 0);
+
+/** The start-up banner's last line: the runtime is serving once it appears. */
+export const BANNER_END = /Stop with Ctrl\+C\./;
+
+/** What the start-up banner of `npm start` tells. */
+export interface Banner {
+  /** `API        http://localhost:<port>` */
+  readonly url: string;
+  /** `API key    <key> (from API_KEYS | kept in <file>)` */
+  readonly apiKey: string;
+  /** `DynamoDB   http://localhost:<port>` */
+  readonly dynamodb: string;
+}
+
+/**
+ * Reads the banner's fields from a runtime's stdout; throws (with the output) if one is missing.
+ * Plain `Error` rather than `expect`, so that scripts/soak/run.ts can use it outside Vitest.
+ */
+export function parseBanner(output: string): Banner {
+  const field = (label: string) => new RegExp(`^\\s*${label}\\s+(\\S+)`, 'm').exec(output)?.[1];
+  const banner = { url: field('API'), apiKey: field('API key'), dynamodb: field('DynamoDB') };
+  const missing = Object.entries(banner).flatMap(([name, value]) => (value ? [] : [name]));
+  if (missing.length > 0) {
+    throw new Error(`the banner has no ${missing.join(', ')}; output: ${output}`);
+  }
+  return banner as Banner;
+}
