@@ -36,6 +36,10 @@ export function newCpf(): string {
   }
 }
 
+/** The same CPF with its last check digit changed, so it always fails the check (digits only). */
+export const withWrongCheckDigit = (cpf: string): string =>
+  `${cpf.slice(0, 10)}${(Number(cpf[10]) + 1) % 10}`;
+
 /** `12345678909` → `123.456.789-09`. */
 export const formatCpf = (digits: string): string =>
   `${digits.slice(0, 3)}.${digits.slice(3, 6)}.${digits.slice(6, 9)}-${digits.slice(9)}`;

@@ -14,7 +14,7 @@ import {
   PASSWORD,
   signIn,
 } from '../auth/fixtures.js';
-import { formatCpf, newCpf } from '../enrollments/fixtures.js';
+import { formatCpf, newCpf, withWrongCheckDigit } from '../enrollments/fixtures.js';
 import { createTestApp, TEST_API_KEY, type TestApp } from '../support/app.js';
 import { expectProblem } from '../support/fixture-app.js';
 import { workerCaptureFile } from '../support/log-capture.js';
@@ -220,7 +220,7 @@ describe('security of every route, from the OpenAPI document', () => {
       await post('/enrollments', { name: 'Bia', age: 31, cpf: second }),
       // The same CPF again (409), and one whose check digits fail (422): both quote nothing.
       await post('/enrollments', { name: 'Ana', age: 30, cpf: first }),
-      await post('/enrollments', { name: 'Cid', age: 32, cpf: `${first.slice(0, 9)}00` }),
+      await post('/enrollments', { name: 'Cid', age: 32, cpf: withWrongCheckDigit(first) }),
       await post('/auth/token', { username: 'sec-user', password: PASSWORD }),
       await post('/auth/token', { username: 'sec-user', password: OTHER_PASSWORD }),
       await post(
