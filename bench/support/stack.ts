@@ -1,5 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { modules } from '../../src/modules/index.js';
 import { allTables, type Config, loadConfig } from '../../src/platform/config.js';
@@ -50,11 +53,15 @@ export async function startStack(): Promise<BenchStack> {
     closers.push(async () => direct.client.destroy());
     await ensureTables(direct.client, namedTables(allTables(modules), config.tables));
 
+    // The bus journals accepted events as the local runtime's does (in its data directory).
+    const journal = await mkdtemp(join(tmpdir(), 'roster-bench-bus-'));
+    closers.push(() => rm(journal, { recursive: true, force: true }));
     let built: Container | undefined;
     const adapters = localAdapters({
       modules,
       logger: createLogger('silent'),
       container: () => built as Container,
+      eventJournal: journal,
     });
     const container = createContainer({
       config,

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { customersKeys } from '../../src/modules/customers/customers.dynamo.js';
@@ -13,6 +16,7 @@ import {
   delayCalls,
   gate,
   inputMentions,
+  type SdkCall,
   sleep,
 } from '../support/interceptors.js';
 import {
@@ -217,5 +221,96 @@ describe('a restart', () => {
       branch: 'Inserted',
     });
     insert.open();
+  });
+});
+
+describe('the event bus journal (local runtime)', () => {
+  /** The run's own calls (its record, its read of the id), not the PUT's transaction. */
+  const runCalls = (id: string) => (call: SdkCall) =>
+    !commandIs('TransactWrite')(call) && inputMentions(customersKeys.customer(id).PK)(call);
+  const entries = async (journal: string) =>
+    (await readdir(journal).catch(() => [])).filter((name) => name.endsWith('.json'));
+
+  it('keeps an accepted CustomerCreated on disk until its run has ended, then removes it', async () => {
+    const journal = await mkdtemp(join(tmpdir(), 'roster-bus-'));
+    const id = uniqueId('c');
+    const run = gate();
+    const app = await createCustomersApp({
+      eventJournal: journal,
+      dynamo: (clients) => {
+        delayCalls(clients, { when: runCalls(id), until: run.opened });
+        return clients;
+      },
+    });
+
+    await bodyOf(await app.call(`/customers/${id}`, { method: 'PUT' }), 201);
+
+    expect(await entries(journal)).toHaveLength(1);
+    // The bus's own entry, under way: not something to recover.
+    expect(await app.adapters.events.recover()).toBe(0);
+    run.open();
+    await app.idle();
+    expect(await entries(journal)).toEqual([]);
+    expect(await executionsOf(app, id)).toEqual([
+      expect.objectContaining({ status: 'SUCCEEDED', branch: 'AlreadyExists' }),
+    ]);
+    await rm(journal, { recursive: true, force: true });
+  });
+
+  it('delivers again, after a restart, the event whose run the previous process did not finish', async () => {
+    const prefix = `t${randomBytes(6).toString('hex')}`;
+    const journal = await mkdtemp(join(tmpdir(), 'roster-bus-'));
+    const id = uniqueId('c');
+    const run = gate();
+    const before = await createCustomersApp({
+      env: { TABLE_PREFIX: prefix },
+      eventJournal: journal,
+      dynamo: (clients) => {
+        // The run never gets anywhere while this process "runs".
+        delayCalls(clients, { when: runCalls(id), until: run.opened, maxMs: 10_000 });
+        return clients;
+      },
+    });
+    await bodyOf(await before.call(`/customers/${id}`, { method: 'PUT' }), 201);
+    // The PUT removed its outbox item once the bus accepted the event: the journal has it now.
+    expect(await outbox(before)).toEqual([]);
+    // The process stops: its run is aborted at once (a crash would not even get that far).
+    await before.adapters.workflows.stop(0);
+    await before.adapters.events.flushed();
+    expect(await entries(journal)).toHaveLength(1);
+
+    const after = await createCustomersApp({
+      env: { TABLE_PREFIX: prefix },
+      eventJournal: journal,
+    });
+    const tasks = localTasks(after, silent);
+    await tasks.start();
+    expect(await after.adapters.events.recover()).toBe(1);
+    await after.idle();
+    await tasks.stop();
+
+    expect(await executionsOf(after, id)).toContainEqual(
+      expect.objectContaining({ status: 'SUCCEEDED', branch: 'AlreadyExists' }),
+    );
+    expect(await entries(journal)).toEqual([]);
+    run.open();
+    await rm(journal, { recursive: true, force: true });
+  });
+
+  it('refuses the event when the journal cannot be written, so it stays in the outbox', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'roster-bus-'));
+    const file = join(parent, 'not-a-directory');
+    await writeFile(file, '');
+    const app = await createCustomersApp({ eventJournal: join(file, 'event-bus') });
+    const id = uniqueId('c');
+
+    await bodyOf(await app.call(`/customers/${id}`, { method: 'PUT' }), 201);
+    await app.idle();
+
+    expect(await executionsOf(app, id)).toEqual([]);
+    expect(await outbox(app)).toEqual([
+      expect.objectContaining({ detail: { id }, type: 'outbox' }),
+    ]);
+    await rm(parent, { recursive: true, force: true });
   });
 });

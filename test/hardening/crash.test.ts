@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoClients, type DynamoClients } from '../../src/platform/dynamo/client.js';
 import { startDynamoDbLocal } from '../../src/runtime/local/dynamodb-local.js';
 import { freePort } from '../../src/runtime/local/ports.js';
+import type { Execution } from '../customers/fixtures.js';
 import { sleep, until } from '../support/poll.js';
 import {
   BANNER_END,
@@ -89,9 +90,10 @@ const byIndex = (dynamo: DynamoClients, table: string, index: string, key: strin
  * The work a crash can leave half done, as the start-up tasks find it: enrollments still PENDING
  * (their queue message died with the process), execution records still RUNNING, CustomerCreated
  * events still in the outbox, events marked for deletion, Idempotency-Keys held by requests that
- * never finished. Read directly from the tables (a test reading its own tables may scan).
+ * never finished, and events the bus accepted whose runs did not end (its journal). Read directly
+ * from the tables (a test reading its own tables may scan) and the data directory.
  */
-async function leftovers(dynamo: DynamoClients) {
+async function leftovers(dynamo: DynamoClients, dataDir: string) {
   const pending = await Promise.all(
     Array.from({ length: 8 }, (_, shard) =>
       byIndex(dynamo, 'roster-enrollments', 'gsi2', 'GSI2PK', `PENDING#${shard}`),
@@ -114,6 +116,9 @@ async function leftovers(dynamo: DynamoClients) {
     eventsBeingDeleted: (await byIndex(dynamo, 'roster-events', 'gsi1', 'GSI1PK', 'DELETING'))
       .length,
     keysInProgress: inProgress.Items?.length ?? 0,
+    journalledEvents: (await readdir(join(dataDir, 'event-bus')).catch(() => [])).filter((name) =>
+      name.endsWith('.json'),
+    ).length,
   };
 }
 
@@ -124,6 +129,7 @@ const NOTHING_LEFT: Leftovers = {
   outboxEvents: 0,
   eventsBeingDeleted: 0,
   keysInProgress: 0,
+  journalledEvents: 0,
 };
 
 /** An event's item and registration rows, read consistently from the events table. */
@@ -276,9 +282,9 @@ describe(`crash recovery of the local runtime across modules (seed ${SEED})`, {
     expect(statuses).toHaveLength(ids.length);
   });
 
-  it('leaves no workflow execution RUNNING, no event in the outbox, nothing half done', async () => {
+  it('leaves no workflow execution RUNNING, no event in the outbox or the bus journal, nothing half done', async () => {
     const left = await until(
-      () => leftovers(run.dynamo),
+      () => leftovers(run.dynamo, dataDir),
       (found) => JSON.stringify(found) === JSON.stringify(NOTHING_LEFT),
     );
 
@@ -290,6 +296,31 @@ describe(`crash recovery of the local runtime across modules (seed ${SEED})`, {
       const { status, body } = await run.get(`/workflow/executions/${executionId}`);
       expect(status, `execution ${executionId}`).toBe(200);
       expect((body as { status: string }).status).not.toBe('RUNNING');
+    }
+  });
+
+  it('runs the workflow of every customer it answered 201 (its CustomerCreated event was accepted)', async () => {
+    const created = [...run.acknowledged, ...run.retried].filter(
+      (e) => e.op === 'put-customer' && e.status === 201,
+    );
+    expect(created.length).toBeGreaterThan(0);
+    const runs = await until(
+      () =>
+        Promise.all(
+          created.map(
+            async ({ subject }) =>
+              (await run.get(`/workflow/executions?id=${subject.id}`)).body as Execution[],
+          ),
+        ),
+      (all) => all.every((list) => list.some((e) => e.status === 'SUCCEEDED')),
+    );
+    const without = created.filter((_, i) => !runs[i]?.some((e) => e.status === 'SUCCEEDED'));
+    expect(without.map((e) => e.subject.id)).toEqual([]);
+    // The event's run found the customer there, whichever delivery (first or after the restart).
+    for (const list of runs) {
+      for (const e of list.filter((e) => e.status === 'SUCCEEDED')) {
+        expect(e.branch).toBe('AlreadyExists');
+      }
     }
   });
 
@@ -448,7 +479,7 @@ async function crashAndRestart(dataDir: string, started: RosterProcess[]): Promi
   // What the crash left half done, read from the data files with a bare DynamoDB Local.
   const database = await startDynamoDbLocal({ dbPath: join(dataDir, 'dynamodb') });
   const reader = createDynamoClients({ region: 'us-east-1', endpoint: database.endpoint });
-  const atKill = await leftovers(reader).finally(async () => {
+  const atKill = await leftovers(reader, dataDir).finally(async () => {
     reader.client.destroy();
     await database.stop();
   });

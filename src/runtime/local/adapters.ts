@@ -12,7 +12,10 @@ export interface LocalAdapters {
   readonly queues: LocalQueues;
   readonly workflows: LocalWorkflows;
   readonly events: LocalEventBus;
-  /** Resolves when no event delivery and no workflow execution is under way. */
+  /**
+   * Resolves when no event delivery and no workflow execution is under way (and the bus's
+   * journal is up to date).
+   */
   idle(): Promise<void>;
   /** Lets running executions finish (for a while), then aborts the rest. */
   stop(): Promise<void>;
@@ -25,6 +28,8 @@ export interface LocalAdaptersOptions {
   readonly container: () => Container;
   /** See LocalWorkflowsOptions.retryIntervalMs. */
   readonly retryIntervalMs?: number;
+  /** Where the event bus keeps accepted events until their runs ended (LocalEventBusOptions). */
+  readonly eventJournal?: string;
 }
 
 /**
@@ -44,7 +49,12 @@ export function localAdapters(options: LocalAdaptersOptions): LocalAdapters {
       return task.run(options.container().servicesOf(module), input);
     },
   });
-  const events = new LocalEventBus(modules, workflows, logger);
+  const events = new LocalEventBus(
+    modules,
+    workflows,
+    logger,
+    options.eventJournal !== undefined ? { journal: options.eventJournal } : {},
+  );
   const queues = new LocalQueues({ logger });
   return {
     ports: { queues, workflows, events },
@@ -57,10 +67,13 @@ export function localAdapters(options: LocalAdaptersOptions): LocalAdapters {
         await events.idle();
         await workflows.idle();
       }
+      await events.flushed();
     },
     async stop() {
       await events.idle();
       await workflows.stop();
+      // Entries of runs that ended are removed; those of aborted runs stay for the next start.
+      await events.flushed();
     },
   };
 }

@@ -79,6 +79,7 @@ export async function startLocalRuntime(
     const adapters = localAdapters({
       modules,
       logger,
+      eventJournal: resolve(dataDir, 'event-bus'),
       container: () => {
         if (!built) throw new Error('the container is not built yet');
         return built;
@@ -95,6 +96,9 @@ export async function startLocalRuntime(
     built = container;
     const tasks = localTasks(container, logger, { queues: adapters.queues });
     await tasks.start();
+    // After the start-up tasks (which close the runs a crash left RUNNING): the events accepted
+    // before a crash whose runs did not end are delivered again.
+    await adapters.events.recover();
     const app = createApi(container, {
       apiKeys: keys.keys,
       consoleAssetsDir: config.consoleAssetsDir ?? DEFAULT_CONSOLE_DIR,
