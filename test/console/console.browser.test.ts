@@ -80,17 +80,27 @@ describe('web console', { timeout: 60_000 }, () => {
     await page.getByRole('heading', { name: 'Seed 004 conference', level: 1 }).waitFor();
     expect(page.url()).toBe(`${harness.runtime.url}/console/events/${eventId}`);
 
-    // Three registrations, typed and submitted with the keyboard.
+    // Three registrations, typed and submitted with the keyboard. The lists' refresh after each
+    // is held back: the form is ready for the next one as soon as the API has answered.
     const status = page.getByRole('status').filter({ hasText: /registered|waitlist/ });
     const registerButton = page.getByRole('button', { name: 'Register', exact: true });
+    const heldRefreshes: Array<() => void> = [];
+    const listUrl = (url: URL) => url.pathname === `/events/${eventId}/registrations`;
+    await page.route(listUrl, async (route) => {
+      if (route.request().method() === 'GET') {
+        await new Promise<void>((release) => heldRefreshes.push(release));
+      }
+      await route.continue().catch(() => {}); // a refresh superseded by the next one is aborted
+    });
     for (const user of users) {
       await page.getByLabel('User id').fill(user.userId);
-      // The form stays disabled until the lists have refreshed after the previous registration;
-      // Enter in a form whose submit button is disabled submits nothing.
-      await expect.poll(() => registerButton.isEnabled()).toBe(true);
       await page.getByLabel('User id').press('Enter');
-      await status.filter({ hasText: user.userId }).waitFor();
+      await status.filter({ hasText: user.userId }).waitFor({ timeout: 10_000 });
+      await expect.poll(() => registerButton.isEnabled(), { timeout: 2_000 }).toBe(true);
     }
+    expect(heldRefreshes.length).toBeGreaterThan(0);
+    await page.unroute(listUrl);
+    for (const release of heldRefreshes) release();
     expect(await status.textContent()).toBe(`${users[2]?.userId} is on the waitlist, position 1.`);
     const confirmed = page.getByRole('list', { name: 'Confirmed, in join order' });
     const waitlist = page.getByRole('list', { name: 'Waitlist, first in line first' });

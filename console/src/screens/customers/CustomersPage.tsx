@@ -105,7 +105,7 @@ export function CustomersPage() {
 
   const act = useMutation({
     mutationFn: ({ action, id }: { action: Action; id: string }) => perform(api, action, id),
-    onSuccess: async (outcome) => {
+    onSuccess: (outcome) => {
       setNews(describe(outcome));
       if (outcome.action === 'start') {
         setExpected({
@@ -118,7 +118,7 @@ export function CustomersPage() {
         setExpected({ id: outcome.id, known: outcome.known, since: Date.now() });
       }
       if (outcome.id !== current) setSearch({ id: outcome.id });
-      await queryClient.invalidateQueries({ queryKey: keys.runs(outcome.id) });
+      void queryClient.invalidateQueries({ queryKey: keys.runs(outcome.id) });
     },
   });
   const { problem, byField, unplaced } = useFormProblem(

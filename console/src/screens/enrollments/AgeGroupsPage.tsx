@@ -42,10 +42,10 @@ function NewAgeGroupForm(props: { readonly onDone: (news: string) => void }) {
           }),
         )
       ).data,
-    onSuccess: async (group) => {
+    onSuccess: (group) => {
       form.current?.reset();
       props.onDone(`Age group ${ages(group)} created.`);
-      await queryClient.invalidateQueries({ queryKey: keys.ageGroups });
+      void queryClient.invalidateQueries({ queryKey: keys.ageGroups });
     },
   });
   const { problem, byField, unplaced } = useFormProblem(form, create.error, ['min_age', 'max_age']);
@@ -105,11 +105,11 @@ function AgeGroupList(props: { readonly onDone: (news: string) => void }) {
       await unwrap(api.DELETE('/age-groups/{id}', { params: { path: { id: group.id } } }));
       return group;
     },
-    onSuccess: async (group) => {
+    onSuccess: (group) => {
       props.onDone(
         `Age group ${ages(group)} deleted. Enrollments still pending for it will be rejected.`,
       );
-      await queryClient.invalidateQueries({ queryKey: keys.ageGroups });
+      void queryClient.invalidateQueries({ queryKey: keys.ageGroups });
     },
   });
 

@@ -68,7 +68,7 @@ export function NewEvent() {
       ).data,
     onSuccess: async (event) => {
       queryClient.setQueryData(keys.event(event.eventId), event);
-      await queryClient.invalidateQueries({ queryKey: keys.eventLists });
+      void queryClient.invalidateQueries({ queryKey: keys.eventLists });
       await navigate(eventPath(event.eventId));
     },
   });
@@ -98,7 +98,7 @@ export function EditEvent() {
     onSuccess: async (updated) => {
       queryClient.setQueryData(keys.event(eventId), updated);
       // Raising the capacity may have promoted waitlisted users; the lists show the title and date.
-      await refresh(eventId);
+      void refresh(eventId);
       await navigate(eventPath(eventId));
     },
   });

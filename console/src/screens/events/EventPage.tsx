@@ -107,14 +107,14 @@ function RegisterForm(props: { readonly event: Event; readonly onDone: (news: st
           }),
         )
       ).data,
-    onSuccess: async (registration) => {
+    onSuccess: (registration) => {
       form.current?.reset();
       props.onDone(
         registration.status === 'confirmed'
           ? `${registration.userId} is registered (confirmed).`
           : `${registration.userId} is on the waitlist, position ${registration.waitlistPosition}.`,
       );
-      await refresh(eventId);
+      void refresh(eventId);
     },
   });
   const { problem, byField, unplaced } = useFormProblem(form, register.error, ['userId']);
@@ -175,7 +175,7 @@ function RegistrationLists(props: {
           }),
         )
       ).data,
-    onSuccess: async (result) => {
+    onSuccess: (result) => {
       const promoted = result.promoted.map((registration) => registration.userId);
       props.onDone(
         `${result.userId} is unregistered.${
@@ -184,7 +184,7 @@ function RegistrationLists(props: {
             : ' Nobody was waiting for the seat.'
         }`,
       );
-      await refresh(eventId);
+      void refresh(eventId);
     },
   });
 
@@ -249,7 +249,7 @@ function DeleteEvent({ event }: { readonly event: Event }) {
       unwrap(api.DELETE('/events/{eventId}', { params: { path: { eventId: event.eventId } } })),
     onSuccess: async () => {
       queryClient.removeQueries({ queryKey: keys.event(event.eventId) });
-      await queryClient.invalidateQueries({ queryKey: keys.events });
+      void queryClient.invalidateQueries({ queryKey: keys.events });
       await navigate('/events');
     },
   });

@@ -65,10 +65,10 @@ function NewUserForm() {
           api.POST('/users', { body, params: { header: { 'idempotency-key': idempotencyKey() } } }),
         )
       ).data,
-    onSuccess: async (user) => {
+    onSuccess: (user) => {
       form.current?.reset();
       setNews(`User ${user.userId} (${user.name}) created.`);
-      await queryClient.invalidateQueries({ queryKey: keys.users });
+      void queryClient.invalidateQueries({ queryKey: keys.users });
     },
   });
   const { problem, byField, unplaced } = useFormProblem(form, create.error, ['userId', 'name']);

@@ -81,10 +81,10 @@ function SlaErrorForm() {
       ).data.id,
       fileName: body.fileName,
     }),
-    onSuccess: async (result) => {
+    onSuccess: (result) => {
       form.current?.reset();
       setFiled(result);
-      await queryClient.invalidateQueries({ queryKey: keys.slaErrors });
+      void queryClient.invalidateQueries({ queryKey: keys.slaErrors });
     },
   });
   const { problem, byField, unplaced } = useFormProblem(form, file.error, FIELDS);
