@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { injectFaults, transactionConflict } from '../support/faults.js';
+import {
+  type InjectedFaults,
+  injectFaults,
+  transactionConflict,
+  transactionInvalid,
+  transactionThrottled,
+} from '../support/faults.js';
 import {
   bodyOf,
   createCustomersApp,
@@ -56,6 +62,48 @@ describe('PUT /customers/{id}', () => {
     await expectProblem(res, 503, 'DEPENDENCY.UNAVAILABLE');
     expect(res.headers.get('retry-after')).toBe('1');
     expect(await exists(app, id)).toBe(false);
+  });
+
+  it('tries a transaction DynamoDB cancelled for throughput again, and answers 201', async () => {
+    let faults: InjectedFaults | undefined;
+    const app = await createCustomersApp({
+      dynamo: (clients) => {
+        faults = injectFaults(clients, {
+          command: 'TransactWrite',
+          times: 2,
+          error: transactionThrottled(2),
+        });
+        return clients;
+      },
+    });
+    const id = uniqueId('throttled');
+
+    expect(await bodyOf(await app.call(`/customers/${id}`, { method: 'PUT' }), 201)).toEqual({
+      id,
+      created: true,
+    });
+    expect(faults?.injected()).toBe(2);
+    expect(await exists(app, id)).toBe(true);
+  });
+
+  it('does not read a cancellation that is not about a condition as "the id was taken"', async () => {
+    const app = await createCustomersApp({
+      dynamo: (clients) => {
+        injectFaults(clients, { command: 'TransactWrite', times: 1, error: transactionInvalid(2) });
+        return clients;
+      },
+    });
+    const id = uniqueId('invalid');
+
+    const res = await app.call(`/customers/${id}`, { method: 'PUT' });
+
+    await expectProblem(res, 500, 'INTERNAL');
+    expect(await exists(app, id)).toBe(false);
+    // Nothing was stored, so the same PUT again creates it.
+    expect(await bodyOf(await app.call(`/customers/${id}`, { method: 'PUT' }), 201)).toEqual({
+      id,
+      created: true,
+    });
   });
 
   it('accepts the JSON content type with no body, as the seed sends it', async () => {

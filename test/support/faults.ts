@@ -31,20 +31,27 @@ export function injectFaults(clients: DynamoClients, plan: FaultPlan): InjectedF
   return { injected: failed };
 }
 
+/** A transaction cancelled for `code` on its first item (the others 'None'). */
+const cancelledFor = (code: string, message: string, items: number) => () =>
+  new TransactionCanceledException({
+    message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${code}]`,
+    $metadata: { httpStatusCode: 400 },
+    CancellationReasons: Array.from({ length: items }, (_, i) =>
+      i === 0 ? { Code: code, Message: message } : { Code: 'None' },
+    ),
+  });
+
 /** What DynamoDB answers when two transactions touch the same item at the same moment. */
-export const transactionConflict =
-  (items = 3) =>
-  () =>
-    new TransactionCanceledException({
-      message:
-        'Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict]',
-      $metadata: { httpStatusCode: 400 },
-      CancellationReasons: Array.from({ length: items }, (_, i) =>
-        i === 0
-          ? { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' }
-          : { Code: 'None' },
-      ),
-    });
+export const transactionConflict = (items = 3) =>
+  cancelledFor('TransactionConflict', 'Transaction is ongoing for the item', items);
+
+/** A transaction cancelled because an item's partition was over its throughput. */
+export const transactionThrottled = (items = 3) =>
+  cancelledFor('ProvisionedThroughputExceeded', 'Throughput exceeds the current capacity', items);
+
+/** A transaction DynamoDB refused as malformed (not an answer about the data). */
+export const transactionInvalid = (items = 3) =>
+  cancelledFor('ValidationError', 'Item size has exceeded the maximum allowed size', items);
 
 export const throttled = () => () =>
   new ProvisionedThroughputExceededException({

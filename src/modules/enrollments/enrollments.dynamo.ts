@@ -69,7 +69,6 @@ export class DynamoEnrollmentRepository implements EnrollmentRepository {
       ),
     ]);
     if (outcome.ok) return { ok: true };
-    onlyConditionsFailed(outcome.reasons);
     // Which groups hold the ages we wanted, as the failed bucket conditions saw them.
     const overlapping = new Set<string>();
     buckets.forEach(([, ages], i) => {
@@ -104,7 +103,6 @@ export class DynamoEnrollmentRepository implements EnrollmentRepository {
       ),
     ]);
     if (outcome.ok) return group;
-    onlyConditionsFailed(outcome.reasons);
     return undefined;
   }
 
@@ -155,7 +153,6 @@ export class DynamoEnrollmentRepository implements EnrollmentRepository {
       ),
     ]);
     if (outcome.ok) return { ok: true };
-    onlyConditionsFailed(outcome.reasons);
     const [cpfFailed, , groupFailed] = outcome.reasons.map((c) => c === 'ConditionalCheckFailed');
     if (cpfFailed) {
       const guard = outcome.current[0];
@@ -186,7 +183,6 @@ export class DynamoEnrollmentRepository implements EnrollmentRepository {
       this.table.check(keys.group(enrollment.ageGroupId), x`attribute_exists(PK)`),
     ]);
     if (outcome.ok) return 'done';
-    onlyConditionsFailed(outcome.reasons);
     if (outcome.reasons[0] === 'ConditionalCheckFailed') return 'not-pending';
     return 'group-missing';
   }
@@ -214,15 +210,6 @@ export class DynamoEnrollmentRepository implements EnrollmentRepository {
   private transact(items: readonly TransactItem[]) {
     return this.table.transact(items, { onContention: EnrollmentsErrors.busy });
   }
-}
-
-/**
- * A cancelled transaction is an answer about the data only when what failed were conditions;
- * anything else (a validation error, an item over 400 KB) is a failure to report, not a decision.
- */
-function onlyConditionsFailed(reasons: readonly string[]): void {
-  const other = reasons.filter((code) => code !== 'None' && code !== 'ConditionalCheckFailed');
-  if (other.length > 0) throw new Error(`transaction cancelled: ${reasons.join(', ')}`);
 }
 
 /** SET status, processedAt; out of the pending index (REMOVE of its keys). */

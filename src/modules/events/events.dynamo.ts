@@ -448,7 +448,6 @@ export class DynamoEventRepository implements EventRepository {
       (code) => code === 'ConditionalCheckFailed',
     );
     const [currentEvent, existing] = outcome.current;
-    if (!eventFailed && !registrationFailed && !userFailed) throw EventsErrors.busy();
     return {
       ok: false,
       event: eventFailed ? liveEvent(currentEvent) : 'unchanged',

@@ -12,8 +12,9 @@ export type CancellationCode = string;
 export type TransactOutcome =
   | { readonly ok: true }
   /**
-   * Conditions failed: one code per item, in request order ('None' for items that passed), and
-   * for a failed item that asked for it (ReturnValuesOnConditionCheckFailure), the item as it is.
+   * Conditions failed: one code per item, in request order — 'ConditionalCheckFailed' or 'None'
+   * (passed, or not evaluated), nothing else — and for a failed item that asked for it
+   * (ReturnValuesOnConditionCheckFailure), the item as it is.
    */
   | {
       readonly ok: false;
@@ -32,12 +33,21 @@ export interface TransactOptions {
   readonly maxDelayMs?: number;
 }
 
+/** Cancellation codes that say nothing about the data: another try may pass. */
+const TRANSIENT = new Set([
+  'TransactionConflict',
+  'ThrottlingError',
+  'ProvisionedThroughputExceeded',
+]);
+
 /**
- * TransactWriteItems that separates the two ways a transaction is cancelled. A failed condition
- * is an answer about the data: it comes back as `{ ok: false, reasons }` for the caller to read.
- * A TransactionConflict means another transaction touched the same items at the same moment:
- * that is retried here with full-jitter exponential backoff, and when the attempts run out it
- * becomes a TransactionContentionError (the caller answers 503 + Retry-After, never 500).
+ * TransactWriteItems that sorts out the ways a transaction is cancelled. Failed conditions
+ * (and nothing else) are an answer about the data: they come back as `{ ok: false, reasons }` for
+ * the caller to read. Contention (TransactionConflict: another transaction touched the same items
+ * at the same moment) and throttling are retried here with full-jitter exponential backoff, and
+ * when the attempts run out become a TransactionContentionError (the caller answers 503 +
+ * Retry-After, never 500). Any other cancellation (ValidationError,
+ * ItemCollectionSizeLimitExceeded) is thrown as it came: it is a fault, not an answer.
  */
 export async function transactWrite(
   doc: DynamoDBDocumentClient,
@@ -55,10 +65,11 @@ export async function transactWrite(
       const cancelled = cancellationReasons(error);
       if (!cancelled) throw error;
       const reasons = cancelled.map((reason) => reason.Code ?? 'None');
-      const contended = reasons.some(
-        (code) => code === 'TransactionConflict' || code === 'ThrottlingError',
-      );
-      if (!contended) {
+      if (!reasons.some((code) => TRANSIENT.has(code))) {
+        const failed = reasons.filter((code) => code !== 'None');
+        if (failed.length === 0 || failed.some((code) => code !== 'ConditionalCheckFailed')) {
+          throw error;
+        }
         const current = cancelled.map((reason) =>
           reason.Item ? unmarshall(reason.Item) : undefined,
         );
