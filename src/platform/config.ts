@@ -215,6 +215,20 @@ export function loadConfig(
   };
 }
 
+/**
+ * Every environment variable `loadConfig` reads with these modules: the platform's, each
+ * module's settings, and the names the stack passes (tables, workflows, queues).
+ */
+export function configVariables(modules: readonly AnyModule[]): string[] {
+  return [
+    ...Object.keys(envSchema.shape),
+    ...modules.flatMap((module) => Object.values(settingsEnvVars(module))),
+    ...allTables(modules).map(tableEnvVar),
+    ...modules.flatMap((module) => (module.workflows ?? []).map(workflowEnvVar)),
+    ...allQueues(modules).flatMap((queue) => Object.values(queueEnvVars(queue))),
+  ];
+}
+
 /** Every module's tables, in list order, then the platform's. */
 export function allTables(modules: readonly AnyModule[]): TableDefinition[] {
   return [...modules.flatMap((module) => module.tables), ...platformTables];

@@ -1,40 +1,22 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { modules } from '../../src/modules/index.js';
+import { configVariables } from '../../src/platform/config.js';
 import { captureChildOutput } from './log-capture.js';
 
 /** Starting `npm start`'s entry point as a real process, for the local-runtime tests. */
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Variables of the calling process that would change what the runtime (or its CLI) does. */
-const runtimeVariables = [
-  'PORT',
-  'DATA_DIR',
-  'API_KEYS',
-  'API_KEY_SOURCE',
-  'LOG_LEVEL',
-  'DYNAMODB_ENDPOINT',
-  'CORS_ORIGINS',
-  'TABLE_PREFIX',
-  'DOCS_ASSETS_DIR',
-  'CONSOLE_ASSETS_DIR',
-  'EVENTS_TABLE_NAME',
-  'IDEMPOTENCY_TABLE_NAME',
-  'AUTH_TABLE_NAME',
-  'SLA_ERRORS_TABLE_NAME',
-  'COGNITO_USER_POOL_ID',
-  'COGNITO_CLIENT_ID',
-  'COGNITO_CLIENT_SECRET',
-];
-
 /**
- * A copy of this process's environment without `runtimeVariables`, for starting the runtime or
- * `npm run users` with only the settings the caller passes.
+ * A copy of this process's environment without any variable the runtime's configuration reads
+ * (`configVariables`), for starting the runtime or `npm run users` with only the settings the
+ * caller passes.
  */
 export function cleanRuntimeEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const name of runtimeVariables) delete env[name];
+  for (const name of configVariables(modules)) delete env[name];
   return env;
 }
 
