@@ -56,11 +56,10 @@ export async function startStack(): Promise<BenchStack> {
     // The bus journals accepted events as the local runtime's does (in its data directory).
     const journal = await mkdtemp(join(tmpdir(), 'roster-bench-bus-'));
     closers.push(() => rm(journal, { recursive: true, force: true }));
-    let built: Container | undefined;
     const adapters = localAdapters({
       modules,
       logger: createLogger('silent'),
-      container: () => built as Container,
+      container: () => container,
       eventJournal: journal,
     });
     const container = createContainer({
@@ -69,7 +68,6 @@ export async function startStack(): Promise<BenchStack> {
       secrets: deriveSecrets(Buffer.alloc(32, 1)),
       ports: adapters.ports,
     });
-    built = container;
     closers.push(async () => container.dynamo.client.destroy());
     closers.push(() => adapters.stop());
     const api = createApi(container);

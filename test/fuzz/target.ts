@@ -11,7 +11,7 @@ import { ensureTables, namedTables } from '../../src/platform/dynamo/provision.j
 import { idempotencyTable } from '../../src/platform/dynamo/tables.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { deriveSecrets } from '../../src/platform/secrets.js';
-import { type Container, createApi, createContainer } from '../../src/runtime/container.js';
+import { createApi, createContainer } from '../../src/runtime/container.js';
 import { localAdapters } from '../../src/runtime/local/adapters.js';
 import { localTokenPort } from '../../src/runtime/local/token-issuer.js';
 import type { FuzzTarget, OpenApiDocument } from './fuzzer.js';
@@ -41,14 +41,10 @@ export async function createFuzzApp(endpoint: string): Promise<FuzzApp> {
   const tables = allTables(modules);
   await ensureTables(dynamo.client, namedTables(tables, config.tables));
   // The local adapters, as the local runtime has them (a workflow started by a request runs).
-  let built: Container | undefined;
   const adapters = localAdapters({
     modules,
     logger: createLogger('silent'),
-    container: () => {
-      if (!built) throw new Error('the container is not built yet');
-      return built;
-    },
+    container: () => container,
   });
   // The local token issuer, with its key in a scratch directory.
   const keyDir = await mkdtemp(join(tmpdir(), 'roster-fuzz-'));
@@ -60,7 +56,6 @@ export async function createFuzzApp(endpoint: string): Promise<FuzzApp> {
     dynamo,
     ports: { ...adapters.ports, tokens },
   });
-  built = container;
   const app = createApi(container);
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await app.request(path, {

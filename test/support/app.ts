@@ -52,14 +52,10 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const base = createDynamoClients({ region: config.region, endpoint });
   await ensureTables(base.client, namedTables(allTables(modules), config.tables));
   const dynamo = options.dynamo ? options.dynamo(base) : base;
-  let built: Container | undefined;
+  // A ports factory gets the container it goes into (for the local adapters, which run module
+  // tasks in it once work arrives).
   const ports =
-    typeof options.ports === 'function'
-      ? options.ports(() => {
-          if (!built) throw new Error('the container is not built yet');
-          return built;
-        })
-      : options.ports;
+    typeof options.ports === 'function' ? options.ports(() => container) : options.ports;
   const container = createContainer({
     config,
     modules,
@@ -68,7 +64,6 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     ports,
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  built = container;
   const app = createApi(container);
   return { ...container, app, call: callerFor(app) };
 }

@@ -12,7 +12,7 @@ import { problemType } from '../../platform/http/problem.js';
 import { createLogger } from '../../platform/logger.js';
 import type { AnyModule } from '../../platform/module.js';
 import { deriveSecrets } from '../../platform/secrets.js';
-import { CONSOLE_PATH, type Container, createApi, createContainer } from '../container.js';
+import { CONSOLE_PATH, createApi, createContainer } from '../container.js';
 import { localAdapters } from './adapters.js';
 import { resolveApiKeys } from './api-keys.js';
 import { type DynamoDbLocal, LocalStartError, startDynamoDbLocal } from './dynamodb-local.js';
@@ -74,16 +74,13 @@ export async function startLocalRuntime(
     );
 
     const logger = createLogger(config.logLevel);
-    // The local workflow engine and event bus run module tasks in the container they belong to.
-    let built: Container | undefined;
+    // The local workflow engine and event bus run module tasks in the container they belong to
+    // (built just below: they ask for it only once work arrives).
     const adapters = localAdapters({
       modules,
       logger,
       eventJournal: resolve(dataDir, 'event-bus'),
-      container: () => {
-        if (!built) throw new Error('the container is not built yet');
-        return built;
-      },
+      container: () => container,
     });
     const container = createContainer({
       config: { ...config, dynamodbEndpoint: endpoint },
@@ -93,7 +90,6 @@ export async function startLocalRuntime(
       dynamo,
       ports: { ...adapters.ports, tokens },
     });
-    built = container;
     const tasks = localTasks(container, logger, { queues: adapters.queues });
     await tasks.start();
     // After the start-up tasks (which close the runs a crash left RUNNING): the events accepted
