@@ -93,7 +93,7 @@ describe('SqsQueuePort (the queue port on SQS)', () => {
     }));
     await expect(
       new SqsQueuePort(stubborn.client, urls).queue(definition).sendBatch(['x']),
-    ).rejects.toThrow(/refused 1 messages/);
+    ).rejects.toThrow(/SQS refused 1 entry/);
   });
 
   it('dead-letters a message to the DLQ URL with the reason and the source message id', async () => {

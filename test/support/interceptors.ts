@@ -131,3 +131,48 @@ export function failCalls(
 
 /** Kept here for the tests that import it with the interceptors. */
 export { sleep };
+
+/**
+ * The first `times` BatchGetItem / BatchWriteItem calls reach DynamoDB with only the first half of
+ * their entries (rounded down); the rest come back as UnprocessedKeys / UnprocessedItems, as when
+ * DynamoDB is throttling (DynamoDB Local never does this).
+ */
+export function processHalfOfBatches(
+  clients: DynamoClients,
+  times: number,
+): { readonly halved: () => number } {
+  let halved = 0;
+  intercept(clients, async (call, go) => {
+    const kind = call.command.startsWith('BatchGet')
+      ? 'get'
+      : call.command.startsWith('BatchWrite')
+        ? 'write'
+        : undefined;
+    const requestItems = (call.input as { RequestItems?: Record<string, unknown> }).RequestItems;
+    if (!kind || !requestItems || halved >= times) return go();
+    halved++;
+    const left: Record<string, unknown> = {};
+    let sent = 0;
+    for (const [table, request] of Object.entries(requestItems)) {
+      const entries =
+        kind === 'get' ? (request as { Keys: unknown[] }).Keys : (request as unknown[]);
+      const kept = entries.slice(0, Math.floor(entries.length / 2));
+      const dropped = entries.slice(kept.length);
+      sent += kept.length;
+      if (kind === 'get') {
+        requestItems[table] = { ...(request as object), Keys: kept };
+        if (dropped.length > 0) left[table] = { ...(request as object), Keys: dropped };
+      } else {
+        requestItems[table] = kept;
+        if (dropped.length > 0) left[table] = dropped;
+      }
+    }
+    const unprocessed = kind === 'get' ? 'UnprocessedKeys' : 'UnprocessedItems';
+    // A batch of one: nothing goes through (DynamoDB refuses an empty batch, so none is sent).
+    if (sent === 0) return { output: { [unprocessed]: left, $metadata: {} }, response: {} };
+    const result = (await go()) as { output: Record<string, unknown> };
+    result.output[unprocessed] = left;
+    return result;
+  });
+  return { halved: () => halved };
+}

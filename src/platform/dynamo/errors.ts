@@ -12,6 +12,8 @@ const unavailableNames = new Set([
   'AbortError',
   // transactions.ts: TransactionConflict retried until the attempts ran out.
   'TransactionContentionError',
+  // retry.ts: a batch call kept leaving some entries out (unprocessed, throttled).
+  'BatchRefusedError',
 ]);
 
 const unavailableCodes = new Set([

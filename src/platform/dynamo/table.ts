@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Page, PageRequest } from '../page.js';
+import { BatchRefusedError, sendInBatches } from '../retry.js';
 import { type CursorCodec, invalidCursor, type Key } from './cursor.js';
 import { compile, type Fragment } from './expressions.js';
 import { TransactionContentionError, type TransactOutcome, transactWrite } from './transactions.js';
@@ -197,38 +198,46 @@ export class DynamoTable {
     return { items, nextCursor: last ? this.cursors.encode(scope, last) : undefined };
   }
 
-  /** Strongly consistent BatchGetItem in chunks of 100; unprocessed keys are retried. */
+  /**
+   * Strongly consistent BatchGetItem in chunks of 100; unprocessed keys are sent again, and a
+   * BatchRefusedError (503) ends it when DynamoDB keeps leaving some out.
+   */
   async batchGet(keys: readonly Key[]): Promise<Item[]> {
     const unique = [...new Map(keys.map((key) => [keyId(key), key])).values()];
     const items: Item[] = [];
-    for (let i = 0; i < unique.length; i += 100) {
-      let request: Key[] | undefined = unique.slice(i, i + 100);
-      for (let round = 0; request && request.length > 0; round++) {
-        if (round > 0) await backoff(round);
+    const refused = await sendInBatches(unique, {
+      ...BATCHES,
+      size: 100,
+      send: async (chunk) => {
         const result = await this.doc.send(
           new BatchGetCommand({
-            RequestItems: { [this.name]: { Keys: request, ConsistentRead: true } },
+            RequestItems: { [this.name]: { Keys: chunk, ConsistentRead: true } },
           }),
         );
         items.push(...(result.Responses?.[this.name] ?? []));
-        request = result.UnprocessedKeys?.[this.name]?.Keys as Key[] | undefined;
-      }
-    }
+        return (result.UnprocessedKeys?.[this.name]?.Keys ?? []) as Key[];
+      },
+    });
+    if (refused.length > 0) throw new BatchRefusedError('DynamoDB', refused.length);
     return items;
   }
 
-  /** BatchWriteItem deletes in chunks of 25; unprocessed items are retried. */
+  /** BatchWriteItem deletes in chunks of 25; unprocessed items are sent again (as batchGet). */
   async batchDelete(keys: readonly Key[]): Promise<void> {
-    for (let i = 0; i < keys.length; i += 25) {
-      let requests = keys.slice(i, i + 25).map((key) => ({ DeleteRequest: { Key: key } }));
-      for (let round = 0; requests.length > 0; round++) {
-        if (round > 0) await backoff(round);
-        const result = await this.doc.send(
-          new BatchWriteCommand({ RequestItems: { [this.name]: requests } }),
-        );
-        requests = (result.UnprocessedItems?.[this.name] ?? []) as typeof requests;
-      }
-    }
+    const refused = await sendInBatches(
+      keys.map((key) => ({ DeleteRequest: { Key: key } })),
+      {
+        ...BATCHES,
+        size: 25,
+        send: async (chunk) => {
+          const result = await this.doc.send(
+            new BatchWriteCommand({ RequestItems: { [this.name]: chunk } }),
+          );
+          return (result.UnprocessedItems?.[this.name] ?? []) as typeof chunk;
+        },
+      },
+    );
+    if (refused.length > 0) throw new BatchRefusedError('DynamoDB', refused.length);
   }
 
   /**
@@ -342,8 +351,5 @@ function keyId(key: Key): string {
   return JSON.stringify(Object.entries(key).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-function backoff(round: number): Promise<void> {
-  return new Promise((resolve) =>
-    setTimeout(resolve, Math.random() * Math.min(1000, 25 * 2 ** round)),
-  );
-}
+/** Unprocessed keys and items: sent again up to 8 calls per chunk, waits up to 1 s apart. */
+const BATCHES = { attempts: 8, baseMs: 25, capMs: 1000 } as const;

@@ -6,6 +6,7 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { backoff } from '../retry.js';
 
 export type CancellationCode = string;
 
@@ -78,8 +79,7 @@ export async function transactWrite(
       if (attempt >= maxAttempts) {
         throw new TransactionContentionError('transaction kept conflicting', { cause: error });
       }
-      const delay = Math.random() * Math.min(cap, base * 2 ** attempt);
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await backoff(attempt, { baseMs: base, capMs: cap });
     }
   }
 }

@@ -1,4 +1,5 @@
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { BatchRefusedError, sendInBatches } from '../retry.js';
 import type { Queue, QueueDefinition, QueueMessage, QueuePort } from './queue.js';
 
 /** Queue URLs by queue id, as configuration gives them (`ENROLLMENTS_QUEUE_URL`, …). */
@@ -34,22 +35,24 @@ export class SqsQueuePort implements QueuePort {
         );
       },
       async sendBatch(bodies) {
-        for (let i = 0; i < bodies.length; i += SQS_BATCH) {
-          let entries = bodies
-            .slice(i, i + SQS_BATCH)
-            .map((body, j) => ({ Id: String(i + j), MessageBody: body }));
-          // A batch call can fail per entry (throttling); send those again, a few times.
-          for (let attempt = 0; entries.length > 0; attempt++) {
-            const result = await client.send(
-              new SendMessageBatchCommand({ QueueUrl: urlOf('url'), Entries: entries }),
-            );
-            const failed = new Set((result.Failed ?? []).map((f) => f.Id));
-            if (failed.size > 0 && attempt >= 4) {
-              throw new Error(`SQS refused ${failed.size} messages of a batch`);
-            }
-            entries = entries.filter((entry) => failed.has(entry.Id));
-          }
-        }
+        // A batch call can fail per entry (throttling); those are sent again, a few times.
+        const refused = await sendInBatches(
+          bodies.map((body, i) => ({ Id: String(i), MessageBody: body })),
+          {
+            size: SQS_BATCH,
+            attempts: 5,
+            baseMs: 50,
+            capMs: 1000,
+            send: async (entries) => {
+              const result = await client.send(
+                new SendMessageBatchCommand({ QueueUrl: urlOf('url'), Entries: entries }),
+              );
+              const failed = new Set((result.Failed ?? []).map((f) => f.Id));
+              return entries.filter((entry) => failed.has(entry.Id));
+            },
+          },
+        );
+        if (refused.length > 0) throw new BatchRefusedError('SQS', refused.length);
       },
       async deadLetter(message: QueueMessage, reason: string) {
         await client.send(
