@@ -109,6 +109,15 @@ export class DynamoEventRepository implements EventRepository {
     return this.table.queryPage(`events:${filter.status ?? '*'}`, spec, page, toEvent);
   }
 
+  async *allEvents(): AsyncIterable<Event[]> {
+    for await (const items of this.table.queryPages({
+      index: eventsKeys.collectionsIndex,
+      key: x`GSI2PK = ${'EVENTS'}`,
+    })) {
+      yield items.map(toEvent);
+    }
+  }
+
   async changeEvent(
     eventId: string,
     changes: EventChanges,

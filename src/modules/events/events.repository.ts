@@ -69,6 +69,8 @@ export interface EventRepository {
   /** The event, or undefined when absent or being deleted. */
   getEvent(eventId: string): Promise<Event | undefined>;
   listEvents(filter: { status?: EventStatus | undefined }, page: PageRequest): Promise<Page<Event>>;
+  /** Every event, a page at a time (for the sweeps; the API pages with listEvents). */
+  allEvents(): AsyncIterable<Event[]>;
   /**
    * Applies `changes` unless the event is gone or (when capacity changes) the new capacity is
    * below its confirmed count; returns the event as committed.

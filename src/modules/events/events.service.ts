@@ -194,10 +194,8 @@ export class EventsService {
       ? undefined
       : new Date(this.deps.clock().getTime() - UNUSED_TICKET_AFTER_MS).toISOString();
     let released = 0;
-    let cursor: string | undefined;
-    do {
-      const page = await repository.listEvents({}, { limit: 200, cursor });
-      for (const event of page.items) {
+    for await (const events of repository.allEvents()) {
+      for (const event of events) {
         if (!countsUnusedTickets(event)) continue;
         const waiting = await repository.waitlistHeads(event.eventId, event.waitlistCount);
         const unused = unusedTickets(
@@ -210,8 +208,7 @@ export class EventsService {
           released += unused.length;
         }
       }
-      cursor = page.nextCursor;
-    } while (cursor);
+    }
     return released;
   }
 
