@@ -5,6 +5,7 @@ import {
   type TableDefinition,
   tableEnvVar,
 } from './dynamo/tables.js';
+import { envName } from './env-names.js';
 import type { AnyModule } from './module.js';
 import { type QueueDefinition, queueEnvVars } from './queue/queue.js';
 import { workflowEnvVar } from './workflow/workflow.js';
@@ -249,17 +250,7 @@ export function allQueues(modules: readonly AnyModule[]): QueueDefinition[] {
 export function settingsEnvVars(module: AnyModule): Record<string, string> {
   const shape = (module.settings as { shape?: Record<string, unknown> } | undefined)?.shape;
   if (!shape) return {};
-  const prefix = screamingSnake(module.name);
-  return Object.fromEntries(
-    Object.keys(shape).map((key) => [key, `${prefix}_${screamingSnake(key)}`]),
-  );
-}
-
-function screamingSnake(value: string): string {
-  return value
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .replaceAll('-', '_')
-    .toUpperCase();
+  return Object.fromEntries(Object.keys(shape).map((key) => [key, envName(module.name, key)]));
 }
 
 function issues(error: z.ZodError): string[] {

@@ -3,6 +3,7 @@
  * the idempotency table. The CDK stack, the local runtime and the tests all build their tables
  * from these objects, so a key or index exists everywhere or nowhere.
  */
+import { envName } from '../env-names.js';
 
 export interface KeyAttribute {
   readonly name: string;
@@ -46,7 +47,7 @@ export const idempotencyTable = {
 
 /** `widgets` → `WIDGETS_TABLE_NAME`: where the CDK stack passes a table's physical name. */
 export function tableEnvVar(table: Pick<TableDefinition, 'id'>): string {
-  return `${table.id.replaceAll('-', '_').toUpperCase()}_TABLE_NAME`;
+  return envName(table.id, 'TABLE_NAME');
 }
 
 /** Table name used where no environment variable names one (local runtime, tests). */

@@ -11,6 +11,7 @@
  *   queue instead of being delivered again;
  * - failures are per message (a batch reports which of its messages failed).
  */
+import { envName } from '../env-names.js';
 
 /** A queue a module declares on a task's `queue` trigger; the runtime builds it and its DLQ. */
 export interface QueueDefinition {
@@ -49,8 +50,7 @@ export function queueEnvVars(queue: Pick<QueueDefinition, 'id'>): {
   url: string;
   deadLetterUrl: string;
 } {
-  const prefix = queue.id.replaceAll('-', '_').toUpperCase();
-  return { url: `${prefix}_QUEUE_URL`, deadLetterUrl: `${prefix}_DLQ_URL` };
+  return { url: envName(queue.id, 'QUEUE_URL'), deadLetterUrl: envName(queue.id, 'DLQ_URL') };
 }
 
 /** One delivery of a message, as a queue-triggered task receives it. */

@@ -5,6 +5,7 @@
  * `Resource` is a `${Placeholder}` that names one of the module's tasks, so on AWS it becomes
  * that task's Lambda ARN and locally a call of the same task function.
  */
+import { envName } from '../env-names.js';
 
 export const executionStatuses = [
   'RUNNING',
@@ -56,7 +57,7 @@ export interface Workflows {
 
 /** `customer-ids` → `CUSTOMER_IDS_STATE_MACHINE_ARN`: where the stack passes the ARN. */
 export function workflowEnvVar(workflow: Pick<WorkflowDefinition, 'id'>): string {
-  return `${workflow.id.replaceAll('-', '_').toUpperCase()}_STATE_MACHINE_ARN`;
+  return envName(workflow.id, 'STATE_MACHINE_ARN');
 }
 
 /** The `${Placeholder}`s of an ASL text, in order of first appearance. */
