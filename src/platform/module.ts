@@ -6,6 +6,7 @@ import type { EventBus, EventRule } from './event-bus/bus.js';
 import type { TokenVerifier } from './http/auth.js';
 import type { AppEnv } from './http/context.js';
 import type { Logger } from './logger.js';
+import type { MetricsPort, ModuleMetrics } from './metrics/metrics.js';
 import type { QueueDefinition, QueuePort } from './queue/queue.js';
 import type { Secrets } from './secrets.js';
 import type { TokenPort } from './tokens/tokens.js';
@@ -71,6 +72,8 @@ export interface ModuleContext<Settings = unknown> {
   readonly servicesOf: <S>(module: ModuleWith<S>) => S;
   /** The runtime's adapters for what crosses a process boundary in production. */
   readonly ports: Ports;
+  /** Business counts under this module's name (the metrics port's `service` dimension). */
+  readonly metrics: ModuleMetrics;
 }
 
 /**
@@ -89,6 +92,8 @@ export interface Ports {
   readonly events?: EventBus;
   /** Bearer tokens: Cognito on AWS, the local RS256 issuer locally (absent: no tokens at all). */
   readonly tokens?: TokenPort;
+  /** Business counts: CloudWatch (EMF) on AWS, in memory locally (absent: not counted). */
+  readonly metrics?: MetricsPort;
 }
 
 /**

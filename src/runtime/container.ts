@@ -15,6 +15,7 @@ import { SINGLE_PAGE_APP_HEADERS } from '../platform/http/security-headers.js';
 import { mountStaticAssets, staticAssetRoutes } from '../platform/http/static-assets.js';
 import { mountSystemRoutes } from '../platform/http/system.routes.js';
 import { createLogger, type Logger } from '../platform/logger.js';
+import { moduleMetrics } from '../platform/metrics/metrics.js';
 import type { AnyModule, ModuleContext, ModuleWith, Ports } from '../platform/module.js';
 import type { Secrets } from '../platform/secrets.js';
 
@@ -98,6 +99,7 @@ export function createContainer(options: ContainerOptions): Container {
         secrets,
         servicesOf,
         ports,
+        metrics: moduleMetrics(ports.metrics, key.name),
       };
       const services = key.services(context);
       built.set(key, services);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authModule } from '../../src/modules/auth/auth.module.js';
 import { eventsModule } from '../../src/modules/events/events.module.js';
+import { MemoryMetrics } from '../../src/platform/metrics/metrics.js';
 import {
   LOCAL_CLIENT_ID,
   LOCAL_ISSUER,
@@ -194,11 +195,12 @@ describe('throttling failed sign-ins per username', () => {
   let app: TestApp;
   // The throttle reads this clock: time moves only when a test moves it.
   let now = Date.now();
+  const metrics = new MemoryMetrics();
 
   beforeAll(async () => {
     app = await createTestApp({
       modules: [authModule],
-      ports: { tokens: issuer.tokens },
+      ports: { tokens: issuer.tokens, metrics },
       clock: () => new Date(now),
       env: { AUTH_LOGIN_FAILURE_BURST: '3', AUTH_LOGIN_FAILURE_DECAY_SECONDS: '60' },
     });
@@ -218,6 +220,7 @@ describe('throttling failed sign-ins per username', () => {
     await expectProblem(wrong, 429, 'AUTH.TOO_MANY_ATTEMPTS');
     await expectProblem(right, 429, 'AUTH.TOO_MANY_ATTEMPTS');
     expect(Number(right.headers.get('retry-after'))).toBe(60);
+    expect(metrics.snapshot()).toEqual({ 'auth.SignInFailed': 3, 'auth.SignInThrottled': 2 });
   });
 
   it('lets the user in once Retry-After has passed, however often refused attempts came meanwhile', async () => {

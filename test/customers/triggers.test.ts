@@ -65,6 +65,10 @@ describe('CustomerCreated', () => {
       }),
     ]);
     expect(await outbox(app)).toEqual([]);
+    expect(app.adapters.metrics.snapshot()).toEqual({
+      'customers.CustomerCreated': 1,
+      'customers.IdAlreadyRegistered': 1,
+    });
   });
 
   it('is not emitted by a PUT of an id that was registered already', async () => {

@@ -58,6 +58,10 @@ describe('POST /workflow/submit', () => {
       stoppedAt: expect.stringMatching(ISO_UTC),
     });
     expect(await exists(app, id)).toBe(true);
+    expect(app.adapters.metrics.snapshot()).toEqual({
+      'customers.WorkflowSubmitted': 1,
+      'customers.IdInserted': 1,
+    });
   });
 
   it('takes the AlreadyExists branch for an id that is registered', async () => {

@@ -11,6 +11,7 @@ import type {
 } from '../../src/modules/enrollments/enrollments.schemas.js';
 import type { DynamoClients } from '../../src/platform/dynamo/client.js';
 import { createLogger } from '../../src/platform/logger.js';
+import { MemoryMetrics } from '../../src/platform/metrics/metrics.js';
 import type { Queue, QueuePort } from '../../src/platform/queue/queue.js';
 import { type ConsumerOptions, LocalQueues } from '../../src/runtime/local/queue.js';
 import { type LocalTasks, localTasks } from '../../src/runtime/local/tasks.js';
@@ -56,6 +57,8 @@ export const sentCpf = (cpf: string): string => {
 
 export interface EnrollmentsApp extends TestApp {
   readonly queues: LocalQueues;
+  /** What the module counted. */
+  readonly metrics: MemoryMetrics;
   readonly tasks: LocalTasks;
   /** Starts the queue consumer, the start-up reconciler and the schedules (once). */
   readonly start: () => Promise<void>;
@@ -85,11 +88,12 @@ export async function createEnrollmentsApp(
     visibilityTimeoutSeconds: 0.3,
     logger: createLogger('debug', 'roster-test-queue'),
   });
+  const metrics = new MemoryMetrics();
   const app = await createTestApp({
     modules: [enrollmentsModule],
     env: { LOG_LEVEL: 'debug', ...options.env },
     ...(options.dynamo ? { dynamo: options.dynamo } : {}),
-    ports: { queues: options.wrapQueues ? options.wrapQueues(queues) : queues },
+    ports: { queues: options.wrapQueues ? options.wrapQueues(queues) : queues, metrics },
   });
   const tasks = localTasks(app, app.logger, {
     queues,
@@ -102,7 +106,7 @@ export async function createEnrollmentsApp(
     return started;
   };
   if (options.start !== false) await start();
-  return { ...app, queues, tasks, start };
+  return { ...app, queues, tasks, start, metrics };
 }
 
 /** The enrollments service of an app, for what HTTP does not reach (reconcile, process). */

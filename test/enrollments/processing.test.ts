@@ -66,6 +66,10 @@ describe('the processor', () => {
     expect(await pendingKeys(app, id)).toEqual({ GSI2PK: undefined, GSI2SK: undefined });
     await drained(app);
     expect(app.queues.deadLetters(enrollmentQueue)).toEqual([]);
+    expect(app.metrics.snapshot()).toEqual({
+      'enrollments.EnrollmentAccepted': 1,
+      'enrollments.EnrollmentProcessed': 1,
+    });
   });
 
   it('rejects a request whose age group was deleted before it was processed, saying why', async () => {
@@ -84,6 +88,7 @@ describe('the processor', () => {
       processed_at: expect.any(String),
     });
     expect(await pendingKeys(app, id)).toEqual({ GSI2PK: undefined, GSI2SK: undefined });
+    expect(app.metrics.get('enrollments.EnrollmentRejected')).toBe(1);
   });
 
   it('makes one transition however often a message is delivered, at once or later', async () => {

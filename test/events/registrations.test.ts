@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MemoryMetrics } from '../../src/platform/metrics/metrics.js';
 import type { TestApp } from '../support/app.js';
 import {
   allPages,
@@ -270,6 +271,23 @@ describe.each(unregisterStyles)('$route', ({ send }) => {
     expect(await getEvent(app, event.eventId)).toMatchObject({
       registeredCount: 1,
       waitlistCount: 1,
+    });
+  });
+
+  it('counts confirmations, waitlistings, cancellations and promotions as metrics', async () => {
+    const metrics = new MemoryMetrics();
+    const app = await createEventsApp({ ports: { metrics } });
+    const event = await createEvent(app, { capacity: 1, hasWaitlist: true });
+    const [leaving, head, behind] = await createUsers(app, 3);
+    await registerAll(app, event.eventId, [leaving, head, behind]);
+
+    await bodyOf(await send(app, event.eventId, leaving.userId), 200);
+
+    expect(metrics.snapshot()).toEqual({
+      'events.RegistrationConfirmed': 1,
+      'events.RegistrationWaitlisted': 2,
+      'events.RegistrationCancelled': 1,
+      'events.WaitlistPromoted': 1,
     });
   });
 

@@ -203,6 +203,52 @@ describe('Lambda handler (API Gateway REST proxy)', () => {
     expect(header(result, 'access-control-allow-origin')).toBe('*');
   });
 
+  it('writes what an invocation counted as a CloudWatch EMF line when it ends', async () => {
+    const run = randomBytes(4).toString('hex');
+    const json = (body: unknown) => ({
+      apiKeyId: 'key-1',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const post = (path: string, body: unknown) =>
+      handler(restEvent('POST', path, json(body)), context);
+    expect((await post('/users', { userId: `u-${run}`, name: 'Ana' })).statusCode).toBe(201);
+    const event = { eventId: `e-${run}`, title: 'T', description: 'D', date: '2026-12-01' };
+    const created = await post('/events', {
+      ...event,
+      location: 'L',
+      capacity: 1,
+      organizer: 'O',
+      status: 'active',
+    });
+    expect(created.statusCode).toBe(201);
+    const before = logLines.length;
+
+    const registered = await post(`/events/e-${run}/registrations`, { userId: `u-${run}` });
+
+    expect(registered.statusCode).toBe(201);
+    const emf = logLines.slice(before).filter((line) => '_aws' in line);
+    expect(emf).toEqual([
+      expect.objectContaining({
+        service: 'events',
+        RegistrationConfirmed: 1,
+        _aws: expect.objectContaining({
+          CloudWatchMetrics: [
+            {
+              Namespace: 'Roster',
+              Dimensions: [['service']],
+              Metrics: [{ Name: 'RegistrationConfirmed', Unit: 'Count' }],
+            },
+          ],
+        }),
+      }),
+    ]);
+    // An invocation that counted nothing writes no metrics line.
+    const quiet = logLines.length;
+    await handler(restEvent('GET', '/health'), context);
+    expect(logLines.slice(quiet).filter((line) => '_aws' in line)).toEqual([]);
+  });
+
   it('returns a binary docs asset base64-encoded', async () => {
     const result = await handler(restEvent('GET', '/docs/assets/favicon-32x32.png'), context);
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authModule } from '../../src/modules/auth/auth.module.js';
 import { slaErrorsModule } from '../../src/modules/sla-errors/sla-errors.module.js';
+import { MemoryMetrics } from '../../src/platform/metrics/metrics.js';
 import {
   addUser,
   claimsOf,
@@ -17,6 +18,7 @@ let issuer: LocalIssuer;
 let app: TestApp;
 let bearer: string;
 let sub: string;
+const metrics = new MemoryMetrics();
 
 const file = (json: unknown, headers: Record<string, string> = {}) =>
   app.call('/sla-errors', {
@@ -30,7 +32,7 @@ beforeAll(async () => {
   issuer = await createLocalIssuer();
   app = await createTestApp({
     modules: [authModule, slaErrorsModule],
-    ports: { tokens: issuer.tokens },
+    ports: { tokens: issuer.tokens, metrics },
   });
   await addUser(app, 'reporter');
   bearer = (await signIn(app, 'reporter')).access_token;
@@ -48,6 +50,11 @@ describe('POST /sla-errors', () => {
     expect(res.status).toBe(200);
     const { id } = (await res.json()) as { id: string };
     expect(isUuid(id)).toBe(true);
+    expect(metrics.snapshot()).toMatchObject({
+      'auth.SignInSucceeded': 1,
+      'sla-errors.SlaErrorRecorded': 1,
+      [`sla-errors.SlaErrorRecorded${validRecord.severity[0]?.toUpperCase()}${validRecord.severity.slice(1)}`]: 1,
+    });
     expect(res.headers.get('location')).toBe(`/sla-errors/${id}`);
     const stored = await app.call(`/sla-errors/${id}`);
     expect(stored.status).toBe(200);

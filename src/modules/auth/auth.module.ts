@@ -38,6 +38,7 @@ export const authModule = defineModule({
       },
       clock: context.clock,
       newId: context.newId,
+      metrics: context.metrics,
     }),
   }),
   routes: ({ auth }) => [authRoutes(auth)],

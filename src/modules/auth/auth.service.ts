@@ -1,4 +1,5 @@
 import type { TokenVerifier } from '../../platform/http/auth.js';
+import type { ModuleMetrics } from '../../platform/metrics/metrics.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import {
   type IssuedTokens,
@@ -25,6 +26,8 @@ export interface AuthServiceDeps {
   readonly clock: () => Date;
   /** Time-ordered unique ids (UUIDv7), for token subjects. */
   readonly newId: () => string;
+  /** SignInSucceeded, SignInFailed (wrong credentials), SignInThrottled (429). */
+  readonly metrics: ModuleMetrics;
 }
 
 /** Throttle writes race only with other attempts on the same username; past this, 503. */
@@ -57,6 +60,7 @@ export class AuthService {
       if (!(error instanceof TokenIssuerError)) throw error;
       switch (error.reason) {
         case 'invalid-credentials':
+          this.deps.metrics.count('SignInFailed');
           throw AuthErrors.invalidCredentials();
         case 'throttled':
           throw AuthErrors.issuerThrottled();
@@ -66,6 +70,7 @@ export class AuthService {
       }
     }
     await this.deps.repository.refundAttempt(key, interval);
+    this.deps.metrics.count('SignInSucceeded');
     return signedIn;
   }
 
@@ -135,7 +140,10 @@ export class AuthService {
     for (let round = 0; round < MAX_THROTTLE_ATTEMPTS; round++) {
       const now = this.deps.clock().getTime();
       const decision = decideAttempt(tat, now, throttle);
-      if (decision.kind === 'refuse') throw AuthErrors.tooManyAttempts(decision.retryAfterSeconds);
+      if (decision.kind === 'refuse') {
+        this.deps.metrics.count('SignInThrottled');
+        throw AuthErrors.tooManyAttempts(decision.retryAfterSeconds);
+      }
       const commit =
         decision.kind === 'start'
           ? await repository.startAttempts(username, decision.tat, now)

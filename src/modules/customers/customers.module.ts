@@ -80,7 +80,8 @@ export const customersModule = defineModule({
   eventRules: [customerCreatedRule],
   services: (context) => {
     const repository = new DynamoCustomerRepository(context.table(customersTable));
-    const deps = { repository, clock: context.clock, newId: context.newId, logger: context.logger };
+    const { clock, newId, logger, metrics } = context;
+    const deps = { repository, clock, newId, logger, metrics };
     return {
       customers: new CustomersService({
         ...deps,

@@ -1,6 +1,7 @@
 import { isDependencyUnavailable } from '../../platform/dynamo/errors.js';
 import type { EventBus } from '../../platform/event-bus/bus.js';
 import type { Logger } from '../../platform/logger.js';
+import type { ModuleMetrics } from '../../platform/metrics/metrics.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import type { Workflows } from '../../platform/workflow/workflow.js';
 import { CustomersErrors } from './customers.errors.js';
@@ -26,6 +27,11 @@ interface Deps {
   readonly clock: () => Date;
   readonly newId: () => string;
   readonly logger: Logger;
+  /**
+   * CustomerCreated, CustomerEventDeferred (left in the outbox), OutboxEventsPublished,
+   * WorkflowSubmitted, ExecutionsClosedByReconciler.
+   */
+  readonly metrics: ModuleMetrics;
 }
 
 /**
@@ -57,7 +63,10 @@ export class CustomersService {
       { id, createdAt: now, createdBy: 'api' },
       event,
     );
-    if (created) await this.deliver([event]);
+    if (created) {
+      this.deps.metrics.count('CustomerCreated');
+      await this.deliver([event]);
+    }
     return { created };
   }
 
@@ -85,6 +94,7 @@ export class CustomersService {
       published += events.length;
       if (events.length < OUTBOX_BATCH) break;
     }
+    if (published > 0) this.deps.metrics.count('OutboxEventsPublished', published);
     return published;
   }
 
@@ -94,6 +104,7 @@ export class CustomersService {
       await this.deps.repository.removeEvents(events.map((e) => e.eventId));
     } catch (error) {
       // Published or not, the event is still in the outbox: the sweep sends it (again).
+      this.deps.metrics.count('CustomerEventDeferred', events.length);
       this.deps.logger.warn('event left in the outbox for the sweep', {
         eventIds: events.map((e) => e.eventId),
         error,
@@ -122,6 +133,7 @@ export class WorkflowService {
       if (isDependencyUnavailable(error)) throw CustomersErrors.workflowUnavailable(error);
       throw error;
     }
+    this.deps.metrics.count('WorkflowSubmitted');
     try {
       await this.deps.repository.recordStarted({
         executionId,
@@ -171,7 +183,10 @@ export class WorkflowService {
       });
       closed += await this.deps.repository.closeExecutions(outcomes, now.toISOString());
     }
-    if (closed > 0) this.deps.logger.info('closed executions left RUNNING', { closed });
+    if (closed > 0) {
+      this.deps.metrics.count('ExecutionsClosedByReconciler', closed);
+      this.deps.logger.info('closed executions left RUNNING', { closed });
+    }
     return closed;
   }
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isDependencyUnavailable } from '../../platform/dynamo/errors.js';
 import { ClientIdSchema } from '../../platform/ids.js';
 import type { Logger } from '../../platform/logger.js';
+import type { ModuleMetrics } from '../../platform/metrics/metrics.js';
 import { StepError, stepErrorNames } from './customers.errors.js';
 import type { CustomerRepository } from './customers.repository.js';
 import { failureFrom, outputOf } from './customers.rules.js';
@@ -26,6 +27,8 @@ interface Deps {
   readonly repository: CustomerRepository;
   readonly clock: () => Date;
   readonly logger: Logger;
+  /** The workflow's outcomes: IdInserted, IdAlreadyRegistered, WorkflowFailed. */
+  readonly metrics: ModuleMetrics;
 }
 
 export class WorkflowSteps {
@@ -80,6 +83,7 @@ export class WorkflowSteps {
     if (result === 'closed') {
       throw new StepError(stepErrorNames.executionClosed, `Execution ${executionId} has ended.`);
     }
+    this.deps.metrics.count('IdInserted');
     return output;
   }
 
@@ -94,6 +98,7 @@ export class WorkflowSteps {
         this.now(),
       ),
     );
+    if (recorded) this.deps.metrics.count('IdAlreadyRegistered');
     this.deps.logger.info('customer id already registered', { executionId, recorded });
     return output;
   }
@@ -109,6 +114,7 @@ export class WorkflowSteps {
         this.now(),
       ),
     );
+    if (recorded) this.deps.metrics.count('WorkflowFailed');
     this.deps.logger.warn('workflow execution failed', { executionId, error: failure.error });
     return { recorded };
   }

@@ -66,6 +66,7 @@ export const enrollmentsModule = defineModule({
         clock: context.clock,
         logger: context.logger,
         reconcileAfterSeconds: context.settings.reconcileAfterSeconds,
+        metrics: context.metrics,
       }),
     };
   },

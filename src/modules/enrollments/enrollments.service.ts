@@ -1,4 +1,5 @@
 import type { Logger } from '../../platform/logger.js';
+import type { ModuleMetrics } from '../../platform/metrics/metrics.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import { PoisonMessageError, type Queue, type QueueMessage } from '../../platform/queue/queue.js';
 import { EnrollmentsErrors } from './enrollments.errors.js';
@@ -23,6 +24,11 @@ export interface EnrollmentsServiceDeps {
   readonly logger: Logger;
   /** A record still PENDING this long after its creation is sent to the queue again. */
   readonly reconcileAfterSeconds: number;
+  /**
+   * EnrollmentAccepted, EnrollmentProcessed, EnrollmentRejected, EnrollmentEnqueueFailed,
+   * EnrollmentRequeued.
+   */
+  readonly metrics: ModuleMetrics;
 }
 
 export interface NewEnrollment {
@@ -103,6 +109,7 @@ export class EnrollmentsService {
       };
       const created = await this.deps.repository.createEnrollment(enrollment, cpfKey, requestKey);
       if (created.ok) {
+        this.deps.metrics.count('EnrollmentAccepted');
         await this.wake(enrollment.id);
         return enrollment;
       }
@@ -167,6 +174,7 @@ export class EnrollmentsService {
       await this.deps.queue.sendBatch(ids.map(enrollmentMessage));
       requeued += ids.length;
     }
+    if (requeued > 0) this.deps.metrics.count('EnrollmentRequeued', requeued);
     if (requeued > 0) {
       this.deps.logger.info('pending enrollments sent to the queue again', { requeued });
     }
@@ -177,6 +185,7 @@ export class EnrollmentsService {
     try {
       await this.deps.queue.send(enrollmentMessage(enrollmentId));
     } catch (error) {
+      this.deps.metrics.count('EnrollmentEnqueueFailed');
       this.deps.logger.warn('enqueue failed; the reconciler will send the enrollment again', {
         enrollmentId,
         error,
@@ -189,6 +198,8 @@ export class EnrollmentsService {
     outcome: ProcessOutcome,
     message?: QueueMessage,
   ): ProcessOutcome {
+    if (outcome === 'PROCESSED') this.deps.metrics.count('EnrollmentProcessed');
+    if (outcome === 'REJECTED') this.deps.metrics.count('EnrollmentRejected');
     this.deps.logger.debug('enrollment message handled', {
       enrollmentId,
       outcome,

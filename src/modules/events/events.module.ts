@@ -24,6 +24,7 @@ export const eventsModule = defineModule({
       repository: new DynamoEventRepository(context.table(eventsTable)),
       newId: context.newId,
       clock: context.clock,
+      metrics: context.metrics,
     }),
   }),
   routes: ({ events }) => [eventRoutes(events), userRoutes(events), registrationRoutes(events)],

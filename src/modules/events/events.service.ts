@@ -1,5 +1,6 @@
 import { AppError } from '../../platform/errors.js';
 import { keyedLimiter } from '../../platform/limiter.js';
+import type { ModuleMetrics } from '../../platform/metrics/metrics.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import { EventsErrors } from './events.errors.js';
 import type {
@@ -30,6 +31,8 @@ export interface EventsServiceDeps {
   /** Time-ordered unique ids (UUIDv7). */
   readonly newId: () => string;
   readonly clock: () => Date;
+  /** RegistrationConfirmed, RegistrationWaitlisted, RegistrationCancelled, WaitlistPromoted. */
+  readonly metrics: ModuleMetrics;
 }
 
 export interface UnregisterResult {
@@ -148,6 +151,7 @@ export class EventsService {
         now,
       );
       if (!written.ok) continue;
+      this.promoted(heads.length);
       if (promotable(written.value) === 0) return written.value;
       // More to promote than one transaction holds.
       await this.fillFreeSeats(eventId);
@@ -303,6 +307,7 @@ export class EventsService {
           throw error;
         }
         if (commit.ok) {
+          this.deps.metrics.count('RegistrationWaitlisted');
           return {
             registration: commit.registration,
             position: waitlistPosition(ticket, taken.event.waitlist),
@@ -311,7 +316,10 @@ export class EventsService {
         // Never used: let later positions stop counting it (a passed ticket already isn't).
         if (!commit.ticketPassed) await repository.releaseTicket(eventId, ticket);
       }
-      if (commit.ok) return { registration: commit.registration, position: undefined };
+      if (commit.ok) {
+        this.deps.metrics.count('RegistrationConfirmed');
+        return { registration: commit.registration, position: undefined };
+      }
 
       if (commit.existing) {
         if (requestKey !== undefined && commit.existing.requestKey === requestKey) {
@@ -367,7 +375,11 @@ export class EventsService {
       } else {
         done = await repository.unregister({ kind: decision.kind, registration }, now);
       }
-      if (done) return { promoted };
+      if (done) {
+        this.deps.metrics.count('RegistrationCancelled');
+        this.promoted(promoted.length);
+        return { promoted };
+      }
     }
     throw EventsErrors.busy();
   }
@@ -411,9 +423,14 @@ export class EventsService {
       if (count === 0) return;
       const heads = await this.deps.repository.waitlistHeads(eventId, count);
       if (heads.length === 0) return;
-      if (!(await this.deps.repository.promote(event, heads, this.now()))) failures++;
+      if (await this.deps.repository.promote(event, heads, this.now())) this.promoted(heads.length);
+      else failures++;
     }
     throw EventsErrors.busy();
+  }
+
+  private promoted(count: number): void {
+    if (count > 0) this.deps.metrics.count('WaitlistPromoted', count);
   }
 
   private recentlyFull(eventId: string): boolean {

@@ -28,6 +28,7 @@ export const slaErrorsModule = defineModule({
       repository: new DynamoSlaErrorRepository(context.table(slaErrorsTable)),
       newId: context.newId,
       clock: context.clock,
+      metrics: context.metrics,
     }),
   }),
   routes: ({ slaErrors }) => [slaErrorRoutes(slaErrors)],

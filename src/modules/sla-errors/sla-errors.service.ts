@@ -1,3 +1,4 @@
+import type { ModuleMetrics } from '../../platform/metrics/metrics.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import { SlaErrorsErrors } from './sla-errors.errors.js';
 import type { RequestKey, Severity, SlaError, SlaErrorFilter } from './sla-errors.model.js';
@@ -7,6 +8,8 @@ export interface SlaErrorsServiceDeps {
   readonly repository: SlaErrorRepository;
   readonly newId: () => string;
   readonly clock: () => Date;
+  /** SlaErrorRecorded, and per severity SlaErrorRecordedLow … SlaErrorRecordedCritical. */
+  readonly metrics: ModuleMetrics;
 }
 
 export interface NewSlaError {
@@ -38,7 +41,7 @@ export class SlaErrorsService {
   ): Promise<SlaError> {
     if (!subject) throw SlaErrorsErrors.noSubject();
     const now = this.deps.clock().toISOString();
-    return this.deps.repository.record(
+    const recorded = await this.deps.repository.record(
       {
         id: this.deps.newId(),
         fileName: input.fileName,
@@ -53,6 +56,10 @@ export class SlaErrorsService {
       },
       requestKey,
     );
+    const { metrics } = this.deps;
+    metrics.count('SlaErrorRecorded');
+    metrics.count(`SlaErrorRecorded${input.severity[0]?.toUpperCase()}${input.severity.slice(1)}`);
+    return recorded;
   }
 
   async getSlaError(id: string): Promise<SlaError> {

@@ -6,6 +6,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { modules } from '../../modules/index.js';
 import { ConfigError, loadConfig } from '../../platform/config.js';
 import { EventBridgeBus } from '../../platform/event-bus/eventbridge.js';
+import { EmfMetrics } from '../../platform/metrics/emf.js';
 import { SqsQueuePort } from '../../platform/queue/sqs.js';
 import { deriveSecrets } from '../../platform/secrets.js';
 import { cognitoTokens } from '../../platform/tokens/cognito.js';
@@ -39,6 +40,8 @@ export async function lambdaContainer(): Promise<Container> {
         config.workflows,
       ),
       events: new EventBridgeBus(lazy(() => new EventBridgeClient({ region: config.region }))),
+      // Written out by the entry when an invocation ends (flushMetrics).
+      metrics: new EmfMetrics(),
       // Tokens come from the stack's Cognito user pool (none configured: bearer tokens refused).
       ...(config.cognito
         ? {
@@ -67,4 +70,23 @@ function lazy<Client extends object>(create: () => Client): Client {
       return typeof value === 'function' ? value.bind(client) : value;
     },
   });
+}
+
+/**
+ * `handler`, writing out the metrics its invocation counted when it ends (the EMF lines go to
+ * stdout, which CloudWatch Logs reads), whether it succeeded or threw.
+ */
+export function flushingMetrics<Args extends unknown[], Result>(
+  container: Container,
+  handler: (...args: Args) => Promise<Result>,
+): (...args: Args) => Promise<Result> {
+  const { metrics } = container.ports;
+  if (!(metrics instanceof EmfMetrics)) return handler;
+  return async (...args) => {
+    try {
+      return await handler(...args);
+    } finally {
+      metrics.flush();
+    }
+  };
 }

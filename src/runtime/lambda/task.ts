@@ -4,7 +4,7 @@ import { modules } from '../../modules/index.js';
 import { ConfigError } from '../../platform/config.js';
 import type { AnyModule } from '../../platform/module.js';
 import { consumeMessage } from '../../platform/queue/queue.js';
-import { lambdaContainer } from './bootstrap.js';
+import { flushingMetrics, lambdaContainer } from './bootstrap.js';
 
 /**
  * One module task (`ROSTER_TASK=<module>/<task>`, set by the stack), invoked by its trigger
@@ -42,7 +42,10 @@ const consumeRecord = async (record: SQSRecord): Promise<void> => {
   );
 };
 
-export const handler = async (event: unknown, context: Context): Promise<unknown> =>
-  queue
-    ? processPartialResponse(event as SQSEvent, consumeRecord, processor, { context })
-    : task.run(services, event);
+export const handler = flushingMetrics(
+  container,
+  async (event: unknown, context: Context): Promise<unknown> =>
+    queue
+      ? processPartialResponse(event as SQSEvent, consumeRecord, processor, { context })
+      : task.run(services, event),
+);

@@ -1,4 +1,5 @@
 import type { Logger } from '../../platform/logger.js';
+import { MemoryMetrics } from '../../platform/metrics/metrics.js';
 import type { AnyModule, Ports } from '../../platform/module.js';
 import type { Container } from '../container.js';
 import { LocalEventBus } from './event-bus.js';
@@ -7,11 +8,13 @@ import { LocalWorkflows } from './workflows.js';
 
 export interface LocalAdapters {
   /** What the container's `ports` gets. */
-  readonly ports: Required<Pick<Ports, 'queues' | 'workflows' | 'events'>>;
+  readonly ports: Required<Pick<Ports, 'queues' | 'workflows' | 'events' | 'metrics'>>;
   /** In-memory queues with SQS's semantics (their consumers are started by the task runner). */
   readonly queues: LocalQueues;
   readonly workflows: LocalWorkflows;
   readonly events: LocalEventBus;
+  /** What the modules counted (CloudWatch metrics on AWS). */
+  readonly metrics: MemoryMetrics;
   /**
    * Resolves when no event delivery and no workflow execution is under way (and the bus's
    * journal is up to date).
@@ -56,11 +59,13 @@ export function localAdapters(options: LocalAdaptersOptions): LocalAdapters {
     options.eventJournal !== undefined ? { journal: options.eventJournal } : {},
   );
   const queues = new LocalQueues({ logger });
+  const metrics = new MemoryMetrics();
   return {
-    ports: { queues, workflows, events },
+    ports: { queues, workflows, events, metrics },
     queues,
     workflows,
     events,
+    metrics,
     async idle() {
       // A delivery starts an execution, and an execution may publish: until both are quiet.
       while (events.pending > 0 || workflows.running > 0) {
