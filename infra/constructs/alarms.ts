@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../../src/platform/metrics/metrics.js';
 
 export interface AlarmsProps {
   readonly stage: string;
@@ -66,6 +67,15 @@ export class Alarms extends Construct {
     alarm.addAlarmAction(this.action);
     alarm.addOkAction(this.action);
     return alarm;
+  }
+
+  /** A count a module writes through its metrics port (`context.metrics.count(name)`). */
+  static moduleMetric(module: string, name: string): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName: name,
+      dimensionsMap: { service: module },
+    });
   }
 
   /** Sum of `metric` over five minutes reaching `threshold`. */

@@ -10,6 +10,8 @@ import { API_ACCESS, type ModuleAccess, type TableAccess } from '../../infra/acc
 import { API_RUNTIME, type RosterFunction } from '../../infra/constructs/roster-function.js';
 import { PLATFORM_ACCESS, RosterStack } from '../../infra/roster-stack.js';
 import { modules } from '../../src/modules/index.js';
+import { slaErrorsModule } from '../../src/modules/sla-errors/sla-errors.module.js';
+import { severityMetric } from '../../src/modules/sla-errors/sla-errors.service.js';
 import { allQueues, allTables } from '../../src/platform/config.js';
 import {
   idempotencyTable,
@@ -17,6 +19,7 @@ import {
   tableEnvVar,
 } from '../../src/platform/dynamo/tables.js';
 import { CORS_ALLOW_HEADERS } from '../../src/platform/http/headers.js';
+import { METRICS_NAMESPACE } from '../../src/platform/metrics/metrics.js';
 import { DEFAULT_MAX_CONCURRENCY } from '../../src/platform/queue/queue.js';
 import { describeApi } from '../../src/runtime/describe.js';
 import {
@@ -449,6 +452,17 @@ describe('alarms', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/ApiGateway',
       MetricName: '5XXError',
+      AlarmActions: [topicRef()],
+    });
+  });
+
+  it('alarms on the first critical SLA error, from the metric the service counts', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: METRICS_NAMESPACE,
+      MetricName: severityMetric('critical'),
+      Dimensions: [{ Name: 'service', Value: slaErrorsModule.name }],
+      Statistic: 'Sum',
+      Threshold: 1,
       AlarmActions: [topicRef()],
     });
   });

@@ -53,7 +53,7 @@ describe('POST /sla-errors', () => {
     expect(metrics.snapshot()).toMatchObject({
       'auth.SignInSucceeded': 1,
       'sla-errors.SlaErrorRecorded': 1,
-      [`sla-errors.SlaErrorRecorded${validRecord.severity[0]?.toUpperCase()}${validRecord.severity.slice(1)}`]: 1,
+      'sla-errors.SlaErrorRecordedHigh': 1, // validRecord.severity
     });
     expect(res.headers.get('location')).toBe(`/sla-errors/${id}`);
     const stored = await app.call(`/sla-errors/${id}`);

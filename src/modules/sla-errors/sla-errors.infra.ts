@@ -1,7 +1,9 @@
 import type { ModuleAccess } from '../../../infra/access.js';
+import { Alarms } from '../../../infra/constructs/alarms.js';
 import type { ModuleInfra } from '../../../infra/module-infra.js';
 import { slaErrorsKeys } from './sla-errors.dynamo.js';
 import { slaErrorsTable } from './sla-errors.module.js';
+import { severityMetric } from './sla-errors.service.js';
 
 /**
  * sla-errors on AWS: its table, read and written by the API Lambda (records put once — a
@@ -19,4 +21,12 @@ export const access: ModuleAccess = {
   ],
 };
 
-export const infra: ModuleInfra = () => {};
+/** A critical SLA error is news for whoever watches the alarm topic, at once. */
+export const infra: ModuleInfra = (_scope, { module, alarms }) => {
+  alarms.addSumAlarm(
+    'SlaErrorsCritical',
+    Alarms.moduleMetric(module.name, severityMetric('critical')),
+    1,
+    'A critical SLA error was recorded (GET /sla-errors lists it, newest first).',
+  );
+};

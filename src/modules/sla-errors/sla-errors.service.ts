@@ -26,6 +26,10 @@ export interface NewSlaError {
 /** Normalised ISO 8601 UTC, so stored timestamps sort as text in time order. */
 const utc = (timestamp: string) => new Date(timestamp).toISOString();
 
+/** The count of records of one severity: `critical` → `SlaErrorRecordedCritical`. */
+export const severityMetric = (severity: Severity): string =>
+  `SlaErrorRecorded${severity.charAt(0).toUpperCase()}${severity.slice(1)}`;
+
 /** Files SLA error records and reads them back. */
 export class SlaErrorsService {
   constructor(private readonly deps: SlaErrorsServiceDeps) {}
@@ -56,9 +60,8 @@ export class SlaErrorsService {
       },
       requestKey,
     );
-    const { metrics } = this.deps;
-    metrics.count('SlaErrorRecorded');
-    metrics.count(`SlaErrorRecorded${input.severity[0]?.toUpperCase()}${input.severity.slice(1)}`);
+    this.deps.metrics.count('SlaErrorRecorded');
+    this.deps.metrics.count(severityMetric(input.severity));
     return recorded;
   }
 

@@ -1,8 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { MetricsPort } from './metrics.js';
-
-/** The CloudWatch namespace of every Roster metric. */
-export const METRICS_NAMESPACE = 'Roster';
+import { METRICS_NAMESPACE, type MetricsPort } from './metrics.js';
 
 /**
  * The metrics port on CloudWatch, through Powertools Metrics: counts are stored during an

@@ -5,6 +5,9 @@
  * (emf.ts, Powertools Metrics: no API call on the request path). Locally they are counted in
  * memory (MemoryMetrics), so the same service code runs, and tests can read what was counted.
  */
+/** The CloudWatch namespace of every Roster metric (the module is the `service` dimension). */
+export const METRICS_NAMESPACE = 'Roster';
+
 export interface MetricsPort {
   /** Adds `value` (default 1) to the metric `name` of `module`. */
   count(module: string, name: string, value?: number): void;
