@@ -209,6 +209,44 @@ describe('registrations under concurrency', () => {
     expect(truth.event.waitlistCount).toBe(0);
   }, 120_000);
 
+  it('keeps every rule when capacity changes land among 60 registrations', async () => {
+    const app = await createEventsApp();
+    await app.call('/events', { method: 'POST', json: event('resize', 10, true) });
+    const users = await createUsers(app, 'rs', 60);
+    const capacities = [4, 25, 8, 40, 12, 30];
+
+    const answers = await Promise.all([
+      ...users.map((userId) =>
+        app.call('/events/resize/registrations', { method: 'POST', json: { userId } }),
+      ),
+      ...capacities.map((capacity) =>
+        app.call('/events/resize', { method: 'PUT', json: { capacity } }),
+      ),
+    ]);
+
+    // Each answer is a success, a conflict (a capacity below the confirmed count) or, under
+    // contention that does not stop, 503 to retry: never a 500, and what was answered is stored.
+    const registrations = answers.slice(0, users.length).map((res) => res.status);
+    for (const status of registrations) expect([201, 503]).toContain(status);
+    expect(registrations.filter((status) => status === 201).length).toBeGreaterThan(50);
+    const resizes = answers.slice(users.length);
+    for (const res of resizes) expect([200, 409, 503]).toContain(res.status);
+    const refused = resizes.filter((res) => res.status === 409);
+    for (const res of refused) {
+      expect(((await res.json()) as { code: string }).code).toBe(
+        'EVENTS.CAPACITY_BELOW_REGISTERED',
+      );
+    }
+    const truth = await committed(app, 'resize');
+    expect(truth.rows).toHaveLength(registrations.filter((status) => status === 201).length);
+    expect(truth.confirmed.length).toBeLessThanOrEqual(truth.event.capacity);
+    expect(truth.confirmed.length === truth.event.capacity || truth.waitlisted.length === 0).toBe(
+      true,
+    );
+    expect(truth.event.registeredCount).toBe(truth.confirmed.length);
+    expect(truth.event.waitlistCount).toBe(truth.waitlisted.length);
+  }, 120_000);
+
   it('refuses the same user registering 20 times at once, keeping one registration', async () => {
     const app = await createEventsApp();
     await app.call('/events', { method: 'POST', json: event('dup', 10, true) });

@@ -128,9 +128,9 @@ export class EventsService {
    * as committed.
    */
   async updateEvent(eventId: string, changes: EventChanges): Promise<Event> {
+    let current = await this.getEvent(eventId);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const now = this.now();
-      const current = await this.getEvent(eventId);
       const decision = decideUpdate(current, changes, now);
       if (!decision.ok) throw decision.error;
       if (decision.promote === 0) {
@@ -138,7 +138,9 @@ export class EventsService {
         const written = await this.deps.repository.changeEvent(eventId, changes, now);
         if (written.ok) return written.value;
         if (!written.current) throw EventsErrors.eventNotFound(eventId);
-        continue; // capacity fell below a count that grew in between: decide again
+        // Counts changed in between: decide again on the event the failed write returned.
+        current = written.current;
+        continue;
       }
       const heads = await this.deps.repository.waitlistHeads(
         eventId,
@@ -150,7 +152,10 @@ export class EventsService {
         heads,
         now,
       );
-      if (!written.ok) continue;
+      if (!written.ok) {
+        current = await this.getEvent(eventId); // the transaction does not say what changed
+        continue;
+      }
       this.promoted(heads.length);
       if (promotable(written.value) === 0) return written.value;
       // More to promote than one transaction holds.
