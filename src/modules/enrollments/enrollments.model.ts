@@ -37,5 +37,4 @@ export interface Enrollment {
   readonly reason?: string | undefined;
 }
 
-/** An opaque, per-request token: the same on a retry of a request, different otherwise. */
-export type RequestKey = string | undefined;
+export type { RequestKey } from '../../platform/request-key.js';

@@ -91,5 +91,4 @@ export interface PlacedRegistration {
   readonly position: number | undefined;
 }
 
-/** An opaque, per-request token: the same on a retry of a request, different otherwise. */
-export type RequestKey = string | undefined;
+export type { RequestKey } from '../../platform/request-key.js';

@@ -1,6 +1,7 @@
 import { and, name, x } from '../../platform/dynamo/expressions.js';
 import type { DynamoTable, Item } from '../../platform/dynamo/table.js';
 import type { Page, PageRequest } from '../../platform/page.js';
+import { IDEMPOTENCY_WINDOW_SECONDS } from '../../platform/request-key.js';
 import { SlaErrorsErrors } from './sla-errors.errors.js';
 import type { RequestKey, Severity, SlaError, SlaErrorFilter } from './sla-errors.model.js';
 import type { SlaErrorRepository } from './sla-errors.repository.js';
@@ -9,7 +10,7 @@ import type { SlaErrorRepository } from './sla-errors.repository.js';
  * Key design (table and indexes declared in sla-errors.module.ts):
  *   record        PK=ERROR#<id>          GSI1PK=SLA_ERRORS, GSI2PK=FILE#<fileName>,
  *                                        GSI1SK=GSI2SK=<receivedAt>#<id>
- *   request mark  PK=REQUEST#<requestKey> id, expiresAt (TTL: one day, the Idempotency-Key window)
+ *   request mark  PK=REQUEST#<requestKey> id, expiresAt (TTL: the Idempotency-Key window)
  * Timestamps are normalised ISO 8601 UTC, so the sort keys order by time, and `[from, to)` is one
  * key condition: `BETWEEN from AND to` on `<receivedAt>#<id>` takes a record received exactly at
  * `from` (its key sorts after the bare timestamp) and leaves one received exactly at `to`.
@@ -19,7 +20,6 @@ export const slaErrorsKeys = { byTimeIndex: 'gsi1', byFileIndex: 'gsi2' } as con
 
 const recordKey = (id: string) => ({ PK: `ERROR#${id}` });
 const requestKeyItem = (requestKey: string) => ({ PK: `REQUEST#${requestKey}` });
-const REQUEST_MARK_TTL_SECONDS = 24 * 60 * 60;
 
 export class DynamoSlaErrorRepository implements SlaErrorRepository {
   constructor(private readonly table: DynamoTable) {}
@@ -39,7 +39,7 @@ export class DynamoSlaErrorRepository implements SlaErrorRepository {
       return error;
     }
     // The record and the mark of the request that made it, together: a retry finds the mark.
-    const expiresAt = Math.floor(Date.parse(error.createdAt) / 1000) + REQUEST_MARK_TTL_SECONDS;
+    const expiresAt = Math.floor(Date.parse(error.createdAt) / 1000) + IDEMPOTENCY_WINDOW_SECONDS;
     const outcome = await this.table.transact(
       [
         this.table.put(item, x`attribute_not_exists(PK)`),

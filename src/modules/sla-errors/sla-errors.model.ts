@@ -30,5 +30,4 @@ export interface SlaErrorFilter {
   readonly to?: string | undefined;
 }
 
-/** A retry of the same create request (Idempotency-Key digest), or undefined. */
-export type RequestKey = string | undefined;
+export type { RequestKey } from '../../platform/request-key.js';

@@ -7,12 +7,13 @@ import type { Context as LambdaContext } from 'aws-lambda';
 import type { MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { AppError, badRequest } from '../errors.js';
+import { IDEMPOTENCY_WINDOW_SECONDS } from '../request-key.js';
 import type { AppEnv } from './context.js';
 
 export interface IdempotencyOptions {
   readonly client: DynamoDBClient;
   readonly tableName: string;
-  /** How long a replay is possible (SPEC: 24 h). */
+  /** How long a replay is possible. @default IDEMPOTENCY_WINDOW_SECONDS (24 h) */
   readonly expiresAfterSeconds?: number;
   /**
    * How long a first request may hold its key before a retry may take over. Without this bound a
@@ -80,7 +81,7 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
     tableName: options.tableName,
     awsSdkV3Client: options.client,
   });
-  const expiresAfterSeconds = options.expiresAfterSeconds ?? 24 * 60 * 60;
+  const expiresAfterSeconds = options.expiresAfterSeconds ?? IDEMPOTENCY_WINDOW_SECONDS;
   const inFlightMillis = (options.inFlightSeconds ?? 60) * 1000;
 
   return async (c, next) => {
