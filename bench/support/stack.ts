@@ -53,14 +53,14 @@ export async function startStack(): Promise<BenchStack> {
     closers.push(async () => direct.client.destroy());
     await ensureTables(direct.client, namedTables(allTables(modules), config.tables));
 
-    // The bus journals accepted events as the local runtime's does (in its data directory).
-    const journal = await mkdtemp(join(tmpdir(), 'roster-bench-bus-'));
+    // The bus and the engine journal what they accept, as the local runtime's do.
+    const journal = await mkdtemp(join(tmpdir(), 'roster-bench-journal-'));
     closers.push(() => rm(journal, { recursive: true, force: true }));
     const adapters = localAdapters({
       modules,
       logger: createLogger('silent'),
       container: () => container,
-      eventJournal: journal,
+      journalDir: journal,
     });
     const container = createContainer({
       config,

@@ -21,14 +21,14 @@ export interface CustomersAppOptions extends Omit<TestAppOptions, 'modules' | 'p
   readonly wrap?: (ports: LocalAdapters['ports']) => Ports;
   /** Retry pauses of the local engine, in ms (default 5: the retry path without waiting). */
   readonly retryIntervalMs?: number;
-  /** A directory for the event bus's journal (as the local runtime's data directory has). */
-  readonly eventJournal?: string;
+  /** Where the bus and the engine journal what they accept (the local runtime's data directory). */
+  readonly journalDir?: string;
 }
 
 /** The real app with the customers module on DynamoDB Local and the local adapters. */
 export async function createCustomersApp(options: CustomersAppOptions = {}): Promise<CustomersApp> {
   let adapters: LocalAdapters | undefined;
-  const { wrap, retryIntervalMs, eventJournal, ...rest } = options;
+  const { wrap, retryIntervalMs, journalDir, ...rest } = options;
   const app = await createTestApp({
     ...rest,
     modules: [customersModule],
@@ -38,7 +38,7 @@ export async function createCustomersApp(options: CustomersAppOptions = {}): Pro
         logger: createLogger('silent'),
         container,
         retryIntervalMs: retryIntervalMs ?? 5,
-        ...(eventJournal !== undefined ? { eventJournal } : {}),
+        ...(journalDir !== undefined ? { journalDir } : {}),
       });
       return wrap ? wrap(adapters.ports) : adapters.ports;
     },

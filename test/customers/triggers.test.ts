@@ -9,11 +9,13 @@ import { customersModule } from '../../src/modules/customers/customers.module.js
 import { CUSTOMER_WORKFLOW } from '../../src/modules/customers/customers.service.js';
 import type { BusEvent } from '../../src/platform/event-bus/bus.js';
 import { createLogger } from '../../src/platform/logger.js';
+import { LocalEventBus } from '../../src/runtime/local/event-bus.js';
 import { localTasks } from '../../src/runtime/local/tasks.js';
 import {
   both,
   commandIs,
   delayCalls,
+  type Gate,
   gate,
   inputMentions,
   type SdkCall,
@@ -25,6 +27,7 @@ import {
   createCustomersApp,
   execution,
   executionsOf,
+  exists,
   uniqueId,
 } from './fixtures.js';
 
@@ -228,84 +231,117 @@ describe('a restart', () => {
   });
 });
 
-describe('the event bus journal (local runtime)', () => {
-  /** The run's own calls (its record, its read of the id), not the PUT's transaction. */
-  const runCalls = (id: string) => (call: SdkCall) =>
-    !commandIs('TransactWrite')(call) && inputMentions(customersKeys.customer(id).PK)(call);
-  const entries = async (journal: string) =>
-    (await readdir(journal).catch(() => [])).filter((name) => name.endsWith('.json'));
+describe('journals of the local bus and engine (a crash loses nothing acknowledged)', () => {
+  /** The run's read of the id (its first step, ValidateExists), nothing the API does. */
+  const runCalls = (id: string) =>
+    both(commandIs('GetItem'), inputMentions(customersKeys.customer(id).PK));
+  const entries = async (directory: string) =>
+    (await readdir(directory).catch(() => [])).filter((name) => name.endsWith('.json'));
+  const busJournal = (dir: string) => entries(join(dir, 'event-bus'));
+  const engineJournal = (dir: string) => entries(join(dir, 'workflows'));
+  const scratch = () => mkdtemp(join(tmpdir(), 'roster-journal-'));
 
-  it('keeps an accepted CustomerCreated on disk until its run has ended, then removes it', async () => {
-    const journal = await mkdtemp(join(tmpdir(), 'roster-bus-'));
-    const id = uniqueId('c');
-    const run = gate();
-    const app = await createCustomersApp({
-      eventJournal: journal,
+  /** An app whose workflow runs for `id` get nowhere until `held` opens (the process "runs"). */
+  const heldApp = (prefix: string, dir: string, id: string, held: Gate) =>
+    createCustomersApp({
+      env: { TABLE_PREFIX: prefix },
+      journalDir: dir,
       dynamo: (clients) => {
-        delayCalls(clients, { when: runCalls(id), until: run.opened });
+        delayCalls(clients, { when: runCalls(id), until: held.opened, maxMs: 10_000 });
         return clients;
       },
     });
 
-    await bodyOf(await app.call(`/customers/${id}`, { method: 'PUT' }), 201);
+  it('keeps an event until its run started, and the run until it ended', async () => {
+    const dir = await scratch();
+    const id = uniqueId('c');
+    const run = gate();
+    const app = await heldApp(`t${randomBytes(6).toString('hex')}`, dir, id, run);
 
-    expect(await entries(journal)).toHaveLength(1);
-    // The bus's own entry, under way: not something to recover.
+    await bodyOf(await app.call(`/customers/${id}`, { method: 'PUT' }), 201);
+    await app.adapters.events.idle();
+
+    expect(await busJournal(dir)).toEqual([]);
+    expect(await engineJournal(dir)).toHaveLength(1);
+    // Its own entries, under way: nothing to recover or resume.
     expect(await app.adapters.events.recover()).toBe(0);
+    expect(await app.adapters.workflows.resume()).toBe(0);
     run.open();
     await app.idle();
-    expect(await entries(journal)).toEqual([]);
+    expect(await engineJournal(dir)).toEqual([]);
     expect(await executionsOf(app, id)).toEqual([
       expect.objectContaining({ status: 'SUCCEEDED', branch: 'AlreadyExists' }),
     ]);
-    await rm(journal, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
   });
 
-  it('delivers again, after a restart, the event whose run the previous process did not finish', async () => {
+  it('runs again after a restart, under the same id, an execution the previous process did not finish', async () => {
     const prefix = `t${randomBytes(6).toString('hex')}`;
-    const journal = await mkdtemp(join(tmpdir(), 'roster-bus-'));
-    const id = uniqueId('c');
+    const dir = await scratch();
+    const id = uniqueId('w');
     const run = gate();
-    const before = await createCustomersApp({
-      env: { TABLE_PREFIX: prefix },
-      eventJournal: journal,
-      dynamo: (clients) => {
-        // The run never gets anywhere while this process "runs".
-        delayCalls(clients, { when: runCalls(id), until: run.opened, maxMs: 10_000 });
-        return clients;
-      },
-    });
-    await bodyOf(await before.call(`/customers/${id}`, { method: 'PUT' }), 201);
-    // The PUT removed its outbox item once the bus accepted the event: the journal has it now.
-    expect(await outbox(before)).toEqual([]);
+    const before = await heldApp(prefix, dir, id, run);
+    const { executionId } = await bodyOf<{ executionId: string }>(
+      await before.call('/workflow/submit', { method: 'POST', json: { id } }),
+      202,
+    );
     // The process stops: its run is aborted at once (a crash would not even get that far).
     await before.adapters.workflows.stop(0);
-    await before.adapters.events.flushed();
-    expect(await entries(journal)).toHaveLength(1);
+    await before.adapters.workflows.flushed();
+    expect(await engineJournal(dir)).toHaveLength(1);
 
-    const after = await createCustomersApp({
-      env: { TABLE_PREFIX: prefix },
-      eventJournal: journal,
-    });
+    const after = await createCustomersApp({ env: { TABLE_PREFIX: prefix }, journalDir: dir });
+    expect(await after.adapters.workflows.resume()).toBe(1);
+    // The start-up task that closes executions left RUNNING leaves a resumed one alone.
     const tasks = localTasks(after, silent);
     await tasks.start();
-    expect(await after.adapters.events.recover()).toBe(1);
     await after.idle();
     await tasks.stop();
 
-    expect(await executionsOf(after, id)).toContainEqual(
-      expect.objectContaining({ status: 'SUCCEEDED', branch: 'AlreadyExists' }),
-    );
-    expect(await entries(journal)).toEqual([]);
+    expect(await execution(after, executionId)).toMatchObject({
+      status: 'SUCCEEDED',
+      branch: 'Inserted',
+    });
+    expect(await executionsOf(after, id)).toHaveLength(1);
+    expect(await exists(after, id)).toBe(true);
+    expect(await engineJournal(dir)).toEqual([]);
     run.open();
-    await rm(journal, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('delivers after a restart an event accepted before its target started', async () => {
+    const prefix = `t${randomBytes(6).toString('hex')}`;
+    const dir = await scratch();
+    const id = uniqueId('c');
+    // The process dies after the bus accepted the event, before the engine took the run: an
+    // engine that never answers stands for that moment.
+    const stuck = new LocalEventBus(
+      [customersModule],
+      { start: () => new Promise(() => {}), describe: async () => undefined },
+      silent,
+      { journal: join(dir, 'event-bus') },
+    );
+    await stuck.publish([
+      { source: 'customer.api', detailType: 'CustomerCreated', detail: { id } },
+    ]);
+    expect(await busJournal(dir)).toHaveLength(1);
+
+    const after = await createCustomersApp({ env: { TABLE_PREFIX: prefix }, journalDir: dir });
+    expect(await after.adapters.events.recover()).toBe(1);
+    await after.idle();
+
+    expect(await executionsOf(after, id)).toEqual([
+      expect.objectContaining({ status: 'SUCCEEDED', branch: 'Inserted' }),
+    ]);
+    expect(await busJournal(dir)).toEqual([]);
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('refuses the event when the journal cannot be written, so it stays in the outbox', async () => {
-    const parent = await mkdtemp(join(tmpdir(), 'roster-bus-'));
+    const parent = await scratch();
     const file = join(parent, 'not-a-directory');
     await writeFile(file, '');
-    const app = await createCustomersApp({ eventJournal: join(file, 'event-bus') });
+    const app = await createCustomersApp({ journalDir: file });
     const id = uniqueId('c');
 
     await bodyOf(await app.call(`/customers/${id}`, { method: 'PUT' }), 201);

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Logger } from '../../platform/logger.js';
 import { MemoryMetrics } from '../../platform/metrics/metrics.js';
 import type { AnyModule, Ports } from '../../platform/module.js';
@@ -31,8 +32,12 @@ export interface LocalAdaptersOptions {
   readonly container: () => Container;
   /** See LocalWorkflowsOptions.retryIntervalMs. */
   readonly retryIntervalMs?: number;
-  /** Where the event bus keeps accepted events until their runs ended (LocalEventBusOptions). */
-  readonly eventJournal?: string;
+  /**
+   * Where the event bus and the workflow engine keep what they accepted, so that a crash loses
+   * none of it (`<dir>/event-bus`, `<dir>/workflows`: the local runtime's data directory).
+   * Without one, both hold it in memory only (tests).
+   */
+  readonly journalDir?: string;
 }
 
 /**
@@ -41,10 +46,11 @@ export interface LocalAdaptersOptions {
  * modules' rules.
  */
 export function localAdapters(options: LocalAdaptersOptions): LocalAdapters {
-  const { modules, logger } = options;
+  const { modules, logger, journalDir } = options;
   const workflows = new LocalWorkflows({
     modules,
     logger,
+    ...(journalDir !== undefined ? { journal: join(journalDir, 'workflows') } : {}),
     ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
     runTask: (module, name, input) => {
       const task = module.tasks?.find((t) => t.name === name);
@@ -56,7 +62,7 @@ export function localAdapters(options: LocalAdaptersOptions): LocalAdapters {
     modules,
     workflows,
     logger,
-    options.eventJournal !== undefined ? { journal: options.eventJournal } : {},
+    journalDir !== undefined ? { journal: join(journalDir, 'event-bus') } : {},
   );
   const queues = new LocalQueues({ logger });
   const metrics = new MemoryMetrics();
@@ -72,13 +78,13 @@ export function localAdapters(options: LocalAdaptersOptions): LocalAdapters {
         await events.idle();
         await workflows.idle();
       }
-      await events.flushed();
+      await workflows.flushed();
     },
     async stop() {
       await events.idle();
       await workflows.stop();
-      // Entries of runs that ended are removed; those of aborted runs stay for the next start.
-      await events.flushed();
+      // Ended executions leave the journal; aborted ones stay there for the next start.
+      await workflows.flushed();
     },
   };
 }

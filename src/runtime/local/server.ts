@@ -79,7 +79,7 @@ export async function startLocalRuntime(
     const adapters = localAdapters({
       modules,
       logger,
-      eventJournal: resolve(dataDir, 'event-bus'),
+      journalDir: dataDir,
       container: () => container,
     });
     const container = createContainer({
@@ -90,10 +90,11 @@ export async function startLocalRuntime(
       dynamo,
       ports: { ...adapters.ports, tokens },
     });
+    // What a crash interrupted: executions run again first (so that the start-up task closing
+    // executions left RUNNING sees them running), then the events accepted and not delivered.
+    await adapters.workflows.resume();
     const tasks = localTasks(container, logger, { queues: adapters.queues });
     await tasks.start();
-    // After the start-up tasks (which close the runs a crash left RUNNING): the events accepted
-    // before a crash whose runs did not end are delivered again.
     await adapters.events.recover();
     const app = createApi(container, {
       apiKeys: keys.keys,

@@ -15,6 +15,7 @@ import {
   type WorkflowDefinition,
   type Workflows,
 } from '../../platform/workflow/workflow.js';
+import { Journal } from './journal.js';
 
 // aws-local-stepfunctions 3 calls Promise.withResolvers (Node 22+); the local runtime and the
 // tests also run on Node 20.
@@ -48,6 +49,20 @@ export interface LocalWorkflowsOptions {
   readonly retryIntervalMs?: number;
   /** Finished executions remembered for `describe` (the database keeps the records). */
   readonly remember?: number;
+  /**
+   * A directory where a started execution stays until it ends (the local runtime's
+   * `<data dir>/workflows`): `resume()` runs again what a crash or a stop cut short. Without
+   * one, executions live in memory only (tests).
+   */
+  readonly journal?: string;
+}
+
+/** A started execution, as the journal keeps it until the execution ends. */
+interface Started {
+  readonly workflow: string;
+  readonly name: string;
+  readonly input: unknown;
+  readonly startedAt: string;
 }
 
 interface Loaded {
@@ -71,14 +86,25 @@ const ACCOUNT = '000000000000';
  * Task states' `${Placeholder}` resources mapped to the module tasks they name — the functions
  * the task Lambdas export on AWS. Executions run in the background, like Step Functions', and
  * are known here only while this process lives: the module's own records (written by its tasks)
- * are what survives a restart, and its start-up task closes those a crash left RUNNING.
+ * are what survives a restart.
+ *
+ * Step Functions runs a started execution to its end whatever happens to the caller. With a
+ * journal, so does this engine, across a crash: `start` resolves once the execution (name,
+ * input) is on disk, the entry goes when the execution ends, and `resume()` at the next start
+ * runs what is left again from the beginning, under the same name — so a workflow's steps must
+ * be idempotent, as on AWS where a step may be retried. An execution lost without a journal
+ * is unknown to `describe`; the module's start-up task closes its record.
  */
 export class LocalWorkflows implements Workflows {
   private readonly workflows = new Map<string, Loaded>();
   private readonly executions = new Map<string, Running>();
   private readonly finished: string[] = [];
+  private readonly journal: Journal<Started> | undefined;
+  /** Journal removals under way. */
+  private readonly removals = new Set<Promise<unknown>>();
 
   constructor(private readonly options: LocalWorkflowsOptions) {
+    this.journal = options.journal ? new Journal(options.journal) : undefined;
     for (const module of options.modules) {
       for (const workflow of module.workflows ?? []) {
         this.workflows.set(workflow.id, load(module, workflow, options.runTask));
@@ -91,12 +117,43 @@ export class LocalWorkflows implements Workflows {
     input: unknown,
     options: { name?: string } = {},
   ): Promise<{ executionId: string }> {
-    const loaded = this.loaded(workflow);
+    this.loaded(workflow);
     const name = options.name ?? uuidv7();
-    const key = `${workflow}/${name}`;
     // Step Functions (standard) answers a repeated name with the execution it already has.
-    if (this.executions.has(key)) return { executionId: name };
-    const startedAt = new Date().toISOString();
+    if (this.executions.has(`${workflow}/${name}`)) return { executionId: name };
+    const started: Started = { workflow, name, input, startedAt: new Date().toISOString() };
+    // On disk before it is acknowledged: from here on it runs to its end, restarts included.
+    await this.journal?.write(`${workflow}/${name}`, started);
+    this.run(started);
+    return { executionId: name };
+  }
+
+  /** Runs again, from the beginning, every execution a previous process did not finish. */
+  async resume(): Promise<number> {
+    if (!this.journal) return 0;
+    const left = await this.journal.entries((file, error) =>
+      this.options.logger.error('unreadable execution left in the journal', { file, error }),
+    );
+    const resumed = left.filter(([key]) => !this.executions.has(key));
+    for (const [key, started] of resumed) {
+      try {
+        this.run(started);
+      } catch (error) {
+        // Its workflow is no longer declared by a listed module: nothing can run it.
+        this.options.logger.error('execution left in the journal cannot run', { key, error });
+      }
+    }
+    if (resumed.length > 0) {
+      this.options.logger.info('running again executions a restart interrupted', {
+        executions: resumed.map(([key]) => key),
+      });
+    }
+    return resumed.length;
+  }
+
+  private run({ workflow, name, input, startedAt }: Started): void {
+    const loaded = this.loaded(workflow);
+    const key = `${workflow}/${name}`;
     const stateMachineArn = loaded.arn;
     const execution = loaded.machine.run(input as never, {
       overrides: {
@@ -127,7 +184,6 @@ export class LocalWorkflows implements Workflows {
       (error: unknown) => this.finish(key, { ...failure(error), startedAt }),
     );
     this.executions.set(key, { status: 'RUNNING', startedAt, abort: execution.abort, done });
-    return { executionId: name };
   }
 
   async describe(workflow: string, executionId: string): Promise<ExecutionDescription | undefined> {
@@ -176,8 +232,21 @@ export class LocalWorkflows implements Workflows {
     for (const execution of this.executions.values()) execution.abort?.();
   }
 
+  /** Resolves when the journal no longer holds an execution that has ended. */
+  async flushed(): Promise<void> {
+    while (this.removals.size > 0) await Promise.allSettled([...this.removals]);
+  }
+
   private finish(key: string, outcome: ExecutionDescription): void {
     this.executions.set(key, { ...outcome, stoppedAt: new Date().toISOString() });
+    // An execution a stop aborted stays in the journal: the next start runs it again.
+    if (this.journal && outcome.status !== 'ABORTED') {
+      const removal = this.journal.remove(key).catch((error: unknown) => {
+        this.options.logger.error('ended execution left in the journal', { key, error });
+      });
+      this.removals.add(removal);
+      void removal.finally(() => this.removals.delete(removal));
+    }
     if (outcome.status !== 'SUCCEEDED') {
       this.options.logger.warn('workflow execution did not succeed', {
         execution: key,
