@@ -18,7 +18,6 @@ import {
   type Gate,
   gate,
   inputMentions,
-  type SdkCall,
   sleep,
 } from '../support/interceptors.js';
 import {
