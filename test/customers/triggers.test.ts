@@ -336,6 +336,27 @@ describe('journals of the local bus and engine (a crash loses nothing acknowledg
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('keeps an event whose target could not start, for the next start to deliver', async () => {
+    const dir = await scratch();
+    const bus = new LocalEventBus(
+      [customersModule],
+      {
+        start: () => Promise.reject(new Error('the engine is down')),
+        describe: async () => undefined,
+      },
+      silent,
+      { journal: join(dir, 'event-bus') },
+    );
+
+    await bus.publish([
+      { source: 'customer.api', detailType: 'CustomerCreated', detail: { id: uniqueId('c') } },
+    ]);
+    await bus.idle();
+
+    expect(await busJournal(dir)).toHaveLength(1);
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it('refuses the event when the journal cannot be written, so it stays in the outbox', async () => {
     const parent = await scratch();
     const file = join(parent, 'not-a-directory');

@@ -33,7 +33,8 @@ interface Accepted {
  * event is put in EventBridge's envelope (`source`, `detail-type`, `detail`, `id`, `time`, …),
  * every listed module's rule whose pattern matches gets it, and delivery is asynchronous —
  * `publish` resolves once the event is accepted, not once its targets ran. A target that fails
- * is logged (EventBridge would retry it, then drop it or dead-letter it).
+ * is logged (EventBridge would retry it, then drop it or dead-letter it); with a journal, the
+ * event is delivered again at the next start.
  *
  * EventBridge does not lose an event it accepted. Here, with a journal, "accepted" means written
  * to disk: the entry goes once every target has started (the local workflow engine keeps a
@@ -128,8 +129,10 @@ export class LocalEventBus implements EventBus {
     const delivery = (async () => {
       // After the publisher's turn, as EventBridge delivers after PutEvents has answered.
       await new Promise((done) => setImmediate(done));
-      await Promise.all(rules.map((rule) => this.start(rule, envelope)));
-      // Every target has its run (or failed, which is logged): the event is delivered.
+      const started = await Promise.all(rules.map((rule) => this.start(rule, envelope)));
+      // A target that could not start keeps the entry: the next start delivers it again.
+      if (!started.every(Boolean)) return;
+      // Every target has its run: the event is delivered.
       await this.forget(envelope.id).catch((error: unknown) => {
         // The entry stays: the event is delivered again at the next start.
         this.logger.error('delivered event left in the journal', { id: envelope.id, error });
@@ -139,12 +142,15 @@ export class LocalEventBus implements EventBus {
     void delivery.finally(() => this.deliveries.delete(delivery));
   }
 
-  private async start(rule: EventRule, envelope: Envelope): Promise<void> {
+  /** Starts the rule's target; false (logged) when it could not. */
+  private async start(rule: EventRule, envelope: Envelope): Promise<boolean> {
     const { workflow, inputPath } = rule.target;
     try {
       await this.workflows.start(workflow.id, atPath(inputPath ?? '$', envelope));
+      return true;
     } catch (error) {
       this.logger.error('event rule target failed', { rule: rule.name, error });
+      return false;
     }
   }
 
