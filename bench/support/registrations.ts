@@ -110,66 +110,62 @@ export async function rawRegister(
   let seatFree = true;
   for (let attempt = 0; attempt < 25; attempt++) {
     const status = seatFree ? 'confirmed' : 'waitlisted';
-    const outcome = await transactWrite(
-      doc,
-      {
-        TransactItems: [
-          {
-            Update: {
-              TableName: table,
-              Key: eventsKeys.event(eventId),
-              ...(seatFree
-                ? {
-                    UpdateExpression:
-                      'SET registeredCount = registeredCount + :one, updatedAt = :now',
-                    ConditionExpression:
-                      'attribute_exists(PK) AND #status IN (:s1, :s2, :s3) AND registeredCount < #capacity AND waitlistCount = :zero',
-                  }
-                : {
-                    UpdateExpression: 'SET waitlistCount = waitlistCount + :one, updatedAt = :now',
-                    ConditionExpression:
-                      'attribute_exists(PK) AND #status IN (:s1, :s2, :s3) AND hasWaitlist = :true AND (registeredCount >= #capacity OR waitlistCount > :zero)',
-                  }),
-              ExpressionAttributeNames: { '#status': 'status', '#capacity': 'capacity' },
-              ExpressionAttributeValues: {
-                ':one': 1,
-                ':zero': 0,
-                ':now': now,
-                ':s1': openStatuses[0],
-                ':s2': openStatuses[1],
-                ':s3': openStatuses[2],
-                ...(seatFree ? {} : { ':true': true }),
-              },
+    const outcome = await transactWrite(doc, {
+      TransactItems: [
+        {
+          Update: {
+            TableName: table,
+            Key: eventsKeys.event(eventId),
+            ...(seatFree
+              ? {
+                  UpdateExpression:
+                    'SET registeredCount = registeredCount + :one, updatedAt = :now',
+                  ConditionExpression:
+                    'attribute_exists(PK) AND #status IN (:s1, :s2, :s3) AND registeredCount < #capacity AND waitlistCount = :zero',
+                }
+              : {
+                  UpdateExpression: 'SET waitlistCount = waitlistCount + :one, updatedAt = :now',
+                  ConditionExpression:
+                    'attribute_exists(PK) AND #status IN (:s1, :s2, :s3) AND hasWaitlist = :true AND (registeredCount >= #capacity OR waitlistCount > :zero)',
+                }),
+            ExpressionAttributeNames: { '#status': 'status', '#capacity': 'capacity' },
+            ExpressionAttributeValues: {
+              ':one': 1,
+              ':zero': 0,
+              ':now': now,
+              ':s1': openStatuses[0],
+              ':s2': openStatuses[1],
+              ':s3': openStatuses[2],
+              ...(seatFree ? {} : { ':true': true }),
             },
           },
-          {
-            Put: {
-              TableName: table,
-              Item: {
-                ...eventsKeys.registration(eventId, userId),
-                registrationId,
-                eventId,
-                userId,
-                status,
-                registeredAt: now,
-                LSI1SK: seatFree
-                  ? eventsKeys.confirmedSort(registrationId)
-                  : eventsKeys.waitlistSort(++rawTickets),
-              },
-              ConditionExpression: 'attribute_not_exists(PK)',
+        },
+        {
+          Put: {
+            TableName: table,
+            Item: {
+              ...eventsKeys.registration(eventId, userId),
+              registrationId,
+              eventId,
+              userId,
+              status,
+              registeredAt: now,
+              LSI1SK: seatFree
+                ? eventsKeys.confirmedSort(registrationId)
+                : eventsKeys.waitlistSort(++rawTickets),
             },
+            ConditionExpression: 'attribute_not_exists(PK)',
           },
-          {
-            ConditionCheck: {
-              TableName: table,
-              Key: eventsKeys.user(userId),
-              ConditionExpression: 'attribute_exists(PK)',
-            },
+        },
+        {
+          ConditionCheck: {
+            TableName: table,
+            Key: eventsKeys.user(userId),
+            ConditionExpression: 'attribute_exists(PK)',
           },
-        ],
-      },
-      { maxAttempts: 8 },
-    );
+        },
+      ],
+    });
     if (outcome.ok) return status;
     const [eventFailed] = outcome.reasons.map((code) => code === 'ConditionalCheckFailed');
     if (!eventFailed) throw new Error(`registration refused: ${outcome.reasons.join(', ')}`);

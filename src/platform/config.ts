@@ -8,7 +8,7 @@ import {
 import { envName } from './env-names.js';
 import type { AnyModule } from './module.js';
 import { type QueueDefinition, queueEnvVars } from './queue/queue.js';
-import { workflowEnvVar } from './workflow/workflow.js';
+import { type WorkflowDefinition, workflowEnvVar } from './workflow/workflow.js';
 
 /**
  * Configuration is read once, here, and fails fast: a wrong variable stops the process at start
@@ -187,9 +187,7 @@ export function loadConfig(
       ]),
     ),
     workflows: Object.fromEntries(
-      modules.flatMap((module) =>
-        (module.workflows ?? []).map((w) => [w.id, vars[workflowEnvVar(w)]] as const),
-      ),
+      allWorkflows(modules).map((w) => [w.id, vars[workflowEnvVar(w)]]),
     ),
     docsAssetsDir: e.DOCS_ASSETS_DIR,
     consoleAssetsDir: e.CONSOLE_ASSETS_DIR,
@@ -225,7 +223,7 @@ export function configVariables(modules: readonly AnyModule[]): string[] {
     ...Object.keys(envSchema.shape),
     ...modules.flatMap((module) => Object.values(settingsEnvVars(module))),
     ...allTables(modules).map(tableEnvVar),
-    ...modules.flatMap((module) => (module.workflows ?? []).map(workflowEnvVar)),
+    ...allWorkflows(modules).map(workflowEnvVar),
     ...allQueues(modules).flatMap((queue) => Object.values(queueEnvVars(queue))),
   ];
 }
@@ -233,6 +231,11 @@ export function configVariables(modules: readonly AnyModule[]): string[] {
 /** Every module's tables, in list order, then the platform's. */
 export function allTables(modules: readonly AnyModule[]): TableDefinition[] {
   return [...modules.flatMap((module) => module.tables), ...platformTables];
+}
+
+/** Every workflow the listed modules declare. */
+export function allWorkflows(modules: readonly AnyModule[]): WorkflowDefinition[] {
+  return modules.flatMap((module) => module.workflows ?? []);
 }
 
 /** Every queue a listed module's tasks consume (one per queue trigger). */

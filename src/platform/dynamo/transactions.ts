@@ -27,12 +27,8 @@ export class TransactionContentionError extends Error {
   override name = 'TransactionContentionError';
 }
 
-export interface TransactOptions {
-  /** Attempts when DynamoDB cancels for TransactionConflict (contention, not a failed condition). */
-  readonly maxAttempts?: number;
-  readonly baseDelayMs?: number;
-  readonly maxDelayMs?: number;
-}
+/** Calls when DynamoDB keeps cancelling for contention or throughput, and the waits between. */
+const CONTENTION = { attempts: 8, baseMs: 15, capMs: 500 } as const;
 
 /** Cancellation codes that say nothing about the data: another try may pass. */
 const TRANSIENT = new Set([
@@ -53,11 +49,7 @@ const TRANSIENT = new Set([
 export async function transactWrite(
   doc: DynamoDBDocumentClient,
   input: TransactWriteCommandInput,
-  options: TransactOptions = {},
 ): Promise<TransactOutcome> {
-  const maxAttempts = options.maxAttempts ?? 8;
-  const base = options.baseDelayMs ?? 15;
-  const cap = options.maxDelayMs ?? 500;
   for (let attempt = 1; ; attempt++) {
     try {
       await doc.send(new TransactWriteCommand(input));
@@ -76,10 +68,10 @@ export async function transactWrite(
         );
         return { ok: false, reasons, current };
       }
-      if (attempt >= maxAttempts) {
+      if (attempt >= CONTENTION.attempts) {
         throw new TransactionContentionError('transaction kept conflicting', { cause: error });
       }
-      await backoff(attempt, { baseMs: base, capMs: cap });
+      await backoff(attempt, CONTENTION);
     }
   }
 }

@@ -13,8 +13,6 @@ import type { AppEnv } from './context.js';
 export interface IdempotencyOptions {
   readonly client: DynamoDBClient;
   readonly tableName: string;
-  /** How long a replay is possible. @default IDEMPOTENCY_WINDOW_SECONDS (24 h) */
-  readonly expiresAfterSeconds?: number;
   /**
    * How long a first request may hold its key before a retry may take over. Without this bound a
    * process that died mid-request would leave the key answering 409 until it expired.
@@ -81,7 +79,6 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
     tableName: options.tableName,
     awsSdkV3Client: options.client,
   });
-  const expiresAfterSeconds = options.expiresAfterSeconds ?? IDEMPOTENCY_WINDOW_SECONDS;
   const inFlightMillis = (options.inFlightSeconds ?? 60) * 1000;
 
   return async (c, next) => {
@@ -103,7 +100,8 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
     const config = new IdempotencyConfig({
       eventKeyJmesPath: 'key',
       payloadValidationJmesPath: 'body',
-      expiresAfterSeconds,
+      // The window sla-errors' request marks live for too (request-key.ts).
+      expiresAfterSeconds: IDEMPOTENCY_WINDOW_SECONDS,
       lambdaContext: { getRemainingTimeInMillis: () => inFlightMillis } as LambdaContext,
     });
     let ranHandler = false;

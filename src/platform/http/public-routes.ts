@@ -24,7 +24,7 @@ export function bearerOnlyRoutesOf(router: OpenAPIHono<AppEnv>): PublicRoute[] {
  * declaration documents the route as public, lets it through the auth middleware and (in the CDK
  * stack) makes its API Gateway method key-free, so the three cannot disagree.
  */
-export function publicRoutesOf(router: OpenAPIHono<AppEnv>): PublicRoute[] {
+function publicRoutesOf(router: OpenAPIHono<AppEnv>): PublicRoute[] {
   return routesWhere(router, (security) => Array.isArray(security) && security.length === 0);
 }
 

@@ -22,10 +22,16 @@ export interface LocalEventBusOptions {
 
 type Envelope = Record<string, unknown> & { readonly id: string };
 
-/** One accepted event and the rules it goes to, as the journal keeps it. */
+/** One accepted event and the rules it goes to, as the journal keeps it (rules by name). */
 interface Accepted {
   readonly envelope: Envelope;
   readonly rules: readonly string[];
+}
+
+/** An accepted event and the rules it matched. */
+interface Matched {
+  readonly envelope: Envelope;
+  readonly rules: readonly EventRule[];
 }
 
 /**
@@ -60,7 +66,7 @@ export class LocalEventBus implements EventBus {
   }
 
   async publish(events: readonly BusEvent[]): Promise<void> {
-    const accepted = events.flatMap((event): Accepted[] => {
+    const accepted = events.flatMap((event): Matched[] => {
       const envelope = {
         version: '0',
         id: randomUUID(),
@@ -73,7 +79,7 @@ export class LocalEventBus implements EventBus {
         detail: event.detail,
       };
       const rules = this.rules.filter((rule) => matches(rule.pattern, envelope));
-      return rules.length > 0 ? [{ envelope, rules: rules.map((rule) => rule.name) }] : [];
+      return rules.length > 0 ? [{ envelope, rules }] : [];
     });
     const { journal } = this;
     if (journal) {
@@ -81,7 +87,9 @@ export class LocalEventBus implements EventBus {
       // publish, and takes back the entries written (the publisher keeps the events).
       for (const { envelope } of accepted) this.journalled.add(envelope.id);
       const written = await Promise.allSettled(
-        accepted.map((event) => journal.write(event.envelope.id, event)),
+        accepted.map(({ envelope, rules }) =>
+          journal.write(envelope.id, { envelope, rules: rules.map((rule) => rule.name) }),
+        ),
       );
       const failed = written.find((result) => result.status === 'rejected');
       if (failed) {
@@ -104,9 +112,9 @@ export class LocalEventBus implements EventBus {
       .map(([, event]) => event)
       // In the order they were accepted.
       .sort((a, b) => String(a.envelope.time).localeCompare(String(b.envelope.time)));
-    for (const event of left) {
-      this.journalled.add(event.envelope.id);
-      this.deliver(event);
+    for (const { envelope, rules: names } of left) {
+      this.journalled.add(envelope.id);
+      this.deliver({ envelope, rules: this.rules.filter((rule) => names.includes(rule.name)) });
     }
     if (left.length > 0) {
       this.logger.info('delivering events accepted before a restart', { recovered: left.length });
@@ -124,8 +132,7 @@ export class LocalEventBus implements EventBus {
     while (this.deliveries.size > 0) await Promise.all([...this.deliveries]);
   }
 
-  private deliver({ envelope, rules: names }: Accepted): void {
-    const rules = this.rules.filter((rule) => names.includes(rule.name));
+  private deliver({ envelope, rules }: Matched): void {
     const delivery = (async () => {
       // After the publisher's turn, as EventBridge delivers after PutEvents has answered.
       await new Promise((done) => setImmediate(done));

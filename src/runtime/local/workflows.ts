@@ -79,6 +79,9 @@ interface Running extends ExecutionDescription {
 }
 
 const REGION = 'us-east-1';
+
+/** An execution's key here and in the journal: names are unique per workflow. */
+const keyOf = (workflow: string, name: string) => `${workflow}/${name}`;
 const ACCOUNT = '000000000000';
 
 /**
@@ -100,6 +103,8 @@ export class LocalWorkflows implements Workflows {
   private readonly executions = new Map<string, Running>();
   private readonly finished: string[] = [];
   private readonly journal: Journal<Started> | undefined;
+  /** Executions being started (their journal entry being written), by key. */
+  private readonly starting = new Map<string, Promise<void>>();
   /** Journal removals under way. */
   private readonly removals = new Set<Promise<unknown>>();
 
@@ -119,12 +124,21 @@ export class LocalWorkflows implements Workflows {
   ): Promise<{ executionId: string }> {
     this.loaded(workflow);
     const name = options.name ?? uuidv7();
-    // Step Functions (standard) answers a repeated name with the execution it already has.
-    if (this.executions.has(`${workflow}/${name}`)) return { executionId: name };
-    const started: Started = { workflow, name, input, startedAt: new Date().toISOString() };
-    // On disk before it is acknowledged: from here on it runs to its end, restarts included.
-    await this.journal?.write(`${workflow}/${name}`, started);
-    this.run(started);
+    const key = keyOf(workflow, name);
+    // Step Functions (standard) answers a repeated name with the execution it already has,
+    // also while that one is still being started.
+    if (this.executions.has(key)) return { executionId: name };
+    let starting = this.starting.get(key);
+    if (!starting) {
+      const started: Started = { workflow, name, input, startedAt: new Date().toISOString() };
+      starting = (async () => {
+        // On disk before it is acknowledged: from here on it runs to its end, restarts included.
+        await this.journal?.write(key, started);
+        this.run(started);
+      })().finally(() => this.starting.delete(key));
+      this.starting.set(key, starting);
+    }
+    await starting;
     return { executionId: name };
   }
 
@@ -153,7 +167,7 @@ export class LocalWorkflows implements Workflows {
 
   private run({ workflow, name, input, startedAt }: Started): void {
     const loaded = this.loaded(workflow);
-    const key = `${workflow}/${name}`;
+    const key = keyOf(workflow, name);
     const stateMachineArn = loaded.arn;
     const execution = loaded.machine.run(input as never, {
       overrides: {
@@ -188,7 +202,7 @@ export class LocalWorkflows implements Workflows {
 
   async describe(workflow: string, executionId: string): Promise<ExecutionDescription | undefined> {
     this.loaded(workflow);
-    const found = this.executions.get(`${workflow}/${executionId}`);
+    const found = this.executions.get(keyOf(workflow, executionId));
     if (!found) return undefined;
     const { abort: _, done: __, ...description } = found;
     return description;
@@ -196,7 +210,7 @@ export class LocalWorkflows implements Workflows {
 
   /** How the execution ended, once it has (undefined if this engine does not know it). */
   async settled(workflow: string, executionId: string): Promise<ExecutionDescription | undefined> {
-    await this.executions.get(`${workflow}/${executionId}`)?.done;
+    await this.executions.get(keyOf(workflow, executionId))?.done;
     return this.describe(workflow, executionId);
   }
 
