@@ -106,7 +106,10 @@ export interface TaskDefinition<Services = unknown, Settings = unknown> {
   /** kebab-case, unique in the module. */
   readonly name: string;
   readonly description: string;
-  /** Run once by the local runtime when it starts, after the tables exist. */
+  /**
+   * Run once by the local runtime when it starts, after the tables exist, with the input
+   * `{ trigger: 'startup' }` (`isStartupRun`).
+   */
   readonly startup?: boolean;
   /**
    * How often to run, as an EventBridge rate expression (`rate(5 minutes)`; the local runtime
@@ -138,3 +141,7 @@ export function defineModule<Services, Settings = undefined>(
 ): ModuleDefinition<Services, Settings> {
   return definition;
 }
+
+/** Whether a task's input says the local runtime is starting (nothing of it runs yet). */
+export const isStartupRun = (input: unknown): boolean =>
+  (input as { trigger?: unknown } | undefined)?.trigger === 'startup';

@@ -2,7 +2,12 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { S, type TableDefinition } from '../../platform/dynamo/tables.js';
 import type { EventRule } from '../../platform/event-bus/bus.js';
-import { defineModule, type ModuleContext, type Ports } from '../../platform/module.js';
+import {
+  defineModule,
+  isStartupRun,
+  type ModuleContext,
+  type Ports,
+} from '../../platform/module.js';
 import { scheduleSetting } from '../../platform/schedule.js';
 import type { WorkflowDefinition } from '../../platform/workflow/workflow.js';
 import { DynamoCustomerRepository } from './customers.dynamo.js';
@@ -108,8 +113,7 @@ export const customersModule = defineModule({
       description: 'Closes execution records left RUNNING whose execution has ended or was lost.',
       startup: true,
       schedule: (s) => s.reconcileSweep,
-      run: ({ workflow }, input) =>
-        workflow.reconcile({ all: (input as { trigger?: string })?.trigger === 'startup' }),
+      run: ({ workflow }, input) => workflow.reconcile({ all: isStartupRun(input) }),
     },
     {
       name: 'publish-pending-events',

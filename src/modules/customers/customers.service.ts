@@ -94,7 +94,7 @@ export class CustomersService {
       published += events.length;
       if (events.length < OUTBOX_BATCH) break;
     }
-    if (published > 0) this.deps.metrics.count('OutboxEventsPublished', published);
+    this.deps.metrics.count('OutboxEventsPublished', published);
     return published;
   }
 

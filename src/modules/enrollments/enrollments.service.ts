@@ -174,7 +174,7 @@ export class EnrollmentsService {
       await this.deps.queue.sendBatch(ids.map(enrollmentMessage));
       requeued += ids.length;
     }
-    if (requeued > 0) this.deps.metrics.count('EnrollmentRequeued', requeued);
+    this.deps.metrics.count('EnrollmentRequeued', requeued);
     if (requeued > 0) {
       this.deps.logger.info('pending enrollments sent to the queue again', { requeued });
     }

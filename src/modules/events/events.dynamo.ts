@@ -78,6 +78,9 @@ const live = x`attribute_exists(PK) AND attribute_not_exists(deleting)`;
 /** …and takes registrations (rule 6). */
 const open = x`${live} AND ${name('status')} IN (${list(openStatuses)})`;
 
+/** Every event, oldest first: the collection index holds them all under one key. */
+const everyEvent = { index: eventsKeys.collectionsIndex, key: x`GSI2PK = ${'EVENTS'}` };
+
 export class DynamoEventRepository implements EventRepository {
   constructor(private readonly table: DynamoTable) {}
 
@@ -105,15 +108,12 @@ export class DynamoEventRepository implements EventRepository {
   ): Promise<Page<Event>> {
     const spec = filter.status
       ? { index: eventsKeys.byStatusIndex, key: x`GSI1PK = ${`STATUS#${filter.status}`}` }
-      : { index: eventsKeys.collectionsIndex, key: x`GSI2PK = ${'EVENTS'}` };
+      : everyEvent;
     return this.table.queryPage(`events:${filter.status ?? '*'}`, spec, page, toEvent);
   }
 
   async *allEvents(): AsyncIterable<Event[]> {
-    for await (const items of this.table.queryPages({
-      index: eventsKeys.collectionsIndex,
-      key: x`GSI2PK = ${'EVENTS'}`,
-    })) {
+    for await (const items of this.table.queryPages(everyEvent)) {
       yield items.map(toEvent);
     }
   }
@@ -172,7 +172,7 @@ export class DynamoEventRepository implements EventRepository {
         waitlist: {
           ...current.waitlist,
           frontier,
-          holes: current.waitlist.holes.filter((h) => !passed.includes(h)),
+          holes: current.waitlist.holes.filter((h) => h > frontier),
         },
       },
     };
@@ -332,6 +332,19 @@ export class DynamoEventRepository implements EventRepository {
       break;
     }
     return heads;
+  }
+
+  async waitingTickets(eventId: string): Promise<number[]> {
+    const tickets: number[] = [];
+    for await (const items of this.table.queryPages({
+      index: eventsKeys.registrationsIndex,
+      key: x`PK = ${eventKey(eventId).PK} AND begins_with(LSI1SK, ${'W#'})`,
+      consistent: true,
+      attributes: ['ticket'],
+    })) {
+      tickets.push(...items.map((item) => Number(item.ticket ?? 0)));
+    }
+    return tickets;
   }
 
   async promote(current: Event, heads: readonly Registration[], now: string): Promise<boolean> {

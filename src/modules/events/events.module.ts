@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineModule } from '../../platform/module.js';
+import { defineModule, isStartupRun } from '../../platform/module.js';
 import { scheduleSetting } from '../../platform/schedule.js';
 import { DynamoEventRepository, eventsTable } from './events.dynamo.js';
 import { eventRoutes, registrationRoutes, userRoutes } from './events.routes.js';
@@ -52,7 +52,7 @@ export const eventsModule = defineModule({
       schedule: (s) => s.ticketSweep,
       run: ({ events }, input) =>
         events.releaseUnusedTickets({
-          all: (input as { trigger?: string } | undefined)?.trigger === 'startup',
+          all: isStartupRun(input),
         }),
     },
   ],

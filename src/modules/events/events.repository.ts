@@ -135,6 +135,8 @@ export interface EventRepository {
   ): Promise<boolean>;
   /** The first `count` waiting registrations, lowest ticket first (strongly consistent). */
   waitlistHeads(eventId: string, count: number): Promise<Registration[]>;
+  /** The tickets of everyone waiting, the whole waitlist (a consistent read, every page). */
+  waitingTickets(eventId: string): Promise<number[]>;
   /**
    * Promotes `heads` into free seats, provided the counters and capacity are still those of
    * `current`.

@@ -156,7 +156,7 @@ export class EventsService {
         current = await this.getEvent(eventId); // the transaction does not say what changed
         continue;
       }
-      this.promoted(heads.length);
+      this.deps.metrics.count('WaitlistPromoted', heads.length);
       if (promotable(written.value) === 0) return written.value;
       // More to promote than one transaction holds.
       await this.fillFreeSeats(eventId);
@@ -206,10 +206,10 @@ export class EventsService {
     for await (const events of repository.allEvents()) {
       for (const event of events) {
         if (!countsUnusedTickets(event)) continue;
-        const waiting = await repository.waitlistHeads(event.eventId, event.waitlistCount);
+        // Every waiting ticket, not a first page: one left out would be taken for unused.
         const unused = unusedTickets(
           event.waitlist,
-          waiting.map((registration) => registration.ticket ?? 0),
+          await repository.waitingTickets(event.eventId),
         );
         if (unused.length === 0) continue;
         const { issued } = event.waitlist;
@@ -382,7 +382,7 @@ export class EventsService {
       }
       if (done) {
         this.deps.metrics.count('RegistrationCancelled');
-        this.promoted(promoted.length);
+        this.deps.metrics.count('WaitlistPromoted', promoted.length);
         return { promoted };
       }
     }
@@ -428,14 +428,11 @@ export class EventsService {
       if (count === 0) return;
       const heads = await this.deps.repository.waitlistHeads(eventId, count);
       if (heads.length === 0) return;
-      if (await this.deps.repository.promote(event, heads, this.now())) this.promoted(heads.length);
-      else failures++;
+      if (await this.deps.repository.promote(event, heads, this.now())) {
+        this.deps.metrics.count('WaitlistPromoted', heads.length);
+      } else failures++;
     }
     throw EventsErrors.busy();
-  }
-
-  private promoted(count: number): void {
-    if (count > 0) this.deps.metrics.count('WaitlistPromoted', count);
   }
 
   private recentlyFull(eventId: string): boolean {

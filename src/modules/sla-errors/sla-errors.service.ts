@@ -45,9 +45,10 @@ export class SlaErrorsService {
   ): Promise<SlaError> {
     if (!subject) throw SlaErrorsErrors.noSubject();
     const now = this.deps.clock().toISOString();
+    const id = this.deps.newId();
     const recorded = await this.deps.repository.record(
       {
-        id: this.deps.newId(),
+        id,
         fileName: input.fileName,
         slaDeadline: utc(input.slaDeadline),
         receivedAt: input.receivedAt ? utc(input.receivedAt) : now,
@@ -60,8 +61,11 @@ export class SlaErrorsService {
       },
       requestKey,
     );
-    this.deps.metrics.count('SlaErrorRecorded');
-    this.deps.metrics.count(severityMetric(input.severity));
+    // A retry of an earlier request gets that record back: counted once, when it was recorded.
+    if (recorded.id === id) {
+      this.deps.metrics.count('SlaErrorRecorded');
+      this.deps.metrics.count(severityMetric(input.severity));
+    }
     return recorded;
   }
 

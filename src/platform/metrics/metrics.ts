@@ -19,8 +19,13 @@ export interface ModuleMetrics {
   count(name: string, value?: number): void;
 }
 
+/** A module's counts through `port`; a count of 0 is not written (nothing happened). */
 export function moduleMetrics(port: MetricsPort | undefined, module: string): ModuleMetrics {
-  return { count: (name, value = 1) => port?.count(module, name, value) };
+  return {
+    count: (name, value = 1) => {
+      if (value !== 0) port?.count(module, name, value);
+    },
+  };
 }
 
 /** Counts in memory, by `<module>.<name>`: the local runtime's and the tests' metrics. */
