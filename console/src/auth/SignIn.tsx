@@ -90,15 +90,10 @@ export function SignIn() {
             label="API key"
             hint="npm start prints it (and keeps it in .data/api-key). It stays in this tab only."
             errors={byField.apiKey}
+            invalid={refused}
           >
             {(control) => (
-              <input
-                {...control}
-                type="password"
-                autoComplete="off"
-                spellCheck={false}
-                aria-invalid={control['aria-invalid'] ?? refused}
-              />
+              <input {...control} type="password" autoComplete="off" spellCheck={false} />
             )}
           </Field>
         ) : (
@@ -108,6 +103,7 @@ export function SignIn() {
               label="Username"
               hint="A user added with npm run users -- add <name> (on AWS, in the Cognito user pool)."
               errors={byField.username}
+              invalid={refused}
             >
               {(control) => (
                 <input
@@ -116,19 +112,11 @@ export function SignIn() {
                   autoComplete="username"
                   autoCapitalize="none"
                   spellCheck={false}
-                  aria-invalid={control['aria-invalid'] ?? refused}
                 />
               )}
             </Field>
-            <Field name="password" label="Password" errors={byField.password}>
-              {(control) => (
-                <input
-                  {...control}
-                  type="password"
-                  autoComplete="current-password"
-                  aria-invalid={control['aria-invalid'] ?? refused}
-                />
-              )}
+            <Field name="password" label="Password" errors={byField.password} invalid={refused}>
+              {(control) => <input {...control} type="password" autoComplete="current-password" />}
             </Field>
           </>
         )}

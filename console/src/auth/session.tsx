@@ -80,7 +80,8 @@ export function SessionProvider(props: {
     if (delay === undefined) return;
     const timer = window.setTimeout(
       () => {
-        if (store.read()) setCredential(store.read());
+        const still = store.read();
+        if (still) setCredential(still);
         else signOut(TOKEN_EXPIRED_MESSAGE, 'password');
       },
       Math.min(delay, MAX_TIMER_MS),

@@ -16,6 +16,8 @@ export function Field(props: {
   readonly label: string;
   readonly hint?: string;
   readonly errors?: readonly string[] | undefined;
+  /** Marks the control invalid without an error of its own (a refusal the form shows above). */
+  readonly invalid?: boolean;
   readonly required?: boolean;
   readonly children: (control: FieldControlProps) => ReactNode;
 }) {
@@ -33,7 +35,7 @@ export function Field(props: {
       {props.children({
         id,
         name: props.name,
-        'aria-invalid': errors.length > 0 ? true : undefined,
+        'aria-invalid': errors.length > 0 || props.invalid ? true : undefined,
         'aria-describedby': describedBy || undefined,
       })}
       {props.hint ? (

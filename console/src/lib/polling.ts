@@ -4,6 +4,8 @@
  * it waits, so a record stuck in PENDING costs a request every few seconds, not every 500 ms.
  */
 
+import type { Schemas } from '../api/client';
+
 /** The delay before the next poll, after `fetches` answers: fast at first, then slower. */
 export function backoff(fetches: number): number {
   if (fetches < 20) return 500;
@@ -11,7 +13,7 @@ export function backoff(fetches: number): number {
   return 5_000;
 }
 
-export type EnrollmentStatus = 'PENDING' | 'PROCESSED' | 'REJECTED';
+export type EnrollmentStatus = Schemas['Enrollment']['status'];
 
 /** PROCESSED and REJECTED are final: nothing changes an enrollment after them. */
 export const isFinalEnrollment = (status: EnrollmentStatus | undefined): boolean =>
@@ -26,10 +28,7 @@ export function enrollmentPollInterval(
   return backoff(fetches);
 }
 
-export interface Run {
-  readonly executionId: string;
-  readonly status: string;
-}
+export type Run = Pick<Schemas['WorkflowExecution'], 'executionId' | 'status'>;
 
 /**
  * A run the console has just caused and expects to see: the execution a submit started, or —

@@ -90,15 +90,13 @@ export function EditEvent() {
   const event = useEvent(eventId);
   const api = useApi();
   const navigate = useNavigate();
-  const queryClient = useQueryClient();
   const refresh = useRefreshEvent();
   const update = useMutation({
     mutationFn: async (body: Schemas['UpdateEvent']) =>
       (await unwrap(api.PUT('/events/{eventId}', { params: { path: { eventId } }, body }))).data,
     onSuccess: async (updated) => {
-      queryClient.setQueryData(keys.event(eventId), updated);
       // Raising the capacity may have promoted waitlisted users; the lists show the title and date.
-      void refresh(eventId);
+      void refresh(eventId, updated);
       await navigate(eventPath(eventId));
     },
   });

@@ -97,11 +97,14 @@ export function useUserRegistrations(userId: string) {
 /** After a change to registrations: the event's counters and lists, and its users' lists. */
 export function useRefreshEvent() {
   const queryClient = useQueryClient();
-  return (eventId: string) =>
-    Promise.all([
-      queryClient.invalidateQueries({ queryKey: keys.event(eventId) }),
+  /** `committed`: the event as a write answered it, stored instead of fetched again. */
+  return (eventId: string, committed?: Event) => {
+    if (committed) queryClient.setQueryData(keys.event(eventId), committed);
+    return Promise.all([
+      committed ? undefined : queryClient.invalidateQueries({ queryKey: keys.event(eventId) }),
       queryClient.invalidateQueries({ queryKey: keys.registrations(eventId) }),
       queryClient.invalidateQueries({ queryKey: keys.eventLists }),
       queryClient.invalidateQueries({ queryKey: keys.allUserRegistrations }),
     ]);
+  };
 }
