@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -18,8 +18,9 @@ import {
   type Gate,
   gate,
   inputMentions,
-  sleep,
 } from '../support/interceptors.js';
+import { journalEntries } from '../support/journal.js';
+import { sleep } from '../support/poll.js';
 import {
   bodyOf,
   type CustomersApp,
@@ -234,10 +235,8 @@ describe('journals of the local bus and engine (a crash loses nothing acknowledg
   /** The run's read of the id (its first step, ValidateExists), nothing the API does. */
   const runCalls = (id: string) =>
     both(commandIs('GetItem'), inputMentions(customersKeys.customer(id).PK));
-  const entries = async (directory: string) =>
-    (await readdir(directory).catch(() => [])).filter((name) => name.endsWith('.json'));
-  const busJournal = (dir: string) => entries(join(dir, 'event-bus'));
-  const engineJournal = (dir: string) => entries(join(dir, 'workflows'));
+  const busJournal = (dir: string) => journalEntries(join(dir, 'event-bus'));
+  const engineJournal = (dir: string) => journalEntries(join(dir, 'workflows'));
   const scratch = () => mkdtemp(join(tmpdir(), 'roster-journal-'));
 
   /** An app whose workflow runs for `id` get nowhere until `held` opens (the process "runs"). */

@@ -10,8 +10,8 @@ import {
   failCalls,
   gate,
   inputMentions,
-  sleep,
 } from '../support/interceptors.js';
+import { sleep } from '../support/poll.js';
 import {
   bodyOf,
   createCustomersApp,

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/platform/logger.js';
 import { localTasks } from '../../src/runtime/local/tasks.js';
 import { throttled } from '../support/faults.js';
-import { commandIs, failCalls, sleep } from '../support/interceptors.js';
+import { commandIs, failCalls } from '../support/interceptors.js';
+import { sleep } from '../support/poll.js';
 import {
   bodyOf,
   createEventsApp,

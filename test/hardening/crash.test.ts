@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -8,7 +8,8 @@ import { createDynamoClients, type DynamoClients } from '../../src/platform/dyna
 import { startDynamoDbLocal } from '../../src/runtime/local/dynamodb-local.js';
 import { freePort } from '../../src/runtime/local/ports.js';
 import type { Execution } from '../customers/fixtures.js';
-import { sleep, until } from '../support/poll.js';
+import { journalEntries } from '../support/journal.js';
+import { until } from '../support/poll.js';
 import {
   BANNER_END,
   exitOf,
@@ -117,8 +118,8 @@ async function leftovers(dynamo: DynamoClients, dataDir: string) {
     eventsBeingDeleted: (await byIndex(dynamo, 'roster-events', 'gsi1', 'GSI1PK', 'DELETING'))
       .length,
     keysInProgress: inProgress.Items?.length ?? 0,
-    journalledEvents: await journalEntries(join(dataDir, 'event-bus')),
-    journalledExecutions: await journalEntries(join(dataDir, 'workflows')),
+    journalledEvents: (await journalEntries(join(dataDir, 'event-bus'))).length,
+    journalledExecutions: (await journalEntries(join(dataDir, 'workflows'))).length,
   };
 }
 
@@ -132,9 +133,6 @@ const NOTHING_LEFT: Leftovers = {
   journalledEvents: 0,
   journalledExecutions: 0,
 };
-
-const journalEntries = async (directory: string) =>
-  (await readdir(directory).catch(() => [])).filter((name) => name.endsWith('.json')).length;
 
 /** An event's item and registration rows, read consistently from the events table. */
 async function eventState(dynamo: DynamoClients, eventId: string) {
@@ -496,14 +494,18 @@ async function crashAndRestart(dataDir: string, started: RosterProcess[]): Promi
   let inProgressAnswers = 0;
   for (const entry of load.unanswered.filter((e) => e.idempotencyKey)) {
     // 409 IDEMPOTENCY.IN_PROGRESS while the dead request's claim on the key lasts.
-    let res = await send(after, entry);
-    for (let deadline = Date.now() + 20_000; res.status === 409 && Date.now() < deadline; ) {
-      const problem = (await res.clone().json()) as { code?: string };
-      if (problem.code !== 'IDEMPOTENCY.IN_PROGRESS') break;
-      inProgressAnswers++;
-      await sleep(250);
-      res = await send(after, entry);
-    }
+    const { res } = await until(
+      async () => {
+        const res = await send(after, entry);
+        const held =
+          res.status === 409 &&
+          ((await res.clone().json()) as { code?: string }).code === 'IDEMPOTENCY.IN_PROGRESS';
+        if (held) inProgressAnswers++;
+        return { res, held };
+      },
+      ({ held }) => !held,
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
     const text = await res.text();
     retried.push({ ...entry, status: res.status, response: text ? JSON.parse(text) : undefined });
   }

@@ -7,9 +7,10 @@ import { createLogger } from '../../src/platform/logger.js';
 import { localTasks } from '../../src/runtime/local/tasks.js';
 import {
   bodyOf,
+  createEvent,
   createEventsApp,
   createUsers,
-  eventBody,
+  eventRegistrations,
   expectProblem,
   type Registration,
   registerAll,
@@ -28,23 +29,33 @@ import { commandIs, failCalls } from '../support/interceptors.js';
  */
 
 async function fullEvent(app: TestApp) {
-  const eventId = uniqueId('tickets');
-  await bodyOf(
-    await app.call('/events', {
-      method: 'POST',
-      json: eventBody({ eventId, capacity: 1, hasWaitlist: true }),
-    }),
-    201,
-  );
+  const { eventId } = await createEvent(app, {
+    eventId: uniqueId('tickets'),
+    capacity: 1,
+    hasWaitlist: true,
+  });
   const [seated, ...waiting] = await createUsers(app, 4);
   await registerAll(app, eventId, [seated]);
   return { eventId, waiting };
 }
 
 const positions = async (app: TestApp, eventId: string) =>
-  (await bodyOf<Registration[]>(await app.call(`/events/${eventId}/registrations`), 200))
+  (await eventRegistrations(app, eventId))
     .filter((r) => r.status === 'waitlisted')
     .map((r) => r.waitlistPosition);
+
+/** `user` joins the waitlist behind one person: told place 2, and the list agrees. */
+async function joinsSecond(app: TestApp, eventId: string, userId: string | undefined) {
+  const res = await app.call(`/events/${eventId}/registrations`, {
+    method: 'POST',
+    json: { userId },
+  });
+  expect(await bodyOf<Registration>(res, 201)).toMatchObject({
+    status: 'waitlisted',
+    waitlistPosition: 2,
+  });
+  expect(await positions(app, eventId)).toEqual([1, 2]);
+}
 
 describe('waitlist tickets that a join took and never used', () => {
   it('tells the next waitlisted user place 2, not 3, after a join failed with 503 BUSY', async () => {
@@ -71,16 +82,7 @@ describe('waitlist tickets that a join took and never used', () => {
     await expectProblem(busy, 503, 'EVENTS.BUSY');
     failing = false;
 
-    const res = await app.call(`/events/${eventId}/registrations`, {
-      method: 'POST',
-      json: { userId: next?.userId },
-    });
-
-    expect(await bodyOf<Registration>(res, 201)).toMatchObject({
-      status: 'waitlisted',
-      waitlistPosition: 2,
-    });
-    expect(await positions(app, eventId)).toEqual([1, 2]);
+    await joinsSecond(app, eventId, next?.userId);
   });
 
   it('tells the next waitlisted user place 2, not 3, after a process died between the two writes', async () => {
@@ -94,16 +96,7 @@ describe('waitlist tickets that a join took and never used', () => {
     await tasks.start();
     await tasks.stop();
 
-    const res = await app.call(`/events/${eventId}/registrations`, {
-      method: 'POST',
-      json: { userId: next?.userId },
-    });
-
-    expect(await bodyOf<Registration>(res, 201)).toMatchObject({
-      status: 'waitlisted',
-      waitlistPosition: 2,
-    });
-    expect(await positions(app, eventId)).toEqual([1, 2]);
+    await joinsSecond(app, eventId, next?.userId);
   });
 
   it('leaves a ticket issued in the last five minutes alone when run other than at start-up', async () => {

@@ -129,9 +129,6 @@ export function failCalls(
   return { failed: () => failed };
 }
 
-/** Kept here for the tests that import it with the interceptors. */
-export { sleep };
-
 /**
  * The first `times` BatchGetItem / BatchWriteItem calls reach DynamoDB with only the first half of
  * their entries (rounded down); the rest come back as UnprocessedKeys / UnprocessedItems, as when
