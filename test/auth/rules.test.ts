@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  clientKey,
   decideAttempt,
   normalizeUsername,
   passwordProblems,
@@ -75,5 +76,23 @@ describe('usernames', () => {
 
   it.each(['', '.hidden', 'has space', 'x'.repeat(129), 'semi;colon'])('refuses %j', (name) => {
     expect(USERNAME_PATTERN.test(name)).toBe(false);
+  });
+});
+
+describe('clientKey (what the per-client limit counts by)', () => {
+  it('keeps an IPv4 address, also when a dual-stack socket writes it IPv4-mapped', () => {
+    expect(clientKey('192.0.2.7')).toBe('192.0.2.7');
+    expect(clientKey('::ffff:192.0.2.7')).toBe('192.0.2.7');
+    expect(clientKey('::FFFF:192.0.2.7')).toBe('192.0.2.7');
+  });
+
+  it('counts an IPv6 address by its /64, however it is written', () => {
+    const key = clientKey('2001:db8:0:1::1');
+    expect(key).toBe('2001:db8:0:1::/64');
+    expect(clientKey('2001:0db8:0000:0001:ffff:ffff:ffff:fffe')).toBe(key);
+    expect(clientKey('2001:DB8:0:1:a::%eth0')).toBe(key);
+    expect(clientKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(clientKey('::1')).toBe('0:0:0:0::/64');
+    expect(clientKey('2001:db8:0:2::1')).not.toBe(key);
   });
 });

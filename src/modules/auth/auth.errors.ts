@@ -13,6 +13,18 @@ export const AuthErrors = {
       detail: 'Too many failed sign-ins for this username; retry after the indicated delay.',
       retryAfter,
     }),
+  clientThrottled: (retryAfter: number) =>
+    new AppError('throttled', 'AUTH.CLIENT_THROTTLED', 'Too Many Requests', {
+      detail: 'Too many sign-in attempts from this address; retry after the indicated delay.',
+      retryAfter,
+    }),
+  /** The password checks this process runs at once, and their queue, are full. */
+  signInBusy: () =>
+    unavailable(
+      'AUTH.SIGN_IN_BUSY',
+      'Too many sign-ins are being checked at the moment; retry shortly.',
+      1,
+    ),
   issuerThrottled: () =>
     new AppError('throttled', 'AUTH.ISSUER_THROTTLED', 'Too Many Requests', {
       detail: 'The identity provider is throttling sign-ins; retry after the indicated delay.',

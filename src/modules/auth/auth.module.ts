@@ -7,6 +7,7 @@ import { AuthService } from './auth.service.js';
 
 /**
  * auth: the local issuer's users and the per-username sign-in throttle (keys in auth.dynamo.ts).
+ * The local issuer writes nothing for a username nobody has.
  * - gsi1  users by username   GSI1PK=USERS, GSI1SK=<username>
  */
 export const authTable = {
@@ -21,6 +22,16 @@ const settings = z.object({
   loginFailureBurst: z.coerce.number().int().min(1).max(1000).optional().default(5),
   /** Seconds one failed sign-in counts: the allowance comes back one attempt per this. */
   loginFailureDecaySeconds: z.coerce.number().int().min(1).max(86_400).optional().default(60),
+  /**
+   * Password checks (scrypt, 32 MiB and a fraction of a second each) run at once per process;
+   * twice as many more may wait, the rest are answered 503. Keep it below libuv's thread pool
+   * (UV_THREADPOOL_SIZE, 4 by default), which file reads share.
+   */
+  passwordConcurrency: z.coerce.number().int().min(1).max(64).optional().default(2),
+  /** Sign-in attempts one client address may make in a row before it is answered 429. */
+  clientSigninBurst: z.coerce.number().int().min(1).max(10_000).optional().default(10),
+  /** After the burst, sign-in attempts per minute one client address may make (per process). */
+  clientSigninRate: z.coerce.number().int().min(1).max(60_000).optional().default(30),
 });
 
 /** Sign-in and tokens (seed 002): Cognito on AWS, the local issuer and its users locally. */
@@ -35,6 +46,11 @@ export const authModule = defineModule({
       throttle: {
         burst: context.settings.loginFailureBurst,
         decaySeconds: context.settings.loginFailureDecaySeconds,
+      },
+      limits: {
+        passwordConcurrency: context.settings.passwordConcurrency,
+        clientBurst: context.settings.clientSigninBurst,
+        clientPerMinute: context.settings.clientSigninRate,
       },
       clock: context.clock,
       newId: context.newId,

@@ -1,5 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { invalidRequest } from '../../platform/errors.js';
+import { clientAddress } from '../../platform/http/client-address.js';
 import {
   createRouter,
   jsonBody,
@@ -17,7 +18,7 @@ const tokenRoute = createRoute({
   tags,
   summary: 'Sign in: username and password → access and id tokens',
   description:
-    'Public. A wrong password and an unknown username get the same 401. Repeated failures for one username are throttled (429 with Retry-After); each failure stops counting after a while, so a username is never locked for good.',
+    'Public. A wrong password and an unknown username get the same 401. Repeated failures for one username are throttled (429 with Retry-After); each failure stops counting after a while, so a username is never locked for good. Attempts from one address are limited too (429 with Retry-After), and when too many passwords are being checked at once the answer is 503 with Retry-After.',
   security: [],
   request: { body: jsonBody(TokenRequestSchema) },
   responses: {
@@ -43,7 +44,7 @@ export function authRoutes(service: AuthService) {
 
   app.openapi(tokenRoute, async (c) => {
     const { username, password } = c.req.valid('json');
-    const tokens = await service.signIn(username, password);
+    const tokens = await service.signIn(username, password, clientAddress(c));
     // RFC 6749 §5.1: responses carrying tokens are not to be cached.
     c.header('cache-control', 'no-store');
     c.header('pragma', 'no-cache');

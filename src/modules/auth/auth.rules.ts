@@ -86,3 +86,27 @@ export function decideAttempt(
   if (tat <= limit) return { kind: 'extend', by: interval, limit };
   return { kind: 'refuse', retryAfterSeconds: Math.max(1, Math.ceil((tat - limit) / 1000)) };
 }
+
+/**
+ * What the per-client limit counts by: an IPv4 address (also when written IPv4-mapped, as a
+ * dual-stack socket reports it), or an IPv6 address's /64 — one host or home network is usually
+ * handed a whole /64, so counting single IPv6 addresses would give it billions of allowances.
+ */
+export function clientKey(address: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  if (mapped?.[1]) return mapped[1];
+  if (!address.includes(':')) return address;
+  const [head = '', tail] = (address.split('%')[0] ?? '').toLowerCase().split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups =
+    tail === undefined
+      ? left
+      : [
+          ...left,
+          ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'),
+          ...right,
+        ];
+  const prefix = groups.slice(0, 4).map((group) => group.replace(/^0+(?=.)/, ''));
+  return `${prefix.join(':')}::/64`;
+}

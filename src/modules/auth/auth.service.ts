@@ -1,4 +1,5 @@
 import type { TokenVerifier } from '../../platform/http/auth.js';
+import { type KeyedLimiter, keyedLimiter, LimiterFullError } from '../../platform/limiter.js';
 import type { ModuleMetrics } from '../../platform/metrics/metrics.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import {
@@ -8,25 +9,38 @@ import {
   type TokenPort,
 } from '../../platform/tokens/tokens.js';
 import { AuthErrors } from './auth.errors.js';
-import type { LocalUser, LoginThrottleSettings, UserSummary } from './auth.model.js';
+import type {
+  AttemptsOn,
+  LocalUser,
+  LoginThrottleSettings,
+  SignInLimits,
+  UserSummary,
+} from './auth.model.js';
 import { dummyHash, hashPassword, verifyPassword } from './auth.passwords.js';
 import type { AuthRepository } from './auth.repository.js';
 import {
+  clientKey,
   decideAttempt,
   normalizeUsername,
   passwordProblems,
   USERNAME_PATTERN,
 } from './auth.rules.js';
+import { MemoryThrottle } from './auth.throttle.js';
 
 export interface AuthServiceDeps {
   readonly repository: AuthRepository;
   /** The runtime's token port; absent where no issuer is configured. */
   readonly tokens: TokenPort | undefined;
   readonly throttle: LoginThrottleSettings;
+  readonly limits: SignInLimits;
   readonly clock: () => Date;
   /** Time-ordered unique ids (UUIDv7), for token subjects. */
   readonly newId: () => string;
-  /** SignInSucceeded, SignInFailed (wrong credentials), SignInThrottled (429). */
+  /**
+   * SignInSucceeded, SignInFailed (wrong credentials), SignInThrottled (429, the username's
+   * allowance), SignInClientThrottled (429, the address's allowance), SignInShed (503, too many
+   * password checks at once).
+   */
   readonly metrics: ModuleMetrics;
 }
 
@@ -34,44 +48,78 @@ export interface AuthServiceDeps {
 const MAX_THROTTLE_ATTEMPTS = 10;
 
 /**
- * Sign-in (username and password → tokens, from Cognito or the local issuer), with failed
- * attempts throttled per username; and the local issuer's users.
+ * Sign-ins that may wait for a password check, per check allowed at once: a short queue (each
+ * check takes a fraction of a second), so a waiter is answered within about a second and the
+ * rest are told to come back at once rather than pile up.
+ */
+const WAITING_PER_CHECK = 2;
+
+/** The password checks' one lane in their limiter. */
+const PASSWORD_CHECKS = 'scrypt';
+
+/** One attempt taken from a username's allowance. */
+interface Attempt {
+  /** The local user the username names, when counted on their item (undefined: nobody). */
+  readonly user?: LocalUser;
+  /** Gives the attempt back: the sign-in succeeded, or its password was never checked. */
+  readonly giveBack: () => Promise<void>;
+}
+
+/**
+ * Sign-in (username and password → tokens, from Cognito or the local issuer), with attempts
+ * limited per client address and per username and local password checks admitted a few at a
+ * time; and the local issuer's users.
  */
 export class AuthService {
-  constructor(private readonly deps: AuthServiceDeps) {}
+  /**
+   * scrypt runs on libuv's thread pool (4 threads unless UV_THREADPOOL_SIZE says otherwise),
+   * which file reads share: left unbounded, a burst of sign-ins holds every thread and the
+   * console's static files wait behind them.
+   */
+  private readonly passwordChecks: KeyedLimiter;
+  /** Per client address, in this process only (on AWS the gateway's throttles come first). */
+  private readonly clients: MemoryThrottle;
+  /** Usernames nobody has, counted like the others but never written to the table. */
+  private readonly unknownNames: MemoryThrottle;
+
+  constructor(private readonly deps: AuthServiceDeps) {
+    const { limits } = deps;
+    this.passwordChecks = keyedLimiter(limits.passwordConcurrency, {
+      maxWaiting: WAITING_PER_CHECK * limits.passwordConcurrency,
+    });
+    this.clients = new MemoryThrottle({
+      burst: limits.clientBurst,
+      decaySeconds: 60 / limits.clientPerMinute,
+    });
+    this.unknownNames = new MemoryThrottle(deps.throttle);
+  }
 
   /**
-   * Tokens for a username and password. A wrong password and an unknown username get the same
-   * error after the same work (an scrypt run against a stand-in hash for the unknown one), and
-   * both count against the username's allowance of failed attempts.
+   * Tokens for a username and password, asked for from `client` (its address; undefined for an
+   * in-process call, which no per-client limit applies to). Attempts are limited per client
+   * address, then per username (429 each); a local password check waits for one of a few places,
+   * and is refused (503) when they and their queue are full — before anything is written.
+   *
+   * A wrong password and an unknown username get the same error after the same work (the same
+   * write requests, an scrypt run against a stand-in hash for the unknown one), and both count
+   * against the username's allowance: a local user's on their item, an unknown username's in
+   * memory, so that guessing names adds nothing to the table.
    */
-  async signIn(username: string, password: string): Promise<IssuedTokens> {
+  async signIn(username: string, password: string, client?: string): Promise<IssuedTokens> {
     const { tokens } = this.deps;
     if (!tokens) throw AuthErrors.noIssuer();
+    this.takeClientAttempt(client);
     const key = normalizeUsername(username);
-    const interval = await this.takeAttempt(key);
-    let signedIn: IssuedTokens;
-    try {
-      signedIn =
-        tokens.kind === 'user-pool'
-          ? await tokens.authenticate(username, password)
-          : await tokens.issue(await this.checkPassword(key, password));
-    } catch (error) {
-      if (!(error instanceof TokenIssuerError)) throw error;
-      switch (error.reason) {
-        case 'invalid-credentials':
-          this.deps.metrics.count('SignInFailed');
-          throw AuthErrors.invalidCredentials();
-        case 'throttled':
-          throw AuthErrors.issuerThrottled();
-        case 'challenge-required':
-          await this.deps.repository.refundAttempt(key, interval);
-          throw AuthErrors.challengeRequired();
-      }
+    if (tokens.kind === 'user-pool') {
+      const attempt = await this.takeAttempt('login', key);
+      return this.settle(attempt, () => tokens.authenticate(username, password));
     }
-    await this.deps.repository.refundAttempt(key, interval);
-    this.deps.metrics.count('SignInSucceeded');
-    return signedIn;
+    // Already full: this attempt would only queue to be refused, so it writes nothing either.
+    if (this.passwordChecks.isFull(PASSWORD_CHECKS)) throw this.shed();
+    const attempt = await this.takeAttempt('user', key);
+    return this.settle(attempt, async () =>
+      tokens.issue(await this.checkPassword(attempt, password)),
+    );
   }
 
   /** The local issuer's public keys; undefined when tokens come from a user pool. */
@@ -130,35 +178,111 @@ export class AuthService {
 
   // ---- internals -------------------------------------------------------------------------------
 
+  /** Signs in through `signIn`, mapping the issuer's refusals; gives the attempt back unless it was a guess. */
+  private async settle(
+    attempt: Attempt,
+    signIn: () => Promise<IssuedTokens>,
+  ): Promise<IssuedTokens> {
+    let signedIn: IssuedTokens;
+    try {
+      signedIn = await signIn();
+    } catch (error) {
+      if (error instanceof LimiterFullError) {
+        await attempt.giveBack();
+        throw this.shed();
+      }
+      if (!(error instanceof TokenIssuerError)) throw error;
+      switch (error.reason) {
+        case 'invalid-credentials':
+          this.deps.metrics.count('SignInFailed');
+          throw AuthErrors.invalidCredentials();
+        case 'throttled':
+          throw AuthErrors.issuerThrottled();
+        case 'challenge-required':
+          await attempt.giveBack();
+          throw AuthErrors.challengeRequired();
+      }
+    }
+    await attempt.giveBack();
+    this.deps.metrics.count('SignInSucceeded');
+    return signedIn;
+  }
+
+  /** Takes one attempt from the client address's allowance, or refuses (429). */
+  private takeClientAttempt(client: string | undefined): void {
+    if (client === undefined) return;
+    const taken = this.clients.take(clientKey(client), this.deps.clock().getTime());
+    if (!taken.ok) {
+      this.deps.metrics.count('SignInClientThrottled');
+      throw AuthErrors.clientThrottled(taken.retryAfterSeconds);
+    }
+  }
+
   /**
-   * Takes one attempt from the username's allowance, or refuses (429). Returns the interval one
-   * attempt is worth, to give it back on success.
+   * Takes one attempt from the username's allowance, counted `on` the user's item or a throttle
+   * item of its own, or refuses (429). An unknown local username is counted in memory instead,
+   * after the same write requests a known one in the same state makes (they fail on their
+   * condition and write nothing), so the time taken does not tell the two apart.
    */
-  private async takeAttempt(username: string): Promise<number> {
+  private async takeAttempt(on: AttemptsOn, username: string): Promise<Attempt> {
     const { repository, throttle } = this.deps;
+    const interval = throttle.decaySeconds * 1000;
     let tat: number | undefined | 'unknown' = 'unknown';
+    let nobody = false;
     for (let round = 0; round < MAX_THROTTLE_ATTEMPTS; round++) {
       const now = this.deps.clock().getTime();
       const decision = decideAttempt(tat, now, throttle);
-      if (decision.kind === 'refuse') {
-        this.deps.metrics.count('SignInThrottled');
-        throw AuthErrors.tooManyAttempts(decision.retryAfterSeconds);
-      }
+      if (decision.kind === 'refuse') throw this.tooManyAttempts(decision.retryAfterSeconds);
+      // A known user with nothing counting would have been done at the first write.
+      if (nobody && decision.kind === 'start') return this.takeUnknownAttempt(username);
       const commit =
         decision.kind === 'start'
-          ? await repository.startAttempts(username, decision.tat, now)
-          : await repository.extendAttempts(username, decision.by, now, decision.limit);
-      if (commit.ok) return throttle.decaySeconds * 1000;
+          ? await repository.startAttempts(on, username, decision.tat, now)
+          : await repository.extendAttempts(on, username, decision.by, now, decision.limit);
+      if (commit.ok) {
+        return {
+          ...(commit.user ? { user: commit.user } : {}),
+          giveBack: () => repository.refundAttempt(on, username, interval),
+        };
+      }
+      if (nobody) return this.takeUnknownAttempt(username);
+      if (on === 'user' && !commit.exists) {
+        // Nobody has this username: decide again on what memory holds for it.
+        nobody = true;
+        tat = this.unknownNames.tat(username);
+        continue;
+      }
       // Another attempt on this username landed in between: decide again on what it wrote.
       tat = commit.tat;
     }
     throw AuthErrors.busy();
   }
 
-  /** The user whose password this is, or a TokenIssuerError after the same work. */
-  private async checkPassword(username: string, password: string) {
-    const user = await this.deps.repository.getUser(username);
-    const matches = await verifyPassword(password, user?.passwordHash ?? (await dummyHash()));
+  private takeUnknownAttempt(username: string): Attempt {
+    const taken = this.unknownNames.take(username, this.deps.clock().getTime());
+    if (!taken.ok) throw this.tooManyAttempts(taken.retryAfterSeconds);
+    return { giveBack: async () => this.unknownNames.giveBack(username) };
+  }
+
+  private tooManyAttempts(retryAfterSeconds: number) {
+    this.deps.metrics.count('SignInThrottled');
+    return AuthErrors.tooManyAttempts(retryAfterSeconds);
+  }
+
+  private shed() {
+    this.deps.metrics.count('SignInShed');
+    return AuthErrors.signInBusy();
+  }
+
+  /**
+   * The user whose password this is, or a TokenIssuerError after the same work (an unknown user's
+   * against the stand-in hash); LimiterFullError when no check place is free nor queued for.
+   */
+  private async checkPassword(attempt: Attempt, password: string) {
+    const { user } = attempt;
+    const matches = await this.passwordChecks.run(PASSWORD_CHECKS, async () =>
+      verifyPassword(password, user?.passwordHash ?? (await dummyHash())),
+    );
     if (!user || !matches) {
       throw new TokenIssuerError('invalid-credentials', 'wrong username or password');
     }

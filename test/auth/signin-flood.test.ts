@@ -1,0 +1,212 @@
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { createAdaptorServer } from '@hono/node-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authModule, authTable } from '../../src/modules/auth/auth.module.js';
+import { MemoryMetrics } from '../../src/platform/metrics/metrics.js';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { expectProblem, uniqueId } from '../support/fixture-app.js';
+import { commandIs, delayCalls, gate } from '../support/interceptors.js';
+import { until } from '../support/poll.js';
+import { addUser, createLocalIssuer, type LocalIssuer, PASSWORD } from './fixtures.js';
+
+/*
+ * Sign-in under a flood: the password work (scrypt, on the libuv pool that file reads share) is
+ * admitted a few at a time, each client address has its own allowance, and unknown usernames
+ * leave nothing behind in the table.
+ */
+
+const token = (app: TestApp, json: unknown) =>
+  app.call('/auth/token', { method: 'POST', key: null, json });
+
+const fresh = () => ({ username: uniqueId('nobody'), password: 'Wrong-Password-123' });
+
+let issuer: LocalIssuer;
+
+beforeAll(async () => {
+  issuer = await createLocalIssuer();
+});
+
+afterAll(async () => {
+  await issuer.cleanup();
+});
+
+describe('the password work under a flood of sign-ins', () => {
+  it('answers 503 with Retry-After to the sign-ins past the admission limit, and lets the user in afterwards', async () => {
+    const flood = 12;
+    const metrics = new MemoryMetrics();
+    // Every attempt's first write is held until all of them have arrived: they then reach the
+    // password check together, whatever the speed of the machine.
+    const arrived = gate();
+    let held = { count: () => 0 };
+    const app = await createTestApp({
+      modules: [authModule],
+      ports: { tokens: issuer.tokens, metrics },
+      env: { AUTH_PASSWORD_CONCURRENCY: '1' },
+      dynamo: (clients) => {
+        held = delayCalls(clients, { when: commandIs('UpdateItem'), until: arrived.opened });
+        return clients;
+      },
+    });
+    await addUser(app, 'alice');
+
+    const answers = Promise.all(Array.from({ length: flood }, () => token(app, fresh())));
+    await until(held.count, (count) => count >= flood, { intervalMs: 10, timeoutMs: 5_000 });
+    arrived.open();
+    const responses = await answers;
+
+    const refused = responses.filter((res) => res.status === 503);
+    const checked = responses.filter((res) => res.status === 401);
+    expect(refused.length + checked.length).toBe(flood);
+    // One check at a time and two waiting: the rest are refused before any scrypt run.
+    expect(checked.length).toBeLessThanOrEqual(flood / 2);
+    for (const res of refused) {
+      await expectProblem(res, 503, 'AUTH.SIGN_IN_BUSY');
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    }
+    expect(metrics.snapshot()['auth.SignInFailed']).toBe(checked.length);
+    expect((await token(app, { username: 'alice', password: PASSWORD })).status).toBe(200);
+  });
+
+  it('writes nothing to the auth table for unknown usernames, and still throttles them', async () => {
+    const app = await createTestApp({
+      modules: [authModule],
+      ports: { tokens: issuer.tokens },
+      env: { AUTH_LOGIN_FAILURE_BURST: '2', AUTH_PASSWORD_CONCURRENCY: '4' },
+    });
+    await addUser(app, 'bob');
+
+    const statuses = await Promise.all(
+      Array.from({ length: 4 }, async () => (await token(app, fresh())).status),
+    );
+    const ghost = { username: uniqueId('ghost'), password: 'Wrong-Password-123' };
+    const ghostStatuses: number[] = [];
+    for (let i = 0; i < 3; i++) ghostStatuses.push((await token(app, ghost)).status);
+
+    const { Items = [] } = await app.dynamo.doc.send(
+      new ScanCommand({ TableName: app.table(authTable).name, ConsistentRead: true }),
+    );
+    expect(Items.map((item) => item.PK)).toEqual(['USER#bob']);
+    expect(statuses).toEqual([401, 401, 401, 401]);
+    expect(ghostStatuses).toEqual([401, 401, 429]);
+  });
+
+  it('still counts a known user’s failed attempts in the table', async () => {
+    const app = await createTestApp({
+      modules: [authModule],
+      ports: { tokens: issuer.tokens },
+      env: { AUTH_LOGIN_FAILURE_BURST: '2' },
+    });
+    await addUser(app, 'carol');
+
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      statuses.push((await token(app, { username: 'carol', password: 'Wrong-Pass-1' })).status);
+    }
+
+    expect(statuses).toEqual([401, 401, 429]);
+  });
+});
+
+describe('the per-client limit on sign-in attempts', () => {
+  const settings = { AUTH_CLIENT_SIGNIN_BURST: '3', AUTH_CLIENT_SIGNIN_RATE: '1' };
+  // The limits read this clock: time stands still unless a test moves it.
+  const now = Date.now();
+  const clock = () => new Date(now);
+
+  describe('on the local server (the socket’s address)', () => {
+    let app: TestApp;
+    let port: number;
+    let server: ReturnType<typeof createAdaptorServer>;
+
+    beforeAll(async () => {
+      app = await createTestApp({
+        modules: [authModule],
+        ports: { tokens: issuer.tokens },
+        env: settings,
+        clock,
+      });
+      await addUser(app, 'dora');
+      server = createAdaptorServer({ fetch: app.app.fetch });
+      await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+      port = (server.address() as AddressInfo).port;
+    });
+
+    afterAll(async () => {
+      await new Promise<void>((done) => server.close(() => done()));
+    });
+
+    /** POST /auth/token over TCP from `localAddress` (any 127.x.y.z is the loopback). */
+    const signInFrom = (localAddress: string, json: unknown) =>
+      new Promise<Response>((done, fail) => {
+        const body = JSON.stringify(json);
+        const req = httpRequest(
+          {
+            host: '127.0.0.1',
+            port,
+            localAddress,
+            method: 'POST',
+            path: '/auth/token',
+            headers: { 'content-type': 'application/json', 'content-length': body.length },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('end', () => {
+              const headers = new Headers();
+              for (const [name, value] of Object.entries(res.headers)) {
+                if (typeof value === 'string') headers.set(name, value);
+              }
+              done(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 0, headers }));
+            });
+          },
+        );
+        req.on('error', fail);
+        req.end(body);
+      });
+
+    it('answers 429 with Retry-After once an address has used its burst, whatever the usernames', async () => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) statuses.push((await signInFrom('127.0.0.2', fresh())).status);
+
+      const refused = await signInFrom('127.0.0.2', { username: 'dora', password: PASSWORD });
+
+      expect(statuses).toEqual([401, 401, 401]);
+      await expectProblem(refused, 429, 'AUTH.CLIENT_THROTTLED');
+      expect(Number(refused.headers.get('retry-after'))).toBe(60);
+    });
+
+    it('lets another address sign in meanwhile', async () => {
+      const res = await signInFrom('127.0.0.3', { username: 'dora', password: PASSWORD });
+
+      expect(res.status).toBe(200);
+    });
+  });
+
+  it('limits by the source address API Gateway reports', async () => {
+    const app = await createTestApp({
+      modules: [authModule],
+      ports: { tokens: issuer.tokens },
+      env: settings,
+      clock,
+    });
+    const fromGateway = (sourceIp: string) =>
+      app.app.request(
+        '/auth/token',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(fresh()),
+        },
+        { event: { requestContext: { identity: { sourceIp } } } },
+      );
+
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await fromGateway('198.51.100.7')).status);
+    const other = await fromGateway('198.51.100.8');
+
+    expect(statuses).toEqual([401, 401, 401, 429]);
+    expect(other.status).toBe(401);
+  });
+});
