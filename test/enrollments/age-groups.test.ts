@@ -47,6 +47,7 @@ describe('POST /age-groups', () => {
     ['min_age above max_age', { min_age: 30, max_age: 20 }, 'body.max_age'],
     ['a missing max_age', { min_age: 30 }, 'body.max_age'],
     ['null', { min_age: null, max_age: 20 }, 'body.min_age'],
+    ['an unknown field', { min_age: 18, max_age: 25, name: 'adults' }, 'body'],
   ])('refuses %s with 422 naming the field, and writes nothing', async (_case, body, path) => {
     const before = (await allGroups(app, 200)).flat();
 
@@ -55,6 +56,18 @@ describe('POST /age-groups', () => {
     const problem = await expectProblem(res, 422, 'REQUEST.VALIDATION_FAILED');
     expect(problem.errors?.map((e) => e.path)).toContain(path);
     expect((await allGroups(app, 200)).flat()).toEqual(before);
+  });
+
+  it('names the unknown field it refuses', async () => {
+    const res = await app.call('/age-groups', {
+      method: 'POST',
+      json: { min_age: 18, max_age: 25, maxAge: 30 },
+    });
+
+    const problem = await expectProblem(res, 422, 'REQUEST.VALIDATION_FAILED');
+    expect(problem.errors).toEqual([
+      { path: 'body', message: 'unknown field "maxAge" (the fields are min_age, max_age)' },
+    ]);
   });
 
   it('answers 400 for a body that is not JSON', async () => {

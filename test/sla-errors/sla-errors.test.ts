@@ -11,7 +11,7 @@ import {
 } from '../auth/fixtures.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { injectFaults, transactionConflict } from '../support/faults.js';
-import { expectProblem, isUuid } from '../support/fixture-app.js';
+import { bodyOf, expectProblem, isUuid } from '../support/fixture-app.js';
 import { validRecord } from './fixtures.js';
 
 let issuer: LocalIssuer;
@@ -165,6 +165,27 @@ describe('POST /sla-errors validation (400, seed 002)', () => {
     ['an empty source', { ...validRecord, source: '' }, 'body.source'],
     ['a source over 200 characters', { ...validRecord, source: long(201) }, 'body.source'],
     ['an unknown field', { ...validRecord, recievedAt: '2026-11-21T10:42:00Z' }, 'body'],
+    ['a C1 control in fileName', { ...validRecord, fileName: 'a\u009b2Jb.csv' }, 'body.fileName'],
+    ['NEL (a C1 control) in message', { ...validRecord, message: 'one\u0085two' }, 'body.message'],
+    [
+      'a bidi override in fileName',
+      { ...validRecord, fileName: 'invoice\u202Efdp.exe' },
+      'body.fileName',
+    ],
+    ['a bidi isolate in source', { ...validRecord, source: 'sftp\u2066x\u2069' }, 'body.source'],
+    ['a bidi embedding in message', { ...validRecord, message: 'late \u202Bby' }, 'body.message'],
+    ['a line break in source', { ...validRecord, source: 'sftp\ningest' }, 'body.source'],
+    ['a tab in fileName', { ...validRecord, fileName: 'a\tb.csv' }, 'body.fileName'],
+    [
+      'slaDeadline before year 0000 in UTC',
+      { ...validRecord, slaDeadline: '0000-01-01T00:30:00+01:00' },
+      'body.slaDeadline',
+    ],
+    [
+      'receivedAt after year 9999 in UTC',
+      { ...validRecord, receivedAt: '9999-12-31T23:30:00-01:00' },
+      'body.receivedAt',
+    ],
   ])('answers 400 for %s', async (_case, json, path) => {
     const res = await file(json);
 
@@ -183,8 +204,48 @@ describe('POST /sla-errors validation (400, seed 002)', () => {
     ]);
   });
 
-  it('keeps line breaks in a message', async () => {
-    const res = await file({ ...validRecord, message: 'line one\nline two' });
+  it('names what it refuses: the character and where, the year range, the unknown field', async () => {
+    const res = await file({
+      ...validRecord,
+      fileName: 'report\u202Ecsv.exe',
+      slaDeadline: '9999-12-31T23:30:00-01:00',
+      sevrity: 'high',
+    });
+
+    const problem = await expectProblem(res, 400, 'REQUEST.VALIDATION_FAILED');
+    expect(problem.errors).toEqual([
+      {
+        path: 'body.fileName',
+        message: 'must not contain U+202E (a bidirectional formatting character) at character 7',
+      },
+      {
+        path: 'body.slaDeadline',
+        message: 'must fall in the years 0000–9999 once converted to UTC',
+      },
+      {
+        path: 'body',
+        message:
+          'unknown field "sevrity" (the fields are fileName, slaDeadline, receivedAt, errorCode, message, severity, source)',
+      },
+    ]);
+  });
+
+  it('accepts the first and last instants of years 0000–9999 in UTC, given with offsets', async () => {
+    const res = await file({
+      ...validRecord,
+      slaDeadline: '0000-01-01T01:00:00+01:00',
+      receivedAt: '9999-12-31T22:59:59.999-01:00',
+    });
+
+    const { id } = await bodyOf<{ id: string }>(res, 200);
+    expect(await bodyOf(await app.call(`/sla-errors/${id}`), 200)).toMatchObject({
+      slaDeadline: '0000-01-01T00:00:00.000Z',
+      receivedAt: '9999-12-31T23:59:59.999Z',
+    });
+  });
+
+  it('keeps line breaks and tabs in a message', async () => {
+    const res = await file({ ...validRecord, message: 'line one\r\n\tline two\nthree' });
 
     expect(res.status).toBe(200);
   });
@@ -291,6 +352,14 @@ describe('GET /sla-errors', () => {
     ['from not a date-time', 'from=yesterday', 'REQUEST.VALIDATION_FAILED'],
     ['limit 0', 'limit=0', 'REQUEST.VALIDATION_FAILED'],
     ['limit 201', 'limit=201', 'REQUEST.VALIDATION_FAILED'],
+    ['to past year 9999 in UTC', 'to=9999-12-31T23:30:00-01:00', 'REQUEST.VALIDATION_FAILED'],
+    [
+      'from before year 0000 in UTC',
+      'from=0000-01-01T00:30:00%2B01:00',
+      'REQUEST.VALIDATION_FAILED',
+    ],
+    ['a fileName with a bidi override', 'fileName=a%E2%80%AEb', 'REQUEST.VALIDATION_FAILED'],
+    ['a fileName with a C1 control', 'fileName=a%C2%85b', 'REQUEST.VALIDATION_FAILED'],
     ['a cursor of another list', `fileName=x&cursor=abc`, undefined],
   ])('answers 400 for %s', async (_case, query, code) => {
     const res = await app.call(`/sla-errors?${query}`);

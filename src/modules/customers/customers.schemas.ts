@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ClientIdSchema } from '../../platform/ids.js';
+import { strictBody } from '../../platform/input.js';
 import { executionStatuses } from '../../platform/workflow/workflow.js';
 import { branches } from './customers.model.js';
 
@@ -27,9 +28,10 @@ export const DeleteCustomerResultSchema = z
   .object({ id: z.string(), deleted: z.literal(true) })
   .meta({ id: 'DeleteCustomerResult' });
 
-export const SubmitWorkflowSchema = z
-  .object({ id: ClientIdSchema.meta({ example: 'sfn-101' }) })
-  .meta({ id: 'SubmitWorkflow' });
+/** Refuses unknown fields: the workflow's input is `{id}` and nothing a client adds to it. */
+export const SubmitWorkflowSchema = strictBody({
+  id: ClientIdSchema.meta({ example: 'sfn-101' }),
+}).meta({ id: 'SubmitWorkflow' });
 
 export const SubmittedSchema = z
   .object({ executionId: z.string() })

@@ -1,21 +1,22 @@
 import { z } from 'zod';
 import { ClientIdSchema } from '../../platform/ids.js';
+import { strictBody, text } from '../../platform/input.js';
 import { enrollmentStatuses, MAX_AGE, MIN_AGE } from './enrollments.model.js';
 
 /*
  * The HTTP shapes of the enrollments module, with seed 000's field names (`min_age`,
  * `enrollment_id`, `age_group_id`, `created_at`). The service speaks enrollments.model.ts; the
- * routes map.
+ * routes map. Bodies refuse unknown fields; the name follows the platform's text rule
+ * (src/platform/input.ts).
  */
 
 /** A JSON integer 0–150: `18.5`, `"18"`, `true` and negatives are 422s, not coerced. */
 const AgeSchema = z.number().int().min(MIN_AGE).max(MAX_AGE);
 
-export const CreateAgeGroupSchema = z
-  .object({
-    min_age: AgeSchema.meta({ example: 18 }),
-    max_age: AgeSchema.meta({ example: 25 }),
-  })
+export const CreateAgeGroupSchema = strictBody({
+  min_age: AgeSchema.meta({ example: 18 }),
+  max_age: AgeSchema.meta({ example: 25 }),
+})
   .refine((body) => body.min_age <= body.max_age, {
     message: 'must not be below min_age',
     path: ['max_age'],
@@ -35,22 +36,15 @@ export const DeleteAgeGroupResultSchema = z
   .object({ message: z.string() })
   .meta({ id: 'DeleteAgeGroupResult' });
 
-export const CreateEnrollmentSchema = z
-  .object({
-    name: z
-      .string()
-      .min(1)
-      .max(200)
-      .refine((value) => value.trim().length > 0, 'must not be blank')
-      .meta({ example: 'John Doe' }),
-    age: AgeSchema.meta({ example: 22 }),
-    cpf: z.string().max(32).meta({
-      description:
-        'Brazilian CPF, 11 digits with or without punctuation; check digits are verified. Never returned nor logged in full.',
-      example: '123.456.789-09',
-    }),
-  })
-  .meta({ id: 'CreateEnrollment' });
+export const CreateEnrollmentSchema = strictBody({
+  name: text(200).meta({ example: 'John Doe' }),
+  age: AgeSchema.meta({ example: 22 }),
+  cpf: z.string().max(32).meta({
+    description:
+      'Brazilian CPF, 11 digits with or without punctuation; check digits are verified. Never returned nor logged in full.',
+    example: '123.456.789-09',
+  }),
+}).meta({ id: 'CreateEnrollment' });
 
 export const EnrollmentAcceptedSchema = z
   .object({

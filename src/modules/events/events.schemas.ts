@@ -1,18 +1,14 @@
 import { z } from 'zod';
 import { ClientIdSchema as IdSchema } from '../../platform/ids.js';
+import { strictBody, text } from '../../platform/input.js';
 import { eventStatuses } from './events.model.js';
 
 /*
  * The HTTP shapes of the events module: request bodies and parameters (validated, and the
- * OpenAPI document), and responses. The service speaks events.model.ts; the routes map.
+ * OpenAPI document), and responses. The service speaks events.model.ts; the routes map. Bodies
+ * refuse unknown fields and text follows the platform's rule (src/platform/input.ts); only the
+ * description may span lines.
  */
-
-const text = (max: number) =>
-  z
-    .string()
-    .min(1)
-    .max(max)
-    .refine((value) => value.trim().length > 0, 'must not be blank');
 
 export const EventStatusSchema = z.enum(eventStatuses).meta({ id: 'EventStatus' });
 
@@ -27,7 +23,7 @@ const EventDateSchema = z
 
 const eventFields = {
   title: text(200).meta({ example: 'Tech Conference 2024' }),
-  description: text(2000).meta({ example: 'Annual technology conference' }),
+  description: text(2000, { multiline: true }).meta({ example: 'Annual technology conference' }),
   date: EventDateSchema,
   location: text(200).meta({ example: 'San Francisco, CA' }),
   capacity: z.number().int().min(1).max(100_000).meta({ example: 100 }),
@@ -49,35 +45,33 @@ const waitlistAliasMismatch = {
   path: ['waitlistEnabled'],
 };
 
-export const CreateEventSchema = z
-  .object({
-    eventId: IdSchema.optional().meta({
-      description: 'Generated (UUIDv7) when absent.',
-      example: 'tech-conf-2024',
-    }),
-    ...eventFields,
-    status: eventFields.status.optional().meta({ description: 'Defaults to `active`.' }),
-    hasWaitlist: eventFields.hasWaitlist.optional(),
-    waitlistEnabled: eventFields.waitlistEnabled.optional(),
-  })
+export const CreateEventSchema = strictBody({
+  eventId: IdSchema.optional().meta({
+    description: 'Generated (UUIDv7) when absent.',
+    example: 'tech-conf-2024',
+  }),
+  ...eventFields,
+  status: eventFields.status.optional().meta({ description: 'Defaults to `active`.' }),
+  hasWaitlist: eventFields.hasWaitlist.optional(),
+  waitlistEnabled: eventFields.waitlistEnabled.optional(),
+})
   .refine(sameWaitlistFlag, waitlistAliasMismatch)
   .meta({ id: 'CreateEvent' });
 
-export const UpdateEventSchema = z
-  .object({
-    title: eventFields.title.optional(),
-    description: eventFields.description.optional(),
-    date: eventFields.date.optional(),
-    location: eventFields.location.optional(),
-    capacity: eventFields.capacity.optional().meta({
-      description:
-        'Below the number of confirmed registrations is a 409; raising it promotes waitlisted users in join order.',
-    }),
-    organizer: eventFields.organizer.optional(),
-    status: eventFields.status.optional(),
-    hasWaitlist: eventFields.hasWaitlist.optional(),
-    waitlistEnabled: eventFields.waitlistEnabled.optional(),
-  })
+export const UpdateEventSchema = strictBody({
+  title: eventFields.title.optional(),
+  description: eventFields.description.optional(),
+  date: eventFields.date.optional(),
+  location: eventFields.location.optional(),
+  capacity: eventFields.capacity.optional().meta({
+    description:
+      'Below the number of confirmed registrations is a 409; raising it promotes waitlisted users in join order.',
+  }),
+  organizer: eventFields.organizer.optional(),
+  status: eventFields.status.optional(),
+  hasWaitlist: eventFields.hasWaitlist.optional(),
+  waitlistEnabled: eventFields.waitlistEnabled.optional(),
+})
   .refine(sameWaitlistFlag, waitlistAliasMismatch)
   .refine((body) => Object.values(body).some((value) => value !== undefined), {
     message: 'give at least one field to change',
@@ -104,15 +98,13 @@ export const EventSchema = z
   .meta({ id: 'Event' });
 export type EventResponse = z.infer<typeof EventSchema>;
 
-export const CreateUserSchema = z
-  .object({
-    userId: IdSchema.optional().meta({
-      description: 'Generated (UUIDv7) when absent.',
-      example: 'user-123',
-    }),
-    name: text(200).meta({ example: 'John Doe' }),
-  })
-  .meta({ id: 'CreateUser' });
+export const CreateUserSchema = strictBody({
+  userId: IdSchema.optional().meta({
+    description: 'Generated (UUIDv7) when absent.',
+    example: 'user-123',
+  }),
+  name: text(200).meta({ example: 'John Doe' }),
+}).meta({ id: 'CreateUser' });
 
 export const UserSchema = z
   .object({ userId: z.string(), name: z.string(), createdAt: z.string() })
@@ -149,12 +141,12 @@ export const UserRegistrationSchema = RegistrationSchema.extend({
 }).meta({ id: 'UserRegistration' });
 export type UserRegistrationResponse = z.infer<typeof UserRegistrationSchema>;
 
-export const RegisterBodySchema = z
-  .object({ userId: IdSchema, eventId: IdSchema })
-  .meta({ id: 'RegisterRequest' });
-export const RegisterForEventBodySchema = z
-  .object({ userId: IdSchema })
-  .meta({ id: 'RegisterForEventRequest' });
+export const RegisterBodySchema = strictBody({ userId: IdSchema, eventId: IdSchema }).meta({
+  id: 'RegisterRequest',
+});
+export const RegisterForEventBodySchema = strictBody({ userId: IdSchema }).meta({
+  id: 'RegisterForEventRequest',
+});
 
 export const UnregisterResultSchema = z
   .object({

@@ -1,56 +1,55 @@
 import { z } from 'zod';
 import { paginationQuery } from '../../platform/http/pagination.js';
+import { strictBody, text } from '../../platform/input.js';
 import { severities } from './sla-errors.model.js';
 
 /*
  * The HTTP shapes of the sla-errors module. Every field is bounded; unknown fields are refused
- * (a misspelt `recievedAt` would otherwise be dropped without a word). Failures are 400s (seed
- * 002), with one entry per field in `errors[]`.
+ * (a misspelt `recievedAt` would otherwise be dropped without a word); text follows the
+ * platform's rule (src/platform/input.ts), and only the message may span lines. Failures are
+ * 400s (seed 002), with one entry per field in `errors[]`.
  */
 
-/** C0 controls and DEL; a message may keep tab, line feed and carriage return. */
-function hasControl(value: string, allowLines: boolean): boolean {
-  for (const ch of value) {
-    const code = ch.codePointAt(0) ?? 0;
-    if (allowLines && (code === 0x09 || code === 0x0a || code === 0x0d)) continue;
-    if (code < 0x20 || code === 0x7f) return true;
-  }
-  return false;
+/**
+ * Whether a date-time, normalised to UTC as the service stores it, keeps a four-digit year. A value
+ * that is no date at all passes: the format check beside this one refuses it.
+ */
+function inFourDigitYears(value: string): boolean {
+  const time = Date.parse(value);
+  return Number.isNaN(time) || /^\d{4}-/.test(new Date(time).toISOString());
 }
 
-/** 1–max characters, not blank, no control characters (a message may have line breaks). */
-const text = (max: number, { lines = false } = {}) =>
-  z
-    .string()
-    .min(1)
-    .max(max)
-    .refine((value) => value.trim().length > 0, 'must not be blank')
-    .refine((value) => !hasControl(value, lines), 'must not contain control characters');
-
-const timestamp = z.iso.datetime({ offset: true }).meta({
-  description: 'ISO 8601 date-time with Z or an offset',
-  example: '2026-11-21T10:00:00Z',
-});
+/**
+ * An ISO 8601 date-time with Z or an offset, whose instant falls in the years 0000–9999 in UTC.
+ * `9999-12-31T23:30:00-01:00` is a valid date-time, but in UTC it is `+010000-01-01T00:30:00Z`:
+ * stored like that it would sort before every other record (`+` < `0`) and break the `from`/`to`
+ * filters, which compare stored timestamps as text.
+ */
+const timestamp = z.iso
+  .datetime({ offset: true })
+  .refine(inFourDigitYears, 'must fall in the years 0000–9999 once converted to UTC')
+  .meta({
+    description: 'ISO 8601 date-time with Z or an offset, in the years 0000–9999 in UTC',
+    example: '2026-11-21T10:00:00Z',
+  });
 
 export const SeveritySchema = z.enum(severities).meta({ id: 'SlaErrorSeverity' });
 
-export const CreateSlaErrorSchema = z
-  .strictObject({
-    fileName: text(255).meta({ example: 'daily-settlement-20261121.csv' }),
-    slaDeadline: timestamp.meta({ description: 'When the file was due.' }),
-    receivedAt: timestamp.optional().meta({
-      description: 'When the file arrived; defaults to when the record is filed.',
-      example: '2026-11-21T10:42:00Z',
-    }),
-    errorCode: z
-      .string()
-      .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1–64 characters of A-Z a-z 0-9 . _ : -')
-      .meta({ example: 'SLA_BREACH' }),
-    message: text(2000, { lines: true }).meta({ example: 'File arrived 42 minutes late' }),
-    severity: SeveritySchema,
-    source: text(200).meta({ example: 'sftp-ingest' }),
-  })
-  .meta({ id: 'CreateSlaError' });
+export const CreateSlaErrorSchema = strictBody({
+  fileName: text(255).meta({ example: 'daily-settlement-20261121.csv' }),
+  slaDeadline: timestamp.meta({ description: 'When the file was due.' }),
+  receivedAt: timestamp.optional().meta({
+    description: 'When the file arrived; defaults to when the record is filed.',
+    example: '2026-11-21T10:42:00Z',
+  }),
+  errorCode: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1–64 characters of A-Z a-z 0-9 . _ : -')
+    .meta({ example: 'SLA_BREACH' }),
+  message: text(2000, { multiline: true }).meta({ example: 'File arrived 42 minutes late' }),
+  severity: SeveritySchema,
+  source: text(200).meta({ example: 'sftp-ingest' }),
+}).meta({ id: 'CreateSlaError' });
 
 export const SlaErrorSchema = z
   .object({
