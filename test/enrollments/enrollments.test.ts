@@ -97,6 +97,32 @@ describe('POST /enrollments and GET /enrollments/{id}', () => {
     expect(problem.errors).toEqual([{ path: 'body.cpf', message: why }]);
   });
 
+  it('says in the detail why the check digits fail, in a sentence', async () => {
+    const res = await app.call('/enrollments', {
+      method: 'POST',
+      json: { name: 'Ana', age: 30, cpf: sentCpf('123.456.789-00') },
+    });
+
+    const problem = await expectProblem(res, 422, 'ENROLLMENTS.CPF_INVALID');
+    expect(problem.detail).toBe('The CPF is not valid: its check digits do not match.');
+  });
+
+  it.each([
+    ['must have 11 digits', '1234567890', 'The CPF is not valid: it must have 11 digits.'],
+    [
+      'must not repeat one digit',
+      '111.111.111-11',
+      'The CPF is not valid: it must not repeat one digit 11 times.',
+    ],
+  ])('says "%s" in the detail', async (_case, cpf, detail) => {
+    const res = await app.call('/enrollments', {
+      method: 'POST',
+      json: { name: 'Ana', age: 30, cpf: sentCpf(cpf) },
+    });
+
+    expect((await expectProblem(res, 422, 'ENROLLMENTS.CPF_INVALID')).detail).toBe(detail);
+  });
+
   it.each([
     ['a number', 12345678909],
     ['null', null],
@@ -117,6 +143,12 @@ describe('POST /enrollments and GET /enrollments/{id}', () => {
     ['an age over 150', { age: 151 }, 'body.age'],
     ['a blank name', { name: '   ' }, 'body.name'],
     ['no name', { name: undefined }, 'body.name'],
+    ['a NUL in the name', { name: 'Ana\u0000' }, 'body.name'],
+    ['a C1 control in the name', { name: 'Ana\u009b' }, 'body.name'],
+    ['a bidi override in the name', { name: 'Ana\u202Eoc' }, 'body.name'],
+    ['a bidi isolate in the name', { name: '\u2067Ana' }, 'body.name'],
+    ['a line break in the name', { name: 'Ana\nSilva' }, 'body.name'],
+    ['a status set by the client', { status: 'PROCESSED' }, 'body'],
   ])('refuses %s with 422', async (_case, override, path) => {
     const res = await app.call('/enrollments', {
       method: 'POST',
@@ -124,6 +156,30 @@ describe('POST /enrollments and GET /enrollments/{id}', () => {
     });
     const problem = await expectProblem(res, 422, 'REQUEST.VALIDATION_FAILED');
     expect(problem.errors?.map((e) => e.path)).toEqual([path]);
+  });
+
+  it('names the character it refuses in a name, and the unknown field it refuses', async () => {
+    const res = await app.call('/enrollments', {
+      method: 'POST',
+      json: { name: 'Ana\u202E', age: 30, cpf: newCpf(), age_group_id: 'x' },
+    });
+
+    const problem = await expectProblem(res, 422, 'REQUEST.VALIDATION_FAILED');
+    expect(problem.errors).toEqual([
+      {
+        path: 'body.name',
+        message: 'must not contain U+202E (a bidirectional formatting character) at character 4',
+      },
+      { path: 'body', message: 'unknown field "age_group_id" (the fields are name, age, cpf)' },
+    ]);
+  });
+
+  it('keeps a name with accents and right-to-left marks', async () => {
+    const name = 'José da Silva \u200Fמשה';
+
+    const { enrollment_id } = await enroll(app, { age: 30, name });
+
+    expect((await getEnrollment(app, enrollment_id)).name).toBe(name);
   });
 
   it('refuses an age no group covers with 422 ENROLLMENTS.NO_AGE_GROUP', async () => {

@@ -1,11 +1,14 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { enrollmentsKeys } from '../../src/modules/enrollments/enrollments.dynamo.js';
 import { enrollmentsTable } from '../../src/modules/enrollments/enrollments.module.js';
 import {
+  cpfGuardKey,
   enrollmentMessage,
   groupGoneReason,
 } from '../../src/modules/enrollments/enrollments.rules.js';
 import type { DynamoClients } from '../../src/platform/dynamo/client.js';
+import { TEST_SECRETS } from '../support/app.js';
 import { throttled } from '../support/faults.js';
 import { both, commandIs, failCalls, inputMentions } from '../support/interceptors.js';
 import {
@@ -43,6 +46,17 @@ function countTransitions(clients: DynamoClients, committed: string[]): DynamoCl
   return clients;
 }
 
+/** The guard item holding a CPF (digits), if any. */
+const guardOf = (app: EnrollmentsApp, cpf: string) =>
+  app.table(enrollmentsTable).get(enrollmentsKeys.cpf(cpfGuardKey(TEST_SECRETS.key('cpf'), cpf)));
+
+/** Receives and deletes every message waiting in the queue (what the requests sent). */
+async function dropQueued(app: EnrollmentsApp): Promise<void> {
+  for (const message of await app.queues.receive(enrollmentQueue, 100)) {
+    app.queues.delete(enrollmentQueue, message);
+  }
+}
+
 /** The pending index's keys of an enrollment record (absent once it left PENDING). */
 async function pendingKeys(app: EnrollmentsApp, id: string) {
   const item = await app.table(enrollmentsTable).get(enrollmentsKeys.enrollment(id));
@@ -69,6 +83,8 @@ describe('the processor', () => {
     expect(app.metrics.snapshot()).toEqual({
       'enrollments.EnrollmentAccepted': 1,
       'enrollments.EnrollmentProcessed': 1,
+      // The start-up run sent the PENDING record again; its second delivery changed nothing.
+      'enrollments.EnrollmentRequeued': 1,
     });
   });
 
@@ -89,6 +105,53 @@ describe('the processor', () => {
     });
     expect(await pendingKeys(app, id)).toEqual({ GSI2PK: undefined, GSI2SK: undefined });
     expect(app.metrics.get('enrollments.EnrollmentRejected')).toBe(1);
+  });
+
+  it('frees the CPF of a rejected request, so that CPF can enroll again', async () => {
+    const app = await createEnrollmentsApp({ start: false });
+    const group = await createGroup(app, 80, 89);
+    const cpf = newCpf();
+    const { enrollment_id: rejectedId } = await enroll(app, { age: 85, cpf });
+    expect((await app.call(`/age-groups/${group.id}`, { method: 'DELETE' })).status).toBe(200);
+    await app.start();
+    expect((await finalEnrollment(app, rejectedId)).status).toBe('REJECTED');
+    await createGroup(app, 80, 89);
+
+    const again = await enroll(app, { age: 85, cpf });
+
+    expect((await finalEnrollment(app, again.enrollment_id)).status).toBe('PROCESSED');
+    expect(await guardOf(app, cpf)).toMatchObject({ enrollmentId: again.enrollment_id });
+    // The CPF is held again, by the new enrollment; a late copy of the rejected request's
+    // message frees nothing.
+    await app.queues.queue(enrollmentQueue).send(enrollmentMessage(rejectedId));
+    await drained(app);
+    expect(await guardOf(app, cpf)).toMatchObject({ enrollmentId: again.enrollment_id });
+    expect((await getEnrollment(app, rejectedId)).status).toBe('REJECTED');
+    const third = await app.call('/enrollments', {
+      method: 'POST',
+      json: { name: 'Third Try', age: 85, cpf },
+    });
+    expect(third.status).toBe(409);
+  });
+
+  it('rejects a request stored without its guard key (before rejections freed CPFs), keeping its CPF held', async () => {
+    const app = await createEnrollmentsApp({ start: false });
+    const group = await createGroup(app, 90, 99);
+    const cpf = newCpf();
+    const { enrollment_id: id } = await enroll(app, { age: 95, cpf });
+    await app.dynamo.doc.send(
+      new UpdateCommand({
+        TableName: app.config.tables.enrollments,
+        Key: enrollmentsKeys.enrollment(id),
+        UpdateExpression: 'REMOVE cpfKey',
+      }),
+    );
+    expect((await app.call(`/age-groups/${group.id}`, { method: 'DELETE' })).status).toBe(200);
+
+    await app.start();
+
+    expect((await finalEnrollment(app, id)).status).toBe('REJECTED');
+    expect(await guardOf(app, cpf)).toMatchObject({ enrollmentId: id });
   });
 
   it('makes one transition however often a message is delivered, at once or later', async () => {
@@ -148,7 +211,7 @@ describe('the processor', () => {
     let faults: { failed: () => number } = { failed: () => 0 };
     const app = await createEnrollmentsApp({
       start: false,
-      // Old enough for the reconciler only after the five receives (and never at start-up).
+      // Old enough for the scheduled reconciler only after the five receives.
       env: { ENROLLMENTS_RECONCILE_AFTER_SECONDS: '3' },
       dynamo: (clients) => {
         // Every read of this one enrollment by the processor fails: DynamoDB throttling it.
@@ -166,6 +229,9 @@ describe('the processor', () => {
     await createGroup(app, 40, 49);
     const { enrollment_id: id } = await enroll(app, { age: 41 });
     const healthy = await enroll(app, { age: 42 });
+    // The start-up run sends both again (one batch): drop the requests' own messages, so each
+    // enrollment has one.
+    await dropQueued(app);
     failing = `ENROLLMENT#${id}`;
 
     await app.start();
@@ -194,6 +260,25 @@ describe('the processor', () => {
 });
 
 describe('no lost enrollment', () => {
+  it('sends every PENDING request again at start-up, however young (the local queue lost them)', async () => {
+    const sends = failingSends(1);
+    const app = await createEnrollmentsApp({
+      start: false,
+      wrapQueues: sends.wrap,
+      // The default age (120 s), and no schedule: only the start-up run can send it again.
+      env: { ENROLLMENTS_RECONCILE_SCHEDULE: 'off' },
+    });
+    await createGroup(app, 70, 79);
+    const { enrollment_id: id } = await enroll(app, { age: 75 });
+    expect(sends.failed()).toBe(1);
+    expect(app.queues.depth(enrollmentQueue)).toBe(0);
+
+    await app.start();
+
+    expect((await finalEnrollment(app, id, 5_000)).status).toBe('PROCESSED');
+    expect(app.metrics.get('enrollments.EnrollmentRequeued')).toBe(1);
+  });
+
   it('finishes a request whose send failed after the write, through the scheduled reconciler', async () => {
     const sends = failingSends(1);
     const app = await createEnrollmentsApp({

@@ -21,19 +21,30 @@ describe('CPF rules', () => {
     expect(checkCpf(input)).toEqual({ ok: true, digits });
   });
 
+  const digitsWrong = ['check digits do not match', 'its check digits do not match'];
+  const repeated = ['must not repeat one digit 11 times', 'it must not repeat one digit 11 times'];
+  const length = ['must have 11 digits', 'it must have 11 digits'];
+  const characters = [
+    'must contain only digits, dots, hyphens and spaces',
+    'it must contain only digits, dots, hyphens and spaces',
+  ];
+
   it.each([
-    ['12345678900', 'check digits do not match'],
-    ['123.456.789-10', 'check digits do not match'],
-    ['111.111.111-11', 'must not repeat one digit 11 times'],
-    ['00000000000', 'must not repeat one digit 11 times'],
-    ['1234567890', 'must have 11 digits'],
-    ['123456789091', 'must have 11 digits'],
-    ['', 'must contain only digits, dots, hyphens and spaces'],
-    ['123.456.789/09', 'must contain only digits, dots, hyphens and spaces'],
-    ['abc.def.ghi-jk', 'must contain only digits, dots, hyphens and spaces'],
-  ])('refuses %j: %s', (input, problem) => {
-    expect(checkCpf(input)).toEqual({ ok: false, problem });
-  });
+    ['12345678900', digitsWrong],
+    ['123.456.789-10', digitsWrong],
+    ['111.111.111-11', repeated],
+    ['00000000000', repeated],
+    ['1234567890', length],
+    ['123456789091', length],
+    ['', characters],
+    ['123.456.789/09', characters],
+    ['abc.def.ghi-jk', characters],
+  ])(
+    'refuses %j: %s (the field message, and the clause of the detail)',
+    (input, [problem, why]) => {
+      expect(checkCpf(input)).toEqual({ ok: false, problem, why });
+    },
+  );
 
   it('computes both check digits (known CPFs)', () => {
     expect(withCheckDigits('123456789')).toBe('12345678909');

@@ -17,7 +17,8 @@ import { agesByBucket, bucketOf } from './enrollments.rules.js';
  *   age bucket  PK=AGES#<bucket>         SK=AGES         a<age> = <group id>, one attribute per covered age
  *   CPF guard   PK=CPF#<HMAC of the CPF> SK=CPF          enrollmentId, requestKey
  *   enrollment  PK=ENROLLMENT#<id>       SK=ENROLLMENT   GSI2PK=PENDING#<shard> GSI2SK=<createdAt>#<id>
- *                                                        (while PENDING only: a sparse index)
+ *                                                        (while PENDING only: a sparse index),
+ *                                                        cpfKey (its guard's key, freed on rejection)
  * A group and the ages it claims are written and removed in one transaction whose conditions
  * (`attribute_not_exists(a<age>)`) make two overlapping groups impossible, however they race:
  * both transactions write the same bucket items, so one commits and the other's condition fails
@@ -145,7 +146,7 @@ export class DynamoEnrollmentRepository implements EnrollmentRepository {
         },
         x`attribute_not_exists(PK)`,
       ),
-      this.table.put(enrollmentItem(enrollment), x`attribute_not_exists(PK)`),
+      this.table.put(enrollmentItem(enrollment, cpfKey), x`attribute_not_exists(PK)`),
       // Accepted only while the age still belongs to the group it was matched with.
       this.table.check(
         keys.ages(bucketOf(enrollment.age)),
@@ -188,10 +189,26 @@ export class DynamoEnrollmentRepository implements EnrollmentRepository {
   }
 
   async markRejected(enrollment: Enrollment, reason: string, now: string): Promise<Transition> {
-    const result = await this.table.update(keys.enrollment(enrollment.id), {
+    const reject = {
       update: x`${leavePending('REJECTED', now)}, reason = ${reason}`,
       condition: pending,
-    });
+    };
+    if (enrollment.cpfKey !== undefined) {
+      const outcome = await this.transact([
+        this.table.updateItem(keys.enrollment(enrollment.id), reject),
+        // Only while the guard is this enrollment's (or already gone): the record is PENDING, so
+        // no other enrollment can hold this CPF yet, but a guard is never freed for another.
+        this.table.deleteItem(
+          keys.cpf(enrollment.cpfKey),
+          x`attribute_not_exists(PK) OR enrollmentId = ${enrollment.id}`,
+        ),
+      ]);
+      if (outcome.ok) return 'done';
+      if (outcome.reasons[0] === 'ConditionalCheckFailed') return 'not-pending';
+    }
+    // A record stored before rejections freed their CPF (it has no guard key), or a guard that
+    // is not its own: rejected, the guard left as it is.
+    const result = await this.table.update(keys.enrollment(enrollment.id), reject);
     return result.ok ? 'done' : 'not-pending';
   }
 
@@ -232,7 +249,7 @@ function groupItem(group: AgeGroup): Item {
   };
 }
 
-function enrollmentItem(enrollment: Enrollment): Item {
+function enrollmentItem(enrollment: Enrollment, cpfKey: string): Item {
   return {
     ...keys.enrollment(enrollment.id),
     type: 'enrollment',
@@ -240,6 +257,7 @@ function enrollmentItem(enrollment: Enrollment): Item {
     name: enrollment.name,
     age: enrollment.age,
     cpfMasked: enrollment.cpfMasked,
+    cpfKey,
     status: enrollment.status,
     ageGroupId: enrollment.ageGroupId,
     createdAt: enrollment.createdAt,
@@ -263,5 +281,6 @@ function toEnrollment(item: Item): Enrollment {
     createdAt: item.createdAt,
     ...(item.processedAt ? { processedAt: item.processedAt } : {}),
     ...(item.reason ? { reason: item.reason } : {}),
+    ...(item.cpfKey ? { cpfKey: item.cpfKey } : {}),
   };
 }

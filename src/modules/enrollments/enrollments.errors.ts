@@ -16,10 +16,10 @@ export const EnrollmentsErrors = {
     ),
   enrollmentNotFound: (id: string) =>
     notFound('ENROLLMENTS.ENROLLMENT_NOT_FOUND', `Enrollment ${id} does not exist.`),
-  cpfInvalid: (problem: string) =>
+  cpfInvalid: (check: { readonly problem: string; readonly why: string }) =>
     new AppError('validation', 'ENROLLMENTS.CPF_INVALID', 'Unprocessable Content', {
-      detail: `The CPF is not valid: it ${problem}.`,
-      errors: [{ path: 'body.cpf', message: problem }],
+      detail: `The CPF is not valid: ${check.why}.`,
+      errors: [{ path: 'body.cpf', message: check.problem }],
     }),
   noAgeGroup: (age: number) =>
     new AppError('validation', 'ENROLLMENTS.NO_AGE_GROUP', 'Unprocessable Content', {

@@ -9,7 +9,7 @@ import { enrollmentQueue, enrollmentsTable } from './enrollments.module.js';
  *   the groups index) and enrollments (the CPF guard and the record put with the age slot's
  *   condition check; read);
  * - the processor: reads a request, then marks it processed (an update with the group's check)
- *   or rejected;
+ *   or rejected (an update, and the delete of its CPF guard);
  * - the reconciler: lists requests still pending (the pending index), and sends them again.
  */
 export const access: ModuleAccess = {
@@ -20,7 +20,12 @@ export const access: ModuleAccess = {
       indexes: [enrollmentsKeys.groupsIndex],
     },
   ],
-  process: [{ table: enrollmentsTable, actions: ['GetItem', 'UpdateItem', 'ConditionCheckItem'] }],
+  process: [
+    {
+      table: enrollmentsTable,
+      actions: ['GetItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'],
+    },
+  ],
   reconcile: [{ table: enrollmentsTable, actions: [], indexes: [enrollmentsKeys.pendingIndex] }],
 };
 

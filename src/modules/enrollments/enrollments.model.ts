@@ -35,6 +35,11 @@ export interface Enrollment {
   readonly processedAt?: string | undefined;
   /** Why it was REJECTED. */
   readonly reason?: string | undefined;
+  /**
+   * The key of its CPF guard (the CPF's keyed hash, see cpfGuardKey): what a rejection frees.
+   * Absent on records stored before rejections freed their CPF. Never shown.
+   */
+  readonly cpfKey?: string | undefined;
 }
 
 export type { RequestKey } from '../../platform/request-key.js';

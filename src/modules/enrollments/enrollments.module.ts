@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { S, type TableDefinition } from '../../platform/dynamo/tables.js';
-import { defineModule } from '../../platform/module.js';
+import { defineModule, isStartupRun } from '../../platform/module.js';
 import type { Queue, QueueDefinition } from '../../platform/queue/queue.js';
 import { scheduleSetting } from '../../platform/schedule.js';
 import { DynamoEnrollmentRepository } from './enrollments.dynamo.js';
@@ -90,9 +90,13 @@ export const enrollmentsModule = defineModule({
     {
       name: 'reconcile',
       description: 'Sends enrollment requests left PENDING too long to the queue again.',
+      // At local start-up every PENDING record is sent again, however young: the in-process
+      // queue lost its messages with the process. Run any other way (on its schedule, here or on
+      // AWS), it leaves alone records younger than reconcileAfterSeconds, whose message is
+      // probably still on its way.
       startup: true,
       schedule: (s) => s.reconcileSchedule,
-      run: ({ enrollments }) => enrollments.reconcile(),
+      run: ({ enrollments }, input) => enrollments.reconcile({ all: isStartupRun(input) }),
     },
   ],
 });

@@ -51,7 +51,11 @@ export interface EnrollmentRepository {
    * 'group-missing' when only the group is gone (nothing written).
    */
   markProcessed(enrollment: Enrollment, now: string): Promise<Transition | 'group-missing'>;
-  /** PENDING → REJECTED with a reason, provided it is still PENDING. */
+  /**
+   * PENDING → REJECTED with a reason, provided it is still PENDING, and in the same commit the
+   * CPF guard it holds is removed: a rejected request is not an enrollment, so its CPF may enroll
+   * again. A guard that names another enrollment is left alone.
+   */
   markRejected(enrollment: Enrollment, reason: string, now: string): Promise<Transition>;
   /** Ids of enrollments PENDING since before `createdBefore` (an index of pending records). */
   pendingBefore(createdBefore: string): AsyncIterable<string[]>;

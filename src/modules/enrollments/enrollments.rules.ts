@@ -11,7 +11,11 @@ import { MAX_AGE, MIN_AGE } from './enrollments.model.js';
 
 export type CpfCheck =
   | { readonly ok: true; readonly digits: string }
-  | { readonly ok: false; readonly problem: string };
+  /** `problem` is the field's message; `why` finishes "The CPF is not valid: …". */
+  | { readonly ok: false; readonly problem: string; readonly why: string };
+
+/** A CPF refused for a rule its problem states (`must …`), which reads after "it" in the detail. */
+const breaks = (problem: string): CpfCheck => ({ ok: false, problem, why: `it ${problem}` });
 
 /**
  * Normalises and checks a CPF: punctuation (`123.456.789-09`) is accepted and dropped, then it
@@ -22,15 +26,17 @@ export type CpfCheck =
 export function checkCpf(input: string): CpfCheck {
   const trimmed = input.trim();
   if (!/^[\d.\- ]+$/.test(trimmed)) {
-    return { ok: false, problem: 'must contain only digits, dots, hyphens and spaces' };
+    return breaks('must contain only digits, dots, hyphens and spaces');
   }
   const digits = trimmed.replace(/[.\- ]/g, '');
-  if (digits.length !== 11) return { ok: false, problem: 'must have 11 digits' };
-  if (/^(\d)\1{10}$/.test(digits)) {
-    return { ok: false, problem: 'must not repeat one digit 11 times' };
-  }
+  if (digits.length !== 11) return breaks('must have 11 digits');
+  if (/^(\d)\1{10}$/.test(digits)) return breaks('must not repeat one digit 11 times');
   if (withCheckDigits(digits.slice(0, 9)) !== digits) {
-    return { ok: false, problem: 'check digits do not match' };
+    return {
+      ok: false,
+      problem: 'check digits do not match',
+      why: 'its check digits do not match',
+    };
   }
   return { ok: true, digits };
 }

@@ -92,7 +92,7 @@ export class EnrollmentsService {
    */
   async enroll(input: NewEnrollment, requestKey?: RequestKey): Promise<Enrollment> {
     const cpf = checkCpf(input.cpf);
-    if (!cpf.ok) throw EnrollmentsErrors.cpfInvalid(cpf.problem);
+    if (!cpf.ok) throw EnrollmentsErrors.cpfInvalid(cpf);
     const cpfKey = this.deps.cpfKey(cpf.digits);
 
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -161,14 +161,15 @@ export class EnrollmentsService {
   }
 
   /**
-   * Sends the wake-up again for every enrollment PENDING for longer than `reconcileAfterSeconds`:
-   * those whose send failed, whose process died between the commit and the send, or whose
-   * message was lost. Reads the sparse index of pending records, never the table.
+   * Sends the wake-up again for every enrollment PENDING for longer than `reconcileAfterSeconds`
+   * (with `all`, every PENDING one, however young): those whose send failed, whose process died
+   * between the commit and the send, or whose message was lost. A record whose message was only
+   * slow gets two; the second changes nothing. Reads the sparse index of pending records, never
+   * the table.
    */
-  async reconcile(): Promise<{ requeued: number }> {
-    const createdBefore = new Date(
-      this.deps.clock().getTime() - this.deps.reconcileAfterSeconds * 1000,
-    ).toISOString();
+  async reconcile({ all = false }: { readonly all?: boolean } = {}): Promise<{ requeued: number }> {
+    const ageMs = all ? 0 : this.deps.reconcileAfterSeconds * 1000;
+    const createdBefore = new Date(this.deps.clock().getTime() - ageMs).toISOString();
     let requeued = 0;
     for await (const ids of this.deps.repository.pendingBefore(createdBefore)) {
       await this.deps.queue.sendBatch(ids.map(enrollmentMessage));
