@@ -63,6 +63,12 @@ describe('the workflow definition (customers.workflow.asl.json)', () => {
     });
   });
 
+  it('hands InsertId the version ValidateExists outputs, which its condition compares', () => {
+    expect(definition.States.InsertId).toMatchObject({
+      Parameters: { 'id.$': '$.id', 'version.$': '$.version' },
+    });
+  });
+
   it('retries transient task errors with backoff and catches every error into RecordFailure', () => {
     for (const [name, state] of tasks.filter(([n]) => n !== 'RecordFailure')) {
       const retry = state.Retry?.[0];

@@ -55,7 +55,7 @@ describe('the customers workflow in `npm start`', { timeout: 90_000 }, () => {
       expect.objectContaining({
         status: 'SUCCEEDED',
         branch: 'AlreadyExists',
-        input: { id: 'c-1' },
+        input: { id: 'c-1', version: 1 },
       }),
     ]);
 

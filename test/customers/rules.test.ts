@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  carriedVersion,
   closing,
   failureFrom,
   MAX_CAUSE_LENGTH,
@@ -65,5 +66,32 @@ describe('closing', () => {
         startedAt: '2026-01-01T00:00:00.000Z',
       }),
     ).toEqual({ status: 'SUCCEEDED', branch: 'Inserted', output: { id: 'c', branch: 'Inserted' } });
+    expect(
+      closing({
+        status: 'SUCCEEDED',
+        output: { id: 'c', branch: 'Superseded' },
+        startedAt: '2026-01-01T00:00:00.000Z',
+      }),
+    ).toMatchObject({ status: 'SUCCEEDED', branch: 'Superseded' });
+  });
+});
+
+describe('carriedVersion', () => {
+  it('reads the version a CustomerCreated run was started for', () => {
+    expect(carriedVersion({ id: 'c', version: 0 })).toBe(0);
+    expect(carriedVersion({ id: 'c', version: 7 })).toBe(7);
+  });
+
+  it('has none for a run started without one (submit, schedule, the previous release)', () => {
+    expect(carriedVersion({ id: 'c' })).toBeUndefined();
+    expect(carriedVersion({ id: 'c', version: undefined })).toBeUndefined();
+    expect(carriedVersion(null)).toBeUndefined();
+    expect(carriedVersion('c')).toBeUndefined();
+  });
+
+  it('refuses a version that is not a count', () => {
+    for (const version of [-1, 1.5, '1', null, Number.MAX_SAFE_INTEGER + 1]) {
+      expect(carriedVersion({ id: 'c', version }), String(version)).toBe('invalid');
+    }
   });
 });

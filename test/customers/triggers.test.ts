@@ -62,7 +62,7 @@ describe('CustomerCreated', () => {
       expect.objectContaining({
         id,
         status: 'SUCCEEDED',
-        input: { id },
+        input: { id, version: 1 },
         branch: 'AlreadyExists',
         output: { id, branch: 'AlreadyExists' },
       }),
@@ -137,7 +137,7 @@ describe('CustomerCreated', () => {
       expect.objectContaining({
         source: 'customer.api',
         detailType: 'CustomerCreated',
-        detail: { id },
+        detail: { id, version: 1 },
       }),
     ]);
     // While the bus is down the sweep fails (and keeps the event)…
@@ -368,7 +368,7 @@ describe('journals of the local bus and engine (a crash loses nothing acknowledg
 
     expect(await executionsOf(app, id)).toEqual([]);
     expect(await outbox(app)).toEqual([
-      expect.objectContaining({ detail: { id }, type: 'outbox' }),
+      expect.objectContaining({ detail: { id, version: 1 }, type: 'outbox' }),
     ]);
     await rm(parent, { recursive: true, force: true });
   });

@@ -2,12 +2,19 @@ import { type Fragment, name, x } from '../../platform/dynamo/expressions.js';
 import type { DynamoTable, Item, TransactItem } from '../../platform/dynamo/table.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import type { ExecutionStatus } from '../../platform/workflow/workflow.js';
-import type { Customer, Execution, Outcome, PendingEvent } from './customers.model.js';
-import type { CustomerRepository, InsertOutcome } from './customers.repository.js';
+import {
+  type Customer,
+  type Execution,
+  type Outcome,
+  type PendingEvent,
+  type Registration,
+  UNREGISTERED,
+} from './customers.model.js';
+import type { CreateOutcome, CustomerRepository, InsertOutcome } from './customers.repository.js';
 
 /*
  * Key design (table and indexes declared in customers.module.ts):
- *   customer   PK=CUSTOMER#<id>            SK=CUSTOMER
+ *   customer   PK=CUSTOMER#<id>            SK=CUSTOMER   version, and deletedAt once deleted
  *   outbox     PK=OUTBOX#<eventId>         SK=OUTBOX     GSI1PK=OUTBOX   GSI1SK=<createdAt>#<eventId>
  *   execution  PK=EXECUTION#<executionId>  SK=EXECUTION  GSI1PK=RUNNING  GSI1SK=<startedAt>#<executionId>
  *                                                        (while RUNNING only: a sparse index of
@@ -16,6 +23,12 @@ import type { CustomerRepository, InsertOutcome } from './customers.repository.j
  * A customer is created together with its CustomerCreated event in the outbox (one transaction),
  * so the event exists exactly when the customer was created; the outbox item goes once the bus
  * has accepted the event.
+ *
+ * A DELETE leaves the customer item as a tombstone (`deletedAt`, no createdAt/createdBy) whose
+ * `version` is one more than the item's: creates and deletes number the decisions on an id, and
+ * InsertId only inserts over a tombstone no newer than the version its run was started for.
+ * Items of the previous release have no version and no tombstones: a missing version reads as 0.
+ * Tombstones are kept (a run can start long after its event, from the outbox).
  */
 
 /** Keys and index names, exported for the benchmark's direct-write baseline. */
@@ -38,21 +51,36 @@ export class DynamoCustomerRepository implements CustomerRepository {
 
   // ---- registry ----------------------------------------------------------------------------
 
-  async createCustomer(customer: Customer, event: PendingEvent): Promise<boolean> {
+  async registration(id: string): Promise<Registration> {
+    return toRegistration(await this.table.get(customerKey(id)));
+  }
+
+  async createCustomer(
+    customer: Customer,
+    previousVersion: number,
+    event: PendingEvent,
+  ): Promise<CreateOutcome> {
     const outcome = await this.table.transact([
-      this.table.put(customerItem(customer), x`attribute_not_exists(PK)`),
+      // Compared with the version it was decided on, so a DELETE and a PUT in between (which
+      // moved the version on) make this fail instead of writing an older version over theirs.
+      this.table.put(
+        customerItem(customer),
+        x`attribute_not_exists(PK) OR (attribute_exists(deletedAt) AND ${name('version')} = ${previousVersion})`,
+      ),
       this.table.put(outboxItem(event)),
     ]);
-    // Only the customer's put has a condition: a cancellation is that id being taken.
-    return outcome.ok;
+    // Only the customer's put has a condition: a cancellation is about that item.
+    return outcome.ok
+      ? { created: true }
+      : { created: false, current: toRegistration(outcome.current[0]) };
   }
 
-  async customerExists(id: string): Promise<boolean> {
-    return (await this.table.get(customerKey(id))) !== undefined;
-  }
-
-  async deleteCustomer(id: string): Promise<boolean> {
-    return (await this.table.delete(customerKey(id), x`attribute_exists(PK)`)).ok;
+  async deleteCustomer(id: string, now: string): Promise<boolean> {
+    const result = await this.table.update(customerKey(id), {
+      update: x`SET deletedAt = ${now}, ${name('version')} = if_not_exists(${name('version')}, ${0}) + ${1} REMOVE createdAt, createdBy`,
+      condition: x`attribute_exists(PK) AND attribute_not_exists(deletedAt)`,
+    });
+    return result.ok;
   }
 
   // ---- outbox ------------------------------------------------------------------------------
@@ -123,22 +151,28 @@ export class DynamoCustomerRepository implements CustomerRepository {
   }
 
   async insertForExecution(
-    customer: Customer,
+    customer: Omit<Customer, 'version'>,
+    basis: number,
     executionId: string,
     output: unknown,
     now: string,
   ): Promise<InsertOutcome> {
     const outcome: Outcome = { status: 'SUCCEEDED', branch: 'Inserted', output };
+    // The id is free: never registered, or deleted no later than the version the run was started
+    // for (a DELETE after that is the newer decision and stands); or this very execution
+    // registered it (a retry after the commit went through) and nobody deleted it since.
+    const deletedBefore = x`(attribute_exists(deletedAt) AND ${name('version')} <= ${basis})`;
+    const insertedByThisRun = x`(attribute_not_exists(deletedAt) AND createdBy = ${executionId})`;
     const result = await this.table.transact([
-      // The id is free, or this very execution took it (a retry after the commit went through).
       this.table.put(
-        customerItem(customer),
-        x`attribute_not_exists(PK) OR createdBy = ${executionId}`,
+        customerItem({ ...customer, version: basis + 1 }),
+        x`attribute_not_exists(PK) OR ${deletedBefore} OR ${insertedByThisRun}`,
       ),
       this.closeItem(executionId, outcome, now),
     ]);
     if (result.ok) return 'inserted';
-    return result.reasons[0] === 'ConditionalCheckFailed' ? 'exists' : 'closed';
+    if (result.reasons[0] !== 'ConditionalCheckFailed') return 'closed';
+    return toRegistration(result.current[0]).live ? 'exists' : 'superseded';
   }
 
   async recordOutcome(executionId: string, outcome: Outcome, now: string): Promise<boolean> {
@@ -216,6 +250,12 @@ function customerItem(customer: Customer): Item {
   return { ...customerKey(customer.id), type: 'customer', ...customer };
 }
 
+/** The entry as it stands; the previous release's items have no version (0) and are live. */
+function toRegistration(item: Item | undefined): Registration {
+  if (!item) return UNREGISTERED;
+  return { live: item.deletedAt === undefined, version: (item.version as number | undefined) ?? 0 };
+}
+
 function outboxItem(event: PendingEvent): Item {
   return {
     ...outboxKey(event.eventId),
@@ -227,11 +267,14 @@ function outboxItem(event: PendingEvent): Item {
 }
 
 function toPendingEvent(item: Item): PendingEvent {
+  const detail = item.detail as Record<string, unknown>;
   return {
     eventId: item.eventId as string,
     source: item.source as string,
     detailType: item.detailType as string,
-    detail: item.detail as Record<string, unknown>,
+    // The previous release's events: their PUT created a version-less item, which is version 0,
+    // so their run may not insert over a tombstone a DELETE left since.
+    detail: detail.version === undefined ? { ...detail, version: 0 } : detail,
     createdAt: item.createdAt as string,
   };
 }

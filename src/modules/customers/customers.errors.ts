@@ -6,6 +6,11 @@ export const CustomersErrors = {
     notFound('CUSTOMERS.CUSTOMER_NOT_FOUND', `Customer ${id} does not exist.`),
   executionNotFound: (executionId: string) =>
     notFound('CUSTOMERS.EXECUTION_NOT_FOUND', `Workflow execution ${executionId} does not exist.`),
+  registryBusy: (id: string) =>
+    unavailable(
+      'CUSTOMERS.REGISTRY_BUSY',
+      `Customer ${id} kept being created and deleted while this request tried; retry after the indicated delay.`,
+    ),
   workflowUnavailable: (cause?: unknown) =>
     unavailable(
       'CUSTOMERS.WORKFLOW_UNAVAILABLE',

@@ -18,10 +18,12 @@ const { pendingIndex, byCustomerIndex } = customersKeys;
 /**
  * What each customers function does on its table (the stack grants exactly this):
  * - the API: registers an id with its outbox event (a transaction of two puts), deletes the
- *   event once published (batch), reads and deletes ids, records executions it starts, reads
- *   them, lists a customer's executions (by-customer index, then one batch read);
+ *   event once published (batch), reads ids and deletes them (an update into a tombstone),
+ *   records executions it starts, reads them, lists a customer's executions (by-customer index,
+ *   then one batch read);
  * - the workflow steps: ValidateExists records the execution and reads the id, InsertId puts the
- *   id and closes the record in one transaction, the two others close the record;
+ *   id and closes the record in one transaction (or only closes it, Superseded), the two others
+ *   close the record;
  * - the sweeps: the outbox (pending index, batch deletes) and the executions left RUNNING (same
  *   index, updates); the scheduled check records the execution it starts.
  */
@@ -29,7 +31,7 @@ export const access: ModuleAccess = {
   api: [
     {
       table: customersTable,
-      actions: ['GetItem', 'BatchGetItem', 'PutItem', 'DeleteItem', 'BatchWriteItem'],
+      actions: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem'],
       indexes: [byCustomerIndex],
     },
   ],

@@ -9,10 +9,28 @@ export interface Customer {
   readonly createdAt: string;
   /** `api`, or the workflow execution whose InsertId stored it. */
   readonly createdBy: string;
+  /** Counts the decisions on this id: each create and each delete takes the next number. */
+  readonly version: number;
 }
 
-/** The branch an execution ended on (seed 001's workflow). */
-export const branches = ['Inserted', 'AlreadyExists'] as const;
+/**
+ * An id's entry in the registry as it stands: registered (`live`), or not — never registered
+ * (version 0), or deleted, in which case a tombstone keeps the version of that DELETE so that a
+ * workflow run started before it cannot register the id again.
+ */
+export interface Registration {
+  readonly live: boolean;
+  readonly version: number;
+}
+
+/** Never registered (nor an item of the previous release, which had no version). */
+export const UNREGISTERED: Registration = { live: false, version: 0 };
+
+/**
+ * The branch an execution ended on: seed 001's two, and `Superseded` when InsertId found the id
+ * deleted after the version the run was started for (a later DELETE stands).
+ */
+export const branches = ['Inserted', 'AlreadyExists', 'Superseded'] as const;
 export type Branch = (typeof branches)[number];
 
 export interface ExecutionError {

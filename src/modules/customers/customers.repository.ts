@@ -1,8 +1,20 @@
 import type { Page, PageRequest } from '../../platform/page.js';
-import type { Customer, Execution, Outcome, PendingEvent } from './customers.model.js';
+import type {
+  Customer,
+  Execution,
+  Outcome,
+  PendingEvent,
+  Registration,
+} from './customers.model.js';
 
-/** What InsertId's commit found. */
-export type InsertOutcome = 'inserted' | 'exists' | 'closed';
+/**
+ * What InsertId's commit found: it inserted, the id is registered, the id was deleted after the
+ * version the run carries (a newer decision), or the execution's record had ended.
+ */
+export type InsertOutcome = 'inserted' | 'exists' | 'superseded' | 'closed';
+
+/** What a create found when its condition failed: the entry as it is now. */
+export type CreateOutcome = { created: true } | { created: false; current: Registration };
 
 /**
  * The customers port: the ID registry, the outbox of events not yet accepted by the bus, and the
@@ -10,14 +22,23 @@ export type InsertOutcome = 'inserted' | 'exists' | 'closed';
  * when its condition failed; nothing is read-then-written.
  */
 export interface CustomerRepository {
+  /** The id's entry (a consistent read); an absent item or one without a version is version 0. */
+  registration(id: string): Promise<Registration>;
   /**
-   * Stores the customer unless the id is taken, and in the same transaction puts `event` in the
-   * outbox; false (and nothing written) when the id was taken.
+   * Stores the customer if the id's entry is still at `previousVersion` and not registered
+   * (absent, or the tombstone of that version), and in the same transaction puts `event` in the
+   * outbox. Otherwise nothing is written and the entry as it is now comes back.
    */
-  createCustomer(customer: Customer, event: PendingEvent): Promise<boolean>;
-  customerExists(id: string): Promise<boolean>;
-  /** False when there was nothing to delete. */
-  deleteCustomer(id: string): Promise<boolean>;
+  createCustomer(
+    customer: Customer,
+    previousVersion: number,
+    event: PendingEvent,
+  ): Promise<CreateOutcome>;
+  /**
+   * Replaces a registered id with a tombstone one version higher; false when it was not
+   * registered (absent or deleted already).
+   */
+  deleteCustomer(id: string, now: string): Promise<boolean>;
 
   /** Outbox events created before `before`, oldest first, at most `limit`. */
   pendingEvents(before: string, limit: number): Promise<PendingEvent[]>;
@@ -35,12 +56,14 @@ export interface CustomerRepository {
   /** A customer id's executions, newest first. */
   listExecutions(customerId: string, page: PageRequest): Promise<Page<Execution>>;
   /**
-   * InsertId: the customer (unless the id is taken by someone else than this execution) and the
-   * execution's `Inserted` outcome, in one transaction. Running it again after it committed
-   * finds its own writes and answers `inserted` again.
+   * InsertId: the customer at version `basis + 1` and the execution's `Inserted` outcome, in one
+   * transaction, if the id is absent or its tombstone is no newer than `basis` (the version the
+   * run was started for). Running it again after it committed finds its own writes and answers
+   * `inserted` again.
    */
   insertForExecution(
-    customer: Customer,
+    customer: Omit<Customer, 'version'>,
+    basis: number,
     executionId: string,
     output: unknown,
     now: string,

@@ -1,5 +1,5 @@
 import type { ExecutionDescription } from '../../platform/workflow/workflow.js';
-import type { Branch, ExecutionError, Outcome } from './customers.model.js';
+import { type Branch, branches, type ExecutionError, type Outcome } from './customers.model.js';
 
 /** Pure decisions of the customers module: no I/O, unit-tested without a database. */
 
@@ -48,7 +48,7 @@ export function closing(described: ExecutionDescription | undefined): Outcome | 
       return undefined;
     case 'SUCCEEDED': {
       const output = described.output as { branch?: unknown } | undefined;
-      const branch = output?.branch === 'Inserted' ? 'Inserted' : 'AlreadyExists';
+      const branch = branches.find((b) => b === output?.branch) ?? 'AlreadyExists';
       return { status: 'SUCCEEDED', branch, output: described.output };
     }
     default:
@@ -57,4 +57,18 @@ export function closing(described: ExecutionDescription | undefined): Outcome | 
         error: failureFrom({ Error: described.error ?? described.status, Cause: described.cause }),
       };
   }
+}
+
+/**
+ * The version a run was started for, from its execution input: a CustomerCreated event carries
+ * the version its PUT created; `undefined` when the input has none (POST /workflow/submit, the
+ * schedule, events of the previous release), `'invalid'` when it is not a count.
+ */
+export function carriedVersion(input: unknown): number | undefined | 'invalid' {
+  if (typeof input !== 'object' || input === null || !('version' in input)) return undefined;
+  const { version } = input as { version: unknown };
+  if (version === undefined) return undefined;
+  return Number.isSafeInteger(version) && (version as number) >= 0
+    ? (version as number)
+    : 'invalid';
 }

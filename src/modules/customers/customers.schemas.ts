@@ -52,12 +52,15 @@ export const ExecutionSchema = z
       .nullable()
       .meta({ description: 'The customer id of its input (null when it had none).' }),
     status: z.enum(executionStatuses),
-    input: z.unknown().meta({ description: 'The execution input, e.g. `{"id":"c-1"}`.' }),
+    input: z.unknown().meta({
+      description:
+        'The execution input, e.g. `{"id":"c-1"}`; a run started by `CustomerCreated` also carries the `version` its PUT created (`{"id":"c-1","version":1}`).',
+    }),
     output: z.unknown().meta({ description: 'The output once SUCCEEDED, else null.' }),
-    branch: z
-      .enum(branches)
-      .nullable()
-      .meta({ description: '`Inserted` or `AlreadyExists` once SUCCEEDED, else null.' }),
+    branch: z.enum(branches).nullable().meta({
+      description:
+        '`Inserted`, `AlreadyExists`, or `Superseded` (the id was deleted after the run was started, and stays deleted) once SUCCEEDED, else null.',
+    }),
     error: z
       .object({ error: z.string(), cause: z.string() })
       .nullable()

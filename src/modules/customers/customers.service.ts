@@ -5,7 +5,12 @@ import type { ModuleMetrics } from '../../platform/metrics/metrics.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import type { Workflows } from '../../platform/workflow/workflow.js';
 import { CustomersErrors } from './customers.errors.js';
-import { CUSTOMER_CREATED, type Execution, type PendingEvent } from './customers.model.js';
+import {
+  CUSTOMER_CREATED,
+  type Execution,
+  type PendingEvent,
+  UNREGISTERED,
+} from './customers.model.js';
 import type { CustomerRepository } from './customers.repository.js';
 import { closing } from './customers.rules.js';
 
@@ -18,6 +23,12 @@ export const SCHEDULED_CHECK_ID = 'scheduled-check';
 /** PutEvents' batch size, and how many events one sweep handles at most. */
 const OUTBOX_BATCH = 10;
 const OUTBOX_SWEEP_LIMIT = 1000;
+
+/**
+ * Tries of one PUT: the first (the id is new), one more per DELETE it finds; only ids created
+ * and deleted over and over while it tries run out of them (503).
+ */
+const CREATE_ATTEMPTS = 4;
 
 /** A RUNNING record younger than this is not worth asking the engine about on a schedule. */
 export const RECONCILE_AFTER_SECONDS = 60;
@@ -50,33 +61,50 @@ export class CustomersService {
     },
   ) {}
 
-  /** Registers an id; `created` is false when it was registered already. */
+  /**
+   * Registers an id; `created` is false when it was registered already. The id takes the next
+   * version, which its CustomerCreated event carries: the workflow run it starts may then not
+   * register the id again once a DELETE (a later version) has removed it.
+   */
   async register(id: string): Promise<{ created: boolean }> {
     const now = this.deps.clock().toISOString();
-    const event: PendingEvent = {
-      eventId: this.deps.newId(),
-      ...CUSTOMER_CREATED,
-      detail: { id },
-      createdAt: now,
-    };
-    const created = await this.deps.repository.createCustomer(
-      { id, createdAt: now, createdBy: 'api' },
-      event,
-    );
-    if (created) {
-      this.deps.metrics.count('CustomerCreated');
-      await this.deliver([event]);
+    // Most ids are new: the first attempt assumes so and reads nothing. A failed condition
+    // answers with the entry as it is, so a deleted id costs one more attempt, not a read.
+    let previous = UNREGISTERED;
+    for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
+      const version = previous.version + 1;
+      const event: PendingEvent = {
+        eventId: this.deps.newId(),
+        ...CUSTOMER_CREATED,
+        detail: { id, version },
+        createdAt: now,
+      };
+      const outcome = await this.deps.repository.createCustomer(
+        { id, createdAt: now, createdBy: 'api', version },
+        previous.version,
+        event,
+      );
+      if (outcome.created) {
+        this.deps.metrics.count('CustomerCreated');
+        await this.deliver([event]);
+        return { created: true };
+      }
+      if (outcome.current.live) return { created: false };
+      // Deleted (again) meanwhile: decide again on the version it has now.
+      previous = outcome.current;
     }
-    return { created };
+    throw CustomersErrors.registryBusy(id);
   }
 
-  exists(id: string): Promise<boolean> {
-    return this.deps.repository.customerExists(id);
+  async exists(id: string): Promise<boolean> {
+    return (await this.deps.repository.registration(id)).live;
   }
 
   async remove(id: string): Promise<void> {
-    if (!(await this.deps.repository.deleteCustomer(id)))
+    const now = this.deps.clock().toISOString();
+    if (!(await this.deps.repository.deleteCustomer(id, now))) {
       throw CustomersErrors.customerNotFound(id);
+    }
   }
 
   /**

@@ -5,7 +5,7 @@ import type { Logger } from '../../platform/logger.js';
 import type { ModuleMetrics } from '../../platform/metrics/metrics.js';
 import { StepError, stepErrorNames } from './customers.errors.js';
 import type { CustomerRepository } from './customers.repository.js';
-import { failureFrom, outputOf } from './customers.rules.js';
+import { carriedVersion, failureFrom, outputOf } from './customers.rules.js';
 
 /*
  * The workflow's Task states (customers.workflow.asl.json), one method each. They are module
@@ -21,13 +21,14 @@ const ValidateInput = z.object({
   input: z.unknown(),
 });
 const BranchInput = z.object({ id: ClientIdSchema, executionId: z.string().min(1) });
+const InsertInput = BranchInput.extend({ version: z.number().int().min(0).optional() });
 const FailureInput = z.object({ executionId: z.string().min(1), error: z.unknown() });
 
 interface Deps {
   readonly repository: CustomerRepository;
   readonly clock: () => Date;
   readonly logger: Logger;
-  /** The workflow's outcomes: IdInserted, IdAlreadyRegistered, WorkflowFailed. */
+  /** The workflow's outcomes: IdInserted, IdAlreadyRegistered, InsertSuperseded, WorkflowFailed. */
   readonly metrics: ModuleMetrics;
 }
 
@@ -38,8 +39,14 @@ export class WorkflowSteps {
     return this.deps.clock().toISOString();
   }
 
-  /** ValidateExists: records the execution (RUNNING), then reads whether the id is taken. */
-  async validateExists(raw: unknown): Promise<{ id: string; exists: boolean }> {
+  /**
+   * ValidateExists: records the execution (RUNNING), then reads whether the id is registered.
+   * Its output carries the version InsertId may insert over: the one the run was started for
+   * (a CustomerCreated event's), else the one read here — a run started without a version
+   * (POST /workflow/submit, the schedule) decides on the registry as it finds it now, and a
+   * DELETE answered after this read still stands.
+   */
+  async validateExists(raw: unknown): Promise<{ id: string; exists: boolean; version: number }> {
     const input = parse(ValidateInput, raw);
     const id = ClientIdSchema.safeParse(input.id);
     await transient(
@@ -56,22 +63,33 @@ export class WorkflowSteps {
         'The input needs an "id" of 1–100 characters of A-Z a-z 0-9 . _ : -.',
       );
     }
-    const exists = await transient(this.deps.repository.customerExists(id.data));
-    return { id: id.data, exists };
+    const carried = carriedVersion(input.input);
+    if (carried === 'invalid') {
+      throw new StepError(
+        stepErrorNames.invalidInput,
+        'The input\'s "version" must be a count (0, 1, 2, …).',
+      );
+    }
+    const registration = await transient(this.deps.repository.registration(id.data));
+    return { id: id.data, exists: registration.live, version: carried ?? registration.version };
   }
 
   /**
    * InsertId: a conditional put of the id, committed with the execution's `Inserted` outcome.
    * Losing the race to another execution (or anyone) throws Customers.AlreadyExists, which the
    * definition catches into AlreadyExists: of two executions on one new id, exactly one inserts.
+   * An id deleted after the version the run carries stays deleted: the run ends `Superseded`.
    */
-  async insertId(raw: unknown): Promise<{ id: string; branch: 'Inserted' }> {
-    const { id, executionId } = parse(BranchInput, raw);
+  async insertId(raw: unknown): Promise<{ id: string; branch: 'Inserted' | 'Superseded' }> {
+    // An execution of the previous definition passes no version: it may insert only an id that
+    // was never registered, as it was started before any tombstone this release writes.
+    const { id, executionId, version = 0 } = parse(InsertInput, raw);
     const now = this.now();
     const output = outputOf(id, 'Inserted');
     const result = await transient(
       this.deps.repository.insertForExecution(
         { id, createdAt: now, createdBy: executionId },
+        version,
         executionId,
         output,
         now,
@@ -80,10 +98,30 @@ export class WorkflowSteps {
     if (result === 'exists') {
       throw new StepError(stepErrorNames.alreadyExists, `Customer ${id} was registered meanwhile.`);
     }
-    if (result === 'closed') {
-      throw new StepError(stepErrorNames.executionClosed, `Execution ${executionId} has ended.`);
-    }
+    if (result === 'superseded') return this.recordSuperseded(id, executionId, now);
+    if (result === 'closed') throw executionClosed(executionId);
     this.deps.metrics.count('IdInserted');
+    return output;
+  }
+
+  private async recordSuperseded(
+    id: string,
+    executionId: string,
+    now: string,
+  ): Promise<{ id: string; branch: 'Superseded' }> {
+    const output = outputOf(id, 'Superseded');
+    const recorded = await transient(
+      this.deps.repository.recordOutcome(
+        executionId,
+        { status: 'SUCCEEDED', branch: 'Superseded', output },
+        now,
+      ),
+    );
+    if (!recorded) throw executionClosed(executionId);
+    this.deps.metrics.count('InsertSuperseded');
+    this.deps.logger.info('customer id deleted after this run was started: not inserted', {
+      executionId,
+    });
     return output;
   }
 
@@ -119,6 +157,9 @@ export class WorkflowSteps {
     return { recorded };
   }
 }
+
+const executionClosed = (executionId: string) =>
+  new StepError(stepErrorNames.executionClosed, `Execution ${executionId} has ended.`);
 
 function parse<T>(schema: z.ZodType<T>, raw: unknown): T {
   const parsed = schema.safeParse(raw);
