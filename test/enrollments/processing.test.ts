@@ -80,12 +80,14 @@ describe('the processor', () => {
     expect(await pendingKeys(app, id)).toEqual({ GSI2PK: undefined, GSI2SK: undefined });
     await drained(app);
     expect(app.queues.deadLetters(enrollmentQueue)).toEqual([]);
-    expect(app.metrics.snapshot()).toEqual({
+    const { 'enrollments.EnrollmentRequeued': requeued, ...counted } = app.metrics.snapshot();
+    expect(counted).toEqual({
       'enrollments.EnrollmentAccepted': 1,
       'enrollments.EnrollmentProcessed': 1,
-      // The start-up run sent the PENDING record again; its second delivery changed nothing.
-      'enrollments.EnrollmentRequeued': 1,
     });
+    // The start-up run sends the PENDING record again, unless the consumer (started first) has
+    // already processed it; a second delivery changes nothing.
+    expect([undefined, 1]).toContain(requeued);
   });
 
   it('rejects a request whose age group was deleted before it was processed, saying why', async () => {
