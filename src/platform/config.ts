@@ -27,6 +27,12 @@ const csv = z.string().transform((value) =>
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  // This machine only, unless asked: the local runtime has no TLS, and its API key sits in a file.
+  HOST: z
+    .string()
+    .regex(/^(?:[0-9.]+|[0-9a-fA-F:]+|localhost)$/, 'must be an IP address or localhost')
+    .default('127.0.0.1'),
+  DYNAMODB_LOCAL_START_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(60),
   DATA_DIR: z.string().min(1).default('./.data'),
   API_KEYS: csv.optional(),
   API_KEY_SOURCE: z.enum(['local', 'api-gateway']).default('local'),
@@ -70,6 +76,10 @@ export type LogLevel = (typeof logLevels)[number];
 
 export interface Config {
   readonly port: number;
+  /** The address the local runtime's HTTP server listens on. */
+  readonly host: string;
+  /** How long the local runtime waits for the embedded DynamoDB Local's first answer. */
+  readonly dynamodbLocalStartTimeoutMs: number;
   readonly dataDir: string;
   /** Keys accepted locally; `undefined` means "generate one under dataDir". */
   readonly apiKeys: readonly string[] | undefined;
@@ -173,6 +183,8 @@ export function loadConfig(
   const e = parsed.data;
   return {
     port: e.PORT,
+    host: e.HOST,
+    dynamodbLocalStartTimeoutMs: e.DYNAMODB_LOCAL_START_TIMEOUT_SECONDS * 1000,
     dataDir: e.DATA_DIR,
     apiKeys: e.API_KEYS && e.API_KEYS.length > 0 ? e.API_KEYS : undefined,
     apiKeySource: e.API_KEY_SOURCE,

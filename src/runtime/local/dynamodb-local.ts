@@ -1,14 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { freePort } from './ports.js';
 
 /**
  * DynamoDB Local (AWS's emulator, the jar shipped in the npm package amplify-dynamodb-simulator)
- * as a child process. Only the jar is used; the package's JavaScript is never loaded.
+ * as a child process. Only the jar is used; the package's JavaScript is never loaded. It is
+ * started through our own launcher (java/RosterDynamoDbLocal.java): the stock one listens on
+ * every interface and answers a transaction before committing it (docs/decisions/dynamodb-local.md).
  */
 
 export class LocalStartError extends Error {
@@ -19,8 +23,15 @@ export interface DynamoDbLocalOptions {
   /** Directory for the database files; `undefined` keeps everything in memory (tests). */
   readonly dbPath?: string | undefined;
   readonly port?: number;
+  /** How long to wait for the first answer (default 60 s: a busy 2-core machine can take 20). */
   readonly startTimeoutMs?: number;
 }
+
+/** The address DynamoDB Local listens on: this machine only. */
+export const DYNAMODB_LOCAL_HOST = '127.0.0.1';
+export const DEFAULT_START_TIMEOUT_MS = 60_000;
+const LAUNCHER = 'RosterDynamoDbLocal';
+const LAUNCHER_SOURCE = fileURLToPath(new URL(`./java/${LAUNCHER}.java`, import.meta.url));
 
 export interface DynamoDbLocal {
   readonly endpoint: string;
@@ -76,20 +87,25 @@ export async function startDynamoDbLocal(
   let endpointFile: string | undefined;
   if (options.dbPath) {
     const dbPath = resolve(options.dbPath);
-    await mkdir(dbPath, { recursive: true });
+    await mkdir(dbPath, { recursive: true, mode: 0o700 });
+    // Owner-only, also for a directory an earlier release created with the default mode.
+    await chmod(dbPath, 0o700);
     pidFile = join(dbPath, 'dynamodb-local.pid');
     endpointFile = join(dbPath, ENDPOINT_FILE);
     stopLeftover(pidFile, dbPath);
     storage.splice(0, 1, '-dbPath', dbPath);
   }
 
+  const classes = await compiledLauncher(dir);
   const child = spawn(
     javaCommand(),
     [
       `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
+      `-Droster.host=${DYNAMODB_LOCAL_HOST}`,
       '-Xms64m',
-      '-jar',
-      join(dir, 'DynamoDBLocal.jar'),
+      '-cp',
+      classPath(dir, classes),
+      LAUNCHER,
       '-sharedDb',
       '-disableTelemetry',
       '-port',
@@ -111,9 +127,9 @@ export async function startDynamoDbLocal(
   });
   if (pidFile && child.pid) await writeFile(pidFile, String(child.pid));
 
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `http://${DYNAMODB_LOCAL_HOST}:${port}`;
   try {
-    await waitUntilAnswering(endpoint, exited, options.startTimeoutMs ?? 20_000);
+    await waitUntilAnswering(endpoint, exited, options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
   } catch (error) {
     child.kill('SIGKILL');
     const detail = output.trim().split('\n').slice(-5).join(' | ');
@@ -138,6 +154,73 @@ export async function startDynamoDbLocal(
 }
 
 const ENDPOINT_FILE = 'dynamodb-local.endpoint';
+
+function classPath(dir: string, launcherClasses: string): string {
+  return [
+    launcherClasses,
+    join(dir, 'DynamoDBLocal.jar'),
+    join(dir, 'DynamoDBLocal_lib', '*'),
+  ].join(delimiter);
+}
+
+/**
+ * The launcher's classes, compiled once per launcher source and jar into node_modules/.cache
+ * (about a second, with the compiler module every Java 17+ runtime image carries, including
+ * Debian's openjdk-17-jre-headless). Compiled into a temporary folder then renamed, so that
+ * processes starting at once (test workers) never see half a compile.
+ */
+async function compiledLauncher(dir: string): Promise<string> {
+  const source = readFileSync(LAUNCHER_SOURCE);
+  const jar = readFileSync(join(dir, 'sha256'), 'utf8');
+  const key = createHash('sha256').update(source).update(jar).digest('hex').slice(0, 16);
+  const cache = join(dirname(dir), '..', '.cache', 'roster-dynamodb-local');
+  const target = join(cache, key);
+  if (existsSync(join(target, `${LAUNCHER}.class`))) return target;
+  await mkdir(cache, { recursive: true });
+  const scratch = await mkdtemp(join(cache, `${key}-`));
+  try {
+    await run(javaCommand(), [
+      '-m',
+      'jdk.compiler/com.sun.tools.javac.Main',
+      '-nowarn',
+      '-proc:none',
+      '-cp',
+      classPath(dir, scratch),
+      '-d',
+      scratch,
+      LAUNCHER_SOURCE,
+    ]);
+    await rename(scratch, target).catch((error: NodeJS.ErrnoException) => {
+      // Another process finished the same compile first: its classes are as good as ours.
+      if (!existsSync(join(target, `${LAUNCHER}.class`))) throw error;
+    });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  return target;
+}
+
+function run(command: string, args: readonly string[]): Promise<void> {
+  return new Promise((done, fail) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let errors = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      errors = (errors + chunk.toString('utf8')).slice(-2000);
+    });
+    child.once('error', (error) =>
+      fail(new LocalStartError(`${command} could not start: ${error.message}`)),
+    );
+    child.once('exit', (code) =>
+      code === 0
+        ? done()
+        : fail(
+            new LocalStartError(
+              `compiling the DynamoDB Local launcher failed (exit ${code}): ${errors.trim()}`,
+            ),
+          ),
+    );
+  });
+}
 
 /**
  * The endpoint of the DynamoDB Local already serving `dbPath` (started by `npm start`, or by
@@ -197,7 +280,10 @@ async function waitUntilAnswering(
       if (await answers(client, 1000)) return;
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error(`no answer within ${timeoutMs} ms`);
+    throw new Error(
+      `no answer to ListTables at ${endpoint} within ${timeoutMs / 1000} s (the JVM may still be ` +
+        'starting on a busy machine: set DYNAMODB_LOCAL_START_TIMEOUT_SECONDS to wait longer)',
+    );
   } finally {
     client.destroy();
   }

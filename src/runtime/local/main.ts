@@ -9,6 +9,9 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /** `npm start`: the whole system on this machine, no AWS account needed. */
 async function main(): Promise<void> {
+  // Everything this process and DynamoDB Local (which inherits it) create is owner-only: the data
+  // directory holds keys, secrets and password hashes.
+  process.umask(0o077);
   // Read before anything else: whoever sees the banner may kill our parent at once, and a
   // parent read after that would already be the reaper we were handed to.
   const parent = process.ppid;
