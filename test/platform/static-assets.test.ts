@@ -34,6 +34,10 @@ describe('the console mount', () => {
     await writeFile(join(dist, 'index.html'), INDEX);
     await writeFile(join(dist, 'config.json'), '{"apiUrl":""}');
     await writeFile(join(dist, 'assets', 'app-3f2a.js'), 'console.log("app");');
+    // Dot files a build folder may hold by mistake: never served, present or not.
+    await writeFile(join(dist, '.env'), 'SECRET=do not serve');
+    await mkdir(join(dist, '.git'), { recursive: true });
+    await writeFile(join(dist, '.git', 'config'), 'do not serve');
     // Beside the served folder: must never be reachable through it.
     await writeFile(join(root, 'secret.txt'), 'do not serve');
     call = appServing(dist);
@@ -87,6 +91,26 @@ describe('the console mount', () => {
   });
 
   it.each([
+    ['*', 304],
+    ['"other", <etag>', 304],
+    ['W/<etag>', 304],
+    ['"other"', 200],
+  ])('answers If-None-Match: %s with %i', async (condition, status) => {
+    const etag = (await call('/console/config.json', { key: null })).headers.get('etag') ?? '';
+
+    const res = await call('/console/config.json', {
+      key: null,
+      headers: { 'if-none-match': condition.replace('<etag>', etag) },
+    });
+
+    expect(res.status).toBe(status);
+    if (status === 304) {
+      expect(res.headers.get('etag')).toBe(etag);
+      expect(res.headers.get('x-request-id')).toBeTruthy();
+    }
+  });
+
+  it.each([
     '/console/events',
     '/console/events/tech-conf-2024',
     '/console/events/tech-conf-2024/edit',
@@ -98,12 +122,30 @@ describe('the console mount', () => {
     expect(await res.text()).toBe(INDEX);
   });
 
-  it.each(['/console/assets/app-0000.js', '/console/assets/missing', '/console/logo.png'])(
-    'answers 404 problem for the missing file %s (no index.html in its place)',
-    async (path) => {
-      await expectProblem(await call(path, { key: null }), 404, 'REQUEST.ROUTE_NOT_FOUND');
-    },
-  );
+  it.each([
+    '/console/assets/app-0000.js',
+    '/console/assets/missing',
+    '/console/logo.png',
+    '/console/foo.js',
+    '/console/events/missing.css',
+  ])('answers 404 problem for the missing file %s (no index.html in its place)', async (path) => {
+    await expectProblem(await call(path, { key: null }), 404, 'REQUEST.ROUTE_NOT_FOUND');
+  });
+
+  it.each([
+    '/console/.env',
+    '/console/%2Eenv',
+    '/console/.git/config',
+    '/console/.git',
+    '/console/.well-known/security.txt',
+    '/console/events/.hidden',
+    '/console/assets/.map',
+  ])('answers 404 problem for the dot path %s, whether the file exists or not', async (path) => {
+    const res = await call(path, { key: null });
+
+    const problem = await expectProblem(res, 404, 'REQUEST.ROUTE_NOT_FOUND');
+    expect(JSON.stringify(problem)).not.toContain('do not serve');
+  });
 
   it.each([
     '/console/..%2Fsecret.txt',

@@ -155,10 +155,41 @@ describe('system routes', () => {
     '/docs/assets/package.json',
     '/docs/assets/..%2F..%2Fpackage.json',
     '/docs/assets/index.html',
+    // Names every plain object has: a lookup in one must not find them.
+    '/docs/assets/__proto__',
+    '/docs/assets/constructor',
+    '/docs/assets/toString',
+    '/docs/assets/hasOwnProperty',
   ])('answers 404 problem for %s, which is not a docs asset', async (path) => {
     const res = await app.call(path, { key: null });
 
     await expectProblem(res, 404);
+  });
+
+  it('sends the docs page a CSP that allows only its own files, and forbids framing', async () => {
+    const res = await app.call('/docs', { key: null });
+
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toMatch(/unsafe-eval|https?:|\*/);
+    expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+  });
+
+  it('marks every docs asset nosniff', async () => {
+    for (const name of ['swagger-ui.css', 'swagger-ui-bundle.js', 'swagger-ui-init.js']) {
+      const res = await app.call(`/docs/assets/${name}`, { key: null });
+
+      expect({ name, nosniff: res.headers.get('x-content-type-options') }).toEqual({
+        name,
+        nosniff: 'nosniff',
+      });
+    }
   });
 });
 

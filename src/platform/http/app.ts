@@ -9,6 +9,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { type AuthOptions, authenticate } from './auth.js';
 import { checkBody } from './body.js';
+import { conditionalGet } from './conditional.js';
 import type { AppEnv } from './context.js';
 import {
   CORS_ALLOW_HEADERS,
@@ -36,7 +37,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * The one HTTP app: both runtimes serve this object. Middleware order matters: request id first
  * (every later log line and error carries it: the client's `x-request-id` when valid, else API
  * Gateway's id of the request on Lambda, else a new UUID), then CORS (preflights answer without a key), then
- * authentication before routing, then body limits and JSON checks, then the module routes.
+ * authentication before routing, then body limits and JSON checks, then conditional GET (ETag,
+ * 304), then the module routes.
  */
 export function createHttpApp(options: HttpAppOptions): OpenAPIHono<AppEnv> {
   const { logger } = options;
@@ -99,6 +101,7 @@ export function createHttpApp(options: HttpAppOptions): OpenAPIHono<AppEnv> {
 
   app.use('*', authenticate({ ...options.auth, isPublic: isPublicRoute }));
   app.use('*', checkBody());
+  app.use('*', conditionalGet());
 
   app.notFound((c) => {
     const allowed = allowedMethods(app, c.req.path);

@@ -2,22 +2,28 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Hono } from 'hono';
+import { entityTag } from './conditional.js';
 import type { AppEnv } from './context.js';
 import type { PublicRoute } from './public-routes.js';
+import { DOCS_HEADERS } from './security-headers.js';
 
 /**
  * Swagger UI, served by the app itself from the `swagger-ui-dist` package, so `/docs` works with
  * the network off. On Lambda the bundle carries the same files (DOCS_ASSETS_DIR).
  */
-const assets: Record<string, string> = {
-  'swagger-ui.css': 'text/css; charset=utf-8',
-  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
-  'swagger-ui-standalone-preset.js': 'text/javascript; charset=utf-8',
-  'favicon-32x32.png': 'image/png',
-};
+// A Map, not an object literal: `/docs/assets/__proto__` must not find what every object has.
+const assets = new Map([
+  ['swagger-ui.css', 'text/css; charset=utf-8'],
+  ['swagger-ui-bundle.js', 'text/javascript; charset=utf-8'],
+  ['swagger-ui-standalone-preset.js', 'text/javascript; charset=utf-8'],
+  ['favicon-32x32.png', 'image/png'],
+]);
 
 /** The files of `swagger-ui-dist` the docs page serves (the Lambda bundle copies these). */
-export const SWAGGER_UI_FILES = Object.keys(assets);
+export const SWAGGER_UI_FILES = [...assets.keys()];
+
+/** The page's configuration script, served beside the files of `swagger-ui-dist`. */
+export const DOCS_INIT_FILE = 'swagger-ui-init.js';
 
 /** The documentation routes: public, and outside the OpenAPI document they serve. */
 export const DOCS_PUBLIC_ROUTES: readonly PublicRoute[] = [
@@ -43,7 +49,7 @@ const page = (title: string) => `<!doctype html>
 <body>
   <div id="swagger-ui"></div>
   <script src="docs/assets/swagger-ui-bundle.js"></script>
-  <script src="docs/assets/swagger-ui-init.js"></script>
+  <script src="docs/assets/${DOCS_INIT_FILE}"></script>
 </body>
 </html>`;
 
@@ -58,33 +64,53 @@ const init = `window.ui = SwaggerUIBundle({
   validatorUrl: null,
 });`;
 
+interface Asset {
+  readonly body: Uint8Array<ArrayBuffer>;
+  readonly etag: string;
+}
+
 export function mountDocs(app: Hono<AppEnv>, options: { title: string; assetsDir?: string }): void {
-  const cache = new Map<string, Buffer>();
-  const load = async (name: string): Promise<Buffer> => {
-    let content = cache.get(name);
-    if (!content) {
-      content = await readFile(join(options.assetsDir ?? swaggerUiDir(), name));
-      cache.set(name, content);
+  const cache = new Map<string, Asset>();
+  const load = async (name: string): Promise<Asset> => {
+    let asset = cache.get(name);
+    if (!asset) {
+      const body = new Uint8Array(await readFile(join(options.assetsDir ?? swaggerUiDir(), name)));
+      asset = { body, etag: entityTag(body) };
+      cache.set(name, asset);
     }
-    return content;
+    return asset;
   };
+  const html = page(options.title);
+  const htmlTag = entityTag(html);
+  const initTag = entityTag(init);
 
   // Relative asset URLs ("docs/assets/…") resolve the same under "/docs" and "/prod/docs".
-  app.get('/docs', (c) => c.html(page(options.title)));
-  app.get('/docs/assets/swagger-ui-init.js', (c) =>
+  app.get('/docs', (c) =>
+    c.body(html, 200, {
+      ...DOCS_HEADERS,
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-cache',
+      etag: htmlTag,
+    }),
+  );
+  app.get(`/docs/assets/${DOCS_INIT_FILE}`, (c) =>
     c.body(init, 200, {
+      ...DOCS_HEADERS,
       'content-type': 'text/javascript; charset=utf-8',
       'cache-control': 'public, max-age=300',
+      etag: initTag,
     }),
   );
   app.get('/docs/assets/:name', async (c) => {
     const name = c.req.param('name');
-    const type = assets[name];
+    const type = assets.get(name);
     if (!type) return c.notFound();
-    const content = await load(name);
-    return c.body(new Uint8Array(content), 200, {
+    const asset = await load(name);
+    return c.body(asset.body, 200, {
+      ...DOCS_HEADERS,
       'content-type': type,
       'cache-control': 'public, max-age=86400',
+      etag: asset.etag,
     });
   });
 }

@@ -10,6 +10,7 @@ export const CORS_ALLOW_HEADERS = [
   'X-Api-Key',
   'Idempotency-Key',
   'X-Request-Id',
+  'If-None-Match',
 ] as const;
 
 /** Response headers a browser script may read. */
@@ -19,6 +20,7 @@ export const CORS_EXPOSE_HEADERS = [
   'Location',
   'Retry-After',
   'Idempotent-Replayed',
+  'ETag',
 ] as const;
 
 export const CORS_ALLOW_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
 import type { Context, Hono } from 'hono';
 import { AppError } from '../errors.js';
+import { entityTag } from './conditional.js';
 import type { AppEnv } from './context.js';
 import type { PublicRoute } from './public-routes.js';
 
@@ -10,9 +10,10 @@ import type { PublicRoute } from './public-routes.js';
  * A folder of built files (a single-page app) served under a path prefix, without an API key:
  * the browser loads the page before anyone has signed in. Files under `immutableDir` carry a
  * content hash in their names (a bundler's output), so they are cached for a year; everything
- * else, index.html first, is revalidated on every load (`no-cache` + ETag), so a rebuild shows
- * at the next reload. A path with no file extension that matches no file is a client-side route
- * of the app: it gets index.html.
+ * else, index.html first, is revalidated on every load (`no-cache` + ETag; the app's conditional
+ * GET answers the 304), so a rebuild shows at the next reload. A path with no file extension that
+ * matches no file is a client-side route of the app: it gets index.html. A path with a segment
+ * that starts with a dot (`.env`, `.git/config`) is never served, whatever the folder holds.
  */
 export interface StaticAssetsOptions {
   /** URL path prefix, e.g. `/console`. */
@@ -36,21 +37,22 @@ export function staticAssetRoutes(prefix: string): PublicRoute[] {
   ];
 }
 
-const contentTypes: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.webp': 'image/webp',
-  '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
-  '.webmanifest': 'application/manifest+json',
-};
+// A Map, not an object literal: a lookup must not find what every object inherits.
+const contentTypes = new Map([
+  ['.html', 'text/html; charset=utf-8'],
+  ['.js', 'text/javascript; charset=utf-8'],
+  ['.mjs', 'text/javascript; charset=utf-8'],
+  ['.css', 'text/css; charset=utf-8'],
+  ['.json', 'application/json; charset=utf-8'],
+  ['.map', 'application/json; charset=utf-8'],
+  ['.svg', 'image/svg+xml'],
+  ['.png', 'image/png'],
+  ['.ico', 'image/x-icon'],
+  ['.webp', 'image/webp'],
+  ['.woff2', 'font/woff2'],
+  ['.txt', 'text/plain; charset=utf-8'],
+  ['.webmanifest', 'application/manifest+json'],
+]);
 
 export const IMMUTABLE_CACHE = 'public, max-age=31536000, immutable';
 export const REVALIDATE_CACHE = 'no-cache';
@@ -73,8 +75,7 @@ export function mountStaticAssets(app: Hono<AppEnv>, options: StaticAssetsOption
     const cached = cache.get(file);
     if (cached && cached.mtimeMs === info.mtimeMs) return cached;
     const body = new Uint8Array(await readFile(file));
-    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
-    const asset = { body, etag, mtimeMs: info.mtimeMs };
+    const asset = { body, etag: entityTag(body), mtimeMs: info.mtimeMs };
     cache.set(file, asset);
     return asset;
   };
@@ -102,12 +103,11 @@ export function mountStaticAssets(app: Hono<AppEnv>, options: StaticAssetsOption
 
     const headers: Record<string, string> = {
       ...options.headers,
-      'content-type': contentTypes[extname(file)] ?? 'application/octet-stream',
+      'content-type': contentTypes.get(extname(file)) ?? 'application/octet-stream',
       'cache-control': relative.startsWith(immutablePrefix) ? IMMUTABLE_CACHE : REVALIDATE_CACHE,
       etag: asset.etag,
       'x-content-type-options': 'nosniff',
     };
-    if (c.req.header('if-none-match') === asset.etag) return c.body(null, 304, headers);
     return c.body(asset.body, 200, headers);
   };
 
@@ -115,7 +115,10 @@ export function mountStaticAssets(app: Hono<AppEnv>, options: StaticAssetsOption
   app.get(`${options.prefix}/*`, serve);
 }
 
-/** The decoded path below `prefix` ('' for the app's root), or undefined when unsafe. */
+/**
+ * The decoded path below `prefix` ('' for the app's root), or undefined when it must not be
+ * served: outside the folder, or through a dot segment (a dot file or folder, `..`).
+ */
 function relativePath(path: string, prefix: string): string | undefined {
   let rest = path.slice(prefix.length).replace(/^\/+/, '');
   try {
@@ -124,6 +127,6 @@ function relativePath(path: string, prefix: string): string | undefined {
     return undefined;
   }
   if (rest.includes('\0') || rest.includes('\\')) return undefined;
-  if (rest.split('/').some((segment) => segment === '..' || segment === '.')) return undefined;
+  if (rest.split('/').some((segment) => segment.startsWith('.'))) return undefined;
   return rest;
 }
