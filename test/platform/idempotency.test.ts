@@ -100,9 +100,15 @@ describe('Idempotency-Key', () => {
       tableName: tables.idempotency,
       inFlightSeconds: 0.5,
     });
+    const twoSeconds = idempotency({
+      client: tables.dynamo.client,
+      tableName: tables.idempotency,
+      inFlightSeconds: 2,
+    });
     const fixture = createFixtureApp({ apiKeys: [KEY_A, KEY_B] });
     fixture.app.post('/things', idem, handler);
     fixture.app.post('/short-lived-things', shortLived, handler);
+    fixture.app.post('/two-second-things', twoSeconds, handler);
     fixture.app.openapi(
       createRoute({
         method: 'post',
@@ -215,7 +221,10 @@ describe('Idempotency-Key', () => {
     const firstRes = await first;
 
     await expectProblem(second, 409, 'IDEMPOTENCY.IN_PROGRESS');
-    expect(second.headers.get('retry-after')).toBe('1');
+    // The key stays claimed for up to 60 s (the default): the answer says so.
+    const retryAfter = Number(second.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(50);
+    expect(retryAfter).toBeLessThanOrEqual(60);
     expect(firstRes.status).toBe(201);
     expect(await executions(id)).toBe(1);
   });
@@ -248,6 +257,30 @@ describe('Idempotency-Key', () => {
 
     expect(retry.status).toBe(201);
     expect(retry.headers.get('idempotent-replayed')).toBeNull();
+    expect(await executions(id)).toBe(2);
+  });
+
+  it('tells the retry of a crashed request how long its key stays claimed, and frees it then', async () => {
+    const id = randomUUID();
+    const key = randomUUID();
+    const body = { id, gate: id };
+    // The first request hangs holding the key, as one whose process died would.
+    const release = gate(id);
+    const first = post(body, key, KEY_A, '/two-second-things');
+    await waitFor(async () => (await executions(id)) === 1);
+
+    const refused = await post(body, key, KEY_A, '/two-second-things');
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    await sleep(retryAfter * 1000);
+    gates.delete(id); // the retry's own run does not hang
+    const retry = await post(body, key, KEY_A, '/two-second-things');
+    release();
+    await first;
+
+    await expectProblem(refused, 409, 'IDEMPOTENCY.IN_PROGRESS');
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(2);
+    expect(retry.status).toBe(201);
     expect(await executions(id)).toBe(2);
   });
 

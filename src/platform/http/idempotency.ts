@@ -27,6 +27,9 @@ interface StoredResponse {
   body: string;
 }
 
+/** A JSON value, as Powertools types the payload it hashes. */
+type Json = Parameters<DynamoDBPersistenceLayer['getRecord']>[0];
+
 /** Thrown inside the idempotent function so that Powertools forgets responses not worth replaying. */
 class NotRemembered extends Error {
   override name = 'NotRemembered';
@@ -91,7 +94,7 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
       );
     }
     const text = await c.req.text();
-    const body: unknown = text.length === 0 ? null : JSON.parse(text);
+    const body: Json = text.length === 0 ? null : JSON.parse(text);
     // Scoped by the concrete path, not the route pattern: the same key and body sent to
     // /things/a/register and /things/b/register are two different requests.
     const scope = `${c.get('caller')?.id ?? 'anonymous'} ${c.req.method} ${c.req.path}`;
@@ -121,13 +124,17 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
       { persistenceStore, config, keyPrefix: 'roster' },
     );
 
+    const payload = { key: `${scope} ${key}`, body };
     let stored: StoredResponse;
     try {
-      stored = await createOnce({ key: `${scope} ${key}`, body });
+      stored = await createOnce(payload);
     } catch (error) {
       if (ranHandler) {
         if (error instanceof NotRemembered) return;
         throw error;
+      }
+      if (error instanceof Error && error.name === 'IdempotencyAlreadyInProgressError') {
+        throw inProgress(await claimSecondsLeft(persistenceStore, payload, inFlightMillis));
       }
       throw translate(error);
     }
@@ -139,17 +146,36 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
   };
 }
 
+/**
+ * Seconds until the key's claim lapses and a retry may take over: the claim's own expiry, read
+ * again (Powertools' in-progress error does not carry it). A first request that finishes sooner
+ * makes the key answer its replay sooner; one that died holds the key this long, so a client
+ * told less would only be refused again. If the claim can't be read, the longest it can hold.
+ */
+async function claimSecondsLeft(
+  store: DynamoDBPersistenceLayer,
+  payload: { key: string; body: Json },
+  inFlightMillis: number,
+): Promise<number> {
+  const claim = await store.getRecord(payload).catch(() => undefined);
+  const expiry = claim?.inProgressExpiryTimestamp;
+  const millisLeft = expiry === undefined ? inFlightMillis : expiry - Date.now();
+  return Math.max(1, Math.ceil(millisLeft / 1000));
+}
+
+function inProgress(retryAfter: number): AppError {
+  return new AppError('conflict', 'IDEMPOTENCY.IN_PROGRESS', 'Conflict', {
+    detail: `A request with this Idempotency-Key is still being processed; retry in ${retryAfter} s.`,
+    retryAfter,
+  });
+}
+
 function translate(error: unknown): unknown {
   const name = error instanceof Error ? error.name : '';
   switch (name) {
     case 'IdempotencyValidationError':
       return new AppError('validation', 'IDEMPOTENCY.KEY_REUSED', 'Unprocessable Content', {
         detail: 'This Idempotency-Key was already used with a different request body.',
-      });
-    case 'IdempotencyAlreadyInProgressError':
-      return new AppError('conflict', 'IDEMPOTENCY.IN_PROGRESS', 'Conflict', {
-        detail: 'A request with this Idempotency-Key is still being processed; retry later.',
-        retryAfter: 1,
       });
     case 'IdempotencyPersistenceLayerError':
     case 'IdempotencyInconsistentStateError':

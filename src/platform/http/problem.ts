@@ -39,18 +39,26 @@ export function problemType(code: string): string {
   return `/problems/${code.toLowerCase().replaceAll('.', '-').replaceAll('_', '-')}`;
 }
 
-export function problemResponse(c: Context, error: AppError): Response {
-  const status = statusOf(error);
-  const body: Problem = {
+/** The problem document of `error`; also for answers made where there is no request context. */
+export function problemOf(
+  error: AppError,
+  at: { readonly instance?: string; readonly requestId?: string } = {},
+): Problem {
+  return {
     type: problemType(error.code),
     title: error.title,
-    status,
+    status: statusOf(error),
     detail: error.detail,
-    instance: c.req.path,
+    ...(at.instance !== undefined ? { instance: at.instance } : {}),
     code: error.code,
-    requestId: c.get('requestId'),
+    ...(at.requestId !== undefined ? { requestId: at.requestId } : {}),
     ...(error.errors ? { errors: error.errors } : {}),
   };
+}
+
+export function problemResponse(c: Context, error: AppError): Response {
+  const status = statusOf(error);
+  const body = problemOf(error, { instance: c.req.path, requestId: c.get('requestId') });
   const headers: Record<string, string> = {
     'content-type': PROBLEM_CONTENT_TYPE,
     ...error.headers,
@@ -59,16 +67,23 @@ export function problemResponse(c: Context, error: AppError): Response {
   return c.body(JSON.stringify(body), status, headers);
 }
 
-export function internalErrorResponse(c: Context): Response {
-  const body: Problem = {
+/** The generic 500 document: it says nothing of the cause, which is logged instead. */
+export function internalProblem(
+  at: { readonly instance?: string; readonly requestId?: string } = {},
+): Problem {
+  return {
     type: problemType('INTERNAL'),
     title: 'Internal Server Error',
     status: 500,
     detail: 'An unexpected error occurred. Quote the request id when reporting it.',
-    instance: c.req.path,
+    ...(at.instance !== undefined ? { instance: at.instance } : {}),
     code: 'INTERNAL',
-    requestId: c.get('requestId'),
+    ...(at.requestId !== undefined ? { requestId: at.requestId } : {}),
   };
+}
+
+export function internalErrorResponse(c: Context): Response {
+  const body = internalProblem({ instance: c.req.path, requestId: c.get('requestId') });
   return c.body(JSON.stringify(body), 500, { 'content-type': PROBLEM_CONTENT_TYPE });
 }
 
