@@ -8,6 +8,7 @@ import { eventsModule, eventsTable } from '../src/modules/events/events.module.j
 import { idempotencyTable } from '../src/platform/dynamo/tables.js';
 import { type ColdStart, measureColdStart } from './support/cold-start.js';
 import { customersBench } from './support/customers.js';
+import { durabilityBench } from './support/durability.js';
 import { enrollmentBurst } from './support/enrollments.js';
 import { type LambdaBundles, lambdaBundles } from './support/lambda-bundles.js';
 import { directLoad, httpLoad, median, type Sample, summarize } from './support/measure.js';
@@ -47,7 +48,10 @@ const settings = {
   lambdaInitRuns: 9,
 } as const;
 
-/** `npm run bench -- --only=lambda`: the Lambda bundles alone (no DynamoDB Local, ~1 minute). */
+/**
+ * `npm run bench -- --only=lambda`: the Lambda bundles alone (no DynamoDB Local, ~1 minute);
+ * `--only=durability`: DynamoDB Local's writes/s in memory and persisted (~1 minute).
+ */
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -77,6 +81,27 @@ async function main(): Promise<void> {
     warnings.set(key, (warnings.get(key) ?? 0) + 1);
   };
 
+  const durability = await timed('durability', () => {
+    log('durability: raw writes/s on DynamoDB Local in memory, persisted (stock and our launcher)');
+    return durabilityBench({
+      rounds: settings.rounds,
+      roundSeconds: settings.roundSeconds,
+      concurrency: 8,
+    });
+  });
+  if (only === 'durability') {
+    printReport({
+      rows: durability,
+      ratios: durabilityRatios(durability),
+      coldStart: { runs: [], medianReadyMs: Number.NaN },
+      committed: {},
+      problems: [],
+      warnings: [],
+      machine: `${cpus().length} x ${cpus()[0]?.model}, Node ${process.version}`,
+    });
+    return;
+  }
+
   const lambda = await timed('lambda bundles', () => {
     log(
       `lambda bundles: each function bundled as deployed, ${settings.lambdaInitRuns} imports each`,
@@ -103,7 +128,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
-  const rows: Row[] = [];
+  const rows: Row[] = [...durability];
   const enrollmentProblems: string[] = [];
   let committed: Record<string, Committed> = {};
   try {
@@ -154,6 +179,7 @@ async function main(): Promise<void> {
       rps('customers PUT app') / rps('customers put direct txn'),
     'PUT /customers/{id}: app / direct conditional PutItem':
       rps('customers PUT app') / rps('customers put direct'),
+    ...durabilityRatios(rows),
   };
   const problems = [
     ...coldStarts.flatMap((run, i) =>
@@ -209,6 +235,20 @@ async function main(): Promise<void> {
   await writeResults(results);
   log(`${totalSeconds.toFixed(0)} s in all`);
   if (problems.length > 0) process.exitCode = 1;
+}
+
+/** What the durable launcher costs, and what persisting costs, in writes per second. */
+function durabilityRatios(rows: readonly Row[]): Record<string, number> {
+  const rps = (name: string) =>
+    rows.find((row) => row.name === name)?.m.requestsPerSecond ?? Number.NaN;
+  return {
+    'TransactWriteItems persisted: durable launcher / stock launcher':
+      rps('txn persisted, durable launcher') / rps('txn persisted, stock launcher'),
+    'PutItem persisted: durable launcher / stock launcher':
+      rps('put persisted, durable launcher') / rps('put persisted, stock launcher'),
+    'TransactWriteItems: persisted (durable) / in memory':
+      rps('txn persisted, durable launcher') / rps('txn in memory'),
+  };
 }
 
 async function writeResults(results: Record<string, unknown>): Promise<void> {

@@ -25,6 +25,11 @@ export interface DynamoDbLocalOptions {
   readonly port?: number;
   /** How long to wait for the first answer (default 60 s: a busy 2-core machine can take 20). */
   readonly startTimeoutMs?: number;
+  /**
+   * `stock`: the jar's own launcher (every interface, transactions answered before their commit),
+   * only for the bench to show what ours costs. @default 'roster'
+   */
+  readonly launcher?: 'roster' | 'stock';
 }
 
 /** The address DynamoDB Local listens on: this machine only. */
@@ -96,16 +101,17 @@ export async function startDynamoDbLocal(
     storage.splice(0, 1, '-dbPath', dbPath);
   }
 
-  const classes = await compiledLauncher(dir);
+  const main =
+    options.launcher === 'stock'
+      ? ['-jar', join(dir, 'DynamoDBLocal.jar')]
+      : ['-cp', classPath(dir, await compiledLauncher(dir)), LAUNCHER];
   const child = spawn(
     javaCommand(),
     [
       `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
       `-Droster.host=${DYNAMODB_LOCAL_HOST}`,
       '-Xms64m',
-      '-cp',
-      classPath(dir, classes),
-      LAUNCHER,
+      ...main,
       '-sharedDb',
       '-disableTelemetry',
       '-port',

@@ -1,7 +1,7 @@
-import { modules } from '../../modules/index.js';
 import { ConfigError, loadConfig } from '../../platform/config.js';
 import { LocalStartError } from './dynamodb-local.js';
-import { type LocalRuntime, startLocalRuntime } from './server.js';
+import { startLocalDatabase } from './local-database.js';
+import type { LocalRuntime } from './server.js';
 
 // The SDK's notice that its 2027 releases will need Node 22 is about upgrades, not this run; the
 // lock file pins the SDK, and the README says which Node versions are supported.
@@ -35,7 +35,25 @@ async function main(): Promise<void> {
     if (process.ppid !== parent) void stop(0);
   }, 500).unref();
 
-  runtime = await startLocalRuntime(loadConfig(process.env, modules), modules);
+  // DynamoDB Local's JVM starts first, and the app's modules load while it does (about a second
+  // saved on every start). The platform's settings are all it needs; every module's settings are
+  // checked just after, before anything is served.
+  const database = startLocalDatabase(loadConfig(process.env, []));
+  database.catch(() => {});
+  let config: ReturnType<typeof loadConfig>;
+  let modules: typeof import('../../modules/index.js').modules;
+  let startLocalRuntime: typeof import('./server.js').startLocalRuntime;
+  try {
+    [{ modules }, { startLocalRuntime }] = await Promise.all([
+      import('../../modules/index.js'),
+      import('./server.js'),
+    ]);
+    config = loadConfig(process.env, modules);
+  } catch (error) {
+    await (await database.catch(() => undefined))?.stop();
+    throw error;
+  }
+  runtime = await startLocalRuntime(config, modules, database);
   if (stopCode !== undefined) {
     await runtime.stop();
     process.exit(stopCode);
