@@ -27,25 +27,26 @@ try {
   const target = await createFuzzApp(database.endpoint);
   const fuzzer = createFuzzer(target.document);
   const started = performance.now();
+  const swept = await fuzzer.sweep(target);
   const report = await fuzzer.run(target, { seed, count });
   const seconds = (performance.now() - started) / 1000;
   await target.close();
   process.stdout.write(
-    `fuzz: ${report.requests} requests over ${fuzzer.operations.length} operations in ${seconds.toFixed(0)} s\n` +
+    `fuzz: a sweep of ${swept.requests} requests over every GET route and ${target.servedPaths?.length ?? 0} served paths, statuses ${JSON.stringify(swept.byStatus)}\n` +
+      `fuzz: ${report.requests} requests over ${fuzzer.operations.length} operations and the served paths in ${seconds.toFixed(0)} s\n` +
       `fuzz: statuses ${JSON.stringify(report.byStatus)}\n` +
       `fuzz: mutations ${JSON.stringify(report.byMutation)}\n`,
   );
-  for (const failure of report.failures) {
+  const failures = [...swept.failures, ...report.failures];
+  for (const failure of failures) {
     process.stdout.write(
       `FAIL #${failure.index}: ${failure.reason} (${failure.status})\n${JSON.stringify(failure.request)}\n${failure.body}\n\n`,
     );
   }
   process.stdout.write(
-    report.failures.length === 0
-      ? 'fuzz: no failures\n'
-      : `fuzz: ${report.failures.length} failures\n`,
+    failures.length === 0 ? 'fuzz: no failures\n' : `fuzz: ${failures.length} failures\n`,
   );
-  process.exitCode = report.failures.length === 0 ? 0 : 1;
+  process.exitCode = failures.length === 0 ? 0 : 1;
 } finally {
   await database.stop();
 }

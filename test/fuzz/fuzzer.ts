@@ -4,10 +4,13 @@ import fc from 'fast-check';
  * Requests generated from the OpenAPI document, for every operation: a valid request built from
  * the schemas, then (most of the time) broken on purpose — wrong types, missing and extra
  * fields, huge strings, unicode and NUL, deep nesting, numbers at and past every bound, broken
- * JSON, wrong content types, odd path parameters, forged cursors and credentials. Every answer
- * must be a documented success or a 4xx problem document, never a 5xx, and a 4xx must leave the
- * stored data as it was. Generation is fast-check's, from one seed: the same seed replays the
- * same requests.
+ * JSON, wrong content types, odd path parameters and segments, forged cursors and credentials.
+ * Besides, the paths the app serves outside that document (the docs page and its assets, the
+ * OpenAPI document itself, the console's files): as they are and with odd path segments
+ * (`__proto__`, `..`, `%00`, dot files), other methods and conditional headers. Every answer
+ * must be a documented success or a 4xx problem document, never a 5xx, carry a request id, and
+ * contain none of the target's secrets; a 4xx must leave the stored data as it was. Generation
+ * is fast-check's, from one seed: the same seed replays the same requests.
  */
 
 type Schema = {
@@ -67,6 +70,10 @@ export interface FuzzTarget {
   readonly apiKey: string;
   /** A valid bearer token, sent instead of the key to routes that take a token only. */
   readonly bearerToken?: string;
+  /** GET paths the app serves outside the OpenAPI document (pages, static files). */
+  readonly servedPaths?: readonly string[];
+  /** Text no answer may contain (a file planted where nothing may serve it). */
+  readonly secrets?: readonly string[];
 }
 
 export interface FuzzFailure {
@@ -103,6 +110,35 @@ const nastyStrings = fc.constantFrom(
   '\uFFFF\uFFFE',
   'x'.repeat(5_000),
 );
+
+/** Path segments a hostile client puts where a name goes. */
+const ODD_SEGMENTS = [
+  '__proto__',
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+  '.',
+  '..',
+  '%2e%2e',
+  '%2E',
+  '..%2F..%2Fpackage.json',
+  '%00',
+  'a%00b',
+  '.env',
+  '.git',
+  '.well-known',
+  '%2Eenv',
+  '%2F',
+  '%5C',
+  '%',
+  '%E0%A4%A',
+  '%C3%A9',
+  '%20',
+  '~',
+  'missing.js',
+  'index.html',
+  'x'.repeat(300),
+] as const;
 
 const nastyNumbers = fc.constantFrom(
   -1,
@@ -266,6 +302,7 @@ export function createFuzzer(document: OpenApiDocument) {
       'body: empty',
       'content-type',
       'path: odd id',
+      'path: odd segment after',
       'query: odd value',
       'query: forged cursor',
       'credentials',
@@ -294,6 +331,7 @@ export function createFuzzer(document: OpenApiDocument) {
         });
         let body: unknown = values.body;
         let text: string | undefined;
+        let extraSegment: string | undefined;
         if (values.idempotencyKey && method === 'POST')
           headers['idempotency-key'] = values.idempotencyKey;
 
@@ -349,18 +387,17 @@ export function createFuzzer(document: OpenApiDocument) {
           case 'path: odd id':
             if (params.length > 0) {
               const odd = [
-                '.',
-                '..',
-                '%2e%2e',
                 'a%2Fb',
-                '%00',
                 'x'.repeat(101),
                 encodeURIComponent(nasty || '%'),
-                '%',
                 ' ',
-              ][pick % 9] as string;
+                ...ODD_SEGMENTS,
+              ][pick % (ODD_SEGMENTS.length + 4)] as string;
               params = params.map((p, i) => (i === pick % params.length ? odd : p));
             }
+            break;
+          case 'path: odd segment after':
+            extraSegment = ODD_SEGMENTS[pick % ODD_SEGMENTS.length];
             break;
           case 'query: odd value':
             for (const p of queryParams)
@@ -418,6 +455,7 @@ export function createFuzzer(document: OpenApiDocument) {
             kind === 'path: odd id' ? value : encodeURIComponent(value),
           );
         });
+        if (extraSegment !== undefined) path = `${path.replace(/\/$/, '')}/${extraSegment}`;
         const search = query.toString();
         return {
           operation: `${op.method} ${op.path}`,
@@ -430,12 +468,128 @@ export function createFuzzer(document: OpenApiDocument) {
       });
   };
 
+  /** A request for a path served outside the document: as it is, or broken in one chosen way. */
+  const servedRequestFor = (
+    target: Pick<FuzzTarget, 'apiKey'>,
+    served: readonly string[],
+  ): fc.Arbitrary<FuzzRequest> =>
+    fc
+      .tuple(
+        fc.constantFrom(...served),
+        fc.constantFrom(
+          'none',
+          'path: odd last segment',
+          'path: odd segment after',
+          'path: odd segment before',
+          'method',
+          'HEAD',
+          'if-none-match',
+          'credentials',
+        ),
+        fc.constantFrom(...ODD_SEGMENTS),
+        fc.nat(),
+      )
+      .map(([served, kind, segment, pick]) => {
+        const headers: Record<string, string> = {};
+        let method = 'GET';
+        let path = served;
+        let body: string | undefined;
+        const parts = served.split('/');
+        switch (kind) {
+          case 'path: odd last segment':
+            path = [...parts.slice(0, -1), segment].join('/');
+            break;
+          case 'path: odd segment after':
+            path = `${served.replace(/\/$/, '')}/${segment}`;
+            break;
+          case 'path: odd segment before':
+            path = [...parts.slice(0, -1), segment, parts.at(-1)].join('/');
+            break;
+          case 'method':
+            method = ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'][pick % 5] as string;
+            if (method !== 'OPTIONS' && method !== 'DELETE') {
+              headers['content-type'] = 'application/json';
+              body = '{}';
+            }
+            break;
+          case 'HEAD':
+            method = 'HEAD';
+            break;
+          case 'if-none-match':
+            headers['if-none-match'] = ['*', '"x"', 'W/"x"', '"', '', ', ,', 'W/'][
+              pick % 7
+            ] as string;
+            break;
+          case 'credentials':
+            headers['x-api-key'] = pick % 2 ? target.apiKey : `${target.apiKey}x`;
+            break;
+        }
+        return {
+          operation: `GET ${served}`,
+          mutation: `served, ${kind}`,
+          method,
+          path,
+          headers,
+          ...(body !== undefined ? { body } : {}),
+        };
+      });
+
+  /** What is wrong with an answer, whatever the request: the rules every answer keeps. */
+  function faultsOf(
+    target: Pick<FuzzTarget, 'secrets'>,
+    request: FuzzRequest,
+    res: Response,
+    body: string,
+  ): string[] {
+    const faults: string[] = [];
+    if (!res.headers.get('x-request-id')) faults.push('an answer without x-request-id');
+    for (const secret of target.secrets ?? []) {
+      if (body.includes(secret))
+        faults.push('an answer holding a secret (a file it must not serve)');
+    }
+    if (res.status >= 500) faults.push('a server error');
+    else if (res.status >= 400) {
+      if (!/^application\/problem\+json/.test(res.headers.get('content-type') ?? '')) {
+        faults.push('a 4xx that is not problem+json');
+      } else {
+        const problem = JSON.parse(body) as { status?: number; title?: string; type?: string };
+        if (problem.status !== res.status || !problem.title || !problem.type)
+          faults.push('a malformed problem document');
+      }
+    } else if (res.status === 304) {
+      if (request.headers['if-none-match'] === undefined)
+        faults.push('a 304 to a request without If-None-Match');
+    } else {
+      const [documentedPath, documentedOp] = findOperation(request);
+      if (documentedOp && !(String(res.status) in documentedOp.responses)) {
+        faults.push(`an undocumented success for ${request.method} ${documentedPath}`);
+      }
+    }
+    return faults;
+  }
+
+  const send = (target: Pick<FuzzTarget, 'request'>, request: FuzzRequest) =>
+    target.request(request.path, {
+      method: request.method,
+      headers: request.headers,
+      ...(request.body !== undefined ? { body: request.body } : {}),
+    });
+
   /** Sends `count` generated requests one after another and checks every answer. */
   async function run(
     target: FuzzTarget,
     options: { seed: number; count: number },
   ): Promise<FuzzReport> {
-    const arbitrary = fc.oneof(...operations.map((op) => requestFor(target, op)));
+    const byOperation = fc.oneof(...operations.map((op) => requestFor(target, op)));
+    const served = target.servedPaths ?? [];
+    // One request in five goes to a served path: ~80 of the suite's 400.
+    const arbitrary =
+      served.length > 0
+        ? fc.oneof(
+            { arbitrary: byOperation, weight: 4 },
+            { arbitrary: servedRequestFor(target, served), weight: 1 },
+          )
+        : byOperation;
     const requests = fc.sample(arbitrary, { seed: options.seed, numRuns: options.count });
     const byStatus: Record<string, number> = {};
     const byMutation: Record<string, number> = {};
@@ -443,35 +597,98 @@ export function createFuzzer(document: OpenApiDocument) {
     let before = await target.snapshot();
     for (const [index, request] of requests.entries()) {
       byMutation[request.mutation] = (byMutation[request.mutation] ?? 0) + 1;
-      const res = await target.request(request.path, {
-        method: request.method,
-        headers: request.headers,
-        ...(request.body !== undefined ? { body: request.body } : {}),
-      });
+      const res = await send(target, request);
       const body = await res.text();
       byStatus[res.status] = (byStatus[res.status] ?? 0) + 1;
-      const fail = (reason: string) =>
-        failures.push({ index, request, status: res.status, reason, body: body.slice(0, 500) });
       const after = await target.snapshot();
-      if (res.status >= 500) fail('a server error');
-      else if (res.status >= 400) {
-        if (!/^application\/problem\+json/.test(res.headers.get('content-type') ?? ''))
-          fail('a 4xx that is not problem+json');
-        else {
-          const problem = JSON.parse(body) as { status?: number; title?: string; type?: string };
-          if (problem.status !== res.status || !problem.title || !problem.type)
-            fail('a malformed problem document');
-        }
-        if (after !== before) fail('a 4xx that changed stored data');
-      } else {
-        const [documentedPath, documentedOp] = findOperation(request);
-        if (documentedOp && !(String(res.status) in documentedOp.responses)) {
-          fail(`an undocumented success for ${request.method} ${documentedPath}`);
-        }
-      }
+      const faults = faultsOf(target, request, res, body);
+      if (res.status >= 400 && res.status < 500 && after !== before)
+        faults.push('a 4xx that changed stored data');
+      for (const reason of faults)
+        failures.push({ index, request, status: res.status, reason, body: body.slice(0, 500) });
       before = after;
     }
     return { seed: options.seed, requests: requests.length, byStatus, byMutation, failures };
+  }
+
+  /**
+   * Every GET route with every odd segment, each in place of the route's last segment, after it
+   * and before it: the document's GET operations (path parameters filled with known ids, with
+   * the key) and the served paths; the served paths also with other methods, HEAD and
+   * conditional headers. Not sampled: every combination, every run. Nothing here can change
+   * data (GET and HEAD, or other methods without credentials), so nothing is snapshotted.
+   */
+  function sweepRequests(
+    target: Pick<FuzzTarget, 'ids' | 'apiKey' | 'servedPaths'>,
+  ): FuzzRequest[] {
+    const requests: FuzzRequest[] = [];
+    const variants = (path: string) => {
+      const parts = path.split('/');
+      return ODD_SEGMENTS.flatMap((segment) => [
+        {
+          mutation: 'segment in place of the last',
+          path: [...parts.slice(0, -1), segment].join('/'),
+        },
+        { mutation: 'segment after', path: `${path.replace(/\/$/, '')}/${segment}` },
+        {
+          mutation: 'segment before the last',
+          path: [...parts.slice(0, -1), segment, parts.at(-1)].join('/'),
+        },
+      ]);
+    };
+    for (const op of operations) {
+      if (op.method !== 'GET') continue;
+      const path = op.path.replace(/\{([^}]+)\}/g, (_, name: string) =>
+        encodeURIComponent(target.ids[name]?.[0] ?? 'x'),
+      );
+      for (const variant of variants(path)) {
+        requests.push({
+          operation: `GET ${op.path}`,
+          mutation: `sweep, ${variant.mutation}`,
+          method: 'GET',
+          path: variant.path,
+          headers: { 'x-api-key': target.apiKey },
+        });
+      }
+    }
+    for (const served of target.servedPaths ?? []) {
+      const operation = `GET ${served}`;
+      for (const variant of variants(served)) {
+        const mutation = `sweep, ${variant.mutation}`;
+        requests.push({ operation, mutation, method: 'GET', path: variant.path, headers: {} });
+      }
+      for (const method of ['HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) {
+        requests.push({ operation, mutation: 'sweep, method', method, path: served, headers: {} });
+      }
+      for (const condition of ['*', '"x"', 'W/"x"', '"', '', ', ,', 'W/']) {
+        const headers = { 'if-none-match': condition };
+        requests.push({
+          operation,
+          mutation: 'sweep, if-none-match',
+          method: 'GET',
+          path: served,
+          headers,
+        });
+      }
+    }
+    return requests;
+  }
+
+  /** Sends every request of the sweep and checks every answer. */
+  async function sweep(target: FuzzTarget): Promise<Omit<FuzzReport, 'seed'>> {
+    const requests = sweepRequests(target);
+    const byStatus: Record<string, number> = {};
+    const byMutation: Record<string, number> = {};
+    const failures: FuzzFailure[] = [];
+    for (const [index, request] of requests.entries()) {
+      byMutation[request.mutation] = (byMutation[request.mutation] ?? 0) + 1;
+      const res = await send(target, request);
+      const body = await res.text();
+      byStatus[res.status] = (byStatus[res.status] ?? 0) + 1;
+      for (const reason of faultsOf(target, request, res, body))
+        failures.push({ index, request, status: res.status, reason, body: body.slice(0, 500) });
+    }
+    return { requests: requests.length, byStatus, byMutation, failures };
   }
 
   function findOperation(request: FuzzRequest): [string, Operation | undefined] {
@@ -484,5 +701,5 @@ export function createFuzzer(document: OpenApiDocument) {
     return [path, undefined];
   }
 
-  return { run, operations: operations.map((op) => `${op.method} ${op.path}`) };
+  return { run, sweep, operations: operations.map((op) => `${op.method} ${op.path}`) };
 }

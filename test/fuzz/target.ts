@@ -1,17 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import { authModule } from '../../src/modules/auth/auth.module.js';
 import { modules } from '../../src/modules/index.js';
 import { allTables, loadConfig } from '../../src/platform/config.js';
 import { createDynamoClients } from '../../src/platform/dynamo/client.js';
 import { ensureTables, namedTables } from '../../src/platform/dynamo/provision.js';
 import { idempotencyTable } from '../../src/platform/dynamo/tables.js';
+import type { AppEnv } from '../../src/platform/http/context.js';
+import { SWAGGER_UI_FILES } from '../../src/platform/http/docs.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { deriveSecrets } from '../../src/platform/secrets.js';
-import { createApi, createContainer } from '../../src/runtime/container.js';
+import { CONSOLE_PATH, createApi, createContainer } from '../../src/runtime/container.js';
 import { localAdapters } from '../../src/runtime/local/adapters.js';
 import { localTokenPort } from '../../src/runtime/local/token-issuer.js';
 import type { FuzzTarget, OpenApiDocument } from './fuzzer.js';
@@ -23,9 +26,13 @@ export interface FuzzApp extends FuzzTarget {
   close(): Promise<void>;
 }
 
+/** Written into the console's folder as a dot file: no answer may ever contain it. */
+const PLANTED = `planted-${randomBytes(8).toString('hex')}`;
+
 /**
  * Every module's app on a DynamoDB endpoint, with fresh tables and a little data to aim at: the
- * ids requests use for path parameters come from what was created here.
+ * ids requests use for path parameters come from what was created here. The console is served
+ * from a small build of its own, beside a planted `.env`.
  */
 export async function createFuzzApp(endpoint: string): Promise<FuzzApp> {
   const config = loadConfig(
@@ -49,6 +56,7 @@ export async function createFuzzApp(endpoint: string): Promise<FuzzApp> {
   // The local token issuer, with its key in a scratch directory.
   const keyDir = await mkdtemp(join(tmpdir(), 'roster-fuzz-'));
   const tokens = await localTokenPort(config, keyDir);
+  const consoleDir = await consoleBuild(keyDir);
   const container = createContainer({
     config,
     modules,
@@ -56,7 +64,7 @@ export async function createFuzzApp(endpoint: string): Promise<FuzzApp> {
     dynamo,
     ports: { ...adapters.ports, tokens },
   });
-  const app = createApi(container);
+  const app = createApi(container, { consoleAssetsDir: consoleDir });
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await app.request(path, {
       method,
@@ -109,6 +117,8 @@ export async function createFuzzApp(endpoint: string): Promise<FuzzApp> {
     ids,
     apiKey: API_KEY,
     bearerToken: String(signedIn.access_token),
+    servedPaths: await servedPaths(app, document, consoleDir),
+    secrets: [PLANTED],
     snapshot,
     request: async (path, init) => app.request(path, init),
     close: async () => {
@@ -117,6 +127,57 @@ export async function createFuzzApp(endpoint: string): Promise<FuzzApp> {
       await rm(keyDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A console build in miniature: an index, a config, content-hashed assets, a planted dot file. */
+async function consoleBuild(parent: string): Promise<string> {
+  const dir = join(parent, 'console');
+  await mkdir(join(dir, 'assets'), { recursive: true });
+  await writeFile(join(dir, 'index.html'), '<!doctype html><title>console</title>');
+  await writeFile(join(dir, 'config.json'), '{"apiUrl":""}');
+  await writeFile(join(dir, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
+  await writeFile(join(dir, 'assets', 'index-3f2a9c.js'), 'console.log("console");');
+  await writeFile(join(dir, 'assets', 'index-3f2a9c.css'), 'body{margin:0}');
+  await writeFile(join(dir, '.env'), `SECRET=${PLANTED}`);
+  return dir;
+}
+
+/**
+ * The GET paths the app serves outside the OpenAPI document, read from its own routes: each
+ * route as it is, or filled from what it serves (the docs' asset list, the console's files). A
+ * route this does not know how to fill fails the run, so a new one can't go unfuzzed.
+ */
+async function servedPaths(
+  app: OpenAPIHono<AppEnv>,
+  document: OpenApiDocument,
+  consoleDir: string,
+): Promise<string[]> {
+  const documented = new Set(
+    Object.keys(document.paths).map((path) => path.replace(/\{([^}]+)\}/g, ':$1')),
+  );
+  const consoleFiles = (await readdir(consoleDir, { recursive: true, withFileTypes: true }))
+    .filter((entry) => entry.isFile() && !entry.name.startsWith('.'))
+    .map((entry) => relative(consoleDir, join(entry.parentPath, entry.name)));
+  const fillers: Record<string, () => string[]> = {
+    '/docs/assets/:name': () => SWAGGER_UI_FILES.map((name) => `/docs/assets/${name}`),
+    [`${CONSOLE_PATH}/*`]: () => [
+      `${CONSOLE_PATH}/`,
+      `${CONSOLE_PATH}/events/tech-conf-2024`,
+      ...consoleFiles.map((file) => `${CONSOLE_PATH}/${file}`),
+    ],
+  };
+  const paths = new Set<string>();
+  for (const route of app.routes) {
+    if (route.method !== 'GET' || documented.has(route.path)) continue;
+    if (!/[:*]/.test(route.path)) {
+      paths.add(route.path);
+      continue;
+    }
+    const fill = Object.hasOwn(fillers, route.path) ? fillers[route.path] : undefined;
+    if (!fill) throw new Error(`the fuzzer has no paths for the served route GET ${route.path}`);
+    for (const path of fill()) paths.add(path);
+  }
+  return [...paths].sort();
 }
 
 function sortedKeys(_key: string, value: unknown): unknown {
