@@ -28,8 +28,12 @@ const settings = z.object({
    * (UV_THREADPOOL_SIZE, 4 by default), which file reads share.
    */
   passwordConcurrency: z.coerce.number().int().min(1).max(64).optional().default(2),
-  /** Sign-in attempts one client address may make in a row before it is answered 429. */
-  clientSigninBurst: z.coerce.number().int().min(1).max(10_000).optional().default(10),
+  /**
+   * Sign-in attempts one client address may make in a row before it is answered 429. Below the
+   * password checks' places and queue (3 × AUTH_PASSWORD_CONCURRENCY), so that one address alone
+   * cannot fill them and turn everyone else away.
+   */
+  clientSigninBurst: z.coerce.number().int().min(1).max(10_000).optional().default(5),
   /** After the burst, sign-in attempts per minute one client address may make (per process). */
   clientSigninRate: z.coerce.number().int().min(1).max(60_000).optional().default(30),
 });
