@@ -37,8 +37,8 @@ const DEFAULTS: SigninFloodSettings = {
   flood: 32,
   quietSeconds: 4,
   floodSeconds: 6,
-  users: 3,
-  userPaceMs: 2000,
+  users: 2,
+  userPaceMs: 2500,
 };
 
 const TARGETS = { signinP99Ms: 2000, consoleP99Ms: 100 } as const;

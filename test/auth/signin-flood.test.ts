@@ -1,13 +1,13 @@
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createAdaptorServer } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authModule, authTable } from '../../src/modules/auth/auth.module.js';
 import { MemoryMetrics } from '../../src/platform/metrics/metrics.js';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { commandIs, delayCalls, gate } from '../support/faults.js';
 import { expectProblem, uniqueId } from '../support/fixture-app.js';
-import { commandIs, delayCalls, gate } from '../support/interceptors.js';
 import { until } from '../support/poll.js';
 import { addUser, createLocalIssuer, type LocalIssuer, PASSWORD } from './fixtures.js';
 
@@ -92,7 +92,7 @@ describe('the password work under a flood of sign-ins', () => {
     expect(ghostStatuses).toEqual([401, 401, 429]);
   });
 
-  it('still counts a known user’s failed attempts in the table', async () => {
+  it('still counts a known user’s failed attempts, on their own item', async () => {
     const app = await createTestApp({
       modules: [authModule],
       ports: { tokens: issuer.tokens },
@@ -106,6 +106,39 @@ describe('the password work under a flood of sign-ins', () => {
     }
 
     expect(statuses).toEqual([401, 401, 429]);
+    const { Items = [] } = await app.dynamo.doc.send(
+      new ScanCommand({ TableName: app.table(authTable).name, ConsistentRead: true }),
+    );
+    expect(Items).toEqual([expect.objectContaining({ PK: 'USER#carol', tat: expect.any(Number) })]);
+  });
+
+  it('gives a known user’s attempt back when its check is refused for want of room', async () => {
+    const now = Date.now();
+    const app = await createTestApp({
+      modules: [authModule],
+      ports: { tokens: issuer.tokens },
+      clock: () => new Date(now),
+      env: { AUTH_PASSWORD_CONCURRENCY: '1', AUTH_LOGIN_FAILURE_BURST: '100' },
+    });
+    await addUser(app, 'erin');
+
+    const responses = await Promise.all(
+      Array.from({ length: 6 }, () => token(app, { username: 'erin', password: 'Wrong-Pass-1' })),
+    );
+
+    const statuses = responses.map((res) => res.status);
+    const checked = statuses.filter((status) => status === 401).length;
+    expect(statuses.filter((status) => status === 503).length).toBeGreaterThan(0);
+    expect(checked + statuses.filter((status) => status === 503).length).toBe(6);
+    const { Item } = await app.dynamo.doc.send(
+      new GetCommand({
+        TableName: app.table(authTable).name,
+        Key: { PK: 'USER#erin' },
+        ConsistentRead: true,
+      }),
+    );
+    // Only the attempts whose password was checked still count: one decay interval each.
+    expect(Item?.tat).toBe(now + checked * 60_000);
   });
 });
 
