@@ -1,5 +1,6 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -121,6 +122,20 @@ async function main(): Promise<void> {
     for (let i = 0; i < settings.coldStartRuns; i++) runs.push(await measureColdStart(repoRoot));
     return runs;
   });
+  const restarts = await timed('restart', async () => {
+    log(`restart: ${settings.coldStartRuns} starts on a data directory an earlier start left`);
+    const dataDir = await mkdtemp(join(tmpdir(), 'roster-bench-restart-'));
+    try {
+      await measureColdStart(repoRoot, { dataDir });
+      const runs: ColdStart[] = [];
+      for (let i = 0; i < settings.coldStartRuns; i++) {
+        runs.push(await measureColdStart(repoRoot, { dataDir }));
+      }
+      return runs;
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
 
   log('starting DynamoDB Local (in memory), tables, the app and a bare node:http server');
   const stack = await timed('stack start', startStack);
@@ -182,7 +197,7 @@ async function main(): Promise<void> {
     ...durabilityRatios(rows),
   };
   const problems = [
-    ...coldStarts.flatMap((run, i) =>
+    ...[...coldStarts, ...restarts].flatMap((run, i) =>
       run.orphanedJava ? [`cold start ${i + 1}: DynamoDB Local outlived the runtime`] : [],
     ),
     ...checkOutcomes(rows, committed),
@@ -193,6 +208,8 @@ async function main(): Promise<void> {
   const coldStart = {
     runs: coldStarts,
     medianReadyMs: median(coldStarts.map((run) => run.readyMs)),
+    restarts,
+    restartMedianReadyMs: median(restarts.map((run) => run.readyMs)),
   };
   const totalSeconds = Math.round(performance.now() - started) / 1000;
 

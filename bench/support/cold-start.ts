@@ -17,9 +17,14 @@ export interface ColdStart {
 /**
  * `npm start` from nothing: a fresh data directory, a free port, its own DynamoDB Local. Node is
  * spawned directly (not through npm or npx) so that SIGTERM reaches the runtime itself.
+ * With `dataDir`, the start of a runtime on a data directory an earlier start left (tables
+ * there, the launcher compiled): the directory is kept for the next run.
  */
-export async function measureColdStart(repoRoot: string, timeoutMs = 60_000): Promise<ColdStart> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'roster-bench-'));
+export async function measureColdStart(
+  repoRoot: string,
+  { timeoutMs = 60_000, dataDir: existing }: { timeoutMs?: number; dataDir?: string } = {},
+): Promise<ColdStart> {
+  const dataDir = existing ?? (await mkdtemp(join(tmpdir(), 'roster-bench-')));
   const port = await freePort();
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
@@ -78,7 +83,7 @@ export async function measureColdStart(repoRoot: string, timeoutMs = 60_000): Pr
     // failed to stop it (reported above), never to outlive this benchmark.
     javaPid ??= readPid(pidFile);
     if (javaPid !== undefined && isAlive(javaPid)) process.kill(javaPid, 'SIGKILL');
-    await rm(dataDir, { recursive: true, force: true });
+    if (!existing) await rm(dataDir, { recursive: true, force: true });
   }
 }
 
