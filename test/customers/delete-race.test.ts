@@ -4,14 +4,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { customersKeys } from '../../src/modules/customers/customers.dynamo.js';
 import { customersModule } from '../../src/modules/customers/customers.module.js';
-import {
-  both,
-  commandIs,
-  delayCalls,
-  failCalls,
-  gate,
-  inputMentions,
-} from '../support/interceptors.js';
+import { both, commandIs, delayCalls, failCalls, gate, inputMentions } from '../support/faults.js';
 import { until } from '../support/poll.js';
 import {
   bodyOf,

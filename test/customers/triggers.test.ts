@@ -11,14 +11,7 @@ import type { BusEvent } from '../../src/platform/event-bus/bus.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { LocalEventBus } from '../../src/runtime/local/event-bus.js';
 import { localTasks } from '../../src/runtime/local/tasks.js';
-import {
-  both,
-  commandIs,
-  delayCalls,
-  type Gate,
-  gate,
-  inputMentions,
-} from '../support/interceptors.js';
+import { both, commandIs, delayCalls, type Gate, gate, inputMentions } from '../support/faults.js';
 import { journalEntries } from '../support/journal.js';
 import { sleep } from '../support/poll.js';
 import {

@@ -2,7 +2,6 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { customersKeys } from '../../src/modules/customers/customers.dynamo.js';
 import { CUSTOMER_WORKFLOW } from '../../src/modules/customers/customers.service.js';
-import { throttled } from '../support/faults.js';
 import {
   both,
   commandIs,
@@ -10,7 +9,8 @@ import {
   failCalls,
   gate,
   inputMentions,
-} from '../support/interceptors.js';
+  throttled,
+} from '../support/faults.js';
 import { sleep } from '../support/poll.js';
 import {
   bodyOf,

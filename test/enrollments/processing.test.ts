@@ -9,8 +9,7 @@ import {
 } from '../../src/modules/enrollments/enrollments.rules.js';
 import type { DynamoClients } from '../../src/platform/dynamo/client.js';
 import { TEST_SECRETS } from '../support/app.js';
-import { throttled } from '../support/faults.js';
-import { both, commandIs, failCalls, inputMentions } from '../support/interceptors.js';
+import { both, commandIs, failCalls, inputMentions, throttled } from '../support/faults.js';
 import {
   checkLogsHaveNoCpf,
   createEnrollmentsApp,

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { TestApp } from '../support/app.js';
-import { throttled } from '../support/faults.js';
 import {
   both,
   type CallMatcher,
@@ -9,7 +8,8 @@ import {
   failCalls,
   gate,
   inputMentions,
-} from '../support/interceptors.js';
+  throttled,
+} from '../support/faults.js';
 import { until } from '../support/poll.js';
 import {
   allPages,

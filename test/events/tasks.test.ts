@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/platform/logger.js';
 import { localTasks } from '../../src/runtime/local/tasks.js';
-import { throttled } from '../support/faults.js';
-import { commandIs, failCalls } from '../support/interceptors.js';
+import { commandIs, failCalls, throttled } from '../support/faults.js';
 import { sleep } from '../support/poll.js';
 import {
   bodyOf,

@@ -17,8 +17,7 @@ import {
   uniqueId,
 } from '../events/fixtures.js';
 import type { TestApp } from '../support/app.js';
-import { transactionConflict } from '../support/faults.js';
-import { commandIs, failCalls } from '../support/interceptors.js';
+import { commandIs, failCalls, transactionConflict } from '../support/faults.js';
 
 /**
  * A waitlist join is two writes: it takes a ticket (the event's counter), then commits the

@@ -14,7 +14,7 @@ import type { AnyModule, Ports } from '../../src/platform/module.js';
 import type { QueuePort } from '../../src/platform/queue/queue.js';
 import { addUser, createLocalIssuer, signIn } from '../auth/fixtures.js';
 import { createTestApp, type TestApp, type TestAppOptions } from '../support/app.js';
-import { commandIs, failCalls } from '../support/interceptors.js';
+import { commandIs, failCalls } from '../support/faults.js';
 
 /*
  * The least-privilege declarations (`access` in each <m>.infra.ts) against what the code really

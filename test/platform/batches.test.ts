@@ -7,7 +7,7 @@ import { isDependencyUnavailable } from '../../src/platform/dynamo/errors.js';
 import { ensureTables } from '../../src/platform/dynamo/provision.js';
 import { DynamoTable } from '../../src/platform/dynamo/table.js';
 import { BatchRefusedError, sendInBatches } from '../../src/platform/retry.js';
-import { processHalfOfBatches } from '../support/interceptors.js';
+import { processHalfOfBatches } from '../support/faults.js';
 
 const quick = { baseMs: 1, capMs: 2 };
 

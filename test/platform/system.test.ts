@@ -9,8 +9,8 @@ import { paginationQuery } from '../../src/platform/http/pagination.js';
 import { HEALTH_DEADLINE_MS, mountSystemRoutes } from '../../src/platform/http/system.routes.js';
 import { createApi, createContainer } from '../../src/runtime/container.js';
 import { createTestApp, TEST_API_KEY, TEST_SECRETS, type TestApp } from '../support/app.js';
+import { commandIs, delayCalls } from '../support/faults.js';
 import { callerFor, createFixtureApp, expectProblem } from '../support/fixture-app.js';
-import { commandIs, delayCalls } from '../support/interceptors.js';
 
 /** The real container on an endpoint that is not DynamoDB Local. */
 function appOn(endpoint: string) {

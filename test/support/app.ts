@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { inject } from 'vitest';
 import { allTables, type Config, loadConfig } from '../../src/platform/config.js';
 import { createDynamoClients, type DynamoClients } from '../../src/platform/dynamo/client.js';
 import { ensureTables, namedTables } from '../../src/platform/dynamo/provision.js';
@@ -8,9 +7,10 @@ import type { AppEnv } from '../../src/platform/http/context.js';
 import type { AnyModule, Ports } from '../../src/platform/module.js';
 import { deriveSecrets } from '../../src/platform/secrets.js';
 import { type Container, createApi, createContainer } from '../../src/runtime/container.js';
-import { type Call, callerFor } from './fixture-app.js';
+import { dynamodbEndpoint } from './dynamodb.js';
+import { type Call, callerFor, TEST_API_KEY } from './fixture-app.js';
 
-export const TEST_API_KEY = 'test-key-0123456789';
+export { TEST_API_KEY };
 
 /** The master secret of every test container (tests compare cursors across app instances). */
 export const TEST_SECRETS = deriveSecrets(Buffer.alloc(32, 7));
@@ -38,7 +38,7 @@ export interface TestAppOptions {
 /** The real app on DynamoDB Local, with tables of its own (a fresh prefix per call). */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const modules = options.modules ?? [];
-  const endpoint = inject('dynamodbEndpoint');
+  const endpoint = dynamodbEndpoint();
   const config: Config = loadConfig(
     {
       TABLE_PREFIX: `t${randomBytes(6).toString('hex')}`,

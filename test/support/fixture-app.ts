@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { expect, inject } from 'vitest';
+import { expect } from 'vitest';
 import { eventsTable } from '../../src/modules/events/events.module.js';
 import { createDynamoClients, type DynamoClients } from '../../src/platform/dynamo/client.js';
 import { ensureTables } from '../../src/platform/dynamo/provision.js';
@@ -9,7 +9,10 @@ import { createHttpApp } from '../../src/platform/http/app.js';
 import type { AppEnv, Caller } from '../../src/platform/http/context.js';
 import type { Problem } from '../../src/platform/http/problem.js';
 import { createLogger } from '../../src/platform/logger.js';
-import { TEST_API_KEY } from './app.js';
+import { dynamodbEndpoint } from './dynamodb.js';
+
+/** The API key every test app accepts (test/support/app.ts re-exports it). */
+export const TEST_API_KEY = 'test-key-0123456789';
 
 /**
  * Fixture apps for platform tests: the real `createHttpApp` (request id, CORS, auth, body checks,
@@ -66,7 +69,7 @@ export interface ScratchTables {
 
 /** Fresh events and idempotency tables on the run's DynamoDB Local. */
 export async function createScratchTables(): Promise<ScratchTables> {
-  const endpoint = inject('dynamodbEndpoint');
+  const endpoint = dynamodbEndpoint();
   const prefix = `t${randomBytes(6).toString('hex')}`;
   const dynamo = createDynamoClients({ region: 'us-east-1', endpoint });
   const events = `${prefix}-events`;

@@ -1,20 +1,17 @@
-import type { TestProject } from 'vitest/node';
-import { startDynamoDbLocal } from '../../src/runtime/local/dynamodb-local.js';
 import { knownTestSecrets, scanFolder } from '../hardening/secret-scan.js';
 import { LOG_CAPTURE_DIR, resetLogCapture } from './log-capture.js';
 import { repoRoot } from './process.js';
 
 /**
- * One in-memory DynamoDB Local for the whole run; each test file makes its own tables. When the
- * run ends, every line the suite's code wrote (test/support/log-capture.ts) is scanned for CPFs,
- * tokens, keys and passwords: one found fails the run.
+ * The run's own global setup (vitest.config.ts's root `globalSetup`), so it runs once whichever
+ * projects are in the run, the unit project alone included: it empties the log capture before
+ * any test, and when the run ends scans every line the suite's code wrote (test/support/
+ * log-capture.ts) for CPFs, tokens, keys and passwords: one found fails the run. DynamoDB Local
+ * is another global setup (dynamodb-global-setup.ts), only in the projects that need it.
  */
-export default async function setup(project: TestProject) {
+export default function setup() {
   resetLogCapture();
-  const database = await startDynamoDbLocal();
-  project.provide('dynamodbEndpoint', database.endpoint);
-  return async () => {
-    await database.stop();
+  return () => {
     const known = knownTestSecrets([`${repoRoot}test`, `${repoRoot}console/test`]);
     const findings = scanFolder(LOG_CAPTURE_DIR, known);
     if (findings.length === 0) return;
@@ -28,10 +25,4 @@ export default async function setup(project: TestProject) {
       `secrets in the suite's log output (${findings.length} found; files in ${LOG_CAPTURE_DIR}):\n${shown}`,
     );
   };
-}
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    dynamodbEndpoint: string;
-  }
 }
