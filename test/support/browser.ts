@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -5,12 +6,39 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { repoRoot } from './process.js';
 
 /**
- * Headless Chromium from Debian's package (`apt-get install chromium`; .ci/run installs it),
- * driven by playwright-core, which downloads no browser of its own. The flags keep Chromium off
- * the network: this machine has none beyond loopback and the package registries.
+ * The browser the browser tests drive headless through playwright-core, which downloads no
+ * browser of its own: CHROMIUM_PATH if set, else the first of these that exists. Debian's
+ * package comes first (`apt-get install chromium`; .ci/run installs it); Google Chrome is found
+ * where its installers put it on Linux and macOS.
  */
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+const BROWSER_PATHS = [
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/snap/bin/chromium',
+  '/usr/bin/google-chrome',
+  '/usr/bin/google-chrome-stable',
+  '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
+  '/Applications/Chromium.app/Contents/MacOS/Chromium',
+];
 
+/** The browser's executable; throws, saying how to get one, when there is none. */
+export function chromiumPath(): string {
+  const chosen = process.env.CHROMIUM_PATH;
+  const found = chosen ? [chosen].find(existsSync) : BROWSER_PATHS.find(existsSync);
+  if (found !== undefined) return found;
+  // Failing rather than skipping: a run without its browser tests must not pass as a full run.
+  throw new Error(
+    `no Chromium or Chrome for the browser tests: ${
+      chosen ? `CHROMIUM_PATH=${chosen} does not exist` : `none of ${BROWSER_PATHS.join(', ')}`
+    }. Install one (Debian/Ubuntu: \`sudo apt-get install -y chromium\`; macOS: Google Chrome) ` +
+      'or set CHROMIUM_PATH to its executable.',
+  );
+}
+
+/**
+ * The flags keep the browser off the network: this machine has none beyond loopback and the
+ * package registries.
+ */
 const CHROMIUM_FLAGS = [
   '--headless',
   '--no-sandbox',
@@ -22,8 +50,8 @@ const CHROMIUM_FLAGS = [
   '--disable-sync',
 ];
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_FLAGS });
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_FLAGS });
 }
 
 /** Where browser tests leave their screenshots (git-ignored). */
