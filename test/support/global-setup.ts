@@ -1,6 +1,9 @@
+import { fileURLToPath } from 'node:url';
 import { knownTestSecrets, scanFolder } from '../hardening/secret-scan.js';
 import { LOG_CAPTURE_DIR, resetLogCapture } from './log-capture.js';
-import { repoRoot } from './process.js';
+
+// Not process.js's repoRoot: that module loads every module of the app, in every run's start-up.
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
  * The run's own global setup (vitest.config.ts's root `globalSetup`), so it runs once whichever
