@@ -6,6 +6,7 @@ import {
   tableEnvVar,
 } from './dynamo/tables.js';
 import { envName } from './env-names.js';
+import { type LogLevel, logLevels } from './logger.js';
 import type { AnyModule } from './module.js';
 import { type QueueDefinition, queueEnvVars } from './queue/queue.js';
 import { type WorkflowDefinition, workflowEnvVar } from './workflow/workflow.js';
@@ -15,8 +16,6 @@ import { type WorkflowDefinition, workflowEnvVar } from './workflow/workflow.js'
  * with every problem listed (the platform's and every module's), instead of surfacing as a 500 on
  * the first request that needs it. Environment variables are read nowhere else.
  */
-
-const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'critical', 'silent'] as const;
 
 const csv = z.string().transform((value) =>
   value
@@ -71,8 +70,6 @@ const envSchema = z.object({
     .regex(/^[a-z0-9-]+\/[a-z0-9-]+$/, 'must be <module>/<task>')
     .optional(),
 });
-
-export type LogLevel = (typeof logLevels)[number];
 
 export interface Config {
   readonly port: number;

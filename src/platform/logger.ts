@@ -1,7 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { LogLevel } from './config.js';
 
 export type { Logger };
+
+/** The levels LOG_LEVEL accepts (platform/config checks it against these). */
+export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'critical', 'silent'] as const;
+
+export type LogLevel = (typeof logLevels)[number];
 
 /**
  * Structured JSON logs (Powertools Logger) on both runtimes. Log lines carry ids, routes, status

@@ -1,10 +1,9 @@
-import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { z } from 'zod';
 import type { DynamoTable } from './dynamo/table.js';
 import type { TableDefinition } from './dynamo/tables.js';
 import type { EventBus, EventRule } from './event-bus/bus.js';
 import type { TokenVerifier } from './http/auth.js';
-import type { AppEnv } from './http/context.js';
+import type { createRouter } from './http/openapi.js';
 import type { Logger } from './logger.js';
 import type { MetricsPort, ModuleMetrics } from './metrics/metrics.js';
 import type { QueueDefinition, QueuePort } from './queue/queue.js';
@@ -36,8 +35,11 @@ export interface ModuleDefinition<Services = unknown, Settings = unknown> {
    * offline in the CDK app, which reads the routes it describes.
    */
   readonly services: (context: ModuleContext<Settings>) => Services;
-  /** One Hono sub-app per resource, mounted at `/`. Routes with `security: []` are public. */
-  readonly routes?: (services: Services) => readonly OpenAPIHono<AppEnv>[];
+  /**
+   * One Hono sub-app per resource (made with platform/http's `createRouter`), mounted at `/`.
+   * Routes with `security: []` are public.
+   */
+  readonly routes?: (services: Services) => readonly ReturnType<typeof createRouter>[];
   /** OpenAPI tags its routes use, with descriptions for the docs page. */
   readonly tags?: readonly { readonly name: string; readonly description: string }[];
   /** Background work: run at local start-up, on a schedule, … (see TaskDefinition). */

@@ -5,6 +5,9 @@ import { DynamoAuthRepository } from './auth.dynamo.js';
 import { authRoutes } from './auth.routes.js';
 import { AuthService } from './auth.service.js';
 
+// What `npm run users` prints of the policy: the runtime sees a module only through this file.
+export { PASSWORD_POLICY_TEXT } from './auth.rules.js';
+
 /**
  * auth: the local issuer's users and the per-username sign-in throttle (keys in auth.dynamo.ts).
  * The local issuer writes nothing for a username nobody has.

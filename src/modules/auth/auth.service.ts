@@ -1,4 +1,3 @@
-import type { TokenVerifier } from '../../platform/http/auth.js';
 import { type KeyedLimiter, keyedLimiter, LimiterFullError } from '../../platform/limiter.js';
 import type { ModuleMetrics } from '../../platform/metrics/metrics.js';
 import type { Page, PageRequest } from '../../platform/page.js';
@@ -7,6 +6,7 @@ import {
   type JsonWebKeySet,
   TokenIssuerError,
   type TokenPort,
+  type TokenVerifier,
 } from '../../platform/tokens/tokens.js';
 import { AuthErrors } from './auth.errors.js';
 import type {

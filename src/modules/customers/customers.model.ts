@@ -52,6 +52,9 @@ export interface Execution {
   readonly stoppedAt: string | undefined;
 }
 
+/** What the workflow engine says of an execution (the rules read an Outcome from it). */
+export type { ExecutionDescription } from '../../platform/workflow/workflow.js';
+
 /** What ends an execution: the fields its record takes when it leaves RUNNING. */
 export type Outcome =
   | { readonly status: 'SUCCEEDED'; readonly branch: Branch; readonly output: unknown }

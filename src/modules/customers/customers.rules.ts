@@ -1,5 +1,10 @@
-import type { ExecutionDescription } from '../../platform/workflow/workflow.js';
-import { type Branch, branches, type ExecutionError, type Outcome } from './customers.model.js';
+import {
+  type Branch,
+  branches,
+  type ExecutionDescription,
+  type ExecutionError,
+  type Outcome,
+} from './customers.model.js';
 
 /** Pure decisions of the customers module: no I/O, unit-tested without a database. */
 

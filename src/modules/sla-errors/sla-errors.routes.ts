@@ -8,11 +8,11 @@ import {
   jsonContent,
   problemResponses,
 } from '../../platform/http/openapi.js';
-import { setNextLink } from '../../platform/http/pagination.js';
+import { paginationQuery, setNextLink } from '../../platform/http/pagination.js';
 import {
   CreatedSlaErrorSchema,
   CreateSlaErrorSchema,
-  ListSlaErrorsQuery,
+  SlaErrorFilters,
   SlaErrorIdParam,
   SlaErrorSchema,
 } from './sla-errors.schemas.js';
@@ -45,7 +45,7 @@ const listSlaErrorsRoute = createRoute({
   summary: 'List SLA error records, newest first',
   description:
     'By time, or one file’s (`fileName`), received in `[from, to)`; through an index, paginated.',
-  request: { query: ListSlaErrorsQuery },
+  request: { query: paginationQuery.extend(SlaErrorFilters.shape) },
   responses: {
     200: jsonContent(z.array(SlaErrorSchema), 'Newest first; `Link: rel="next"` when more remain'),
     ...problemResponses(400, 401),

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { paginationQuery } from '../../platform/http/pagination.js';
 import { strictBody, text } from '../../platform/input.js';
 import { severities } from './sla-errors.model.js';
 
@@ -68,7 +67,8 @@ export const SlaErrorSchema = z
 
 export const CreatedSlaErrorSchema = z.object({ id: z.string() }).meta({ id: 'CreatedSlaError' });
 
-export const ListSlaErrorsQuery = paginationQuery.extend({
+/** The list's filters; the route adds the platform's pagination parameters. */
+export const SlaErrorFilters = z.object({
   fileName: text(255).optional().meta({ description: 'Only this file’s records.' }),
   from: timestamp.optional().meta({ description: 'Received at or after (inclusive).' }),
   to: timestamp.optional().meta({ description: 'Received before (exclusive).' }),

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import type { Hono } from 'hono';
 import { entityTag } from './conditional.js';
 import type { AppEnv } from './context.js';
-import type { PublicRoute } from './public-routes.js';
+import type { PublicRoute } from './public-route.js';
 import { DOCS_HEADERS } from './security-headers.js';
 
 /**

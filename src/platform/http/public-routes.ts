@@ -1,12 +1,9 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from './context.js';
 import { DOCS_PUBLIC_ROUTES } from './docs.js';
+import type { PublicRoute } from './public-route.js';
 
-/** A route anyone may call, as `GET /docs/assets/{name}` (OpenAPI path template). */
-export interface PublicRoute {
-  readonly method: string;
-  readonly path: string;
-}
+export type { PublicRoute };
 
 /**
  * The routes a router declares bearer-only (`security: [{ Bearer: [] }]`, see withBearerToken):

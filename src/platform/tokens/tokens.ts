@@ -1,5 +1,8 @@
 import type { TokenVerifier } from '../http/auth.js';
 
+// Re-exported so that a module's service types its verifier through the port, not platform/http.
+export type { TokenVerifier };
+
 /**
  * The token port: who issues bearer tokens (JWTs) and how the API checks them. Two kinds:
  *

@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
-import { authModule } from '../../modules/auth/auth.module.js';
-import { PASSWORD_POLICY_TEXT } from '../../modules/auth/auth.rules.js';
+import { authModule, PASSWORD_POLICY_TEXT } from '../../modules/auth/auth.module.js';
 import { ConfigError, loadConfig } from '../../platform/config.js';
 import { createDynamoClients } from '../../platform/dynamo/client.js';
 import { ensureTables, namedTables } from '../../platform/dynamo/provision.js';

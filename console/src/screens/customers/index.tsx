@@ -1,4 +1,4 @@
-import type { ConsoleSection } from '../../app/sections';
+import type { ConsoleSection } from '../../app/section';
 import { CustomersPage } from './CustomersPage';
 
 /** The customers module (seed 001): customer ids and their workflow runs. */

@@ -1,4 +1,4 @@
-import type { ConsoleSection } from '../../app/sections';
+import type { ConsoleSection } from '../../app/section';
 import { AgeGroupsPage } from './AgeGroupsPage';
 import { EnrollmentPage } from './EnrollmentPage';
 import { EnrollmentsPage } from './EnrollmentsPage';

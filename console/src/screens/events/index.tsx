@@ -1,4 +1,4 @@
-import type { ConsoleSection } from '../../app/sections';
+import type { ConsoleSection } from '../../app/section';
 import { EditEvent, NewEvent } from './EventForm';
 import { EventPage } from './EventPage';
 import { EventsList } from './EventsList';

@@ -1,4 +1,4 @@
-import type { ConsoleSection } from '../../app/sections';
+import type { ConsoleSection } from '../../app/section';
 import { NewSlaError } from './NewSlaError';
 import { SlaErrorsList } from './SlaErrorsList';
 
