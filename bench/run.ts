@@ -3,26 +3,17 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { eventsKeys } from '../src/modules/events/events.dynamo.js';
-import { eventsModule, eventsTable } from '../src/modules/events/events.module.js';
+import { modules } from '../src/modules/index.js';
 import { idempotencyTable } from '../src/platform/dynamo/tables.js';
+import { exercisesOf, isNone } from '../test/support/exercises/index.js';
 import { type ColdStart, measureColdStart } from './support/cold-start.js';
-import { customersBench } from './support/customers.js';
 import { durabilityBench } from './support/durability.js';
-import { enrollmentBurst } from './support/enrollments.js';
 import { type LambdaBundles, lambdaBundles } from './support/lambda-bundles.js';
 import { directLoad, httpLoad, median, type Sample, summarize } from './support/measure.js';
-import {
-  type Committed,
-  rawRegister,
-  readCommitted,
-  type Seeded,
-  seedEvent,
-} from './support/registrations.js';
+import type { Committed } from './support/registrations.js';
 import { printReport, type Row } from './support/report.js';
-import { signinFlood } from './support/signin-flood.js';
-import { BENCH_API_KEY, type BenchStack, startStack } from './support/stack.js';
+import type { BenchTools, Target } from './support/sections.js';
+import { type BenchStack, startStack } from './support/stack.js';
 
 // As in src/runtime/local/main.ts: the SDK's notice about its future Node requirement is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -57,7 +48,6 @@ const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--onl
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
-const authHeaders = { 'x-api-key': BENCH_API_KEY };
 
 /** Warnings printed by libraries during the run (the SDK's socket warning), by phase. */
 const warnings = new Map<string, number>();
@@ -144,31 +134,27 @@ async function main(): Promise<void> {
   process.once('SIGTERM', onSignal);
 
   const rows: Row[] = [...durability];
-  const enrollmentProblems: string[] = [];
-  let committed: Record<string, Committed> = {};
+  // Each module's section, as its exercise names it (test/support/exercises/<m>.ts).
+  const sectionRatios: Record<string, number> = {};
+  const expected: Record<string, Record<string, number>> = {};
+  const sectionProblems: string[] = [];
+  const committed: Record<string, Committed> = {};
+  const tools: BenchTools = { settings, timed, log, compare, steadyHttp, steadyDirect, allAtOnce };
   try {
     rows.push(...(await timed('foundation', () => foundation(stack))));
-    const burst = await timed('registration burst', () => registrations(stack));
-    rows.push(...burst.rows);
-    committed = burst.committed;
-    rows.push(...(await timed('get event', () => getEvent(stack, burst.appEventId))));
-    const enrolled = await timed('enrollment burst', () => {
-      log(`enrollment burst: ${settings.enrollments} accepted at once, then until all are final`);
-      return enrollmentBurst(stack, {
-        count: settings.enrollments,
-        connections: settings.concurrency,
-        watchdogSeconds: settings.burstWatchdogSeconds,
-      });
-    });
-    rows.push(...enrolled.rows);
-    enrollmentProblems.push(...enrolled.problems);
-    log('customers: workflow executions/s, PUT /customers/{id} vs its conditional write');
-    rows.push(
-      ...(await timed('customers', () =>
-        customersBench(stack, { ...settings, workflowSeconds: 5, maxExecutions: 5000 }),
-      )),
-    );
-    rows.push(...(await timed('sign-in flood', () => signinFlood(stack))));
+    for (const { module, exercise } of exercisesOf(modules)) {
+      const { bench } = exercise;
+      if (isNone(bench)) {
+        log(`${module.name}: no section (${bench.none})`);
+        continue;
+      }
+      const section = await bench.run(stack, tools);
+      rows.push(...section.rows);
+      Object.assign(sectionRatios, section.ratios);
+      Object.assign(expected, section.expected);
+      Object.assign(committed, section.committed);
+      sectionProblems.push(...(section.problems ?? []));
+    }
   } finally {
     await timed('stack stop', () => stack.stop());
     process.off('SIGINT', onSignal);
@@ -181,27 +167,15 @@ async function main(): Promise<void> {
   const ratios = {
     'health: app / direct SDK GetItem': rps('health app') / rps('health direct SDK'),
     'health: app / bare node:http': rps('health app') / rps('health bare node:http'),
-    'register burst: app / service called directly': rps('register app') / rps('register service'),
-    'register burst: app / raw TransactWriteItems': rps('register app') / rps('register raw txn'),
-    'register burst: service / raw TransactWriteItems':
-      rps('register service') / rps('register raw txn'),
-    'GET /events/{id}: app / direct GetItem': rps('get event app') / rps('get event direct'),
-    'enrollments accepted/s: app / raw TransactWriteItems':
-      rps('enroll accept app') / rps('enroll raw txn'),
-    'enrollments processed/s (accept → final): app / raw TransactWriteItems':
-      rps('enroll processed') / rps('enroll raw txn'),
-    'PUT /customers/{id}: app / direct conditional transaction':
-      rps('customers PUT app') / rps('customers put direct txn'),
-    'PUT /customers/{id}: app / direct conditional PutItem':
-      rps('customers PUT app') / rps('customers put direct'),
+    ...sectionRatios,
     ...durabilityRatios(rows),
   };
   const problems = [
     ...[...coldStarts, ...restarts].flatMap((run, i) =>
       run.orphanedJava ? [`cold start ${i + 1}: DynamoDB Local outlived the runtime`] : [],
     ),
-    ...checkOutcomes(rows, committed),
-    ...enrollmentProblems,
+    ...checkOutcomes(rows, expected),
+    ...sectionProblems,
     ...lambda.problems,
   ];
   const seenWarnings = [...warnings].map(([text, count]) => `${text} (x${count})`);
@@ -317,97 +291,6 @@ function foundation(stack: BenchStack): Promise<Row[]> {
   });
 }
 
-/** 3. N registrations at once for one event: through the app, the repository, raw transactions. */
-async function registrations(stack: BenchStack): Promise<{
-  rows: Row[];
-  committed: Record<string, Committed>;
-  appEventId: string;
-}> {
-  const table = stack.container.table(eventsTable).name;
-  const { events } = stack.container.servicesOf(eventsModule);
-  const { burst, capacity, warmupBurst, warmupCapacity } = settings;
-  log(`registration burst: ${burst} at once, capacity ${capacity} + waitlist, three ways`);
-
-  const runs: Record<string, (seeded: Seeded) => Promise<Sample>> = {
-    'register app': (seeded) =>
-      httpLoad({
-        url: `${stack.appUrl}/events/${seeded.eventId}/registrations`,
-        method: 'POST',
-        headers: { ...authHeaders, 'content-type': 'application/json' },
-        connections: seeded.userIds.length,
-        amount: seeded.userIds.length,
-        bodies: seeded.userIds.map((userId) => JSON.stringify({ userId })),
-        watchdogSeconds: settings.burstWatchdogSeconds,
-        timeoutSeconds: settings.burstWatchdogSeconds,
-      }),
-    // The service and its repository called directly: the same decisions and commits as
-    // the app, without HTTP.
-    'register service': (seeded) =>
-      allAtOnce(seeded.userIds.length, async (i) => {
-        const placed = await events.register(seeded.eventId, seeded.userIds[i] as string);
-        return placed.registration.status;
-      }),
-    'register raw txn': (seeded) =>
-      allAtOnce(seeded.userIds.length, (i) =>
-        rawRegister(stack.direct.doc, table, seeded.eventId, seeded.userIds[i] as string),
-      ),
-  };
-
-  const entries = Object.entries(runs);
-  for (const [, run] of entries) {
-    await run(await seedEvent(events, 'warmup', warmupCapacity, warmupBurst));
-  }
-  // Interleaved rounds (A B C, B C A, C A B), each on a fresh event, added up: whichever burst
-  // comes first after a warm-up, or meets a busy moment, is not the only one to pay for it.
-  const samples = new Map<string, Sample[]>(entries.map(([name]) => [name, []]));
-  const committed: Record<string, Committed> = {};
-  let appEventId = '';
-  for (let round = 0; round < settings.burstRounds; round++) {
-    for (let k = 0; k < entries.length; k++) {
-      const [name, run] = entries[(round + k) % entries.length] as (typeof entries)[number];
-      const seeded = await seedEvent(events, name.replaceAll(' ', '-'), capacity, burst);
-      samples.get(name)?.push(await run(seeded));
-      const counts = await readCommitted(stack.direct.doc, table, seeded.eventId);
-      // The worst of the rounds is what the report shows (and what the checks judge).
-      const previous = committed[name];
-      if (!previous || !sameCounts(counts, capacity, burst)) committed[name] = counts;
-      if (name === 'register app') appEventId = seeded.eventId;
-    }
-  }
-  const rows = entries.map(([name]) => ({ name, m: summarize(samples.get(name) ?? []) }));
-  return { rows, committed, appEventId };
-}
-
-/** Whether a burst committed exactly `capacity` confirmed and the rest waitlisted. */
-function sameCounts(c: Committed, capacity: number, burst: number): boolean {
-  const waitlisted = burst - capacity;
-  return (
-    c.registeredCount === capacity &&
-    c.confirmedRows === capacity &&
-    c.waitlistCount === waitlisted &&
-    c.waitlistedRows === waitlisted
-  );
-}
-
-/** 4. GET /events/{id} through the app vs the consistent GetItem the repository sends. */
-function getEvent(stack: BenchStack, eventId: string): Promise<Row[]> {
-  log(`GET /events/{id} vs GetItem (ConsistentRead) at concurrency ${settings.concurrency}`);
-  const get = new GetCommand({
-    TableName: stack.container.table(eventsTable).name,
-    Key: eventsKeys.event(eventId),
-    ConsistentRead: true,
-  });
-  return compare({
-    'get event app': steadyHttp(`${stack.appUrl}/events/${eventId}`, authHeaders),
-    'get event direct': steadyDirect(async () => {
-      const result = await stack.direct.doc.send(get);
-      return result.Item ? undefined : 'missing';
-    }),
-  });
-}
-
-type Target = (seconds: number) => Promise<Sample>;
-
 /**
  * Warms every target up, then measures them in interleaved rounds (A B C, B C A, C A B …) and
  * adds up each one's rounds: a moment when the machine is busy elsewhere lands on all of them.
@@ -457,23 +340,8 @@ function allAtOnce(count: number, call: (i: number) => Promise<string>): Promise
   });
 }
 
-function checkOutcomes(rows: Row[], committed: Record<string, Committed>): string[] {
-  const waitlisted = settings.burst - settings.capacity;
-  const expected: Record<string, Record<string, number>> = {
-    // Every round's outcomes add up.
-    'register app': { 201: settings.burst * settings.burstRounds },
-    'register service': {
-      confirmed: settings.capacity * settings.burstRounds,
-      waitlisted: waitlisted * settings.burstRounds,
-    },
-    'register raw txn': {
-      confirmed: settings.capacity * settings.burstRounds,
-      waitlisted: waitlisted * settings.burstRounds,
-    },
-    'enroll accept app': { 202: settings.enrollments },
-    // The warm-up's 50 are in the table too.
-    'enroll processed': { PROCESSED: settings.enrollments + 50 },
-  };
+/** Each row's outcomes: exactly what its section expects, or else only 2xx and `ok`. */
+function checkOutcomes(rows: Row[], expected: Record<string, Record<string, number>>): string[] {
   const problems: string[] = [];
   for (const { name, m } of rows) {
     const want = expected[name];
@@ -482,17 +350,6 @@ function checkOutcomes(rows: Row[], committed: Record<string, Committed>): strin
       : Object.keys(m.outcomes).every((k) => k === '200' || k === '201' || k === 'ok');
     if (!fine || m.errors > 0) {
       problems.push(`${name}: outcomes ${JSON.stringify(m.outcomes)}, errors ${m.errors}`);
-    }
-  }
-  for (const [name, c] of Object.entries(committed)) {
-    const { capacity } = settings;
-    if (
-      c.registeredCount !== capacity ||
-      c.waitlistCount !== waitlisted ||
-      c.confirmedRows !== capacity ||
-      c.waitlistedRows !== waitlisted
-    ) {
-      problems.push(`${name}: committed ${JSON.stringify(c)}`);
     }
   }
   return problems;

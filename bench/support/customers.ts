@@ -5,6 +5,7 @@ import { customersModule, customersTable } from '../../src/modules/customers/cus
 import { CUSTOMER_WORKFLOW } from '../../src/modules/customers/customers.service.js';
 import { directLoad, httpLoad, type Sample, summarize } from './measure.js';
 import type { Row } from './report.js';
+import { type BenchSection, type BenchTools, rpsOf } from './sections.js';
 import { BENCH_API_KEY, type BenchStack } from './stack.js';
 
 export interface CustomersBenchSettings {
@@ -16,6 +17,27 @@ export interface CustomersBenchSettings {
   /** How long the workflow run lasts, and at most how many executions it starts. */
   readonly workflowSeconds: number;
   readonly maxExecutions: number;
+}
+
+/** The customers module's section: workflow executions/s, PUT /customers/{id} vs its write. */
+export async function customersSection(
+  stack: BenchStack,
+  tools: BenchTools,
+): Promise<BenchSection> {
+  tools.log('customers: workflow executions/s, PUT /customers/{id} vs its conditional write');
+  const rows = await tools.timed('customers', () =>
+    customersBench(stack, { ...tools.settings, workflowSeconds: 5, maxExecutions: 5000 }),
+  );
+  const rps = rpsOf(rows);
+  return {
+    rows,
+    ratios: {
+      'PUT /customers/{id}: app / direct conditional transaction':
+        rps('customers PUT app') / rps('customers put direct txn'),
+      'PUT /customers/{id}: app / direct conditional PutItem':
+        rps('customers PUT app') / rps('customers put direct'),
+    },
+  };
 }
 
 /**

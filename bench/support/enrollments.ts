@@ -21,6 +21,7 @@ import { LocalQueues } from '../../src/runtime/local/queue.js';
 import { localTasks } from '../../src/runtime/local/tasks.js';
 import { directLoad, httpLoad, percentiles, summarize } from './measure.js';
 import type { Row } from './report.js';
+import { type BenchSection, type BenchTools, rpsOf } from './sections.js';
 import { BENCH_API_KEY, type BenchStack, close, listen, urlOf } from './stack.js';
 
 export interface EnrollmentBurstOptions {
@@ -36,6 +37,38 @@ export interface EnrollmentBurst {
   /** `enroll accept app` (202s), `enroll processed` (accept → final), `enroll raw txn`. */
   readonly rows: Row[];
   readonly problems: string[];
+}
+
+/** The enrollments module's section: the burst, its ratios to the raw write, what it must end with. */
+export async function enrollmentsSection(
+  stack: BenchStack,
+  tools: BenchTools,
+): Promise<BenchSection> {
+  const { settings, log } = tools;
+  const enrolled = await tools.timed('enrollment burst', () => {
+    log(`enrollment burst: ${settings.enrollments} accepted at once, then until all are final`);
+    return enrollmentBurst(stack, {
+      count: settings.enrollments,
+      connections: settings.concurrency,
+      watchdogSeconds: settings.burstWatchdogSeconds,
+    });
+  });
+  const rps = rpsOf(enrolled.rows);
+  return {
+    rows: enrolled.rows,
+    ratios: {
+      'enrollments accepted/s: app / raw TransactWriteItems':
+        rps('enroll accept app') / rps('enroll raw txn'),
+      'enrollments processed/s (accept → final): app / raw TransactWriteItems':
+        rps('enroll processed') / rps('enroll raw txn'),
+    },
+    expected: {
+      'enroll accept app': { 202: settings.enrollments },
+      // The warm-up's 50 are in the table too.
+      'enroll processed': { PROCESSED: settings.enrollments + 50 },
+    },
+    problems: enrolled.problems,
+  };
 }
 
 /**

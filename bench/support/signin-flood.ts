@@ -11,6 +11,7 @@ import { DEFAULT_CONSOLE_DIR } from '../../src/runtime/local/server.js';
 import { localTokenIssuer } from '../../src/runtime/local/token-issuer.js';
 import { type Measurement, type Sample, summarize } from './measure.js';
 import type { Row } from './report.js';
+import type { BenchSection, BenchTools } from './sections.js';
 import { type BenchStack, close, listen, startStack, urlOf } from './stack.js';
 
 /*
@@ -259,6 +260,11 @@ const outcomes = (m: Measurement) =>
     .map(([k, v]) => `${k}:${v}`)
     .concat(m.errors > 0 ? [`errors:${m.errors}`] : [])
     .join(' ');
+
+/** The auth module's section: sign-ins of real users while a flood of wrong ones arrives. */
+export async function authSection(stack: BenchStack, tools: BenchTools): Promise<BenchSection> {
+  return { rows: await tools.timed('sign-in flood', () => signinFlood(stack)) };
+}
 
 // `tsx bench/support/signin-flood.ts`: this scenario alone, on a stack of its own.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

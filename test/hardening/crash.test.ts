@@ -2,12 +2,21 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { modules } from '../../src/modules/index.js';
 import { createDynamoClients, type DynamoClients } from '../../src/platform/dynamo/client.js';
+import { idempotencyTable } from '../../src/platform/dynamo/tables.js';
 import { startDynamoDbLocal } from '../../src/runtime/local/dynamodb-local.js';
 import { freePort } from '../../src/runtime/local/ports.js';
 import type { Execution } from '../customers/fixtures.js';
+import { eventBody, eventState } from '../support/exercises/events.js';
+import {
+  exercisesOf,
+  isNone,
+  type LedgerEntry,
+  type StoredTables,
+} from '../support/exercises/index.js';
 import { journalEntries } from '../support/journal.js';
 import { until } from '../support/poll.js';
 import {
@@ -22,15 +31,7 @@ import {
   stopRoster,
 } from '../support/process.js';
 import { addLocalUser, signInLocal } from '../support/users.js';
-import {
-  eventBody,
-  type LedgerEntry,
-  MixedLoad,
-  type Operation,
-  seededRandom,
-  send,
-  type Target,
-} from './mixed-load.js';
+import { MixedLoad, seededRandom, send, type Target } from './mixed-load.js';
 import { scanText } from './secret-scan.js';
 
 /**
@@ -47,7 +48,7 @@ const SEED = Number(process.env.CRASH_SEED ?? Date.now() % 1_000_000);
 /** Acknowledged requests of the mixed load before the burst that ends in the kill. */
 const KILL_AFTER_ACKS = 60;
 /** Sent at once; the process group is killed when a third of them are answered 202/201. */
-const BURST: Operation[] = Array.from({ length: 24 }, (_, i) =>
+const BURST: string[] = Array.from({ length: 24 }, (_, i) =>
   i % 4 === 3 ? 'put-customer' : 'enroll',
 );
 const WORKERS = 8;
@@ -68,42 +69,29 @@ const runtimeEnv = (dataDir: string) => ({
   CUSTOMERS_SCHEDULE: 'off',
 });
 
-async function queryAll(dynamo: DynamoClients, input: QueryCommand['input']) {
-  const items: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamo.doc.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
-    items.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return items;
-}
-
-const byIndex = (dynamo: DynamoClients, table: string, index: string, key: string, pk: string) =>
-  queryAll(dynamo, {
-    TableName: table,
-    IndexName: index,
-    KeyConditionExpression: `${key} = :pk`,
-    ExpressionAttributeValues: { ':pk': pk },
-  });
+/** The runtime's tables, under its default prefix, read directly. */
+const tablesOf = (dynamo: DynamoClients): StoredTables => ({
+  dynamo,
+  name: (table) => `roster-${table.id}`,
+});
 
 /**
- * The work a crash can leave half done, as the start-up tasks find it: enrollments still PENDING
- * (their queue message died with the process), execution records still RUNNING, CustomerCreated
- * events still in the outbox, events marked for deletion, Idempotency-Keys held by requests that
- * never finished, events the bus accepted and did not deliver, and executions the engine started
- * and did not finish (their journals). Read directly from the tables (a test reading its own
- * tables may scan) and the data directory.
+ * The work a crash can leave half done, as the start-up tasks find it: each module's (enrollments
+ * still PENDING, execution records still RUNNING, CustomerCreated events still in the outbox,
+ * events marked for deletion: test/support/exercises/<m>.ts), Idempotency-Keys held by requests
+ * that never finished, events the bus accepted and did not deliver, and executions the engine
+ * started and did not finish (their journals). Read directly from the tables (a test reading its
+ * own tables may scan) and the data directory.
  */
-async function leftovers(dynamo: DynamoClients, dataDir: string) {
-  const pending = await Promise.all(
-    Array.from({ length: 8 }, (_, shard) =>
-      byIndex(dynamo, 'roster-enrollments', 'gsi2', 'GSI2PK', `PENDING#${shard}`),
-    ),
-  );
+async function leftovers(dynamo: DynamoClients, dataDir: string): Promise<Leftovers> {
+  const tables = tablesOf(dynamo);
+  const found: Record<string, number> = {};
+  for (const { exercise } of exercisesOf(modules)) {
+    if (!isNone(exercise.load)) Object.assign(found, await exercise.load.leftovers?.(tables));
+  }
   const inProgress = await dynamo.doc.send(
     new ScanCommand({
-      TableName: 'roster-idempotency',
+      TableName: tables.name(idempotencyTable),
       FilterExpression: '#s = :s',
       ExpressionAttributeNames: { '#s': 'status' },
       ExpressionAttributeValues: { ':s': 'INPROGRESS' },
@@ -111,46 +99,18 @@ async function leftovers(dynamo: DynamoClients, dataDir: string) {
     }),
   );
   return {
-    pendingEnrollments: pending.flat().length,
-    runningExecutions: (await byIndex(dynamo, 'roster-customers', 'gsi1', 'GSI1PK', 'RUNNING'))
-      .length,
-    outboxEvents: (await byIndex(dynamo, 'roster-customers', 'gsi1', 'GSI1PK', 'OUTBOX')).length,
-    eventsBeingDeleted: (await byIndex(dynamo, 'roster-events', 'gsi1', 'GSI1PK', 'DELETING'))
-      .length,
+    ...found,
     keysInProgress: inProgress.Items?.length ?? 0,
     journalledEvents: (await journalEntries(join(dataDir, 'event-bus'))).length,
     journalledExecutions: (await journalEntries(join(dataDir, 'workflows'))).length,
   };
 }
 
-type Leftovers = Awaited<ReturnType<typeof leftovers>>;
-const NOTHING_LEFT: Leftovers = {
-  pendingEnrollments: 0,
-  runningExecutions: 0,
-  outboxEvents: 0,
-  eventsBeingDeleted: 0,
-  keysInProgress: 0,
-  journalledEvents: 0,
-  journalledExecutions: 0,
-};
-
-/** An event's item and registration rows, read consistently from the events table. */
-async function eventState(dynamo: DynamoClients, eventId: string) {
-  const items = await queryAll(dynamo, {
-    TableName: 'roster-events',
-    KeyConditionExpression: 'PK = :pk',
-    ExpressionAttributeValues: { ':pk': `EVENT#${eventId}` },
-    ConsistentRead: true,
-  });
-  const event = items.find((item) => item.SK === 'EVENT') as
-    | { capacity: number; registeredCount: number; waitlistCount: number; deleting?: unknown }
-    | undefined;
-  const rows = items.filter((item) => String(item.SK).startsWith('REG#')) as {
-    userId: string;
-    status: 'confirmed' | 'waitlisted';
-  }[];
-  return { event, rows };
-}
+/** Counts of work left half done, by kind. */
+type Leftovers = Record<string, number>;
+/** The same kinds, none left. */
+const nothingLeft = (found: Leftovers): Leftovers =>
+  Object.fromEntries(Object.keys(found).map((kind) => [kind, 0]));
 
 const pairOf = (entry: LedgerEntry) => `${entry.subject.userId} ${entry.subject.eventId}`;
 
@@ -208,14 +168,14 @@ describe(`crash recovery of the local runtime across modules (seed ${SEED})`, {
 
   it('was killed with work half done: creates in flight, background work under way', () => {
     expect(run.unanswered.filter((entry) => entry.idempotencyKey).length).toBeGreaterThan(0);
-    expect(run.atKill, 'the crash left nothing to recover').not.toEqual(NOTHING_LEFT);
+    expect(run.atKill, 'the crash left nothing to recover').not.toEqual(nothingLeft(run.atKill));
   });
 
   it('ends each create left in flight in success when it is retried with its Idempotency-Key', () => {
     const inFlight = run.unanswered.filter((entry) => entry.idempotencyKey);
 
     expect(run.retried.map((entry) => `${entry.op} ${entry.status}`)).toEqual(
-      inFlight.map((entry) => `${entry.op} ${expectedStatus(entry)}`),
+      inFlight.map((entry) => `${entry.op} ${run.load.operation(entry.op)?.create?.retried}`),
     );
   });
 
@@ -230,39 +190,10 @@ describe(`crash recovery of the local runtime across modules (seed ${SEED})`, {
 
   it('has every write it answered 2xx (and every deletion it answered gone)', async () => {
     const missing: string[] = [];
+    const runtime = { get: run.get, tables: tablesOf(run.dynamo) };
     for (const entry of [...run.acknowledged, ...run.retried]) {
-      const { subject } = entry;
-      const found = async (path: string) => (await run.get(path)).status === 200;
-      switch (entry.op) {
-        case 'create-event':
-          if (!(await found(`/events/${subject.eventId}`)))
-            missing.push(`event ${subject.eventId}`);
-          break;
-        case 'create-user':
-          if (!(await found(`/users/${subject.userId}`))) missing.push(`user ${subject.userId}`);
-          break;
-        case 'put-customer': {
-          const { body } = await run.get(`/customers/${subject.id}`);
-          if ((body as { exists?: boolean }).exists !== true)
-            missing.push(`customer ${subject.id}`);
-          break;
-        }
-        case 'file-sla-error': {
-          const id = (entry.response as { id: string }).id;
-          if (!(await found(`/sla-errors/${id}`))) missing.push(`sla error ${id}`);
-          // …once: the retry of a request that had committed got the same record back.
-          const { body } = await run.get(`/sla-errors?fileName=${subject.fileName}`);
-          if ((body as unknown[]).length !== 1) missing.push(`one record for ${subject.fileName}`);
-          break;
-        }
-        case 'delete-event': {
-          const { event, rows } = await eventState(run.dynamo, subject.eventId ?? '');
-          if (event || rows.length > 0) missing.push(`the deletion of ${subject.eventId}`);
-          break;
-        }
-        default:
-          break;
-      }
+      const verify = run.load.operation(entry.op)?.verify;
+      if (verify) missing.push(...(await verify(entry, runtime)));
     }
     expect(missing).toEqual([]);
   });
@@ -287,10 +218,10 @@ describe(`crash recovery of the local runtime across modules (seed ${SEED})`, {
   it('leaves no workflow execution RUNNING, no event in the outbox, nothing in the journals, nothing half done', async () => {
     const left = await until(
       () => leftovers(run.dynamo, dataDir),
-      (found) => JSON.stringify(found) === JSON.stringify(NOTHING_LEFT),
+      (found) => Object.values(found).every((count) => count === 0),
     );
 
-    expect(left).toEqual(NOTHING_LEFT);
+    expect(left).toEqual(nothingLeft(left));
     for (const entry of run.retried
       .concat(run.acknowledged)
       .filter((e) => e.op === 'submit-workflow')) {
@@ -335,7 +266,7 @@ describe(`crash recovery of the local runtime across modules (seed ${SEED})`, {
     const leaving = new Set(run.load.ledger.filter((e) => e.op === 'unregister').map(pairOf));
 
     for (const eventId of run.events) {
-      const { event, rows } = await eventState(run.dynamo, eventId);
+      const { event, rows } = await eventState(tablesOf(run.dynamo), eventId);
       if (!event) throw new Error(`event ${eventId} is gone`);
       const confirmed = rows.filter((row) => row.status === 'confirmed').length;
       const waitlisted = rows.filter((row) => row.status === 'waitlisted').length;
@@ -375,19 +306,6 @@ describe(`crash recovery of the local runtime across modules (seed ${SEED})`, {
     expect(scanText(output, 'runtime output', [KEY, PASSWORD, run.token, ...cpfs])).toEqual([]);
   });
 });
-
-/** The status a create ends with when it is retried (or replayed). */
-function expectedStatus(entry: LedgerEntry): number {
-  switch (entry.op) {
-    case 'enroll':
-    case 'submit-workflow':
-      return 202;
-    case 'file-sla-error':
-      return 200;
-    default:
-      return 201;
-  }
-}
 
 /**
  * Starts the runtime, arranges data, runs the mixed load, kills the process group in the middle,

@@ -3,6 +3,9 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoClients } from '../../src/platform/dynamo/client.js';
+import { eventBody } from '../support/exercises/events.js';
+import type { AfterRestart, LedgerEntry } from '../support/exercises/index.js';
 import { until } from '../support/poll.js';
 import {
   BANNER_END,
@@ -16,7 +19,7 @@ import {
   stopRoster,
 } from '../support/process.js';
 import { addLocalUser, signInLocal } from '../support/users.js';
-import { eventBody, type LedgerEntry, MixedLoad, type Operation, send } from './mixed-load.js';
+import { MixedLoad, send } from './mixed-load.js';
 
 /**
  * An acknowledged write survives a hard kill that comes right after its answer. The real local
@@ -34,16 +37,6 @@ const KEY = 'kill-after-ack-key-0123456789';
 const PASSWORD = 'Kill-After-Ack-Passw0rd!';
 /** Kills, one per create; `KILL_AFTER_ACK_KILLS=<n>` to run more. */
 const KILLS = Number(process.env.KILL_AFTER_ACK_KILLS ?? 50);
-/** Every module's create routes, in turn (auth's users are created by `npm run users`). */
-const CREATES: Operation[] = [
-  'create-event',
-  'create-user',
-  'register',
-  'enroll',
-  'put-customer',
-  'submit-workflow',
-  'file-sla-error',
-];
 
 const runtimeEnv = (dataDir: string) => ({
   DATA_DIR: dataDir,
@@ -133,59 +126,45 @@ describe('an answered write survives a SIGKILL 0–5 ms after its answer', {
   const sockets: { start: number; listening: Listening[] }[] = [];
   const missingAtStart: { start: number; missing: string[] }[] = [];
   const startMs: number[] = [];
+  /** Every module's create operations, sent in turn (test/support/exercises/<m>.ts). */
+  let creates: readonly string[] = [];
 
-  async function start(): Promise<{ url: string; roster: RosterProcess }> {
+  async function start(): Promise<{ url: string; dynamodb: string; roster: RosterProcess }> {
     const began = Date.now();
     const roster = startRoster(runtimeEnv(dataDir), 'node', { ownProcessGroup: true });
     started.push(roster);
-    const { url } = parseBanner(await roster.waitForOutput(BANNER_END));
+    const { url, dynamodb } = parseBanner(await roster.waitForOutput(BANNER_END));
     startMs.push(Date.now() - began);
     sockets.push({ start: started.length, listening: listeningSockets(groupOf(roster)) });
-    return { url, roster };
+    return { url, dynamodb, roster };
   }
 
   /** What of `entries` the runtime at `url` does not have. */
-  async function missingOf(url: string, token: string, entries: readonly LedgerEntry[]) {
-    const get = async (path: string, bearer = false) => {
-      const res = await fetch(`${url}${path}`, {
-        headers: bearer ? { authorization: `Bearer ${token}` } : { 'x-api-key': KEY },
-      });
-      return { status: res.status, body: (await res.json()) as unknown };
+  async function missingOf(
+    url: string,
+    dynamodb: string,
+    load: MixedLoad,
+    entries: readonly LedgerEntry[],
+  ) {
+    const dynamo = createDynamoClients({ region: 'us-east-1', endpoint: dynamodb });
+    const runtime: AfterRestart = {
+      get: async (path) => {
+        const res = await fetch(`${url}${path}`, { headers: { 'x-api-key': KEY } });
+        return { status: res.status, body: (await res.json()) as unknown };
+      },
+      tables: { dynamo, name: (table) => `roster-${table.id}` },
     };
     const missing: string[] = [];
-    for (const entry of entries) {
-      const { subject, response } = entry;
-      const id = (response as Record<string, string> | undefined) ?? {};
-      let present = false;
-      switch (entry.op) {
-        case 'create-event':
-          present = (await get(`/events/${subject.eventId}`)).status === 200;
-          break;
-        case 'create-user':
-          present = (await get(`/users/${subject.userId}`)).status === 200;
-          break;
-        case 'register': {
-          const { body } = await get(`/users/${subject.userId}/registrations`);
-          present = JSON.stringify(body).includes(`"${subject.eventId}"`);
-          break;
+    try {
+      for (const entry of entries) {
+        const verify = load.operation(entry.op)?.verify;
+        const gone = verify ? await verify(entry, runtime) : [`${entry.op}: nothing verifies it`];
+        if (gone.length > 0) {
+          missing.push(`${entry.op} ${entry.method} ${entry.path} → ${entry.status}`);
         }
-        case 'enroll':
-          present = (await get(`/enrollments/${id.enrollment_id}`)).status === 200;
-          break;
-        case 'put-customer':
-          present =
-            ((await get(`/customers/${subject.id}`)).body as { exists?: boolean }).exists === true;
-          break;
-        case 'submit-workflow':
-          present = (await get(`/workflow/executions/${id.executionId}`)).status === 200;
-          break;
-        case 'file-sla-error':
-          present = (await get(`/sla-errors/${id.id}`)).status === 200;
-          break;
-        default:
-          break;
       }
-      if (!present) missing.push(`${entry.op} ${entry.method} ${entry.path} → ${entry.status}`);
+    } finally {
+      dynamo.client.destroy();
     }
     return missing;
   }
@@ -207,12 +186,12 @@ describe('an answered write survives a SIGKILL 0–5 ms after its answer', {
       doomedEvents: [],
       random: Math.random,
     });
+    creates = load.creates;
 
     // Set-up on the first start: the events and users registrations go to, an age group every
     // enrollment fits, a user to sign in as for the SLA errors. Stopped cleanly: not under test.
-    let { url, roster } = await start();
+    let { url, dynamodb, roster } = await start();
     const target = { url, apiKey: KEY, token: '' };
-    const { dynamodb } = parseBanner(roster.stdout());
     await addLocalUser(dynamodb, 'kill-after-ack', PASSWORD);
     const token = await signInLocal(url, 'kill-after-ack', PASSWORD);
     const setup = [
@@ -233,13 +212,13 @@ describe('an answered write survives a SIGKILL 0–5 ms after its answer', {
     await stopRoster(roster);
 
     for (let kill = 0; kill < KILLS; kill++) {
-      ({ url, roster } = await start());
-      const missing = await missingOf(url, token, acknowledged);
+      ({ url, dynamodb, roster } = await start());
+      const missing = await missingOf(url, dynamodb, load, acknowledged);
       if (missing.length > 0) missingAtStart.push({ start: started.length, missing });
 
       // Without an Idempotency-Key: the key's record is written after the create's transaction,
       // and that later write would wait for the transaction's commit in DynamoDB Local's queue.
-      const { idempotencyKey: _, ...request } = load.next(CREATES[kill % CREATES.length]);
+      const { idempotencyKey: _, ...request } = load.next(creates[kill % creates.length]);
       const entry = await load.run({ url, apiKey: KEY, token }, request);
       // The answer is read to its end; then, at most 5 ms later, the whole group dies.
       await pause(Math.floor(Math.random() * 6));
@@ -252,8 +231,8 @@ describe('an answered write survives a SIGKILL 0–5 ms after its answer', {
       acknowledged.push(entry);
     }
 
-    ({ url, roster } = await start());
-    const missing = await missingOf(url, token, acknowledged);
+    ({ url, dynamodb, roster } = await start());
+    const missing = await missingOf(url, dynamodb, load, acknowledged);
     if (missing.length > 0) missingAtStart.push({ start: started.length, missing });
   }, 600_000);
 
@@ -272,7 +251,7 @@ describe('an answered write survives a SIGKILL 0–5 ms after its answer', {
 
   it(`killed ${KILLS} times right after a 2xx, across every module's create routes`, () => {
     expect(acknowledged).toHaveLength(KILLS);
-    expect(new Set(acknowledged.map((entry) => entry.op))).toEqual(new Set(CREATES));
+    expect(new Set(acknowledged.map((entry) => entry.op))).toEqual(new Set(creates));
   });
 
   it('finds, at every start, every write answered 2xx before it', () => {

@@ -1,41 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { withCheckDigits } from '../../src/modules/enrollments/enrollments.rules.js';
+import { modules } from '../../src/modules/index.js';
+import type { AnyModule } from '../../src/platform/module.js';
+import {
+  exercisesOf,
+  isNone,
+  type LedgerEntry,
+  type LoadOperation,
+  type LoadPlan,
+  type SentRequest,
+} from '../support/exercises/index.js';
 
 /**
  * A mixed load on a running Roster over HTTP, keeping a ledger of every request and what it got:
  * its answer, or none (the process died under it). The crash test reads the ledger to know what
- * was acknowledged and what was in flight.
+ * was acknowledged and what was in flight. The operations are the modules' own
+ * (test/support/exercises/<m>.ts), taken from the module list.
  */
-
-export type Operation =
-  | 'create-event'
-  | 'create-user'
-  | 'register'
-  | 'unregister'
-  | 'delete-event'
-  | 'enroll'
-  | 'put-customer'
-  | 'submit-workflow'
-  | 'file-sla-error';
-
-export interface SentRequest {
-  readonly op: Operation;
-  readonly method: string;
-  readonly path: string;
-  readonly body?: unknown;
-  /** Sent as Idempotency-Key (creates only). */
-  readonly idempotencyKey?: string;
-  /** Bearer token instead of the API key (POST /sla-errors). */
-  readonly bearer?: boolean;
-  /** What the request is about, for the checks (ids, the CPF, the event and user). */
-  readonly subject: Readonly<Record<string, string>>;
-}
-
-export interface LedgerEntry extends SentRequest {
-  /** `undefined`: no answer (the connection died, or the server was gone). */
-  readonly status: number | undefined;
-  readonly response: unknown;
-}
 
 export interface Target {
   readonly url: string;
@@ -70,185 +50,76 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** Fisher–Yates, with the run's generator. */
-function shuffled<T>(items: T[], random: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j] as T, items[i] as T];
-  }
-  return items;
-}
-
-/** A valid CPF from the generator (random base, right check digits), digits only. */
-export function cpfFrom(random: () => number): string {
-  for (;;) {
-    const base = String(Math.floor(random() * 1_000_000_000)).padStart(9, '0');
-    if (!/^(\d)\1{8}$/.test(base)) return withCheckDigits(base);
-  }
-}
-
-export const eventBody = (eventId: string, capacity: number, hasWaitlist: boolean) => ({
-  eventId,
-  title: `Crash ${eventId}`,
-  description: 'An event created under load',
-  date: '2030-06-01',
-  location: 'Test Hall',
-  capacity,
-  organizer: 'hardening',
-  hasWaitlist,
-});
-
-export const slaErrorBody = (fileName: string) => ({
-  fileName,
-  slaDeadline: '2026-11-21T10:00:00Z',
-  errorCode: 'SLA_BREACH',
-  message: 'File arrived late',
-  severity: 'medium',
-  source: 'crash-test',
-});
-
-export interface LoadPlan {
-  /** Events open to registrations (all with a waitlist, so a fresh registration always fits). */
-  readonly events: readonly string[];
-  /** Events deleted during the load (each once). */
-  readonly doomedEvents: readonly string[];
-  readonly users: readonly string[];
-  readonly random: () => number;
-  /** A unique label for this run's ids. */
-  readonly runId: string;
+/** Every listed module's operations for one run, in list order (a module with none says why). */
+export function loadOperations(list: readonly AnyModule[], plan: LoadPlan): LoadOperation[] {
+  const operations = exercisesOf(list).flatMap(({ exercise }) =>
+    isNone(exercise.load) ? [] : exercise.load.operations(plan),
+  );
+  const names = operations.map(({ op }) => op);
+  const twice = names.filter((name, i) => names.indexOf(name) !== i);
+  if (twice.length > 0) throw new Error(`operations named twice: ${twice.join(', ')}`);
+  return operations;
 }
 
 /**
- * Chooses the requests: registrations of (user, event) pairs never tried before, so a retry of
- * one left in flight must succeed; unregistrations of pairs acknowledged as registered; creates
- * of new ids; deletions of the doomed events. Acknowledged outcomes feed the later choices.
+ * Chooses the requests from the modules' operations: each pick rolls once and takes the first
+ * operation (in list order) whose share of the weights reaches the roll and that has something to
+ * send. Acknowledged outcomes feed the later choices.
  */
 export class MixedLoad {
-  private readonly pairs: [string, string][];
-  private readonly registered: [string, string][] = [];
-  private readonly doomed: string[];
+  private readonly operations: readonly LoadOperation[];
+  private readonly byName: ReadonlyMap<string, LoadOperation>;
+  /** Each operation's upper bound on the roll, in [0, 1]. */
+  private readonly bounds: readonly number[];
   private counter = 0;
   readonly ledger: LedgerEntry[] = [];
 
-  constructor(private readonly plan: LoadPlan) {
-    this.pairs = shuffled(
-      plan.users.flatMap((userId) =>
-        plan.events.map((eventId) => [userId, eventId] as [string, string]),
-      ),
-      plan.random,
-    );
-    this.doomed = [...plan.doomedEvents];
+  constructor(
+    private readonly plan: LoadPlan,
+    list: readonly AnyModule[] = modules,
+  ) {
+    this.operations = loadOperations(list, plan);
+    this.byName = new Map(this.operations.map((operation) => [operation.op, operation]));
+    const total = this.operations.reduce((sum, { weight }) => sum + weight, 0);
+    let sum = 0;
+    this.bounds = this.operations.map(({ weight }) => {
+      sum += weight;
+      return sum / total;
+    });
   }
 
   /** The next request to send: of the kind given, or of one picked at random. */
-  next(kind?: Operation): SentRequest {
-    return this.build(kind ?? this.pick());
-  }
-
-  private pick(): Operation {
-    const roll = this.plan.random();
-    if (this.doomed.length > 0 && roll < 0.03) return 'delete-event';
-    if (roll < 0.3 && this.pairs.length > 0) return 'register';
-    if (roll < 0.42 && this.registered.length > 0) return 'unregister';
-    if (roll < 0.5) return 'create-event';
-    if (roll < 0.58) return 'create-user';
-    if (roll < 0.75) return 'enroll';
-    if (roll < 0.87) return 'put-customer';
-    if (roll < 0.93) return 'submit-workflow';
-    return 'file-sla-error';
-  }
-
-  private build(op: Operation): SentRequest {
-    const { random, runId } = this.plan;
+  next(kind?: string): SentRequest {
+    const operation = kind === undefined ? this.pick() : this.byName.get(kind);
+    if (!operation) throw new Error(`no operation "${kind}" in the mixed load`);
     const n = ++this.counter;
-    const idempotencyKey = `${runId}-${n}-${randomBytes(4).toString('hex')}`;
-    switch (op) {
-      case 'delete-event': {
-        const eventId = this.doomed.shift() ?? `${runId}-none`;
-        return { op, method: 'DELETE', path: `/events/${eventId}`, subject: { eventId } };
-      }
-      case 'register': {
-        const [userId, eventId] = this.pairs.pop() ?? ['', ''];
-        return {
-          op,
-          method: 'POST',
-          path: `/events/${eventId}/registrations`,
-          body: { userId },
-          idempotencyKey,
-          subject: { userId, eventId },
-        };
-      }
-      case 'unregister': {
-        const index = Math.floor(random() * this.registered.length);
-        const [userId, eventId] = this.registered.splice(index, 1)[0] ?? ['', ''];
-        return {
-          op,
-          method: 'DELETE',
-          path: `/events/${eventId}/registrations/${userId}`,
-          subject: { userId, eventId },
-        };
-      }
-      case 'create-event': {
-        const eventId = `${runId}-ev-${n}`;
-        return {
-          op,
-          method: 'POST',
-          path: '/events',
-          body: eventBody(eventId, 1 + Math.floor(random() * 5), random() < 0.5),
-          idempotencyKey,
-          subject: { eventId },
-        };
-      }
-      case 'create-user': {
-        const userId = `${runId}-u-${n}`;
-        return {
-          op,
-          method: 'POST',
-          path: '/users',
-          body: { userId, name: `User ${n}` },
-          idempotencyKey,
-          subject: { userId },
-        };
-      }
-      case 'enroll': {
-        const cpf = cpfFrom(random);
-        return {
-          op,
-          method: 'POST',
-          path: '/enrollments',
-          body: { name: `Person ${n}`, age: Math.floor(random() * 100), cpf },
-          idempotencyKey,
-          subject: { cpf },
-        };
-      }
-      case 'put-customer': {
-        const id = `${runId}-c-${n}`;
-        return { op, method: 'PUT', path: `/customers/${id}`, subject: { id } };
-      }
-      case 'submit-workflow': {
-        const id = `${runId}-w-${n}`;
-        return {
-          op,
-          method: 'POST',
-          path: '/workflow/submit',
-          body: { id },
-          idempotencyKey,
-          subject: { id },
-        };
-      }
-      case 'file-sla-error': {
-        const fileName = `${runId}-f-${n}.csv`;
-        return {
-          op,
-          method: 'POST',
-          path: '/sla-errors',
-          body: slaErrorBody(fileName),
-          idempotencyKey,
-          bearer: true,
-          subject: { fileName },
-        };
-      }
-    }
+    const idempotencyKey = `${this.plan.runId}-${n}-${randomBytes(4).toString('hex')}`;
+    return { op: operation.op, ...operation.build(n, idempotencyKey) };
+  }
+
+  /** The creates, in list order: what kill-after-ack sends in turn. */
+  get creates(): string[] {
+    return this.operations.filter((operation) => operation.create).map(({ op }) => op);
+  }
+
+  /** The operation named `op`. */
+  operation(op: string): LoadOperation | undefined {
+    return this.byName.get(op);
+  }
+
+  private get last(): LoadOperation {
+    const last = this.operations.at(-1);
+    if (!last) throw new Error('no module offers an operation to the mixed load');
+    return last;
+  }
+
+  private pick(): LoadOperation {
+    const roll = this.plan.random();
+    const found = this.operations.find(
+      (operation, i) => roll < (this.bounds[i] ?? 1) && (operation.ready?.() ?? true),
+    );
+    // The last operation's bound is 1: only one with nothing to send can leave the roll unmatched.
+    return found ?? this.operations.find((operation) => operation.ready?.() ?? true) ?? this.last;
   }
 
   /** Sends one request and writes what came back (or that nothing did) to the ledger. */
@@ -262,9 +133,7 @@ export class MixedLoad {
       entry = { ...request, status: undefined, response: undefined };
     }
     this.ledger.push(entry);
-    if (entry.op === 'register' && entry.status === 201) {
-      this.registered.push([entry.subject.userId ?? '', entry.subject.eventId ?? '']);
-    }
+    this.byName.get(entry.op)?.answered?.(entry);
     return entry;
   }
 
