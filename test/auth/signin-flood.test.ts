@@ -4,6 +4,7 @@ import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createAdaptorServer } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authModule, authTable } from '../../src/modules/auth/auth.module.js';
+import type { DynamoClients } from '../../src/platform/dynamo/client.js';
 import { MemoryMetrics } from '../../src/platform/metrics/metrics.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { commandIs, delayCalls, gate } from '../support/faults.js';
@@ -22,6 +23,25 @@ const token = (app: TestApp, json: unknown) =>
 
 const fresh = () => ({ username: uniqueId('nobody'), password: 'Wrong-Password-123' });
 
+/**
+ * Holds every UpdateItem (an attempt's first write) until `count` have arrived: the attempts then
+ * reach the password check together, whatever the speed of the machine.
+ */
+function arriveTogether(count: number) {
+  const arrived = gate();
+  let held = { count: () => 0 };
+  return {
+    dynamo: (clients: DynamoClients) => {
+      held = delayCalls(clients, { when: commandIs('UpdateItem'), until: arrived.opened });
+      return clients;
+    },
+    release: async () => {
+      await until(held.count, (n) => n >= count, { intervalMs: 10, timeoutMs: 5_000 });
+      arrived.open();
+    },
+  };
+}
+
 let issuer: LocalIssuer;
 
 beforeAll(async () => {
@@ -34,32 +54,25 @@ afterAll(async () => {
 
 describe('the password work under a flood of sign-ins', () => {
   it('answers 503 with Retry-After to the sign-ins past the admission limit, and lets the user in afterwards', async () => {
-    const flood = 12;
+    const flood = 16;
     const metrics = new MemoryMetrics();
-    // Every attempt's first write is held until all of them have arrived: they then reach the
-    // password check together, whatever the speed of the machine.
-    const arrived = gate();
-    let held = { count: () => 0 };
+    const together = arriveTogether(flood);
     const app = await createTestApp({
       modules: [authModule],
       ports: { tokens: issuer.tokens, metrics },
       env: { AUTH_PASSWORD_CONCURRENCY: '1' },
-      dynamo: (clients) => {
-        held = delayCalls(clients, { when: commandIs('UpdateItem'), until: arrived.opened });
-        return clients;
-      },
+      dynamo: together.dynamo,
     });
     await addUser(app, 'alice');
 
     const answers = Promise.all(Array.from({ length: flood }, () => token(app, fresh())));
-    await until(held.count, (count) => count >= flood, { intervalMs: 10, timeoutMs: 5_000 });
-    arrived.open();
+    await together.release();
     const responses = await answers;
 
     const refused = responses.filter((res) => res.status === 503);
     const checked = responses.filter((res) => res.status === 401);
     expect(refused.length + checked.length).toBe(flood);
-    // One check at a time and two waiting: the rest are refused before any scrypt run.
+    // One check at a time and six waiting: the rest are refused before any scrypt run.
     expect(checked.length).toBeLessThanOrEqual(flood / 2);
     for (const res of refused) {
       await expectProblem(res, 503, 'AUTH.SIGN_IN_BUSY');
@@ -114,22 +127,30 @@ describe('the password work under a flood of sign-ins', () => {
 
   it('gives a known user’s attempt back when its check is refused for want of room', async () => {
     const now = Date.now();
+    const attempts = 10;
+    const together = arriveTogether(attempts);
     const app = await createTestApp({
       modules: [authModule],
       ports: { tokens: issuer.tokens },
       clock: () => new Date(now),
       env: { AUTH_PASSWORD_CONCURRENCY: '1', AUTH_LOGIN_FAILURE_BURST: '100' },
+      dynamo: together.dynamo,
     });
     await addUser(app, 'erin');
 
-    const responses = await Promise.all(
-      Array.from({ length: 6 }, () => token(app, { username: 'erin', password: 'Wrong-Pass-1' })),
+    const answers = Promise.all(
+      Array.from({ length: attempts }, () =>
+        token(app, { username: 'erin', password: 'Wrong-Pass-1' }),
+      ),
     );
+    await together.release();
+    const responses = await answers;
 
-    const statuses = responses.map((res) => res.status);
-    const checked = statuses.filter((status) => status === 401).length;
-    expect(statuses.filter((status) => status === 503).length).toBeGreaterThan(0);
-    expect(checked + statuses.filter((status) => status === 503).length).toBe(6);
+    const refused = responses.filter((res) => res.status === 503);
+    const checked = responses.filter((res) => res.status === 401).length;
+    expect(refused.length).toBeGreaterThan(0);
+    expect(checked + refused.length).toBe(attempts);
+    for (const res of refused) await expectProblem(res, 503, 'AUTH.SIGN_IN_BUSY');
     const { Item } = await app.dynamo.doc.send(
       new GetCommand({
         TableName: app.table(authTable).name,

@@ -26,14 +26,15 @@ const settings = z.object({
   /** Seconds one failed sign-in counts: the allowance comes back one attempt per this. */
   loginFailureDecaySeconds: z.coerce.number().int().min(1).max(86_400).optional().default(60),
   /**
-   * Password checks (scrypt, 32 MiB and a fraction of a second each) run at once per process;
-   * twice as many more may wait, the rest are answered 503. Keep it below libuv's thread pool
-   * (UV_THREADPOOL_SIZE, 4 by default), which file reads share.
+   * Password checks (scrypt: 32 MiB and about 0.2 s of a core each) run at once per process; 6
+   * more may wait, the rest are answered 503. Keep it below libuv's thread pool
+   * (UV_THREADPOOL_SIZE, 4 by default), which file reads share, and below the cores, which the
+   * event loop needs: 1 leaves a core of a 2-core machine to everything else.
    */
-  passwordConcurrency: z.coerce.number().int().min(1).max(64).optional().default(2),
+  passwordConcurrency: z.coerce.number().int().min(1).max(64).optional().default(1),
   /**
    * Sign-in attempts one client address may make in a row before it is answered 429. Below the
-   * password checks' places and queue (3 × AUTH_PASSWORD_CONCURRENCY), so that one address alone
+   * password checks' places and queue (AUTH_PASSWORD_CONCURRENCY + 6), so that one address alone
    * cannot fill them and turn everyone else away.
    */
   clientSigninBurst: z.coerce.number().int().min(1).max(10_000).optional().default(5),

@@ -48,11 +48,11 @@ export interface AuthServiceDeps {
 const MAX_THROTTLE_ATTEMPTS = 10;
 
 /**
- * Sign-ins that may wait for a password check, per check allowed at once: a short queue (each
- * check takes a fraction of a second), so a waiter is answered within about a second and the
- * rest are told to come back at once rather than pile up.
+ * Sign-ins that may wait for a password check: a short queue (a check takes about 0.2 s), so a
+ * waiter is answered within a second or so and the rest are told to come back rather than pile
+ * up. With the checks running, more than the per-client burst: one address alone cannot fill it.
  */
-const WAITING_PER_CHECK = 2;
+const PASSWORD_CHECKS_WAITING = 6;
 
 /** The password checks' one lane in their limiter. */
 const PASSWORD_CHECKS = 'scrypt';
@@ -85,7 +85,7 @@ export class AuthService {
   constructor(private readonly deps: AuthServiceDeps) {
     const { limits } = deps;
     this.passwordChecks = keyedLimiter(limits.passwordConcurrency, {
-      maxWaiting: WAITING_PER_CHECK * limits.passwordConcurrency,
+      maxWaiting: PASSWORD_CHECKS_WAITING,
     });
     this.clients = new MemoryThrottle({
       burst: limits.clientBurst,
