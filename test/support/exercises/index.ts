@@ -8,7 +8,8 @@ export * from './types.js';
 /**
  * Each module's exercise, found by convention at test/support/exercises/<module>.ts (exporting
  * `exercise`), as the stack finds a module's construct: adding a module adds a file here, and no
- * check keeps a list of its own.
+ * check keeps a list of its own. An exercise file imports its types from ./types.js, never from
+ * here: this module waits for those files as it loads, so a cycle back to it would never settle.
  */
 const found = new Map<string, Exercise>();
 for (const module of modules) {
