@@ -10,17 +10,20 @@ import {
   openStatuses,
   type Registration,
   type RequestKey,
+  type TicketRun,
   type User,
+  type Waitlist,
 } from './events.model.js';
 import type {
   Created,
   EventRepository,
   NewRegistration,
   RegistrationCommit,
+  RegistrationFacts,
   UnregisterPlan,
   Written,
 } from './events.repository.js';
-import { afterPromotion } from './events.rules.js';
+import { afterPromotion, waitlistAfter } from './events.rules.js';
 
 /*
  * Key design:
@@ -156,7 +159,8 @@ export class DynamoEventRepository implements EventRepository {
           ],
           '',
         ),
-        condition: countersUnchanged(current),
+        // Never move the frontier back (a fold may have moved it over holes in between).
+        condition: x`${countersUnchanged(current)} AND waitlistFrontier <= ${frontier}`,
       }),
       ...heads.map((head) => this.promoteItem(head, now)),
     ]);
@@ -169,11 +173,7 @@ export class DynamoEventRepository implements EventRepository {
         updatedAt: now,
         registeredCount: current.registeredCount + heads.length,
         waitlistCount: current.waitlistCount - heads.length,
-        waitlist: {
-          ...current.waitlist,
-          frontier,
-          holes: current.waitlist.holes.filter((h) => h > frontier),
-        },
+        waitlist: waitlistAfter(current.waitlist, { promoted: heads }),
       },
     };
   }
@@ -252,6 +252,24 @@ export class DynamoEventRepository implements EventRepository {
     return item ? { registration: toRegistration(item), requestKey: item.requestKey } : undefined;
   }
 
+  async registrationFacts(eventId: string, userId: string): Promise<RegistrationFacts> {
+    const items = await this.table.batchGet([
+      eventKey(eventId),
+      userKey(userId),
+      registrationKey(eventId, userId),
+    ]);
+    const find = ({ PK, SK }: { PK: string; SK: string }) =>
+      items.find((item) => item.PK === PK && item.SK === SK);
+    const existing = find(registrationKey(eventId, userId));
+    return {
+      event: liveEvent(find(eventKey(eventId))),
+      userExists: find(userKey(userId)) !== undefined,
+      existing: existing
+        ? { registration: toRegistration(existing), requestKey: existing.requestKey }
+        : undefined,
+    };
+  }
+
   confirm(registration: NewRegistration): Promise<RegistrationCommit> {
     return this.commitRegistration(
       registration,
@@ -284,17 +302,25 @@ export class DynamoEventRepository implements EventRepository {
   }
 
   async releaseTicket(eventId: string, ticket: number): Promise<void> {
-    // The last ticket issued is simply taken back, leaving the event as it was; an earlier one
-    // (others were issued since) becomes a hole, so later tickets stop counting it.
-    const takenBack = await this.table.update(eventKey(eventId), {
-      update: x`SET waitlistIssued = waitlistIssued - ${1}`,
-      condition: x`${live} AND waitlistIssued = ${ticket}`,
-    });
-    if (takenBack.ok || !liveEvent(takenBack.current)) return;
+    // A hole like any ticket that left (a set addition: no condition on the bookkeeping, so no
+    // conflict with anyone); the service folds it afterwards. Tickets are never issued twice, so
+    // one that a join thought it had given back can't end up shared.
     await this.table.update(eventKey(eventId), {
       update: x`ADD waitlistHoles ${new Set([ticket])}`,
       condition: live,
     });
+  }
+
+  async foldWaitlist(
+    eventId: string,
+    seen: Waitlist,
+    folded: Waitlist,
+  ): Promise<{ ok: true } | { ok: false; current: Event | undefined }> {
+    const result = await this.table.update(eventKey(eventId), {
+      update: x`SET ${foldActions(seen, folded)}`,
+      condition: x`${live} AND ${bookkeepingIs(seen)}`,
+    });
+    return result.ok ? { ok: true } : { ok: false, current: liveEvent(result.current) };
   }
 
   async releaseUnusedTickets(
@@ -363,14 +389,20 @@ export class DynamoEventRepository implements EventRepository {
         update: x`SET updatedAt = ${now}, ${update}`,
         condition,
       });
+    const { fold } = plan;
     let items: TransactItem[];
     switch (plan.kind) {
       case 'leave-waitlist':
         items = [
           removeRegistration,
-          event(
-            x`waitlistCount = waitlistCount - ${1} ADD waitlistHoles ${new Set([registration.ticket ?? 0])}`,
-          ),
+          fold
+            ? event(
+                x`waitlistCount = waitlistCount - ${1}, ${foldActions(fold.seen, fold.folded)}`,
+                x`${live} AND ${bookkeepingIs(fold.seen)}`,
+              )
+            : event(
+                x`waitlistCount = waitlistCount - ${1} ADD waitlistHoles ${new Set([registration.ticket ?? 0])}`,
+              ),
         ];
         break;
       case 'free-seat':
@@ -386,15 +418,20 @@ export class DynamoEventRepository implements EventRepository {
         items = [
           removeRegistration,
           this.promoteItem(plan.head, now),
-          event(
-            x`waitlistCount = waitlistCount - ${1}, waitlistFrontier = ${plan.frontier}${
-              plan.passedHoles.length > 0
-                ? x` DELETE waitlistHoles ${new Set(plan.passedHoles)}`
-                : x``
-            }`,
-            // Never move the frontier back (a promotion that passed further got there first).
-            x`${live} AND waitlistFrontier <= ${plan.frontier}`,
-          ),
+          fold
+            ? event(
+                x`waitlistCount = waitlistCount - ${1}, ${foldActions(fold.seen, fold.folded)}`,
+                x`${live} AND ${bookkeepingIs(fold.seen)}`,
+              )
+            : event(
+                x`waitlistCount = waitlistCount - ${1}, waitlistFrontier = ${plan.frontier}${
+                  plan.passedHoles.length > 0
+                    ? x` DELETE waitlistHoles ${new Set(plan.passedHoles)}`
+                    : x``
+                }`,
+                // Never move the frontier back (a promotion that passed further got there first).
+                x`${live} AND waitlistFrontier <= ${plan.frontier}`,
+              ),
         ];
         break;
     }
@@ -509,18 +546,52 @@ function changeActions(changes: EventChanges, now: string): Fragment {
   return join(actions, ', ');
 }
 
+/**
+ * Update actions that write the bookkeeping `folded` (see compactWaitlist) over `seen`, starting
+ * inside a SET clause: the frontier and the runs, and the removal of exactly the holes `seen`
+ * recorded one by one (a hole recorded since stays, for the next fold).
+ */
+function foldActions(seen: Waitlist, folded: Waitlist): Fragment {
+  const runs = folded.runs ?? [];
+  return join(
+    [
+      x`waitlistFrontier = ${folded.frontier}`,
+      runs.length > 0 ? x`, waitlistHoleRuns = ${encodeRuns(runs)}` : x` REMOVE waitlistHoleRuns`,
+      ...(seen.holes.length > 0 ? [x` DELETE waitlistHoles ${new Set(seen.holes)}`] : []),
+    ],
+    '',
+  );
+}
+
+/**
+ * The stored frontier and runs are still those of `seen`. Holes only grow until a fold or a
+ * promotion, and both change one of these: so what a fold from `seen` adds to the runs all left.
+ */
+function bookkeepingIs(seen: Waitlist): Fragment {
+  const runs = seen.runs ?? [];
+  return x`waitlistFrontier = ${seen.frontier} AND ${
+    runs.length > 0
+      ? x`waitlistHoleRuns = ${encodeRuns(runs)}`
+      : x`attribute_not_exists(waitlistHoleRuns)`
+  }`;
+}
+
 function countersUnchanged(current: Event): Fragment {
   return x`${live} AND registeredCount = ${current.registeredCount} AND waitlistCount = ${current.waitlistCount} AND ${name('capacity')} = ${current.capacity}`;
 }
 
-function eventItem(event: Event, requestKey: RequestKey): Item {
+/** The event as stored (exported for the tests that weigh it). */
+export function eventItem(event: Event, requestKey: RequestKey): Item {
   const { waitlist, ...fields } = event;
+  const runs = waitlist.runs ?? [];
   return {
     ...eventKey(event.eventId),
     type: 'event',
     ...fields,
     waitlistIssued: waitlist.issued,
     waitlistFrontier: waitlist.frontier,
+    ...(waitlist.holes.length > 0 ? { waitlistHoles: new Set(waitlist.holes) } : {}),
+    ...(runs.length > 0 ? { waitlistHoleRuns: encodeRuns(runs) } : {}),
     ...(requestKey ? { requestKey } : {}),
     GSI1PK: `STATUS#${event.status}`,
     GSI1SK: `${event.createdAt}#${event.eventId}`,
@@ -573,8 +644,25 @@ function toEvent(item: Item): Event {
       issued: item.waitlistIssued ?? 0,
       frontier: item.waitlistFrontier ?? 0,
       holes: holes ? [...holes].map(Number) : [],
+      runs: decodeRuns(item.waitlistHoleRuns),
     },
   };
+}
+
+/**
+ * Runs of tickets that left, as one string: `3-5,9,12-40` (a string, so a fold's condition can
+ * compare it whole; the same runs always give the same string).
+ */
+function encodeRuns(runs: readonly TicketRun[]): string {
+  return runs.map(([first, last]) => (first === last ? `${first}` : `${first}-${last}`)).join(',');
+}
+
+function decodeRuns(encoded: unknown): TicketRun[] {
+  if (typeof encoded !== 'string' || encoded === '') return [];
+  return encoded.split(',').map((run): TicketRun => {
+    const [first, last = first] = run.split('-').map(Number) as [number, number?];
+    return [first, last];
+  });
 }
 
 function toUser(item: Item): User {

@@ -11,7 +11,8 @@ import { eventsTable } from './events.module.js';
  * - the deletion sweep: finds events marked deleting (by-status index), removes their
  *   registrations (a query on the event's partition, batch deletes), then the event;
  * - the ticket sweep: lists events (collections index), reads each one's waitlist (waitlist
- *   order index) and records tickets nobody holds (a conditional update of the event).
+ *   order index) and records tickets nobody holds, then folds them (conditional updates of the
+ *   event).
  */
 export const access: ModuleAccess = {
   api: [

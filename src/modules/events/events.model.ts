@@ -9,19 +9,29 @@ export type EventStatus = (typeof eventStatuses)[number];
 /** Statuses that accept registrations (rule 6: completed and cancelled events don't). */
 export const openStatuses: readonly EventStatus[] = ['active', 'scheduled', 'ongoing'];
 
+/** Consecutive tickets that have all left the waitlist: `[first, last]`, first ≤ last. */
+export type TicketRun = readonly [first: number, last: number];
+
 /**
  * Waitlist bookkeeping, kept on the event. Joining the waitlist takes a ticket (1, 2, 3, … per
  * event, issued atomically by DynamoDB, never shared): the waitlist is ordered by ticket and that
  * order is the promotion order. Every ticket at or below `frontier` has left the waitlist
- * (promotions take the lowest tickets), `holes` are tickets above it that left too (a waitlisted
- * user who unregistered, a join that failed after taking its ticket). So a ticket's place is
- * `ticket − frontier − (holes between)`: see `waitlistPosition` in events.rules.ts.
+ * (promotions take the lowest tickets), and the tickets above it that left too (a waitlisted
+ * user who unregistered, a join that failed after taking its ticket) are recorded as `holes`, one
+ * by one as each leaves, then folded into `runs`. So a ticket's place is
+ * `ticket − frontier − (tickets between that left)`: see `waitlistPosition` in events.rules.ts.
  */
 export interface Waitlist {
   /** Tickets issued so far (the last ticket). */
   readonly issued: number;
   readonly frontier: number;
+  /** Tickets that left, one each, not folded into `runs` yet. */
   readonly holes: readonly number[];
+  /**
+   * Tickets that left, as runs (sorted, apart): what `compactWaitlist` folds `holes` into, so
+   * that the bookkeeping grows with the tickets still held, not with every ticket that ever left.
+   */
+  readonly runs?: readonly TicketRun[] | undefined;
 }
 
 export interface Event {

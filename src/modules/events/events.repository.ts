@@ -6,6 +6,7 @@ import type {
   Registration,
   RequestKey,
   User,
+  Waitlist,
 } from './events.model.js';
 
 /** The outcome of a conditional write that found something else than expected. */
@@ -46,7 +47,22 @@ export type RegistrationCommit =
       readonly ticketPassed: boolean;
     };
 
-export type UnregisterPlan =
+/** What can refuse a registration besides the event's counters, read together. */
+export interface RegistrationFacts {
+  /** Undefined when absent or being deleted. */
+  readonly event: Event | undefined;
+  readonly userExists: boolean;
+  /** The user's existing registration for this event, and the request key that made it. */
+  readonly existing: { registration: Registration; requestKey: RequestKey } | undefined;
+}
+
+/** The waitlist bookkeeping `folded` from `seen`, written if the stored one is still `seen`. */
+export interface WaitlistFold {
+  readonly seen: Waitlist;
+  readonly folded: Waitlist;
+}
+
+export type UnregisterPlan = (
   | { readonly kind: 'leave-waitlist'; readonly registration: Registration }
   | { readonly kind: 'free-seat'; readonly registration: Registration }
   | {
@@ -56,7 +72,15 @@ export type UnregisterPlan =
       /** The frontier once the head is promoted, and holes it passed. */
       readonly frontier: number;
       readonly passedHoles: readonly number[];
-    };
+    }
+) & {
+  /**
+   * Leaving the waitlist or passing the seat: write the bookkeeping folded in the same
+   * transaction, which then also requires it unchanged since `seen`. Without it the ticket that
+   * left is recorded as a hole (no condition on the bookkeeping) and the frontier only moves up.
+   */
+  readonly fold?: WaitlistFold | undefined;
+};
 
 /**
  * The events port: reads, and commits guarded by the conditions that keep the registration rules
@@ -108,6 +132,8 @@ export interface EventRepository {
     eventId: string,
     userId: string,
   ): Promise<{ registration: Registration; requestKey: RequestKey } | undefined>;
+  /** The event, the user and the user's registration for it, in one strongly consistent read. */
+  registrationFacts(eventId: string, userId: string): Promise<RegistrationFacts>;
   /** A confirmed registration, if a seat is free, nobody waits and the event is open. */
   confirm(registration: NewRegistration): Promise<RegistrationCommit>;
   /**
@@ -117,11 +143,17 @@ export interface EventRepository {
   takeTicket(eventId: string, now: string): Promise<{ ticket: number; event: Event } | undefined>;
   /** A waitlisted registration under `ticket`, if the event is open, full or has people waiting. */
   waitlist(registration: NewRegistration, ticket: number): Promise<RegistrationCommit>;
-  /**
-   * Records that a ticket will never be used (a join that failed after taking it): the last ticket
-   * is taken back, an earlier one becomes a hole.
-   */
+  /** Records that a ticket will never be used (a join that failed after taking it): a hole. */
   releaseTicket(eventId: string, ticket: number): Promise<void>;
+  /**
+   * Writes the bookkeeping `folded` from `seen` (see `compactWaitlist`), provided the event's
+   * frontier and runs are still those of `seen`; otherwise answers the event as it is now.
+   */
+  foldWaitlist(
+    eventId: string,
+    seen: Waitlist,
+    folded: Waitlist,
+  ): Promise<{ ok: true } | { ok: false; current: Event | undefined }>;
   /**
    * Records that tickets were never used (their joins died between taking and using them), if
    * the event has issued no ticket since `issued` and, with `issuedBefore`, none since then

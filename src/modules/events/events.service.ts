@@ -12,17 +12,26 @@ import type {
   Registration,
   RequestKey,
   User,
+  Waitlist,
 } from './events.model.js';
-import type { Created, EventRepository, NewRegistration } from './events.repository.js';
+import type {
+  Created,
+  EventRepository,
+  NewRegistration,
+  RegistrationFacts,
+} from './events.repository.js';
 import {
   afterPromotion,
+  compactWaitlist,
   countsUnusedTickets,
   decideRegistration,
   decideUnregister,
   decideUpdate,
+  eventRefusal,
   promotable,
   refusal,
   unusedTickets,
+  waitlistAfter,
   waitlistPosition,
 } from './events.rules.js';
 
@@ -57,6 +66,8 @@ const SEEN_FULL_MS = 2000;
 const SEEN_FULL_MAX = 1000;
 /** A join holds its ticket for milliseconds; one issued this long ago and unused is abandoned. */
 const UNUSED_TICKET_AFTER_MS = 5 * 60_000;
+/** A fold that lost a race tries again on what it found this many times, then leaves it. */
+const FOLD_ATTEMPTS = 3;
 
 /**
  * Events, users and registrations. Every write runs read → decide (events.rules.ts) → commit
@@ -157,6 +168,7 @@ export class EventsService {
         continue;
       }
       this.deps.metrics.count('WaitlistPromoted', heads.length);
+      await this.fold(eventId, written.value.waitlist);
       if (promotable(written.value) === 0) return written.value;
       // More to promote than one transaction holds.
       await this.fillFreeSeats(eventId);
@@ -215,6 +227,7 @@ export class EventsService {
         const { issued } = event.waitlist;
         if (await repository.releaseUnusedTickets(event.eventId, unused, issued, issuedBefore)) {
           released += unused.length;
+          await this.fold(event.eventId, waitlistAfter(event.waitlist, { left: unused }));
         }
       }
     }
@@ -248,19 +261,35 @@ export class EventsService {
 
   /**
    * Registers a user: confirmed while a seat is free and nobody waits, waitlisted when the event
-   * is full and takes a waitlist, refused otherwise. The first attempt commits without reading
-   * (most registrations find a seat or a waitlist as expected); a failed condition brings the
-   * event back, and the rules decide again on it. A retry of a request that already committed
-   * (same request key) gets that registration back instead of a conflict.
+   * is full and takes a waitlist, refused otherwise — and a refusal changes nothing. A seat is
+   * tried without reading first (its transaction checks everything, and a failed condition brings
+   * the event back for the rules to decide again); a waitlist join first reads what could refuse
+   * it, since its first write, the ticket, changes the event whatever follows. A retry of a
+   * request that already committed (same request key) gets that registration back instead of a
+   * conflict.
    */
-  register(eventId: string, userId: string, requestKey?: RequestKey): Promise<PlacedRegistration> {
-    return this.registering.run(eventId, () => this.registerNow(eventId, userId, requestKey));
+  async register(
+    eventId: string,
+    userId: string,
+    requestKey?: RequestKey,
+  ): Promise<PlacedRegistration> {
+    // Headed for the waitlist: the read comes before queueing for a place among the event's
+    // writers — it writes nothing — and a refusal is answered without taking one, so a flood of
+    // refused joins doesn't slow the joins behind it.
+    const read = this.recentlyFull(eventId)
+      ? await this.deps.repository.registrationFacts(eventId, userId)
+      : undefined;
+    const answered = read && this.answerFromFacts(eventId, userId, requestKey, read);
+    if (answered) return answered;
+    return this.registering.run(eventId, () => this.registerNow(eventId, userId, requestKey, read));
   }
 
+  /** `read`: the facts that can refuse the registration, if read already. */
   private async registerNow(
     eventId: string,
     userId: string,
     requestKey: RequestKey,
+    read: RegistrationFacts | undefined,
   ): Promise<PlacedRegistration> {
     const { repository } = this.deps;
     const registration: NewRegistration = {
@@ -271,6 +300,11 @@ export class EventsService {
       requestKey,
     };
     let event: Event | undefined | 'unknown' = 'unknown';
+    // Taking a waitlist ticket changes the event, and a ticket its join never uses stays on it as
+    // a hole: only a join that nothing but the event's state can refuse takes one, so the user,
+    // their registration and the event are read first (once), and a refusal changes nothing. (A
+    // user removed or registered in between still gets past this: that ticket is given back.)
+    let vetted = false;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const decision = decideRegistration(event, this.recentlyFull(eventId));
       if (decision.kind === 'refuse') {
@@ -279,6 +313,16 @@ export class EventsService {
       if (decision.kind === 'fill-seats') {
         await this.fillFreeSeats(eventId);
         event = 'unknown';
+        continue;
+      }
+      if (decision.kind === 'waitlist' && !vetted) {
+        const facts = read ?? (await repository.registrationFacts(eventId, userId));
+        vetted = true;
+        const answered = this.answerFromFacts(eventId, userId, requestKey, facts);
+        if (answered) return answered;
+        // Decide again on the event as read (a seat may have freed since it was seen full).
+        event = facts.event;
+        this.remember(event);
         continue;
       }
 
@@ -296,7 +340,7 @@ export class EventsService {
         this.remember(taken.event);
         if (decideRegistration(taken.event).kind !== 'waitlist') {
           // A seat is free after all (or the event closed): this ticket won't be used.
-          await repository.releaseTicket(eventId, ticket);
+          await this.giveBack(eventId, ticket, taken.event.waitlist);
           event = taken.event;
           continue;
         }
@@ -307,7 +351,7 @@ export class EventsService {
           // it back or every place behind it counts it. (After any other failure the commit may
           // have landed: the ticket stays, and the start-up sweep gives it back if it is unused.)
           if (error instanceof AppError && error.code === EventsErrors.busy().code) {
-            await repository.releaseTicket(eventId, ticket).catch(() => undefined);
+            await this.giveBack(eventId, ticket, taken.event.waitlist).catch(() => undefined);
           }
           throw error;
         }
@@ -318,8 +362,12 @@ export class EventsService {
             position: waitlistPosition(ticket, taken.event.waitlist),
           };
         }
-        // Never used: let later positions stop counting it (a passed ticket already isn't).
-        if (!commit.ticketPassed) await repository.releaseTicket(eventId, ticket);
+        // Never used (the event changed, or the user went or registered in between since they
+        // were read): let later positions stop counting it (a passed ticket already isn't).
+        if (!commit.ticketPassed) {
+          const seen = commit.event === 'unchanged' ? undefined : commit.event;
+          await this.giveBack(eventId, ticket, (seen ?? taken.event).waitlist);
+        }
       }
       if (commit.ok) {
         this.deps.metrics.count('RegistrationConfirmed');
@@ -334,6 +382,9 @@ export class EventsService {
       if (commit.userMissing || commit.existing) {
         const current =
           commit.event === 'unchanged' ? await repository.getEvent(eventId) : commit.event;
+        // Still worth knowing the event is full: the next join goes straight to the waitlist
+        // path, where a refusal costs a read instead of a failed transaction.
+        this.remember(current);
         throw (
           refusal({
             eventId,
@@ -367,18 +418,39 @@ export class EventsService {
       if (!found || !event) throw EventsErrors.registrationNotFound(eventId, userId);
       const { registration } = found;
       const decision = decideUnregister(registration, event);
+      // The bookkeeping is folded in the removal's own transaction the first time. That adds a
+      // condition on it, so a retry (the event changed in between, maybe by another fold) records
+      // its change without one instead — it can't conflict — and a later fold takes it.
+      const fold = (after: Waitlist) => {
+        const folded = attempt === 0 ? compactWaitlist(after) : undefined;
+        return folded ? { seen: event.waitlist, folded } : undefined;
+      };
       let promoted: Registration[] = [];
       let done: boolean;
       if (decision.kind === 'pass-seat') {
         const [head] = await repository.waitlistHeads(eventId, 1);
         if (!head) continue; // the count said someone waits; the head left in between
         done = await repository.unregister(
-          { kind: 'pass-seat', registration, head, ...afterPromotion(event.waitlist, [head]) },
+          {
+            kind: 'pass-seat',
+            registration,
+            head,
+            ...afterPromotion(event.waitlist, [head]),
+            fold: fold(waitlistAfter(event.waitlist, { promoted: [head] })),
+          },
           now,
         );
         promoted = [confirmed(head, now)];
       } else {
-        done = await repository.unregister({ kind: decision.kind, registration }, now);
+        const left = decision.kind === 'leave-waitlist' ? [registration.ticket ?? 0] : [];
+        done = await repository.unregister(
+          {
+            kind: decision.kind,
+            registration,
+            fold: left.length > 0 ? fold(waitlistAfter(event.waitlist, { left })) : undefined,
+          },
+          now,
+        );
       }
       if (done) {
         this.deps.metrics.count('RegistrationCancelled');
@@ -430,6 +502,7 @@ export class EventsService {
       if (heads.length === 0) return;
       if (await this.deps.repository.promote(event, heads, this.now())) {
         this.deps.metrics.count('WaitlistPromoted', heads.length);
+        await this.fold(eventId, waitlistAfter(event.waitlist, { promoted: heads }));
       } else failures++;
     }
     throw EventsErrors.busy();
@@ -457,21 +530,77 @@ export class EventsService {
 
   /** Why a registration is refused, reading what the rules need to pick the error that wins. */
   private async refuse(eventId: string, userId: string, event: Event | undefined) {
-    const [user, existing] = event
-      ? await Promise.all([
-          this.deps.repository.getUser(userId),
-          this.deps.repository.getRegistration(eventId, userId),
-        ])
-      : [undefined, undefined];
+    const byEvent = eventRefusal(eventId, event);
+    if (byEvent) return byEvent;
+    const facts = await this.deps.repository.registrationFacts(eventId, userId);
     return (
       refusal({
         eventId,
         userId,
         event,
-        userExists: user !== undefined,
-        alreadyRegistered: existing !== undefined,
+        userExists: facts.userExists,
+        alreadyRegistered: facts.existing !== undefined,
       }) ?? EventsErrors.busy()
     );
+  }
+
+  /**
+   * The answer the facts alone give: the registration this request already made (a retry), or a
+   * refusal (thrown); undefined when nothing but the event's counters can refuse it.
+   */
+  private answerFromFacts(
+    eventId: string,
+    userId: string,
+    requestKey: RequestKey,
+    facts: RegistrationFacts,
+  ): Promise<PlacedRegistration> | undefined {
+    if (facts.existing && requestKey !== undefined && facts.existing.requestKey === requestKey) {
+      const { registration } = facts.existing;
+      return facts.event
+        ? Promise.resolve(placed(registration, facts.event))
+        : this.placed(registration);
+    }
+    const refused = refusal({
+      eventId,
+      userId,
+      event: facts.event,
+      userExists: facts.userExists,
+      alreadyRegistered: facts.existing !== undefined,
+    });
+    if (refused) throw refused;
+    return undefined;
+  }
+
+  /**
+   * Gives back a ticket its join will never use: a hole, then folded. `seen`: the bookkeeping as
+   * last read (the hole is added to it for the fold).
+   */
+  private async giveBack(eventId: string, ticket: number, seen: Waitlist): Promise<void> {
+    await this.deps.repository.releaseTicket(eventId, ticket);
+    await this.fold(eventId, waitlistAfter(seen, { left: [ticket] }));
+  }
+
+  /**
+   * Folds the waitlist's holes into runs (compactWaitlist) after a change that made holes or moved
+   * the frontier, so the event item grows with the tickets still held, not with every ticket that
+   * left. `seen`: the bookkeeping as this request knows it, its own change included. A fold that
+   * loses a race tries again on the event the failure returned, a few times, then leaves the
+   * holes to the next change's fold (each fold takes every hole it sees). It never fails the
+   * request, whose change has committed: a fold that can't be written (DynamoDB busy) is left too.
+   */
+  private async fold(eventId: string, seen: Waitlist): Promise<void> {
+    let waitlist: Waitlist | undefined = seen;
+    try {
+      for (let attempt = 0; waitlist && attempt < FOLD_ATTEMPTS; attempt++) {
+        const folded = compactWaitlist(waitlist);
+        if (!folded) return;
+        const written = await this.deps.repository.foldWaitlist(eventId, waitlist, folded);
+        if (written.ok) return;
+        waitlist = written.current?.waitlist;
+      }
+    } catch {
+      // The holes stay recorded one by one, counted by every position, folded by the next fold.
+    }
   }
 
   /** A registration with its current place (one read of its event when it is waitlisted). */
