@@ -122,6 +122,7 @@ function simulate(options: {
     if (rng.next() < 0.1) return;
     const before = waitlist.frontier;
     waitlist = compactWaitlist(waitlist) ?? waitlist;
+    if (waitlist.frontier === before) return;
     const passed = [...waiting, ...inFlight].filter(
       (ticket) => ticket > before && ticket <= waitlist.frontier,
     );
