@@ -42,6 +42,8 @@ const runtimeEnv = (dataDir: string) => ({
   DATA_DIR: dataDir,
   API_KEYS: KEY,
   CUSTOMERS_SCHEDULE: 'off',
+  // Whatever port the OS gives (the banner tells it): 3000 may be someone's `npm start`.
+  PORT: '0',
 });
 
 interface Listening {
