@@ -1,4 +1,4 @@
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createAdaptorServer } from '@hono/node-server';
@@ -40,6 +40,52 @@ function arriveTogether(count: number) {
       arrived.open();
     },
   };
+}
+
+interface Served {
+  /** POST /auth/token over TCP from `localAddress` (any 127.x.y.z is the loopback). */
+  signIn(localAddress: string, json: unknown): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** The app on a real local server, as the local runtime serves it. */
+async function serve(app: TestApp): Promise<Served> {
+  const server = createAdaptorServer({ fetch: app.app.fetch }) as Server;
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  const signIn = (localAddress: string, json: unknown) =>
+    new Promise<Response>((done, fail) => {
+      const body = JSON.stringify(json);
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          localAddress,
+          method: 'POST',
+          path: '/auth/token',
+          headers: { 'content-type': 'application/json', 'content-length': body.length },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => {
+            const headers = new Headers();
+            for (const [name, value] of Object.entries(res.headers)) {
+              if (typeof value === 'string') headers.set(name, value);
+            }
+            done(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 0, headers }));
+          });
+        },
+      );
+      req.on('error', fail);
+      req.end(body);
+    });
+  const close = () =>
+    new Promise<void>((done) => {
+      server.close(() => done());
+      server.closeAllConnections();
+    });
+  return { signIn, close };
 }
 
 let issuer: LocalIssuer;
@@ -171,8 +217,7 @@ describe('the per-client limit on sign-in attempts', () => {
 
   describe('on the local server (the socket’s address)', () => {
     let app: TestApp;
-    let port: number;
-    let server: ReturnType<typeof createAdaptorServer>;
+    let server: Served;
 
     beforeAll(async () => {
       app = await createTestApp({
@@ -182,49 +227,16 @@ describe('the per-client limit on sign-in attempts', () => {
         clock,
       });
       await addUser(app, 'dora');
-      server = createAdaptorServer({ fetch: app.app.fetch });
-      await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-      port = (server.address() as AddressInfo).port;
+      server = await serve(app);
     });
 
-    afterAll(async () => {
-      await new Promise<void>((done) => server.close(() => done()));
-    });
-
-    /** POST /auth/token over TCP from `localAddress` (any 127.x.y.z is the loopback). */
-    const signInFrom = (localAddress: string, json: unknown) =>
-      new Promise<Response>((done, fail) => {
-        const body = JSON.stringify(json);
-        const req = httpRequest(
-          {
-            host: '127.0.0.1',
-            port,
-            localAddress,
-            method: 'POST',
-            path: '/auth/token',
-            headers: { 'content-type': 'application/json', 'content-length': body.length },
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (chunk: Buffer) => chunks.push(chunk));
-            res.on('end', () => {
-              const headers = new Headers();
-              for (const [name, value] of Object.entries(res.headers)) {
-                if (typeof value === 'string') headers.set(name, value);
-              }
-              done(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 0, headers }));
-            });
-          },
-        );
-        req.on('error', fail);
-        req.end(body);
-      });
+    afterAll(() => server.close());
 
     it('answers 429 with Retry-After once an address has used its burst, whatever the usernames', async () => {
       const statuses: number[] = [];
-      for (let i = 0; i < 3; i++) statuses.push((await signInFrom('127.0.0.2', fresh())).status);
+      for (let i = 0; i < 3; i++) statuses.push((await server.signIn('127.0.0.2', fresh())).status);
 
-      const refused = await signInFrom('127.0.0.2', { username: 'dora', password: PASSWORD });
+      const refused = await server.signIn('127.0.0.2', { username: 'dora', password: PASSWORD });
 
       expect(statuses).toEqual([401, 401, 401]);
       await expectProblem(refused, 429, 'AUTH.CLIENT_THROTTLED');
@@ -232,10 +244,40 @@ describe('the per-client limit on sign-in attempts', () => {
     });
 
     it('lets another address sign in meanwhile', async () => {
-      const res = await signInFrom('127.0.0.3', { username: 'dora', password: PASSWORD });
+      const res = await server.signIn('127.0.0.3', { username: 'dora', password: PASSWORD });
 
       expect(res.status).toBe(200);
     });
+  });
+
+  it('checks one password at a time per address, so its burst cannot queue ahead of others', async () => {
+    const together = arriveTogether(4);
+    const app = await createTestApp({
+      modules: [authModule],
+      ports: { tokens: issuer.tokens },
+      env: { AUTH_CLIENT_SIGNIN_BURST: '10' },
+      dynamo: together.dynamo,
+    });
+    await addUser(app, 'fay');
+    const server = await serve(app);
+    try {
+      const answers = Promise.all([
+        ...Array.from({ length: 3 }, () => server.signIn('127.0.0.4', fresh())),
+        server.signIn('127.0.0.5', { username: 'fay', password: PASSWORD }),
+      ]);
+      await together.release();
+      const responses = await answers;
+
+      const burst = responses.slice(0, 3);
+      expect(burst.map((res) => res.status).sort()).toEqual([401, 429, 429]);
+      for (const res of burst.filter((r) => r.status === 429)) {
+        await expectProblem(res, 429, 'AUTH.CLIENT_BUSY');
+        expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      }
+      expect(responses[3]?.status).toBe(200);
+    } finally {
+      await server.close();
+    }
   });
 
   it('limits by the source address API Gateway reports', async () => {

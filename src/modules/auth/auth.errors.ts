@@ -18,6 +18,11 @@ export const AuthErrors = {
       detail: 'Too many sign-in attempts from this address; retry after the indicated delay.',
       retryAfter,
     }),
+  clientBusy: () =>
+    new AppError('throttled', 'AUTH.CLIENT_BUSY', 'Too Many Requests', {
+      detail: 'A sign-in from this address is already being checked; retry once it is answered.',
+      retryAfter: 1,
+    }),
   /** The password checks this process runs at once, and their queue, are full. */
   signInBusy: () =>
     unavailable(

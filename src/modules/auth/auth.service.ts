@@ -79,6 +79,11 @@ export class AuthService {
   private readonly passwordChecks: KeyedLimiter;
   /** Per client address, in this process only (on AWS the gateway's throttles come first). */
   private readonly clients: MemoryThrottle;
+  /**
+   * Client addresses with a password check under way: one at a time each, so that one address's
+   * burst cannot fill the checks' queue ahead of everyone else.
+   */
+  private readonly checking = new Set<string>();
   /** Usernames nobody has, counted like the others but never written to the table. */
   private readonly unknownNames: MemoryThrottle;
 
@@ -95,31 +100,45 @@ export class AuthService {
   }
 
   /**
-   * Tokens for a username and password, asked for from `client` (its address; undefined for an
-   * in-process call, which no per-client limit applies to). Attempts are limited per client
-   * address, then per username (429 each); a local password check waits for one of a few places,
-   * and is refused (503) when they and their queue are full — before anything is written.
+   * Tokens for a username and password, asked for from `address` (undefined for an in-process
+   * call, which no per-client limit applies to). Attempts are limited per client address, then
+   * per username (429 each); a local password check waits for one of a few places, and is refused
+   * when they and their queue are full (503) or when the same client already has one under way
+   * (429) — before anything is written.
    *
    * A wrong password and an unknown username get the same error after the same work (the same
    * write requests, an scrypt run against a stand-in hash for the unknown one), and both count
    * against the username's allowance: a local user's on their item, an unknown username's in
    * memory, so that guessing names adds nothing to the table.
    */
-  async signIn(username: string, password: string, client?: string): Promise<IssuedTokens> {
+  async signIn(username: string, password: string, address?: string): Promise<IssuedTokens> {
     const { tokens } = this.deps;
     if (!tokens) throw AuthErrors.noIssuer();
+    const client = address === undefined ? undefined : clientKey(address);
     this.takeClientAttempt(client);
     const key = normalizeUsername(username);
     if (tokens.kind === 'user-pool') {
       const attempt = await this.takeAttempt('login', key);
       return this.settle(attempt, () => tokens.authenticate(username, password));
     }
-    // Already full: this attempt would only queue to be refused, so it writes nothing either.
+    // Either would refuse the check after the write: refused now, nothing is written either.
     if (this.passwordChecks.isFull(PASSWORD_CHECKS)) throw this.shed();
+    if (client !== undefined && this.checking.has(client)) throw this.clientBusy();
     const attempt = await this.takeAttempt('user', key);
-    return this.settle(attempt, async () =>
-      tokens.issue(await this.checkPassword(attempt, password)),
-    );
+    if (client !== undefined) {
+      if (this.checking.has(client)) {
+        await attempt.giveBack();
+        throw this.clientBusy();
+      }
+      this.checking.add(client);
+    }
+    try {
+      return await this.settle(attempt, async () =>
+        tokens.issue(await this.checkPassword(attempt, password)),
+      );
+    } finally {
+      if (client !== undefined) this.checking.delete(client);
+    }
   }
 
   /** The local issuer's public keys; undefined when tokens come from a user pool. */
@@ -208,10 +227,10 @@ export class AuthService {
     return signedIn;
   }
 
-  /** Takes one attempt from the client address's allowance, or refuses (429). */
+  /** Takes one attempt from the client's allowance, or refuses (429). */
   private takeClientAttempt(client: string | undefined): void {
     if (client === undefined) return;
-    const taken = this.clients.take(clientKey(client), this.deps.clock().getTime());
+    const taken = this.clients.take(client, this.deps.clock().getTime());
     if (!taken.ok) {
       this.deps.metrics.count('SignInClientThrottled');
       throw AuthErrors.clientThrottled(taken.retryAfterSeconds);
@@ -267,6 +286,11 @@ export class AuthService {
   private tooManyAttempts(retryAfterSeconds: number) {
     this.deps.metrics.count('SignInThrottled');
     return AuthErrors.tooManyAttempts(retryAfterSeconds);
+  }
+
+  private clientBusy() {
+    this.deps.metrics.count('SignInClientThrottled');
+    return AuthErrors.clientBusy();
   }
 
   private shed() {
