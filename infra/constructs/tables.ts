@@ -81,8 +81,8 @@ export class Tables extends Construct {
   }
 
   /**
-   * Environment variables the app reads its table names from (`envVar` → physical name), for
-   * every table or the given ones.
+   * Environment variables the app reads its table names from (`tableEnvVar` → physical
+   * name), for every table or the given ones.
    */
   environment(definitions?: readonly TableDefinition[]): Record<string, string> {
     return Object.fromEntries(

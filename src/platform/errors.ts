@@ -72,7 +72,8 @@ export const validationFailed = (errors: readonly FieldError[], detail?: string)
 
 /**
  * The same field errors as `validationFailed`, answered 400: for a module whose contract makes
- * every user error a 400 (seed 002), passed to `createRouter({ invalid })`.
+ * every user error a 400 (sla-errors and auth, docs/spec.md#status-codes), passed to
+ * `createRouter({ invalid })`.
  */
 export const invalidRequest = (errors: readonly FieldError[], detail?: string) =>
   new AppError('bad_request', 'REQUEST.VALIDATION_FAILED', 'Bad Request', {

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 
 /**
- * Client-given ids (SPEC): 1–100 characters of [A-Za-z0-9._:-], and not only dots — `.` and
- * `..` are path segments that URL normalisation removes or resolves, so such an id could never
- * be addressed (or would address another route).
+ * Client-given ids (docs/spec.md#identifiers): 1–100 characters of [A-Za-z0-9._:-], and not
+ * only dots — `.` and `..` are path segments that URL normalisation removes or resolves, so such
+ * an id could never be addressed (or would address another route).
  */
 export const ClientIdSchema = z
   .string()

@@ -6,5 +6,8 @@
  */
 export type RequestKey = string | undefined;
 
-/** How long an Idempotency-Key replays its first answer (SPEC: 24 h), and a stored key lives. */
+/**
+ * How long an Idempotency-Key replays its first answer, and a stored key lives: 24 h
+ * (docs/spec.md#idempotency-key).
+ */
 export const IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60;

@@ -42,7 +42,7 @@ const settings = z.object({
   clientSigninRate: z.coerce.number().int().min(1).max(60_000).optional().default(30),
 });
 
-/** Sign-in and tokens (seed 002): Cognito on AWS, the local issuer and its users locally. */
+/** Sign-in and tokens: Cognito on AWS, the local issuer and its users locally. */
 export const authModule = defineModule({
   name: 'auth',
   tables: [authTable],

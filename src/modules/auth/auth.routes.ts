@@ -39,7 +39,7 @@ const jwksRoute = createRoute({
 
 /** `POST /auth/token`, and the JWKS where the local issuer is active. */
 export function authRoutes(service: AuthService) {
-  // Seed 002: a user error is a 400, validation included.
+  // docs/spec.md#auth: a user error is a 400, validation included.
   const app = createRouter({ invalid: (errors) => invalidRequest(errors) });
 
   app.openapi(tokenRoute, async (c) => {

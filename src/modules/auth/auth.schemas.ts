@@ -3,7 +3,7 @@ import { strictBody } from '../../platform/input.js';
 
 /*
  * The HTTP shapes of the auth module. Field names follow OAuth 2.0's token response
- * (`access_token`, `token_type`, `expires_in`), as SPEC.md does. The username and password are
+ * (`access_token`, `token_type`, `expires_in`), as docs/spec.md#auth does. The username and password are
  * not user-visible text: they are compared, never shown, so the platform's text rule does not
  * apply (a password may hold any character; a username the users CLI refused cannot sign in).
  */

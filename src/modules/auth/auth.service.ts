@@ -153,8 +153,7 @@ export class AuthService {
     return tokens.verify(token);
   };
 
-  // ---- the local issuer's users (npm run users) ------------------------------------------------
-
+  /** Adds a user of the local issuer: this and the three methods below serve `npm run users`. */
   async addUser(username: string, password: string): Promise<UserSummary> {
     this.requireLocalUsers();
     const name = this.checkUsername(username);
@@ -194,8 +193,6 @@ export class AuthService {
     this.requireLocalUsers();
     return this.deps.repository.listUsers(page);
   }
-
-  // ---- internals -------------------------------------------------------------------------------
 
   /** Signs in through `signIn`, mapping the issuer's refusals; gives the attempt back unless it was a guess. */
   private async settle(

@@ -49,8 +49,6 @@ const CLOSE_BATCH = 25;
 export class DynamoCustomerRepository implements CustomerRepository {
   constructor(private readonly table: DynamoTable) {}
 
-  // ---- registry ----------------------------------------------------------------------------
-
   async registration(id: string): Promise<Registration> {
     return toRegistration(await this.table.get(customerKey(id)));
   }
@@ -83,8 +81,6 @@ export class DynamoCustomerRepository implements CustomerRepository {
     return result.ok;
   }
 
-  // ---- outbox ------------------------------------------------------------------------------
-
   async pendingEvents(before: string, limit: number): Promise<PendingEvent[]> {
     for await (const items of this.table.queryPages(
       { index: customersKeys.pendingIndex, key: x`GSI1PK = ${OUTBOX} AND GSI1SK < ${before}` },
@@ -98,8 +94,6 @@ export class DynamoCustomerRepository implements CustomerRepository {
   removeEvents(eventIds: readonly string[]): Promise<void> {
     return this.table.batchDelete(eventIds.map(outboxKey));
   }
-
-  // ---- executions --------------------------------------------------------------------------
 
   async recordStarted(
     execution: Pick<Execution, 'executionId' | 'customerId' | 'input' | 'startedAt'>,

@@ -64,8 +64,6 @@ export const infra: ModuleInfra = (scope, context) => {
     return found;
   };
 
-  // ---- the state machine -------------------------------------------------------------------
-
   const logGroup = new logs.LogGroup(scope, 'WorkflowLogs', {
     // The prefix Step Functions recommends, so the log-delivery resource policy stays small.
     logGroupName: `/aws/vendedlogs/states/roster-${stage}-${customerWorkflow.id}`,
@@ -75,7 +73,7 @@ export const infra: ModuleInfra = (scope, context) => {
   const steps = Object.entries(customerWorkflow.tasks);
   const stateMachine = new sfn.StateMachine(scope, 'Workflow', {
     stateMachineType: sfn.StateMachineType.STANDARD,
-    comment: `Roster ${stage}: seed 001's customer-ID workflow (customers.workflow.asl.json)`,
+    comment: `Roster ${stage}: the customer-ID workflow (customers.workflow.asl.json)`,
     definitionBody: sfn.DefinitionBody.fromFile(customerWorkflow.definitionFile),
     // The same file the local engine runs: each placeholder becomes its task's Lambda ARN.
     definitionSubstitutions: Object.fromEntries(
@@ -97,8 +95,6 @@ export const infra: ModuleInfra = (scope, context) => {
   const reconciler = fn('reconcile-executions');
   reconciler.addEnvironment(arnVariable, stateMachine.stateMachineArn);
   stateMachine.grantExecution(reconciler, 'states:DescribeExecution');
-
-  // ---- events ------------------------------------------------------------------------------
 
   // PutEvents on the default bus, for the one source this module publishes.
   const defaultBus = Arn.format(
@@ -124,8 +120,7 @@ export const infra: ModuleInfra = (scope, context) => {
     ],
   });
 
-  // ---- alarms (task Lambda errors and API 5XX are the stack's) -------------------------------
-
+  // The workflow's alarms; task Lambda errors and API 5XX are the stack's.
   alarms.addSumAlarm(
     'CustomersWorkflowFailed',
     stateMachine.metricFailed(),
@@ -138,8 +133,6 @@ export const infra: ModuleInfra = (scope, context) => {
     1,
     'A customers workflow execution timed out.',
   );
-
-  // ---- cdk-nag -------------------------------------------------------------------------------
 
   const role = stateMachine.role;
   acknowledge(

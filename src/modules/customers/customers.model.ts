@@ -27,8 +27,9 @@ export interface Registration {
 export const UNREGISTERED: Registration = { live: false, version: 0 };
 
 /**
- * The branch an execution ended on: seed 001's two, and `Superseded` when InsertId found the id
- * deleted after the version the run was started for (a later DELETE stands).
+ * The branch an execution ended on (docs/spec.md#customer-workflow): `Inserted` or
+ * `AlreadyExists`, or `Superseded` when InsertId found the id deleted after the version the run
+ * was started for (a later DELETE stands).
  */
 export const branches = ['Inserted', 'AlreadyExists', 'Superseded'] as const;
 export type Branch = (typeof branches)[number];
@@ -72,5 +73,8 @@ export interface PendingEvent {
   readonly createdAt: string;
 }
 
-/** The event a PUT that creates a customer emits (seed 001, "Option B"). */
+/**
+ * The event a PUT that creates a customer emits: the workflow's event trigger
+ * (docs/spec.md#customer-workflow).
+ */
 export const CUSTOMER_CREATED = { source: 'customer.api', detailType: 'CustomerCreated' } as const;

@@ -33,8 +33,8 @@ export const customersTable = {
 } as const satisfies TableDefinition;
 
 /**
- * Seed 001's workflow, one ASL file for Step Functions and the local engine alike; each
- * placeholder names the module task that runs the Task state.
+ * The customer-ID workflow (docs/spec.md#customer-workflow), one ASL file for Step Functions and
+ * the local engine alike; each placeholder names the module task that runs the Task state.
  */
 export const customerWorkflow = {
   id: CUSTOMER_WORKFLOW,
@@ -47,7 +47,10 @@ export const customerWorkflow = {
   },
 } as const satisfies WorkflowDefinition;
 
-/** Seed 001, "Option B": a created customer starts the workflow with `{id}`. */
+/**
+ * The workflow's event trigger (docs/spec.md#customer-workflow): a created customer starts the
+ * workflow with `{id}`.
+ */
 export const customerCreatedRule = {
   name: 'customer-created-starts-workflow',
   description: 'CustomerCreated from the customers API starts the workflow with the event detail.',
@@ -56,7 +59,7 @@ export const customerCreatedRule = {
 } as const satisfies EventRule;
 
 const settings = z.object({
-  /** How often the workflow runs with {"id":"scheduled-check"} (seed 001, "Option A"). */
+  /** How often the workflow runs with {"id":"scheduled-check"} (the schedule trigger). */
   schedule: scheduleSetting('rate(5 minutes)'),
   /** How often CustomerCreated events a failed publish left in the outbox are sent again. */
   outboxSweep: scheduleSetting('rate(1 minute)'),
@@ -76,7 +79,7 @@ function port<K extends keyof Ports>(context: ModuleContext<Settings>, key: K) {
   };
 }
 
-/** Customer-ID registry and its workflow, started by API, event and schedule (seed 001). */
+/** Customer-ID registry and its workflow, started by API, event and schedule. */
 export const customersModule = defineModule({
   name: 'customers',
   tables: [customersTable],
@@ -124,7 +127,7 @@ export const customersModule = defineModule({
     },
     {
       name: 'scheduled-check',
-      description: 'Starts the workflow with {"id":"scheduled-check"} (seed 001, Option A).',
+      description: 'Starts the workflow with {"id":"scheduled-check"} (the schedule trigger).',
       schedule: (s) => s.schedule,
       run: ({ workflow }) => workflow.scheduledCheck().then((executionId) => ({ executionId })),
     },

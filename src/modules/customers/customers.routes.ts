@@ -24,8 +24,6 @@ import type { CustomersService, WorkflowService } from './customers.service.js';
 
 const tags = ['customers'];
 
-// ---- route specs -------------------------------------------------------------------------------
-
 const putCustomerRoute = createRoute({
   method: 'put',
   path: '/customers/{id}',
@@ -112,8 +110,6 @@ const listExecutionsRoute = createRoute({
   },
 });
 
-// ---- response shapes -----------------------------------------------------------------------------
-
 function executionBody(execution: Execution): ExecutionResponse {
   return {
     executionId: execution.executionId,
@@ -127,8 +123,6 @@ function executionBody(execution: Execution): ExecutionResponse {
     stoppedAt: execution.stoppedAt ?? null,
   };
 }
-
-// ---- sub-apps, one per resource --------------------------------------------------------------------
 
 export function customerRoutes(customers: CustomersService) {
   const app = createRouter();

@@ -5,7 +5,7 @@ import { executionStatuses } from '../../platform/workflow/workflow.js';
 import { branches } from './customers.model.js';
 
 /*
- * The HTTP shapes of the customers module (seed 001): parameters, bodies and responses, validated
+ * The HTTP shapes of the customers module: parameters, bodies and responses, validated
  * and published in the OpenAPI document from these schemas.
  */
 

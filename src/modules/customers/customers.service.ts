@@ -17,7 +17,7 @@ import { closing } from './customers.rules.js';
 /** The workflow's id (customers.module.ts declares it). */
 export const CUSTOMER_WORKFLOW = 'customer-ids';
 
-/** What the schedule starts the workflow with (seed 001, "Option A"). */
+/** What the schedule trigger starts the workflow with (docs/spec.md#customer-workflow). */
 export const SCHEDULED_CHECK_ID = 'scheduled-check';
 
 /** PutEvents' batch size, and how many events one sweep handles at most. */
@@ -46,7 +46,7 @@ interface Deps {
 }
 
 /**
- * The customer-ID registry (seed 001). Creating a customer stores it together with its
+ * The customer-ID registry. Creating a customer stores it together with its
  * `CustomerCreated` event in an outbox (one transaction), then publishes the event: the bus is
  * another system, so a failure there must neither undo the customer nor lose the event. When the
  * publish fails the PUT still answers 201 (the customer exists) and the outbox sweep publishes it
@@ -186,7 +186,7 @@ export class WorkflowService {
     return this.deps.repository.listExecutions(customerId, page);
   }
 
-  /** The scheduled run (seed 001, "Option A"). */
+  /** The scheduled run (the schedule trigger). */
   scheduledCheck(): Promise<string> {
     return this.submit(SCHEDULED_CHECK_ID);
   }

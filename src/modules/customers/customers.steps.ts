@@ -125,7 +125,10 @@ export class WorkflowSteps {
     return output;
   }
 
-  /** AlreadyExists: records that the id was registered already (seed 001's "log event"). */
+  /**
+   * AlreadyExists: records that the id was registered already (the workflow's "log event",
+   * docs/spec.md#customer-workflow).
+   */
   async recordAlreadyExists(raw: unknown): Promise<{ id: string; branch: 'AlreadyExists' }> {
     const { id, executionId } = parse(BranchInput, raw);
     const output = outputOf(id, 'AlreadyExists');

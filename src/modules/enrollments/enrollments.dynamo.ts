@@ -50,8 +50,6 @@ const pending = x`${name('status')} = ${'PENDING'}`;
 export class DynamoEnrollmentRepository implements EnrollmentRepository {
   constructor(private readonly table: DynamoTable) {}
 
-  // ---- age groups ----------------------------------------------------------------------------
-
   async createAgeGroup(group: AgeGroup): Promise<GroupCreation> {
     const buckets = [...agesByBucket(group.minAge, group.maxAge)];
     const outcome = await this.transact([
@@ -126,8 +124,6 @@ export class DynamoEnrollmentRepository implements EnrollmentRepository {
     const holder = bucket?.[keys.ageAttribute(value)];
     return typeof holder === 'string' ? holder : undefined;
   }
-
-  // ---- enrollments ---------------------------------------------------------------------------
 
   async createEnrollment(
     enrollment: Enrollment,
@@ -233,8 +229,6 @@ export class DynamoEnrollmentRepository implements EnrollmentRepository {
 function leavePending(status: 'PROCESSED' | 'REJECTED', now: string): Fragment {
   return x`REMOVE GSI2PK, GSI2SK SET ${name('status')} = ${status}, processedAt = ${now}`;
 }
-
-// ---- mapping -------------------------------------------------------------------------------
 
 function groupItem(group: AgeGroup): Item {
   return {

@@ -1,9 +1,10 @@
 /**
  * The enrollments domain as the service and the rules see it: plain types, no HTTP, no DynamoDB.
- * The wire format (seed 000's snake_case field names, the masked CPF) is shaped by the routes.
+ * The wire format (snake_case field names, the masked CPF: docs/spec.md#enrollments) is shaped
+ * by the routes.
  */
 
-/** Ages are whole years in this range (SPEC: integers 0–150). */
+/** Ages are whole years in this range (docs/spec.md#enrollments: integers 0–150). */
 export const MIN_AGE = 0;
 export const MAX_AGE = 150;
 

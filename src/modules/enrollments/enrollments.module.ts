@@ -50,7 +50,7 @@ const noQueue: Queue = {
   deadLetter: () => Promise.reject(new Error('no queue port in this runtime')),
 };
 
-/** Age groups and CPF-checked enrollment requests processed through a queue (seed 000). */
+/** Age groups and CPF-checked enrollment requests processed through a queue. */
 export const enrollmentsModule = defineModule({
   name: 'enrollments',
   tables: [enrollmentsTable],

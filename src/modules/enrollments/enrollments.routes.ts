@@ -24,8 +24,6 @@ import type { EnrollmentsService } from './enrollments.service.js';
 
 const tags = ['enrollments'];
 
-// ---- route specs -------------------------------------------------------------------------------
-
 const createAgeGroupRoute = createRoute(
   withIdempotencyKey({
     method: 'post',
@@ -99,8 +97,6 @@ const getEnrollmentRoute = createRoute({
   },
 });
 
-// ---- response shapes ---------------------------------------------------------------------------
-
 function ageGroupBody(group: AgeGroup): AgeGroupResponse {
   return { id: group.id, min_age: group.minAge, max_age: group.maxAge };
 }
@@ -119,8 +115,6 @@ function enrollmentBody(enrollment: Enrollment): EnrollmentResponse {
     ...(enrollment.reason ? { reason: enrollment.reason } : {}),
   };
 }
-
-// ---- sub-apps, one per resource ----------------------------------------------------------------
 
 export function ageGroupRoutes(service: EnrollmentsService) {
   const app = createRouter();

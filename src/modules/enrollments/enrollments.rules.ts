@@ -7,8 +7,6 @@ import { MAX_AGE, MIN_AGE } from './enrollments.model.js';
  * and decoding queue messages. No I/O; unit-tested without a database.
  */
 
-// ---- CPF ---------------------------------------------------------------------------------------
-
 export type CpfCheck =
   | { readonly ok: true; readonly digits: string }
   /** `problem` is the field's message; `why` finishes "The CPF is not valid: …". */
@@ -54,7 +52,7 @@ export function withCheckDigits(base: string): string {
   return `${first}${digit(first)}`;
 }
 
-/** `***.456.789-**`: the middle six digits, the rest hidden (SPEC). */
+/** `***.456.789-**`: the middle six digits, the rest hidden (docs/spec.md#cpf). */
 export function maskCpf(digits: string): string {
   return `***.${digits.slice(3, 6)}.${digits.slice(6, 9)}-**`;
 }
@@ -67,8 +65,6 @@ export function maskCpf(digits: string): string {
 export function cpfGuardKey(key: Buffer, digits: string): string {
   return createHmac('sha256', key).update(digits).digest('base64url');
 }
-
-// ---- ages --------------------------------------------------------------------------------------
 
 /**
  * Ages are covered in buckets of ten: bucket `b` holds ages 10b … 10b+9, one attribute per age
@@ -96,11 +92,9 @@ export function agesByBucket(min: number, max: number): Map<number, number[]> {
   return buckets;
 }
 
-// ---- queue messages ----------------------------------------------------------------------------
-
 const ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
-/** The message that wakes the processor: `{"enrollment_id": "…"}` (seed 000's shape). */
+/** The message that wakes the processor: `{"enrollment_id": "…"}` (kept from docs/seeds.md). */
 export const enrollmentMessage = (enrollmentId: string): string =>
   JSON.stringify({ enrollment_id: enrollmentId });
 

@@ -4,10 +4,10 @@ import { strictBody, text } from '../../platform/input.js';
 import { enrollmentStatuses, MAX_AGE, MIN_AGE } from './enrollments.model.js';
 
 /*
- * The HTTP shapes of the enrollments module, with seed 000's field names (`min_age`,
- * `enrollment_id`, `age_group_id`, `created_at`). The service speaks enrollments.model.ts; the
- * routes map. Bodies refuse unknown fields; the name follows the platform's text rule
- * (src/platform/input.ts).
+ * The HTTP shapes of the enrollments module, with its snake_case field names (`min_age`,
+ * `enrollment_id`, `age_group_id`, `created_at`: docs/spec.md#field-names). The service speaks
+ * enrollments.model.ts; the routes map. Bodies refuse unknown fields; the name follows the
+ * platform's text rule (src/platform/input.ts).
  */
 
 /** A JSON integer 0–150: `18.5`, `"18"`, `true` and negatives are 422s, not coerced. */
@@ -56,7 +56,9 @@ export const EnrollmentAcceptedSchema = z
 export const EnrollmentSchema = z
   .object({
     id: z.string(),
-    enrollment_id: z.string().meta({ description: 'Same as `id` (seed 000 name).' }),
+    enrollment_id: z
+      .string()
+      .meta({ description: 'Same as `id`: the name the 202 answer gives it.' }),
     name: z.string(),
     age: z.number().int(),
     cpf: z.string().meta({ description: 'Masked', example: '***.456.789-**' }),

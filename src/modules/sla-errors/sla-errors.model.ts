@@ -1,5 +1,5 @@
 /**
- * SLA error records (seed 002): one per file that missed its SLA, filed by a caller holding a
+ * SLA error records: one per file that missed its SLA, filed by a caller holding a
  * valid JWT, whose subject is kept with it.
  */
 

@@ -19,7 +19,7 @@ export const slaErrorsTable = {
   timeToLiveAttribute: 'expiresAt',
 } as const satisfies TableDefinition;
 
-/** SLA error records, filed only by callers holding a valid JWT (seed 002). */
+/** SLA error records, filed only by callers holding a valid JWT. */
 export const slaErrorsModule = defineModule({
   name: 'sla-errors',
   tables: [slaErrorsTable],

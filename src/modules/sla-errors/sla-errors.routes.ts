@@ -28,7 +28,7 @@ const createSlaErrorRoute = createRoute(
       tags,
       summary: 'File an SLA error record',
       description:
-        'Bearer access token only (an API key is not enough); the token’s subject is stored with the record. Any user error is a 400 (seed 002).',
+        'Bearer access token only (an API key is not enough); the token’s subject is stored with the record. Any user error is a 400.',
       request: { body: jsonBody(CreateSlaErrorSchema) },
       responses: {
         200: jsonContent(CreatedSlaErrorSchema, 'Filed'),
@@ -65,7 +65,8 @@ const getSlaErrorRoute = createRoute({
 });
 
 export function slaErrorRoutes(service: SlaErrorsService) {
-  // Seed 002: 200 for success, 400 for any user error (validation included), 500 internal.
+  // docs/spec.md#sla-errors: 200 for success, 400 for any user error (validation included), 500
+  // internal.
   const app = createRouter({ invalid: (errors) => invalidRequest(errors) });
 
   app.openapi(createSlaErrorRoute, async (c) => {

@@ -6,7 +6,7 @@ import { severities } from './sla-errors.model.js';
  * The HTTP shapes of the sla-errors module. Every field is bounded; unknown fields are refused
  * (a misspelt `recievedAt` would otherwise be dropped without a word); text follows the
  * platform's rule (src/platform/input.ts), and only the message may span lines. Failures are
- * 400s (seed 002), with one entry per field in `errors[]`.
+ * 400s (docs/spec.md#sla-errors), with one entry per field in `errors[]`.
  */
 
 /**

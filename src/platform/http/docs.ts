@@ -59,7 +59,7 @@ const init = `window.ui = SwaggerUIBundle({
   dom_id: '#swagger-ui',
   deepLinking: true,
   persistAuthorization: true,
-  // Swagger UI's default sends the spec's URL to validator.swagger.io for a badge: a third-party
+  // Swagger UI's default sends the document's URL to validator.swagger.io for a badge: a third-party
   // call from every docs page view, and a broken image with the network off.
   validatorUrl: null,
 });`;

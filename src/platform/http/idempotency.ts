@@ -46,7 +46,7 @@ export const idempotencyKeyHeader = z.object({
 
 /**
  * Route middleware for create routes: runs the app's Idempotency-Key store (set by
- * createHttpApp) for this route. A route spec stays a module-level constant this way.
+ * createHttpApp) for this route. A route definition stays a module-level constant this way.
  */
 export const idempotent: MiddlewareHandler<AppEnv> = async (c, next) => {
   const store = c.get('idempotency');

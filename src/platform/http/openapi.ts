@@ -72,8 +72,8 @@ export function fieldErrors(target: string, error: ZodError): FieldError[] {
 export interface RouterOptions {
   /**
    * The error a request that fails its schemas becomes, from its field errors. Default: one 422
-   * problem with `errors[]`; a module whose contract says otherwise (seed 002: 400 for every
-   * user error) passes its own.
+   * problem with `errors[]`; a module whose contract says otherwise (sla-errors and auth: 400
+   * for every user error, docs/spec.md#status-codes) passes its own.
    */
   readonly invalid?: (errors: FieldError[]) => Error;
 }

@@ -40,7 +40,7 @@ export async function lambdaContainer(): Promise<Container> {
         config.workflows,
       ),
       events: new EventBridgeBus(lazy(() => new EventBridgeClient({ region: config.region }))),
-      // Written out by the entry when an invocation ends (flushMetrics).
+      // Written out by the entry when an invocation ends (flushingMetrics).
       metrics: new EmfMetrics(),
       // Tokens come from the stack's Cognito user pool (none configured: bearer tokens refused).
       ...(config.cognito
