@@ -37,6 +37,11 @@ const KEY = 'kill-after-ack-key-0123456789';
 const PASSWORD = 'Kill-After-Ack-Passw0rd!';
 /** Kills, one per create; `KILL_AFTER_ACK_KILLS=<n>` to run more. */
 const KILLS = Number(process.env.KILL_AFTER_ACK_KILLS ?? 50);
+/**
+ * Runtimes killed side by side, each on its own data directory: a start is mostly waiting on
+ * the JVM and on module loading, so two lanes take little more than half the time of one.
+ */
+const LANES = Number(process.env.KILL_AFTER_ACK_LANES ?? 2);
 
 const runtimeEnv = (dataDir: string) => ({
   DATA_DIR: dataDir,
@@ -123,15 +128,19 @@ describe('an answered write survives a SIGKILL 0–5 ms after its answer', {
   timeout: 60_000,
 }, () => {
   const started: RosterProcess[] = [];
-  let dataDir = '';
+  const dataDirs: string[] = [];
   const acknowledged: LedgerEntry[] = [];
+  /** Each lane's last runtime, serving every write that lane had answered. */
+  const finals: { url: string; runs: LedgerEntry[] }[] = [];
   const sockets: { start: number; listening: Listening[] }[] = [];
   const missingAtStart: { start: number; missing: string[] }[] = [];
   const startMs: number[] = [];
   /** Every module's create operations, sent in turn (test/support/exercises/<m>.ts). */
   let creates: readonly string[] = [];
 
-  async function start(): Promise<{ url: string; dynamodb: string; roster: RosterProcess }> {
+  async function start(
+    dataDir: string,
+  ): Promise<{ url: string; dynamodb: string; roster: RosterProcess }> {
     const began = Date.now();
     const roster = startRoster(runtimeEnv(dataDir), 'node', { ownProcessGroup: true });
     started.push(roster);
@@ -171,14 +180,16 @@ describe('an answered write survives a SIGKILL 0–5 ms after its answer', {
     return missing;
   }
 
-  beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'roster-kill-after-ack-'));
+  /** One lane: its own data directory, set-up, then `kills` starts each ending in a kill. */
+  async function lane(index: number, kills: number): Promise<void> {
+    const dataDir = await mkdtemp(join(tmpdir(), 'roster-kill-after-ack-'));
+    dataDirs.push(dataDir);
     // As an earlier release left it: readable by everyone until the runtime makes it owner-only.
     await chmod(dataDir, 0o755);
-    const runId = `k${Date.now().toString(36)}`;
+    const runId = `k${index}${Date.now().toString(36)}`;
     const events = Array.from({ length: 3 }, (_, i) => `${runId}-event-${i}`);
     const users = Array.from(
-      { length: Math.ceil(KILLS / events.length) + 1 },
+      { length: Math.ceil(kills / events.length) + 1 },
       (_, i) => `${runId}-user-${i}`,
     );
     const load = new MixedLoad({
@@ -189,10 +200,11 @@ describe('an answered write survives a SIGKILL 0–5 ms after its answer', {
       random: Math.random,
     });
     creates = load.creates;
+    const answered: LedgerEntry[] = [];
 
     // Set-up on the first start: the events and users registrations go to, an age group every
     // enrollment fits, a user to sign in as for the SLA errors. Stopped cleanly: not under test.
-    let { url, dynamodb, roster } = await start();
+    let { url, dynamodb, roster } = await start(dataDir);
     const target = { url, apiKey: KEY, token: '' };
     await addLocalUser(dynamodb, 'kill-after-ack', PASSWORD);
     const token = await signInLocal(url, 'kill-after-ack', PASSWORD);
@@ -213,9 +225,9 @@ describe('an answered write survives a SIGKILL 0–5 ms after its answer', {
     }
     await stopRoster(roster);
 
-    for (let kill = 0; kill < KILLS; kill++) {
-      ({ url, dynamodb, roster } = await start());
-      const missing = await missingOf(url, dynamodb, load, acknowledged);
+    for (let kill = 0; kill < kills; kill++) {
+      ({ url, dynamodb, roster } = await start(dataDir));
+      const missing = await missingOf(url, dynamodb, load, answered);
       if (missing.length > 0) missingAtStart.push({ start: started.length, missing });
 
       // Without an Idempotency-Key: the key's record is written after the create's transaction,
@@ -230,17 +242,27 @@ describe('an answered write survives a SIGKILL 0–5 ms after its answer', {
         entry.status,
         `${request.method} ${request.path}: ${JSON.stringify(entry.response)}`,
       ).toBeLessThan(300);
+      answered.push(entry);
       acknowledged.push(entry);
     }
 
-    ({ url, dynamodb, roster } = await start());
-    const missing = await missingOf(url, dynamodb, load, acknowledged);
+    ({ url, dynamodb, roster } = await start(dataDir));
+    const missing = await missingOf(url, dynamodb, load, answered);
     if (missing.length > 0) missingAtStart.push({ start: started.length, missing });
-  }, 600_000);
+    finals.push({ url, runs: answered.filter((entry) => entry.op === 'submit-workflow') });
+  }
+
+  beforeAll(async () => {
+    await Promise.all(
+      Array.from({ length: LANES }, (_, i) =>
+        lane(i, Math.floor(KILLS / LANES) + (i < KILLS % LANES ? 1 : 0)),
+      ),
+    );
+  }, 900_000);
 
   afterAll(async () => {
     await Promise.all(started.map(stopRoster));
-    if (dataDir) {
+    for (const dataDir of dataDirs) {
       killJavaMentioning(dataDir);
       await rm(dataDir, { recursive: true, force: true });
     }
@@ -274,28 +296,30 @@ describe('an answered write survives a SIGKILL 0–5 ms after its answer', {
 
   it('keeps its data directory owner-only', () => {
     const modeOf = (path: string) => statSync(path).mode & 0o777;
-    expect(modeOf(dataDir)).toBe(0o700);
-    for (const entry of readdirSync(dataDir, { recursive: true }) as string[]) {
-      const path = join(dataDir, entry);
-      expect(modeOf(path) & 0o077, `${entry} is readable by others`).toBe(0);
+    expect(dataDirs).toHaveLength(LANES);
+    for (const dataDir of dataDirs) {
+      expect(modeOf(dataDir)).toBe(0o700);
+      for (const entry of readdirSync(dataDir, { recursive: true }) as string[]) {
+        const path = join(dataDir, entry);
+        expect(modeOf(path) & 0o077, `${entry} is readable by others`).toBe(0);
+      }
     }
   });
 
   it('completes every workflow run it answered 202 after the kills', async () => {
-    const last = started.at(-1);
-    if (!last) throw new Error('not started');
-    const { url } = parseBanner(last.stdout());
-    const runs = acknowledged.filter((entry) => entry.op === 'submit-workflow');
+    expect(finals).toHaveLength(LANES);
     const statuses = await until(
       () =>
         Promise.all(
-          runs.map(async (entry) => {
-            const { executionId } = entry.response as { executionId: string };
-            const res = await fetch(`${url}/workflow/executions/${executionId}`, {
-              headers: { 'x-api-key': KEY },
-            });
-            return ((await res.json()) as { status: string }).status;
-          }),
+          finals.flatMap(({ url, runs }) =>
+            runs.map(async (entry) => {
+              const { executionId } = entry.response as { executionId: string };
+              const res = await fetch(`${url}/workflow/executions/${executionId}`, {
+                headers: { 'x-api-key': KEY },
+              });
+              return ((await res.json()) as { status: string }).status;
+            }),
+          ),
         ),
       (list) => list.every((status) => status === 'SUCCEEDED'),
     );
