@@ -5,6 +5,7 @@
 // /proc by anyone; the V8 heap only from inside, and this way the server's code and routes stay as
 // they ship (no debug endpoint). Plain JavaScript: it loads before tsx.
 import { appendFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 const file = process.env.SOAK_PROBE_FILE;
 const every = Number(process.env.SOAK_PROBE_MS ?? 5000);
@@ -12,12 +13,34 @@ const gcEvery = Number(process.env.SOAK_PROBE_GC_EVERY ?? 6);
 
 if (file) {
   let count = 0;
+  // How late the event loop ran its timers since the previous line (ms): a request can wait no
+  // less than this, so a pause of the server's own shows here and not in DynamoDB Local's ping.
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   const sample = () => {
+    const loopDelay = {
+      p99Ms: Math.round(loop.percentile(99) / 1e5) / 10,
+      maxMs: Math.round(loop.max / 1e5) / 10,
+    };
+    loop.reset();
     const afterGc = typeof globalThis.gc === 'function' && count % gcEvery === 0;
     count++;
+    // The full collection's own pause, timed: it is the probe's doing, not the server's.
+    const gcStarted = performance.now();
     if (afterGc) globalThis.gc();
+    const gcMs = afterGc ? Math.round((performance.now() - gcStarted) * 10) / 10 : undefined;
     const { rss, heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage();
-    const line = { t: Date.now(), rss, heapUsed, heapTotal, external, arrayBuffers, afterGc };
+    const line = {
+      t: Date.now(),
+      rss,
+      heapUsed,
+      heapTotal,
+      external,
+      arrayBuffers,
+      afterGc,
+      gcMs,
+      loopDelay,
+    };
     try {
       appendFileSync(file, `${JSON.stringify(line)}\n`);
     } catch {

@@ -72,6 +72,8 @@ interface Sample {
   /** The whole machine: busy % of all cores since the previous sample, and the 1-minute load. */
   readonly machineBusy: number | undefined;
   readonly loadAverage: number;
+  /** A one-row ListTables straight to DynamoDB Local, timed: its own pauses, apart from the app's. */
+  readonly databasePingMs: number | undefined;
 }
 
 /** A series of (seconds since the load started, value). */
@@ -98,6 +100,28 @@ async function main(): Promise<void> {
     const loadStarted = Date.now();
     let loadGeneratorPid: number | undefined;
     const cpu = cpuMeter();
+    let pingMs: number | undefined;
+    const ping = setInterval(() => {
+      const t0 = performance.now();
+      void fetch(dynamodb, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-amz-json-1.0',
+          'x-amz-target': 'DynamoDB_20120810.ListTables',
+          authorization:
+            'AWS4-HMAC-SHA256 Credential=soak/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+        },
+        body: '{"Limit":1}',
+        signal: AbortSignal.timeout(10_000),
+      })
+        .then((res) => res.arrayBuffer())
+        .then(() => {
+          pingMs = Math.max(pingMs ?? 0, performance.now() - t0);
+        })
+        .catch(() => {
+          pingMs = 10_000;
+        });
+    }, 1000);
     const sample = () => {
       const probe = lastProbe(probeFile);
       const serverPid = server.child.pid ?? -1;
@@ -112,7 +136,9 @@ async function main(): Promise<void> {
         loadGeneratorCpu: loadGeneratorPid ? cpu.process(loadGeneratorPid) : undefined,
         machineBusy: cpu.machine(),
         loadAverage: round(loadavg()[0] ?? 0, 2),
+        databasePingMs: pingMs === undefined ? undefined : round(pingMs),
       });
+      pingMs = undefined;
     };
     sample();
     const sampler = setInterval(sample, settings.sampleSeconds * 1000);
@@ -142,6 +168,7 @@ async function main(): Promise<void> {
     loadGeneratorPid = load.pid;
     const result = await load.result;
     clearInterval(sampler);
+    clearInterval(ping);
     sample();
 
     const serverAlive = server.child.exitCode === null && server.child.signalCode === null;
@@ -152,6 +179,7 @@ async function main(): Promise<void> {
       progress,
       samples,
       heapAfterGc: probeSeries(probeFile, loadStarted),
+      pauses: pausesOf(probeFile, loadStarted),
       sizes: { atStart: sizeAtStart, beforeLoad: sizeBeforeLoad, after: sizeAfter },
       serverAlive,
       serverLog: server.logCounts(),
@@ -179,8 +207,7 @@ async function main(): Promise<void> {
   process.exit(exitCode);
 }
 
-// ---- the server -----------------------------------------------------------------------------------
-
+/** The local runtime under soak, started as `npm start` starts it. */
 interface Server {
   readonly child: ChildProcess;
   /** The start-up banner, once it is all printed. */
@@ -272,6 +299,37 @@ interface ProbeLine {
   readonly heapUsed: number;
   readonly heapTotal: number;
   readonly afterGc?: boolean;
+  /** The probe's own full collection, when it made one (ms). */
+  readonly gcMs?: number;
+  /** How late the server's event loop ran since the previous line. */
+  readonly loopDelay?: { readonly p99Ms: number; readonly maxMs: number };
+}
+
+/**
+ * Where the server's pauses came from, from the probe's lines after the load started: its
+ * event loop's delay (the worst per interval, and the intervals that had one over 100 ms) and
+ * the probe's own forced collections.
+ */
+function pausesOf(file: string, since: number) {
+  let lines: ProbeLine[] = [];
+  try {
+    lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as ProbeLine)
+      .filter((line) => line.t >= since);
+  } catch {
+    // no probe file: no figures
+  }
+  const delays = lines.flatMap((line) => (line.loopDelay ? [line.loopDelay] : []));
+  const gcs = lines.flatMap((line) => (line.gcMs === undefined ? [] : [line.gcMs]));
+  return {
+    eventLoopMaxMs: delays.length ? Math.max(...delays.map((d) => d.maxMs)) : null,
+    eventLoopWorstP99Ms: delays.length ? Math.max(...delays.map((d) => d.p99Ms)) : null,
+    intervalsOver100Ms: delays.filter((d) => d.maxMs > 100).length,
+    intervals: delays.length,
+    forcedGcMaxMs: gcs.length ? Math.max(...gcs) : null,
+  };
 }
 
 /** The heap right after the probe's full collections: (seconds since `since`, bytes). */
@@ -351,8 +409,7 @@ function dirSize(dir: string): number {
   return total;
 }
 
-// ---- data to aim at ---------------------------------------------------------------------------------
-
+/** Makes the events and users the load aims at, and a user's token. */
 async function seed(url: string, dynamodb: string, runId: string) {
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${url}${path}`, {
@@ -388,8 +445,7 @@ async function seed(url: string, dynamodb: string, runId: string) {
   return { events, users, token };
 }
 
-// ---- the load generator's process -------------------------------------------------------------------
-
+/** Runs the load generator in a process of its own, so its work does not slow the server's. */
 function runLoadProcess(
   options: LoadOptions,
   onProgress: (line: LoadProgress) => void,
@@ -423,13 +479,13 @@ function runLoadProcess(
   };
 }
 
-// ---- the report ---------------------------------------------------------------------------------------
-
+/** What the report is made of. */
 interface ReportInput {
   readonly result: LoadResult;
   readonly progress: readonly LoadProgress[];
   readonly samples: readonly Sample[];
   readonly heapAfterGc: Series;
+  readonly pauses: ReturnType<typeof pausesOf>;
   readonly sizes: { atStart: number; beforeLoad: number; after: number };
   readonly serverAlive: boolean;
   readonly serverLog: Record<string, number>;
@@ -478,6 +534,9 @@ const mean = (values: readonly (number | undefined)[]) => {
   const known = values.filter((v): v is number => v !== undefined && Number.isFinite(v));
   return known.length === 0 ? null : round(known.reduce((sum, v) => sum + v, 0) / known.length);
 };
+
+/** The overall p99 a clean soak stays under at its rate. */
+const P99_GOAL_MS = 250;
 
 function buildReport(input: ReportInput) {
   const { result, samples, sizes } = input;
@@ -551,7 +610,14 @@ function buildReport(input: ReportInput) {
     ...(input.serverAlive ? [] : ['the server died during the run']),
     ...(memory.serverRss?.judged && !memory.serverRss.flat ? ['server RSS grows'] : []),
     ...(memory.heapAfterGc?.judged && !memory.heapAfterGc.flat ? ['server heap grows'] : []),
+    ...(all.p99Ms > P99_GOAL_MS ? [`p99 ${round(all.p99Ms)} ms over ${P99_GOAL_MS} ms`] : []),
   ];
+  const pings = samples.flatMap((s) => (s.databasePingMs === undefined ? [] : [s.databasePingMs]));
+  const pauses = {
+    ...input.pauses,
+    databasePingMaxMs: pings.length ? Math.max(...pings) : null,
+    databasePingsOver100Ms: pings.filter((ms) => ms > 100).length,
+  };
   return {
     settings: { ...settings, node: process.version },
     machine: {
@@ -577,6 +643,7 @@ function buildReport(input: ReportInput) {
     routes,
     memory,
     cpu,
+    pauses,
     samples: samples.map((s) => ({
       t: Math.round(s.t),
       serverRssMb: round(s.serverRss / MB),
@@ -587,6 +654,7 @@ function buildReport(input: ReportInput) {
       loadGeneratorCpu: s.loadGeneratorCpu ?? null,
       machineBusy: s.machineBusy ?? null,
       loadAverage: s.loadAverage,
+      databasePingMs: s.databasePingMs ?? null,
     })),
     heapAfterGcMb: input.heapAfterGc.map(([t, v]) => [Math.round(t), round(v / MB)]),
     progress: input.progress,
@@ -610,6 +678,10 @@ function printReport(report: ReturnType<typeof buildReport>): void {
     `  ${requests.completed} requests, ${requests.perSecond}/s; p50 ${requests.p50Ms} ms, p99 ${requests.p99Ms} ms; ` +
       `5xx ${requests.fiveHundreds}, transport errors ${requests.transportErrors}, skipped ${requests.skipped}` +
       (requests.backlogAt.length > 0 ? `; fell behind at ${requests.backlogAt.join(', ')} s` : ''),
+    `  pauses: event loop max ${report.pauses.eventLoopMaxMs} ms (worst p99 ${report.pauses.eventLoopWorstP99Ms} ms; ` +
+      `${report.pauses.intervalsOver100Ms} of ${report.pauses.intervals} intervals over 100 ms); ` +
+      `forced GC max ${report.pauses.forcedGcMaxMs} ms; DynamoDB Local ping max ${report.pauses.databasePingMaxMs} ms ` +
+      `(${report.pauses.databasePingsOver100Ms} over 100 ms)`,
     '',
     `  ${'route'.padEnd(48)} ${'count'.padStart(7)} ${'/s'.padStart(6)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}  statuses`,
     ...routes.map(
