@@ -4,6 +4,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { eventsKeys } from '../../src/modules/events/events.dynamo.js';
 import { openStatuses } from '../../src/modules/events/events.model.js';
 import type { EventsService } from '../../src/modules/events/events.service.js';
+import type { UsersService } from '../../src/modules/events/events.users.service.js';
 import { transactWrite } from '../../src/platform/dynamo/transactions.js';
 import { directLoad } from './measure.js';
 
@@ -14,12 +15,12 @@ export interface Seeded {
 
 /** A fresh event (capacity, waitlist) and `users` fresh users, created by the service. */
 export async function seedEvent(
-  events: EventsService,
+  services: { events: EventsService; users: UsersService },
   name: string,
   capacity: number,
   users: number,
 ): Promise<Seeded> {
-  const { eventId } = await events.createEvent({
+  const { eventId } = await services.events.createEvent({
     eventId: `${name}-${uuidv7()}`,
     title: `Benchmark ${name}`,
     description: 'Written by npm run bench',
@@ -37,7 +38,7 @@ export async function seedEvent(
     hardStopMs: 60_000,
     maxCalls: users,
     call: async (i) => {
-      await events.createUser({ userId: userIds[i] as string, name: `User ${i}` });
+      await services.users.createUser({ userId: userIds[i] as string, name: `User ${i}` });
       return undefined;
     },
   });

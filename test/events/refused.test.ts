@@ -55,7 +55,7 @@ async function atOnce<T>(items: readonly T[], width: number, run: (item: T) => P
 describe('refused registrations', () => {
   it(`leaves the event items byte-identical after ${REFUSED} refusals, ${AT_ONCE} at a time`, async () => {
     const app = await createEventsApp();
-    const { events } = app.servicesOf(eventsModule);
+    const { registrations: events } = app.servicesOf(eventsModule);
     const { eventId: full } = await createEvent(app, {
       eventId: uniqueId('full'),
       capacity: 1,

@@ -250,7 +250,7 @@ async function storedEvent(app: TestApp, eventId: string) {
 describe('waitlist bookkeeping on DynamoDB', () => {
   it(`keeps the event item small through ${CHURN} joins and leaves behind a head that never moves`, async () => {
     const app = await createEventsApp();
-    const { events } = app.servicesOf(eventsModule);
+    const { registrations: events } = app.servicesOf(eventsModule);
     const { eventId } = await createEvent(app, {
       eventId: uniqueId('churn'),
       capacity: 1,

@@ -123,6 +123,16 @@ const fixtures: Fixture[] = [
     ),
   ),
   accept(
+    'an adapter on its module’s key design (another adapter of the same module)',
+    'src/modules/d3/d3.users.dynamo.ts',
+    imports('./d3.dynamo.js', './d3.users.repository.js', '../../platform/dynamo/table.js'),
+  ),
+  refuse(
+    'an adapter importing another module’s adapter',
+    'src/modules/d4/d4.dynamo.ts',
+    imports('../d3/d3.dynamo.js'),
+  ),
+  accept(
     'the SDK in the platform',
     'src/platform/d2.ts',
     imports('@aws-sdk/client-dynamodb', '@aws-lambda-powertools/logger', './errors.js', 'zod'),

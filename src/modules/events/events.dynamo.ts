@@ -1,9 +1,10 @@
-import { and, type Fragment, join, list, name, x } from '../../platform/dynamo/expressions.js';
+import { type Fragment, join, list, name, x } from '../../platform/dynamo/expressions.js';
 import type { DynamoTable, Item, TransactItem } from '../../platform/dynamo/table.js';
 import { S, type TableDefinition } from '../../platform/dynamo/tables.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import { EventsErrors } from './events.errors.js';
 import {
+  type Created,
   type Event,
   type EventChanges,
   type EventStatus,
@@ -11,18 +12,10 @@ import {
   type Registration,
   type RequestKey,
   type TicketRun,
-  type User,
   type Waitlist,
+  type Written,
 } from './events.model.js';
-import type {
-  Created,
-  EventRepository,
-  NewRegistration,
-  RegistrationCommit,
-  RegistrationFacts,
-  UnregisterPlan,
-  Written,
-} from './events.repository.js';
+import type { EventRepository } from './events.repository.js';
 import { afterPromotion, waitlistAfter } from './events.rules.js';
 
 /*
@@ -73,13 +66,13 @@ export const eventsKeys = {
   registrationsIndex: eventsTable.localIndexes[0].indexName,
 } as const;
 
-const { event: eventKey, user: userKey, registration: registrationKey } = eventsKeys;
+const { event: eventKey } = eventsKeys;
 const DELETING = 'DELETING';
 
 /** The event exists and is not being deleted. */
-const live = x`attribute_exists(PK) AND attribute_not_exists(deleting)`;
+export const live = x`attribute_exists(PK) AND attribute_not_exists(deleting)`;
 /** …and takes registrations (rule 6). */
-const open = x`${live} AND ${name('status')} IN (${list(openStatuses)})`;
+export const open = x`${live} AND ${name('status')} IN (${list(openStatuses)})`;
 
 /** Every event, oldest first: the collection index holds them all under one key. */
 const everyEvent = { index: eventsKeys.collectionsIndex, key: x`GSI2PK = ${'EVENTS'}` };
@@ -141,41 +134,13 @@ export class DynamoEventRepository implements EventRepository {
     return { ok: false, current: liveEvent(result.current) };
   }
 
-  async changeEventAndPromote(
+  changeEventAndPromote(
     current: Event,
     changes: EventChanges,
     heads: readonly Registration[],
     now: string,
   ): Promise<Written<Event>> {
-    const { frontier, passedHoles: passed } = afterPromotion(current.waitlist, heads);
-    const outcome = await this.transact([
-      this.table.updateItem(eventKey(current.eventId), {
-        update: join(
-          [
-            x`SET ${changeActions(changes, now)}`,
-            x`, registeredCount = registeredCount + ${heads.length}`,
-            x`, waitlistCount = waitlistCount - ${heads.length}, waitlistFrontier = ${frontier}`,
-            ...(passed.length > 0 ? [x` DELETE waitlistHoles ${new Set(passed)}`] : []),
-          ],
-          '',
-        ),
-        // Never move the frontier back (a fold may have moved it over holes in between).
-        condition: x`${countersUnchanged(current)} AND waitlistFrontier <= ${frontier}`,
-      }),
-      ...heads.map((head) => this.promoteItem(head, now)),
-    ]);
-    if (!outcome.ok) return { ok: false };
-    return {
-      ok: true,
-      value: {
-        ...current,
-        ...changes,
-        updatedAt: now,
-        registeredCount: current.registeredCount + heads.length,
-        waitlistCount: current.waitlistCount - heads.length,
-        waitlist: waitlistAfter(current.waitlist, { promoted: heads }),
-      },
-    };
+    return commitPromotion(this.table, current, changes, heads, now);
   }
 
   async markDeleted(eventId: string, now: string): Promise<'marked' | 'absent' | 'already-marked'> {
@@ -210,328 +175,61 @@ export class DynamoEventRepository implements EventRepository {
       for (const item of items) yield item.eventId as string;
     }
   }
+}
 
-  // ---- users -------------------------------------------------------------------------------
-
-  async createUser(user: User, requestKey: RequestKey): Promise<Created<User>> {
-    const put = await this.table.putIfAbsent({
-      ...userKey(user.userId),
-      type: 'user',
-      ...user,
-      ...(requestKey ? { requestKey } : {}),
-      GSI2PK: 'USERS',
-      GSI2SK: `${user.createdAt}#${user.userId}`,
-    });
-    if (put.created) return put;
-    return {
-      created: false,
-      existing: put.existing ? toUser(put.existing) : undefined,
-      requestKey: put.existing?.requestKey,
-      beingDeleted: false,
-    };
-  }
-
-  async getUser(userId: string): Promise<User | undefined> {
-    const item = await this.table.get(userKey(userId));
-    return item ? toUser(item) : undefined;
-  }
-
-  listUsers(page: PageRequest): Promise<Page<User>> {
-    return this.table.queryPage(
-      'users',
-      { index: eventsKeys.collectionsIndex, key: x`GSI2PK = ${'USERS'}` },
-      page,
-      toUser,
-    );
-  }
-
-  // ---- registrations -----------------------------------------------------------------------
-
-  async getRegistration(eventId: string, userId: string) {
-    const item = await this.table.get(registrationKey(eventId, userId));
-    return item ? { registration: toRegistration(item), requestKey: item.requestKey } : undefined;
-  }
-
-  async registrationFacts(eventId: string, userId: string): Promise<RegistrationFacts> {
-    const items = await this.table.batchGet([
-      eventKey(eventId),
-      userKey(userId),
-      registrationKey(eventId, userId),
-    ]);
-    const find = ({ PK, SK }: { PK: string; SK: string }) =>
-      items.find((item) => item.PK === PK && item.SK === SK);
-    const existing = find(registrationKey(eventId, userId));
-    return {
-      event: liveEvent(find(eventKey(eventId))),
-      userExists: find(userKey(userId)) !== undefined,
-      existing: existing
-        ? { registration: toRegistration(existing), requestKey: existing.requestKey }
-        : undefined,
-    };
-  }
-
-  confirm(registration: NewRegistration): Promise<RegistrationCommit> {
-    return this.commitRegistration(
-      registration,
-      x`SET registeredCount = registeredCount + ${1}, updatedAt = ${registration.registeredAt}`,
-      x`${open} AND registeredCount < ${name('capacity')} AND waitlistCount = ${0}`,
-    );
-  }
-
-  async takeTicket(
-    eventId: string,
-    now: string,
-  ): Promise<{ ticket: number; event: Event } | undefined> {
-    const result = await this.table.update(eventKey(eventId), {
-      update: x`ADD waitlistIssued ${1} SET waitlistTicketAt = ${now}`,
-      condition: live,
-    });
-    if (!result.ok) return undefined;
-    return { ticket: result.item.waitlistIssued as number, event: toEvent(result.item) };
-  }
-
-  waitlist(registration: NewRegistration, ticket: number): Promise<RegistrationCommit> {
-    return this.commitRegistration(
-      registration,
-      x`SET waitlistCount = waitlistCount + ${1}, updatedAt = ${registration.registeredAt}`,
-      // Full, or people already wait (a newcomer never takes a seat from them); and no promotion
-      // has passed this ticket since it was taken (it would have been skipped).
-      x`${open} AND hasWaitlist = ${true} AND (registeredCount >= ${name('capacity')} OR waitlistCount > ${0}) AND waitlistFrontier < ${ticket}`,
-      ticket,
-    );
-  }
-
-  async releaseTicket(eventId: string, ticket: number): Promise<void> {
-    // A hole like any ticket that left (a set addition: no condition on the bookkeeping, so no
-    // conflict with anyone); the service folds it afterwards. Tickets are never issued twice, so
-    // one that a join thought it had given back can't end up shared.
-    await this.table.update(eventKey(eventId), {
-      update: x`ADD waitlistHoles ${new Set([ticket])}`,
-      condition: live,
-    });
-  }
-
-  async foldWaitlist(
-    eventId: string,
-    seen: Waitlist,
-    folded: Waitlist,
-  ): Promise<{ ok: true } | { ok: false; current: Event | undefined }> {
-    const result = await this.table.update(eventKey(eventId), {
-      update: x`SET ${foldActions(seen, folded)}`,
-      condition: x`${live} AND ${bookkeepingIs(seen)}`,
-    });
-    return result.ok ? { ok: true } : { ok: false, current: liveEvent(result.current) };
-  }
-
-  async releaseUnusedTickets(
-    eventId: string,
-    tickets: readonly number[],
-    issued: number,
-    issuedBefore: string | undefined,
-  ): Promise<boolean> {
-    // No ticket issued since the waiting registrations were read (nor, with `issuedBefore`,
-    // lately): none of these tickets belongs to a join still in flight.
-    const result = await this.table.update(eventKey(eventId), {
-      update: x`ADD waitlistHoles ${new Set(tickets)}`,
-      condition: and(
-        x`${live} AND waitlistIssued = ${issued}`,
-        issuedBefore
-          ? x`(attribute_not_exists(waitlistTicketAt) OR waitlistTicketAt < ${issuedBefore})`
-          : undefined,
+/**
+ * Promotes `heads` into free seats, applying `changes` to the event in the same transaction,
+ * provided the counters and capacity are still those of `current`; answers the event as committed.
+ */
+export async function commitPromotion(
+  table: DynamoTable,
+  current: Event,
+  changes: EventChanges,
+  heads: readonly Registration[],
+  now: string,
+): Promise<Written<Event>> {
+  const { frontier, passedHoles: passed } = afterPromotion(current.waitlist, heads);
+  const outcome = await transactOn(table, [
+    table.updateItem(eventKey(current.eventId), {
+      update: join(
+        [
+          x`SET ${changeActions(changes, now)}`,
+          x`, registeredCount = registeredCount + ${heads.length}`,
+          x`, waitlistCount = waitlistCount - ${heads.length}, waitlistFrontier = ${frontier}`,
+          ...(passed.length > 0 ? [x` DELETE waitlistHoles ${new Set(passed)}`] : []),
+        ],
+        '',
       ),
-    });
-    return result.ok;
-  }
+      // Never move the frontier back (a fold may have moved it over holes in between).
+      condition: x`${countersUnchanged(current)} AND waitlistFrontier <= ${frontier}`,
+    }),
+    ...heads.map((head) => promoteItem(table, head, now)),
+  ]);
+  if (!outcome.ok) return { ok: false };
+  return {
+    ok: true,
+    value: {
+      ...current,
+      ...changes,
+      updatedAt: now,
+      registeredCount: current.registeredCount + heads.length,
+      waitlistCount: current.waitlistCount - heads.length,
+      waitlist: waitlistAfter(current.waitlist, { promoted: heads }),
+    },
+  };
+}
 
-  async waitlistHeads(eventId: string, count: number): Promise<Registration[]> {
-    if (count <= 0) return [];
-    const heads: Registration[] = [];
-    for await (const items of this.table.queryPages(
-      {
-        index: eventsKeys.registrationsIndex,
-        key: x`PK = ${eventKey(eventId).PK} AND begins_with(LSI1SK, ${'W#'})`,
-        consistent: true,
-      },
-      count,
-    )) {
-      heads.push(...items.map(toRegistration));
-      break;
-    }
-    return heads;
-  }
+/** A waiting registration confirmed, provided it still waits under the same registration. */
+export function promoteItem(table: DynamoTable, head: Registration, now: string): TransactItem {
+  return table.updateItem(eventsKeys.registration(head.eventId, head.userId), {
+    update: x`SET ${name('status')} = ${'confirmed'}, LSI1SK = ${eventsKeys.confirmedSort(head.registrationId)}, promotedAt = ${now} REMOVE ticket`,
+    condition: x`${name('status')} = ${'waitlisted'} AND registrationId = ${head.registrationId}`,
+  });
+}
 
-  async waitingTickets(eventId: string): Promise<number[]> {
-    const tickets: number[] = [];
-    for await (const items of this.table.queryPages({
-      index: eventsKeys.registrationsIndex,
-      key: x`PK = ${eventKey(eventId).PK} AND begins_with(LSI1SK, ${'W#'})`,
-      consistent: true,
-      attributes: ['ticket'],
-    })) {
-      tickets.push(...items.map((item) => Number(item.ticket ?? 0)));
-    }
-    return tickets;
-  }
-
-  async promote(current: Event, heads: readonly Registration[], now: string): Promise<boolean> {
-    const written = await this.changeEventAndPromote(current, {}, heads, now);
-    return written.ok;
-  }
-
-  async unregister(plan: UnregisterPlan, now: string): Promise<boolean> {
-    const { registration } = plan;
-    const removeRegistration = this.table.deleteItem(
-      registrationKey(registration.eventId, registration.userId),
-      x`${name('status')} = ${registration.status} AND registrationId = ${registration.registrationId}`,
-    );
-    const event = (update: Fragment, condition: Fragment = live) =>
-      this.table.updateItem(eventKey(registration.eventId), {
-        update: x`SET updatedAt = ${now}, ${update}`,
-        condition,
-      });
-    const { fold } = plan;
-    let items: TransactItem[];
-    switch (plan.kind) {
-      case 'leave-waitlist':
-        items = [
-          removeRegistration,
-          fold
-            ? event(
-                x`waitlistCount = waitlistCount - ${1}, ${foldActions(fold.seen, fold.folded)}`,
-                x`${live} AND ${bookkeepingIs(fold.seen)}`,
-              )
-            : event(
-                x`waitlistCount = waitlistCount - ${1} ADD waitlistHoles ${new Set([registration.ticket ?? 0])}`,
-              ),
-        ];
-        break;
-      case 'free-seat':
-        // Nobody waits, as the condition re-checks at commit: a waitlisted registration that
-        // lands in between makes this fail, and the next attempt passes the seat instead.
-        items = [
-          removeRegistration,
-          event(x`registeredCount = registeredCount - ${1}`, x`${live} AND waitlistCount = ${0}`),
-        ];
-        break;
-      case 'pass-seat':
-        // The seat passes to the head of the waitlist in the same transaction that frees it.
-        items = [
-          removeRegistration,
-          this.promoteItem(plan.head, now),
-          fold
-            ? event(
-                x`waitlistCount = waitlistCount - ${1}, ${foldActions(fold.seen, fold.folded)}`,
-                x`${live} AND ${bookkeepingIs(fold.seen)}`,
-              )
-            : event(
-                x`waitlistCount = waitlistCount - ${1}, waitlistFrontier = ${plan.frontier}${
-                  plan.passedHoles.length > 0
-                    ? x` DELETE waitlistHoles ${new Set(plan.passedHoles)}`
-                    : x``
-                }`,
-                // Never move the frontier back (a promotion that passed further got there first).
-                x`${live} AND waitlistFrontier <= ${plan.frontier}`,
-              ),
-        ];
-        break;
-    }
-    return (await this.transact(items)).ok;
-  }
-
-  async listEventRegistrations(eventId: string, page: PageRequest): Promise<Page<Registration>> {
-    return this.table.queryPage(
-      `event-registrations:${eventId}`,
-      {
-        index: eventsKeys.registrationsIndex,
-        key: x`PK = ${eventKey(eventId).PK}`,
-        consistent: true,
-      },
-      page,
-      toRegistration,
-    );
-  }
-
-  async listUserRegistrations(
-    userId: string,
-    page: PageRequest,
-  ): Promise<Page<{ registration: Registration; event: Event }>> {
-    const refs = await this.table.queryPage(
-      `user-registrations:${userId}`,
-      {
-        index: eventsKeys.collectionsIndex,
-        key: x`GSI2PK = ${`USER#${userId}#REGS`}`,
-        forward: false,
-      },
-      page,
-      (item) => ({ eventId: item.eventId as string }),
-    );
-    // The index is eventually consistent: re-read the registrations themselves and their events,
-    // in batches (never one call per registration).
-    const items = await this.table.batchGet(
-      refs.items.flatMap(({ eventId }) => [registrationKey(eventId, userId), eventKey(eventId)]),
-    );
-    const byKey = new Map(items.map((item) => [`${item.PK}|${item.SK}`, item]));
-    const joined: { registration: Registration; event: Event }[] = [];
-    for (const { eventId } of refs.items) {
-      const { PK, SK } = registrationKey(eventId, userId);
-      const registration = byKey.get(`${PK}|${SK}`);
-      const event = liveEvent(byKey.get(`${PK}|EVENT`));
-      // Left behind by an event deletion that has not finished: not a registration any more.
-      if (!registration || !event) continue;
-      joined.push({ registration: toRegistration(registration), event });
-    }
-    return { items: joined, nextCursor: refs.nextCursor };
-  }
-
-  // ---- internals ---------------------------------------------------------------------------
-
-  /**
-   * The registration transaction: the event update (counters, under the condition that decided
-   * this outcome), the registration itself (one per user per event, by key), and the user's
-   * existence. A failure says which of the three failed, with the event as it is now.
-   */
-  private async commitRegistration(
-    registration: NewRegistration,
-    update: Fragment,
-    condition: Fragment,
-    ticket?: number,
-  ): Promise<RegistrationCommit> {
-    const item = registrationItem(registration, ticket);
-    const outcome = await this.transact([
-      this.table.updateItem(eventKey(registration.eventId), { update, condition }),
-      this.table.put(item, x`attribute_not_exists(PK)`),
-      this.table.check(userKey(registration.userId), x`attribute_exists(PK)`),
-    ]);
-    if (outcome.ok) return { ok: true, registration: toRegistration(item) };
-    const [eventFailed, registrationFailed, userFailed] = outcome.reasons.map(
-      (code) => code === 'ConditionalCheckFailed',
-    );
-    const [currentEvent, existing] = outcome.current;
-    return {
-      ok: false,
-      event: eventFailed ? liveEvent(currentEvent) : 'unchanged',
-      userMissing: Boolean(userFailed),
-      existing:
-        registrationFailed && existing
-          ? { registration: toRegistration(existing), requestKey: existing.requestKey }
-          : undefined,
-      ticketPassed:
-        ticket !== undefined &&
-        Boolean(eventFailed) &&
-        Number(currentEvent?.waitlistFrontier ?? 0) >= ticket,
-    };
-  }
-
-  private promoteItem(head: Registration, now: string): TransactItem {
-    return this.table.updateItem(registrationKey(head.eventId, head.userId), {
-      update: x`SET ${name('status')} = ${'confirmed'}, LSI1SK = ${eventsKeys.confirmedSort(head.registrationId)}, promotedAt = ${now} REMOVE ticket`,
-      condition: x`${name('status')} = ${'waitlisted'} AND registrationId = ${head.registrationId}`,
-    });
-  }
-
-  private transact(items: readonly TransactItem[]) {
-    return this.table.transact(items, { onContention: EventsErrors.busy });
-  }
+/** Every events transaction: contention is retried, then answered EVENTS.BUSY. */
+export function transactOn(table: DynamoTable, items: readonly TransactItem[]) {
+  return table.transact(items, { onContention: EventsErrors.busy });
 }
 
 // ---- mapping -------------------------------------------------------------------------------
@@ -551,7 +249,7 @@ function changeActions(changes: EventChanges, now: string): Fragment {
  * inside a SET clause: the frontier and the runs, and the removal of exactly the holes `seen`
  * recorded one by one (a hole recorded since stays, for the next fold).
  */
-function foldActions(seen: Waitlist, folded: Waitlist): Fragment {
+export function foldActions(seen: Waitlist, folded: Waitlist): Fragment {
   const runs = folded.runs ?? [];
   return join(
     [
@@ -567,7 +265,7 @@ function foldActions(seen: Waitlist, folded: Waitlist): Fragment {
  * The stored frontier and runs are still those of `seen`. Holes only grow until a fold or a
  * promotion, and both change one of these: so what a fold from `seen` adds to the runs all left.
  */
-function bookkeepingIs(seen: Waitlist): Fragment {
+export function bookkeepingIs(seen: Waitlist): Fragment {
   const runs = seen.runs ?? [];
   return x`waitlistFrontier = ${seen.frontier} AND ${
     runs.length > 0
@@ -600,31 +298,11 @@ export function eventItem(event: Event, requestKey: RequestKey): Item {
   };
 }
 
-function registrationItem(r: NewRegistration, ticket: number | undefined): Item {
-  return {
-    ...registrationKey(r.eventId, r.userId),
-    type: 'registration',
-    registrationId: r.registrationId,
-    eventId: r.eventId,
-    userId: r.userId,
-    status: ticket === undefined ? 'confirmed' : 'waitlisted',
-    registeredAt: r.registeredAt,
-    ...(ticket === undefined ? {} : { ticket }),
-    ...(r.requestKey ? { requestKey: r.requestKey } : {}),
-    LSI1SK:
-      ticket === undefined
-        ? eventsKeys.confirmedSort(r.registrationId)
-        : eventsKeys.waitlistSort(ticket),
-    GSI2PK: `USER#${r.userId}#REGS`,
-    GSI2SK: `${r.registeredAt}#${r.eventId}`,
-  };
-}
-
-function liveEvent(item: Item | undefined): Event | undefined {
+export function liveEvent(item: Item | undefined): Event | undefined {
   return item && !item.deleting ? toEvent(item) : undefined;
 }
 
-function toEvent(item: Item): Event {
+export function toEvent(item: Item): Event {
   const holes = item.waitlistHoles as Set<number> | undefined;
   return {
     eventId: item.eventId,
@@ -663,20 +341,4 @@ function decodeRuns(encoded: unknown): TicketRun[] {
     const [first, last = first] = run.split('-').map(Number) as [number, number?];
     return [first, last];
   });
-}
-
-function toUser(item: Item): User {
-  return { userId: item.userId, name: item.name, createdAt: item.createdAt };
-}
-
-function toRegistration(item: Item): Registration {
-  return {
-    registrationId: item.registrationId,
-    userId: item.userId,
-    eventId: item.eventId,
-    status: item.status,
-    registeredAt: item.registeredAt,
-    ...(item.promotedAt ? { promotedAt: item.promotedAt } : {}),
-    ...(item.ticket !== undefined ? { ticket: Number(item.ticket) } : {}),
-  };
 }

@@ -3,6 +3,8 @@
  * What a response shows (a waitlist position, the joined event) is shaped by the routes.
  */
 
+import type { RequestKey } from '../../platform/request-key.js';
+
 export const eventStatuses = ['active', 'scheduled', 'ongoing', 'completed', 'cancelled'] as const;
 export type EventStatus = (typeof eventStatuses)[number];
 
@@ -101,4 +103,18 @@ export interface PlacedRegistration {
   readonly position: number | undefined;
 }
 
-export type { RequestKey } from '../../platform/request-key.js';
+/** The outcome of a conditional write that found something else than expected. */
+export type Written<T> = { readonly ok: true; readonly value: T } | { readonly ok: false };
+
+/** A create: done, or its key was taken. */
+export type Created<T> =
+  | { readonly created: true }
+  /** The key was taken: by `existing` (with the request key that created it), or by a tombstone. */
+  | {
+      readonly created: false;
+      readonly existing: T | undefined;
+      readonly requestKey: RequestKey;
+      readonly beingDeleted: boolean;
+    };
+
+export type { RequestKey };

@@ -2,8 +2,14 @@ import { z } from 'zod';
 import { defineModule, isStartupRun } from '../../platform/module.js';
 import { scheduleSetting } from '../../platform/schedule.js';
 import { DynamoEventRepository, eventsTable } from './events.dynamo.js';
-import { eventRoutes, registrationRoutes, userRoutes } from './events.routes.js';
+import { DynamoRegistrationRepository } from './events.registrations.dynamo.js';
+import { registrationRoutes } from './events.registrations.routes.js';
+import { RegistrationsService } from './events.registrations.service.js';
+import { eventRoutes } from './events.routes.js';
 import { EventsService } from './events.service.js';
+import { DynamoUserRepository } from './events.users.dynamo.js';
+import { userRoutes } from './events.users.routes.js';
+import { UsersService } from './events.users.service.js';
 
 export { eventsTable };
 
@@ -19,15 +25,30 @@ export const eventsModule = defineModule({
   name: 'events',
   tables: [eventsTable],
   settings,
-  services: (context) => ({
-    events: new EventsService({
-      repository: new DynamoEventRepository(context.table(eventsTable)),
-      newId: context.newId,
-      clock: context.clock,
-      metrics: context.metrics,
-    }),
-  }),
-  routes: ({ events }) => [eventRoutes(events), userRoutes(events), registrationRoutes(events)],
+  services: (context) => {
+    const table = context.table(eventsTable);
+    const events = new DynamoEventRepository(table);
+    const users = new DynamoUserRepository(table);
+    const { newId, clock, metrics } = context;
+    const registrations = new RegistrationsService({
+      repository: new DynamoRegistrationRepository(table),
+      events,
+      users,
+      newId,
+      clock,
+      metrics,
+    });
+    return {
+      events: new EventsService({ repository: events, waitlist: registrations, newId, clock }),
+      registrations,
+      users: new UsersService({ repository: users, newId, clock }),
+    };
+  },
+  routes: ({ events, registrations, users }) => [
+    eventRoutes(events),
+    userRoutes(users, registrations),
+    registrationRoutes(registrations),
+  ],
   tags: [
     {
       name: 'events',
@@ -50,8 +71,8 @@ export const eventsModule = defineModule({
       // on AWS), it leaves alone events that issued a ticket in the last five minutes.
       startup: true,
       schedule: (s) => s.ticketSweep,
-      run: ({ events }, input) =>
-        events.releaseUnusedTickets({
+      run: ({ registrations }, input) =>
+        registrations.releaseUnusedTickets({
           all: isStartupRun(input),
         }),
     },

@@ -1,10 +1,12 @@
 import type { AppError } from '../../platform/errors.js';
 import { EventsErrors } from './events.errors.js';
 import {
+  type Created,
   type Event,
   type EventChanges,
   openStatuses,
   type Registration,
+  type RequestKey,
   type TicketRun,
   type Waitlist,
 } from './events.model.js';
@@ -245,4 +247,21 @@ export type UnregisterDecision =
 export function decideUnregister(registration: Registration, event: Event): UnregisterDecision {
   if (registration.status === 'waitlisted') return { kind: 'leave-waitlist' };
   return event.waitlistCount > 0 ? { kind: 'pass-seat' } : { kind: 'free-seat' };
+}
+
+/**
+ * What a create answers: the item it made, or — the same request again, its answer lost (same
+ * request key) — the item that request made; any other taker of the key is `conflict()`.
+ */
+export function createdOrRetried<T>(
+  created: Created<T>,
+  value: T,
+  requestKey: RequestKey,
+  conflict: () => Error,
+): T {
+  if (created.created) return value;
+  if (requestKey !== undefined && created.requestKey === requestKey && created.existing) {
+    return created.existing;
+  }
+  throw conflict();
 }

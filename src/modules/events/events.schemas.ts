@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { ClientIdSchema as IdSchema } from '../../platform/ids.js';
 import { strictBody, text } from '../../platform/input.js';
-import { eventStatuses } from './events.model.js';
+import {
+  type Event,
+  eventStatuses,
+  type PlacedRegistration,
+  type Registration,
+} from './events.model.js';
 
 /*
  * The HTTP shapes of the events module: request bodies and parameters (validated, and the
@@ -170,3 +175,20 @@ export const UserIdParam = z.object({
   userId: IdSchema.meta({ param: { name: 'userId', in: 'path' }, example: 'user-123' }),
 });
 export const EventUserParams = EventIdParam.merge(UserIdParam);
+
+/** The event as clients see it (the waitlist bookkeeping stays inside). */
+export function eventBody(event: Event): EventResponse {
+  const { waitlist: _, ...body } = event;
+  return body;
+}
+
+export function registrationBody(
+  registration: Registration,
+  position?: number,
+): RegistrationResponse {
+  const { ticket: _, ...body } = registration;
+  return position === undefined ? body : { ...body, waitlistPosition: position };
+}
+
+export const placedBody = ({ registration, position }: PlacedRegistration) =>
+  registrationBody(registration, position);

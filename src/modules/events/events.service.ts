@@ -1,6 +1,3 @@
-import { AppError } from '../../platform/errors.js';
-import { keyedLimiter } from '../../platform/limiter.js';
-import type { ModuleMetrics } from '../../platform/metrics/metrics.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import { EventsErrors } from './events.errors.js';
 import type {
@@ -8,45 +5,32 @@ import type {
   EventChanges,
   EventStatus,
   NewEvent,
-  PlacedRegistration,
   Registration,
   RequestKey,
-  User,
   Waitlist,
 } from './events.model.js';
-import type {
-  Created,
-  EventRepository,
-  NewRegistration,
-  RegistrationFacts,
-} from './events.repository.js';
-import {
-  afterPromotion,
-  compactWaitlist,
-  countsUnusedTickets,
-  decideRegistration,
-  decideUnregister,
-  decideUpdate,
-  eventRefusal,
-  promotable,
-  refusal,
-  unusedTickets,
-  waitlistAfter,
-  waitlistPosition,
-} from './events.rules.js';
+import type { EventRepository } from './events.repository.js';
+import { createdOrRetried, decideUpdate, promotable } from './events.rules.js';
+
+/**
+ * What a change of capacity needs of the waitlist, to promote the people a change leaves room
+ * for (RegistrationsService provides it: the waitlist's promotions and folds are its own).
+ */
+export interface WaitlistPromotions {
+  /** The first `count` waiting registrations, at most what one transaction promotes. */
+  nextToPromote(eventId: string, count: number): Promise<Registration[]>;
+  /** `count` were promoted, leaving the bookkeeping `waitlist`: counted, then folded. */
+  promoted(eventId: string, count: number, waitlist: Waitlist): Promise<void>;
+  /** Promotes waiting registrations while seats are free. */
+  fillFreeSeats(eventId: string): Promise<void>;
+}
 
 export interface EventsServiceDeps {
   readonly repository: EventRepository;
+  readonly waitlist: WaitlistPromotions;
   /** Time-ordered unique ids (UUIDv7). */
   readonly newId: () => string;
   readonly clock: () => Date;
-  /** RegistrationConfirmed, RegistrationWaitlisted, RegistrationCancelled, WaitlistPromoted. */
-  readonly metrics: ModuleMetrics;
-}
-
-export interface UnregisterResult {
-  /** Registrations confirmed in the same atomic step as the removal. */
-  readonly promoted: Registration[];
 }
 
 /**
@@ -56,40 +40,17 @@ export interface UnregisterResult {
  */
 const MAX_ATTEMPTS = 25;
 
-/** DynamoDB allows 100 items per transaction: the event update plus up to 99 promotions. */
-const MAX_PROMOTIONS_PER_TRANSACTION = 99;
-
-const REGISTRATIONS_IN_FLIGHT = 16;
-
-/** How long a full event is remembered as full, and for how many events at most. */
-const SEEN_FULL_MS = 2000;
-const SEEN_FULL_MAX = 1000;
-/** A join holds its ticket for milliseconds; one issued this long ago and unused is abandoned. */
-const UNUSED_TICKET_AFTER_MS = 5 * 60_000;
-/** A fold that lost a race tries again on what it found this many times, then leaves it. */
-const FOLD_ATTEMPTS = 3;
+/** A change of the event as one attempt left it: committed, or to decide again on `event`. */
+interface ChangeOutcome {
+  readonly done: boolean;
+  readonly event: Event;
+}
 
 /**
- * Events, users and registrations. Every write runs read → decide (events.rules.ts) → commit
- * (the repository's conditions guard the decision); a failed condition means the data changed,
- * so it reads and decides again.
+ * Events. Every write runs read → decide (events.rules.ts) → commit (the repository's conditions
+ * guard the decision); a failed condition means the data changed, so it reads and decides again.
  */
 export class EventsService {
-  /**
-   * Events this process recently found full (their time), so that during a rush a registration
-   * goes straight to the waitlist instead of first trying a seat it won't get. Only a guess: the
-   * commit's conditions decide, and a wrong guess costs one more attempt.
-   */
-  private readonly seenFull = new Map<string, number>();
-
-  /**
-   * Registrations for one event run at most REGISTRATIONS_IN_FLIGHT at a time in this process,
-   * in arrival order. In a rush every attempt costs a write on the event item, failed or not; a
-   * registration that starts once earlier ones have told this process the event is full goes
-   * straight to the waitlist instead of first failing to take a seat.
-   */
-  private readonly registering = keyedLimiter(REGISTRATIONS_IN_FLIGHT);
-
   constructor(private readonly deps: EventsServiceDeps) {}
 
   private now(): string {
@@ -116,7 +77,7 @@ export class EventsService {
       waitlist: { issued: 0, frontier: 0, holes: [] },
     };
     const created = await this.deps.repository.createEvent(event, requestKey);
-    return this.createdOrRetried(created, event, requestKey, () =>
+    return createdOrRetried(created, event, requestKey, () =>
       created.created === false && created.beingDeleted
         ? EventsErrors.eventBeingDeleted(event.eventId)
         : EventsErrors.eventExists(event.eventId),
@@ -144,35 +105,12 @@ export class EventsService {
       const now = this.now();
       const decision = decideUpdate(current, changes, now);
       if (!decision.ok) throw decision.error;
-      if (decision.promote === 0) {
-        // No promotion: one conditional UpdateItem, whose answer is the committed event.
-        const written = await this.deps.repository.changeEvent(eventId, changes, now);
-        if (written.ok) return written.value;
-        if (!written.current) throw EventsErrors.eventNotFound(eventId);
-        // Counts changed in between: decide again on the event the failed write returned.
-        current = written.current;
-        continue;
-      }
-      const heads = await this.deps.repository.waitlistHeads(
-        eventId,
-        Math.min(decision.promote, MAX_PROMOTIONS_PER_TRANSACTION),
-      );
-      const written = await this.deps.repository.changeEventAndPromote(
-        current,
-        changes,
-        heads,
-        now,
-      );
-      if (!written.ok) {
-        current = await this.getEvent(eventId); // the transaction does not say what changed
-        continue;
-      }
-      this.deps.metrics.count('WaitlistPromoted', heads.length);
-      await this.fold(eventId, written.value.waitlist);
-      if (promotable(written.value) === 0) return written.value;
-      // More to promote than one transaction holds.
-      await this.fillFreeSeats(eventId);
-      return this.getEvent(eventId);
+      const outcome =
+        decision.promote === 0
+          ? await this.change(eventId, changes, now)
+          : await this.changeAndPromote(current, changes, decision.promote, now);
+      if (outcome.done) return outcome.event;
+      current = outcome.event;
     }
     throw EventsErrors.busy();
   }
@@ -202,444 +140,35 @@ export class EventsService {
     return finished;
   }
 
-  /**
-   * Gives back waitlist tickets that joins took and never used (the process died between taking
-   * one and committing with it), so that the places behind them are right again. A join in
-   * flight holds such a ticket for a moment, so only events that issued no ticket in the last
-   * five minutes are touched — unless `all` (local start-up: nothing is in flight yet). Returns
-   * how many tickets it gave back.
-   */
-  async releaseUnusedTickets(options: { all: boolean }): Promise<number> {
-    const { repository } = this.deps;
-    const issuedBefore = options.all
-      ? undefined
-      : new Date(this.deps.clock().getTime() - UNUSED_TICKET_AFTER_MS).toISOString();
-    let released = 0;
-    for await (const events of repository.allEvents()) {
-      for (const event of events) {
-        if (!countsUnusedTickets(event)) continue;
-        // Every waiting ticket, not a first page: one left out would be taken for unused.
-        const unused = unusedTickets(
-          event.waitlist,
-          await repository.waitingTickets(event.eventId),
-        );
-        if (unused.length === 0) continue;
-        const { issued } = event.waitlist;
-        if (await repository.releaseUnusedTickets(event.eventId, unused, issued, issuedBefore)) {
-          released += unused.length;
-          await this.fold(event.eventId, waitlistAfter(event.waitlist, { left: unused }));
-        }
-      }
-    }
-    return released;
-  }
-
-  async createUser(
-    input: { userId?: string | undefined; name: string },
-    requestKey?: RequestKey,
-  ): Promise<User> {
-    const user: User = {
-      userId: input.userId ?? this.deps.newId(),
-      name: input.name,
-      createdAt: this.now(),
-    };
-    const created = await this.deps.repository.createUser(user, requestKey);
-    return this.createdOrRetried(created, user, requestKey, () =>
-      EventsErrors.userExists(user.userId),
-    );
-  }
-
-  async getUser(userId: string): Promise<User> {
-    const user = await this.deps.repository.getUser(userId);
-    if (!user) throw EventsErrors.userNotFound(userId);
-    return user;
-  }
-
-  listUsers(page: PageRequest): Promise<Page<User>> {
-    return this.deps.repository.listUsers(page);
-  }
-
-  /**
-   * Registers a user: confirmed while a seat is free and nobody waits, waitlisted when the event
-   * is full and takes a waitlist, refused otherwise — and a refusal changes nothing. A seat is
-   * tried without reading first (its transaction checks everything, and a failed condition brings
-   * the event back for the rules to decide again); a waitlist join first reads what could refuse
-   * it, since its first write, the ticket, changes the event whatever follows. A retry of a
-   * request that already committed (same request key) gets that registration back instead of a
-   * conflict.
-   */
-  async register(
+  /** No promotion: one conditional UpdateItem, whose answer is the committed event. */
+  private async change(
     eventId: string,
-    userId: string,
-    requestKey?: RequestKey,
-  ): Promise<PlacedRegistration> {
-    // Headed for the waitlist: the read comes before queueing for a place among the event's
-    // writers — it writes nothing — and a refusal is answered without taking one, so a flood of
-    // refused joins doesn't slow the joins behind it.
-    const read = this.recentlyFull(eventId)
-      ? await this.deps.repository.registrationFacts(eventId, userId)
-      : undefined;
-    const answered = read && this.answerFromFacts(eventId, userId, requestKey, read);
-    if (answered) return answered;
-    return this.registering.run(eventId, () => this.registerNow(eventId, userId, requestKey, read));
+    changes: EventChanges,
+    now: string,
+  ): Promise<ChangeOutcome> {
+    const written = await this.deps.repository.changeEvent(eventId, changes, now);
+    if (written.ok) return { done: true, event: written.value };
+    if (!written.current) throw EventsErrors.eventNotFound(eventId);
+    // Counts changed in between: decide again on the event the failed write returned.
+    return { done: false, event: written.current };
   }
 
-  /** `read`: the facts that can refuse the registration, if read already. */
-  private async registerNow(
-    eventId: string,
-    userId: string,
-    requestKey: RequestKey,
-    read: RegistrationFacts | undefined,
-  ): Promise<PlacedRegistration> {
-    const { repository } = this.deps;
-    const registration: NewRegistration = {
-      eventId,
-      userId,
-      registrationId: this.deps.newId(),
-      registeredAt: this.now(),
-      requestKey,
-    };
-    let event: Event | undefined | 'unknown' = 'unknown';
-    // Taking a waitlist ticket changes the event, and a ticket its join never uses stays on it as
-    // a hole: only a join that nothing but the event's state can refuse takes one, so the user,
-    // their registration and the event are read first (once), and a refusal changes nothing. (A
-    // user removed or registered in between still gets past this: that ticket is given back.)
-    let vetted = false;
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const decision = decideRegistration(event, this.recentlyFull(eventId));
-      if (decision.kind === 'refuse') {
-        throw await this.refuse(eventId, userId, event === 'unknown' ? undefined : event);
-      }
-      if (decision.kind === 'fill-seats') {
-        await this.fillFreeSeats(eventId);
-        event = 'unknown';
-        continue;
-      }
-      if (decision.kind === 'waitlist' && !vetted) {
-        const facts = read ?? (await repository.registrationFacts(eventId, userId));
-        vetted = true;
-        const answered = this.answerFromFacts(eventId, userId, requestKey, facts);
-        if (answered) return answered;
-        // Decide again on the event as read (a seat may have freed since it was seen full).
-        event = facts.event;
-        this.remember(event);
-        continue;
-      }
-
-      let ticket: number | undefined;
-      let commit: Awaited<ReturnType<EventRepository['confirm']>>;
-      if (decision.kind === 'confirm') {
-        commit = await repository.confirm(registration);
-      } else {
-        const taken = await repository.takeTicket(eventId, this.now());
-        if (!taken) {
-          event = undefined;
-          continue;
-        }
-        ticket = taken.ticket;
-        this.remember(taken.event);
-        if (decideRegistration(taken.event).kind !== 'waitlist') {
-          // A seat is free after all (or the event closed): this ticket won't be used.
-          await this.giveBack(eventId, ticket, taken.event.waitlist);
-          event = taken.event;
-          continue;
-        }
-        try {
-          commit = await repository.waitlist(registration, ticket);
-        } catch (error) {
-          // EVENTS.BUSY: the transaction was cancelled, so the ticket is certainly unused; give
-          // it back or every place behind it counts it. (After any other failure the commit may
-          // have landed: the ticket stays, and the start-up sweep gives it back if it is unused.)
-          if (error instanceof AppError && error.code === EventsErrors.busy().code) {
-            await this.giveBack(eventId, ticket, taken.event.waitlist).catch(() => undefined);
-          }
-          throw error;
-        }
-        if (commit.ok) {
-          this.deps.metrics.count('RegistrationWaitlisted');
-          return {
-            registration: commit.registration,
-            position: waitlistPosition(ticket, taken.event.waitlist),
-          };
-        }
-        // Never used (the event changed, or the user went or registered in between since they
-        // were read): let later positions stop counting it (a passed ticket already isn't).
-        if (!commit.ticketPassed) {
-          const seen = commit.event === 'unchanged' ? undefined : commit.event;
-          await this.giveBack(eventId, ticket, (seen ?? taken.event).waitlist);
-        }
-      }
-      if (commit.ok) {
-        this.deps.metrics.count('RegistrationConfirmed');
-        return { registration: commit.registration, position: undefined };
-      }
-
-      if (commit.existing) {
-        if (requestKey !== undefined && commit.existing.requestKey === requestKey) {
-          return this.placed(commit.existing.registration);
-        }
-      }
-      if (commit.userMissing || commit.existing) {
-        const current =
-          commit.event === 'unchanged' ? await repository.getEvent(eventId) : commit.event;
-        // Still worth knowing the event is full: the next join goes straight to the waitlist
-        // path, where a refusal costs a read instead of a failed transaction.
-        this.remember(current);
-        throw (
-          refusal({
-            eventId,
-            userId,
-            event: current,
-            userExists: !commit.userMissing,
-            alreadyRegistered: commit.existing !== undefined,
-          }) ?? EventsErrors.busy()
-        );
-      }
-      // The event changed between our last look and the commit: decide again on what it is now.
-      event = commit.event === 'unchanged' ? 'unknown' : commit.event;
-      if (event !== 'unknown') this.remember(event);
-    }
-    throw EventsErrors.busy();
+  /** The change and the promotion of `promote` heads, in one transaction. */
+  private async changeAndPromote(
+    current: Event,
+    changes: EventChanges,
+    promote: number,
+    now: string,
+  ): Promise<ChangeOutcome> {
+    const { eventId } = current;
+    const heads = await this.deps.waitlist.nextToPromote(eventId, promote);
+    const written = await this.deps.repository.changeEventAndPromote(current, changes, heads, now);
+    // The transaction does not say what changed.
+    if (!written.ok) return { done: false, event: await this.getEvent(eventId) };
+    await this.deps.waitlist.promoted(eventId, heads.length, written.value.waitlist);
+    if (promotable(written.value) === 0) return { done: true, event: written.value };
+    // More to promote than one transaction holds.
+    await this.deps.waitlist.fillFreeSeats(eventId);
+    return { done: true, event: await this.getEvent(eventId) };
   }
-
-  /**
-   * Removes a registration. A confirmed user's seat passes to the head of the waitlist in the
-   * same transaction; a waitlisted user's ticket stops counting for everyone behind them.
-   */
-  async unregister(eventId: string, userId: string): Promise<UnregisterResult> {
-    const { repository } = this.deps;
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const now = this.now();
-      const [found, event] = await Promise.all([
-        repository.getRegistration(eventId, userId),
-        repository.getEvent(eventId),
-      ]);
-      // A registration whose event is gone or being deleted is going too: it is not there.
-      if (!found || !event) throw EventsErrors.registrationNotFound(eventId, userId);
-      const { registration } = found;
-      const decision = decideUnregister(registration, event);
-      // The bookkeeping is folded in the removal's own transaction the first time. That adds a
-      // condition on it, so a retry (the event changed in between, maybe by another fold) records
-      // its change without one instead — it can't conflict — and a later fold takes it.
-      const fold = (after: Waitlist) => {
-        const folded = attempt === 0 ? compactWaitlist(after) : undefined;
-        return folded ? { seen: event.waitlist, folded } : undefined;
-      };
-      let promoted: Registration[] = [];
-      let done: boolean;
-      if (decision.kind === 'pass-seat') {
-        const [head] = await repository.waitlistHeads(eventId, 1);
-        if (!head) continue; // the count said someone waits; the head left in between
-        done = await repository.unregister(
-          {
-            kind: 'pass-seat',
-            registration,
-            head,
-            ...afterPromotion(event.waitlist, [head]),
-            fold: fold(waitlistAfter(event.waitlist, { promoted: [head] })),
-          },
-          now,
-        );
-        promoted = [confirmed(head, now)];
-      } else {
-        const left = decision.kind === 'leave-waitlist' ? [registration.ticket ?? 0] : [];
-        done = await repository.unregister(
-          {
-            kind: decision.kind,
-            registration,
-            fold: left.length > 0 ? fold(waitlistAfter(event.waitlist, { left })) : undefined,
-          },
-          now,
-        );
-      }
-      if (done) {
-        this.deps.metrics.count('RegistrationCancelled');
-        this.deps.metrics.count('WaitlistPromoted', promoted.length);
-        return { promoted };
-      }
-    }
-    throw EventsErrors.busy();
-  }
-
-  /** Confirmed in join order, then waitlisted in ticket order, each with its place. */
-  async eventRegistrations(eventId: string, page: PageRequest): Promise<Page<PlacedRegistration>> {
-    const event = await this.getEvent(eventId);
-    const result = await this.deps.repository.listEventRegistrations(eventId, page);
-    return {
-      items: result.items.map((registration) => placed(registration, event)),
-      nextCursor: result.nextCursor,
-    };
-  }
-
-  /** Newest first, each with its event and place. */
-  async userRegistrations(
-    userId: string,
-    page: PageRequest,
-  ): Promise<Page<PlacedRegistration & { event: Event }>> {
-    await this.getUser(userId);
-    const result = await this.deps.repository.listUserRegistrations(userId, page);
-    return {
-      items: result.items.map(({ registration, event }) => ({
-        ...placed(registration, event),
-        event,
-      })),
-      nextCursor: result.nextCursor,
-    };
-  }
-
-  /**
-   * Promotes waitlisted registrations while seats are free, in batches of at most 99 (the
-   * transaction limit). Registration refuses newcomers a free seat while anyone waits, so the
-   * queue keeps its order between batches.
-   */
-  private async fillFreeSeats(eventId: string): Promise<void> {
-    for (let failures = 0; failures < MAX_ATTEMPTS; ) {
-      const event = await this.deps.repository.getEvent(eventId);
-      if (!event) return;
-      const count = Math.min(promotable(event), MAX_PROMOTIONS_PER_TRANSACTION);
-      if (count === 0) return;
-      const heads = await this.deps.repository.waitlistHeads(eventId, count);
-      if (heads.length === 0) return;
-      if (await this.deps.repository.promote(event, heads, this.now())) {
-        this.deps.metrics.count('WaitlistPromoted', heads.length);
-        await this.fold(eventId, waitlistAfter(event.waitlist, { promoted: heads }));
-      } else failures++;
-    }
-    throw EventsErrors.busy();
-  }
-
-  private recentlyFull(eventId: string): boolean {
-    const at = this.seenFull.get(eventId);
-    return at !== undefined && this.deps.clock().getTime() - at < SEEN_FULL_MS;
-  }
-
-  private remember(event: Event | undefined): void {
-    if (!event) return;
-    // Only a full event with a waitlist: a refusal is never made on a guess.
-    if (event.registeredCount < event.capacity || !event.hasWaitlist) {
-      this.seenFull.delete(event.eventId);
-      return;
-    }
-    if (this.seenFull.size >= SEEN_FULL_MAX) {
-      const oldest = this.seenFull.keys().next().value;
-      if (oldest !== undefined) this.seenFull.delete(oldest);
-    }
-    this.seenFull.delete(event.eventId);
-    this.seenFull.set(event.eventId, this.deps.clock().getTime());
-  }
-
-  /** Why a registration is refused, reading what the rules need to pick the error that wins. */
-  private async refuse(eventId: string, userId: string, event: Event | undefined) {
-    const byEvent = eventRefusal(eventId, event);
-    if (byEvent) return byEvent;
-    const facts = await this.deps.repository.registrationFacts(eventId, userId);
-    return (
-      refusal({
-        eventId,
-        userId,
-        event,
-        userExists: facts.userExists,
-        alreadyRegistered: facts.existing !== undefined,
-      }) ?? EventsErrors.busy()
-    );
-  }
-
-  /**
-   * The answer the facts alone give: the registration this request already made (a retry), or a
-   * refusal (thrown); undefined when nothing but the event's counters can refuse it.
-   */
-  private answerFromFacts(
-    eventId: string,
-    userId: string,
-    requestKey: RequestKey,
-    facts: RegistrationFacts,
-  ): Promise<PlacedRegistration> | undefined {
-    if (facts.existing && requestKey !== undefined && facts.existing.requestKey === requestKey) {
-      const { registration } = facts.existing;
-      return facts.event
-        ? Promise.resolve(placed(registration, facts.event))
-        : this.placed(registration);
-    }
-    const refused = refusal({
-      eventId,
-      userId,
-      event: facts.event,
-      userExists: facts.userExists,
-      alreadyRegistered: facts.existing !== undefined,
-    });
-    if (refused) throw refused;
-    return undefined;
-  }
-
-  /**
-   * Gives back a ticket its join will never use: a hole, then folded. `seen`: the bookkeeping as
-   * last read (the hole is added to it for the fold).
-   */
-  private async giveBack(eventId: string, ticket: number, seen: Waitlist): Promise<void> {
-    await this.deps.repository.releaseTicket(eventId, ticket);
-    await this.fold(eventId, waitlistAfter(seen, { left: [ticket] }));
-  }
-
-  /**
-   * Folds the waitlist's holes into runs (compactWaitlist) after a change that made holes or moved
-   * the frontier, so the event item grows with the tickets still held, not with every ticket that
-   * left. `seen`: the bookkeeping as this request knows it, its own change included. A fold that
-   * loses a race tries again on the event the failure returned, a few times, then leaves the
-   * holes to the next change's fold (each fold takes every hole it sees). It never fails the
-   * request, whose change has committed: a fold that can't be written (DynamoDB busy) is left too.
-   */
-  private async fold(eventId: string, seen: Waitlist): Promise<void> {
-    let waitlist: Waitlist | undefined = seen;
-    try {
-      for (let attempt = 0; waitlist && attempt < FOLD_ATTEMPTS; attempt++) {
-        const folded = compactWaitlist(waitlist);
-        if (!folded) return;
-        const written = await this.deps.repository.foldWaitlist(eventId, waitlist, folded);
-        if (written.ok) return;
-        waitlist = written.current?.waitlist;
-      }
-    } catch {
-      // The holes stay recorded one by one, counted by every position, folded by the next fold.
-    }
-  }
-
-  /** A registration with its current place (one read of its event when it is waitlisted). */
-  private async placed(registration: Registration): Promise<PlacedRegistration> {
-    if (registration.status !== 'waitlisted') return { registration, position: undefined };
-    const event = await this.deps.repository.getEvent(registration.eventId);
-    return event ? placed(registration, event) : { registration, position: undefined };
-  }
-
-  private createdOrRetried<T>(
-    created: Created<T>,
-    value: T,
-    requestKey: RequestKey,
-    conflict: () => Error,
-  ): T {
-    if (created.created) return value;
-    // The same request again (its answer was lost): the thing it created is the answer.
-    if (requestKey !== undefined && created.requestKey === requestKey && created.existing) {
-      return created.existing;
-    }
-    throw conflict();
-  }
-}
-
-function placed(registration: Registration, event: Event): PlacedRegistration {
-  return {
-    registration,
-    position:
-      registration.status === 'waitlisted' && registration.ticket !== undefined
-        ? waitlistPosition(registration.ticket, event.waitlist)
-        : undefined,
-  };
-}
-
-function confirmed(head: Registration, now: string): Registration {
-  return { ...withoutTicket(head), status: 'confirmed', promotedAt: now };
-}
-
-function withoutTicket(registration: Registration): Registration {
-  const { ticket: _, ...rest } = registration;
-  return rest;
 }

@@ -1,0 +1,345 @@
+import { and, type Fragment, name, x } from '../../platform/dynamo/expressions.js';
+import type { DynamoTable, Item, TransactItem } from '../../platform/dynamo/table.js';
+import type { Page, PageRequest } from '../../platform/page.js';
+import {
+  bookkeepingIs,
+  commitPromotion,
+  eventsKeys,
+  foldActions,
+  live,
+  liveEvent,
+  open,
+  promoteItem,
+  toEvent,
+  transactOn,
+} from './events.dynamo.js';
+import type { Event, Registration, Waitlist } from './events.model.js';
+import type {
+  NewRegistration,
+  RegistrationCommit,
+  RegistrationFacts,
+  RegistrationRepository,
+  UnregisterPlan,
+} from './events.registrations.repository.js';
+
+const { event: eventKey, user: userKey, registration: registrationKey } = eventsKeys;
+
+/**
+ * Registrations and the waitlist on the events table (key design in events.dynamo.ts): every
+ * transaction that adds, removes or promotes a registration moves the event's counters with it,
+ * under conditions on the event item.
+ */
+export class DynamoRegistrationRepository implements RegistrationRepository {
+  constructor(private readonly table: DynamoTable) {}
+
+  async getRegistration(eventId: string, userId: string) {
+    const item = await this.table.get(registrationKey(eventId, userId));
+    return item ? { registration: toRegistration(item), requestKey: item.requestKey } : undefined;
+  }
+
+  async registrationFacts(eventId: string, userId: string): Promise<RegistrationFacts> {
+    const items = await this.table.batchGet([
+      eventKey(eventId),
+      userKey(userId),
+      registrationKey(eventId, userId),
+    ]);
+    const find = ({ PK, SK }: { PK: string; SK: string }) =>
+      items.find((item) => item.PK === PK && item.SK === SK);
+    const existing = find(registrationKey(eventId, userId));
+    return {
+      event: liveEvent(find(eventKey(eventId))),
+      userExists: find(userKey(userId)) !== undefined,
+      existing: existing
+        ? { registration: toRegistration(existing), requestKey: existing.requestKey }
+        : undefined,
+    };
+  }
+
+  confirm(registration: NewRegistration): Promise<RegistrationCommit> {
+    return this.commitRegistration(
+      registration,
+      x`SET registeredCount = registeredCount + ${1}, updatedAt = ${registration.registeredAt}`,
+      x`${open} AND registeredCount < ${name('capacity')} AND waitlistCount = ${0}`,
+    );
+  }
+
+  waitlist(registration: NewRegistration, ticket: number): Promise<RegistrationCommit> {
+    return this.commitRegistration(
+      registration,
+      x`SET waitlistCount = waitlistCount + ${1}, updatedAt = ${registration.registeredAt}`,
+      // Full, or people already wait (a newcomer never takes a seat from them); and no promotion
+      // has passed this ticket since it was taken (it would have been skipped).
+      x`${open} AND hasWaitlist = ${true} AND (registeredCount >= ${name('capacity')} OR waitlistCount > ${0}) AND waitlistFrontier < ${ticket}`,
+      ticket,
+    );
+  }
+
+  async unregister(plan: UnregisterPlan, now: string): Promise<boolean> {
+    const { registration } = plan;
+    const removeRegistration = this.table.deleteItem(
+      registrationKey(registration.eventId, registration.userId),
+      x`${name('status')} = ${registration.status} AND registrationId = ${registration.registrationId}`,
+    );
+    const event = (update: Fragment, condition: Fragment = live) =>
+      this.table.updateItem(eventKey(registration.eventId), {
+        update: x`SET updatedAt = ${now}, ${update}`,
+        condition,
+      });
+    const { fold } = plan;
+    let items: TransactItem[];
+    switch (plan.kind) {
+      case 'leave-waitlist':
+        items = [
+          removeRegistration,
+          fold
+            ? event(
+                x`waitlistCount = waitlistCount - ${1}, ${foldActions(fold.seen, fold.folded)}`,
+                x`${live} AND ${bookkeepingIs(fold.seen)}`,
+              )
+            : event(
+                x`waitlistCount = waitlistCount - ${1} ADD waitlistHoles ${new Set([registration.ticket ?? 0])}`,
+              ),
+        ];
+        break;
+      case 'free-seat':
+        // Nobody waits, as the condition re-checks at commit: a waitlisted registration that
+        // lands in between makes this fail, and the next attempt passes the seat instead.
+        items = [
+          removeRegistration,
+          event(x`registeredCount = registeredCount - ${1}`, x`${live} AND waitlistCount = ${0}`),
+        ];
+        break;
+      case 'pass-seat':
+        // The seat passes to the head of the waitlist in the same transaction that frees it.
+        items = [
+          removeRegistration,
+          promoteItem(this.table, plan.head, now),
+          fold
+            ? event(
+                x`waitlistCount = waitlistCount - ${1}, ${foldActions(fold.seen, fold.folded)}`,
+                x`${live} AND ${bookkeepingIs(fold.seen)}`,
+              )
+            : event(
+                x`waitlistCount = waitlistCount - ${1}, waitlistFrontier = ${plan.frontier}${
+                  plan.passedHoles.length > 0
+                    ? x` DELETE waitlistHoles ${new Set(plan.passedHoles)}`
+                    : x``
+                }`,
+                // Never move the frontier back (a promotion that passed further got there first).
+                x`${live} AND waitlistFrontier <= ${plan.frontier}`,
+              ),
+        ];
+        break;
+    }
+    return (await transactOn(this.table, items)).ok;
+  }
+
+  async listEventRegistrations(eventId: string, page: PageRequest): Promise<Page<Registration>> {
+    return this.table.queryPage(
+      `event-registrations:${eventId}`,
+      {
+        index: eventsKeys.registrationsIndex,
+        key: x`PK = ${eventKey(eventId).PK}`,
+        consistent: true,
+      },
+      page,
+      toRegistration,
+    );
+  }
+
+  async listUserRegistrations(
+    userId: string,
+    page: PageRequest,
+  ): Promise<Page<{ registration: Registration; event: Event }>> {
+    const refs = await this.table.queryPage(
+      `user-registrations:${userId}`,
+      {
+        index: eventsKeys.collectionsIndex,
+        key: x`GSI2PK = ${`USER#${userId}#REGS`}`,
+        forward: false,
+      },
+      page,
+      (item) => ({ eventId: item.eventId as string }),
+    );
+    // The index is eventually consistent: re-read the registrations themselves and their events,
+    // in batches (never one call per registration).
+    const items = await this.table.batchGet(
+      refs.items.flatMap(({ eventId }) => [registrationKey(eventId, userId), eventKey(eventId)]),
+    );
+    const byKey = new Map(items.map((item) => [`${item.PK}|${item.SK}`, item]));
+    const joined: { registration: Registration; event: Event }[] = [];
+    for (const { eventId } of refs.items) {
+      const { PK, SK } = registrationKey(eventId, userId);
+      const registration = byKey.get(`${PK}|${SK}`);
+      const event = liveEvent(byKey.get(`${PK}|EVENT`));
+      // Left behind by an event deletion that has not finished: not a registration any more.
+      if (!registration || !event) continue;
+      joined.push({ registration: toRegistration(registration), event });
+    }
+    return { items: joined, nextCursor: refs.nextCursor };
+  }
+
+  /*
+   * The waitlist: tickets (`waitlistIssued`, taken one by one), the frontier, the holes and their
+   * runs, all on the event item (events.dynamo.ts stores and reads them), and the waiting
+   * registrations in ticket order (lsi1 `W#<ticket>`).
+   */
+
+  async takeTicket(
+    eventId: string,
+    now: string,
+  ): Promise<{ ticket: number; event: Event } | undefined> {
+    const result = await this.table.update(eventKey(eventId), {
+      update: x`ADD waitlistIssued ${1} SET waitlistTicketAt = ${now}`,
+      condition: live,
+    });
+    if (!result.ok) return undefined;
+    return { ticket: result.item.waitlistIssued as number, event: toEvent(result.item) };
+  }
+
+  async releaseTicket(eventId: string, ticket: number): Promise<void> {
+    // A hole like any ticket that left (a set addition: no condition on the bookkeeping, so no
+    // conflict with anyone); the service folds it afterwards. Tickets are never issued twice, so
+    // one that a join thought it had given back can't end up shared.
+    await this.table.update(eventKey(eventId), {
+      update: x`ADD waitlistHoles ${new Set([ticket])}`,
+      condition: live,
+    });
+  }
+
+  async foldWaitlist(
+    eventId: string,
+    seen: Waitlist,
+    folded: Waitlist,
+  ): Promise<{ ok: true } | { ok: false; current: Event | undefined }> {
+    const result = await this.table.update(eventKey(eventId), {
+      update: x`SET ${foldActions(seen, folded)}`,
+      condition: x`${live} AND ${bookkeepingIs(seen)}`,
+    });
+    return result.ok ? { ok: true } : { ok: false, current: liveEvent(result.current) };
+  }
+
+  async releaseUnusedTickets(
+    eventId: string,
+    tickets: readonly number[],
+    issued: number,
+    issuedBefore: string | undefined,
+  ): Promise<boolean> {
+    // No ticket issued since the waiting registrations were read (nor, with `issuedBefore`,
+    // lately): none of these tickets belongs to a join still in flight.
+    const result = await this.table.update(eventKey(eventId), {
+      update: x`ADD waitlistHoles ${new Set(tickets)}`,
+      condition: and(
+        x`${live} AND waitlistIssued = ${issued}`,
+        issuedBefore
+          ? x`(attribute_not_exists(waitlistTicketAt) OR waitlistTicketAt < ${issuedBefore})`
+          : undefined,
+      ),
+    });
+    return result.ok;
+  }
+
+  async waitlistHeads(eventId: string, count: number): Promise<Registration[]> {
+    if (count <= 0) return [];
+    const heads: Registration[] = [];
+    for await (const items of this.table.queryPages(
+      {
+        index: eventsKeys.registrationsIndex,
+        key: x`PK = ${eventKey(eventId).PK} AND begins_with(LSI1SK, ${'W#'})`,
+        consistent: true,
+      },
+      count,
+    )) {
+      heads.push(...items.map(toRegistration));
+      break;
+    }
+    return heads;
+  }
+
+  async waitingTickets(eventId: string): Promise<number[]> {
+    const tickets: number[] = [];
+    for await (const items of this.table.queryPages({
+      index: eventsKeys.registrationsIndex,
+      key: x`PK = ${eventKey(eventId).PK} AND begins_with(LSI1SK, ${'W#'})`,
+      consistent: true,
+      attributes: ['ticket'],
+    })) {
+      tickets.push(...items.map((item) => Number(item.ticket ?? 0)));
+    }
+    return tickets;
+  }
+
+  async promote(current: Event, heads: readonly Registration[], now: string): Promise<boolean> {
+    const written = await commitPromotion(this.table, current, {}, heads, now);
+    return written.ok;
+  }
+
+  /**
+   * The registration transaction: the event update (counters, under the condition that decided
+   * this outcome), the registration itself (one per user per event, by key), and the user's
+   * existence. A failure says which of the three failed, with the event as it is now.
+   */
+  private async commitRegistration(
+    registration: NewRegistration,
+    update: Fragment,
+    condition: Fragment,
+    ticket?: number,
+  ): Promise<RegistrationCommit> {
+    const item = registrationItem(registration, ticket);
+    const outcome = await transactOn(this.table, [
+      this.table.updateItem(eventKey(registration.eventId), { update, condition }),
+      this.table.put(item, x`attribute_not_exists(PK)`),
+      this.table.check(userKey(registration.userId), x`attribute_exists(PK)`),
+    ]);
+    if (outcome.ok) return { ok: true, registration: toRegistration(item) };
+    const [eventFailed, registrationFailed, userFailed] = outcome.reasons.map(
+      (code) => code === 'ConditionalCheckFailed',
+    );
+    const [currentEvent, existing] = outcome.current;
+    return {
+      ok: false,
+      event: eventFailed ? liveEvent(currentEvent) : 'unchanged',
+      userMissing: Boolean(userFailed),
+      existing:
+        registrationFailed && existing
+          ? { registration: toRegistration(existing), requestKey: existing.requestKey }
+          : undefined,
+      ticketPassed:
+        ticket !== undefined &&
+        Boolean(eventFailed) &&
+        Number(currentEvent?.waitlistFrontier ?? 0) >= ticket,
+    };
+  }
+}
+
+function registrationItem(r: NewRegistration, ticket: number | undefined): Item {
+  return {
+    ...registrationKey(r.eventId, r.userId),
+    type: 'registration',
+    registrationId: r.registrationId,
+    eventId: r.eventId,
+    userId: r.userId,
+    status: ticket === undefined ? 'confirmed' : 'waitlisted',
+    registeredAt: r.registeredAt,
+    ...(ticket === undefined ? {} : { ticket }),
+    ...(r.requestKey ? { requestKey: r.requestKey } : {}),
+    LSI1SK:
+      ticket === undefined
+        ? eventsKeys.confirmedSort(r.registrationId)
+        : eventsKeys.waitlistSort(ticket),
+    GSI2PK: `USER#${r.userId}#REGS`,
+    GSI2SK: `${r.registeredAt}#${r.eventId}`,
+  };
+}
+
+function toRegistration(item: Item): Registration {
+  return {
+    registrationId: item.registrationId,
+    userId: item.userId,
+    eventId: item.eventId,
+    status: item.status,
+    registeredAt: item.registeredAt,
+    ...(item.promotedAt ? { promotedAt: item.promotedAt } : {}),
+    ...(item.ticket !== undefined ? { ticket: Number(item.ticket) } : {}),
+  };
+}

@@ -1,0 +1,124 @@
+import type { Page, PageRequest } from '../../platform/page.js';
+import type { Event, Registration, RequestKey, Waitlist } from './events.model.js';
+
+export interface NewRegistration {
+  readonly eventId: string;
+  readonly userId: string;
+  /** Time-ordered (UUIDv7). */
+  readonly registrationId: string;
+  readonly registeredAt: string;
+  readonly requestKey: RequestKey;
+}
+
+export type RegistrationCommit =
+  | { readonly ok: true; readonly registration: Registration }
+  | {
+      readonly ok: false;
+      /**
+       * The event as it is now, when its condition failed (undefined: gone or being deleted);
+       * `unchanged` when the event's condition held.
+       */
+      readonly event: Event | undefined | 'unchanged';
+      readonly userMissing: boolean;
+      /** The user's existing registration for this event, and the request key that made it. */
+      readonly existing: { registration: Registration; requestKey: RequestKey } | undefined;
+      /** Waitlist only: the frontier passed the ticket before it could commit. */
+      readonly ticketPassed: boolean;
+    };
+
+/** What can refuse a registration besides the event's counters, read together. */
+export interface RegistrationFacts {
+  /** Undefined when absent or being deleted. */
+  readonly event: Event | undefined;
+  readonly userExists: boolean;
+  /** The user's existing registration for this event, and the request key that made it. */
+  readonly existing: { registration: Registration; requestKey: RequestKey } | undefined;
+}
+
+/** The waitlist bookkeeping `folded` from `seen`, written if the stored one is still `seen`. */
+export interface WaitlistFold {
+  readonly seen: Waitlist;
+  readonly folded: Waitlist;
+}
+
+export type UnregisterPlan = (
+  | { readonly kind: 'leave-waitlist'; readonly registration: Registration }
+  | { readonly kind: 'free-seat'; readonly registration: Registration }
+  | {
+      readonly kind: 'pass-seat';
+      readonly registration: Registration;
+      readonly head: Registration;
+      /** The frontier once the head is promoted, and holes it passed. */
+      readonly frontier: number;
+      readonly passedHoles: readonly number[];
+    }
+) & {
+  /**
+   * Leaving the waitlist or passing the seat: write the bookkeeping folded in the same
+   * transaction, which then also requires it unchanged since `seen`. Without it the ticket that
+   * left is recorded as a hole (no condition on the bookkeeping) and the frontier only moves up.
+   */
+  readonly fold?: WaitlistFold | undefined;
+};
+
+/**
+ * The registrations port, with the waitlist's tickets, frontier and holes: commits guarded by the
+ * conditions that keep the registration rules whatever runs concurrently (see EventRepository).
+ */
+export interface RegistrationRepository {
+  getRegistration(
+    eventId: string,
+    userId: string,
+  ): Promise<{ registration: Registration; requestKey: RequestKey } | undefined>;
+  /** The event, the user and the user's registration for it, in one strongly consistent read. */
+  registrationFacts(eventId: string, userId: string): Promise<RegistrationFacts>;
+  /** A confirmed registration, if a seat is free, nobody waits and the event is open. */
+  confirm(registration: NewRegistration): Promise<RegistrationCommit>;
+  /**
+   * Takes the next waitlist ticket of an event, returning it with the event as it was right after
+   * (undefined when the event is absent or being deleted).
+   */
+  takeTicket(eventId: string, now: string): Promise<{ ticket: number; event: Event } | undefined>;
+  /** A waitlisted registration under `ticket`, if the event is open, full or has people waiting. */
+  waitlist(registration: NewRegistration, ticket: number): Promise<RegistrationCommit>;
+  /** Records that a ticket will never be used (a join that failed after taking it): a hole. */
+  releaseTicket(eventId: string, ticket: number): Promise<void>;
+  /**
+   * Writes the bookkeeping `folded` from `seen` (see `compactWaitlist`), provided the event's
+   * frontier and runs are still those of `seen`; otherwise answers the event as it is now.
+   */
+  foldWaitlist(
+    eventId: string,
+    seen: Waitlist,
+    folded: Waitlist,
+  ): Promise<{ ok: true } | { ok: false; current: Event | undefined }>;
+  /**
+   * Records that tickets were never used (their joins died between taking and using them), if
+   * the event has issued no ticket since `issued` and, with `issuedBefore`, none since then
+   * either; false when it has (a join may be in flight: leave it for a later sweep).
+   */
+  releaseUnusedTickets(
+    eventId: string,
+    tickets: readonly number[],
+    issued: number,
+    issuedBefore: string | undefined,
+  ): Promise<boolean>;
+  /** The first `count` waiting registrations, lowest ticket first (strongly consistent). */
+  waitlistHeads(eventId: string, count: number): Promise<Registration[]>;
+  /** The tickets of everyone waiting, the whole waitlist (a consistent read, every page). */
+  waitingTickets(eventId: string): Promise<number[]>;
+  /**
+   * Promotes `heads` into free seats, provided the counters and capacity are still those of
+   * `current`.
+   */
+  promote(current: Event, heads: readonly Registration[], now: string): Promise<boolean>;
+  /** Removes a registration as planned; false when the data changed (read and plan again). */
+  unregister(plan: UnregisterPlan, now: string): Promise<boolean>;
+  /** An event's registrations: confirmed by registration id, then waitlisted by ticket. */
+  listEventRegistrations(eventId: string, page: PageRequest): Promise<Page<Registration>>;
+  /** A user's registrations, newest first, each with its event (left out when it is gone). */
+  listUserRegistrations(
+    userId: string,
+    page: PageRequest,
+  ): Promise<Page<{ registration: Registration; event: Event }>>;
+}

@@ -1,0 +1,151 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { withIdempotencyKey } from '../../platform/http/idempotency.js';
+import {
+  createRouter,
+  jsonBody,
+  jsonContent,
+  problemResponses,
+} from '../../platform/http/openapi.js';
+import { paginationQuery, setNextLink } from '../../platform/http/pagination.js';
+import type { RegistrationsService } from './events.registrations.service.js';
+import {
+  EventIdParam,
+  EventUserParams,
+  placedBody,
+  RegisterBodySchema,
+  RegisterForEventBodySchema,
+  RegistrationSchema,
+  registrationBody,
+  UnregisterResultSchema,
+} from './events.schemas.js';
+
+const tags = ['events'];
+
+const registerDescription =
+  'A free seat confirms; a full event with a waitlist waitlists (FIFO); a full event without one is a 409, ' +
+  'as are a second registration and a cancelled or completed event. Unknown user or event: 404. ' +
+  'A waitlisted answer tells the place in the waitlist at that moment: the waitlist is ordered by ' +
+  'the moment each join took its place, counting joins still completing, so told places never repeat.';
+
+const registerResponses = {
+  201: jsonContent(
+    RegistrationSchema,
+    'Registered: `confirmed`, or `waitlisted` with its position',
+  ),
+  ...problemResponses(400, 401, 404, 409, 422, 503),
+};
+
+const registerRoute = createRoute(
+  withIdempotencyKey({
+    method: 'post',
+    path: '/registrations',
+    tags,
+    summary: 'Register a user for an event',
+    description: registerDescription,
+    request: { body: jsonBody(RegisterBodySchema) },
+    responses: registerResponses,
+  }),
+);
+
+/** Seed 003's `/events/{eventId}/registrations` and seed 004's `/events/{eventId}/register`. */
+const registerForEventRoutes = (
+  ['/events/{eventId}/registrations', '/events/{eventId}/register'] as const
+).map((path) =>
+  createRoute(
+    withIdempotencyKey({
+      method: 'post',
+      path,
+      tags,
+      summary: 'Register a user for this event',
+      description: registerDescription,
+      request: { params: EventIdParam, body: jsonBody(RegisterForEventBodySchema) },
+      responses: registerResponses,
+    }),
+  ),
+);
+
+const eventRegistrationsRoute = createRoute({
+  method: 'get',
+  path: '/events/{eventId}/registrations',
+  tags,
+  summary: "An event's registrations",
+  description: 'Confirmed in join order, then waitlisted by position.',
+  request: { params: EventIdParam, query: paginationQuery },
+  responses: {
+    200: jsonContent(
+      z.array(RegistrationSchema),
+      'Registrations; `Link: rel="next"` when more remain',
+    ),
+    ...problemResponses(400, 401, 404, 422),
+  },
+});
+
+/** The three unregister styles of the seeds. */
+const unregisterRoutes = (
+  [
+    '/registrations/{userId}/{eventId}',
+    '/events/{eventId}/registrations/{userId}',
+    '/events/{eventId}/register/{userId}',
+  ] as const
+).map((path) =>
+  createRoute({
+    method: 'delete',
+    path,
+    tags,
+    summary: 'Unregister a user from an event',
+    description:
+      'When a confirmed user leaves, the earliest waitlisted user is confirmed in the same atomic step.',
+    request: { params: EventUserParams },
+    responses: {
+      200: jsonContent(
+        UnregisterResultSchema,
+        'Unregistered; `promoted` lists who got the freed seat',
+      ),
+      ...problemResponses(401, 404, 422, 503),
+    },
+  }),
+);
+
+export function registrationRoutes(service: RegistrationsService) {
+  const app = createRouter();
+
+  app.openapi(registerRoute, async (c) => {
+    const { eventId, userId } = c.req.valid('json');
+    return c.json(placedBody(await service.register(eventId, userId, c.get('requestKey'))), 201);
+  });
+
+  for (const route of registerForEventRoutes) {
+    app.openapi(route, async (c) => {
+      const { eventId } = c.req.valid('param');
+      const { userId } = c.req.valid('json');
+      return c.json(placedBody(await service.register(eventId, userId, c.get('requestKey'))), 201);
+    });
+  }
+
+  app.openapi(eventRegistrationsRoute, async (c) => {
+    const page = await service.eventRegistrations(
+      c.req.valid('param').eventId,
+      c.req.valid('query'),
+    );
+    setNextLink(c, page.nextCursor);
+    return c.json(page.items.map(placedBody), 200);
+  });
+
+  for (const route of unregisterRoutes) {
+    app.openapi(route, async (c) => {
+      const { eventId, userId } = c.req.valid('param');
+      const { promoted } = await service.unregister(eventId, userId);
+      return c.json(
+        {
+          message: `User ${userId} unregistered from event ${eventId}.`,
+          eventId,
+          userId,
+          promoted: promoted.map((registration) => registrationBody(registration)),
+        },
+        200,
+      );
+    });
+  }
+
+  return app;
+}
