@@ -89,7 +89,6 @@ export class RosterStack extends Stack {
   /** Task Lambdas by `<module>/<task>`. */
   readonly taskFunctions = new Map<string, RosterFunction>();
   readonly retainData: boolean;
-  /** What the app declares public (its `security: []` routes and the docs). */
 
   constructor(scope: Construct, id: string, props: RosterStackProps) {
     super(scope, id, props);
@@ -436,7 +435,7 @@ export class RosterStack extends Stack {
         acknowledge(
           method,
           'AwsSolutions-APIG4',
-          `${route} is a route the app declares public (SPEC: no credential for it); test/infra/gateway-routes checks that only those are open.`,
+          `${route} is a route the app declares public (docs/spec.md#authentication: no credential for it); test/infra/gateway-routes checks that only those are open.`,
         );
         acknowledge(
           method,
@@ -451,7 +450,7 @@ export class RosterStack extends Stack {
         acknowledge(
           method,
           'AwsSolutions-APIG4',
-          'No token issuer is deployed with these modules: the method requires an API key bound to the usage plan, the credential SPEC names.',
+          'No token issuer is deployed with these modules: the method requires an API key bound to the usage plan, a credential docs/spec.md#authentication accepts.',
         );
         acknowledge(
           method,
@@ -462,7 +461,7 @@ export class RosterStack extends Stack {
         acknowledge(
           method,
           'AwsSolutions-COG4',
-          'SPEC allows an API key or a bearer token: the key-or-token Lambda authorizer verifies either (Cognito’s JWKS for tokens) and meters both under a usage plan key.',
+          'docs/spec.md#authentication allows an API key or a bearer token: the key-or-token Lambda authorizer verifies either (Cognito’s JWKS for tokens) and meters both under a usage plan key.',
         );
       }
     }

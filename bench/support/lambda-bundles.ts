@@ -48,13 +48,13 @@ const API_BYTES_LIMIT = 400 * 1024;
 const API_INIT_LIMIT = 1.5;
 
 /**
- * Every Lambda of the stack, bundled by the function the CDK construct uses (infra/bundling.ts) with
- * the spec the stack gives it (read from the stack itself, built offline), plus the floor (Hono and
- * the DynamoDB document client, same bundling) and the API as it was bundled before #10
- * (NodejsFunction's options, no plugins). Each is imported by a fresh `node` with the environment
- * the stack gives it, tokens replaced by placeholders and APP_SECRET set (no Secrets Manager call);
- * the authorizer's usage key comes from a local stand-in for Secrets Manager. The runs interleave
- * the functions, so a busy moment of the machine hits all of them.
+ * Every Lambda of the stack, bundled by the function the CDK construct uses (infra/bundling.ts)
+ * with the bundle description the stack gives it (read from the stack itself, built offline), plus
+ * the floor (Hono and the DynamoDB document client, same bundling) and the API as it was bundled
+ * before #10 (NodejsFunction's options, no plugins). Each is imported by a fresh `node` with the
+ * environment the stack gives it, tokens replaced by placeholders and APP_SECRET set (no Secrets
+ * Manager call); the authorizer's usage key comes from a local stand-in for Secrets Manager. The
+ * runs interleave the functions, so a busy moment of the machine hits all of them.
  */
 export async function lambdaBundles(
   repoRoot: string,
@@ -75,7 +75,7 @@ export async function lambdaBundles(
       ].join('\n'),
     );
 
-    // One bundle per spec (a module's tasks share theirs), as CDK stages them.
+    // One bundle per description (a module's tasks share theirs), as CDK stages them.
     const bundles = new Map<string, { file: string; bytes: number }>();
     const bundleOf = async (spec: FunctionBundle) => {
       const key = JSON.stringify(spec);

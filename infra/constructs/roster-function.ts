@@ -59,7 +59,7 @@ export class RosterFunction extends Construct {
         bundling: {
           // Never used: local bundling always succeeds or throws (synth stays offline).
           image: DockerImage.fromRegistry('roster-bundles-locally'),
-          // CDK caches bundles by these options, dropping functions: the spec tells them apart.
+          // CDK caches bundles by these options, dropping functions: ROSTER_BUNDLE tells them apart.
           environment: { ROSTER_BUNDLE: JSON.stringify(bundle) },
           local: {
             tryBundle(outputDir) {

@@ -39,7 +39,7 @@ describe('web console', { timeout: 60_000 }, () => {
     await screenshot(page, 'console-sign-in-failure');
   });
 
-  it('plays seed 004: capacity 2, three users, one leaves, the third is promoted', async () => {
+  it('plays the waitlist flow: capacity 2, three users, one leaves, the third is promoted', async () => {
     const page = await openConsole();
     await signIn(page);
     await page.getByRole('heading', { name: 'Events', level: 1 }).waitFor();
@@ -68,7 +68,7 @@ describe('web console', { timeout: 60_000 }, () => {
     await page.getByRole('link', { name: 'Events' }).first().click();
     await page.getByRole('link', { name: 'New event' }).click();
     await page.getByLabel('Event id').fill(eventId);
-    await page.getByLabel('Title').fill('Seed 004 conference');
+    await page.getByLabel('Title').fill('Waitlist conference');
     await page.getByLabel('Description').fill('Two seats, a waitlist, three people.');
     await page.getByLabel('Date').fill('2026-12-15');
     await page.getByLabel('Capacity').fill('2');
@@ -77,7 +77,7 @@ describe('web console', { timeout: 60_000 }, () => {
     expect(await page.getByLabel('Waitlist').isChecked()).toBe(true);
     await expectAccessible(page);
     await page.getByRole('button', { name: 'Create event' }).click();
-    await page.getByRole('heading', { name: 'Seed 004 conference', level: 1 }).waitFor();
+    await page.getByRole('heading', { name: 'Waitlist conference', level: 1 }).waitFor();
     expect(page.url()).toBe(`${harness.runtime.url}/console/events/${eventId}`);
 
     // Three registrations, typed and submitted with the keyboard. The lists' refresh after each
@@ -149,7 +149,7 @@ describe('web console', { timeout: 60_000 }, () => {
     // The same page on a phone: everything fits the width, nothing scrolls sideways.
     await page.setViewportSize({ width: 390, height: 844 });
     await page.reload();
-    await page.getByRole('heading', { name: 'Seed 004 conference', level: 1 }).waitFor();
+    await page.getByRole('heading', { name: 'Waitlist conference', level: 1 }).waitFor();
     await confirmed.getByRole('listitem').first().waitFor();
     expect(await fitsWidth(page)).toBe(true);
     await expectAccessible(page);

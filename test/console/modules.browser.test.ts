@@ -18,7 +18,7 @@ import {
 
 /**
  * The enrollments, customers and SLA-errors screens and the username/password sign-in, in
- * headless Chromium against the real local runtime: seed 001's flow, an enrollment reaching
+ * headless Chromium against the real local runtime: the customers flow, an enrollment reaching
  * PROCESSED on screen, an SLA error filed with a token, and a token's end.
  */
 
@@ -37,7 +37,7 @@ interface Execution {
 describe('web console: enrollments, customers, SLA errors, token sign-in', {
   timeout: 60_000,
 }, () => {
-  it('plays seed 001: an added id is run through AlreadyExists, a submitted new id is Inserted', async () => {
+  it('plays the customers flow: an added id is run through AlreadyExists, a submitted new id is Inserted', async () => {
     const page = await harness.openConsole('/console/customers');
     await signInWithKey(page, KEY);
     await page.getByRole('heading', { name: 'Customers', level: 1 }).waitFor();
@@ -240,7 +240,7 @@ describe('web console: enrollments, customers, SLA errors, token sign-in', {
     harness.forbidInUrls(stored.token ?? 'no token was stored');
     expect(await page.getByRole('banner').textContent()).toContain(username);
 
-    // A field the API refuses (seed 002: a 400) shows under that field.
+    // A field the API refuses (a 400 here: docs/spec.md#sla-errors) shows under that field.
     const fileName = `settlement-${run}.csv`;
     await page.getByLabel('File name').fill(fileName);
     await page.getByLabel('SLA deadline').fill('2026-11-21T10:00');

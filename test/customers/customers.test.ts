@@ -106,7 +106,7 @@ describe('PUT /customers/{id}', () => {
     });
   });
 
-  it('accepts the JSON content type with no body, as the seed sends it', async () => {
+  it('accepts the JSON content type with no body, as the examples of docs/seeds.md send it', async () => {
     const app = await createCustomersApp();
     const id = uniqueId('c');
 
@@ -212,7 +212,7 @@ describe('DELETE /customers/{id}', () => {
 });
 
 describe('CORS', () => {
-  it("answers seed 001's preflight (PUT, content-type and x-api-key from localhost:5173) with 204", async () => {
+  it('answers a preflight for PUT with content-type and x-api-key from localhost:5173 with 204', async () => {
     const app = await createCustomersApp();
 
     const res = await app.call('/customers/user_abc', {

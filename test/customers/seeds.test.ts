@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { bodyOf, createCustomersApp, type Execution, execution } from './fixtures.js';
 
 /**
- * Seed 001's examples, in order, with its host dropped and the API key added (by `app.call`):
- * paths, headers and bodies as the seed prints them.
+ * The customers seed's examples (docs/seeds.md), in order, with its host dropped and the API key
+ * added (by `app.call`): paths, headers and bodies as the seed prints them.
  */
-describe('seed 001 "Example Requests" and "Invoke Workflow"', () => {
+describe('the customers seed\'s "Example Requests" and "Invoke Workflow" (docs/seeds.md)', () => {
   it('runs the seed examples with the documented outcomes', async () => {
     const app = await createCustomersApp();
     const json = { 'Content-Type': 'application/json' };

@@ -79,7 +79,7 @@ describe('POST /enrollments and GET /enrollments/{id}', () => {
 
   it.each([
     ['a wrong check digit', '123.456.789-00', 'check digits do not match'],
-    ["the seed's example, 12345678900", '12345678900', 'check digits do not match'],
+    ['the example of docs/seeds.md, 12345678900', '12345678900', 'check digits do not match'],
     ['one digit repeated', '111.111.111-11', 'must not repeat one digit 11 times'],
     ['ten digits', '1234567890', 'must have 11 digits'],
     ['twelve digits', '123456789090', 'must have 11 digits'],
@@ -291,7 +291,7 @@ describe('POST /enrollments and GET /enrollments/{id}', () => {
   });
 });
 
-describe("the seed's curl sequence, with an API key", () => {
+describe("the seed's curl sequence (docs/seeds.md), with an API key", () => {
   it('runs as the seed README describes, with Roster’s answers', async () => {
     const app = await createEnrollmentsApp();
 

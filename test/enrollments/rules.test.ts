@@ -100,7 +100,7 @@ describe('age buckets', () => {
 });
 
 describe('queue messages', () => {
-  it('round-trips the seed shape {"enrollment_id": …}', () => {
+  it('round-trips the queue message {"enrollment_id": …}', () => {
     const body = enrollmentMessage('0193-abc');
     expect(JSON.parse(body)).toEqual({ enrollment_id: '0193-abc' });
     expect(decodeEnrollmentMessage(body)).toBe('0193-abc');

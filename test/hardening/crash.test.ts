@@ -38,7 +38,8 @@ import { scanText } from './secret-scan.js';
  * Crash recovery across modules: the real local runtime (`npm start`'s entry point, its own data
  * directory and DynamoDB Local) under a mixed load, its whole process group SIGKILLed in the
  * middle, then started again on the same data directory. What it acknowledged must be there,
- * what it accepted must finish, and every rule of SPEC.md must hold.
+ * what it accepted must finish, and every registration rule (docs/spec.md#registration-rules)
+ * must hold.
  */
 
 const KEY = 'crash-test-key-0123456789';
@@ -258,7 +259,7 @@ describe(`crash recovery of the local runtime across modules (seed ${SEED})`, {
     }
   });
 
-  it('holds every registration rule of SPEC.md on the committed rows of every event', async () => {
+  it('holds every registration rule (docs/spec.md#registration-rules) on the committed rows of every event', async () => {
     const registered = new Set(
       [...run.acknowledged, ...run.retried].filter((e) => e.op === 'register').map(pairOf),
     );
@@ -323,7 +324,7 @@ async function crashAndRestart(dataDir: string, started: RosterProcess[]): Promi
     return { roster, banner: parseBanner(await roster.waitForOutput(BANNER_END)) };
   };
 
-  // ---- the first process, with data to aim at ---------------------------------------------------
+  // The first process, with data to aim at.
   const first = await start();
   const setup = async (method: string, path: string, body?: unknown) => {
     const res = await send(
@@ -350,7 +351,7 @@ async function crashAndRestart(dataDir: string, started: RosterProcess[]): Promi
     }
   }
 
-  // ---- mixed load, then SIGKILL to the process group while requests are in flight ---------------
+  // A mixed load, then SIGKILL to the process group while requests are in flight.
   const load = new MixedLoad({ events, doomedEvents, users, random, runId });
   const target: Target = { url: first.banner.url, apiKey: KEY, token };
   let killed = false;
@@ -405,7 +406,7 @@ async function crashAndRestart(dataDir: string, started: RosterProcess[]): Promi
     await database.stop();
   });
 
-  // ---- the second process, on the same data directory; the client retries what got no answer ----
+  // The second process, on the same data directory; the client retries what got no answer.
   const second = await start();
   const after: Target = { url: second.banner.url, apiKey: KEY, token };
   const retried: LedgerEntry[] = [];

@@ -12,8 +12,8 @@ import { checkCpf } from '../../src/modules/enrollments/enrollments.rules.js';
  * - a key the local runtime generates (`rk_…`);
  * - any secret the tests use, taken from their source (`knownTestSecrets`): API keys, right and
  *   wrong, and passwords.
- * The start-up banner of `npm start` prints the API key on purpose (SPEC: a generated key is
- * printed at start-up, so whoever started the runtime can use it): its two lines that show the
+ * The start-up banner of `npm start` prints the API key on purpose (docs/spec.md#authentication:
+ * a generated key is printed at start-up, so whoever started the runtime can use it): its two lines that show the
  * key are the only lines exempt.
  */
 

@@ -241,7 +241,7 @@ describe('REST API', () => {
       .map(([route]) => route)
       .filter((route) => !route.startsWith('OPTIONS '))
       .sort();
-    // SPEC "Authentication": the public routes, as the app itself declares them; and the routes
+    // docs/spec.md#authentication: the public routes, as the app itself declares them; and the routes
     // that take a bearer token alone (POST /sla-errors), behind the Cognito authorizer instead.
     const described = describeApi(modules);
     const declared = described.publicRoutes.map((r) => `${r.method} ${r.path}`);

@@ -212,8 +212,7 @@ describe('CORS in API Gateway’s own answers (refused key, throttle, …)', () 
   });
 });
 
-// ---- a small evaluator of the WAF statements the origin guard uses ----------------------------
-
+/** A rule of the origin guard's web ACL, as the small evaluator below reads it. */
 interface WafRule {
   readonly Action: { Block?: unknown; Allow?: unknown };
   readonly Statement: WafStatement;

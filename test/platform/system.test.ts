@@ -147,7 +147,7 @@ describe('system routes', () => {
     const script = await res.text();
     expect(res.status).toBe(200);
     expect(script).not.toMatch(/https?:\/\//);
-    // Swagger UI otherwise sends the spec URL to validator.swagger.io from every page view.
+    // Swagger UI otherwise sends the document's URL to validator.swagger.io from every page view.
     expect(script).toMatch(/validatorUrl:\s*null/);
   });
 

@@ -122,7 +122,7 @@ describe('POST /sla-errors', () => {
   });
 });
 
-describe('POST /sla-errors validation (400, seed 002)', () => {
+describe('POST /sla-errors validation (400 for every user error)', () => {
   const long = (n: number) => 'x'.repeat(n);
   const without = (field: keyof typeof validRecord) => {
     const { [field]: _, ...rest } = validRecord;

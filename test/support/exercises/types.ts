@@ -28,8 +28,6 @@ export interface NotExercised {
 
 export const isNone = (part: object): part is NotExercised => 'none' in part;
 
-// ---- least privilege ------------------------------------------------------------------------------
-
 /**
  * How the access test drives each function of the module's access declaration (`access` in
  * `<m>.infra.ts`): `api` for its routes, one per task, one per function its construct adds.
@@ -83,9 +81,10 @@ export interface AccessHarness {
   readonly expect: ExpectStatic;
 }
 
-// ---- the crash load and kill-after-ack ----------------------------------------------------------------
-
-/** One request of a load, as sent, with what the checks need to know about it. */
+/**
+ * One request of a load (the crash test's and kill-after-ack's), as sent, with what the checks
+ * need to know about it.
+ */
 export interface SentRequest {
   /** The operation that built it (`create-event`, `enroll`, …). */
   readonly op: string;
@@ -164,8 +163,6 @@ export interface LoadOperation {
   readonly verify?: (entry: LedgerEntry, runtime: AfterRestart) => Promise<string[]>;
 }
 
-// ---- the soak -------------------------------------------------------------------------------------------
-
 /** The data the soak made before its load, and what its ids are made unique with. */
 export interface SoakRun {
   /** Events made for the run (capacity and waitlist), and users to register. */
@@ -204,8 +201,7 @@ export interface SoakRoute {
   readonly orElse?: string;
 }
 
-// ---- the bench ------------------------------------------------------------------------------------------
-
+/** A module's part of `npm run bench`. */
 export interface BenchEntry {
   /** Its section of `npm run bench`, on the bench's stack (the implementation under bench/support). */
   readonly run: (stack: BenchStack, tools: BenchTools) => Promise<BenchSection>;

@@ -90,7 +90,7 @@ function describe(outcome: Outcome): string {
 const isAction = (value: unknown): value is Action => ACTIONS.includes(value as Action);
 
 /**
- * Seed 001's frontend: check, add and delete a customer id, start the workflow for it, and
+ * The customers page: check, add and delete a customer id, start the workflow for it, and
  * follow the id's workflow runs (status and branch) as they happen. The id being looked at is
  * in the URL (`?id=`), so the page can be bookmarked or shared.
  */

@@ -1,7 +1,7 @@
 import type { ConsoleSection } from '../../app/section';
 import { CustomersPage } from './CustomersPage';
 
-/** The customers module (seed 001): customer ids and their workflow runs. */
+/** The customers module: customer ids and their workflow runs. */
 export const customersSection: ConsoleSection = {
   requires: 'PUT /customers/{id}',
   links: [{ to: '/customers', label: 'Customers' }],

@@ -3,7 +3,7 @@ import { AgeGroupsPage } from './AgeGroupsPage';
 import { EnrollmentPage } from './EnrollmentPage';
 import { EnrollmentsPage } from './EnrollmentsPage';
 
-/** The enrollments module (seed 000): age groups, enrollments processed in the background. */
+/** The enrollments module: age groups, enrollments processed in the background. */
 export const enrollmentsSection: ConsoleSection = {
   requires: 'POST /enrollments',
   links: [

@@ -4,7 +4,7 @@ import { EventPage } from './EventPage';
 import { EventsList } from './EventsList';
 import { UserPage, UsersPage } from './UsersPage';
 
-/** The events module (seeds 003, 004): events, their registrations and waitlists, users. */
+/** The events module: events, their registrations and waitlists, users. */
 export const eventsSection: ConsoleSection = {
   requires: 'GET /events',
   links: [

@@ -2,7 +2,7 @@ import type { ConsoleSection } from '../../app/section';
 import { NewSlaError } from './NewSlaError';
 import { SlaErrorsList } from './SlaErrorsList';
 
-/** The sla-errors module (seed 002): records listed by file and time, filed by signed-in users. */
+/** The sla-errors module: records listed by file and time, filed by signed-in users. */
 export const slaErrorsSection: ConsoleSection = {
   requires: 'GET /sla-errors',
   links: [{ to: '/sla-errors', label: 'SLA errors' }],
