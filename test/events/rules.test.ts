@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { Event, Registration } from '../../src/modules/events/events.model.js';
 import {
-  afterPromotion,
   decideRegistration,
   decideUnregister,
   decideUpdate,
   promotable,
   refusal,
-  waitlistPosition,
 } from '../../src/modules/events/events.rules.js';
+import {
+  afterPromotion,
+  waitlistPosition,
+} from '../../src/modules/events/events.waitlist.rules.js';
 
 /** The registration rules as pure decisions: no database, no HTTP. */
 

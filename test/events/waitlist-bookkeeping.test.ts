@@ -7,7 +7,7 @@ import {
   compactWaitlist,
   waitlistAfter,
   waitlistPosition,
-} from '../../src/modules/events/events.rules.js';
+} from '../../src/modules/events/events.waitlist.rules.js';
 import type { TestApp } from '../support/app.js';
 import {
   createEvent,

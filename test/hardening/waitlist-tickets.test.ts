@@ -2,7 +2,10 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { eventsKeys } from '../../src/modules/events/events.dynamo.js';
 import { eventsModule } from '../../src/modules/events/events.module.js';
-import { countsUnusedTickets, unusedTickets } from '../../src/modules/events/events.rules.js';
+import {
+  countsUnusedTickets,
+  unusedTickets,
+} from '../../src/modules/events/events.waitlist.rules.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { localTasks } from '../../src/runtime/local/tasks.js';
 import {

@@ -11,12 +11,11 @@ import {
   openStatuses,
   type Registration,
   type RequestKey,
-  type TicketRun,
   type Waitlist,
   type Written,
 } from './events.model.js';
 import type { EventRepository } from './events.repository.js';
-import { afterPromotion, waitlistAfter } from './events.rules.js';
+import { afterPromotion, decodeRuns, encodeRuns, waitlistAfter } from './events.waitlist.rules.js';
 
 /*
  * Key design:
@@ -177,6 +176,13 @@ export class DynamoEventRepository implements EventRepository {
   }
 }
 
+/*
+ * The waitlist as the event item holds it (waitlistIssued, waitlistFrontier, waitlistHoles,
+ * waitlistHoleRuns; decided in events.waitlist.rules.ts): promotions move the frontier, folds
+ * write the frontier and the runs under the condition that they are still those read. The
+ * tickets themselves are taken and given back by the registrations adapter.
+ */
+
 /**
  * Promotes `heads` into free seats, applying `changes` to the event in the same transaction,
  * provided the counters and capacity are still those of `current`; answers the event as committed.
@@ -227,23 +233,6 @@ export function promoteItem(table: DynamoTable, head: Registration, now: string)
   });
 }
 
-/** Every events transaction: contention is retried, then answered EVENTS.BUSY. */
-export function transactOn(table: DynamoTable, items: readonly TransactItem[]) {
-  return table.transact(items, { onContention: EventsErrors.busy });
-}
-
-// ---- mapping -------------------------------------------------------------------------------
-
-/** `SET` actions for the changed fields (their values), the status index, and updatedAt. */
-function changeActions(changes: EventChanges, now: string): Fragment {
-  const actions = Object.entries(changes)
-    .filter(([, value]) => value !== undefined)
-    .map(([field, value]) => x`${name(field)} = ${value}`);
-  if (changes.status) actions.push(x`GSI1PK = ${`STATUS#${changes.status}`}`);
-  actions.push(x`updatedAt = ${now}`);
-  return join(actions, ', ');
-}
-
 /**
  * Update actions that write the bookkeeping `folded` (see compactWaitlist) over `seen`, starting
  * inside a SET clause: the frontier and the runs, and the removal of exactly the holes `seen`
@@ -272,6 +261,23 @@ export function bookkeepingIs(seen: Waitlist): Fragment {
       ? x`waitlistHoleRuns = ${encodeRuns(runs)}`
       : x`attribute_not_exists(waitlistHoleRuns)`
   }`;
+}
+
+/** Every events transaction: contention is retried, then answered EVENTS.BUSY. */
+export function transactOn(table: DynamoTable, items: readonly TransactItem[]) {
+  return table.transact(items, { onContention: EventsErrors.busy });
+}
+
+// ---- mapping -------------------------------------------------------------------------------
+
+/** `SET` actions for the changed fields (their values), the status index, and updatedAt. */
+function changeActions(changes: EventChanges, now: string): Fragment {
+  const actions = Object.entries(changes)
+    .filter(([, value]) => value !== undefined)
+    .map(([field, value]) => x`${name(field)} = ${value}`);
+  if (changes.status) actions.push(x`GSI1PK = ${`STATUS#${changes.status}`}`);
+  actions.push(x`updatedAt = ${now}`);
+  return join(actions, ', ');
 }
 
 function countersUnchanged(current: Event): Fragment {
@@ -325,20 +331,4 @@ export function toEvent(item: Item): Event {
       runs: decodeRuns(item.waitlistHoleRuns),
     },
   };
-}
-
-/**
- * Runs of tickets that left, as one string: `3-5,9,12-40` (a string, so a fold's condition can
- * compare it whole; the same runs always give the same string).
- */
-function encodeRuns(runs: readonly TicketRun[]): string {
-  return runs.map(([first, last]) => (first === last ? `${first}` : `${first}-${last}`)).join(',');
-}
-
-function decodeRuns(encoded: unknown): TicketRun[] {
-  if (typeof encoded !== 'string' || encoded === '') return [];
-  return encoded.split(',').map((run): TicketRun => {
-    const [first, last = first] = run.split('-').map(Number) as [number, number?];
-    return [first, last];
-  });
 }

@@ -18,19 +18,21 @@ import type {
 } from './events.registrations.repository.js';
 import type { EventRepository } from './events.repository.js';
 import {
-  afterPromotion,
-  compactWaitlist,
-  countsUnusedTickets,
   decideRegistration,
   decideUnregister,
   eventRefusal,
   promotable,
   refusal,
+} from './events.rules.js';
+import type { UserRepository } from './events.users.repository.js';
+import {
+  afterPromotion,
+  compactWaitlist,
+  countsUnusedTickets,
   unusedTickets,
   waitlistAfter,
   waitlistPosition,
-} from './events.rules.js';
-import type { UserRepository } from './events.users.repository.js';
+} from './events.waitlist.rules.js';
 
 export interface RegistrationsServiceDeps {
   readonly repository: RegistrationRepository;
