@@ -160,6 +160,44 @@ describe('HTTP edge cases on a real socket', () => {
     });
     expect(faults, 'answers that are not a 4xx problem+json with status and title').toEqual([]);
   });
+
+  // Requests Node parses but the app can't be given as a URL: a request-target of `*`, a Host
+  // header that is no host, no Host at all.
+  it.each([
+    ['a request-target of *', 'GET * HTTP/1.1\r\nHost: localhost'],
+    ['OPTIONS *', 'OPTIONS * HTTP/1.1\r\nHost: localhost'],
+    ['a Host with a space', 'GET /health HTTP/1.1\r\nHost: bad host'],
+    ['a Host with a slash', 'GET /health HTTP/1.1\r\nHost: a/b'],
+    ['a Host with userinfo', 'GET /health HTTP/1.1\r\nHost: user@localhost'],
+    ['an unclosed IPv6 Host', 'GET /health HTTP/1.1\r\nHost: [::1'],
+    ['a port out of range', 'GET /health HTTP/1.1\r\nHost: localhost:99999'],
+    ['no Host at all', 'GET /health HTTP/1.1'],
+  ])('answers %s with a 400 problem+json and a request id', async (_, head) => {
+    const answer = await rawRequest(runtime.port, `${head}\r\n\r\n`);
+
+    expect({ status: answer.status, type: answer.headers['content-type'] }).toEqual({
+      status: 400,
+      type: 'application/problem+json',
+    });
+    const requestId = answer.headers['x-request-id'];
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(JSON.parse(answer.body)).toMatchObject({
+      status: 400,
+      title: 'Bad Request',
+      code: 'REQUEST.TARGET_INVALID',
+      requestId,
+    });
+  });
+
+  it('still answers a well-formed request on the same kind of socket', async () => {
+    const answer = await rawRequest(
+      runtime.port,
+      'GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n',
+    );
+
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body)).toMatchObject({ status: 'ok' });
+  });
 });
 
 describe('a client that goes away mid-body', () => {
