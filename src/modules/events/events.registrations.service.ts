@@ -15,6 +15,7 @@ import type {
   RegistrationCommit,
   RegistrationFacts,
   RegistrationRepository,
+  UnregisterPlan,
 } from './events.registrations.repository.js';
 import type { EventRepository } from './events.repository.js';
 import {
@@ -70,6 +71,13 @@ const SEEN_FULL_MAX = 1000;
 const UNUSED_TICKET_AFTER_MS = 5 * 60_000;
 /** A fold that lost a race tries again on what it found this many times, then leaves it. */
 const FOLD_ATTEMPTS = 3;
+
+/** One attempt of a registration: the answer, or the event to decide again on. */
+type Attempt =
+  | { readonly placed: PlacedRegistration }
+  | { readonly placed?: undefined; readonly event: Event | undefined | 'unknown' };
+
+type FailedCommit = Extract<RegistrationCommit, { ok: false }>;
 
 /**
  * Registrations and the waitlist. Every write runs read → decide (events.rules.ts) → commit (the
@@ -130,7 +138,6 @@ export class RegistrationsService {
     requestKey: RequestKey,
     read: RegistrationFacts | undefined,
   ): Promise<PlacedRegistration> {
-    const { repository } = this.deps;
     const registration: NewRegistration = {
       eventId,
       userId,
@@ -146,99 +153,126 @@ export class RegistrationsService {
     let vetted = false;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const decision = decideRegistration(event, this.recentlyFull(eventId));
+      let outcome: Attempt;
       if (decision.kind === 'refuse') {
         throw await this.refuse(eventId, userId, event === 'unknown' ? undefined : event);
-      }
-      if (decision.kind === 'fill-seats') {
+      } else if (decision.kind === 'fill-seats') {
         await this.fillFreeSeats(eventId);
-        event = 'unknown';
-        continue;
-      }
-      if (decision.kind === 'waitlist' && !vetted) {
-        const facts = read ?? (await repository.registrationFacts(eventId, userId));
+        outcome = { event: 'unknown' };
+      } else if (decision.kind === 'waitlist' && !vetted) {
         vetted = true;
-        const answered = this.answerFromFacts(eventId, userId, requestKey, facts);
-        if (answered) return answered;
-        // Decide again on the event as read (a seat may have freed since it was seen full).
-        event = facts.event;
-        this.remember(event);
-        continue;
-      }
-
-      let ticket: number | undefined;
-      let commit: RegistrationCommit;
-      if (decision.kind === 'confirm') {
-        commit = await repository.confirm(registration);
+        outcome = await this.vet(registration, read);
+      } else if (decision.kind === 'confirm') {
+        outcome = await this.takeSeat(registration);
       } else {
-        const taken = await repository.takeTicket(eventId, this.now());
-        if (!taken) {
-          event = undefined;
-          continue;
-        }
-        ticket = taken.ticket;
-        this.remember(taken.event);
-        if (decideRegistration(taken.event).kind !== 'waitlist') {
-          // A seat is free after all (or the event closed): this ticket won't be used.
-          await this.giveBack(eventId, ticket, taken.event.waitlist);
-          event = taken.event;
-          continue;
-        }
-        try {
-          commit = await repository.waitlist(registration, ticket);
-        } catch (error) {
-          // EVENTS.BUSY: the transaction was cancelled, so the ticket is certainly unused; give
-          // it back or every place behind it counts it. (After any other failure the commit may
-          // have landed: the ticket stays, and the start-up sweep gives it back if it is unused.)
-          if (error instanceof AppError && error.code === EventsErrors.busy().code) {
-            await this.giveBack(eventId, ticket, taken.event.waitlist).catch(() => undefined);
-          }
-          throw error;
-        }
-        if (commit.ok) {
-          this.deps.metrics.count('RegistrationWaitlisted');
-          return {
-            registration: commit.registration,
-            position: waitlistPosition(ticket, taken.event.waitlist),
-          };
-        }
-        // Never used (the event changed, or the user went or registered in between since they
-        // were read): let later positions stop counting it (a passed ticket already isn't).
-        if (!commit.ticketPassed) {
-          const seen = commit.event === 'unchanged' ? undefined : commit.event;
-          await this.giveBack(eventId, ticket, (seen ?? taken.event).waitlist);
-        }
+        outcome = await this.joinWaitlist(registration);
       }
-      if (commit.ok) {
-        this.deps.metrics.count('RegistrationConfirmed');
-        return { registration: commit.registration, position: undefined };
-      }
-
-      if (commit.existing) {
-        if (requestKey !== undefined && commit.existing.requestKey === requestKey) {
-          return this.placed(commit.existing.registration);
-        }
-      }
-      if (commit.userMissing || commit.existing) {
-        const current =
-          commit.event === 'unchanged' ? await this.deps.events.getEvent(eventId) : commit.event;
-        // Still worth knowing the event is full: the next join goes straight to the waitlist
-        // path, where a refusal costs a read instead of a failed transaction.
-        this.remember(current);
-        throw (
-          refusal({
-            eventId,
-            userId,
-            event: current,
-            userExists: !commit.userMissing,
-            alreadyRegistered: commit.existing !== undefined,
-          }) ?? EventsErrors.busy()
-        );
-      }
-      // The event changed between our last look and the commit: decide again on what it is now.
-      event = commit.event === 'unchanged' ? 'unknown' : commit.event;
-      if (event !== 'unknown') this.remember(event);
+      if (outcome.placed) return outcome.placed;
+      event = outcome.event;
     }
     throw EventsErrors.busy();
+  }
+
+  /** Before a waitlist join takes a ticket: what the facts alone answer, or the event as read. */
+  private async vet(
+    { eventId, userId, requestKey }: NewRegistration,
+    read: RegistrationFacts | undefined,
+  ): Promise<Attempt> {
+    const facts = read ?? (await this.deps.repository.registrationFacts(eventId, userId));
+    const answered = this.answerFromFacts(eventId, userId, requestKey, facts);
+    if (answered) return { placed: await answered };
+    // Decide again on the event as read (a seat may have freed since it was seen full).
+    this.remember(facts.event);
+    return { event: facts.event };
+  }
+
+  /** A confirmed seat, if one is free and nobody waits (the commit's condition says). */
+  private async takeSeat(registration: NewRegistration): Promise<Attempt> {
+    const commit = await this.deps.repository.confirm(registration);
+    if (!commit.ok) return this.afterFailedCommit(registration, commit);
+    this.deps.metrics.count('RegistrationConfirmed');
+    return { placed: { registration: commit.registration, position: undefined } };
+  }
+
+  /** A waitlisted registration under a new ticket; a ticket left unused is given back. */
+  private async joinWaitlist(registration: NewRegistration): Promise<Attempt> {
+    const { eventId } = registration;
+    const taken = await this.deps.repository.takeTicket(eventId, this.now());
+    if (!taken) return { event: undefined };
+    const { ticket } = taken;
+    this.remember(taken.event);
+    if (decideRegistration(taken.event).kind !== 'waitlist') {
+      // A seat is free after all (or the event closed): this ticket won't be used.
+      await this.giveBack(eventId, ticket, taken.event.waitlist);
+      return { event: taken.event };
+    }
+    const commit = await this.commitTicket(registration, ticket, taken.event.waitlist);
+    if (commit.ok) {
+      this.deps.metrics.count('RegistrationWaitlisted');
+      const position = waitlistPosition(ticket, taken.event.waitlist);
+      return { placed: { registration: commit.registration, position } };
+    }
+    // Never used (the event changed, or the user went or registered in between since they
+    // were read): let later positions stop counting it (a passed ticket already isn't).
+    if (!commit.ticketPassed) {
+      const seen = commit.event === 'unchanged' ? undefined : commit.event;
+      await this.giveBack(eventId, ticket, (seen ?? taken.event).waitlist);
+    }
+    return this.afterFailedCommit(registration, commit);
+  }
+
+  /** The waitlist commit under `ticket`; `seen`: the bookkeeping when the ticket was taken. */
+  private async commitTicket(
+    registration: NewRegistration,
+    ticket: number,
+    seen: Waitlist,
+  ): Promise<RegistrationCommit> {
+    try {
+      return await this.deps.repository.waitlist(registration, ticket);
+    } catch (error) {
+      // EVENTS.BUSY: the transaction was cancelled, so the ticket is certainly unused; give
+      // it back or every place behind it counts it. (After any other failure the commit may
+      // have landed: the ticket stays, and the start-up sweep gives it back if it is unused.)
+      if (error instanceof AppError && error.code === EventsErrors.busy().code) {
+        await this.giveBack(registration.eventId, ticket, seen).catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * A commit whose conditions failed: this request's own registration (a retry), a refusal
+   * (thrown), or the event as it is now, to decide again on.
+   */
+  private async afterFailedCommit(
+    { eventId, userId, requestKey }: NewRegistration,
+    commit: FailedCommit,
+  ): Promise<Attempt> {
+    if (commit.existing) {
+      if (requestKey !== undefined && commit.existing.requestKey === requestKey) {
+        return { placed: await this.placed(commit.existing.registration) };
+      }
+    }
+    if (commit.userMissing || commit.existing) {
+      const current =
+        commit.event === 'unchanged' ? await this.deps.events.getEvent(eventId) : commit.event;
+      // Still worth knowing the event is full: the next join goes straight to the waitlist
+      // path, where a refusal costs a read instead of a failed transaction.
+      this.remember(current);
+      throw (
+        refusal({
+          eventId,
+          userId,
+          event: current,
+          userExists: !commit.userMissing,
+          alreadyRegistered: commit.existing !== undefined,
+        }) ?? EventsErrors.busy()
+      );
+    }
+    // The event changed between our last look and the commit: decide again on what it is now.
+    const event = commit.event === 'unchanged' ? 'unknown' : commit.event;
+    if (event !== 'unknown') this.remember(event);
+    return { event };
   }
 
   /**
@@ -246,58 +280,60 @@ export class RegistrationsService {
    * same transaction; a waitlisted user's ticket stops counting for everyone behind them.
    */
   async unregister(eventId: string, userId: string): Promise<UnregisterResult> {
-    const { repository } = this.deps;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const now = this.now();
       const [found, event] = await Promise.all([
-        repository.getRegistration(eventId, userId),
+        this.deps.repository.getRegistration(eventId, userId),
         this.deps.events.getEvent(eventId),
       ]);
       // A registration whose event is gone or being deleted is going too: it is not there.
       if (!found || !event) throw EventsErrors.registrationNotFound(eventId, userId);
-      const { registration } = found;
-      const decision = decideUnregister(registration, event);
       // The bookkeeping is folded in the removal's own transaction the first time. That adds a
       // condition on it, so a retry (the event changed in between, maybe by another fold) records
       // its change without one instead — it can't conflict — and a later fold takes it.
-      const fold = (after: Waitlist) => {
-        const folded = attempt === 0 ? compactWaitlist(after) : undefined;
-        return folded ? { seen: event.waitlist, folded } : undefined;
-      };
-      let promoted: Registration[] = [];
-      let done: boolean;
-      if (decision.kind === 'pass-seat') {
-        const [head] = await repository.waitlistHeads(eventId, 1);
-        if (!head) continue; // the count said someone waits; the head left in between
-        done = await repository.unregister(
-          {
-            kind: 'pass-seat',
-            registration,
-            head,
-            ...afterPromotion(event.waitlist, [head]),
-            fold: fold(waitlistAfter(event.waitlist, { promoted: [head] })),
-          },
-          now,
-        );
-        promoted = [confirmed(head, now)];
-      } else {
-        const left = decision.kind === 'leave-waitlist' ? [registration.ticket ?? 0] : [];
-        done = await repository.unregister(
-          {
-            kind: decision.kind,
-            registration,
-            fold: left.length > 0 ? fold(waitlistAfter(event.waitlist, { left })) : undefined,
-          },
-          now,
-        );
-      }
-      if (done) {
+      const plan = await this.planUnregister(found.registration, event, attempt === 0);
+      if (!plan) continue; // the count said someone waits; the head left in between
+      if (await this.deps.repository.unregister(plan, now)) {
+        const promoted = plan.kind === 'pass-seat' ? [confirmed(plan.head, now)] : [];
         this.deps.metrics.count('RegistrationCancelled');
         this.deps.metrics.count('WaitlistPromoted', promoted.length);
         return { promoted };
       }
     }
     throw EventsErrors.busy();
+  }
+
+  /**
+   * How to remove `registration` from `event` as read, its bookkeeping folded in the same
+   * transaction when `foldNow`; undefined when the head that would take the seat has left.
+   */
+  private async planUnregister(
+    registration: Registration,
+    event: Event,
+    foldNow: boolean,
+  ): Promise<UnregisterPlan | undefined> {
+    const decision = decideUnregister(registration, event);
+    const fold = (after: Waitlist) => {
+      const folded = foldNow ? compactWaitlist(after) : undefined;
+      return folded ? { seen: event.waitlist, folded } : undefined;
+    };
+    if (decision.kind === 'pass-seat') {
+      const [head] = await this.deps.repository.waitlistHeads(event.eventId, 1);
+      if (!head) return undefined;
+      return {
+        kind: 'pass-seat',
+        registration,
+        head,
+        ...afterPromotion(event.waitlist, [head]),
+        fold: fold(waitlistAfter(event.waitlist, { promoted: [head] })),
+      };
+    }
+    const left = decision.kind === 'leave-waitlist' ? [registration.ticket ?? 0] : [];
+    return {
+      kind: decision.kind,
+      registration,
+      fold: left.length > 0 ? fold(waitlistAfter(event.waitlist, { left })) : undefined,
+    };
   }
 
   /** Confirmed in join order, then waitlisted in ticket order, each with its place. */
