@@ -21,7 +21,8 @@ export type TicketRun = readonly [first: number, last: number];
  * (promotions take the lowest tickets), and the tickets above it that left too (a waitlisted
  * user who unregistered, a join that failed after taking its ticket) are recorded as `holes`, one
  * by one as each leaves, then folded into `runs`. So a ticket's place is
- * `ticket − frontier − (tickets between that left)`: see `waitlistPosition` in events.rules.ts.
+ * `ticket − frontier − (tickets between that left)`: see `waitlistPosition` in
+ * events.waitlist.rules.ts.
  */
 export interface Waitlist {
   /** Tickets issued so far (the last ticket). */
