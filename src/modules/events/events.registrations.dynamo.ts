@@ -80,58 +80,54 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
       registrationKey(registration.eventId, registration.userId),
       x`${name('status')} = ${registration.status} AND registrationId = ${registration.registrationId}`,
     );
+    const items = [removeRegistration, ...this.afterRemoval(plan, now)];
+    return (await transactOn(this.table, items)).ok;
+  }
+
+  /** What commits with a planned removal: the event's counters and bookkeeping, a promotion. */
+  private afterRemoval(plan: UnregisterPlan, now: string): TransactItem[] {
+    const { registration, fold } = plan;
     const event = (update: Fragment, condition: Fragment = live) =>
       this.table.updateItem(eventKey(registration.eventId), {
         update: x`SET updatedAt = ${now}, ${update}`,
         condition,
       });
-    const { fold } = plan;
-    let items: TransactItem[];
+    const folded =
+      fold &&
+      event(
+        x`waitlistCount = waitlistCount - ${1}, ${foldActions(fold.seen, fold.folded)}`,
+        x`${live} AND ${bookkeepingIs(fold.seen)}`,
+      );
     switch (plan.kind) {
       case 'leave-waitlist':
-        items = [
-          removeRegistration,
-          fold
-            ? event(
-                x`waitlistCount = waitlistCount - ${1}, ${foldActions(fold.seen, fold.folded)}`,
-                x`${live} AND ${bookkeepingIs(fold.seen)}`,
-              )
-            : event(
-                x`waitlistCount = waitlistCount - ${1} ADD waitlistHoles ${new Set([registration.ticket ?? 0])}`,
-              ),
+        return [
+          folded ??
+            event(
+              x`waitlistCount = waitlistCount - ${1} ADD waitlistHoles ${new Set([registration.ticket ?? 0])}`,
+            ),
         ];
-        break;
       case 'free-seat':
         // Nobody waits, as the condition re-checks at commit: a waitlisted registration that
         // lands in between makes this fail, and the next attempt passes the seat instead.
-        items = [
-          removeRegistration,
+        return [
           event(x`registeredCount = registeredCount - ${1}`, x`${live} AND waitlistCount = ${0}`),
         ];
-        break;
       case 'pass-seat':
         // The seat passes to the head of the waitlist in the same transaction that frees it.
-        items = [
-          removeRegistration,
+        return [
           promoteItem(this.table, plan.head, now),
-          fold
-            ? event(
-                x`waitlistCount = waitlistCount - ${1}, ${foldActions(fold.seen, fold.folded)}`,
-                x`${live} AND ${bookkeepingIs(fold.seen)}`,
-              )
-            : event(
-                x`waitlistCount = waitlistCount - ${1}, waitlistFrontier = ${plan.frontier}${
-                  plan.passedHoles.length > 0
-                    ? x` DELETE waitlistHoles ${new Set(plan.passedHoles)}`
-                    : x``
-                }`,
-                // Never move the frontier back (a promotion that passed further got there first).
-                x`${live} AND waitlistFrontier <= ${plan.frontier}`,
-              ),
+          folded ??
+            event(
+              x`waitlistCount = waitlistCount - ${1}, waitlistFrontier = ${plan.frontier}${
+                plan.passedHoles.length > 0
+                  ? x` DELETE waitlistHoles ${new Set(plan.passedHoles)}`
+                  : x``
+              }`,
+              // Never move the frontier back (a promotion that passed further got there first).
+              x`${live} AND waitlistFrontier <= ${plan.frontier}`,
+            ),
         ];
-        break;
     }
-    return (await transactOn(this.table, items)).ok;
   }
 
   async listEventRegistrations(eventId: string, page: PageRequest): Promise<Page<Registration>> {
