@@ -409,8 +409,6 @@ describe('events: regressions for known defects', () => {
   });
 });
 
-// ---- cursor edits ------------------------------------------------------------------------------
-
 /**
  * Edits what a cursor carries, whatever its shape: each `.`-separated part that decodes as
  * base64url JSON has its nested numbers raised by 5 (the running waitlist count today), or, with

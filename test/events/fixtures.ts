@@ -27,7 +27,7 @@ export const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 export const isoTimestamp = () => expect.stringMatching(ISO_UTC);
 
-/** A valid create-event body (seed 003's tech conference); override what a test is about. */
+/** A valid create-event body (the tech conference of docs/seeds.md); override what a test is about. */
 export function eventBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     title: 'Tech Conference 2024',

@@ -24,7 +24,7 @@ import {
   userRegistrations,
 } from './fixtures.js';
 
-/** The three registration styles of the seeds, as (app, eventId, userId) → Response. */
+/** The three registration paths (docs/spec.md#events), as (app, eventId, userId) → Response. */
 const registerStyles = [
   {
     route: 'POST /registrations',
@@ -43,7 +43,7 @@ const registerStyles = [
   },
 ];
 
-/** The three unregistration styles of the seeds. */
+/** The three unregistration paths (docs/spec.md#events). */
 const unregisterStyles = [
   {
     route: 'DELETE /registrations/{userId}/{eventId}',

@@ -15,13 +15,13 @@ import {
 } from './fixtures.js';
 
 /**
- * The seeds' curl examples, in order, with the host dropped and the API key added (by
+ * The events seeds' curl examples (docs/seeds.md), in order, with the host dropped and the API key added (by
  * `app.call`); paths and bodies are as the seeds print them.
  */
 const curl = (app: TestApp, method: string, path: string, json?: unknown) =>
   app.call(path, { method, ...(json === undefined ? {} : { json }) });
 
-describe('seed 003 "Example Usage"', () => {
+describe('the "Example Usage" of the events seed (docs/seeds.md)', () => {
   it('runs every curl of the README in order with the documented outcomes', async () => {
     const app = await createEventsApp();
 
@@ -104,7 +104,7 @@ describe('seed 003 "Example Usage"', () => {
   });
 });
 
-describe('seed 004 "Usage Examples"', () => {
+describe('the "Usage Examples" of the registrations seed (docs/seeds.md)', () => {
   it('runs every curl of the README in order with the documented outcomes', async () => {
     const app = await createEventsApp();
 
@@ -178,16 +178,16 @@ describe('seed 004 "Usage Examples"', () => {
 
 describe.each([
   {
-    seed: '003 "Example Flow" (event-based registration routes)',
+    paths: 'the event-based registration routes (the events seed\'s "Example Flow")',
     join: (eventId: string) => `/events/${eventId}/registrations`,
     leave: (eventId: string, userId: string) => `/events/${eventId}/registrations/${userId}`,
   },
   {
-    seed: '004 (its /register routes)',
+    paths: 'the /register routes (docs/seeds.md)',
     join: (eventId: string) => `/events/${eventId}/register`,
     leave: (eventId: string, userId: string) => `/events/${eventId}/register/${userId}`,
   },
-])('seed $seed', ({ join, leave }) => {
+])('$paths', ({ join, leave }) => {
   it('promotes the waitlisted user 3 when confirmed user 1 leaves a capacity-2 event', async () => {
     const app = await createEventsApp();
     const event = await bodyOf<Event>(

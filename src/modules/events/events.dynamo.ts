@@ -79,8 +79,6 @@ const everyEvent = { index: eventsKeys.collectionsIndex, key: x`GSI2PK = ${'EVEN
 export class DynamoEventRepository implements EventRepository {
   constructor(private readonly table: DynamoTable) {}
 
-  // ---- events ------------------------------------------------------------------------------
-
   async createEvent(event: Event, requestKey: RequestKey): Promise<Created<Event>> {
     const put = await this.table.putIfAbsent(eventItem(event, requestKey));
     if (put.created) return put;
@@ -267,8 +265,6 @@ export function bookkeepingIs(seen: Waitlist): Fragment {
 export function transactOn(table: DynamoTable, items: readonly TransactItem[]) {
   return table.transact(items, { onContention: EventsErrors.busy });
 }
-
-// ---- mapping -------------------------------------------------------------------------------
 
 /** `SET` actions for the changed fields (their values), the status index, and updatedAt. */
 function changeActions(changes: EventChanges, now: string): Fragment {

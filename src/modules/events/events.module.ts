@@ -20,7 +20,7 @@ const settings = z.object({
   ticketSweep: scheduleSetting('rate(1 hour)'),
 });
 
-/** Events, users and registrations with capacity, FIFO waitlist and promotion (seeds 003, 004). */
+/** Events, users and registrations with capacity, FIFO waitlist and promotion */
 export const eventsModule = defineModule({
   name: 'events',
   tables: [eventsTable],

@@ -47,7 +47,7 @@ const registerRoute = createRoute(
   }),
 );
 
-/** Seed 003's `/events/{eventId}/registrations` and seed 004's `/events/{eventId}/register`. */
+/** `/events/{eventId}/registrations`, and `/events/{eventId}/register` kept for compatibility (docs/seeds.md). */
 const registerForEventRoutes = (
   ['/events/{eventId}/registrations', '/events/{eventId}/register'] as const
 ).map((path) =>
@@ -80,7 +80,7 @@ const eventRegistrationsRoute = createRoute({
   },
 });
 
-/** The three unregister styles of the seeds. */
+/** The three unregister paths (docs/spec.md#events). */
 const unregisterRoutes = (
   [
     '/registrations/{userId}/{eventId}',

@@ -11,7 +11,7 @@ import type {
 
 /**
  * The events port: reads, and commits guarded by the conditions that keep the registration rules
- * (SPEC, events 1–6) whatever runs concurrently. A commit whose condition failed changes nothing
+ * (docs/spec.md#registration-rules) whatever runs concurrently. A commit whose condition failed changes nothing
  * and says what failed, with the current state where it helps the caller decide again; the
  * decisions themselves are made by the services with events.rules.ts. This port holds the
  * events themselves; users and registrations (with the waitlist) have theirs beside it.
@@ -43,8 +43,9 @@ export interface EventRepository {
     now: string,
   ): Promise<Written<Event>>;
   /**
-   * Marks the event as being deleted (it disappears from reads and refuses every write) and
-   * returns true; false when it is absent. A marked event stays marked until `finishDeletion`.
+   * Marks the event as being deleted (it disappears from reads and refuses every write):
+   * `marked`; `absent` when there is no such event; `already-marked` when an earlier DELETE
+   * marked it and has not finished. A marked event stays marked until `finishDeletion`.
    */
   markDeleted(eventId: string, now: string): Promise<'marked' | 'absent' | 'already-marked'>;
   /** Removes a marked event's registrations, then the event; returns how many registrations. */

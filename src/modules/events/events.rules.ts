@@ -10,7 +10,7 @@ import {
 } from './events.model.js';
 
 /**
- * The registration rules (SPEC, events 1–6) as pure decisions. The service reads, asks these,
+ * The registration rules (docs/spec.md#registration-rules) as pure decisions. The service reads, asks these,
  * then commits; the repository's conditions make the commit fail if the data changed between the
  * read and the write, and the service decides again on what it finds. No I/O here.
  */

@@ -37,7 +37,7 @@ const eventFields = {
   hasWaitlist: z.boolean().meta({ description: 'Whether a full event takes a waitlist.' }),
   waitlistEnabled: z
     .boolean()
-    .meta({ description: 'Alias of `hasWaitlist` (seed 003); give one or the other.' }),
+    .meta({ description: 'Alias of `hasWaitlist`; give one or the other.' }),
 };
 
 const sameWaitlistFlag = (body: { hasWaitlist?: boolean; waitlistEnabled?: boolean }) =>
