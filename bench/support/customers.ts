@@ -105,8 +105,12 @@ export async function customersBench(
                     id,
                     createdAt: now,
                     createdBy: 'api',
+                    version: 1,
                   },
-                  ConditionExpression: 'attribute_not_exists(PK)',
+                  ConditionExpression:
+                    'attribute_not_exists(PK) OR (attribute_exists(deletedAt) AND #v = :previous)',
+                  ExpressionAttributeNames: { '#v': 'version' },
+                  ExpressionAttributeValues: { ':previous': 0 },
                 },
               },
               {
@@ -118,7 +122,7 @@ export async function customersBench(
                     eventId,
                     source: 'customer.api',
                     detailType: 'CustomerCreated',
-                    detail: { id },
+                    detail: { id, version: 1 },
                     createdAt: now,
                     GSI1PK: 'OUTBOX',
                     GSI1SK: `${now}#${eventId}`,
