@@ -13,6 +13,7 @@ import {
   createEvent,
   createEventsApp,
   createUsers,
+  eventBody,
   eventRegistrations,
   register,
   registerAll,
@@ -51,14 +52,8 @@ const NOW = '2026-11-22T10:00:00.000Z';
 
 function eventWith(waitlist: Waitlist): Event {
   return {
+    ...(eventBody() as Omit<Event, 'eventId'>),
     eventId: 'tech-conf-2024-waitlist-bookkeeping',
-    title: 'Tech Conference 2024',
-    description: 'Annual technology conference',
-    date: '2024-12-15',
-    location: 'San Francisco, CA',
-    capacity: 100,
-    organizer: 'Tech Corp',
-    status: 'active',
     hasWaitlist: true,
     registeredCount: 100,
     waitlistCount: 0,
