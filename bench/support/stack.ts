@@ -32,8 +32,9 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
-export async function startStack(): Promise<BenchStack> {
-  const database = await startDynamoDbLocal();
+/** With `dbPath`, DynamoDB Local persists to disk as `npm start` runs it; else in memory. */
+export async function startStack(options: { dbPath?: string } = {}): Promise<BenchStack> {
+  const database = await startDynamoDbLocal(options.dbPath ? { dbPath: options.dbPath } : {});
   const closers: Array<() => Promise<void>> = [() => database.stop()];
   const stop = async () => {
     for (const close of closers.reverse()) await close().catch(() => {});
