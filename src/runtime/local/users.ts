@@ -7,12 +7,8 @@ import { AppError } from '../../platform/errors.js';
 import { createLogger } from '../../platform/logger.js';
 import { deriveSecrets } from '../../platform/secrets.js';
 import { createContainer } from '../container.js';
-import {
-  type DynamoDbLocal,
-  LocalStartError,
-  runningDynamoDbLocal,
-  startDynamoDbLocal,
-} from './dynamodb-local.js';
+import { type DynamoDbLocal, LocalStartError, runningDynamoDbLocal } from './dynamodb-local.js';
+import { startLocalDatabase } from './local-database.js';
 import { resolveLocalSecret } from './secret.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -56,7 +52,10 @@ async function main(argv: readonly string[]): Promise<void> {
   let endpoint =
     config.dynamodbEndpoint ?? (await runningDynamoDbLocal(resolve(dataDir, 'dynamodb')));
   if (!endpoint) {
-    database = await startDynamoDbLocal({ dbPath: resolve(dataDir, 'dynamodb') });
+    // As `npm start` does it: the data directory owner-only, DynamoDB Local on loopback, the
+    // configured start deadline.
+    database = await startLocalDatabase(config);
+    if (!database) throw new Error('no database was started');
     endpoint = database.endpoint;
   }
   const dynamo = createDynamoClients({ region: config.region, endpoint });
