@@ -255,7 +255,7 @@ export async function runningDynamoDbLocal(dbPath: string): Promise<string | und
 }
 
 /** A client for asking DynamoDB Local whether it answers: one attempt, local credentials. */
-function probeClient(endpoint: string): DynamoDBClient {
+export function probeClient(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({
     endpoint,
     region: 'us-east-1',
