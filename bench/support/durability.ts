@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CreateTableCommand,
-  DynamoDBClient,
+  type DynamoDBClient,
   PutItemCommand,
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
+import { createDynamoClients } from '../../src/platform/dynamo/client.js';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../../src/runtime/local/dynamodb-local.js';
 import { directLoad, type Sample, summarize } from './measure.js';
 import type { Row } from './report.js';
@@ -38,11 +39,8 @@ async function target(
   options: Parameters<typeof startDynamoDbLocal>[0],
 ): Promise<Target> {
   const database = await startDynamoDbLocal(options);
-  const client = new DynamoDBClient({
-    endpoint: database.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
-  });
+  // Built like the app's (and the rest of the bench's direct runs).
+  const { client } = createDynamoClients({ region: 'us-east-1', endpoint: database.endpoint });
   await client.send(
     new CreateTableCommand({
       TableName: TABLE,
