@@ -7,6 +7,7 @@ import {
 } from './dynamo/tables.js';
 import { envName } from './env-names.js';
 import { type LogLevel, logLevels } from './logger.js';
+import { outboxTable } from './outbox/outbox.js';
 import type { AnyModule } from './module.js';
 import { type QueueDefinition, queueEnvVars } from './queue/queue.js';
 import { type WorkflowDefinition, workflowEnvVar } from './workflow/workflow.js';
@@ -50,6 +51,7 @@ const envSchema = z.object({
   DOCS_ASSETS_DIR: z.string().min(1).optional(),
   CONSOLE_ASSETS_DIR: z.string().min(1).optional(),
   IDEMPOTENCY_IN_FLIGHT_SECONDS: z.coerce.number().int().min(1).max(900).default(60),
+  DOMAIN_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   APP_SECRET: z
     .string()
     .regex(/^[A-Za-z0-9_-]{43,}$/, 'must be at least 32 bytes, base64url')
@@ -98,6 +100,8 @@ export interface Config {
   readonly consoleAssetsDir: string | undefined;
   /** How long a request may hold its Idempotency-Key before a retry may take over. */
   readonly idempotencyInFlightSeconds: number;
+  /** How long domain events stay in the log (readable, replayable to webhooks). */
+  readonly domainEventRetentionDays: number;
   /**
    * The master secret (base64url), when given directly; else `appSecretArn` (AWS) or a file in
    * the data directory (local runtime) provides it.
@@ -131,7 +135,7 @@ export class ConfigError extends Error {
 }
 
 /** The platform's own tables, beside the modules'. */
-export const platformTables: readonly TableDefinition[] = [idempotencyTable];
+export const platformTables: readonly TableDefinition[] = [idempotencyTable, outboxTable];
 
 export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
@@ -201,6 +205,7 @@ export function loadConfig(
     docsAssetsDir: e.DOCS_ASSETS_DIR,
     consoleAssetsDir: e.CONSOLE_ASSETS_DIR,
     idempotencyInFlightSeconds: e.IDEMPOTENCY_IN_FLIGHT_SECONDS,
+    domainEventRetentionDays: e.DOMAIN_EVENT_RETENTION_DAYS,
     appSecret: e.APP_SECRET,
     appSecretArn: e.APP_SECRET_ARN,
     task: e.ROSTER_TASK,

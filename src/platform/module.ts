@@ -6,6 +6,7 @@ import type { TokenVerifier } from './http/auth.js';
 import type { createRouter } from './http/openapi.js';
 import type { Logger } from './logger.js';
 import type { MetricsPort, ModuleMetrics } from './metrics/metrics.js';
+import type { DomainEventType, Outbox } from './outbox/outbox.js';
 import type { QueueDefinition, QueuePort } from './queue/queue.js';
 import type { Secrets } from './secrets.js';
 import type { TokenPort } from './tokens/tokens.js';
@@ -53,6 +54,12 @@ export interface ModuleDefinition<Services = unknown, Settings = unknown> {
   readonly workflows?: readonly WorkflowDefinition[];
   /** Event bus rules: events matching a pattern start one of its workflows (see EventRule). */
   readonly eventRules?: readonly EventRule[];
+  /**
+   * Its catalogue of domain events (`<resource>.<change>` with the schema of the resource they
+   * carry): the types it commits through `context.outbox`, which webhook endpoints subscribe to
+   * and the OpenAPI document lists under `webhooks`.
+   */
+  readonly domainEvents?: readonly DomainEventType[];
 }
 
 /**
@@ -76,6 +83,11 @@ export interface ModuleContext<Settings = unknown> {
   readonly ports: Ports;
   /** Business counts under this module's name (the metrics port's `service` dimension). */
   readonly metrics: ModuleMetrics;
+  /**
+   * Domain events: built with `outbox.event`, committed in the change's own transaction with
+   * `outbox.put`, announced after the commit with `outbox.announce` (platform/outbox).
+   */
+  readonly outbox: Outbox;
 }
 
 /**

@@ -17,6 +17,7 @@ import { mountSystemRoutes } from '../platform/http/system.routes.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import { moduleMetrics } from '../platform/metrics/metrics.js';
 import type { AnyModule, ModuleContext, ModuleWith, Ports } from '../platform/module.js';
+import { Outbox, outboxQueue, outboxTable } from '../platform/outbox/outbox.js';
 import type { Secrets } from '../platform/secrets.js';
 
 export interface ContainerOptions {
@@ -45,6 +46,8 @@ export interface Container {
   readonly modules: readonly AnyModule[];
   readonly secrets: Secrets;
   readonly ports: Ports;
+  /** Domain events of every module (platform/outbox). */
+  readonly outbox: Outbox;
   /** A module's services, built once. */
   servicesOf<S>(module: ModuleWith<S>): S;
   /** The table helper for a table definition (a module's or the platform's). */
@@ -74,6 +77,16 @@ export function createContainer(options: ContainerOptions): Container {
     return found;
   };
 
+  const outbox = new Outbox({
+    table: table(outboxTable),
+    queue: () => ports.queues?.queue(outboxQueue),
+    clock,
+    newId,
+    logger: logger.createChild({ persistentKeys: { module: 'outbox' } }),
+    retentionDays: config.domainEventRetentionDays,
+    catalogue: modules.flatMap((module) => module.domainEvents ?? []),
+  });
+
   const built = new Map<AnyModule, unknown>();
   const building = new Set<AnyModule>();
   const servicesOf = <S>(module: ModuleWith<S>): S => {
@@ -100,6 +113,7 @@ export function createContainer(options: ContainerOptions): Container {
         servicesOf,
         ports,
         metrics: moduleMetrics(ports.metrics, key.name),
+        outbox,
       };
       const services = key.services(context);
       built.set(key, services);
@@ -109,7 +123,7 @@ export function createContainer(options: ContainerOptions): Container {
     }
   };
 
-  return { config, logger, dynamo, modules, secrets, ports, servicesOf, table };
+  return { config, logger, dynamo, modules, secrets, ports, outbox, servicesOf, table };
 }
 
 export interface ApiOptions {

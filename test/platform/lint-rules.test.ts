@@ -327,6 +327,27 @@ const fixtures: Fixture[] = [
     imports('./m1.rules.js', './m1.model.js', '../../platform/limiter.js'),
   ),
   accept(
+    'an outgoing HTTP sender',
+    'src/modules/m1/m1.delivery.ts',
+    imports(
+      'node:https',
+      'node:dns',
+      'standardwebhooks',
+      './m1.rules.js',
+      '../../platform/logger.js',
+    ),
+  ),
+  refuse(
+    'an outgoing HTTP sender importing a table',
+    'src/modules/m5/m5.delivery.ts',
+    imports('../../platform/dynamo/table.js'),
+  ),
+  accept(
+    'a service announcing domain events',
+    'src/modules/m1/m1.service.ts',
+    imports('../../platform/outbox/outbox.js'),
+  ),
+  accept(
     'a module’s CDK construct',
     'src/modules/m1/m1.infra.ts',
     imports(
