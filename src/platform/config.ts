@@ -7,8 +7,8 @@ import {
 } from './dynamo/tables.js';
 import { envName } from './env-names.js';
 import { type LogLevel, logLevels } from './logger.js';
-import { outboxTable } from './outbox/outbox.js';
 import type { AnyModule } from './module.js';
+import { outboxTable } from './outbox/outbox.js';
 import { type QueueDefinition, queueEnvVars } from './queue/queue.js';
 import { type WorkflowDefinition, workflowEnvVar } from './workflow/workflow.js';
 
