@@ -16,6 +16,7 @@ const unit = [
   'test/hardening/log-scan.test.ts',
   'test/platform/{config,event-bus-workflow-adapters,gateway-authorizer,input,limiter,schedule,sqs-queue,static-assets}.test.ts',
   'test/runtime/local-queue.test.ts',
+  'test/webhooks/delivery.test.ts',
   'test/projects.test.ts',
 ];
 
@@ -31,6 +32,7 @@ const system = [
   'test/hardening/{crash,kill-after-ack,audit}.test.ts',
   'test/runtime/{defects-http,local-runtime,users-cli}.test.ts',
   'test/{customers,enrollments}/{local-runtime,runtime}.test.ts',
+  'test/webhooks/chaos.test.ts',
   'test/infra/bundling.test.ts',
   'test/platform/lint-rules.test.ts',
 ];
@@ -40,7 +42,7 @@ const system = [
  * module or platform folder that none of the projects above claims.
  */
 const integration = [
-  'test/{auth,customers,enrollments,events,hardening,platform,runtime,sla-errors}/**/*.test.ts',
+  'test/{auth,customers,enrollments,events,hardening,platform,runtime,sla-errors,webhooks}/**/*.test.ts',
   // Grants checked against the calls the app makes on DynamoDB Local.
   'test/infra/access.test.ts',
 ];
