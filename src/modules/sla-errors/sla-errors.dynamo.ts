@@ -1,5 +1,6 @@
 import { and, name, x } from '../../platform/dynamo/expressions.js';
 import type { DynamoTable, Item } from '../../platform/dynamo/table.js';
+import type { DomainEvent, Outbox } from '../../platform/outbox/outbox.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import { IDEMPOTENCY_WINDOW_SECONDS } from '../../platform/request-key.js';
 import { SlaErrorsErrors } from './sla-errors.errors.js';
@@ -22,9 +23,16 @@ const recordKey = (id: string) => ({ PK: `ERROR#${id}` });
 const requestKeyItem = (requestKey: string) => ({ PK: `REQUEST#${requestKey}` });
 
 export class DynamoSlaErrorRepository implements SlaErrorRepository {
-  constructor(private readonly table: DynamoTable) {}
+  constructor(
+    private readonly table: DynamoTable,
+    private readonly outbox: Outbox,
+  ) {}
 
-  async record(error: SlaError, requestKey: RequestKey): Promise<SlaError> {
+  async record(
+    error: SlaError,
+    requestKey: RequestKey,
+    events: readonly DomainEvent[],
+  ): Promise<SlaError> {
     const item = {
       ...recordKey(error.id),
       type: 'sla-error',
@@ -34,8 +42,14 @@ export class DynamoSlaErrorRepository implements SlaErrorRepository {
       GSI2PK: `FILE#${error.fileName}`,
       GSI2SK: `${error.receivedAt}#${error.id}`,
     };
+    const eventItems = events.map((event) => this.outbox.put(event));
     if (requestKey === undefined) {
-      await this.table.putIfAbsent(item); // a fresh UUIDv7: never taken
+      // A fresh UUIDv7 is never taken: a failed condition here is a fault, not an answer.
+      const outcome = await this.table.transact(
+        [this.table.put(item, x`attribute_not_exists(PK)`), ...eventItems],
+        { onContention: SlaErrorsErrors.busy },
+      );
+      if (!outcome.ok) throw cancelled(outcome.reasons);
       return error;
     }
     // The record and the mark of the request that made it, together: a retry finds the mark.
@@ -47,11 +61,14 @@ export class DynamoSlaErrorRepository implements SlaErrorRepository {
           { ...requestKeyItem(requestKey), id: error.id, expiresAt },
           x`attribute_not_exists(PK)`,
         ),
+        ...eventItems,
       ],
       // The same request, twice at the same moment: retrying later finds the first's record.
       { onContention: SlaErrorsErrors.busy },
     );
     if (outcome.ok) return error;
+    // Only the mark's condition (item 1) is an answer: the request was made before.
+    if (outcome.reasons[1] !== 'ConditionalCheckFailed') throw cancelled(outcome.reasons);
     const earlier = outcome.current[1]?.id;
     const existing = typeof earlier === 'string' ? await this.get(earlier) : undefined;
     if (!existing) throw new Error('the request mark names no record');
@@ -84,6 +101,9 @@ export class DynamoSlaErrorRepository implements SlaErrorRepository {
     );
   }
 }
+
+const cancelled = (reasons: readonly string[]) =>
+  new Error(`sla error commit cancelled: ${reasons.join(', ')}`);
 
 function toSlaError(item: Item): SlaError {
   return {

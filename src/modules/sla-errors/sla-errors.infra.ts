@@ -1,14 +1,16 @@
 import type { ModuleAccess } from '../../../infra/access.js';
 import { Alarms } from '../../../infra/constructs/alarms.js';
 import type { ModuleInfra } from '../../../infra/module-infra.js';
+import { outboxTable } from '../../platform/outbox/outbox.js';
 import { slaErrorsKeys } from './sla-errors.dynamo.js';
 import { slaErrorsTable } from './sla-errors.module.js';
 import { severityMetric } from './sla-errors.service.js';
 
 /**
- * sla-errors on AWS: its table, read and written by the API Lambda (records put once — a
- * transaction of two puts with an Idempotency-Key —, read by id, listed newest first overall or
- * per file through its two indexes). `POST /sla-errors` is declared bearer-only, so the stack
+ * sla-errors on AWS: its table, read and written by the API Lambda (records put once, in a
+ * transaction with their domain event in the platform's outbox — and the request's mark with an
+ * Idempotency-Key —, read by id, listed newest first overall or per file through its two
+ * indexes). `POST /sla-errors` is declared bearer-only, so the stack
  * puts the auth module's Cognito authorizer on it.
  */
 export const access: ModuleAccess = {
@@ -18,6 +20,7 @@ export const access: ModuleAccess = {
       actions: ['GetItem', 'PutItem'],
       indexes: [slaErrorsKeys.byTimeIndex, slaErrorsKeys.byFileIndex],
     },
+    { table: outboxTable, actions: ['PutItem'] },
   ],
 };
 

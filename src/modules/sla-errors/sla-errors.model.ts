@@ -30,4 +30,7 @@ export interface SlaErrorFilter {
   readonly to?: string | undefined;
 }
 
+/** The domain event of a record (the module's catalogue, in sla-errors.module.ts). */
+export const slaErrorEvents = { aggregate: 'sla_error', recorded: 'sla_error.recorded' } as const;
+
 export type { RequestKey } from '../../platform/request-key.js';

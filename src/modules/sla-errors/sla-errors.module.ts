@@ -1,7 +1,9 @@
 import { S, type TableDefinition } from '../../platform/dynamo/tables.js';
 import { defineModule } from '../../platform/module.js';
 import { DynamoSlaErrorRepository } from './sla-errors.dynamo.js';
+import { slaErrorEvents } from './sla-errors.model.js';
 import { slaErrorRoutes } from './sla-errors.routes.js';
+import { SlaErrorSchema } from './sla-errors.schemas.js';
 import { SlaErrorsService } from './sla-errors.service.js';
 
 /**
@@ -25,12 +27,20 @@ export const slaErrorsModule = defineModule({
   tables: [slaErrorsTable],
   services: (context) => ({
     slaErrors: new SlaErrorsService({
-      repository: new DynamoSlaErrorRepository(context.table(slaErrorsTable)),
+      repository: new DynamoSlaErrorRepository(context.table(slaErrorsTable), context.outbox),
       newId: context.newId,
       clock: context.clock,
       metrics: context.metrics,
+      outbox: context.outbox,
     }),
   }),
   routes: ({ slaErrors }) => [slaErrorRoutes(slaErrors)],
   tags: [{ name: 'sla-errors', description: 'SLA error records, filed with a bearer token' }],
+  domainEvents: [
+    {
+      type: slaErrorEvents.recorded,
+      description: 'An SLA error record was filed (sequence 1: records are never changed).',
+      data: SlaErrorSchema,
+    },
+  ],
 });

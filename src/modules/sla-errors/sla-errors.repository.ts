@@ -1,3 +1,4 @@
+import type { DomainEvent } from '../../platform/outbox/outbox.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import type { RequestKey, SlaError, SlaErrorFilter } from './sla-errors.model.js';
 
@@ -7,10 +8,15 @@ import type { RequestKey, SlaError, SlaErrorFilter } from './sla-errors.model.js
  */
 export interface SlaErrorRepository {
   /**
-   * Stores a record. With a request key, the first record stored under it wins: a retry of a
-   * request whose answer was lost gets that record back instead of storing a second one.
+   * Stores a record and commits `events` with it (one transaction). With a request key, the first
+   * record stored under it wins: a retry of a request whose answer was lost gets that record back
+   * instead of storing a second one, and its events are not committed.
    */
-  record(error: SlaError, requestKey: RequestKey): Promise<SlaError>;
+  record(
+    error: SlaError,
+    requestKey: RequestKey,
+    events: readonly DomainEvent[],
+  ): Promise<SlaError>;
   get(id: string): Promise<SlaError | undefined>;
   list(filter: SlaErrorFilter, page: PageRequest): Promise<Page<SlaError>>;
 }

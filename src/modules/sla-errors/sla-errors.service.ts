@@ -1,7 +1,14 @@
 import type { ModuleMetrics } from '../../platform/metrics/metrics.js';
+import type { Outbox } from '../../platform/outbox/outbox.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import { SlaErrorsErrors } from './sla-errors.errors.js';
-import type { RequestKey, Severity, SlaError, SlaErrorFilter } from './sla-errors.model.js';
+import {
+  type RequestKey,
+  type Severity,
+  type SlaError,
+  type SlaErrorFilter,
+  slaErrorEvents,
+} from './sla-errors.model.js';
 import type { SlaErrorRepository } from './sla-errors.repository.js';
 
 export interface SlaErrorsServiceDeps {
@@ -10,6 +17,8 @@ export interface SlaErrorsServiceDeps {
   readonly clock: () => Date;
   /** SlaErrorRecorded, and per severity SlaErrorRecordedLow … SlaErrorRecordedCritical. */
   readonly metrics: ModuleMetrics;
+  /** sla_error.recorded, committed with the record. */
+  readonly outbox: Outbox;
 }
 
 export interface NewSlaError {
@@ -35,8 +44,9 @@ export class SlaErrorsService {
   constructor(private readonly deps: SlaErrorsServiceDeps) {}
 
   /**
-   * Files a record submitted by `subject` (a token's `sub`). `receivedAt` defaults to now. A
-   * retry of the same request (same request key) gets the first record back.
+   * Files a record submitted by `subject` (a token's `sub`), with its sla_error.recorded event.
+   * `receivedAt` defaults to now. A retry of the same request (same request key) gets the first
+   * record back, and no second event.
    */
   async recordSlaError(
     input: NewSlaError,
@@ -46,25 +56,32 @@ export class SlaErrorsService {
     if (!subject) throw SlaErrorsErrors.noSubject();
     const now = this.deps.clock().toISOString();
     const id = this.deps.newId();
-    const recorded = await this.deps.repository.record(
-      {
-        id,
-        fileName: input.fileName,
-        slaDeadline: utc(input.slaDeadline),
-        receivedAt: input.receivedAt ? utc(input.receivedAt) : now,
-        errorCode: input.errorCode,
-        message: input.message,
-        severity: input.severity,
-        source: input.source,
-        submittedBy: subject,
-        createdAt: now,
-      },
-      requestKey,
+    const record: SlaError = {
+      id,
+      fileName: input.fileName,
+      slaDeadline: utc(input.slaDeadline),
+      receivedAt: input.receivedAt ? utc(input.receivedAt) : now,
+      errorCode: input.errorCode,
+      message: input.message,
+      severity: input.severity,
+      source: input.source,
+      submittedBy: subject,
+      createdAt: now,
+    };
+    // The record is what GET /sla-errors/{id} answers, as is; it is never changed after.
+    const event = this.deps.outbox.event(
+      slaErrorEvents.recorded,
+      { type: slaErrorEvents.aggregate, id, sequence: 1 },
+      record,
+      now,
     );
-    // A retry of an earlier request gets that record back: counted once, when it was recorded.
+    const recorded = await this.deps.repository.record(record, requestKey, [event]);
+    // A retry of an earlier request gets that record back: counted and announced once, when it
+    // was recorded.
     if (recorded.id === id) {
       this.deps.metrics.count('SlaErrorRecorded');
       this.deps.metrics.count(severityMetric(input.severity));
+      await this.deps.outbox.announce([event]);
     }
     return recorded;
   }
