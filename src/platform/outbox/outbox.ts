@@ -188,7 +188,8 @@ export class Outbox {
     }
   }
 
-  private expiresAt(event: DomainEvent): number {
+  /** When `event` leaves the log (epoch seconds): what kept about it should expire with it. */
+  expiresAt(event: Pick<DomainEvent, 'occurredAt'>): number {
     return Math.floor((Date.parse(event.occurredAt) + this.retentionMs) / 1000);
   }
 }
