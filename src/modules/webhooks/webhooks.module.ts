@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import { S, type TableDefinition } from '../../platform/dynamo/tables.js';
+import { defineModule, isStartupRun } from '../../platform/module.js';
+import { outboxQueue } from '../../platform/outbox/outbox.js';
+import type { Queue, QueueDefinition } from '../../platform/queue/queue.js';
+import { scheduleSetting } from '../../platform/schedule.js';
+import { createSender, newSigningSecret, targetUrlProblem } from './webhooks.delivery.js';
+import { DynamoWebhookRepository } from './webhooks.dynamo.js';
+import { webhookRoutes } from './webhooks.routes.js';
+import { parseSchedule, STANDARD_RETRY_SCHEDULE } from './webhooks.rules.js';
+import { WebhookEndpointSchema } from './webhooks.schemas.js';
+import { WebhooksService } from './webhooks.service.js';
+
+/**
+ * webhooks: endpoints, deliveries and the attempt log, one partition per endpoint (keys in
+ * webhooks.dynamo.ts).
+ * - gsi1  endpoints by creation   GSI1PK=ENDPOINTS   GSI1SK=<createdAt>#<id>
+ *         deliveries due (sparse) GSI1PK=DUE         GSI1SK=<nextAttemptAt>#<endpointId>#<eventId>
+ */
+export const webhooksTable = {
+  id: 'webhooks',
+  partitionKey: S('PK'),
+  sortKey: S('SK'),
+  globalIndexes: [{ indexName: 'gsi1', partitionKey: S('GSI1PK'), sortKey: S('GSI1SK') }],
+  timeToLiveAttribute: 'expiresAt',
+} as const satisfies TableDefinition;
+
+/**
+ * One message per delivery attempt due. An attempt takes at most `attemptTimeoutSeconds` (30 at
+ * most), so a consumer's batch, attempted in parallel, ends well within 60 s.
+ */
+export const deliveryQueue = {
+  id: 'webhook-deliveries',
+  maxReceiveCount: 10,
+  consumerTimeoutSeconds: 60,
+  batchSize: 10,
+  maxConcurrency: 10,
+} as const satisfies QueueDefinition;
+
+const settings = z.object({
+  /**
+   * Which URLs may receive webhooks: `public` (https only; private, loopback, link-local and
+   * metadata addresses refused, also after DNS resolution) — what the CDK stack sets — or
+   * `public-and-loopback` (also http and loopback targets: the local runtime, itself
+   * loopback-only, and its tests).
+   */
+  targets: z.enum(['public', 'public-and-loopback']).optional().default('public-and-loopback'),
+  /** One attempt, from DNS to the first KiB of the answer. */
+  attemptTimeoutSeconds: z.coerce.number().int().min(1).max(30).optional().default(15),
+  /** The delay before each attempt, seconds (the Standard Webhooks example schedule). */
+  retrySchedule: z
+    .string()
+    .optional()
+    .default(STANDARD_RETRY_SCHEDULE.join(','))
+    .transform((text, context) => {
+      try {
+        return parseSchedule(text);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** An endpoint whose every attempt failed for this long is disabled (five days). */
+  disableAfterFailingSeconds: z.coerce.number().int().min(60).optional().default(432_000),
+  /** How often overdue deliveries and events not handed on are picked up again. */
+  sweepSchedule: scheduleSetting('rate(1 minute)'),
+  /** How overdue they must be (younger: their own message is probably on its way). */
+  sweepGraceSeconds: z.coerce.number().int().min(0).max(3600).optional().default(30),
+  maxEndpoints: z.coerce.number().int().min(1).max(1000).optional().default(50),
+  /** The most events one replay of a window may send. */
+  replayMaxEvents: z.coerce.number().int().min(1).max(100_000).optional().default(10_000),
+});
+
+/** Where no queue port exists (the CDK app builds services offline): sending fails, loudly. */
+const noQueue: Queue = {
+  send: () => Promise.reject(new Error('no queue port in this runtime')),
+  sendBatch: () => Promise.reject(new Error('no queue port in this runtime')),
+  deadLetter: () => Promise.reject(new Error('no queue port in this runtime')),
+};
+
+const SECRET_PURPOSE = 'webhook-signing-secrets';
+
+/** Account-wide webhook endpoints: domain events delivered signed, at least once, with replay. */
+export const webhooksModule = defineModule({
+  name: 'webhooks',
+  tables: [webhooksTable],
+  settings,
+  services: (context) => {
+    const { settings: s } = context;
+    return {
+      webhooks: new WebhooksService({
+        repository: new DynamoWebhookRepository(context.table(webhooksTable), context.outbox),
+        outbox: context.outbox,
+        deliveries: context.ports.queues?.queue(deliveryQueue) ?? noQueue,
+        send: createSender({ policy: s.targets }),
+        targetProblem: (url) => targetUrlProblem(url, s.targets),
+        newSecret: newSigningSecret,
+        seal: (secret) => context.secrets.seal(SECRET_PURPOSE, secret),
+        open: (sealed) => context.secrets.open(SECRET_PURPOSE, sealed),
+        clock: context.clock,
+        newId: context.newId,
+        random: Math.random,
+        logger: context.logger,
+        metrics: context.metrics,
+        settings: s,
+      }),
+    };
+  },
+  routes: ({ webhooks }) => [webhookRoutes(webhooks)],
+  tags: [
+    {
+      name: 'webhooks',
+      description:
+        'Endpoints that receive domain events, signed to the Standard Webhooks spec; delivery log and replay',
+    },
+  ],
+  domainEvents: [
+    {
+      type: 'webhook_endpoint.disabled',
+      description:
+        'Roster disabled an endpoint: it answered 410 Gone, or every attempt to it failed for five days.',
+      data: WebhookEndpointSchema,
+    },
+  ],
+  tasks: [
+    {
+      name: 'dispatch',
+      description:
+        'Turns each committed domain event into one delivery per subscribed endpoint (outbox wake-ups).',
+      queue: outboxQueue,
+      run: ({ webhooks }, message) =>
+        webhooks.dispatch(message as Parameters<WebhooksService['dispatch']>[0]),
+    },
+    {
+      name: 'deliver',
+      description: 'Makes one delivery attempt: signed POST, logged, then done or rescheduled.',
+      queue: deliveryQueue,
+      run: ({ webhooks }, message) =>
+        webhooks.deliver(message as Parameters<WebhooksService['deliver']>[0]),
+    },
+    {
+      name: 'sweep',
+      description:
+        'Picks up domain events not handed on and deliveries whose attempt is overdue (the backstop for lost messages).',
+      // At local start-up every pending delivery gets its message again: the in-process queue
+      // lost its messages with the process.
+      startup: true,
+      schedule: (s) => s.sweepSchedule,
+      run: ({ webhooks }, input) => webhooks.sweep({ all: isStartupRun(input) }),
+    },
+  ],
+});
