@@ -3,6 +3,7 @@ import { customersModule } from './customers/customers.module.js';
 import { enrollmentsModule } from './enrollments/enrollments.module.js';
 import { eventsModule } from './events/events.module.js';
 import { slaErrorsModule } from './sla-errors/sla-errors.module.js';
+import { webhooksModule } from './webhooks/webhooks.module.js';
 
 /**
  * Every module of Roster, once. The container, the local runtime, the Lambda entries, the test
@@ -16,4 +17,5 @@ export const modules = [
   customersModule,
   authModule,
   slaErrorsModule,
+  webhooksModule,
 ] as const;

@@ -173,6 +173,7 @@ export function createApi(container: Container, options: ApiOptions = {}): OpenA
     info: { name: 'Roster', version: pkg.version, description: pkg.description },
     docsAssetsDir: config.docsAssetsDir,
     tags: modules.flatMap((module) => module.tags ?? []),
+    domainEvents: container.outbox.catalogue,
     // One cheap GetItem: proves the endpoint answers and the table exists. The route gives it up
     // at its deadline whatever the SDK is doing (retries, a socket wait); the signal stops it.
     checkHealth: async (signal) => {

@@ -85,6 +85,21 @@ describe('endpoints', () => {
     expect(await (await app.call('/webhooks')).json()).toEqual([]);
   });
 
+  it('describes every event type under the OpenAPI document’s webhooks', async () => {
+    const app = await createWebhooksApp({ start: false });
+    const document = (await (await app.call('/openapi.json')).json()) as {
+      webhooks?: Record<string, { post?: { requestBody?: unknown } }>;
+    };
+    expect(Object.keys(document.webhooks ?? {}).sort()).toEqual([
+      'test.happened',
+      'test.other',
+      'webhook_endpoint.disabled',
+    ]);
+    expect(JSON.stringify(document.webhooks?.['test.happened']?.post?.requestBody)).toContain(
+      'sequence',
+    );
+  });
+
   it('lists the event catalogue', async () => {
     const app = await createWebhooksApp({ start: false });
     const types = (await (await app.call('/webhooks/event-types')).json()) as { type: string }[];

@@ -137,20 +137,3 @@ export const WebhookIdParam = z.object({
 export const DeliveryParams = WebhookIdParam.extend({
   eventId: z.uuid().meta({ param: { name: 'eventId', in: 'path' } }),
 });
-
-/** The envelope every delivery's body carries (the domain event). */
-export const domainEventEnvelope = (type: string, data: z.ZodType) =>
-  z.object({
-    id: z.string().meta({ description: 'The event id; also the `webhook-id` header.' }),
-    type: z.literal(type),
-    occurredAt: z.string(),
-    aggregate: z.object({
-      type: z.string(),
-      id: z.string(),
-      sequence: z
-        .number()
-        .int()
-        .meta({ description: "The resource's version after this change (1 when created)." }),
-    }),
-    data,
-  });

@@ -1,4 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { type DomainEventType, domainEventSchema } from '../outbox/outbox.js';
 import type { AppEnv } from './context.js';
 import { mountDocs } from './docs.js';
 import { createRouter, jsonContent } from './openapi.js';
@@ -20,6 +21,8 @@ export interface SystemRoutesOptions {
   readonly docsAssetsDir?: string | undefined;
   /** Tags the modules' routes use, with their descriptions. */
   readonly tags?: readonly { readonly name: string; readonly description: string }[];
+  /** The domain event catalogue: the document's `webhooks`. */
+  readonly domainEvents?: readonly DomainEventType[];
 }
 
 const IndexSchema = z
@@ -116,6 +119,32 @@ export function mountSystemRoutes(app: OpenAPIHono<AppEnv>, options: SystemRoute
     scheme: 'bearer',
     bearerFormat: 'JWT',
   });
+
+  for (const entry of options.domainEvents ?? []) {
+    app.openAPIRegistry.registerWebhook({
+      method: 'post',
+      path: entry.type,
+      summary: entry.description,
+      description:
+        'Delivered to webhook endpoints subscribed to this type, signed to the Standard Webhooks spec (verify `webhook-signature` over `webhook-id`, `webhook-timestamp` and the raw body with the endpoint’s secret). At least once: deduplicate by `webhook-id`.',
+      request: {
+        headers: z.object({
+          'webhook-id': z.string(),
+          'webhook-timestamp': z.string().meta({ description: 'Unix seconds' }),
+          'webhook-signature': z
+            .string()
+            .meta({ description: 'Space-separated `v1,<base64>`: one per active secret' }),
+        }),
+        body: { content: { 'application/json': { schema: domainEventSchema(entry) } } },
+      },
+      responses: {
+        200: {
+          description:
+            'Any 2xx acknowledges it; 410 disables the endpoint; anything else is retried.',
+        },
+      },
+    });
+  }
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

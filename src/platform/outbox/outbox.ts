@@ -16,7 +16,7 @@
  *   event   PK=<eventId>   GSI1PK=PENDING (until handed on)    GSI1SK=<occurredAt>#<eventId>
  *                           GSI2PK=DAY#<yyyy-mm-dd>             GSI2SK=<occurredAt>#<eventId>
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { x } from '../dynamo/expressions.js';
 import type { DynamoTable, Item, TransactItem } from '../dynamo/table.js';
 import { S, type TableDefinition } from '../dynamo/tables.js';
@@ -48,6 +48,23 @@ export interface DomainEventType {
   /** The schema of `data` (the API's own schema of the resource), for the OpenAPI `webhooks`. */
   readonly data: z.ZodType;
 }
+
+/** An event of `type` as a subscriber receives it (the OpenAPI document's `webhooks`). */
+export const domainEventSchema = ({ type, data }: DomainEventType) =>
+  z.object({
+    id: z.string().meta({ description: 'Unique, time-ordered; also the `webhook-id` header.' }),
+    type: z.literal(type),
+    occurredAt: z.string().meta({ description: 'When the change was committed (ISO 8601).' }),
+    aggregate: z.object({
+      type: z.string(),
+      id: z.string(),
+      sequence: z.number().int().meta({
+        description:
+          "The resource's version after this change (1 when created): order by it, drop what is older than what you hold.",
+      }),
+    }),
+    data,
+  });
 
 export const outboxTable = {
   id: 'domain-events',
