@@ -13,6 +13,7 @@ import { allQueues, allTables, loadConfig } from '../src/platform/config.js';
 import { idempotencyTable, type TableDefinition } from '../src/platform/dynamo/tables.js';
 import type { PublicRoute } from '../src/platform/http/public-routes.js';
 import type { AnyModule } from '../src/platform/module.js';
+import { outboxTable } from '../src/platform/outbox/outbox.js';
 import { DEFAULT_MAX_CONCURRENCY, type QueueDefinition } from '../src/platform/queue/queue.js';
 import { isAwsRate } from '../src/platform/schedule.js';
 import { describeApi } from '../src/runtime/describe.js';
@@ -480,11 +481,14 @@ export class RosterStack extends Stack {
   }
 }
 
-/** A module's access declaration, checked against what it has: its tables, `api`, its tasks. */
+/**
+ * A module's access declaration, checked against what it has: its tables (and the platform's
+ * outbox, which its changes write their domain events into), `api`, its tasks.
+ */
 function checkedAccess(module: AnyModule, access: ModuleAccess): ModuleAccess {
   for (const [name, grants] of Object.entries(access)) {
     for (const grant of grants) {
-      if (!module.tables.includes(grant.table)) {
+      if (!module.tables.includes(grant.table) && grant.table !== outboxTable) {
         throw new Error(
           `module "${module.name}": "${name}" is granted table "${grant.table.id}", not one of its own`,
         );

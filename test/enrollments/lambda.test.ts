@@ -7,7 +7,8 @@ import { enrollmentsTable } from '../../src/modules/enrollments/enrollments.modu
 import { enrollmentMessage } from '../../src/modules/enrollments/enrollments.rules.js';
 import { createDynamoClients, type DynamoClients } from '../../src/platform/dynamo/client.js';
 import { ensureTables } from '../../src/platform/dynamo/provision.js';
-import { idempotencyTable } from '../../src/platform/dynamo/tables.js';
+import { idempotencyTable, tableEnvVar } from '../../src/platform/dynamo/tables.js';
+import { outboxTable } from '../../src/platform/outbox/outbox.js';
 
 type Handler = (
   event: SQSEvent,
@@ -110,11 +111,16 @@ describe('processor Lambda (SQS batches through Powertools batch processing)', (
   beforeAll(async () => {
     const endpoint = inject('dynamodbEndpoint');
     dynamo = createDynamoClients({ region: 'us-east-1', endpoint });
-    await ensureTables(dynamo.client, [{ definition: enrollmentsTable, name: table }]);
+    // The transitions commit their domain events into the platform's outbox table.
+    await ensureTables(dynamo.client, [
+      { definition: enrollmentsTable, name: table },
+      { definition: outboxTable, name: `${table}-${outboxTable.id}` },
+    ]);
 
     // The task module builds its container at import time from process.env, as on Lambda.
     process.env.DYNAMODB_ENDPOINT = endpoint;
     process.env.ENROLLMENTS_TABLE_NAME = table;
+    process.env[tableEnvVar(outboxTable)] = `${table}-${outboxTable.id}`;
     process.env.IDEMPOTENCY_TABLE_NAME = `${table}-unused-${idempotencyTable.id}`;
     process.env.ROSTER_TASK = 'enrollments/process';
     process.env.LOG_LEVEL = 'silent';

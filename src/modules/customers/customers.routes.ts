@@ -101,7 +101,7 @@ const listExecutionsRoute = createRoute({
     'Every execution whose input had this id — started by the API, by a `CustomerCreated` event or by the schedule — newest first.',
   request: {
     query: paginationQuery.extend({
-      id: ClientIdSchema.openapi({ description: 'The customer id.', example: 'c-1' }),
+      id: ClientIdSchema.meta({ description: 'The customer id.', example: 'c-1' }),
     }),
   },
   responses: {

@@ -22,7 +22,7 @@ export const PutCustomerResultSchema = z
 
 export const CustomerExistsSchema = z
   .object({ id: z.string(), exists: z.boolean() })
-  .openapi('CustomerExists', { example: { id: 'user_test', exists: true } });
+  .meta({ id: 'CustomerExists', example: { id: 'user_test', exists: true } });
 
 export const DeleteCustomerResultSchema = z
   .object({ id: z.string(), deleted: z.literal(true) })

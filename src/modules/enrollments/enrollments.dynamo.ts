@@ -1,5 +1,6 @@
 import { type Fragment, join, name, x } from '../../platform/dynamo/expressions.js';
 import type { DynamoTable, Item, TransactItem } from '../../platform/dynamo/table.js';
+import type { DomainEvent, Outbox } from '../../platform/outbox/outbox.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import { EnrollmentsErrors } from './enrollments.errors.js';
 import type { AgeGroup, Enrollment, RequestKey } from './enrollments.model.js';
@@ -48,7 +49,10 @@ const age = (value: number) => name(keys.ageAttribute(value));
 const pending = x`${name('status')} = ${'PENDING'}`;
 
 export class DynamoEnrollmentRepository implements EnrollmentRepository {
-  constructor(private readonly table: DynamoTable) {}
+  constructor(
+    private readonly table: DynamoTable,
+    private readonly outbox: Outbox,
+  ) {}
 
   async createAgeGroup(group: AgeGroup): Promise<GroupCreation> {
     const buckets = [...agesByBucket(group.minAge, group.maxAge)];
@@ -129,6 +133,7 @@ export class DynamoEnrollmentRepository implements EnrollmentRepository {
     enrollment: Enrollment,
     cpfKey: string,
     requestKey: RequestKey,
+    events: readonly DomainEvent[],
   ): Promise<EnrollmentCreation> {
     const outcome = await this.transact([
       // One enrollment per CPF: the guard's key is the CPF's keyed hash.
@@ -148,6 +153,7 @@ export class DynamoEnrollmentRepository implements EnrollmentRepository {
         keys.ages(bucketOf(enrollment.age)),
         x`${age(enrollment.age)} = ${enrollment.ageGroupId}`,
       ),
+      ...this.commit(events),
     ]);
     if (outcome.ok) return { ok: true };
     const [cpfFailed, , groupFailed] = outcome.reasons.map((c) => c === 'ConditionalCheckFailed');
@@ -161,8 +167,8 @@ export class DynamoEnrollmentRepository implements EnrollmentRepository {
       };
     }
     if (groupFailed) return { ok: false, reason: 'group-changed' };
-    // A generated id already taken: not a state a caller can act on.
-    throw new Error(`enrollment commit cancelled: ${outcome.reasons.join(', ')}`);
+    // A generated id already taken, or an event not written: not a state a caller can act on.
+    throw cancelled(outcome.reasons);
   }
 
   async getEnrollment(id: string): Promise<Enrollment | undefined> {
@@ -170,7 +176,11 @@ export class DynamoEnrollmentRepository implements EnrollmentRepository {
     return item ? toEnrollment(item) : undefined;
   }
 
-  async markProcessed(enrollment: Enrollment, now: string): Promise<Transition | 'group-missing'> {
+  async markProcessed(
+    enrollment: Enrollment,
+    now: string,
+    events: readonly DomainEvent[],
+  ): Promise<Transition | 'group-missing'> {
     const outcome = await this.transact([
       this.table.updateItem(keys.enrollment(enrollment.id), {
         update: leavePending('PROCESSED', now),
@@ -178,34 +188,45 @@ export class DynamoEnrollmentRepository implements EnrollmentRepository {
       }),
       // The group must exist at the moment the decision commits, not only when it was read.
       this.table.check(keys.group(enrollment.ageGroupId), x`attribute_exists(PK)`),
+      ...this.commit(events),
     ]);
     if (outcome.ok) return 'done';
     if (outcome.reasons[0] === 'ConditionalCheckFailed') return 'not-pending';
-    return 'group-missing';
+    if (outcome.reasons[1] === 'ConditionalCheckFailed') return 'group-missing';
+    throw cancelled(outcome.reasons);
   }
 
-  async markRejected(enrollment: Enrollment, reason: string, now: string): Promise<Transition> {
-    const reject = {
+  async markRejected(
+    enrollment: Enrollment,
+    reason: string,
+    now: string,
+    events: readonly DomainEvent[],
+  ): Promise<Transition> {
+    const reject = this.table.updateItem(keys.enrollment(enrollment.id), {
       update: x`${leavePending('REJECTED', now)}, reason = ${reason}`,
       condition: pending,
-    };
+    });
     if (enrollment.cpfKey !== undefined) {
       const outcome = await this.transact([
-        this.table.updateItem(keys.enrollment(enrollment.id), reject),
+        reject,
         // Only while the guard is this enrollment's (or already gone): the record is PENDING, so
         // no other enrollment can hold this CPF yet, but a guard is never freed for another.
         this.table.deleteItem(
           keys.cpf(enrollment.cpfKey),
           x`attribute_not_exists(PK) OR enrollmentId = ${enrollment.id}`,
         ),
+        ...this.commit(events),
       ]);
       if (outcome.ok) return 'done';
       if (outcome.reasons[0] === 'ConditionalCheckFailed') return 'not-pending';
+      if (outcome.reasons[1] !== 'ConditionalCheckFailed') throw cancelled(outcome.reasons);
     }
     // A record stored before rejections freed their CPF (it has no guard key), or a guard that
     // is not its own: rejected, the guard left as it is.
-    const result = await this.table.update(keys.enrollment(enrollment.id), reject);
-    return result.ok ? 'done' : 'not-pending';
+    const outcome = await this.transact([reject, ...this.commit(events)]);
+    if (outcome.ok) return 'done';
+    if (outcome.reasons[0] === 'ConditionalCheckFailed') return 'not-pending';
+    throw cancelled(outcome.reasons);
   }
 
   async *pendingBefore(createdBefore: string): AsyncIterable<string[]> {
@@ -223,7 +244,16 @@ export class DynamoEnrollmentRepository implements EnrollmentRepository {
   private transact(items: readonly TransactItem[]) {
     return this.table.transact(items, { onContention: EnrollmentsErrors.busy });
   }
+
+  /** The outbox items of `events`, appended after the change's own (whose indexes are read). */
+  private commit(events: readonly DomainEvent[]): TransactItem[] {
+    return events.map((event) => this.outbox.put(event));
+  }
 }
+
+/** A cancellation no condition of the change explains (an event not written, an id taken). */
+const cancelled = (reasons: readonly string[]) =>
+  new Error(`enrollment commit cancelled: ${reasons.join(', ')}`);
 
 /** SET status, processedAt; out of the pending index (REMOVE of its keys). */
 function leavePending(status: 'PROCESSED' | 'REJECTED', now: string): Fragment {

@@ -1,5 +1,6 @@
 import type { ModuleAccess } from '../../../infra/access.js';
 import type { ModuleInfra } from '../../../infra/module-infra.js';
+import { outboxTable } from '../../platform/outbox/outbox.js';
 import { enrollmentsKeys } from './enrollments.dynamo.js';
 import { enrollmentQueue, enrollmentsTable } from './enrollments.module.js';
 
@@ -7,9 +8,9 @@ import { enrollmentQueue, enrollmentsTable } from './enrollments.module.js';
  * What each enrollments function does on its table:
  * - the API: age groups (a put with the age slots' updates; a delete with them; read; listed by
  *   the groups index) and enrollments (the CPF guard and the record put with the age slot's
- *   condition check; read);
+ *   condition check, and the enrollment.accepted event into the platform's outbox; read);
  * - the processor: reads a request, then marks it processed (an update with the group's check)
- *   or rejected (an update, and the delete of its CPF guard);
+ *   or rejected (an update, and the delete of its CPF guard), with its event in the outbox;
  * - the reconciler: lists requests still pending (the pending index), and sends them again.
  */
 export const access: ModuleAccess = {
@@ -19,12 +20,14 @@ export const access: ModuleAccess = {
       actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'],
       indexes: [enrollmentsKeys.groupsIndex],
     },
+    { table: outboxTable, actions: ['PutItem'] },
   ],
   process: [
     {
       table: enrollmentsTable,
       actions: ['GetItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'],
     },
+    { table: outboxTable, actions: ['PutItem'] },
   ],
   reconcile: [{ table: enrollmentsTable, actions: [], indexes: [enrollmentsKeys.pendingIndex] }],
 };

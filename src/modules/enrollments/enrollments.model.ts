@@ -43,4 +43,15 @@ export interface Enrollment {
   readonly cpfKey?: string | undefined;
 }
 
+/**
+ * The domain events of an enrollment (the module's catalogue, in enrollments.module.ts): accepted
+ * with its PENDING record, then processed or rejected when it leaves PENDING.
+ */
+export const enrollmentEvents = {
+  aggregate: 'enrollment',
+  accepted: 'enrollment.accepted',
+  processed: 'enrollment.processed',
+  rejected: 'enrollment.rejected',
+} as const;
+
 export type { RequestKey } from '../../platform/request-key.js';

@@ -1,3 +1,4 @@
+import type { DomainEvent } from '../../platform/outbox/outbox.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import type { AgeGroup, Enrollment, RequestKey } from './enrollments.model.js';
 
@@ -23,7 +24,8 @@ export type Transition = 'done' | 'not-pending';
 /**
  * The enrollments port. Every invariant is held by the commit's conditions, not by a read before
  * it: no two groups share an age, one enrollment per CPF, an enrollment is accepted only while
- * its group covers its age, and it leaves PENDING once.
+ * its group covers its age, and it leaves PENDING once. The domain events of an enrollment's
+ * changes (`events`) are committed with them, in the same transaction, or not at all.
  */
 export interface EnrollmentRepository {
   /** Writes the group and claims each of its ages, unless one is claimed (all or nothing). */
@@ -37,26 +39,36 @@ export interface EnrollmentRepository {
   groupForAge(age: number): Promise<string | undefined>;
 
   /**
-   * Writes the PENDING enrollment and its CPF guard (keyed by `cpfKey`) together, provided the
-   * CPF has none and the age still belongs to `enrollment.ageGroupId`.
+   * Writes the PENDING enrollment, its CPF guard (keyed by `cpfKey`) and `events` together,
+   * provided the CPF has none and the age still belongs to `enrollment.ageGroupId`.
    */
   createEnrollment(
     enrollment: Enrollment,
     cpfKey: string,
     requestKey: RequestKey,
+    events: readonly DomainEvent[],
   ): Promise<EnrollmentCreation>;
   getEnrollment(id: string): Promise<Enrollment | undefined>;
   /**
-   * PENDING → PROCESSED, provided it is still PENDING and its group still exists;
+   * PENDING → PROCESSED with `events`, provided it is still PENDING and its group still exists;
    * 'group-missing' when only the group is gone (nothing written).
    */
-  markProcessed(enrollment: Enrollment, now: string): Promise<Transition | 'group-missing'>;
+  markProcessed(
+    enrollment: Enrollment,
+    now: string,
+    events: readonly DomainEvent[],
+  ): Promise<Transition | 'group-missing'>;
   /**
-   * PENDING → REJECTED with a reason, provided it is still PENDING, and in the same commit the
-   * CPF guard it holds is removed: a rejected request is not an enrollment, so its CPF may enroll
-   * again. A guard that names another enrollment is left alone.
+   * PENDING → REJECTED with a reason and `events`, provided it is still PENDING, and in the same
+   * commit the CPF guard it holds is removed: a rejected request is not an enrollment, so its CPF
+   * may enroll again. A guard that names another enrollment is left alone.
    */
-  markRejected(enrollment: Enrollment, reason: string, now: string): Promise<Transition>;
+  markRejected(
+    enrollment: Enrollment,
+    reason: string,
+    now: string,
+    events: readonly DomainEvent[],
+  ): Promise<Transition>;
   /** Ids of enrollments PENDING since before `createdBefore` (an index of pending records). */
   pendingBefore(createdBefore: string): AsyncIterable<string[]>;
 }

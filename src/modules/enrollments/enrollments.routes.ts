@@ -7,7 +7,7 @@ import {
   problemResponses,
 } from '../../platform/http/openapi.js';
 import { paginationQuery, setNextLink } from '../../platform/http/pagination.js';
-import type { AgeGroup, Enrollment } from './enrollments.model.js';
+import type { AgeGroup } from './enrollments.model.js';
 import {
   AgeGroupIdParam,
   type AgeGroupResponse,
@@ -17,8 +17,8 @@ import {
   DeleteAgeGroupResultSchema,
   EnrollmentAcceptedSchema,
   EnrollmentIdParam,
-  type EnrollmentResponse,
   EnrollmentSchema,
+  enrollmentBody,
 } from './enrollments.schemas.js';
 import type { EnrollmentsService } from './enrollments.service.js';
 
@@ -99,21 +99,6 @@ const getEnrollmentRoute = createRoute({
 
 function ageGroupBody(group: AgeGroup): AgeGroupResponse {
   return { id: group.id, min_age: group.minAge, max_age: group.maxAge };
-}
-
-function enrollmentBody(enrollment: Enrollment): EnrollmentResponse {
-  return {
-    id: enrollment.id,
-    enrollment_id: enrollment.id,
-    name: enrollment.name,
-    age: enrollment.age,
-    cpf: enrollment.cpfMasked,
-    status: enrollment.status,
-    age_group_id: enrollment.ageGroupId,
-    created_at: enrollment.createdAt,
-    processed_at: enrollment.processedAt ?? null,
-    ...(enrollment.reason ? { reason: enrollment.reason } : {}),
-  };
 }
 
 export function ageGroupRoutes(service: EnrollmentsService) {

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { MAX_AGE, MIN_AGE } from './enrollments.model.js';
+import { type Enrollment, enrollmentEvents, MAX_AGE, MIN_AGE } from './enrollments.model.js';
+import { type EnrollmentResponse, enrollmentBody } from './enrollments.schemas.js';
 
 /*
  * Pure decisions of the enrollments module: the CPF (normalising, check digits, masking, the
@@ -114,3 +115,30 @@ export function decodeEnrollmentMessage(body: string): string | undefined {
 /** Why an enrollment whose age group disappeared before processing is rejected. */
 export const groupGoneReason = (ageGroupId: string): string =>
   `Age group ${ageGroupId} was deleted before the request was processed.`;
+
+/** What an enrollment's domain event says, once the change it announces is decided. */
+export interface EnrollmentEvent {
+  readonly type: string;
+  readonly aggregate: { readonly type: string; readonly id: string; readonly sequence: number };
+  readonly data: EnrollmentResponse;
+}
+
+/**
+ * The domain event of `enrollment` as it stands after a change, told by its status: accepted while
+ * PENDING (sequence 1), processed or rejected once it left PENDING (sequence 2: it leaves PENDING
+ * once, and nothing changes it after). Its data is the enrollment as GET /enrollments/{id} shows
+ * it.
+ */
+export function enrollmentEvent(enrollment: Enrollment): EnrollmentEvent {
+  const [type, sequence] =
+    enrollment.status === 'PENDING'
+      ? [enrollmentEvents.accepted, 1]
+      : enrollment.status === 'PROCESSED'
+        ? [enrollmentEvents.processed, 2]
+        : [enrollmentEvents.rejected, 2];
+  return {
+    type,
+    aggregate: { type: enrollmentEvents.aggregate, id: enrollment.id, sequence },
+    data: enrollmentBody(enrollment),
+  };
+}

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ClientIdSchema } from '../../platform/ids.js';
 import { strictBody, text } from '../../platform/input.js';
-import { enrollmentStatuses, MAX_AGE, MIN_AGE } from './enrollments.model.js';
+import { type Enrollment, enrollmentStatuses, MAX_AGE, MIN_AGE } from './enrollments.model.js';
 
 /*
  * The HTTP shapes of the enrollments module, with its snake_case field names (`min_age`,
@@ -73,6 +73,25 @@ export const EnrollmentSchema = z
   })
   .meta({ id: 'Enrollment' });
 export type EnrollmentResponse = z.infer<typeof EnrollmentSchema>;
+
+/**
+ * An enrollment as the API shows it: GET /enrollments/{id}'s body, and the `data` of its domain
+ * events.
+ */
+export function enrollmentBody(enrollment: Enrollment): EnrollmentResponse {
+  return {
+    id: enrollment.id,
+    enrollment_id: enrollment.id,
+    name: enrollment.name,
+    age: enrollment.age,
+    cpf: enrollment.cpfMasked,
+    status: enrollment.status,
+    age_group_id: enrollment.ageGroupId,
+    created_at: enrollment.createdAt,
+    processed_at: enrollment.processedAt ?? null,
+    ...(enrollment.reason ? { reason: enrollment.reason } : {}),
+  };
+}
 
 export const AgeGroupIdParam = z.object({
   id: ClientIdSchema.meta({ param: { name: 'id', in: 'path' } }),

@@ -1,5 +1,6 @@
 import type { Logger } from '../../platform/logger.js';
 import type { ModuleMetrics } from '../../platform/metrics/metrics.js';
+import type { DomainEvent, Outbox } from '../../platform/outbox/outbox.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import { PoisonMessageError, type Queue, type QueueMessage } from '../../platform/queue/queue.js';
 import { EnrollmentsErrors } from './enrollments.errors.js';
@@ -8,6 +9,7 @@ import type { EnrollmentRepository } from './enrollments.repository.js';
 import {
   checkCpf,
   decodeEnrollmentMessage,
+  enrollmentEvent,
   enrollmentMessage,
   groupGoneReason,
   maskCpf,
@@ -29,6 +31,8 @@ export interface EnrollmentsServiceDeps {
    * EnrollmentRequeued.
    */
   readonly metrics: ModuleMetrics;
+  /** enrollment.accepted, .processed and .rejected, committed with the changes they announce. */
+  readonly outbox: Outbox;
 }
 
 export interface NewEnrollment {
@@ -85,10 +89,11 @@ export class EnrollmentsService {
   }
 
   /**
-   * Accepts an enrollment request: answers once the PENDING record and its CPF guard are durable
-   * (one transaction), then sends the wake-up. A send that fails is logged and left to the
-   * reconciler: the request was accepted, and answering an error would invite a retry that the
-   * CPF guard refuses. A retry of the same request (same request key) gets the enrollment back.
+   * Accepts an enrollment request: answers once the PENDING record, its CPF guard and its
+   * enrollment.accepted event are durable (one transaction), then sends the wake-up. A send that
+   * fails is logged and left to the reconciler: the request was accepted, and answering an error
+   * would invite a retry that the CPF guard refuses. A retry of the same request (same request
+   * key) gets the enrollment back, and commits no second event.
    */
   async enroll(input: NewEnrollment, requestKey?: RequestKey): Promise<Enrollment> {
     const cpf = checkCpf(input.cpf);
@@ -107,10 +112,14 @@ export class EnrollmentsService {
         ageGroupId,
         createdAt: this.now(),
       };
-      const created = await this.deps.repository.createEnrollment(enrollment, cpfKey, requestKey);
+      const accepted = this.event(enrollment, enrollment.createdAt);
+      const created = await this.deps.repository.createEnrollment(enrollment, cpfKey, requestKey, [
+        accepted,
+      ]);
       if (created.ok) {
         this.deps.metrics.count('EnrollmentAccepted');
         await this.wake(enrollment.id);
+        await this.deps.outbox.announce([accepted]);
         return enrollment;
       }
       if (created.reason === 'group-changed') continue;
@@ -132,10 +141,10 @@ export class EnrollmentsService {
 
   /**
    * The queue consumer: PENDING → PROCESSED while its age group exists, REJECTED (with a
-   * reason) once it is gone. Each transition is conditional on PENDING, so a second delivery,
-   * or two at once, change nothing. A message that names no enrollment can never succeed: it is
-   * a poison message, for the dead-letter queue. Any other failure is thrown, so the message
-   * comes back after the visibility timeout.
+   * reason) once it is gone, each with its domain event. Each transition is conditional on
+   * PENDING, so a second delivery, or two at once, change nothing and announce nothing. A message
+   * that names no enrollment can never succeed: it is a poison message, for the dead-letter
+   * queue. Any other failure is thrown, so the message comes back after the visibility timeout.
    */
   async process(message: QueueMessage): Promise<ProcessOutcome> {
     const id = decodeEnrollmentMessage(message.body);
@@ -145,17 +154,23 @@ export class EnrollmentsService {
     if (enrollment.status !== 'PENDING') return this.finished(enrollment.id, 'already-final');
 
     const now = this.now();
-    const processed = await this.deps.repository.markProcessed(enrollment, now);
-    if (processed === 'done') return this.finished(enrollment.id, 'PROCESSED', message);
-    if (processed === 'not-pending') return this.finished(enrollment.id, 'already-final');
-    const rejected = await this.deps.repository.markRejected(
-      enrollment,
-      groupGoneReason(enrollment.ageGroupId),
+    const processed = this.event({ ...enrollment, status: 'PROCESSED', processedAt: now }, now);
+    const outcome = await this.deps.repository.markProcessed(enrollment, now, [processed]);
+    if (outcome === 'done') {
+      await this.deps.outbox.announce([processed]);
+      return this.finished(enrollment.id, 'PROCESSED', message);
+    }
+    if (outcome === 'not-pending') return this.finished(enrollment.id, 'already-final');
+    const reason = groupGoneReason(enrollment.ageGroupId);
+    const rejected = this.event(
+      { ...enrollment, status: 'REJECTED', processedAt: now, reason },
       now,
     );
+    const rejection = await this.deps.repository.markRejected(enrollment, reason, now, [rejected]);
+    if (rejection === 'done') await this.deps.outbox.announce([rejected]);
     return this.finished(
       enrollment.id,
-      rejected === 'done' ? 'REJECTED' : 'already-final',
+      rejection === 'done' ? 'REJECTED' : 'already-final',
       message,
     );
   }
@@ -180,6 +195,12 @@ export class EnrollmentsService {
       this.deps.logger.info('pending enrollments sent to the queue again', { requeued });
     }
     return { requeued };
+  }
+
+  /** The domain event of `enrollment` as the change about to be committed leaves it. */
+  private event(enrollment: Enrollment, occurredAt: string): DomainEvent {
+    const { type, aggregate, data } = enrollmentEvent(enrollment);
+    return this.deps.outbox.event(type, aggregate, data, occurredAt);
   }
 
   private async wake(enrollmentId: string): Promise<void> {
