@@ -32,6 +32,7 @@ function event(overrides: Partial<Event> = {}): Event {
     createdAt: NOW,
     updatedAt: NOW,
     waitlist: { issued: 0, frontier: 0, holes: [] },
+    version: 1,
     ...overrides,
   };
 }
@@ -44,6 +45,7 @@ function waitlisted(ticket: number): Registration {
     status: 'waitlisted',
     registeredAt: NOW,
     ticket,
+    version: 1,
   };
 }
 

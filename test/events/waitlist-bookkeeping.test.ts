@@ -83,6 +83,7 @@ const waitingAt = (ticket: number): Registration => ({
   status: 'waitlisted',
   registeredAt: NOW,
   ticket,
+  version: 1,
 });
 
 /** Joins in flight at most at once (the service runs 16 per event in a process). */

@@ -1,6 +1,7 @@
-import { type Fragment, join, list, name, x } from '../../platform/dynamo/expressions.js';
+import { and, type Fragment, join, list, name, x } from '../../platform/dynamo/expressions.js';
 import type { DynamoTable, Item, TransactItem } from '../../platform/dynamo/table.js';
 import { S, type TableDefinition } from '../../platform/dynamo/tables.js';
+import type { DomainEvent, Outbox } from '../../platform/outbox/outbox.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import { EventsErrors } from './events.errors.js';
 import {
@@ -14,7 +15,11 @@ import {
   type Waitlist,
   type Written,
 } from './events.model.js';
-import type { EventRepository } from './events.repository.js';
+import type {
+  DeletionTarget,
+  EventRepository,
+  PromotionAnnouncements,
+} from './events.repository.js';
 import { afterPromotion, decodeRuns, encodeRuns, waitlistAfter } from './events.waitlist.rules.js';
 
 /*
@@ -28,6 +33,11 @@ import { afterPromotion, decodeRuns, encodeRuns, waitlistAfter } from './events.
  * TransactWriteItems, under conditions on the event item, so the counters always equal the rows
  * and capacity holds. An event being deleted keeps its item, marked `deleting` (GSI1PK=DELETING,
  * out of GSI2), until its registrations are gone: every condition below requires it unmarked.
+ *
+ * Every change announced as a domain event (platform/outbox) puts it in the change's own
+ * transaction (`outbox.put`), and moves the changed item's `version` under the condition that it
+ * is still the one read: the event's sequence is that version, so it is exact, and two changes
+ * racing each other never announce the same one (the loser's condition fails; it decides again).
  */
 
 /**
@@ -68,6 +78,26 @@ export const eventsKeys = {
 const { event: eventKey } = eventsKeys;
 const DELETING = 'DELETING';
 
+/**
+ * The version of an event or registration item the previous release wrote, which stored none:
+ * its creation (that release announced nothing, so nobody holds a higher one). The first change
+ * this release makes to it writes 2 and announces sequence 2.
+ */
+const UNVERSIONED = 1;
+
+/** The item's version is still `version` (an item without one counts as UNVERSIONED). */
+export function versionIs(version: number): Fragment {
+  const stored = name('version');
+  return version === UNVERSIONED
+    ? x`(${stored} = ${version} OR attribute_not_exists(${stored}))`
+    : x`${stored} = ${version}`;
+}
+
+/** A SET action moving the version one on (from UNVERSIONED on an item that stores none). */
+export const nextVersion = x`${name('version')} = if_not_exists(${name('version')}, ${UNVERSIONED}) + ${1}`;
+
+export const versionOf = (item: Item): number => Number(item.version ?? UNVERSIONED);
+
 /** The event exists and is not being deleted. */
 export const live = x`attribute_exists(PK) AND attribute_not_exists(deleting)`;
 /** …and takes registrations (rule 6). */
@@ -77,12 +107,22 @@ export const open = x`${live} AND ${name('status')} IN (${list(openStatuses)})`;
 const everyEvent = { index: eventsKeys.collectionsIndex, key: x`GSI2PK = ${'EVENTS'}` };
 
 export class DynamoEventRepository implements EventRepository {
-  constructor(private readonly table: DynamoTable) {}
+  constructor(
+    private readonly table: DynamoTable,
+    private readonly outbox: Outbox,
+  ) {}
 
-  async createEvent(event: Event, requestKey: RequestKey): Promise<Created<Event>> {
-    const put = await this.table.putIfAbsent(eventItem(event, requestKey));
-    if (put.created) return put;
-    const existing = put.existing;
+  async createEvent(
+    event: Event,
+    requestKey: RequestKey,
+    created: DomainEvent,
+  ): Promise<Created<Event>> {
+    const outcome = await transactOn(this.table, [
+      this.table.put(eventItem(event, requestKey), x`attribute_not_exists(PK)`),
+      this.outbox.put(created),
+    ]);
+    if (outcome.ok) return { created: true };
+    const [existing] = outcome.current;
     return {
       created: false,
       existing: existing && !existing.deleting ? toEvent(existing) : undefined,
@@ -112,23 +152,28 @@ export class DynamoEventRepository implements EventRepository {
   }
 
   async changeEvent(
-    eventId: string,
+    current: Event,
     changes: EventChanges,
     now: string,
+    announced: DomainEvent,
   ): Promise<Written<Event> & { current?: Event | undefined }> {
-    // With a new capacity, the condition is the invariant itself: capacity not below the
-    // confirmed count (rule 1), and no free seat while anyone waits (rule 4).
-    const capacity = changes.capacity;
-    const condition =
-      capacity === undefined
-        ? live
-        : x`${live} AND registeredCount <= ${capacity} AND (waitlistCount = ${0} OR registeredCount = ${capacity})`;
-    const result = await this.table.update(eventKey(eventId), {
-      update: x`SET ${changeActions(changes, now)}`,
-      condition,
-    });
-    if (result.ok) return { ok: true, value: toEvent(result.item) };
-    return { ok: false, current: liveEvent(result.current) };
+    // The event is still as read — its fields (the version), its counters and capacity — so the
+    // rules' decision on it holds (rule 1: capacity not below the confirmed count; rule 4: no free
+    // seat while anyone waits) and `announced` carries the event exactly as committed.
+    const outcome = await transactOn(this.table, [
+      this.table.updateItem(eventKey(current.eventId), {
+        update: x`SET ${changeActions(changes, now)}, ${nextVersion}`,
+        condition: x`${countersUnchanged(current)} AND ${versionIs(current.version)}`,
+      }),
+      this.outbox.put(announced),
+    ]);
+    if (outcome.ok) {
+      return {
+        ok: true,
+        value: { ...current, ...changes, updatedAt: now, version: current.version + 1 },
+      };
+    }
+    return { ok: false, current: liveEvent(outcome.current[0]) };
   }
 
   changeEventAndPromote(
@@ -136,17 +181,29 @@ export class DynamoEventRepository implements EventRepository {
     changes: EventChanges,
     heads: readonly Registration[],
     now: string,
+    announced: PromotionAnnouncements,
   ): Promise<Written<Event>> {
-    return commitPromotion(this.table, current, changes, heads, now);
+    return commitPromotion(this.table, this.outbox, { current, changes, heads, now, announced });
   }
 
-  async markDeleted(eventId: string, now: string): Promise<'marked' | 'absent' | 'already-marked'> {
-    const result = await this.table.update(eventKey(eventId), {
-      update: x`SET deleting = ${now}, GSI1PK = ${DELETING} REMOVE GSI2PK, GSI2SK`,
-      condition: live,
-    });
-    if (result.ok) return 'marked';
-    return result.current ? 'already-marked' : 'absent';
+  async findForDeletion(eventId: string): Promise<DeletionTarget> {
+    return deletionTarget(await this.table.get(eventKey(eventId)));
+  }
+
+  async markDeleted(
+    current: Event,
+    now: string,
+    deleted: DomainEvent,
+  ): Promise<{ ok: true } | { ok: false; current: DeletionTarget }> {
+    // Unchanged since read, counters included, so that `deleted` carries the event as it was.
+    const outcome = await transactOn(this.table, [
+      this.table.updateItem(eventKey(current.eventId), {
+        update: x`SET deleting = ${now}, GSI1PK = ${DELETING}, ${nextVersion} REMOVE GSI2PK, GSI2SK`,
+        condition: x`${countersUnchanged(current)} AND ${versionIs(current.version)}`,
+      }),
+      this.outbox.put(deleted),
+    ]);
+    return outcome.ok ? { ok: true } : { ok: false, current: deletionTarget(outcome.current[0]) };
   }
 
   async finishDeletion(eventId: string): Promise<number> {
@@ -181,23 +238,38 @@ export class DynamoEventRepository implements EventRepository {
  * tickets themselves are taken and given back by the registrations adapter.
  */
 
+/** Heads promoted into free seats, with a change of the event (`{}`: none) and announcements. */
+export interface Promotion {
+  readonly current: Event;
+  readonly changes: EventChanges;
+  readonly heads: readonly Registration[];
+  readonly now: string;
+  /**
+   * Each head's promotion and, when `changes` is a change of the event's own (an update, which
+   * moves its version), that change: committed in the same transaction.
+   */
+  readonly announced: PromotionAnnouncements;
+}
+
 /**
  * Promotes `heads` into free seats, applying `changes` to the event in the same transaction,
- * provided the counters and capacity are still those of `current`; answers the event as committed.
+ * provided the counters and capacity (and, with a change announced, the version) are still those
+ * of `current`; answers the event as committed. One transaction holds the event, each head and
+ * each announcement: at most 1 + 2 × 49 + 1 items (DynamoDB takes 100).
  */
 export async function commitPromotion(
   table: DynamoTable,
-  current: Event,
-  changes: EventChanges,
-  heads: readonly Registration[],
-  now: string,
+  outbox: Outbox,
+  { current, changes, heads, now, announced }: Promotion,
 ): Promise<Written<Event>> {
   const { frontier, passedHoles: passed } = afterPromotion(current.waitlist, heads);
+  const versioned = announced.event !== undefined;
   const outcome = await transactOn(table, [
     table.updateItem(eventKey(current.eventId), {
       update: join(
         [
           x`SET ${changeActions(changes, now)}`,
+          ...(versioned ? [x`, ${nextVersion}`] : []),
           x`, registeredCount = registeredCount + ${heads.length}`,
           x`, waitlistCount = waitlistCount - ${heads.length}, waitlistFrontier = ${frontier}`,
           ...(passed.length > 0 ? [x` DELETE waitlistHoles ${new Set(passed)}`] : []),
@@ -205,9 +277,14 @@ export async function commitPromotion(
         '',
       ),
       // Never move the frontier back (a fold may have moved it over holes in between).
-      condition: x`${countersUnchanged(current)} AND waitlistFrontier <= ${frontier}`,
+      condition: and(
+        x`${countersUnchanged(current)} AND waitlistFrontier <= ${frontier}`,
+        versioned ? versionIs(current.version) : undefined,
+      ),
     }),
     ...heads.map((head) => promoteItem(table, head, now)),
+    ...announced.promoted.map((event) => outbox.put(event)),
+    ...(announced.event ? [outbox.put(announced.event)] : []),
   ]);
   if (!outcome.ok) return { ok: false };
   return {
@@ -219,15 +296,19 @@ export async function commitPromotion(
       registeredCount: current.registeredCount + heads.length,
       waitlistCount: current.waitlistCount - heads.length,
       waitlist: waitlistAfter(current.waitlist, { promoted: heads }),
+      version: current.version + (versioned ? 1 : 0),
     },
   };
 }
 
-/** A waiting registration confirmed, provided it still waits under the same registration. */
+/**
+ * A waiting registration confirmed, provided it still waits under the same registration and
+ * version (so its promotion's sequence is exact).
+ */
 export function promoteItem(table: DynamoTable, head: Registration, now: string): TransactItem {
   return table.updateItem(eventsKeys.registration(head.eventId, head.userId), {
-    update: x`SET ${name('status')} = ${'confirmed'}, LSI1SK = ${eventsKeys.confirmedSort(head.registrationId)}, promotedAt = ${now} REMOVE ticket`,
-    condition: x`${name('status')} = ${'waitlisted'} AND registrationId = ${head.registrationId}`,
+    update: x`SET ${name('status')} = ${'confirmed'}, LSI1SK = ${eventsKeys.confirmedSort(head.registrationId)}, promotedAt = ${now}, ${nextVersion} REMOVE ticket`,
+    condition: x`${name('status')} = ${'waitlisted'} AND registrationId = ${head.registrationId} AND ${versionIs(head.version)}`,
   });
 }
 
@@ -304,6 +385,11 @@ export function liveEvent(item: Item | undefined): Event | undefined {
   return item && !item.deleting ? toEvent(item) : undefined;
 }
 
+function deletionTarget(item: Item | undefined): DeletionTarget {
+  if (!item) return 'absent';
+  return item.deleting ? 'being-deleted' : toEvent(item);
+}
+
 export function toEvent(item: Item): Event {
   const holes = item.waitlistHoles as Set<number> | undefined;
   return {
@@ -326,5 +412,6 @@ export function toEvent(item: Item): Event {
       holes: holes ? [...holes].map(Number) : [],
       runs: decodeRuns(item.waitlistHoleRuns),
     },
+    version: versionOf(item),
   };
 }

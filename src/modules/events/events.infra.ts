@@ -1,5 +1,6 @@
 import type { ModuleAccess } from '../../../infra/access.js';
 import type { ModuleInfra } from '../../../infra/module-infra.js';
+import { outboxTable } from '../../platform/outbox/outbox.js';
 import { eventsKeys } from './events.dynamo.js';
 import { eventsTable } from './events.module.js';
 
@@ -7,9 +8,11 @@ import { eventsTable } from './events.module.js';
  * What each events function does on its table (the stack grants exactly this):
  * - the API: events, users and registrations — reads, conditional writes, the registration
  *   transactions (update, put, user check), deletions (registrations in batches), the three
- *   indexes (by status, collections, the waitlist order);
+ *   indexes (by status, collections, the waitlist order); and the domain event each change
+ *   announces, put in the change's own transaction into the platform's outbox;
  * - the deletion sweep: finds events marked deleting (by-status index), removes their
- *   registrations (a query on the event's partition, batch deletes), then the event;
+ *   registrations (a query on the event's partition, batch deletes), then the event — nothing
+ *   to announce: the DELETE that marked the event announced it;
  * - the ticket sweep: lists events (collections index), reads each one's waitlist (waitlist
  *   order index) and records tickets nobody holds, then folds them (conditional updates of the
  *   event).
@@ -34,6 +37,7 @@ export const access: ModuleAccess = {
         eventsKeys.registrationsIndex,
       ],
     },
+    { table: outboxTable, actions: ['PutItem'] },
   ],
   'finish-deletions': [
     {

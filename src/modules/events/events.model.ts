@@ -55,6 +55,12 @@ export interface Event {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly waitlist: Waitlist;
+  /**
+   * 1 when created, one more with each change of its own fields (an update, the deletion): the
+   * `sequence` of the domain event that announces the change. Registrations move the counters
+   * without moving it — they are announced as changes of the registrations.
+   */
+  readonly version: number;
 }
 
 /** What a client gives to create an event; the rest starts empty. */
@@ -96,6 +102,8 @@ export interface Registration {
   readonly promotedAt?: string | undefined;
   /** Its waitlist ticket, while waitlisted. */
   readonly ticket?: number | undefined;
+  /** 1 when registered, one more when promoted (and when cancelled): its domain events' sequence. */
+  readonly version: number;
 }
 
 /** A registration with its place in the waitlist (waitlisted only) and, if asked, its event. */

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { defineModule, isStartupRun } from '../../platform/module.js';
+import type { DomainEventType } from '../../platform/outbox/outbox.js';
 import { scheduleSetting } from '../../platform/schedule.js';
 import { DynamoEventRepository, eventsTable } from './events.dynamo.js';
 import { DynamoRegistrationRepository } from './events.registrations.dynamo.js';
 import { registrationRoutes } from './events.registrations.routes.js';
 import { RegistrationsService } from './events.registrations.service.js';
 import { eventRoutes } from './events.routes.js';
+import { EventSchema, RegistrationSchema } from './events.schemas.js';
 import { EventsService } from './events.service.js';
 import { DynamoUserRepository } from './events.users.dynamo.js';
 import { userRoutes } from './events.users.routes.js';
@@ -20,26 +22,86 @@ const settings = z.object({
   ticketSweep: scheduleSetting('rate(1 hour)'),
 });
 
+/**
+ * What the module announces, each with the resource as the API answers it (`aggregate.sequence`
+ * is the resource's version after the change). Registrations removed with their event are not
+ * announced one by one: `event.deleted` says they went.
+ */
+const domainEvents: DomainEventType[] = [
+  {
+    type: 'event.created',
+    description: 'An event was created (the event as `GET /events/{eventId}` answers it).',
+    data: EventSchema,
+  },
+  {
+    type: 'event.updated',
+    description:
+      'Fields of an event changed, its capacity included (the event right after the change, counters included).',
+    data: EventSchema,
+  },
+  {
+    type: 'event.cancelled',
+    description: "An event's status became `cancelled` (the event right after the change).",
+    data: EventSchema,
+  },
+  {
+    type: 'event.deleted',
+    description:
+      'An event was deleted, and its registrations with it (the event as it was when deleted).',
+    data: EventSchema,
+  },
+  {
+    type: 'registration.confirmed',
+    description: 'A registration took a seat (as the registration answer shows it).',
+    data: RegistrationSchema,
+  },
+  {
+    type: 'registration.waitlisted',
+    description: 'A registration joined the waitlist (with the `waitlistPosition` it was told).',
+    data: RegistrationSchema,
+  },
+  {
+    type: 'registration.promoted',
+    description:
+      'A waitlisted registration got a seat: one freed by a cancellation, or added by a capacity change (now `confirmed`, with `promotedAt`).',
+    data: RegistrationSchema,
+  },
+  {
+    type: 'registration.cancelled',
+    description:
+      'A registration was cancelled, confirmed or waitlisted (as it was, with its status then).',
+    data: RegistrationSchema,
+  },
+];
+
 /** Events, users and registrations with capacity, FIFO waitlist and promotion */
 export const eventsModule = defineModule({
   name: 'events',
   tables: [eventsTable],
   settings,
+  domainEvents,
   services: (context) => {
     const table = context.table(eventsTable);
-    const events = new DynamoEventRepository(table);
+    const { newId, clock, metrics, outbox } = context;
+    const events = new DynamoEventRepository(table, outbox);
     const users = new DynamoUserRepository(table);
-    const { newId, clock, metrics } = context;
     const registrations = new RegistrationsService({
-      repository: new DynamoRegistrationRepository(table),
+      repository: new DynamoRegistrationRepository(table, outbox),
       events,
       users,
       newId,
       clock,
       metrics,
+      outbox,
     });
     return {
-      events: new EventsService({ repository: events, waitlist: registrations, newId, clock }),
+      events: new EventsService({
+        repository: events,
+        waitlist: registrations,
+        newId,
+        clock,
+        outbox,
+      }),
       registrations,
       users: new UsersService({ repository: users, newId, clock }),
     };

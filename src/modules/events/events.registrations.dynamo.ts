@@ -1,5 +1,6 @@
 import { and, type Fragment, name, x } from '../../platform/dynamo/expressions.js';
 import type { DynamoTable, Item, TransactItem } from '../../platform/dynamo/table.js';
+import type { DomainEvent, Outbox } from '../../platform/outbox/outbox.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import {
   bookkeepingIs,
@@ -12,6 +13,8 @@ import {
   promoteItem,
   toEvent,
   transactOn,
+  versionIs,
+  versionOf,
 } from './events.dynamo.js';
 import type { Event, Registration, Waitlist } from './events.model.js';
 import type {
@@ -30,7 +33,10 @@ const { event: eventKey, user: userKey, registration: registrationKey } = events
  * under conditions on the event item.
  */
 export class DynamoRegistrationRepository implements RegistrationRepository {
-  constructor(private readonly table: DynamoTable) {}
+  constructor(
+    private readonly table: DynamoTable,
+    private readonly outbox: Outbox,
+  ) {}
 
   async getRegistration(eventId: string, userId: string) {
     const item = await this.table.get(registrationKey(eventId, userId));
@@ -55,32 +61,43 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
     };
   }
 
-  confirm(registration: NewRegistration): Promise<RegistrationCommit> {
-    return this.commitRegistration(
-      registration,
-      x`SET registeredCount = registeredCount + ${1}, updatedAt = ${registration.registeredAt}`,
-      x`${open} AND registeredCount < ${name('capacity')} AND waitlistCount = ${0}`,
-    );
+  confirm(registration: NewRegistration, announced: DomainEvent): Promise<RegistrationCommit> {
+    return this.commitRegistration(registration, announced, {
+      update: x`SET registeredCount = registeredCount + ${1}, updatedAt = ${registration.registeredAt}`,
+      condition: x`${open} AND registeredCount < ${name('capacity')} AND waitlistCount = ${0}`,
+    });
   }
 
-  waitlist(registration: NewRegistration, ticket: number): Promise<RegistrationCommit> {
-    return this.commitRegistration(
-      registration,
-      x`SET waitlistCount = waitlistCount + ${1}, updatedAt = ${registration.registeredAt}`,
+  waitlist(
+    registration: NewRegistration,
+    ticket: number,
+    announced: DomainEvent,
+  ): Promise<RegistrationCommit> {
+    return this.commitRegistration(registration, announced, {
+      update: x`SET waitlistCount = waitlistCount + ${1}, updatedAt = ${registration.registeredAt}`,
       // Full, or people already wait (a newcomer never takes a seat from them); and no promotion
       // has passed this ticket since it was taken (it would have been skipped).
-      x`${open} AND hasWaitlist = ${true} AND (registeredCount >= ${name('capacity')} OR waitlistCount > ${0}) AND waitlistFrontier < ${ticket}`,
+      condition: x`${open} AND hasWaitlist = ${true} AND (registeredCount >= ${name('capacity')} OR waitlistCount > ${0}) AND waitlistFrontier < ${ticket}`,
       ticket,
-    );
+    });
   }
 
-  async unregister(plan: UnregisterPlan, now: string): Promise<boolean> {
+  async unregister(
+    plan: UnregisterPlan,
+    now: string,
+    announced: readonly DomainEvent[],
+  ): Promise<boolean> {
     const { registration } = plan;
+    // Still as read, version included: its cancellation's sequence is exact.
     const removeRegistration = this.table.deleteItem(
       registrationKey(registration.eventId, registration.userId),
-      x`${name('status')} = ${registration.status} AND registrationId = ${registration.registrationId}`,
+      x`${name('status')} = ${registration.status} AND registrationId = ${registration.registrationId} AND ${versionIs(registration.version)}`,
     );
-    const items = [removeRegistration, ...this.afterRemoval(plan, now)];
+    const items = [
+      removeRegistration,
+      ...this.afterRemoval(plan, now),
+      ...announced.map((event) => this.outbox.put(event)),
+    ];
     return (await transactOn(this.table, items)).ok;
   }
 
@@ -265,27 +282,41 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
     return tickets;
   }
 
-  async promote(current: Event, heads: readonly Registration[], now: string): Promise<boolean> {
-    const written = await commitPromotion(this.table, current, {}, heads, now);
+  async promote(
+    current: Event,
+    heads: readonly Registration[],
+    now: string,
+    promoted: readonly DomainEvent[],
+  ): Promise<boolean> {
+    // No change of the event's own fields: its version stays, only the heads' move.
+    const written = await commitPromotion(this.table, this.outbox, {
+      current,
+      changes: {},
+      heads,
+      now,
+      announced: { promoted },
+    });
     return written.ok;
   }
 
   /**
    * The registration transaction: the event update (counters, under the condition that decided
-   * this outcome), the registration itself (one per user per event, by key), and the user's
-   * existence. A failure says which of the three failed, with the event as it is now.
+   * this outcome), the registration itself (one per user per event, by key), the user's
+   * existence, and the registration's announcement. A failure says which of the first three
+   * failed, with the event as it is now.
    */
   private async commitRegistration(
     registration: NewRegistration,
-    update: Fragment,
-    condition: Fragment,
-    ticket?: number,
+    announced: DomainEvent,
+    guard: { update: Fragment; condition: Fragment; ticket?: number },
   ): Promise<RegistrationCommit> {
+    const { update, condition, ticket } = guard;
     const item = registrationItem(registration, ticket);
     const outcome = await transactOn(this.table, [
       this.table.updateItem(eventKey(registration.eventId), { update, condition }),
       this.table.put(item, x`attribute_not_exists(PK)`),
       this.table.check(userKey(registration.userId), x`attribute_exists(PK)`),
+      this.outbox.put(announced),
     ]);
     if (outcome.ok) return { ok: true, registration: toRegistration(item) };
     const [eventFailed, registrationFailed, userFailed] = outcome.reasons.map(
@@ -317,6 +348,7 @@ function registrationItem(r: NewRegistration, ticket: number | undefined): Item 
     userId: r.userId,
     status: ticket === undefined ? 'confirmed' : 'waitlisted',
     registeredAt: r.registeredAt,
+    version: 1,
     ...(ticket === undefined ? {} : { ticket }),
     ...(r.requestKey ? { requestKey: r.requestKey } : {}),
     LSI1SK:
@@ -337,5 +369,6 @@ function toRegistration(item: Item): Registration {
     registeredAt: item.registeredAt,
     ...(item.promotedAt ? { promotedAt: item.promotedAt } : {}),
     ...(item.ticket !== undefined ? { ticket: Number(item.ticket) } : {}),
+    version: versionOf(item),
   };
 }

@@ -1,3 +1,4 @@
+import type { DomainEvent } from '../../platform/outbox/outbox.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import type { Event, Registration, RequestKey, Waitlist } from './events.model.js';
 
@@ -64,6 +65,7 @@ export type UnregisterPlan = (
 /**
  * The registrations port, with the waitlist's tickets, frontier and holes: commits guarded by the
  * conditions that keep the registration rules whatever runs concurrently (see EventRepository).
+ * What a commit announces (domain events) it takes as arguments and commits in its transaction.
  */
 export interface RegistrationRepository {
   getRegistration(
@@ -72,15 +74,19 @@ export interface RegistrationRepository {
   ): Promise<{ registration: Registration; requestKey: RequestKey } | undefined>;
   /** The event, the user and the user's registration for it, in one strongly consistent read. */
   registrationFacts(eventId: string, userId: string): Promise<RegistrationFacts>;
-  /** A confirmed registration, if a seat is free, nobody waits and the event is open. */
-  confirm(registration: NewRegistration): Promise<RegistrationCommit>;
+  /** A confirmed registration (version 1), if a seat is free, nobody waits and the event is open. */
+  confirm(registration: NewRegistration, announced: DomainEvent): Promise<RegistrationCommit>;
   /**
    * Takes the next waitlist ticket of an event, returning it with the event as it was right after
    * (undefined when the event is absent or being deleted).
    */
   takeTicket(eventId: string, now: string): Promise<{ ticket: number; event: Event } | undefined>;
   /** A waitlisted registration under `ticket`, if the event is open, full or has people waiting. */
-  waitlist(registration: NewRegistration, ticket: number): Promise<RegistrationCommit>;
+  waitlist(
+    registration: NewRegistration,
+    ticket: number,
+    announced: DomainEvent,
+  ): Promise<RegistrationCommit>;
   /** Records that a ticket will never be used (a join that failed after taking it): a hole. */
   releaseTicket(eventId: string, ticket: number): Promise<void>;
   /**
@@ -108,12 +114,24 @@ export interface RegistrationRepository {
   /** The tickets of everyone waiting, the whole waitlist (a consistent read, every page). */
   waitingTickets(eventId: string): Promise<number[]>;
   /**
-   * Promotes `heads` into free seats, provided the counters and capacity are still those of
-   * `current`.
+   * Promotes `heads` into free seats with their `promoted` announcements, provided the counters
+   * and capacity are still those of `current` and each head still waits as read.
    */
-  promote(current: Event, heads: readonly Registration[], now: string): Promise<boolean>;
-  /** Removes a registration as planned; false when the data changed (read and plan again). */
-  unregister(plan: UnregisterPlan, now: string): Promise<boolean>;
+  promote(
+    current: Event,
+    heads: readonly Registration[],
+    now: string,
+    promoted: readonly DomainEvent[],
+  ): Promise<boolean>;
+  /**
+   * Removes a registration as planned, with `announced` (its cancellation, and the promotion of
+   * the head that takes its seat); false when the data changed (read and plan again).
+   */
+  unregister(
+    plan: UnregisterPlan,
+    now: string,
+    announced: readonly DomainEvent[],
+  ): Promise<boolean>;
   /** An event's registrations: confirmed by registration id, then waitlisted by ticket. */
   listEventRegistrations(eventId: string, page: PageRequest): Promise<Page<Registration>>;
   /** A user's registrations, newest first, each with its event (left out when it is gone). */

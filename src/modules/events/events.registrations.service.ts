@@ -1,7 +1,13 @@
 import { AppError } from '../../platform/errors.js';
 import { keyedLimiter } from '../../platform/limiter.js';
 import type { ModuleMetrics } from '../../platform/metrics/metrics.js';
+import type { DomainEvent, Outbox } from '../../platform/outbox/outbox.js';
 import type { Page, PageRequest } from '../../platform/page.js';
+import {
+  type Announcement,
+  cancellation,
+  registrationAnnouncement,
+} from './events.announcements.rules.js';
 import { EventsErrors } from './events.errors.js';
 import type {
   Event,
@@ -23,6 +29,7 @@ import {
   decideUnregister,
   eventRefusal,
   promotable,
+  promotedRegistration,
   refusal,
 } from './events.rules.js';
 import type { UserRepository } from './events.users.repository.js';
@@ -45,6 +52,8 @@ export interface RegistrationsServiceDeps {
   readonly clock: () => Date;
   /** RegistrationConfirmed, RegistrationWaitlisted, RegistrationCancelled, WaitlistPromoted. */
   readonly metrics: ModuleMetrics;
+  /** Domain events: each change's is committed with it, and announced once it has been. */
+  readonly outbox: Outbox;
 }
 
 export interface UnregisterResult {
@@ -59,8 +68,12 @@ export interface UnregisterResult {
  */
 const MAX_ATTEMPTS = 25;
 
-/** DynamoDB allows 100 items per transaction: the event update plus up to 99 promotions. */
-const MAX_PROMOTIONS_PER_TRANSACTION = 99;
+/**
+ * DynamoDB allows 100 items per transaction: the event update, each promotion with its
+ * announcement, and the announcement of the event's own change when a promotion comes with one
+ * (1 + 2 × 49 + 1).
+ */
+const MAX_PROMOTIONS_PER_TRANSACTION = 49;
 
 const REGISTRATIONS_IN_FLIGHT = 16;
 
@@ -104,6 +117,20 @@ export class RegistrationsService {
 
   private now(): string {
     return this.deps.clock().toISOString();
+  }
+
+  private domainEvent({ type, aggregate, data }: Announcement, now: string): DomainEvent {
+    return this.deps.outbox.event(type, aggregate, data, now);
+  }
+
+  /** `registration.promoted` for each head, confirmed at `now`. */
+  private promotions(heads: readonly Registration[], now: string): DomainEvent[] {
+    return heads.map((head) =>
+      this.domainEvent(
+        registrationAnnouncement('registration.promoted', promotedRegistration(head, now)),
+        now,
+      ),
+    );
   }
 
   /**
@@ -188,9 +215,14 @@ export class RegistrationsService {
 
   /** A confirmed seat, if one is free and nobody waits (the commit's condition says). */
   private async takeSeat(registration: NewRegistration): Promise<Attempt> {
-    const commit = await this.deps.repository.confirm(registration);
+    const announced = this.domainEvent(
+      registrationAnnouncement('registration.confirmed', registered(registration)),
+      this.now(),
+    );
+    const commit = await this.deps.repository.confirm(registration, announced);
     if (!commit.ok) return this.afterFailedCommit(registration, commit);
     this.deps.metrics.count('RegistrationConfirmed');
+    await this.deps.outbox.announce([announced]);
     return { placed: { registration: commit.registration, position: undefined } };
   }
 
@@ -206,10 +238,18 @@ export class RegistrationsService {
       await this.giveBack(eventId, ticket, taken.event.waitlist);
       return { event: taken.event };
     }
-    const commit = await this.commitTicket(registration, ticket, taken.event.waitlist);
+    // The place it is told: announced with it.
+    const position = waitlistPosition(ticket, taken.event.waitlist);
+    const announced = this.domainEvent(
+      registrationAnnouncement('registration.waitlisted', registered(registration, ticket), {
+        position,
+      }),
+      this.now(),
+    );
+    const commit = await this.commitTicket(registration, ticket, taken.event.waitlist, announced);
     if (commit.ok) {
       this.deps.metrics.count('RegistrationWaitlisted');
-      const position = waitlistPosition(ticket, taken.event.waitlist);
+      await this.deps.outbox.announce([announced]);
       return { placed: { registration: commit.registration, position } };
     }
     // Never used (the event changed, or the user went or registered in between since they
@@ -226,9 +266,10 @@ export class RegistrationsService {
     registration: NewRegistration,
     ticket: number,
     seen: Waitlist,
+    announced: DomainEvent,
   ): Promise<RegistrationCommit> {
     try {
-      return await this.deps.repository.waitlist(registration, ticket);
+      return await this.deps.repository.waitlist(registration, ticket, announced);
     } catch (error) {
       // EVENTS.BUSY: the transaction was cancelled, so the ticket is certainly unused; give
       // it back or every place behind it counts it. (After any other failure the commit may
@@ -278,6 +319,8 @@ export class RegistrationsService {
   /**
    * Removes a registration. A confirmed user's seat passes to the head of the waitlist in the
    * same transaction; a waitlisted user's ticket stops counting for everyone behind them.
+   * Announces `registration.cancelled` (the registration as it was) and, when the seat passes,
+   * `registration.promoted`.
    */
   async unregister(eventId: string, userId: string): Promise<UnregisterResult> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -293,11 +336,19 @@ export class RegistrationsService {
       // its change without one instead — it can't conflict — and a later fold takes it.
       const plan = await this.planUnregister(found.registration, event, attempt === 0);
       if (!plan) continue; // the count said someone waits; the head left in between
-      if (await this.deps.repository.unregister(plan, now)) {
-        const promoted = plan.kind === 'pass-seat' ? [confirmed(plan.head, now)] : [];
+      const heads = plan.kind === 'pass-seat' ? [plan.head] : [];
+      const announced = [
+        this.domainEvent(
+          cancellation(found.registration, placed(found.registration, event).position),
+          now,
+        ),
+        ...this.promotions(heads, now),
+      ];
+      if (await this.deps.repository.unregister(plan, now, announced)) {
         this.deps.metrics.count('RegistrationCancelled');
-        this.deps.metrics.count('WaitlistPromoted', promoted.length);
-        return { promoted };
+        this.deps.metrics.count('WaitlistPromoted', heads.length);
+        await this.deps.outbox.announce(announced);
+        return { promoted: heads.map((head) => promotedRegistration(head, now)) };
       }
     }
     throw EventsErrors.busy();
@@ -410,9 +461,10 @@ export class RegistrationsService {
   }
 
   /**
-   * Promotes waitlisted registrations while seats are free, in batches of at most 99 (the
-   * transaction limit). Registration refuses newcomers a free seat while anyone waits, so the
-   * queue keeps its order between batches.
+   * Promotes waitlisted registrations while seats are free, in batches of at most 49 (what one
+   * transaction holds with their announcements), each announced as `registration.promoted`.
+   * Registration refuses newcomers a free seat while anyone waits, so the queue keeps its order
+   * between batches.
    */
   async fillFreeSeats(eventId: string): Promise<void> {
     for (let failures = 0; failures < MAX_ATTEMPTS; ) {
@@ -422,7 +474,10 @@ export class RegistrationsService {
       if (count === 0) return;
       const heads = await this.deps.repository.waitlistHeads(eventId, count);
       if (heads.length === 0) return;
-      if (await this.deps.repository.promote(event, heads, this.now())) {
+      const now = this.now();
+      const promotions = this.promotions(heads, now);
+      if (await this.deps.repository.promote(event, heads, now, promotions)) {
+        await this.deps.outbox.announce(promotions);
         await this.promoted(
           eventId,
           heads.length,
@@ -546,11 +601,15 @@ function placed(registration: Registration, event: Event): PlacedRegistration {
   };
 }
 
-function confirmed(head: Registration, now: string): Registration {
-  return { ...withoutTicket(head), status: 'confirmed', promotedAt: now };
-}
-
-function withoutTicket(registration: Registration): Registration {
-  const { ticket: _, ...rest } = registration;
-  return rest;
+/** The registration `r` makes: confirmed, or waitlisted under `ticket`; its first version. */
+function registered(r: NewRegistration, ticket?: number): Registration {
+  return {
+    registrationId: r.registrationId,
+    userId: r.userId,
+    eventId: r.eventId,
+    status: ticket === undefined ? 'confirmed' : 'waitlisted',
+    registeredAt: r.registeredAt,
+    ...(ticket === undefined ? {} : { ticket }),
+    version: 1,
+  };
 }

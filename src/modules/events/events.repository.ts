@@ -1,3 +1,4 @@
+import type { DomainEvent } from '../../platform/outbox/outbox.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import type {
   Created,
@@ -15,41 +16,65 @@ import type {
  * and says what failed, with the current state where it helps the caller decide again; the
  * decisions themselves are made by the services with events.rules.ts. This port holds the
  * events themselves; users and registrations (with the waitlist) have theirs beside it.
+ *
+ * A change announced as a domain event takes it as an argument and commits it in its own
+ * transaction: the event exists exactly when the change was committed.
  */
 export interface EventRepository {
-  createEvent(event: Event, requestKey: RequestKey): Promise<Created<Event>>;
+  /** Creates `event` (version 1) with `created`, unless its id is taken. */
+  createEvent(event: Event, requestKey: RequestKey, created: DomainEvent): Promise<Created<Event>>;
   /** The event, or undefined when absent or being deleted. */
   getEvent(eventId: string): Promise<Event | undefined>;
   listEvents(filter: { status?: EventStatus | undefined }, page: PageRequest): Promise<Page<Event>>;
   /** Every event, a page at a time (for the sweeps; the API pages with listEvents). */
   allEvents(): AsyncIterable<Event[]>;
   /**
-   * Applies `changes` unless the event is gone or (when capacity changes) the new capacity is
-   * below its confirmed count; returns the event as committed.
+   * Applies `changes` (moving the version one on) with `announced`, provided the event is still
+   * `current` — its version, counters and capacity; returns the event as committed, or the event
+   * as it is now (undefined: gone) to decide again on.
    */
   changeEvent(
-    eventId: string,
+    current: Event,
     changes: EventChanges,
     now: string,
+    announced: DomainEvent,
   ): Promise<Written<Event> & { current?: Event | undefined }>;
   /**
-   * Applies `changes` and promotes `heads` in one transaction, provided the counters and
-   * capacity are still those of `current`.
+   * Applies `changes` and promotes `heads` in one transaction with what they announce, provided
+   * the counters, capacity and version are still those of `current`.
    */
   changeEventAndPromote(
     current: Event,
     changes: EventChanges,
     heads: readonly Registration[],
     now: string,
+    announced: PromotionAnnouncements,
   ): Promise<Written<Event>>;
+  /** The event, whether it is being deleted (by a DELETE that has not finished), or absent. */
+  findForDeletion(eventId: string): Promise<DeletionTarget>;
   /**
-   * Marks the event as being deleted (it disappears from reads and refuses every write):
-   * `marked`; `absent` when there is no such event; `already-marked` when an earlier DELETE
-   * marked it and has not finished. A marked event stays marked until `finishDeletion`.
+   * Marks the event as being deleted (it disappears from reads and refuses every write), with
+   * `deleted`, provided it is still `current` (version and counters); otherwise answers what it
+   * is now. A marked event stays marked until `finishDeletion`.
    */
-  markDeleted(eventId: string, now: string): Promise<'marked' | 'absent' | 'already-marked'>;
+  markDeleted(
+    current: Event,
+    now: string,
+    deleted: DomainEvent,
+  ): Promise<{ ok: true } | { ok: false; current: DeletionTarget }>;
   /** Removes a marked event's registrations, then the event; returns how many registrations. */
   finishDeletion(eventId: string): Promise<number>;
   /** Events marked for deletion whose removal has not finished (left by a crash). */
   eventsBeingDeleted(): AsyncIterable<string>;
+}
+
+/** An event as a deletion finds it: live, marked by an earlier DELETE, or absent. */
+export type DeletionTarget = Event | 'being-deleted' | 'absent';
+
+/** What a promotion commits besides the promotions: each head's, and the event's own change. */
+export interface PromotionAnnouncements {
+  /** `registration.promoted`, one per head. */
+  readonly promoted: readonly DomainEvent[];
+  /** The change of the event's own fields the promotion comes with (an update), if any. */
+  readonly event?: DomainEvent | undefined;
 }

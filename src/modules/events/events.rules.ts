@@ -81,6 +81,7 @@ export function eventRefusal(eventId: string, event: Event | undefined): AppErro
 
 export type CapacityDecision =
   | { readonly ok: false; readonly error: AppError }
+  /** `next`: the event once changed (its version moved on), before any promotion. */
   | { readonly ok: true; readonly next: Event; readonly promote: number };
 
 /**
@@ -99,7 +100,7 @@ export function decideUpdate(current: Event, changes: EventChanges, now: string)
       ),
     };
   }
-  const next: Event = { ...current, ...changes, updatedAt: now };
+  const next: Event = { ...current, ...changes, updatedAt: now, version: current.version + 1 };
   return { ok: true, next, promote: promotable(next) };
 }
 
@@ -114,6 +115,12 @@ export type UnregisterDecision =
 export function decideUnregister(registration: Registration, event: Event): UnregisterDecision {
   if (registration.status === 'waitlisted') return { kind: 'leave-waitlist' };
   return event.waitlistCount > 0 ? { kind: 'pass-seat' } : { kind: 'free-seat' };
+}
+
+/** A waiting registration once promoted at `now`: confirmed, off the waitlist, a version on. */
+export function promotedRegistration(head: Registration, now: string): Registration {
+  const { ticket: _, ...registration } = head;
+  return { ...registration, status: 'confirmed', promotedAt: now, version: head.version + 1 };
 }
 
 /**

@@ -176,9 +176,9 @@ export const UserIdParam = z.object({
 });
 export const EventUserParams = EventIdParam.merge(UserIdParam);
 
-/** The event as clients see it (the waitlist bookkeeping stays inside). */
+/** The event as clients see it (the waitlist bookkeeping and the version stay inside). */
 export function eventBody(event: Event): EventResponse {
-  const { waitlist: _, ...body } = event;
+  const { waitlist: _, version: __, ...body } = event;
   return body;
 }
 
@@ -186,7 +186,7 @@ export function registrationBody(
   registration: Registration,
   position?: number,
 ): RegistrationResponse {
-  const { ticket: _, ...body } = registration;
+  const { ticket: _, version: __, ...body } = registration;
   return position === undefined ? body : { ...body, waitlistPosition: position };
 }
 

@@ -1,4 +1,12 @@
+import type { DomainEvent, Outbox } from '../../platform/outbox/outbox.js';
 import type { Page, PageRequest } from '../../platform/page.js';
+import {
+  type Announcement,
+  type EventChange,
+  eventAnnouncement,
+  registrationAnnouncement,
+  updateAnnounced,
+} from './events.announcements.rules.js';
 import { EventsErrors } from './events.errors.js';
 import type {
   Event,
@@ -10,7 +18,12 @@ import type {
   Waitlist,
 } from './events.model.js';
 import type { EventRepository } from './events.repository.js';
-import { createdOrRetried, decideUpdate, promotable } from './events.rules.js';
+import {
+  createdOrRetried,
+  decideUpdate,
+  promotable,
+  promotedRegistration,
+} from './events.rules.js';
 
 /**
  * What a change of capacity needs of the waitlist, to promote the people a change leaves room
@@ -31,6 +44,8 @@ export interface EventsServiceDeps {
   /** Time-ordered unique ids (UUIDv7). */
   readonly newId: () => string;
   readonly clock: () => Date;
+  /** Domain events: each change's is committed with it, and announced once it has been. */
+  readonly outbox: Outbox;
 }
 
 /**
@@ -39,6 +54,15 @@ export interface EventsServiceDeps {
  * client retry rather than spin.
  */
 const MAX_ATTEMPTS = 25;
+
+/** One attempt at an update: the event as read, the change, and the event once changed. */
+interface Change {
+  readonly current: Event;
+  readonly changes: EventChanges;
+  readonly next: Event;
+  readonly type: EventChange;
+  readonly now: string;
+}
 
 /** A change of the event as one attempt left it: committed, or to decide again on `event`. */
 interface ChangeOutcome {
@@ -57,7 +81,14 @@ export class EventsService {
     return this.deps.clock().toISOString();
   }
 
-  /** Creates an event; a retry of the same request (same request key) gets the event back. */
+  private domainEvent({ type, aggregate, data }: Announcement, now: string): DomainEvent {
+    return this.deps.outbox.event(type, aggregate, data, now);
+  }
+
+  /**
+   * Creates an event (announced as `event.created`); a retry of the same request (same request
+   * key) gets the event back, and announces nothing.
+   */
   async createEvent(input: NewEvent, requestKey?: RequestKey): Promise<Event> {
     const now = this.now();
     const event: Event = {
@@ -75,8 +106,11 @@ export class EventsService {
       createdAt: now,
       updatedAt: now,
       waitlist: { issued: 0, frontier: 0, holes: [] },
+      version: 1,
     };
-    const created = await this.deps.repository.createEvent(event, requestKey);
+    const announced = this.domainEvent(eventAnnouncement('event.created', event), now);
+    const created = await this.deps.repository.createEvent(event, requestKey, announced);
+    if (created.created) await this.deps.outbox.announce([announced]);
     return createdOrRetried(created, event, requestKey, () =>
       created.created === false && created.beingDeleted
         ? EventsErrors.eventBeingDeleted(event.eventId)
@@ -97,7 +131,8 @@ export class EventsService {
   /**
    * A partial update. Lowering capacity below the confirmed count is a conflict; a change that
    * leaves free seats while people wait promotes them in the same transaction. Answers the event
-   * as committed.
+   * as committed, and announces it (`event.cancelled` when its status becomes cancelled, else
+   * `event.updated`) with each promotion (`registration.promoted`).
    */
   async updateEvent(eventId: string, changes: EventChanges): Promise<Event> {
     let current = await this.getEvent(eventId);
@@ -105,10 +140,17 @@ export class EventsService {
       const now = this.now();
       const decision = decideUpdate(current, changes, now);
       if (!decision.ok) throw decision.error;
+      const change: Change = {
+        current,
+        changes,
+        next: decision.next,
+        type: updateAnnounced(current, changes),
+        now,
+      };
       const outcome =
         decision.promote === 0
-          ? await this.change(eventId, changes, now)
-          : await this.changeAndPromote(current, changes, decision.promote, now);
+          ? await this.change(change)
+          : await this.changeAndPromote(change, decision.promote);
       if (outcome.done) return outcome.event;
       current = outcome.event;
     }
@@ -116,18 +158,35 @@ export class EventsService {
   }
 
   /**
-   * Deletes an event and its registrations. The event is marked first, so it disappears and
-   * refuses every write (a registration, an unregister, a re-create of its id) while its
-   * registrations are removed; a crash in between leaves it marked, and `finishDeletions`
-   * (at start-up, and on a schedule) completes it.
+   * Deletes an event and its registrations, announcing `event.deleted` with the event as it was.
+   * The event is marked first, so it disappears and refuses every write (a registration, an
+   * unregister, a re-create of its id) while its registrations are removed; a crash in between
+   * leaves it marked, and `finishDeletions` (at start-up, and on a schedule) completes it. Its
+   * registrations are not announced one by one: `event.deleted` says they went with it.
    */
   async deleteEvent(eventId: string): Promise<number> {
-    const marked = await this.deps.repository.markDeleted(eventId, this.now());
-    if (marked === 'absent') throw EventsErrors.eventNotFound(eventId);
-    const removed = await this.deps.repository.finishDeletion(eventId);
-    // Marked by an earlier DELETE that did not finish: completed now, but it was already gone.
-    if (marked === 'already-marked') throw EventsErrors.eventNotFound(eventId);
-    return removed;
+    let target = await this.deps.repository.findForDeletion(eventId);
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      if (target === 'absent') throw EventsErrors.eventNotFound(eventId);
+      if (target === 'being-deleted') {
+        // Marked by an earlier DELETE that did not finish: completed now, but it was already gone.
+        await this.deps.repository.finishDeletion(eventId);
+        throw EventsErrors.eventNotFound(eventId);
+      }
+      const now = this.now();
+      const deleted = this.domainEvent(
+        eventAnnouncement('event.deleted', target, target.version + 1),
+        now,
+      );
+      const marked = await this.deps.repository.markDeleted(target, now, deleted);
+      if (marked.ok) {
+        await this.deps.outbox.announce([deleted]);
+        return this.deps.repository.finishDeletion(eventId);
+      }
+      // Changed in between (a registration moved its counters): decide on it as it is now.
+      target = marked.current;
+    }
+    throw EventsErrors.busy();
   }
 
   /** Completes deletions a crash interrupted; returns how many events it finished. */
@@ -140,31 +199,43 @@ export class EventsService {
     return finished;
   }
 
-  /** No promotion: one conditional UpdateItem, whose answer is the committed event. */
-  private async change(
-    eventId: string,
-    changes: EventChanges,
-    now: string,
-  ): Promise<ChangeOutcome> {
-    const written = await this.deps.repository.changeEvent(eventId, changes, now);
-    if (written.ok) return { done: true, event: written.value };
-    if (!written.current) throw EventsErrors.eventNotFound(eventId);
-    // Counts changed in between: decide again on the event the failed write returned.
+  /** No promotion: the change alone, provided the event is still as read. */
+  private async change({ current, changes, next, type, now }: Change): Promise<ChangeOutcome> {
+    const announced = this.domainEvent(eventAnnouncement(type, next), now);
+    const written = await this.deps.repository.changeEvent(current, changes, now, announced);
+    if (written.ok) {
+      await this.deps.outbox.announce([announced]);
+      return { done: true, event: written.value };
+    }
+    if (!written.current) throw EventsErrors.eventNotFound(current.eventId);
+    // Changed in between: decide again on the event the failed write returned.
     return { done: false, event: written.current };
   }
 
   /** The change and the promotion of `promote` heads, in one transaction. */
-  private async changeAndPromote(
-    current: Event,
-    changes: EventChanges,
-    promote: number,
-    now: string,
-  ): Promise<ChangeOutcome> {
+  private async changeAndPromote(change: Change, promote: number): Promise<ChangeOutcome> {
+    const { current, changes, next, type, now } = change;
     const { eventId } = current;
     const heads = await this.deps.waitlist.nextToPromote(eventId, promote);
-    const written = await this.deps.repository.changeEventAndPromote(current, changes, heads, now);
+    const promoted = heads.map((head) =>
+      this.domainEvent(
+        registrationAnnouncement('registration.promoted', promotedRegistration(head, now)),
+        now,
+      ),
+    );
+    const after = {
+      ...next,
+      registeredCount: next.registeredCount + heads.length,
+      waitlistCount: next.waitlistCount - heads.length,
+    };
+    const event = this.domainEvent(eventAnnouncement(type, after), now);
+    const written = await this.deps.repository.changeEventAndPromote(current, changes, heads, now, {
+      promoted,
+      event,
+    });
     // The transaction does not say what changed.
     if (!written.ok) return { done: false, event: await this.getEvent(eventId) };
+    await this.deps.outbox.announce([...promoted, event]);
     await this.deps.waitlist.promoted(eventId, heads.length, written.value.waitlist);
     if (promotable(written.value) === 0) return { done: true, event: written.value };
     // More to promote than one transaction holds.
