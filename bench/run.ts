@@ -6,6 +6,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { modules } from '../src/modules/index.js';
 import { idempotencyTable } from '../src/platform/dynamo/tables.js';
 import { exercisesOf, isNone } from '../test/support/exercises/index.js';
+import { webhooksChaos } from '../test/support/webhooks-chaos.js';
 import { type ColdStart, measureColdStart } from './support/cold-start.js';
 import { durabilityBench } from './support/durability.js';
 import { eventsSection } from './support/events.js';
@@ -43,7 +44,9 @@ const settings = {
 
 /**
  * `npm run bench -- --only=lambda`: the Lambda bundles alone (no DynamoDB Local, ~1 minute);
- * `--only=durability`: DynamoDB Local's writes/s in memory and persisted (~1 minute).
+ * `--only=durability`: DynamoDB Local's writes/s in memory and persisted (~1 minute);
+ * `--only=webhooks`: commit-to-first-attempt latency, then 10,000 events delivered to a failing
+ * receiver while the runtime is SIGKILLed every minute (~5 minutes).
  */
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 
@@ -72,6 +75,11 @@ async function main(): Promise<void> {
     const key = `${phase}: ${String(args[0]).split('\n')[0]}`;
     warnings.set(key, (warnings.get(key) ?? 0) + 1);
   };
+
+  if (only === 'webhooks') {
+    await webhooksBench(log);
+    return;
+  }
 
   const durability = await timed('durability', () => {
     log('durability: raw writes/s on DynamoDB Local in memory, persisted (stock and our launcher)');
@@ -400,3 +408,43 @@ main().catch((error: unknown) => {
   console.error('bench failed:', error);
   process.exitCode = 1;
 });
+
+/**
+ * Webhooks, on the real local runtime: how long from a change's commit (its 201) to the first
+ * attempt at the receiver, with a receiver that always answers; then at least once through
+ * chaos (a receiver failing 40 % of attempts, a SIGKILL of the whole runtime every minute).
+ */
+async function webhooksBench(say: (line: string) => void): Promise<void> {
+  say('webhooks: commit → first attempt, 2,000 events, receiver always 204, no kills');
+  const quiet = await webhooksChaos({
+    events: 2000,
+    killEverySeconds: Number.POSITIVE_INFINITY,
+    failing: false,
+    concurrency: 8,
+    drainSeconds: 60,
+    log: say,
+  });
+  const sorted = [...quiet.firstAttemptMs].sort((a, b) => a - b);
+  const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+  say(
+    `  ${quiet.acknowledged} committed in ${quiet.seconds.toFixed(1)} s; first attempt after the 201: ` +
+      `p50 ${pct(0.5)} ms, p95 ${pct(0.95)} ms, p99 ${pct(0.99)} ms, max ${sorted.at(-1)} ms ` +
+      `(target p95 ≤ 2000 ms); missing ${quiet.missing.length}`,
+  );
+  say('webhooks: 10,000 events, receiver 30 % 500 + 10 % timeout, SIGKILL every 60 s');
+  const chaos = await webhooksChaos({
+    events: 10_000,
+    killEverySeconds: 60,
+    concurrency: 8,
+    drainSeconds: 180,
+    log: say,
+  });
+  say(
+    `  ${chaos.acknowledged} acknowledged, ${chaos.kills} kills, ${chaos.attempts} attempts at the receiver, ` +
+      `${chaos.delivered} delivered (2xx), missing ${chaos.missing.length}, ` +
+      `${chaos.duplicated} delivered more than once (${chaos.extraCopies} extra copies), ${chaos.seconds.toFixed(0)} s`,
+  );
+  if (chaos.missing.length > 0 || quiet.missing.length > 0 || (pct(0.95) ?? 0) > 2000) {
+    process.exitCode = 1;
+  }
+}
