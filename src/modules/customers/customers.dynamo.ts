@@ -1,5 +1,6 @@
 import { type Fragment, name, x } from '../../platform/dynamo/expressions.js';
 import type { DynamoTable, Item, TransactItem } from '../../platform/dynamo/table.js';
+import type { DomainEvent, Outbox } from '../../platform/outbox/outbox.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import type { ExecutionStatus } from '../../platform/workflow/workflow.js';
 import {
@@ -10,7 +11,12 @@ import {
   type Registration,
   UNREGISTERED,
 } from './customers.model.js';
-import type { CreateOutcome, CustomerRepository, InsertOutcome } from './customers.repository.js';
+import type {
+  CreateOutcome,
+  CustomerRepository,
+  DeleteOutcome,
+  InsertOutcome,
+} from './customers.repository.js';
 
 /*
  * Key design (table and indexes declared in customers.module.ts):
@@ -22,7 +28,8 @@ import type { CreateOutcome, CustomerRepository, InsertOutcome } from './custome
  *                                                        GSI2PK=CUSTOMER#<id> GSI2SK=<startedAt>#<executionId>
  * A customer is created together with its CustomerCreated event in the outbox (one transaction),
  * so the event exists exactly when the customer was created; the outbox item goes once the bus
- * has accepted the event.
+ * has accepted the event. Every create and delete also commits its domain event
+ * (customer.created, customer.deleted) into the platform's outbox in the same transaction.
  *
  * A DELETE leaves the customer item as a tombstone (`deletedAt`, no createdAt/createdBy) whose
  * `version` is one more than the item's: creates and deletes number the decisions on an id, and
@@ -47,7 +54,10 @@ const RUNNING = 'RUNNING';
 const CLOSE_BATCH = 25;
 
 export class DynamoCustomerRepository implements CustomerRepository {
-  constructor(private readonly table: DynamoTable) {}
+  constructor(
+    private readonly table: DynamoTable,
+    private readonly outbox: Outbox,
+  ) {}
 
   async registration(id: string): Promise<Registration> {
     return toRegistration(await this.table.get(customerKey(id)));
@@ -57,6 +67,7 @@ export class DynamoCustomerRepository implements CustomerRepository {
     customer: Customer,
     previousVersion: number,
     event: PendingEvent,
+    domainEvents: readonly DomainEvent[],
   ): Promise<CreateOutcome> {
     const outcome = await this.table.transact([
       // Compared with the version it was decided on, so a DELETE and a PUT in between (which
@@ -66,19 +77,36 @@ export class DynamoCustomerRepository implements CustomerRepository {
         x`attribute_not_exists(PK) OR (attribute_exists(deletedAt) AND ${name('version')} = ${previousVersion})`,
       ),
       this.table.put(outboxItem(event)),
+      ...this.commit(domainEvents),
     ]);
-    // Only the customer's put has a condition: a cancellation is about that item.
-    return outcome.ok
-      ? { created: true }
-      : { created: false, current: toRegistration(outcome.current[0]) };
+    if (outcome.ok) return { created: true };
+    // The customer's put (item 0) is the only condition of the change: anything else is a fault.
+    if (outcome.reasons[0] !== 'ConditionalCheckFailed') throw cancelled(outcome.reasons);
+    return { created: false, current: toRegistration(outcome.current[0]) };
   }
 
-  async deleteCustomer(id: string, now: string): Promise<boolean> {
-    const result = await this.table.update(customerKey(id), {
-      update: x`SET deletedAt = ${now}, ${name('version')} = if_not_exists(${name('version')}, ${0}) + ${1} REMOVE createdAt, createdBy`,
-      condition: x`attribute_exists(PK) AND attribute_not_exists(deletedAt)`,
-    });
-    return result.ok;
+  async deleteCustomer(
+    id: string,
+    version: number,
+    now: string,
+    domainEvents: readonly DomainEvent[],
+  ): Promise<DeleteOutcome> {
+    // At the version it was decided on (its event carries the next one): a DELETE and a PUT in
+    // between make this fail and decide again. Items of the previous release have no version (0).
+    const atVersion =
+      version === 0
+        ? x`(attribute_not_exists(${name('version')}) OR ${name('version')} = ${0})`
+        : x`${name('version')} = ${version}`;
+    const outcome = await this.table.transact([
+      this.table.updateItem(customerKey(id), {
+        update: x`SET deletedAt = ${now}, ${name('version')} = ${version + 1} REMOVE createdAt, createdBy`,
+        condition: x`attribute_exists(PK) AND attribute_not_exists(deletedAt) AND ${atVersion}`,
+      }),
+      ...this.commit(domainEvents),
+    ]);
+    if (outcome.ok) return { deleted: true };
+    if (outcome.reasons[0] !== 'ConditionalCheckFailed') throw cancelled(outcome.reasons);
+    return { deleted: false, current: toRegistration(outcome.current[0]) };
   }
 
   async pendingEvents(before: string, limit: number): Promise<PendingEvent[]> {
@@ -150,23 +178,32 @@ export class DynamoCustomerRepository implements CustomerRepository {
     executionId: string,
     output: unknown,
     now: string,
+    domainEvents: readonly DomainEvent[],
   ): Promise<InsertOutcome> {
     const outcome: Outcome = { status: 'SUCCEEDED', branch: 'Inserted', output };
     // The id is free: never registered, or deleted no later than the version the run was started
-    // for (a DELETE after that is the newer decision and stands); or this very execution
-    // registered it (a retry after the commit went through) and nobody deleted it since.
+    // for (a DELETE after that is the newer decision and stands).
     const deletedBefore = x`(attribute_exists(deletedAt) AND ${name('version')} <= ${basis})`;
-    const insertedByThisRun = x`(attribute_not_exists(deletedAt) AND createdBy = ${executionId})`;
     const result = await this.table.transact([
       this.table.put(
         customerItem({ ...customer, version: basis + 1 }),
-        x`attribute_not_exists(PK) OR ${deletedBefore} OR ${insertedByThisRun}`,
+        x`attribute_not_exists(PK) OR ${deletedBefore}`,
       ),
       this.closeItem(executionId, outcome, now),
+      ...this.commit(domainEvents),
     ]);
     if (result.ok) return 'inserted';
-    if (result.reasons[0] !== 'ConditionalCheckFailed') return 'closed';
-    return toRegistration(result.current[0]).live ? 'exists' : 'superseded';
+    if (result.reasons[0] === 'ConditionalCheckFailed') {
+      const current = result.current[0];
+      // This very execution registered it (a retry after the commit went through) and nobody
+      // deleted it since: its outcome was committed with it, and its event too. Nothing to write.
+      if (current && current.deletedAt === undefined && current.createdBy === executionId) {
+        return 'inserted-before';
+      }
+      return toRegistration(current).live ? 'exists' : 'superseded';
+    }
+    if (result.reasons[1] === 'ConditionalCheckFailed') return 'closed';
+    throw cancelled(result.reasons);
   }
 
   async recordOutcome(executionId: string, outcome: Outcome, now: string): Promise<boolean> {
@@ -214,6 +251,11 @@ export class DynamoCustomerRepository implements CustomerRepository {
     return count;
   }
 
+  /** The outbox items of `events`, after the change's own items (whose indexes are read). */
+  private commit(events: readonly DomainEvent[]): TransactItem[] {
+    return events.map((event) => this.outbox.put(event));
+  }
+
   private closeItem(executionId: string, outcome: Outcome, now: string): TransactItem {
     return this.table.updateItem(executionKey(executionId), {
       update: outcomeUpdate(outcome, now),
@@ -221,6 +263,10 @@ export class DynamoCustomerRepository implements CustomerRepository {
     });
   }
 }
+
+/** A cancellation no condition of the change explains (a domain event not written). */
+const cancelled = (reasons: readonly string[]) =>
+  new Error(`customer commit cancelled: ${reasons.join(', ')}`);
 
 /** SET the outcome's fields; the record leaves the RUNNING index. */
 function outcomeUpdate(outcome: Outcome, now: string): Fragment {

@@ -9,6 +9,7 @@ import type { ModuleAccess } from '../../../infra/access.js';
 import type { ModuleInfra } from '../../../infra/module-infra.js';
 import { acknowledge } from '../../../infra/nag.js';
 import type { EventPattern, EventRule } from '../../platform/event-bus/bus.js';
+import { outboxTable } from '../../platform/outbox/outbox.js';
 import { workflowEnvVar } from '../../platform/workflow/workflow.js';
 import { customersKeys } from './customers.dynamo.js';
 import { customerCreatedRule, customersTable, customerWorkflow } from './customers.module.js';
@@ -17,13 +18,13 @@ const { pendingIndex, byCustomerIndex } = customersKeys;
 
 /**
  * What each customers function does on its table (the stack grants exactly this):
- * - the API: registers an id with its outbox event (a transaction of two puts), deletes the
- *   event once published (batch), reads ids and deletes them (an update into a tombstone),
- *   records executions it starts, reads them, lists a customer's executions (by-customer index,
- *   then one batch read);
+ * - the API: registers an id with its outbox event and its domain event (a transaction of puts,
+ *   the last into the platform's outbox), deletes the outbox event once published (batch), reads
+ *   ids and deletes them (an update into a tombstone, with its domain event), records executions
+ *   it starts, reads them, lists a customer's executions (by-customer index, then one batch read);
  * - the workflow steps: ValidateExists records the execution and reads the id, InsertId puts the
- *   id and closes the record in one transaction (or only closes it, Superseded), the two others
- *   close the record;
+ *   id, closes the record and puts its domain event in one transaction (or only closes it,
+ *   Superseded), the two others close the record;
  * - the sweeps: the outbox (pending index, batch deletes) and the executions left RUNNING (same
  *   index, updates); the scheduled check records the execution it starts.
  */
@@ -34,9 +35,13 @@ export const access: ModuleAccess = {
       actions: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem'],
       indexes: [byCustomerIndex],
     },
+    { table: outboxTable, actions: ['PutItem'] },
   ],
   'validate-exists': [{ table: customersTable, actions: ['GetItem', 'PutItem'] }],
-  'insert-id': [{ table: customersTable, actions: ['PutItem', 'UpdateItem'] }],
+  'insert-id': [
+    { table: customersTable, actions: ['PutItem', 'UpdateItem'] },
+    { table: outboxTable, actions: ['PutItem'] },
+  ],
   'record-already-exists': [{ table: customersTable, actions: ['UpdateItem'] }],
   'record-failure': [{ table: customersTable, actions: ['UpdateItem'] }],
   'scheduled-check': [{ table: customersTable, actions: ['PutItem'] }],

@@ -74,6 +74,16 @@ export interface PendingEvent {
 }
 
 /**
+ * The domain events of a customer id (the module's catalogue, in customers.module.ts), numbered
+ * by the entry's version: created by a PUT or the workflow's InsertId, deleted by a DELETE.
+ */
+export const customerEvents = {
+  aggregate: 'customer',
+  created: 'customer.created',
+  deleted: 'customer.deleted',
+} as const;
+
+/**
  * The event a PUT that creates a customer emits: the workflow's event trigger
  * (docs/spec.md#customer-workflow).
  */

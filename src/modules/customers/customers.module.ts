@@ -11,8 +11,9 @@ import {
 import { scheduleSetting } from '../../platform/schedule.js';
 import type { WorkflowDefinition } from '../../platform/workflow/workflow.js';
 import { DynamoCustomerRepository } from './customers.dynamo.js';
-import { CUSTOMER_CREATED } from './customers.model.js';
+import { CUSTOMER_CREATED, customerEvents } from './customers.model.js';
 import { customerRoutes, workflowRoutes } from './customers.routes.js';
+import { CustomerExistsSchema } from './customers.schemas.js';
 import { CUSTOMER_WORKFLOW, CustomersService, WorkflowService } from './customers.service.js';
 import { WorkflowSteps } from './customers.steps.js';
 
@@ -87,20 +88,35 @@ export const customersModule = defineModule({
   workflows: [customerWorkflow],
   eventRules: [customerCreatedRule],
   services: (context) => {
-    const repository = new DynamoCustomerRepository(context.table(customersTable));
-    const { clock, newId, logger, metrics } = context;
+    const { clock, newId, logger, metrics, outbox } = context;
+    const repository = new DynamoCustomerRepository(context.table(customersTable), outbox);
     const deps = { repository, clock, newId, logger, metrics };
     return {
       customers: new CustomersService({
         ...deps,
         events: port(context, 'events'),
         outboxGraceSeconds: context.settings.outboxGraceSeconds,
+        outbox,
       }),
       workflow: new WorkflowService({ ...deps, workflows: port(context, 'workflows') }),
-      steps: new WorkflowSteps(deps),
+      steps: new WorkflowSteps({ ...deps, outbox }),
     };
   },
   routes: ({ customers, workflow }) => [customerRoutes(customers), workflowRoutes(workflow)],
+  domainEvents: [
+    {
+      type: customerEvents.created,
+      description:
+        'A customer id was registered, by PUT /customers/{id} or by the workflow’s InsertId. The sequence is the id’s version: an id registered again after a delete goes on counting.',
+      data: CustomerExistsSchema,
+    },
+    {
+      type: customerEvents.deleted,
+      description:
+        'A customer id was removed by DELETE /customers/{id}; its sequence is one more than its creation’s.',
+      data: CustomerExistsSchema,
+    },
+  ],
   tags: [
     {
       name: 'customers',

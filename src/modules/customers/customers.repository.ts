@@ -1,3 +1,4 @@
+import type { DomainEvent } from '../../platform/outbox/outbox.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import type {
   Customer,
@@ -8,18 +9,23 @@ import type {
 } from './customers.model.js';
 
 /**
- * What InsertId's commit found: it inserted, the id is registered, the id was deleted after the
- * version the run carries (a newer decision), or the execution's record had ended.
+ * What InsertId's commit found: it inserted; this execution had inserted it already (a retry
+ * after its commit: nothing written now); the id is registered; the id was deleted after the
+ * version the run carries (a newer decision); or the execution's record had ended.
  */
-export type InsertOutcome = 'inserted' | 'exists' | 'superseded' | 'closed';
+export type InsertOutcome = 'inserted' | 'inserted-before' | 'exists' | 'superseded' | 'closed';
 
 /** What a create found when its condition failed: the entry as it is now. */
 export type CreateOutcome = { created: true } | { created: false; current: Registration };
 
+/** What a delete found when its condition failed: the entry as it is now. */
+export type DeleteOutcome = { deleted: true } | { deleted: false; current: Registration };
+
 /**
  * The customers port: the ID registry, the outbox of events not yet accepted by the bus, and the
  * records of workflow executions. Every write that guards a decision is conditional and says
- * when its condition failed; nothing is read-then-written.
+ * when its condition failed; nothing is read-then-written. The domain events of an id's changes
+ * (`domainEvents`) are committed with them, in the same transaction, or not at all.
  */
 export interface CustomerRepository {
   /** The id's entry (a consistent read); an absent item or one without a version is version 0. */
@@ -27,18 +33,26 @@ export interface CustomerRepository {
   /**
    * Stores the customer if the id's entry is still at `previousVersion` and not registered
    * (absent, or the tombstone of that version), and in the same transaction puts `event` in the
-   * outbox. Otherwise nothing is written and the entry as it is now comes back.
+   * outbox and commits `domainEvents`. Otherwise nothing is written and the entry as it is now
+   * comes back.
    */
   createCustomer(
     customer: Customer,
     previousVersion: number,
     event: PendingEvent,
+    domainEvents: readonly DomainEvent[],
   ): Promise<CreateOutcome>;
   /**
-   * Replaces a registered id with a tombstone one version higher; false when it was not
-   * registered (absent or deleted already).
+   * Replaces the id, registered at `version`, with a tombstone at `version + 1`, committing
+   * `domainEvents` with it. Otherwise (not registered, or at another version) nothing is written
+   * and the entry as it is now comes back.
    */
-  deleteCustomer(id: string, now: string): Promise<boolean>;
+  deleteCustomer(
+    id: string,
+    version: number,
+    now: string,
+    domainEvents: readonly DomainEvent[],
+  ): Promise<DeleteOutcome>;
 
   /** Outbox events created before `before`, oldest first, at most `limit`. */
   pendingEvents(before: string, limit: number): Promise<PendingEvent[]>;
@@ -56,10 +70,10 @@ export interface CustomerRepository {
   /** A customer id's executions, newest first. */
   listExecutions(customerId: string, page: PageRequest): Promise<Page<Execution>>;
   /**
-   * InsertId: the customer at version `basis + 1` and the execution's `Inserted` outcome, in one
-   * transaction, if the id is absent or its tombstone is no newer than `basis` (the version the
-   * run was started for). Running it again after it committed finds its own writes and answers
-   * `inserted` again.
+   * InsertId: the customer at version `basis + 1`, the execution's `Inserted` outcome and
+   * `domainEvents`, in one transaction, if the id is absent or its tombstone is no newer than
+   * `basis` (the version the run was started for). Running it again after it committed finds its
+   * own writes and answers `inserted-before`, writing nothing.
    */
   insertForExecution(
     customer: Omit<Customer, 'version'>,
@@ -67,6 +81,7 @@ export interface CustomerRepository {
     executionId: string,
     output: unknown,
     now: string,
+    domainEvents: readonly DomainEvent[],
   ): Promise<InsertOutcome>;
   /**
    * Ends a RUNNING execution with `outcome`; a record that already ended the same way counts as

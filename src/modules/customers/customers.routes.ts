@@ -12,6 +12,7 @@ import type { Execution } from './customers.model.js';
 import {
   CustomerExistsSchema,
   CustomerIdParam,
+  customerBody,
   DeleteCustomerResultSchema,
   ExecutionIdParam,
   type ExecutionResponse,
@@ -135,7 +136,7 @@ export function customerRoutes(customers: CustomersService) {
 
   app.openapi(getCustomerRoute, async (c) => {
     const { id } = c.req.valid('param');
-    return c.json({ id, exists: await customers.exists(id) }, 200);
+    return c.json(customerBody(id, await customers.exists(id)), 200);
   });
 
   app.openapi(deleteCustomerRoute, async (c) => {

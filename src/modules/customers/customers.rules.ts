@@ -1,10 +1,12 @@
 import {
   type Branch,
   branches,
+  customerEvents,
   type ExecutionDescription,
   type ExecutionError,
   type Outcome,
 } from './customers.model.js';
+import { type CustomerExistsResponse, customerBody } from './customers.schemas.js';
 
 /** Pure decisions of the customers module: no I/O, unit-tested without a database. */
 
@@ -76,4 +78,25 @@ export function carriedVersion(input: unknown): number | undefined | 'invalid' {
   return Number.isSafeInteger(version) && (version as number) >= 0
     ? (version as number)
     : 'invalid';
+}
+
+/** What a customer id's domain event says, once the change it announces is decided. */
+export interface CustomerEvent {
+  readonly type: string;
+  readonly aggregate: { readonly type: string; readonly id: string; readonly sequence: number };
+  readonly data: CustomerExistsResponse;
+}
+
+/**
+ * The domain event of the change that leaves id `id` at `version`, registered (`live`: created)
+ * or not (deleted). The sequence is that version: creates and deletes take the next one each, so
+ * an id created again after a delete goes on counting. Its data is the id as
+ * GET /customers/{id} shows it.
+ */
+export function customerEvent(id: string, version: number, live: boolean): CustomerEvent {
+  return {
+    type: live ? customerEvents.created : customerEvents.deleted,
+    aggregate: { type: customerEvents.aggregate, id, sequence: version },
+    data: customerBody(id, live),
+  };
 }

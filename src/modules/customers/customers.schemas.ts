@@ -23,6 +23,16 @@ export const PutCustomerResultSchema = z
 export const CustomerExistsSchema = z
   .object({ id: z.string(), exists: z.boolean() })
   .meta({ id: 'CustomerExists', example: { id: 'user_test', exists: true } });
+export type CustomerExistsResponse = z.infer<typeof CustomerExistsSchema>;
+
+/**
+ * A customer id as the API shows it: GET /customers/{id}'s body, and the `data` of its domain
+ * events.
+ */
+export const customerBody = (id: string, exists: boolean): CustomerExistsResponse => ({
+  id,
+  exists,
+});
 
 export const DeleteCustomerResultSchema = z
   .object({ id: z.string(), deleted: z.literal(true) })

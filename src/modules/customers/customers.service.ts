@@ -2,6 +2,7 @@ import { isDependencyUnavailable } from '../../platform/dynamo/errors.js';
 import type { EventBus } from '../../platform/event-bus/bus.js';
 import type { Logger } from '../../platform/logger.js';
 import type { ModuleMetrics } from '../../platform/metrics/metrics.js';
+import type { DomainEvent, Outbox } from '../../platform/outbox/outbox.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import type { Workflows } from '../../platform/workflow/workflow.js';
 import { CustomersErrors } from './customers.errors.js';
@@ -12,7 +13,7 @@ import {
   UNREGISTERED,
 } from './customers.model.js';
 import type { CustomerRepository } from './customers.repository.js';
-import { closing } from './customers.rules.js';
+import { closing, customerEvent } from './customers.rules.js';
 
 /** The workflow's id (customers.module.ts declares it). */
 export const CUSTOMER_WORKFLOW = 'customer-ids';
@@ -26,7 +27,8 @@ const OUTBOX_SWEEP_LIMIT = 1000;
 
 /**
  * Tries of one PUT: the first (the id is new), one more per DELETE it finds; only ids created
- * and deleted over and over while it tries run out of them (503).
+ * and deleted over and over while it tries run out of them (503). A DELETE tries as often, once
+ * per version it finds.
  */
 const CREATE_ATTEMPTS = 4;
 
@@ -50,7 +52,8 @@ interface Deps {
  * `CustomerCreated` event in an outbox (one transaction), then publishes the event: the bus is
  * another system, so a failure there must neither undo the customer nor lose the event. When the
  * publish fails the PUT still answers 201 (the customer exists) and the outbox sweep publishes it
- * later; the event is delivered at least once.
+ * later; the event is delivered at least once. Creates and deletes also commit their domain
+ * events (customer.created, customer.deleted) with them, through the platform's outbox.
  */
 export class CustomersService {
   constructor(
@@ -58,6 +61,7 @@ export class CustomersService {
       readonly events: () => EventBus;
       /** An outbox event younger than this is left to the request that created it. */
       readonly outboxGraceSeconds: number;
+      readonly outbox: Outbox;
     },
   ) {}
 
@@ -79,14 +83,17 @@ export class CustomersService {
         detail: { id, version },
         createdAt: now,
       };
+      const created = this.domainEvent(id, version, true, now);
       const outcome = await this.deps.repository.createCustomer(
         { id, createdAt: now, createdBy: 'api', version },
         previous.version,
         event,
+        [created],
       );
       if (outcome.created) {
         this.deps.metrics.count('CustomerCreated');
         await this.deliver([event]);
+        await this.deps.outbox.announce([created]);
         return { created: true };
       }
       if (outcome.current.live) return { created: false };
@@ -100,11 +107,28 @@ export class CustomersService {
     return (await this.deps.repository.registration(id)).live;
   }
 
+  /**
+   * Deletes a registered id: its entry becomes a tombstone one version higher, which its
+   * customer.deleted event carries. The version is read first, so that the event committed with
+   * the delete numbers it; a create and a delete in between make the commit fail, and it decides
+   * again on the entry as the failure returns it.
+   */
   async remove(id: string): Promise<void> {
     const now = this.deps.clock().toISOString();
-    if (!(await this.deps.repository.deleteCustomer(id, now))) {
-      throw CustomersErrors.customerNotFound(id);
+    let current = await this.deps.repository.registration(id);
+    for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
+      if (!current.live) throw CustomersErrors.customerNotFound(id);
+      const deleted = this.domainEvent(id, current.version + 1, false, now);
+      const outcome = await this.deps.repository.deleteCustomer(id, current.version, now, [
+        deleted,
+      ]);
+      if (outcome.deleted) {
+        await this.deps.outbox.announce([deleted]);
+        return;
+      }
+      current = outcome.current;
     }
+    throw CustomersErrors.registryBusy(id);
   }
 
   /**
@@ -124,6 +148,11 @@ export class CustomersService {
     }
     this.deps.metrics.count('OutboxEventsPublished', published);
     return published;
+  }
+
+  private domainEvent(id: string, version: number, live: boolean, now: string): DomainEvent {
+    const { type, aggregate, data } = customerEvent(id, version, live);
+    return this.deps.outbox.event(type, aggregate, data, now);
   }
 
   private async deliver(events: readonly PendingEvent[]): Promise<void> {

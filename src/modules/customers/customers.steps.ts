@@ -3,9 +3,10 @@ import { isDependencyUnavailable } from '../../platform/dynamo/errors.js';
 import { ClientIdSchema } from '../../platform/ids.js';
 import type { Logger } from '../../platform/logger.js';
 import type { ModuleMetrics } from '../../platform/metrics/metrics.js';
+import type { Outbox } from '../../platform/outbox/outbox.js';
 import { StepError, stepErrorNames } from './customers.errors.js';
 import type { CustomerRepository } from './customers.repository.js';
-import { carriedVersion, failureFrom, outputOf } from './customers.rules.js';
+import { carriedVersion, customerEvent, failureFrom, outputOf } from './customers.rules.js';
 
 /*
  * The workflow's Task states (customers.workflow.asl.json), one method each. They are module
@@ -30,6 +31,8 @@ interface Deps {
   readonly logger: Logger;
   /** The workflow's outcomes: IdInserted, IdAlreadyRegistered, InsertSuperseded, WorkflowFailed. */
   readonly metrics: ModuleMetrics;
+  /** customer.created, committed with InsertId's insert. */
+  readonly outbox: Outbox;
 }
 
 export class WorkflowSteps {
@@ -75,10 +78,11 @@ export class WorkflowSteps {
   }
 
   /**
-   * InsertId: a conditional put of the id, committed with the execution's `Inserted` outcome.
-   * Losing the race to another execution (or anyone) throws Customers.AlreadyExists, which the
-   * definition catches into AlreadyExists: of two executions on one new id, exactly one inserts.
-   * An id deleted after the version the run carries stays deleted: the run ends `Superseded`.
+   * InsertId: a conditional put of the id, committed with the execution's `Inserted` outcome and
+   * the id's customer.created event. Losing the race to another execution (or anyone) throws
+   * Customers.AlreadyExists, which the definition catches into AlreadyExists: of two executions on
+   * one new id, exactly one inserts. An id deleted after the version the run carries stays
+   * deleted: the run ends `Superseded`. Run again after its commit, it writes nothing more.
    */
   async insertId(raw: unknown): Promise<{ id: string; branch: 'Inserted' | 'Superseded' }> {
     // An execution of the previous definition passes no version: it may insert only an id that
@@ -86,6 +90,8 @@ export class WorkflowSteps {
     const { id, executionId, version = 0 } = parse(InsertInput, raw);
     const now = this.now();
     const output = outputOf(id, 'Inserted');
+    const created = customerEvent(id, version + 1, true);
+    const event = this.deps.outbox.event(created.type, created.aggregate, created.data, now);
     const result = await transient(
       this.deps.repository.insertForExecution(
         { id, createdAt: now, createdBy: executionId },
@@ -93,6 +99,7 @@ export class WorkflowSteps {
         executionId,
         output,
         now,
+        [event],
       ),
     );
     if (result === 'exists') {
@@ -100,7 +107,10 @@ export class WorkflowSteps {
     }
     if (result === 'superseded') return this.recordSuperseded(id, executionId, now);
     if (result === 'closed') throw executionClosed(executionId);
-    this.deps.metrics.count('IdInserted');
+    if (result === 'inserted') {
+      this.deps.metrics.count('IdInserted');
+      await this.deps.outbox.announce([event]);
+    }
     return output;
   }
 
