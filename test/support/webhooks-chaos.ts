@@ -31,6 +31,8 @@ export interface ChaosOptions {
   readonly events: number;
   /** Infinity: never. */
   readonly killEverySeconds: number;
+  /** Also (or instead) kill after every this many acknowledged creations. */
+  readonly killEveryAcknowledged?: number;
   /** The receiver fails 30 % (500) and lets 10 % time out; false: it always answers 204. */
   readonly failing?: boolean;
   /** Requests in flight at once. */
@@ -154,6 +156,7 @@ export async function webhooksChaos(options: ChaosOptions): Promise<ChaosResult>
     }));
     let restarting: Promise<void> | undefined;
     let nextKill = Date.now() + options.killEverySeconds * 1000;
+    let nextKillCount = options.killEveryAcknowledged ?? Number.POSITIVE_INFINITY;
     const restart = () => {
       restarting ??= (async () => {
         const dying = roster;
@@ -172,7 +175,11 @@ export async function webhooksChaos(options: ChaosOptions): Promise<ChaosResult>
     const worker = async () => {
       for (let item = queue.shift(); item; item = queue.shift()) {
         if (restarting) await restarting;
-        if (Date.now() >= nextKill) await restart();
+        const byCount = options.killEveryAcknowledged;
+        if (Date.now() >= nextKill || (byCount && acknowledged.size >= nextKillCount)) {
+          if (byCount) nextKillCount = acknowledged.size + byCount;
+          await restart();
+        }
         try {
           const response = await call('/events', {
             method: 'POST',
