@@ -100,6 +100,15 @@ describe('endpoints', () => {
     );
   });
 
+  it('every domain event type of every module is in the catalogue the docs keep', async () => {
+    const { modules } = await import('../../src/modules/index.js');
+    const { readFileSync } = await import('node:fs');
+    const doc = readFileSync(new URL('../../docs/decisions/webhooks.md', import.meta.url), 'utf8');
+    const types = modules.flatMap((m) => (m.domainEvents ?? []).map((e) => e.type));
+    expect(types.length).toBeGreaterThan(10);
+    expect(types.filter((type) => !doc.includes(`| \`${type}\` |`))).toEqual([]);
+  });
+
   it('lists the event catalogue', async () => {
     const app = await createWebhooksApp({ start: false });
     const types = (await (await app.call('/webhooks/event-types')).json()) as { type: string }[];
