@@ -3,6 +3,7 @@ import { customersSection } from '../screens/customers';
 import { enrollmentsSection } from '../screens/enrollments';
 import { eventsSection } from '../screens/events';
 import { slaErrorsSection } from '../screens/sla-errors';
+import { webhooksSection } from '../screens/webhooks';
 import type { ConsoleSection } from './section';
 
 /**
@@ -15,6 +16,7 @@ const sections: readonly ConsoleSection[] = [
   enrollmentsSection,
   customersSection,
   slaErrorsSection,
+  webhooksSection,
 ];
 
 export const availableSections = (): ConsoleSection[] =>
