@@ -13,8 +13,12 @@ import { allQueues, allTables, loadConfig } from '../src/platform/config.js';
 import { idempotencyTable, type TableDefinition } from '../src/platform/dynamo/tables.js';
 import type { PublicRoute } from '../src/platform/http/public-routes.js';
 import type { AnyModule } from '../src/platform/module.js';
-import { outboxTable } from '../src/platform/outbox/outbox.js';
-import { DEFAULT_MAX_CONCURRENCY, type QueueDefinition } from '../src/platform/queue/queue.js';
+import { outboxQueue, outboxTable } from '../src/platform/outbox/outbox.js';
+import {
+  DEFAULT_MAX_CONCURRENCY,
+  type QueueDefinition,
+  queueEnvVars,
+} from '../src/platform/queue/queue.js';
 import { isAwsRate } from '../src/platform/schedule.js';
 import { describeApi } from '../src/runtime/describe.js';
 import {
@@ -90,6 +94,8 @@ export class RosterStack extends Stack {
   /** Task Lambdas by `<module>/<task>`. */
   readonly taskFunctions = new Map<string, RosterFunction>();
   readonly retainData: boolean;
+  /** The roles of the functions granted a put into the outbox: they commit domain events. */
+  private readonly eventCommitters = new Set<iam.IPrincipal>();
 
   constructor(scope: Construct, id: string, props: RosterStackProps) {
     super(scope, id, props);
@@ -184,6 +190,7 @@ export class RosterStack extends Stack {
     }
     // Last: a module's construct may have put the token issuer's authorizers on the gateway.
     this.restApi.addRoutes();
+    this.letCommittersAnnounce();
 
     // Every Roster function (the API's, the tasks', and any a module's construct added) reads the
     // master secret at start and gets its errors and throttles watched.
@@ -259,6 +266,32 @@ export class RosterStack extends Stack {
       for (const statement of tableAccessStatements(this.tables.of(access.table), access)) {
         grantee.grantPrincipal.addToPrincipalPolicy(statement);
       }
+      if (access.table === outboxTable && access.actions.includes('PutItem')) {
+        this.eventCommitters.add(grantee.grantPrincipal);
+      }
+    }
+  }
+
+  /**
+   * A function that commits domain events (its access puts items into the outbox) wakes their
+   * consumer after the commit (`Outbox.announce`): it may send on the outbox's queue, whose URL
+   * it is given. Read from the grants, so a module starting to commit events needs nothing here.
+   * With no consumer deployed there is no queue: the events stay in the log.
+   */
+  private letCommittersAnnounce(): void {
+    const built = this.queues.byDefinition.get(outboxQueue);
+    if (!built) return;
+    const { url } = queueEnvVars(outboxQueue);
+    const functions = this.rosterFunctions();
+    for (const principal of this.eventCommitters) {
+      const fn = functions.find((f) => f.function.grantPrincipal === principal);
+      if (!fn) {
+        throw new Error(
+          'a principal granted PutItem on the outbox is not a Roster function: it could not announce its events',
+        );
+      }
+      built.queue.grantSendMessages(fn.function);
+      fn.function.addEnvironment(url, built.queue.queueUrl);
     }
   }
 

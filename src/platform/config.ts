@@ -8,7 +8,7 @@ import {
 import { envName } from './env-names.js';
 import { type LogLevel, logLevels } from './logger.js';
 import type { AnyModule } from './module.js';
-import { outboxTable } from './outbox/outbox.js';
+import { outboxQueue, outboxTable } from './outbox/outbox.js';
 import { type QueueDefinition, queueEnvVars } from './queue/queue.js';
 import { type WorkflowDefinition, workflowEnvVar } from './workflow/workflow.js';
 
@@ -220,7 +220,7 @@ export function loadConfig(
         : undefined,
     settings,
     queues: Object.fromEntries(
-      allQueues(modules).map((queue) => {
+      sendableQueues(modules).map((queue) => {
         const names = queueEnvVars(queue);
         return [queue.id, { url: vars[names.url], deadLetterUrl: vars[names.deadLetterUrl] }];
       }),
@@ -238,7 +238,7 @@ export function configVariables(modules: readonly AnyModule[]): string[] {
     ...modules.flatMap((module) => Object.values(settingsEnvVars(module))),
     ...allTables(modules).map(tableEnvVar),
     ...allWorkflows(modules).map(workflowEnvVar),
-    ...allQueues(modules).flatMap((queue) => Object.values(queueEnvVars(queue))),
+    ...sendableQueues(modules).flatMap((queue) => Object.values(queueEnvVars(queue))),
   ];
 }
 
@@ -257,6 +257,16 @@ export function allQueues(modules: readonly AnyModule[]): QueueDefinition[] {
   return modules.flatMap((module) =>
     (module.tasks ?? []).flatMap((task) => (task.queue ? [task.queue] : [])),
   );
+}
+
+/**
+ * The queues a function of these modules may send on: those their tasks consume, and the
+ * outbox's wake-up queue, which a module committing domain events sends on whoever consumes it
+ * (the stack gives its URL to exactly the functions that commit events).
+ */
+function sendableQueues(modules: readonly AnyModule[]): QueueDefinition[] {
+  const queues = allQueues(modules);
+  return queues.includes(outboxQueue) ? queues : [...queues, outboxQueue];
 }
 
 /**
