@@ -37,6 +37,8 @@ export interface ChaosOptions {
   readonly failing?: boolean;
   /** Requests in flight at once. */
   readonly concurrency: number;
+  /** Creations started per second at most (a steady load); unset: as fast as answered. */
+  readonly ratePerSecond?: number;
   /** After the last creation, how long to wait for the last deliveries. */
   readonly drainSeconds: number;
   readonly log?: (line: string) => void;
@@ -172,8 +174,16 @@ export async function webhooksChaos(options: ChaosOptions): Promise<ChaosResult>
       })();
       return restarting;
     };
+    const paceStart = Date.now();
+    let started = 0;
+    const pace = async () => {
+      if (!options.ratePerSecond) return;
+      const slot = paceStart + (started++ * 1000) / options.ratePerSecond;
+      if (slot > Date.now()) await sleep(slot - Date.now());
+    };
     const worker = async () => {
       for (let item = queue.shift(); item; item = queue.shift()) {
+        await pace();
         if (restarting) await restarting;
         const byCount = options.killEveryAcknowledged;
         if (Date.now() >= nextKill || (byCount && acknowledged.size >= nextKillCount)) {

@@ -19,8 +19,9 @@ import type { EndpointChanges, StoredEndpoint, WebhookRepository } from './webho
  *   delivery   PK=EP#<id>   SK=MSG#<eventId>                       GSI1PK=DUE        GSI1SK=<nextAttemptAt>#<id>#<eventId>
  *   attempt    PK=EP#<id>   SK=ATT#<attemptedAt>#<eventId>#<round>#<n>
  *
- * A delivery sits in the DUE index (sparse) only while it is pending: the sweep reads what is
- * due from there. Deliveries and attempts expire with the event log (`expiresAt`, TTL).
+ * A delivery sits in the DUE index (sparse) only while it is pending, under the moment the sweep
+ * should next look at it: when its attempt is due, when an attempt in progress must have ended,
+ * or (once the sweep sent it again) a while later. Deliveries and attempts expire with the event log (`expiresAt`, TTL).
  */
 export const webhooksKeys = {
   endpoint: (id: string) => ({ PK: `EP#${id}`, SK: 'EP' }),
@@ -145,7 +146,11 @@ export class DynamoWebhookRepository implements WebhookRepository {
     });
   }
 
-  async openDelivery(endpointId: string, event: DomainEvent, now: string): Promise<Delivery> {
+  async openDelivery(
+    endpointId: string,
+    event: DomainEvent,
+    now: string,
+  ): Promise<{ delivery: Delivery; created: boolean }> {
     const item = deliveryItem(
       {
         endpointId,
@@ -161,7 +166,17 @@ export class DynamoWebhookRepository implements WebhookRepository {
       this.expiresAt(event.occurredAt),
     );
     const result = await this.table.putIfAbsent(item);
-    return result.created ? toDelivery(item) : toDelivery(result.existing ?? item);
+    return result.created
+      ? { delivery: toDelivery(item), created: true }
+      : { delivery: toDelivery(result.existing ?? item), created: false };
+  }
+
+  async watchLater(delivery: Delivery, watchAt: string): Promise<boolean> {
+    const result = await this.table.update(deliveryKey(delivery.endpointId, delivery.eventId), {
+      update: x`SET GSI1SK = ${dueSort(watchAt, delivery.endpointId, delivery.eventId)}`,
+      condition: stillAt(delivery),
+    });
+    return result.ok;
   }
 
   async getDelivery(endpointId: string, eventId: string): Promise<Delivery | undefined> {
@@ -215,7 +230,11 @@ export class DynamoWebhookRepository implements WebhookRepository {
     return result.ok;
   }
 
-  async dueDeliveries(before: string, limit: number, after: string): Promise<Delivery[]> {
+  async dueDeliveries(
+    before: string,
+    limit: number,
+    after: string,
+  ): Promise<(Delivery & { readonly watchKey: string })[]> {
     for await (const items of this.table.queryPages(
       {
         index: webhooksKeys.index,
@@ -223,7 +242,7 @@ export class DynamoWebhookRepository implements WebhookRepository {
       },
       limit,
     )) {
-      return items.map(toDelivery);
+      return items.map((item) => ({ ...toDelivery(item), watchKey: String(item.GSI1SK) }));
     }
     return [];
   }

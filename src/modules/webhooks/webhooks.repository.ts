@@ -54,8 +54,22 @@ export interface WebhookRepository {
   /** Ends a failing streak (a delivery succeeded). */
   clearFailing(id: string): Promise<void>;
 
-  /** A pending delivery of `event` to an endpoint, unless one exists; answers the one stored. */
-  openDelivery(endpointId: string, event: DomainEvent, now: string): Promise<Delivery>;
+  /**
+   * A pending delivery of `event` to an endpoint, unless one exists; answers the one stored and
+   * whether this call made it.
+   */
+  openDelivery(
+    endpointId: string,
+    event: DomainEvent,
+    now: string,
+  ): Promise<{ delivery: Delivery; created: boolean }>;
+  /**
+   * Moves a pending delivery's place in the due index (what the sweep reads) to `watchAt`,
+   * leaving when its attempt is due unchanged, if it is still in the round and at the attempt
+   * count read. The sweep calls it for each delivery whose message it sends again, so that a
+   * backlog longer than the sweep's grace is not sent again at every sweep.
+   */
+  watchLater(delivery: Delivery, watchAt: string): Promise<boolean>;
   getDelivery(endpointId: string, eventId: string): Promise<Delivery | undefined>;
   /** Starts a new round of a delivery (a replay): pending, attempts 0, due now. */
   reopenDelivery(endpointId: string, event: DomainEvent, now: string): Promise<Delivery>;
@@ -74,10 +88,14 @@ export interface WebhookRepository {
     now: string,
   ): Promise<boolean>;
   /**
-   * Pending deliveries due before `before`, soonest first, after the one whose due key is `after`
-   * (`<nextAttemptAt>#<endpointId>#<eventId>`; '' from the start).
+   * Pending deliveries whose place in the due index is before `before`, soonest first, after the
+   * place `after` ('' from the start); each with its place (`watchKey`), for the next page.
    */
-  dueDeliveries(before: string, limit: number, after: string): Promise<Delivery[]>;
+  dueDeliveries(
+    before: string,
+    limit: number,
+    after: string,
+  ): Promise<(Delivery & { readonly watchKey: string })[]>;
 
   recordAttempt(attempt: DeliveryAttempt, expiresAt: number): Promise<void>;
   /** The attempt log of an endpoint, newest first. */

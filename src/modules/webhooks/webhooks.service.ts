@@ -73,6 +73,8 @@ const MAX_DELAY_SECONDS = 900;
 /** How many due items a sweep takes per page, and at most in one run. */
 const SWEEP_PAGE = 100;
 const SWEEP_LIMIT = 5000;
+/** How long after the sweep sent a delivery's message again it may send it once more. */
+const RESEND_AFTER_SECONDS = 300;
 const ENDPOINT_EVENT = 'webhook_endpoint.disabled';
 /** Sorts after every ISO timestamp: "whatever the time". */
 const END_OF_TIME = '9999';
@@ -380,18 +382,25 @@ export class WebhooksService {
       await this.dispatchEvents(page);
       events += page.length;
     }
-    // At start-up every pending delivery gets its message back, due or not (a message not yet
-    // due is delayed again by `deliver`): the delayed messages died with the process.
-    const dueBefore = options.all ? END_OF_TIME : cutoff;
+    // At start-up every pending delivery due in the next RESEND_AFTER_SECONDS gets its message
+    // back, due or not (a message not yet due is delayed again by `deliver`): the delayed
+    // messages died with the process. Each one sent again is looked at next only that much
+    // later, so a queue backlog longer than the grace is not multiplied by every sweep.
+    // (Later ones are sent again when overdue.) Those just moved to `watchAt` are past `before`.
+    const watchAt = new Date(now + RESEND_AFTER_SECONDS * 1000).toISOString();
+    const before = options.all ? watchAt : cutoff;
     let deliveries = 0;
     let after = '';
     while (deliveries < SWEEP_LIMIT) {
-      const page = await this.deps.repository.dueDeliveries(dueBefore, SWEEP_PAGE, after);
+      const page = await this.deps.repository.dueDeliveries(before, SWEEP_PAGE, after);
       if (page.length === 0) break;
-      await this.sendMessages(page.map(messageOf));
-      deliveries += page.length;
-      const lastOne = page[page.length - 1];
-      after = lastOne ? `${lastOne.nextAttemptAt}#${lastOne.endpointId}#${lastOne.eventId}` : '';
+      const resend: Delivery[] = [];
+      for (const delivery of page) {
+        if (await this.deps.repository.watchLater(delivery, watchAt)) resend.push(delivery);
+      }
+      await this.sendMessages(resend.map(messageOf));
+      deliveries += resend.length;
+      after = page[page.length - 1]?.watchKey ?? END_OF_TIME;
     }
     if (events + deliveries > 0) {
       this.deps.logger.info('webhook sweep', { events, deliveries, all: options.all });
@@ -410,10 +419,14 @@ export class WebhooksService {
         // An endpoint receives what happens after it exists; earlier events only by replay.
         if (endpoint.createdAt > event.occurredAt) continue;
         if (!subscribes(endpoint.eventTypes, event.type)) continue;
-        const delivery = await this.deps.repository.openDelivery(endpoint.id, event, this.now());
-        if (delivery.status === 'pending' && delivery.attempts === 0) {
-          messages.push(messageOf(delivery));
-        }
+        // Only a delivery made here gets its message here: one that existed already (a second
+        // dispatch of the event) has had its message, or the sweep sends it again once overdue.
+        const { delivery, created } = await this.deps.repository.openDelivery(
+          endpoint.id,
+          event,
+          this.now(),
+        );
+        if (created) messages.push(messageOf(delivery));
       }
       await this.sendMessages(messages);
       await this.deps.outbox.handedOn(event.id);
