@@ -6,7 +6,7 @@ import type { TokenVerifier } from './http/auth.js';
 import type { createRouter } from './http/openapi.js';
 import type { Logger } from './logger.js';
 import type { MetricsPort, ModuleMetrics } from './metrics/metrics.js';
-import type { DomainEventType, Outbox } from './outbox/outbox.js';
+import type { DomainEventPayloads, DomainEventType, Outbox } from './outbox/outbox.js';
 import type { QueueDefinition, QueuePort } from './queue/queue.js';
 import type { Secrets } from './secrets.js';
 import type { TokenPort } from './tokens/tokens.js';
@@ -55,11 +55,16 @@ export interface ModuleDefinition<Services = unknown, Settings = unknown> {
   /** Event bus rules: events matching a pattern start one of its workflows (see EventRule). */
   readonly eventRules?: readonly EventRule[];
   /**
-   * Its catalogue of domain events (`<resource>.<change>` with the schema of the resource they
-   * carry): the types it commits through `context.outbox`, which webhook endpoints subscribe to
-   * and the OpenAPI document lists under `webhooks`.
+   * Its catalogue of domain events (`<resource>.<change>`): the types it commits through
+   * `context.outbox`, which webhook endpoints subscribe to and the OpenAPI document lists under
+   * `webhooks`.
    */
   readonly domainEvents?: readonly DomainEventType[];
+  /**
+   * The schema of each of its events' `data`, for the OpenAPI document. Export it from the routes
+   * file: only the HTTP app reads it, and functions without HTTP then bundle no schemas.
+   */
+  readonly domainEventSchemas?: () => DomainEventPayloads;
 }
 
 /**

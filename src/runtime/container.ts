@@ -174,6 +174,10 @@ export function createApi(container: Container, options: ApiOptions = {}): OpenA
     docsAssetsDir: config.docsAssetsDir,
     tags: modules.flatMap((module) => module.tags ?? []),
     domainEvents: container.outbox.catalogue,
+    domainEventSchemas: Object.assign(
+      {},
+      ...modules.map((module) => module.domainEventSchemas?.() ?? {}),
+    ),
     // One cheap GetItem: proves the endpoint answers and the table exists. The route gives it up
     // at its deadline whatever the SDK is doing (retries, a socket wait); the signal stops it.
     checkHealth: async (signal) => {

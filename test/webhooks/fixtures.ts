@@ -84,9 +84,10 @@ export const testEventsModule = defineModule({
   tables: [],
   services: () => ({}),
   domainEvents: [
-    { type: 'test.happened', description: 'Something happened', data: z.object({ n: z.number() }) },
-    { type: 'test.other', description: 'Something else', data: z.object({ n: z.number() }) },
+    { type: 'test.happened', description: 'Something happened' },
+    { type: 'test.other', description: 'Something else' },
   ],
+  domainEventSchemas: () => ({ 'test.happened': z.object({ n: z.number() }) }),
 });
 
 export interface WebhooksApp extends TestApp {

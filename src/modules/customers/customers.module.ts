@@ -12,8 +12,7 @@ import { scheduleSetting } from '../../platform/schedule.js';
 import type { WorkflowDefinition } from '../../platform/workflow/workflow.js';
 import { DynamoCustomerRepository } from './customers.dynamo.js';
 import { CUSTOMER_CREATED, customerEvents } from './customers.model.js';
-import { customerRoutes, workflowRoutes } from './customers.routes.js';
-import { CustomerExistsSchema } from './customers.schemas.js';
+import { customerRoutes, customersEventSchemas, workflowRoutes } from './customers.routes.js';
 import { CUSTOMER_WORKFLOW, CustomersService, WorkflowService } from './customers.service.js';
 import { WorkflowSteps } from './customers.steps.js';
 
@@ -103,18 +102,17 @@ export const customersModule = defineModule({
     };
   },
   routes: ({ customers, workflow }) => [customerRoutes(customers), workflowRoutes(workflow)],
+  domainEventSchemas: customersEventSchemas,
   domainEvents: [
     {
       type: customerEvents.created,
       description:
         'A customer id was registered, by PUT /customers/{id} or by the workflow’s InsertId. The sequence is the id’s version: an id registered again after a delete goes on counting.',
-      data: CustomerExistsSchema,
     },
     {
       type: customerEvents.deleted,
       description:
         'A customer id was removed by DELETE /customers/{id}; its sequence is one more than its creation’s.',
-      data: CustomerExistsSchema,
     },
   ],
   tags: [

@@ -9,6 +9,7 @@ import {
 import { paginationQuery, setNextLink } from '../../platform/http/pagination.js';
 import { ClientIdSchema } from '../../platform/ids.js';
 import type { Execution } from './customers.model.js';
+import { customerEvents } from './customers.model.js';
 import {
   CustomerExistsSchema,
   CustomerIdParam,
@@ -170,3 +171,9 @@ export function workflowRoutes(workflow: WorkflowService) {
 
   return app;
 }
+
+/** The `data` schema of each domain event of this module (the OpenAPI document's webhooks). */
+export const customersEventSchemas = () => ({
+  [customerEvents.created]: CustomerExistsSchema,
+  [customerEvents.deleted]: CustomerExistsSchema,
+});

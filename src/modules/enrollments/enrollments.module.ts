@@ -5,9 +5,8 @@ import type { Queue, QueueDefinition } from '../../platform/queue/queue.js';
 import { scheduleSetting } from '../../platform/schedule.js';
 import { DynamoEnrollmentRepository } from './enrollments.dynamo.js';
 import { enrollmentEvents } from './enrollments.model.js';
-import { ageGroupRoutes, enrollmentRoutes } from './enrollments.routes.js';
+import { ageGroupRoutes, enrollmentRoutes, enrollmentsEventSchemas } from './enrollments.routes.js';
 import { cpfGuardKey } from './enrollments.rules.js';
-import { EnrollmentSchema } from './enrollments.schemas.js';
 import { EnrollmentsService } from './enrollments.service.js';
 
 /**
@@ -74,23 +73,21 @@ export const enrollmentsModule = defineModule({
     };
   },
   routes: ({ enrollments }) => [ageGroupRoutes(enrollments), enrollmentRoutes(enrollments)],
+  domainEventSchemas: enrollmentsEventSchemas,
   domainEvents: [
     {
       type: enrollmentEvents.accepted,
       description:
         'An enrollment request was accepted: its record is stored PENDING (sequence 1). A request refused at once (bad CPF, no age group, CPF taken) stores nothing and announces nothing.',
-      data: EnrollmentSchema,
     },
     {
       type: enrollmentEvents.processed,
       description: 'The processor enrolled the request: PENDING → PROCESSED (sequence 2, final).',
-      data: EnrollmentSchema,
     },
     {
       type: enrollmentEvents.rejected,
       description:
         'The processor rejected the request, its age group deleted in between: PENDING → REJECTED with a `reason` (sequence 2, final); its CPF may enroll again.',
-      data: EnrollmentSchema,
     },
   ],
   tags: [

@@ -8,6 +8,7 @@ import {
 } from '../../platform/http/openapi.js';
 import { paginationQuery, setNextLink } from '../../platform/http/pagination.js';
 import type { AgeGroup } from './enrollments.model.js';
+import { enrollmentEvents } from './enrollments.model.js';
 import {
   AgeGroupIdParam,
   type AgeGroupResponse,
@@ -140,3 +141,10 @@ export function enrollmentRoutes(service: EnrollmentsService) {
 
   return app;
 }
+
+/** The `data` schema of each domain event of this module (the OpenAPI document's webhooks). */
+export const enrollmentsEventSchemas = () => ({
+  [enrollmentEvents.accepted]: EnrollmentSchema,
+  [enrollmentEvents.processed]: EnrollmentSchema,
+  [enrollmentEvents.rejected]: EnrollmentSchema,
+});

@@ -1,10 +1,13 @@
-import type { Event, EventChanges, Registration } from './events.model.js';
 import {
-  type EventResponse,
+  type Event,
+  type EventChanges,
   eventBody,
-  type RegistrationResponse,
+  type Registration,
   registrationBody,
-} from './events.schemas.js';
+} from './events.model.js';
+
+type EventResponse = ReturnType<typeof eventBody>;
+type RegistrationResponse = ReturnType<typeof registrationBody>;
 
 /*
  * What each change of the module announces (its domain events, platform/outbox): the type, the

@@ -127,3 +127,18 @@ export type Created<T> =
     };
 
 export type { RequestKey };
+
+/** The event as clients see it (the waitlist bookkeeping and the version stay inside). */
+export function eventBody(event: Event): Omit<Event, 'waitlist' | 'version'> {
+  const { waitlist: _, version: __, ...body } = event;
+  return body;
+}
+
+/** A registration as clients see it, with its waitlist position when it waits. */
+export function registrationBody(
+  registration: Registration,
+  position?: number,
+): Omit<Registration, 'ticket' | 'version'> & { waitlistPosition?: number } {
+  const { ticket: _, version: __, ...body } = registration;
+  return position === undefined ? body : { ...body, waitlistPosition: position };
+}

@@ -6,8 +6,7 @@ import { DynamoEventRepository, eventsTable } from './events.dynamo.js';
 import { DynamoRegistrationRepository } from './events.registrations.dynamo.js';
 import { registrationRoutes } from './events.registrations.routes.js';
 import { RegistrationsService } from './events.registrations.service.js';
-import { eventRoutes } from './events.routes.js';
-import { EventSchema, RegistrationSchema } from './events.schemas.js';
+import { eventRoutes, eventsEventSchemas } from './events.routes.js';
 import { EventsService } from './events.service.js';
 import { DynamoUserRepository } from './events.users.dynamo.js';
 import { userRoutes } from './events.users.routes.js';
@@ -31,46 +30,38 @@ const domainEvents: DomainEventType[] = [
   {
     type: 'event.created',
     description: 'An event was created (the event as `GET /events/{eventId}` answers it).',
-    data: EventSchema,
   },
   {
     type: 'event.updated',
     description:
       'Fields of an event changed, its capacity included (the event right after the change, counters included).',
-    data: EventSchema,
   },
   {
     type: 'event.cancelled',
     description: "An event's status became `cancelled` (the event right after the change).",
-    data: EventSchema,
   },
   {
     type: 'event.deleted',
     description:
       'An event was deleted, and its registrations with it (the event as it was when deleted).',
-    data: EventSchema,
   },
   {
     type: 'registration.confirmed',
     description: 'A registration took a seat (as the registration answer shows it).',
-    data: RegistrationSchema,
   },
   {
     type: 'registration.waitlisted',
     description: 'A registration joined the waitlist (with the `waitlistPosition` it was told).',
-    data: RegistrationSchema,
   },
   {
     type: 'registration.promoted',
     description:
       'A waitlisted registration got a seat: one freed by a cancellation, or added by a capacity change (now `confirmed`, with `promotedAt`).',
-    data: RegistrationSchema,
   },
   {
     type: 'registration.cancelled',
     description:
       'A registration was cancelled, confirmed or waitlisted (as it was, with its status then).',
-    data: RegistrationSchema,
   },
 ];
 
@@ -79,6 +70,7 @@ export const eventsModule = defineModule({
   name: 'events',
   tables: [eventsTable],
   settings,
+  domainEventSchemas: eventsEventSchemas,
   domainEvents,
   services: (context) => {
     const table = context.table(eventsTable);

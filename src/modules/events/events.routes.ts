@@ -14,6 +14,7 @@ import {
   EventSchema,
   EventStatusSchema,
   eventBody,
+  RegistrationSchema,
   UpdateEventSchema,
 } from './events.schemas.js';
 import type { EventsService } from './events.service.js';
@@ -128,3 +129,15 @@ export function eventRoutes(service: EventsService) {
 
   return app;
 }
+
+/** The `data` schema of each domain event of this module (the OpenAPI document's webhooks). */
+export const eventsEventSchemas = () => ({
+  'event.created': EventSchema,
+  'event.updated': EventSchema,
+  'event.cancelled': EventSchema,
+  'event.deleted': EventSchema,
+  'registration.confirmed': RegistrationSchema,
+  'registration.waitlisted': RegistrationSchema,
+  'registration.promoted': RegistrationSchema,
+  'registration.cancelled': RegistrationSchema,
+});

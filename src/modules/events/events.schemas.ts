@@ -3,9 +3,11 @@ import { ClientIdSchema as IdSchema } from '../../platform/ids.js';
 import { strictBody, text } from '../../platform/input.js';
 import {
   type Event,
+  eventBody,
   eventStatuses,
   type PlacedRegistration,
   type Registration,
+  registrationBody,
 } from './events.model.js';
 
 /*
@@ -176,19 +178,7 @@ export const UserIdParam = z.object({
 });
 export const EventUserParams = EventIdParam.merge(UserIdParam);
 
-/** The event as clients see it (the waitlist bookkeeping and the version stay inside). */
-export function eventBody(event: Event): EventResponse {
-  const { waitlist: _, version: __, ...body } = event;
-  return body;
-}
-
-export function registrationBody(
-  registration: Registration,
-  position?: number,
-): RegistrationResponse {
-  const { ticket: _, version: __, ...body } = registration;
-  return position === undefined ? body : { ...body, waitlistPosition: position };
-}
-
 export const placedBody = ({ registration, position }: PlacedRegistration) =>
   registrationBody(registration, position);
+
+export { eventBody, registrationBody };

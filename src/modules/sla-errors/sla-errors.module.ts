@@ -2,8 +2,7 @@ import { S, type TableDefinition } from '../../platform/dynamo/tables.js';
 import { defineModule } from '../../platform/module.js';
 import { DynamoSlaErrorRepository } from './sla-errors.dynamo.js';
 import { slaErrorEvents } from './sla-errors.model.js';
-import { slaErrorRoutes } from './sla-errors.routes.js';
-import { SlaErrorSchema } from './sla-errors.schemas.js';
+import { slaErrorRoutes, slaErrorsEventSchemas } from './sla-errors.routes.js';
 import { SlaErrorsService } from './sla-errors.service.js';
 
 /**
@@ -36,11 +35,11 @@ export const slaErrorsModule = defineModule({
   }),
   routes: ({ slaErrors }) => [slaErrorRoutes(slaErrors)],
   tags: [{ name: 'sla-errors', description: 'SLA error records, filed with a bearer token' }],
+  domainEventSchemas: slaErrorsEventSchemas,
   domainEvents: [
     {
       type: slaErrorEvents.recorded,
       description: 'An SLA error record was filed (sequence 1: records are never changed).',
-      data: SlaErrorSchema,
     },
   ],
 });

@@ -9,6 +9,7 @@ import {
   problemResponses,
 } from '../../platform/http/openapi.js';
 import { paginationQuery, setNextLink } from '../../platform/http/pagination.js';
+import { slaErrorEvents } from './sla-errors.model.js';
 import {
   CreatedSlaErrorSchema,
   CreateSlaErrorSchema,
@@ -92,3 +93,8 @@ export function slaErrorRoutes(service: SlaErrorsService) {
 
   return app;
 }
+
+/** The `data` schema of each domain event of this module (the OpenAPI document's webhooks). */
+export const slaErrorsEventSchemas = () => ({
+  [slaErrorEvents.recorded]: SlaErrorSchema,
+});

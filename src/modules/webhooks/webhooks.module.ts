@@ -6,9 +6,8 @@ import type { Queue, QueueDefinition } from '../../platform/queue/queue.js';
 import { scheduleSetting } from '../../platform/schedule.js';
 import { createSender, newSigningSecret, targetUrlProblem } from './webhooks.delivery.js';
 import { DynamoWebhookRepository } from './webhooks.dynamo.js';
-import { webhookRoutes } from './webhooks.routes.js';
+import { webhookRoutes, webhooksEventSchemas } from './webhooks.routes.js';
 import { parseSchedule, STANDARD_RETRY_SCHEDULE } from './webhooks.rules.js';
-import { WebhookEndpointSchema } from './webhooks.schemas.js';
 import { WebhooksService } from './webhooks.service.js';
 
 /**
@@ -114,12 +113,12 @@ export const webhooksModule = defineModule({
         'Endpoints that receive domain events, signed to the Standard Webhooks spec; delivery log and replay',
     },
   ],
+  domainEventSchemas: webhooksEventSchemas,
   domainEvents: [
     {
       type: 'webhook_endpoint.disabled',
       description:
         'Roster disabled an endpoint: it answered 410 Gone, or every attempt to it failed for five days.',
-      data: WebhookEndpointSchema,
     },
   ],
   tasks: [

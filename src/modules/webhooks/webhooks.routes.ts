@@ -200,3 +200,8 @@ export function webhookRoutes(service: WebhooksService) {
 
   return app;
 }
+
+/** The `data` schema of each domain event of this module (the OpenAPI document's webhooks). */
+export const webhooksEventSchemas = () => ({
+  'webhook_endpoint.disabled': WebhookEndpointSchema,
+});

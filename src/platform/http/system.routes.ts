@@ -1,5 +1,9 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { type DomainEventType, domainEventSchema } from '../outbox/outbox.js';
+import {
+  type DomainEventPayloads,
+  type DomainEventType,
+  domainEventSchema,
+} from '../outbox/outbox.js';
 import type { AppEnv } from './context.js';
 import { mountDocs } from './docs.js';
 import { createRouter, jsonContent } from './openapi.js';
@@ -21,8 +25,9 @@ export interface SystemRoutesOptions {
   readonly docsAssetsDir?: string | undefined;
   /** Tags the modules' routes use, with their descriptions. */
   readonly tags?: readonly { readonly name: string; readonly description: string }[];
-  /** The domain event catalogue: the document's `webhooks`. */
+  /** The domain event catalogue and its payload schemas: the document's `webhooks`. */
   readonly domainEvents?: readonly DomainEventType[];
+  readonly domainEventSchemas?: DomainEventPayloads;
 }
 
 const IndexSchema = z
@@ -135,7 +140,13 @@ export function mountSystemRoutes(app: OpenAPIHono<AppEnv>, options: SystemRoute
             .string()
             .meta({ description: 'Space-separated `v1,<base64>`: one per active secret' }),
         }),
-        body: { content: { 'application/json': { schema: domainEventSchema(entry) } } },
+        body: {
+          content: {
+            'application/json': {
+              schema: domainEventSchema(entry.type, options.domainEventSchemas?.[entry.type]),
+            },
+          },
+        },
       },
       responses: {
         200: {

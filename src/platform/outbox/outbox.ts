@@ -49,12 +49,13 @@ export interface DomainEvent<Data = unknown> {
 export interface DomainEventType {
   readonly type: string;
   readonly description: string;
-  /** The schema of `data` (the API's own schema of the resource), for the OpenAPI `webhooks`. */
-  readonly data: z.ZodType;
 }
 
+/** The schema of each type's `data` (the API's own schema of the resource), by type. */
+export type DomainEventPayloads = Readonly<Record<string, z.ZodType>>;
+
 /** An event of `type` as a subscriber receives it (the OpenAPI document's `webhooks`). */
-export const domainEventSchema = ({ type, data }: DomainEventType) =>
+export const domainEventSchema = (type: string, data: z.ZodType = z.unknown()) =>
   z.object({
     id: z.string().meta({ description: 'Unique, time-ordered; also the `webhook-id` header.' }),
     type: z.literal(type),
@@ -199,25 +200,45 @@ export class Outbox {
   }
 
   /**
-   * Events that occurred in [from, to), in pages of at most `pageSize`: oldest first within a
-   * page, not across pages (one query per UTC day of the window and index shard).
+   * Events that occurred in [from, to), oldest first, in pages of at most `pageSize`: per UTC day
+   * of the window, the day's index shards are read page by page and merged by time.
    */
   async *window(from: Date, to: Date, pageSize = 100): AsyncGenerator<DomainEvent[]> {
     const start = from.toISOString();
     const end = to.toISOString();
     for (let day = startOfDay(from); day < to.getTime(); day += DAY_MS) {
-      for (const shard of shards) {
-        for await (const items of this.options.table.queryPages(
-          {
-            index: 'gsi2',
-            key: x`GSI2PK = ${`${dayKey(day)}#${shard}`} AND GSI2SK BETWEEN ${start} AND ${end}`,
-          },
-          pageSize,
-        )) {
-          const events = items.map(eventOf).filter((event) => event.occurredAt < end);
-          if (events.length > 0) yield events;
+      const heads = shards.map((shard) =>
+        bufferedItems(
+          this.options.table.queryPages(
+            {
+              index: 'gsi2',
+              key: x`GSI2PK = ${`${dayKey(day)}#${shard}`} AND GSI2SK BETWEEN ${start} AND ${end}`,
+            },
+            pageSize,
+          ),
+        ),
+      );
+      let page: DomainEvent[] = [];
+      for (;;) {
+        let oldest: (typeof heads)[number] | undefined;
+        let oldestItem: Item | undefined;
+        for (const head of heads) {
+          const item = await head.peek();
+          if (item && (!oldestItem || String(item.GSI2SK) < String(oldestItem.GSI2SK))) {
+            oldest = head;
+            oldestItem = item;
+          }
+        }
+        if (!oldest || !oldestItem) break;
+        oldest.take();
+        const event = eventOf(oldestItem);
+        if (event.occurredAt < end) page.push(event);
+        if (page.length >= pageSize) {
+          yield page;
+          page = [];
         }
       }
+      if (page.length > 0) yield page;
     }
   }
 
@@ -225,6 +246,25 @@ export class Outbox {
   expiresAt(event: Pick<DomainEvent, 'occurredAt'>): number {
     return Math.floor((Date.parse(event.occurredAt) + this.retentionMs) / 1000);
   }
+}
+
+/** One query's items, one at a time, fetching its next page when the last one is taken. */
+function bufferedItems(pages: AsyncGenerator<Item[]>) {
+  let buffer: Item[] = [];
+  let done = false;
+  return {
+    async peek(): Promise<Item | undefined> {
+      while (buffer.length === 0 && !done) {
+        const next = await pages.next();
+        if (next.done) done = true;
+        else buffer = next.value;
+      }
+      return buffer[0];
+    },
+    take(): void {
+      buffer.shift();
+    },
+  };
 }
 
 function itemOf(event: DomainEvent, expiresAt: number): Item {
