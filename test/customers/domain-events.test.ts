@@ -1,9 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { customersKeys } from '../../src/modules/customers/customers.dynamo.js';
 import { customersModule } from '../../src/modules/customers/customers.module.js';
-import type { DynamoClients } from '../../src/platform/dynamo/client.js';
 import { type DomainEvent, outboxQueue } from '../../src/platform/outbox/outbox.js';
-import { both, commandIs, delayCalls, gate, inputMentions } from '../support/faults.js';
+import {
+  both,
+  commandIs,
+  delayCalls,
+  gate,
+  inputMentions,
+  outboxPutFails,
+} from '../support/faults.js';
 import {
   bodyOf,
   type CustomersApp,
@@ -291,39 +297,4 @@ async function announced(testApp: CustomersApp): Promise<string[]> {
     queues.delete(outboxQueue, message);
   }
   return ids;
-}
-
-/**
- * While armed, DynamoDB cancels every transaction that writes a domain event: the event's Put is
- * given a condition that cannot hold, so DynamoDB itself refuses the whole transaction.
- */
-function outboxPutFails() {
-  let cancelled = 0;
-  const fault = {
-    armed: false,
-    cancelled: () => cancelled,
-    install: (clients: DynamoClients): DynamoClients => {
-      clients.client.middlewareStack.add(
-        (next, context) => (args) => {
-          const input = (args as { input: { TransactItems?: TransactItem[] } }).input;
-          if (fault.armed && context.commandName === 'TransactWriteItemsCommand') {
-            for (const item of input.TransactItems ?? []) {
-              if (item.Put?.TableName.endsWith('-domain-events')) {
-                item.Put.ConditionExpression = 'attribute_exists(PK)';
-                cancelled++;
-              }
-            }
-          }
-          return next(args);
-        },
-        { step: 'initialize', name: 'outboxPutFails' },
-      );
-      return clients;
-    },
-  };
-  return fault;
-}
-
-interface TransactItem {
-  Put?: { TableName: string; ConditionExpression?: string };
 }

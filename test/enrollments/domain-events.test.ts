@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { enrollmentsKeys } from '../../src/modules/enrollments/enrollments.dynamo.js';
 import { enrollmentsTable } from '../../src/modules/enrollments/enrollments.module.js';
 import { cpfGuardKey, enrollmentMessage } from '../../src/modules/enrollments/enrollments.rules.js';
-import type { DynamoClients } from '../../src/platform/dynamo/client.js';
 import { type DomainEvent, outboxQueue } from '../../src/platform/outbox/outbox.js';
 import { TEST_SECRETS, type TestApp } from '../support/app.js';
+import { outboxPutFails } from '../support/faults.js';
 import {
   bodyOf,
   checkLogsHaveNoCpf,
@@ -305,39 +305,4 @@ async function enrollmentItems(app: TestApp): Promise<unknown[]> {
     }),
   );
   return Items ?? [];
-}
-
-/**
- * While armed, DynamoDB cancels every transaction that writes a domain event: the event's Put is
- * given a condition that cannot hold, so DynamoDB itself refuses the whole transaction.
- */
-function outboxPutFails() {
-  let cancelled = 0;
-  const fault = {
-    armed: false,
-    cancelled: () => cancelled,
-    install: (clients: DynamoClients): DynamoClients => {
-      clients.client.middlewareStack.add(
-        (next, context) => (args) => {
-          const input = (args as { input: { TransactItems?: TransactItem[] } }).input;
-          if (fault.armed && context.commandName === 'TransactWriteItemsCommand') {
-            for (const item of input.TransactItems ?? []) {
-              if (item.Put?.TableName.endsWith('-domain-events')) {
-                item.Put.ConditionExpression = 'attribute_exists(PK)';
-                cancelled++;
-              }
-            }
-          }
-          return next(args);
-        },
-        { step: 'initialize', name: 'outboxPutFails' },
-      );
-      return clients;
-    },
-  };
-  return fault;
-}
-
-interface TransactItem {
-  Put?: { TableName: string; ConditionExpression?: string };
 }

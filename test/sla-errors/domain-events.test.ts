@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authModule } from '../../src/modules/auth/auth.module.js';
 import { slaErrorsModule } from '../../src/modules/sla-errors/sla-errors.module.js';
-import type { DynamoClients } from '../../src/platform/dynamo/client.js';
 import type { DomainEvent } from '../../src/platform/outbox/outbox.js';
 import { addUser, createLocalIssuer, type LocalIssuer, signIn } from '../auth/fixtures.js';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { outboxPutFails } from '../support/faults.js';
 import { bodyOf, expectProblem } from '../support/fixture-app.js';
 import { validRecord } from './fixtures.js';
 
@@ -125,39 +125,4 @@ async function loggedEvents(testApp: TestApp): Promise<DomainEvent[]> {
     events.push(...page);
   }
   return events;
-}
-
-/**
- * While armed, DynamoDB cancels every transaction that writes a domain event: the event's Put is
- * given a condition that cannot hold, so DynamoDB itself refuses the whole transaction.
- */
-function outboxPutFails() {
-  let cancelled = 0;
-  const fault = {
-    armed: false,
-    cancelled: () => cancelled,
-    install: (clients: DynamoClients): DynamoClients => {
-      clients.client.middlewareStack.add(
-        (next, context) => (args) => {
-          const input = (args as { input: { TransactItems?: TransactItem[] } }).input;
-          if (fault.armed && context.commandName === 'TransactWriteItemsCommand') {
-            for (const item of input.TransactItems ?? []) {
-              if (item.Put?.TableName.endsWith('-domain-events')) {
-                item.Put.ConditionExpression = 'attribute_exists(PK)';
-                cancelled++;
-              }
-            }
-          }
-          return next(args);
-        },
-        { step: 'initialize', name: 'outboxPutFails' },
-      );
-      return clients;
-    },
-  };
-  return fault;
-}
-
-interface TransactItem {
-  Put?: { TableName: string; ConditionExpression?: string };
 }

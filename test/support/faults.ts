@@ -231,3 +231,40 @@ export const throttled = () => () =>
     message: 'The level of configured provisioned throughput for the table was exceeded.',
     $metadata: { httpStatusCode: 400 },
   });
+
+/**
+ * A fault that fails a transaction through its outbox item: while armed, every TransactWriteItems
+ * holding a put into the platform's `domain-events` table gets a condition that put cannot meet,
+ * so DynamoDB Local itself cancels the whole transaction — proving the change and its domain
+ * event commit together or not at all.
+ */
+export function outboxPutFails() {
+  let cancelled = 0;
+  const fault = {
+    armed: false,
+    cancelled: () => cancelled,
+    install: (clients: DynamoClients): DynamoClients => {
+      clients.client.middlewareStack.add(
+        (next, context) => (args) => {
+          const input = (args as { input: { TransactItems?: OutboxTransactItem[] } }).input;
+          if (fault.armed && context.commandName === 'TransactWriteItemsCommand') {
+            for (const item of input.TransactItems ?? []) {
+              if (item.Put?.TableName.endsWith('-domain-events')) {
+                item.Put.ConditionExpression = 'attribute_exists(PK)';
+                cancelled++;
+              }
+            }
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: 'outboxPutFails' },
+      );
+      return clients;
+    },
+  };
+  return fault;
+}
+
+interface OutboxTransactItem {
+  Put?: { TableName: string; ConditionExpression?: string };
+}
