@@ -46,7 +46,8 @@ export async function customersSection(
  *    the service (as POST /workflow/submit does) and waiting for it to end on the local engine
  *    (ValidateExists → InsertId for a new id: three DynamoDB writes and a read each);
  * 2. PUT /customers/{id} for new ids through the app vs the same conditional write sent directly
- *    — the transaction the adapter sends (customer put + outbox put) and a bare conditional
+ *    — the transaction the adapter sends (customer put, CustomerCreated's outbox put, the domain
+ *    event's put) and a bare conditional
  *    PutItem — in interleaved rounds. The app also publishes each CustomerCreated, deletes the
  *    outbox item, and its bus starts an execution per created id in the same process: that is
  *    what a local PUT costs, so it is measured as it runs.
@@ -129,6 +130,14 @@ export async function customersBench(
                   },
                 },
               },
+              // …and its domain event, as the platform's outbox writes it.
+              stack.container.outbox.put(
+                stack.container.outbox.event(
+                  'customer.created',
+                  { type: 'customer', id, sequence: 1 },
+                  { id, exists: true },
+                ),
+              ),
             ],
           }),
         );
