@@ -175,6 +175,22 @@ export async function commitEvents(
   return events;
 }
 
+/**
+ * Hands on every event still pending, as the dispatcher does (the consumers not started): the
+ * sweep's wake-ups, then each run through `dispatch`, removed from the queue as a consumer would.
+ */
+export async function dispatchPending(app: WebhooksApp): Promise<void> {
+  await app.webhooks.sweep({ all: true });
+  for (;;) {
+    const messages = await app.queues.receive(outboxQueue, 10);
+    if (messages.length === 0) return;
+    for (const message of messages) {
+      await app.webhooks.dispatch(message);
+      app.queues.delete(outboxQueue, message);
+    }
+  }
+}
+
 /** Creates an endpoint through the API; answers its body (with the secret). */
 export async function createEndpoint(
   app: TestApp,

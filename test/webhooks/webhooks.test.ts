@@ -10,6 +10,7 @@ import {
   createEndpoint,
   createWebhooksApp,
   deliveryQueue,
+  dispatchPending,
   manualClock,
   missingAfterWait,
   type Received,
@@ -180,7 +181,7 @@ describe('delivery', () => {
     const app = await createWebhooksApp({ start: false });
     const { id } = await createEndpoint(app, receiver.url);
     const [event] = await commitEvents(app, 1);
-    await app.webhooks.sweep({ all: true });
+    await dispatchPending(app);
     const message = { endpointId: id, eventId: event?.id ?? '', round: 1 };
     await Promise.all(Array.from({ length: 20 }, () => deliverOnce(app, message)));
     expect(receiver.received).toHaveLength(1);
@@ -196,7 +197,7 @@ describe('delivery', () => {
     const app = await createWebhooksApp({ start: false, clock: time.clock });
     const { id } = await createEndpoint(app, receiver.url);
     const [event] = await commitEvents(app, 1);
-    await app.webhooks.sweep({ all: true });
+    await dispatchPending(app);
     const message = { endpointId: id, eventId: event?.id ?? '', round: 1 };
     await deliverOnce(app, message);
     time.advance(6000);
@@ -224,7 +225,7 @@ describe('the retry schedule (injected clock)', () => {
     const app = await createWebhooksApp({ start: false, clock: time.clock });
     const { id } = await createEndpoint(app, receiver.url);
     const [event] = await commitEvents(app, 1);
-    await app.webhooks.sweep({ all: true });
+    await dispatchPending(app);
     const message = { endpointId: id, eventId: event?.id ?? '', round: 1 };
     const attempts: number[] = [];
     for (let i = 0; i < 15; i++) {
@@ -280,7 +281,7 @@ describe('the retry schedule (injected clock)', () => {
     const { id } = await createEndpoint(app, receiver.url);
     const attemptEvent = async () => {
       const [event] = await commitEvents(app, 1);
-      await app.webhooks.sweep({ all: true });
+      await dispatchPending(app);
       await deliverOnce(app, { endpointId: id, eventId: event?.id ?? '', round: 1 });
     };
     const endpoint = async () =>
@@ -392,7 +393,7 @@ describe('rotation', () => {
 
     time.advance(24 * 3_600_000 + 1000);
     const [after] = await commitEvents(app, 1);
-    await app.webhooks.sweep({ all: true });
+    await dispatchPending(app);
     // The receiver checks timestamps against its own clock: verify the signature at the time sent.
     expect(await missingAfterWait(receiver, [after?.id ?? ''])).toEqual([]);
     const late = receiver.byId(after?.id ?? '')[0] as { headers: Record<string, string> };
@@ -445,7 +446,7 @@ describe('nothing committed is lost', () => {
     const app = await createWebhooksApp({ start: false });
     await createEndpoint(app, receiver.url);
     const events = await commitEvents(app, 2);
-    await app.webhooks.sweep({ all: true });
+    await dispatchPending(app);
     // Drop what the dispatch sent, as a crash of the local runtime would.
     for (const message of await app.queues.receive(deliveryQueue, 10)) {
       app.queues.delete(deliveryQueue, message);

@@ -1,7 +1,8 @@
 import type { ModuleAccess } from '../../../infra/access.js';
 import type { ModuleInfra } from '../../../infra/module-infra.js';
 import { settingsEnvVars } from '../../platform/config.js';
-import { outboxTable } from '../../platform/outbox/outbox.js';
+import { outboxQueue, outboxTable } from '../../platform/outbox/outbox.js';
+import { queueEnvVars } from '../../platform/queue/queue.js';
 import { webhooksKeys } from './webhooks.dynamo.js';
 import { deliveryQueue, webhooksModule, webhooksTable } from './webhooks.module.js';
 
@@ -19,8 +20,8 @@ const { index } = webhooksKeys;
  * - deliver: reads the delivery, its endpoint and its event, claims and settles the attempt
  *   (conditional updates), logs it (a put), marks the endpoint failing; disabling one is an update
  *   with its `webhook_endpoint.disabled` event put in the same transaction; it deletes nothing;
- * - sweep: events still pending (the outbox's gsi1) are dispatched as above, minus the batch read
- *   (the index holds the events); deliveries overdue come from the DUE entries of gsi1, each
+ * - sweep: events still pending (the outbox's gsi1) get a wake-up again on the domain-events
+ *   queue (dispatch hands them on); deliveries overdue come from the DUE entries of gsi1, each
  *   moved on in that index (a conditional update) before its message is sent again.
  */
 export const access: ModuleAccess = {
@@ -41,8 +42,8 @@ export const access: ModuleAccess = {
     { table: outboxTable, actions: ['GetItem', 'PutItem'] },
   ],
   sweep: [
-    { table: webhooksTable, actions: ['PutItem', 'UpdateItem'], indexes: [index] },
-    { table: outboxTable, actions: ['UpdateItem'], indexes: ['gsi1'] },
+    { table: webhooksTable, actions: ['UpdateItem'], indexes: [index] },
+    { table: outboxTable, actions: [], indexes: ['gsi1'] },
   ],
 };
 
@@ -68,4 +69,9 @@ export const infra: ModuleInfra = (_scope, { queue, apiFunction, taskFunctions }
     deliveries.grantSendMessages(sender);
     sender.addEnvironment(targets, 'public');
   }
+  // The sweep wakes the dispatcher for events still pending (it commits none itself, so the
+  // stack's rule for committers does not cover it).
+  const { queue: wakeUps } = queue(outboxQueue);
+  wakeUps.grantSendMessages(fn('sweep'));
+  fn('sweep').addEnvironment(queueEnvVars(outboxQueue).url, wakeUps.queueUrl);
 };

@@ -375,12 +375,19 @@ export class WebhooksService {
     const now = this.deps.clock().getTime();
     const grace = options.all ? 0 : this.deps.settings.sweepGraceSeconds * 1000;
     const cutoff = new Date(now - grace).toISOString();
+    // Events still pending get a wake-up again: the dispatcher (the queue's consumer, in
+    // parallel) hands them on, so a sweep — at local start-up, before the API listens — stays
+    // short however many there are.
     let events = 0;
+    let place = '';
     while (events < SWEEP_LIMIT) {
-      const page = await this.deps.outbox.pending(options.all ? END_OF_TIME : cutoff, SWEEP_PAGE);
-      if (page.length === 0) break;
-      await this.dispatchEvents(page);
+      const before = options.all ? END_OF_TIME : cutoff;
+      const page = await this.deps.outbox.pending(before, SWEEP_PAGE, place);
+      const last = page[page.length - 1];
+      if (!last) break;
+      await this.deps.outbox.announce(page);
       events += page.length;
+      place = this.deps.outbox.pendingPlace(last);
     }
     // At start-up every pending delivery due in the next RESEND_AFTER_SECONDS gets its message
     // back, due or not (a message not yet due is delayed again by `deliver`): the delayed
@@ -394,10 +401,10 @@ export class WebhooksService {
     while (deliveries < SWEEP_LIMIT) {
       const page = await this.deps.repository.dueDeliveries(before, SWEEP_PAGE, after);
       if (page.length === 0) break;
-      const resend: Delivery[] = [];
-      for (const delivery of page) {
-        if (await this.deps.repository.watchLater(delivery, watchAt)) resend.push(delivery);
-      }
+      const moved = await Promise.all(
+        page.map((delivery) => this.deps.repository.watchLater(delivery, watchAt)),
+      );
+      const resend = page.filter((_, i) => moved[i]);
       await this.sendMessages(resend.map(messageOf));
       deliveries += resend.length;
       after = page[page.length - 1]?.watchKey ?? END_OF_TIME;

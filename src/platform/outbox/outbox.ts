@@ -168,12 +168,19 @@ export class Outbox {
     return items.map(eventOf);
   }
 
-  /** Events not yet handed on that occurred before `before`, oldest first, at most `limit`. */
-  async pending(before: string, limit: number): Promise<DomainEvent[]> {
+  /**
+   * Events not yet handed on that occurred before `before`, oldest first, at most `limit`; after
+   * the one whose place is `after` (`pendingPlace` of the last of the previous page; '': from
+   * the start).
+   */
+  async pending(before: string, limit: number, after = ''): Promise<DomainEvent[]> {
     const pages = await Promise.all(
       shards.map(async (shard) => {
         for await (const items of this.options.table.queryPages(
-          { index: 'gsi1', key: x`GSI1PK = ${`${PENDING}#${shard}`} AND GSI1SK < ${before}` },
+          {
+            index: 'gsi1',
+            key: x`GSI1PK = ${`${PENDING}#${shard}`} AND GSI1SK BETWEEN ${`${after}\u0000`} AND ${before}`,
+          },
           limit,
         )) {
           return items;
@@ -186,6 +193,11 @@ export class Outbox {
       .sort((a, b) => String(a.GSI1SK).localeCompare(String(b.GSI1SK)))
       .slice(0, limit)
       .map(eventOf);
+  }
+
+  /** Where an event sits in the pending index (for `pending`'s `after`). */
+  pendingPlace(event: DomainEvent): string {
+    return `${event.occurredAt}#${event.id}`;
   }
 
   /** Marks an event handed on (off the pending index); harmless when already done. */
