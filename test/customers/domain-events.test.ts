@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { customersKeys } from '../../src/modules/customers/customers.dynamo.js';
 import { customersModule } from '../../src/modules/customers/customers.module.js';
 import { type DomainEvent, outboxQueue } from '../../src/platform/outbox/outbox.js';
+import { loggedEvents } from '../support/app.js';
 import {
   both,
   commandIs,
@@ -270,19 +271,6 @@ describe('a customer id created again after its delete', () => {
     ]);
   });
 });
-
-/** Every domain event in the app's log, oldest first (the app has tables of its own). */
-async function loggedEvents(testApp: CustomersApp): Promise<DomainEvent[]> {
-  const now = Date.now();
-  const events: DomainEvent[] = [];
-  for await (const page of testApp.outbox.window(
-    new Date(now - 3_600_000),
-    new Date(now + 3_600_000),
-  )) {
-    events.push(...page);
-  }
-  return events;
-}
 
 async function eventsOf(testApp: CustomersApp, id: string): Promise<DomainEvent[]> {
   return (await loggedEvents(testApp)).filter((event) => event.aggregate.id === id);

@@ -4,7 +4,7 @@ import { enrollmentsKeys } from '../../src/modules/enrollments/enrollments.dynam
 import { enrollmentsTable } from '../../src/modules/enrollments/enrollments.module.js';
 import { cpfGuardKey, enrollmentMessage } from '../../src/modules/enrollments/enrollments.rules.js';
 import { type DomainEvent, outboxQueue } from '../../src/platform/outbox/outbox.js';
-import { TEST_SECRETS, type TestApp } from '../support/app.js';
+import { loggedEvents, TEST_SECRETS, type TestApp } from '../support/app.js';
 import { outboxPutFails } from '../support/faults.js';
 import {
   bodyOf,
@@ -266,19 +266,6 @@ describe('enrollment.rejected', () => {
     expect((await eventsOf(app, id)).map((event) => event.type)).toEqual(['enrollment.accepted']);
   });
 });
-
-/** Every domain event in the app's log, oldest first (the app has tables of its own). */
-async function loggedEvents(app: TestApp): Promise<DomainEvent[]> {
-  const now = Date.now();
-  const events: DomainEvent[] = [];
-  for await (const page of app.outbox.window(
-    new Date(now - 3_600_000),
-    new Date(now + 3_600_000),
-  )) {
-    events.push(...page);
-  }
-  return events;
-}
 
 async function eventsOf(app: TestApp, id: string): Promise<DomainEvent[]> {
   return (await loggedEvents(app)).filter((event) => event.aggregate.id === id);

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authModule } from '../../src/modules/auth/auth.module.js';
 import { slaErrorsModule } from '../../src/modules/sla-errors/sla-errors.module.js';
-import type { DomainEvent } from '../../src/platform/outbox/outbox.js';
 import { addUser, createLocalIssuer, type LocalIssuer, signIn } from '../auth/fixtures.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { createTestApp, loggedEvents, type TestApp } from '../support/app.js';
 import { outboxPutFails } from '../support/faults.js';
 import { bodyOf, expectProblem } from '../support/fixture-app.js';
 import { validRecord } from './fixtures.js';
@@ -113,16 +112,3 @@ describe('sla_error.recorded', () => {
     expect((await loggedEvents(app)).length).toBe(before);
   });
 });
-
-/** Every domain event in the app's log (the app has tables of its own). */
-async function loggedEvents(testApp: TestApp): Promise<DomainEvent[]> {
-  const now = Date.now();
-  const events: DomainEvent[] = [];
-  for await (const page of testApp.outbox.window(
-    new Date(now - 3_600_000),
-    new Date(now + 3_600_000),
-  )) {
-    events.push(...page);
-  }
-  return events;
-}

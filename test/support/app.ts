@@ -5,6 +5,7 @@ import { createDynamoClients, type DynamoClients } from '../../src/platform/dyna
 import { ensureTables, namedTables } from '../../src/platform/dynamo/provision.js';
 import type { AppEnv } from '../../src/platform/http/context.js';
 import type { AnyModule, Ports } from '../../src/platform/module.js';
+import type { DomainEvent } from '../../src/platform/outbox/outbox.js';
 import { deriveSecrets } from '../../src/platform/secrets.js';
 import { type Container, createApi, createContainer } from '../../src/runtime/container.js';
 import { dynamodbEndpoint } from './dynamodb.js';
@@ -66,4 +67,17 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   });
   const app = createApi(container);
   return { ...container, app, call: callerFor(app) };
+}
+
+/** Every domain event in the app's log, oldest first (an hour either side of now). */
+export async function loggedEvents(app: TestApp): Promise<DomainEvent[]> {
+  const now = Date.now();
+  const events: DomainEvent[] = [];
+  for await (const page of app.outbox.window(
+    new Date(now - 3_600_000),
+    new Date(now + 3_600_000),
+  )) {
+    events.push(...page);
+  }
+  return events;
 }

@@ -4,40 +4,12 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import type { DeliveryError, DeliveryRequest, DeliveryResult } from './webhooks.model.js';
+
+export type { DeliveryError, DeliveryRequest, DeliveryResult };
 
 /** Which targets a deployment may call. */
 export type TargetPolicy = 'public' | 'public-and-loopback';
-
-export interface DeliveryRequest {
-  readonly url: string;
-  /** The webhook-id header: the domain event's id, the same on every attempt. */
-  readonly webhookId: string;
-  /** The webhook-timestamp header, in whole seconds. */
-  readonly timestamp: Date;
-  /** The JSON payload, sent and signed byte for byte as given. */
-  readonly body: string;
-  /** 'whsec_…' secrets: one v1 signature each in webhook-signature, so a rotation can overlap. */
-  readonly secrets: readonly string[];
-  /** The whole attempt: name lookup, connect, TLS, response head and the body excerpt. */
-  readonly timeoutMs: number;
-}
-
-export type DeliveryError = 'timeout' | 'refused-target' | 'redirect' | 'connection' | 'tls';
-
-export interface DeliveryResult {
-  /** 2xx */
-  readonly ok: boolean;
-  /** HTTP status, when a response came. */
-  readonly status?: number;
-  readonly latencyMs: number;
-  /** First 500 characters of the response body (UTF-8, never more than 1 KiB read). '' when none. */
-  readonly excerpt: string;
-  /** From a Retry-After header (seconds or HTTP-date), on any non-2xx response; capped at 86400. */
-  readonly retryAfterSeconds?: number;
-  /** Why no usable response came. */
-  readonly error?: DeliveryError;
-  readonly errorMessage?: string;
-}
 
 export interface ResolvedAddress {
   readonly address: string;

@@ -9,6 +9,8 @@ import type {
   Delivery,
   DeliveryAttempt,
   DeliveryMessage,
+  DeliveryRequest,
+  DeliveryResult,
   DisabledReason,
   WebhookEndpoint,
 } from './webhooks.model.js';
@@ -20,25 +22,6 @@ import {
   signingSecrets,
   subscribes,
 } from './webhooks.rules.js';
-
-/** One attempt's request and what came of it (webhooks.delivery.ts sends it). */
-export interface SendRequest {
-  readonly url: string;
-  readonly webhookId: string;
-  readonly timestamp: Date;
-  readonly body: string;
-  readonly secrets: readonly string[];
-  readonly timeoutMs: number;
-}
-export interface SendResult {
-  readonly ok: boolean;
-  readonly status?: number;
-  readonly latencyMs: number;
-  readonly excerpt: string;
-  readonly retryAfterSeconds?: number;
-  readonly error?: string;
-  readonly errorMessage?: string;
-}
 
 export interface WebhooksSettings {
   readonly attemptTimeoutSeconds: number;
@@ -54,7 +37,7 @@ export interface WebhooksDeps {
   readonly repository: WebhookRepository;
   readonly outbox: Outbox;
   readonly deliveries: Queue;
-  readonly send: (request: SendRequest) => Promise<SendResult>;
+  readonly send: (request: DeliveryRequest) => Promise<DeliveryResult>;
   /** Why a URL may not be an endpoint (the deployment's target policy), or undefined. */
   readonly targetProblem: (url: string) => string | undefined;
   readonly newSecret: () => string;
