@@ -95,6 +95,10 @@ const fixtures: Fixture[] = [
     ),
   ),
 
+  // ical-generator renders calendars: in routes (the response's shape), not in a service.
+  accept('ical-generator in routes', 'src/modules/b4/b4.routes.ts', imports('ical-generator')),
+  refuse('ical-generator in a service', 'src/modules/b5/b5.service.ts', imports('ical-generator')),
+
   // The AWS SDK: nowhere in src/modules, adapters included (platform/dynamo holds it).
   refuse('@aws-sdk in an adapter', 'src/modules/c1/c1.dynamo.ts', imports('@aws-sdk/lib-dynamodb')),
   refuse(

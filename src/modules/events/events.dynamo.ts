@@ -151,6 +151,12 @@ export class DynamoEventRepository implements EventRepository {
     }
   }
 
+  async *newestEvents(pageSize: number): AsyncIterable<Event[]> {
+    for await (const items of this.table.queryPages({ ...everyEvent, forward: false }, pageSize)) {
+      yield items.map(toEvent);
+    }
+  }
+
   async changeEvent(
     current: Event,
     changes: EventChanges,

@@ -33,6 +33,11 @@ export const EventsErrors = {
       'EVENTS.CAPACITY_BELOW_REGISTERED',
       `Event ${eventId} has ${registered} confirmed registrations; capacity ${capacity} is too low.`,
     ),
+  calendarFeedNotFound: () =>
+    notFound(
+      'EVENTS.CALENDAR_FEED_NOT_FOUND',
+      'No calendar feed at this link: it was altered, has expired or was signed with another secret. Ask for a new one (POST /calendar/feed-link).',
+    ),
   busy: (cause?: unknown) =>
     unavailable(
       'EVENTS.BUSY',

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { defineModule, isStartupRun } from '../../platform/module.js';
 import type { DomainEventType } from '../../platform/outbox/outbox.js';
 import { scheduleSetting } from '../../platform/schedule.js';
+import { calendarRoutes } from './events.calendar.routes.js';
+import { CalendarService } from './events.calendar.service.js';
 import { DynamoEventRepository, eventsTable } from './events.dynamo.js';
 import { DynamoRegistrationRepository } from './events.registrations.dynamo.js';
 import { registrationRoutes } from './events.registrations.routes.js';
@@ -96,9 +98,16 @@ export const eventsModule = defineModule({
       }),
       registrations,
       users: new UsersService({ repository: users, newId, clock }),
+      calendar: new CalendarService({
+        repository: events,
+        feedKey: context.secrets.key('calendar-feed'),
+        clock,
+      }),
     };
   },
-  routes: ({ events, registrations, users }) => [
+  routes: ({ events, registrations, users, calendar }) => [
+    // First: its `/events/{eventId}.ics` must be matched before `/events/{eventId}`.
+    calendarRoutes(calendar),
     eventRoutes(events),
     userRoutes(users, registrations),
     registrationRoutes(registrations),

@@ -28,6 +28,8 @@ export interface EventRepository {
   listEvents(filter: { status?: EventStatus | undefined }, page: PageRequest): Promise<Page<Event>>;
   /** Every event, a page at a time (for the sweeps; the API pages with listEvents). */
   allEvents(): AsyncIterable<Event[]>;
+  /** Every event, newest created first, `pageSize` at a time (the calendar feed reads a few). */
+  newestEvents(pageSize: number): AsyncIterable<Event[]>;
   /**
    * Applies `changes` (moving the version one on) with `announced`, provided the event is still
    * `current` — its version, counters and capacity; returns the event as committed, or the event
