@@ -22,6 +22,7 @@ import type {
   RegistrationCommit,
   RegistrationFacts,
   RegistrationRepository,
+  RegistrationWithName,
   UnregisterPlan,
 } from './events.registrations.repository.js';
 
@@ -158,6 +159,32 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
       page,
       toRegistration,
     );
+  }
+
+  async *eventRegistrationPages(
+    eventId: string,
+    pageSize: number,
+  ): AsyncGenerator<RegistrationWithName[]> {
+    for await (const items of this.table.queryPages(
+      {
+        index: eventsKeys.registrationsIndex,
+        key: x`PK = ${eventKey(eventId).PK}`,
+        consistent: true,
+      },
+      pageSize,
+    )) {
+      const registrations = items.map(toRegistration);
+      // The users of a page in batches, never one read per registration.
+      const users =
+        registrations.length > 0
+          ? await this.table.batchGet(registrations.map(({ userId }) => userKey(userId)))
+          : [];
+      const names = new Map(users.map((user) => [user.userId as string, user.name as string]));
+      yield registrations.map((registration) => ({
+        registration,
+        userName: names.get(registration.userId),
+      }));
+    }
   }
 
   async listUserRegistrations(

@@ -27,6 +27,12 @@ export type RegistrationCommit =
       readonly ticketPassed: boolean;
     };
 
+/** A registration with its user's name, as an export lists it. */
+export interface RegistrationWithName {
+  readonly registration: Registration;
+  readonly userName: string | undefined;
+}
+
 /** What can refuse a registration besides the event's counters, read together. */
 export interface RegistrationFacts {
   /** Undefined when absent or being deleted. */
@@ -134,6 +140,12 @@ export interface RegistrationRepository {
   ): Promise<boolean>;
   /** An event's registrations: confirmed by registration id, then waitlisted by ticket. */
   listEventRegistrations(eventId: string, page: PageRequest): Promise<Page<Registration>>;
+  /**
+   * Every registration of an event in the list's order, `pageSize` at a time, each with its
+   * user's name (undefined if the user is gone): one query and one batch read per page, each
+   * page read only when the previous one has been taken.
+   */
+  eventRegistrationPages(eventId: string, pageSize: number): AsyncIterable<RegistrationWithName[]>;
   /** A user's registrations, newest first, each with its event (left out when it is gone). */
   listUserRegistrations(
     userId: string,

@@ -1,4 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { type CsvColumn, csvResponse, csvSchema, prefersCsv } from '../../platform/http/csv.js';
 import { withIdempotencyKey } from '../../platform/http/idempotency.js';
 import {
   createRouter,
@@ -7,7 +9,7 @@ import {
   problemResponses,
 } from '../../platform/http/openapi.js';
 import { paginationQuery, setNextLink } from '../../platform/http/pagination.js';
-import type { RegistrationsService } from './events.registrations.service.js';
+import type { ExportedRegistration, RegistrationsService } from './events.registrations.service.js';
 import {
   EventIdParam,
   EventUserParams,
@@ -64,21 +66,55 @@ const registerForEventRoutes = (
   ),
 );
 
+const csvDescription =
+  'With `Accept: text/csv`, or at `/events/{eventId}/registrations.csv`: every registration as one ' +
+  'CSV download (RFC 4180, UTF-8, a header row; `limit` and `cursor` do not apply), streamed page by page. ' +
+  'Columns: ' +
+  'registrationId, userId, userName, status, waitlistPosition (waitlisted only), registeredAt, promotedAt. ' +
+  "A text cell starting with `=`, `+`, `-`, `@`, tab or CR starts with `'` (formula injection).";
+
 const eventRegistrationsRoute = createRoute({
   method: 'get',
   path: '/events/{eventId}/registrations',
   tags,
   summary: "An event's registrations",
-  description: 'Confirmed in join order, then waitlisted by position.',
+  description: `Confirmed in join order, then waitlisted by position. ${csvDescription}`,
   request: { params: EventIdParam, query: paginationQuery },
   responses: {
-    200: jsonContent(
-      z.array(RegistrationSchema),
-      'Registrations; `Link: rel="next"` when more remain',
-    ),
+    200: {
+      description: 'Registrations; `Link: rel="next"` when more remain. As CSV: all of them.',
+      content: {
+        'application/json': { schema: z.array(RegistrationSchema) },
+        'text/csv': { schema: csvSchema },
+      },
+    },
     ...problemResponses(400, 401, 404, 422),
   },
 });
+
+const eventRegistrationsCsvRoute = createRoute({
+  method: 'get',
+  path: '/events/{eventId}/registrations.csv',
+  tags,
+  summary: "An event's registrations as CSV",
+  description: `Confirmed in join order, then waitlisted by position. ${csvDescription}`,
+  request: { params: EventIdParam },
+  responses: {
+    200: { description: 'Every registration', content: { 'text/csv': { schema: csvSchema } } },
+    ...problemResponses(401, 404, 422),
+  },
+});
+
+/** The export's columns (docs/spec.md#events). */
+const registrationColumns: readonly CsvColumn<ExportedRegistration>[] = [
+  { header: 'registrationId', value: (r) => r.registration.registrationId },
+  { header: 'userId', value: (r) => r.registration.userId },
+  { header: 'userName', value: (r) => r.userName },
+  { header: 'status', value: (r) => r.registration.status },
+  { header: 'waitlistPosition', value: (r) => r.position },
+  { header: 'registeredAt', value: (r) => r.registration.registeredAt },
+  { header: 'promotedAt', value: (r) => r.registration.promotedAt },
+];
 
 /** The three unregister paths (docs/spec.md#events). */
 const unregisterRoutes = (
@@ -122,14 +158,23 @@ export function registrationRoutes(service: RegistrationsService) {
     });
   }
 
+  const exportCsv = async (c: Context, eventId: string) =>
+    csvResponse(c, {
+      filename: `registrations-${eventId}.csv`,
+      columns: registrationColumns,
+      pages: await service.exportEventRegistrations(eventId),
+    });
+
   app.openapi(eventRegistrationsRoute, async (c) => {
-    const page = await service.eventRegistrations(
-      c.req.valid('param').eventId,
-      c.req.valid('query'),
-    );
+    const { eventId } = c.req.valid('param');
+    c.header('vary', 'Accept', { append: true });
+    if (prefersCsv(c)) return exportCsv(c, eventId);
+    const page = await service.eventRegistrations(eventId, c.req.valid('query'));
     setNextLink(c, page.nextCursor);
     return c.json(page.items.map(placedBody), 200);
   });
+
+  app.openapi(eventRegistrationsCsvRoute, (c) => exportCsv(c, c.req.valid('param').eventId));
 
   for (const route of unregisterRoutes) {
     app.openapi(route, async (c) => {

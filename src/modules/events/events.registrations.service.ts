@@ -56,6 +56,9 @@ export interface RegistrationsServiceDeps {
   readonly outbox: Outbox;
 }
 
+/** A registration as an export lists it: with its place and its user's name. */
+export type ExportedRegistration = PlacedRegistration & { readonly userName: string | undefined };
+
 export interface UnregisterResult {
   /** Registrations confirmed in the same atomic step as the removal. */
   readonly promoted: Registration[];
@@ -76,6 +79,9 @@ const MAX_ATTEMPTS = 25;
 const MAX_PROMOTIONS_PER_TRANSACTION = 49;
 
 const REGISTRATIONS_IN_FLIGHT = 16;
+
+/** Registrations read per page of an export (one query and one batch read of their users). */
+const EXPORT_PAGE_SIZE = 500;
 
 /** How long a full event is remembered as full, and for how many events at most. */
 const SEEN_FULL_MS = 2000;
@@ -396,6 +402,26 @@ export class RegistrationsService {
       items: result.items.map((registration) => placed(registration, event)),
       nextCursor: result.nextCursor,
     };
+  }
+
+  /**
+   * Every registration of an event, for an export: confirmed in join order, then waitlisted in
+   * ticket order, each with its place and its user's name, page by page. The event is read once,
+   * before any page (unknown: a 404 before anything is sent), so every place is told against the
+   * same state of the waitlist and none repeats from one page to the next.
+   */
+  async exportEventRegistrations(eventId: string): Promise<AsyncIterable<ExportedRegistration[]>> {
+    const event = await this.deps.events.getEvent(eventId);
+    if (!event) throw EventsErrors.eventNotFound(eventId);
+    const pages = this.deps.repository.eventRegistrationPages(eventId, EXPORT_PAGE_SIZE);
+    return (async function* () {
+      for await (const page of pages) {
+        yield page.map(({ registration, userName }) => ({
+          ...placed(registration, event),
+          userName,
+        }));
+      }
+    })();
   }
 
   /** Newest first, each with its event and place. */

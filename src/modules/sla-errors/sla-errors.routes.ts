@@ -1,6 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { invalidRequest } from '../../platform/errors.js';
 import { withBearerToken } from '../../platform/http/auth.js';
+import {
+  type CsvColumn,
+  csvResponse,
+  csvSchema,
+  everyPage,
+  prefersCsv,
+} from '../../platform/http/csv.js';
 import { withIdempotencyKey } from '../../platform/http/idempotency.js';
 import {
   createRouter,
@@ -8,8 +16,8 @@ import {
   jsonContent,
   problemResponses,
 } from '../../platform/http/openapi.js';
-import { paginationQuery, setNextLink } from '../../platform/http/pagination.js';
-import { slaErrorEvents } from './sla-errors.model.js';
+import { MAX_PAGE_SIZE, paginationQuery, setNextLink } from '../../platform/http/pagination.js';
+import { type SlaError, type SlaErrorFilter, slaErrorEvents } from './sla-errors.model.js';
 import {
   CreatedSlaErrorSchema,
   CreateSlaErrorSchema,
@@ -39,19 +47,59 @@ const createSlaErrorRoute = createRoute(
   ),
 );
 
+const csvDescription =
+  'With `Accept: text/csv`, or at `/sla-errors.csv` (same filters): every matching record as one CSV ' +
+  'download (RFC 4180, UTF-8, a header row; `limit` and `cursor` do not apply), streamed page by page. ' +
+  'Columns: the record’s fields. ' +
+  "A text cell starting with `=`, `+`, `-`, `@`, tab or CR starts with `'` (formula injection).";
+
 const listSlaErrorsRoute = createRoute({
   method: 'get',
   path: '/sla-errors',
   tags,
   summary: 'List SLA error records, newest first',
-  description:
-    'By time, or one file’s (`fileName`), received in `[from, to)`; through an index, paginated.',
+  description: `By time, or one file’s (\`fileName\`), received in \`[from, to)\`; through an index, paginated. ${csvDescription}`,
   request: { query: paginationQuery.extend(SlaErrorFilters.shape) },
   responses: {
-    200: jsonContent(z.array(SlaErrorSchema), 'Newest first; `Link: rel="next"` when more remain'),
+    200: {
+      description: 'Newest first; `Link: rel="next"` when more remain. As CSV: all of them.',
+      content: {
+        'application/json': { schema: z.array(SlaErrorSchema) },
+        'text/csv': { schema: csvSchema },
+      },
+    },
     ...problemResponses(400, 401),
   },
 });
+
+const listSlaErrorsCsvRoute = createRoute({
+  method: 'get',
+  path: '/sla-errors.csv',
+  tags,
+  summary: 'SLA error records as CSV, newest first',
+  description: `By time, or one file’s (\`fileName\`), received in \`[from, to)\`. ${csvDescription}`,
+  request: { query: SlaErrorFilters },
+  responses: {
+    200: { description: 'Every matching record', content: { 'text/csv': { schema: csvSchema } } },
+    ...problemResponses(400, 401),
+  },
+});
+
+/** The export's columns: every field of a record, in the order of the JSON. */
+const slaErrorColumns: readonly CsvColumn<SlaError>[] = (
+  [
+    'id',
+    'fileName',
+    'slaDeadline',
+    'receivedAt',
+    'errorCode',
+    'message',
+    'severity',
+    'source',
+    'submittedBy',
+    'createdAt',
+  ] as const
+).map((field) => ({ header: field, value: (record) => record[field] }));
 
 const getSlaErrorRoute = createRoute({
   method: 'get',
@@ -80,11 +128,25 @@ export function slaErrorRoutes(service: SlaErrorsService) {
     return c.json({ id: record.id }, 200);
   });
 
+  const exportCsv = (c: Context, filter: SlaErrorFilter) =>
+    csvResponse(c, {
+      filename: 'sla-errors.csv',
+      columns: slaErrorColumns,
+      pages: everyPage((page) => service.listSlaErrors(filter, page), MAX_PAGE_SIZE),
+    });
+
   app.openapi(listSlaErrorsRoute, async (c) => {
     const { fileName, from, to, limit, cursor } = c.req.valid('query');
+    c.header('vary', 'Accept', { append: true });
+    if (prefersCsv(c)) return exportCsv(c, { fileName, from, to });
     const page = await service.listSlaErrors({ fileName, from, to }, { limit, cursor });
     setNextLink(c, page.nextCursor);
     return c.json(page.items, 200);
+  });
+
+  app.openapi(listSlaErrorsCsvRoute, (c) => {
+    const { fileName, from, to } = c.req.valid('query');
+    return exportCsv(c, { fileName, from, to });
   });
 
   app.openapi(getSlaErrorRoute, async (c) =>
