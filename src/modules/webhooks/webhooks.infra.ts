@@ -21,7 +21,7 @@ const { index } = webhooksKeys;
  *   (conditional updates), logs it (a put), marks the endpoint failing; disabling one is an update
  *   with its `webhook_endpoint.disabled` event put in the same transaction; it deletes nothing;
  * - sweep: events still pending (the outbox's gsi1) get a wake-up again on the domain-events
- *   queue (dispatch hands them on); deliveries overdue come from the DUE entries of gsi1, each
+ *   queue (dispatch hands them on), each moved on in that index (a conditional update); deliveries overdue come from the DUE entries of gsi1, each
  *   moved on in that index (a conditional update) before its message is sent again.
  */
 export const access: ModuleAccess = {
@@ -43,7 +43,7 @@ export const access: ModuleAccess = {
   ],
   sweep: [
     { table: webhooksTable, actions: ['UpdateItem'], indexes: [index] },
-    { table: outboxTable, actions: [], indexes: ['gsi1'] },
+    { table: outboxTable, actions: ['UpdateItem'], indexes: ['gsi1'] },
   ],
 };
 

@@ -251,11 +251,11 @@ export class WebhooksService {
       });
       return;
     }
-    const stored = await repository.getEndpoint(delivery.endpointId);
-    const event = stored?.endpoint.enabled
-      ? await this.deps.outbox.get(delivery.eventId)
-      : undefined;
-    if (!stored || !event) {
+    const [stored, event] = await Promise.all([
+      repository.getEndpoint(delivery.endpointId),
+      this.deps.outbox.get(delivery.eventId),
+    ]);
+    if (!stored?.endpoint.enabled || !event) {
       const error = !stored
         ? 'endpoint deleted'
         : !stored.endpoint.enabled
@@ -340,7 +340,10 @@ export class WebhooksService {
         }
         break;
     }
-    const failing = await repository.markFailing(stored.endpoint.id, now.toISOString());
+    // A streak already running needs no write (most failures of a failing endpoint).
+    const failing = stored.endpoint.failingSince
+      ? stored.endpoint
+      : await repository.markFailing(stored.endpoint.id, now.toISOString());
     if (
       failing?.enabled &&
       failedTooLong(failing.failingSince, done, this.deps.settings.disableAfterFailingSeconds)
@@ -360,25 +363,23 @@ export class WebhooksService {
     const cutoff = new Date(now - grace).toISOString();
     // Events still pending get a wake-up again: the dispatcher (the queue's consumer, in
     // parallel) hands them on, so a sweep — at local start-up, before the API listens — stays
-    // short however many there are.
+    // short however many there are. Each one woken is looked at again only RESEND_AFTER_SECONDS
+    // later (it moves past `before`), so a backlog longer than the grace is not multiplied.
+    const watchAt = new Date(now + RESEND_AFTER_SECONDS * 1000).toISOString();
+    const before = options.all ? watchAt : cutoff;
     let events = 0;
-    let place = '';
     while (events < SWEEP_LIMIT) {
-      const before = options.all ? END_OF_TIME : cutoff;
-      const page = await this.deps.outbox.pending(before, SWEEP_PAGE, place);
-      const last = page[page.length - 1];
-      if (!last) break;
+      const page = await this.deps.outbox.pending(before, SWEEP_PAGE);
+      if (page.length === 0) break;
+      await this.deps.outbox.revisitLater(page, watchAt);
       await this.deps.outbox.announce(page);
       events += page.length;
-      place = this.deps.outbox.pendingPlace(last);
     }
     // At start-up every pending delivery due in the next RESEND_AFTER_SECONDS gets its message
     // back, due or not (a message not yet due is delayed again by `deliver`): the delayed
     // messages died with the process. Each one sent again is looked at next only that much
     // later, so a queue backlog longer than the grace is not multiplied by every sweep.
     // (Later ones are sent again when overdue.) Those just moved to `watchAt` are past `before`.
-    const watchAt = new Date(now + RESEND_AFTER_SECONDS * 1000).toISOString();
-    const before = options.all ? watchAt : cutoff;
     let deliveries = 0;
     let after = '';
     while (deliveries < SWEEP_LIMIT) {
@@ -403,24 +404,26 @@ export class WebhooksService {
     const endpoints = (await this.deps.repository.allEndpoints()).filter(
       (stored) => stored.endpoint.enabled,
     );
-    for (const event of events) {
-      const messages: string[] = [];
-      for (const { endpoint } of endpoints) {
-        // An endpoint receives what happens after it exists; earlier events only by replay.
-        if (endpoint.createdAt > event.occurredAt) continue;
-        if (!subscribes(endpoint.eventTypes, event.type)) continue;
+    await Promise.all(
+      events.map(async (event) => {
+        const targets = endpoints.filter(
+          // An endpoint receives what happens after it exists; earlier events only by replay.
+          ({ endpoint }) =>
+            endpoint.createdAt <= event.occurredAt && subscribes(endpoint.eventTypes, event.type),
+        );
+        const opened = await Promise.all(
+          targets.map(({ endpoint }) =>
+            this.deps.repository.openDelivery(endpoint.id, event, this.now()),
+          ),
+        );
         // Only a delivery made here gets its message here: one that existed already (a second
         // dispatch of the event) has had its message, or the sweep sends it again once overdue.
-        const { delivery, created } = await this.deps.repository.openDelivery(
-          endpoint.id,
-          event,
-          this.now(),
+        await this.sendMessages(
+          opened.filter(({ created }) => created).map(({ delivery }) => messageOf(delivery)),
         );
-        if (created) messages.push(messageOf(delivery));
-      }
-      await this.sendMessages(messages);
-      await this.deps.outbox.handedOn(event.id);
-    }
+        await this.deps.outbox.handedOn(event.id);
+      }),
+    );
   }
 
   private async disable(id: string, reason: DisabledReason): Promise<void> {

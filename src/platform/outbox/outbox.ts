@@ -169,18 +169,14 @@ export class Outbox {
   }
 
   /**
-   * Events not yet handed on that occurred before `before`, oldest first, at most `limit`; after
-   * the one whose place is `after` (`pendingPlace` of the last of the previous page; '': from
-   * the start).
+   * Events not yet handed on whose place in the pending index is before `before`, oldest first,
+   * at most `limit`. An event's place is when it occurred, until `revisitLater` moves it.
    */
-  async pending(before: string, limit: number, after = ''): Promise<DomainEvent[]> {
+  async pending(before: string, limit: number): Promise<DomainEvent[]> {
     const pages = await Promise.all(
       shards.map(async (shard) => {
         for await (const items of this.options.table.queryPages(
-          {
-            index: 'gsi1',
-            key: x`GSI1PK = ${`${PENDING}#${shard}`} AND GSI1SK BETWEEN ${`${after}\u0000`} AND ${before}`,
-          },
+          { index: 'gsi1', key: x`GSI1PK = ${`${PENDING}#${shard}`} AND GSI1SK < ${before}` },
           limit,
         )) {
           return items;
@@ -195,9 +191,23 @@ export class Outbox {
       .map(eventOf);
   }
 
-  /** Where an event sits in the pending index (for `pending`'s `after`). */
-  pendingPlace(event: DomainEvent): string {
-    return `${event.occurredAt}#${event.id}`;
+  /**
+   * Moves pending events' place in the pending index to `at` (those still pending), so that a
+   * sweep that has just woken their consumer again does not do it at every run while a backlog
+   * lasts.
+   */
+  async revisitLater(events: readonly DomainEvent[], at: string): Promise<void> {
+    await Promise.all(
+      events.map((event) =>
+        this.options.table.update(
+          { PK: event.id },
+          {
+            update: x`SET GSI1SK = ${`${at}#${event.id}`}`,
+            condition: x`attribute_exists(GSI1PK)`,
+          },
+        ),
+      ),
+    );
   }
 
   /** Marks an event handed on (off the pending index); harmless when already done. */
