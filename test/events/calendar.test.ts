@@ -203,6 +203,24 @@ describe('GET /events/{eventId}.ics', () => {
     expect(unknown.detail).toBe('Event nobody-here does not exist.');
   });
 
+  it('answers 304 to If-None-Match with its ETag until the event changes', async () => {
+    const app = await createEventsApp();
+    const { eventId } = await createEvent(app, { eventId: uniqueId('etag') });
+    const etag = (await app.call(`/events/${eventId}.ics`)).headers.get('etag') ?? '';
+
+    const unchanged = await app.call(`/events/${eventId}.ics`, {
+      headers: { 'if-none-match': etag },
+    });
+    await app.call(`/events/${eventId}`, { method: 'PUT', json: { title: 'Changed' } });
+    const changed = await app.call(`/events/${eventId}.ics`, {
+      headers: { 'if-none-match': etag },
+    });
+
+    expect(etag).not.toBe('');
+    expect(unchanged.status).toBe(304);
+    expect(changed.status).toBe(200);
+  });
+
   it('needs the API key like the other event routes', async () => {
     const app = await createEventsApp();
     const { eventId } = await createEvent(app, { eventId: uniqueId('auth') });
