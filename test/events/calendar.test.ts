@@ -266,6 +266,19 @@ describe('GET /calendar.ics', () => {
     );
   });
 
+  it('lists events past the first page of the index it reads', async () => {
+    const app = await createEventsApp();
+    const prefix = uniqueId('many');
+    const ids = Array.from({ length: 130 }, (_, i) => `${prefix}-${i}`);
+    for (let i = 0; i < ids.length; i += 13) {
+      await Promise.all(ids.slice(i, i + 13).map((eventId) => createEvent(app, { eventId })));
+    }
+
+    const parsed = await calendarOf(await fetchFeed(app, await feedLink(app)));
+
+    expect(parsed.map((event) => event.uid).sort()).toEqual(ids.map((id) => `${id}@roster`).sort());
+  });
+
   it('keeps no API key in the link', async () => {
     const app = await createEventsApp();
 
