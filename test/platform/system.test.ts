@@ -260,7 +260,14 @@ describe('/health when DynamoDB does not answer', () => {
   it('answers 503 when DynamoDB answers but the tables do not exist', async () => {
     const app = await createTestApp();
     const missing = createContainer({
-      config: { ...app.config, tables: { events: 'no-such-events', idempotency: 'no-such-table' } },
+      config: {
+        ...app.config,
+        tables: {
+          events: 'no-such-events',
+          idempotency: 'no-such-table',
+          'domain-events': 'no-such-outbox',
+        },
+      },
       modules: [],
       secrets: TEST_SECRETS,
       dynamo: app.dynamo,
