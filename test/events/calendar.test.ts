@@ -400,3 +400,21 @@ describe('the OpenAPI document', () => {
     expect(document.paths['/calendar/feed-link']?.post).toBeDefined();
   });
 });
+
+it('refuses a new event id ending in .ics, which GET would read as the calendar', async () => {
+  const app = await createEventsApp();
+  const response = await app.call('/events', {
+    method: 'POST',
+    json: {
+      eventId: 'party.ICS',
+      title: 'Party',
+      description: 'd',
+      date: '2030-01-01',
+      location: 'Hall',
+      capacity: 5,
+      organizer: 'Roster',
+    },
+  });
+  expect(response.status).toBe(422);
+  expect(JSON.stringify(await response.json())).toContain('.ics');
+});

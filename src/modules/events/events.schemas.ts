@@ -2,11 +2,9 @@ import { z } from 'zod';
 import { ClientIdSchema as IdSchema } from '../../platform/ids.js';
 import { strictBody, text } from '../../platform/input.js';
 import {
-  type Event,
   eventBody,
   eventStatuses,
   type PlacedRegistration,
-  type Registration,
   registrationBody,
 } from './events.model.js';
 
@@ -53,10 +51,15 @@ const waitlistAliasMismatch = {
 };
 
 export const CreateEventSchema = strictBody({
-  eventId: IdSchema.optional().meta({
-    description: 'Generated (UUIDv7) when absent.',
-    example: 'tech-conf-2024',
-  }),
+  eventId: IdSchema.refine(
+    (id) => !id.toLowerCase().endsWith('.ics'),
+    'must not end in ".ics" (GET /events/{id}.ics is the event\'s calendar)',
+  )
+    .optional()
+    .meta({
+      description: 'Generated (UUIDv7) when absent.',
+      example: 'tech-conf-2024',
+    }),
   ...eventFields,
   status: eventFields.status.optional().meta({ description: 'Defaults to `active`.' }),
   hasWaitlist: eventFields.hasWaitlist.optional(),
