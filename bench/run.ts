@@ -8,6 +8,7 @@ import { idempotencyTable } from '../src/platform/dynamo/tables.js';
 import { exercisesOf, isNone } from '../test/support/exercises/index.js';
 import { webhooksChaos } from '../test/support/webhooks-chaos.js';
 import { type ColdStart, measureColdStart } from './support/cold-start.js';
+import { csvExportBench } from './support/csv-export.js';
 import { durabilityBench } from './support/durability.js';
 import { eventsSection } from './support/events.js';
 import { type LambdaBundles, lambdaBundles } from './support/lambda-bundles.js';
@@ -46,7 +47,8 @@ const settings = {
  * `npm run bench -- --only=lambda`: the Lambda bundles alone (no DynamoDB Local, ~1 minute);
  * `--only=durability`: DynamoDB Local's writes/s in memory and persisted (~1 minute);
  * `--only=webhooks`: commit-to-first-attempt latency, then 10,000 events delivered to a failing
- * receiver while the runtime is SIGKILLed every minute (~5 minutes).
+ * receiver while the runtime is SIGKILLed every minute (~5 minutes);
+ * `--only=csv`: a 50,000-registration CSV export streamed from the app, with its RSS growth.
  */
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 
@@ -78,6 +80,10 @@ async function main(): Promise<void> {
 
   if (only === 'webhooks') {
     await webhooksBench(log);
+    return;
+  }
+  if (only === 'csv') {
+    await csvBench(log);
     return;
   }
 
@@ -432,11 +438,12 @@ async function webhooksBench(say: (line: string) => void): Promise<void> {
       `p50 ${pct(0.5)} ms, p95 ${pct(0.95)} ms, p99 ${pct(0.99)} ms, max ${sorted.at(-1)} ms ` +
       `(target p95 ≤ 2000 ms); missing ${quiet.missing.length}`,
   );
-  say('webhooks: 10,000 events, receiver 30 % 500 + 10 % timeout, SIGKILL every 60 s');
+  say('webhooks: 10,000 events at 30/s, receiver 30 % 500 + 10 % timeout, SIGKILL every 60 s');
   const chaos = await webhooksChaos({
     events: 10_000,
     killEverySeconds: 60,
     concurrency: 8,
+    ratePerSecond: 30,
     drainSeconds: 180,
     log: say,
   });
@@ -448,4 +455,16 @@ async function webhooksBench(say: (line: string) => void): Promise<void> {
   if (chaos.missing.length > 0 || quiet.missing.length > 0 || (pct(0.95) ?? 0) > 2000) {
     process.exitCode = 1;
   }
+}
+
+/** The registrations CSV export: 50,000 rows streamed with the RSS growing < 20 MB. */
+async function csvBench(say: (line: string) => void): Promise<void> {
+  say('csv: 50,000 registrations (40,000 confirmed, 10,000 waitlisted) exported as CSV over HTTP');
+  const figures = await csvExportBench({ registrations: 50_000, confirmed: 40_000, log: say });
+  say(
+    `  ${figures.rows} rows, ${(figures.bytes / 1024 / 1024).toFixed(1)} MB in ${figures.seconds.toFixed(1)} s ` +
+      `(${Math.round(figures.rows / figures.seconds)} rows/s); RSS ${figures.rssBeforeMb.toFixed(0)} MB before, ` +
+      `peak ${figures.rssPeakMb.toFixed(0)} MB, growth ${figures.rssGrowthMb.toFixed(1)} MB (target < 20 MB)`,
+  );
+  if (figures.rows !== 50_000 || figures.rssGrowthMb >= 20) process.exitCode = 1;
 }

@@ -170,6 +170,8 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
         index: eventsKeys.registrationsIndex,
         key: x`PK = ${eventKey(eventId).PK}`,
         consistent: true,
+        // What toRegistration reads, not the keys and indexes: an export reads every item.
+        attributes: REGISTRATION_FIELDS,
       },
       pageSize,
     )) {
@@ -386,6 +388,17 @@ function registrationItem(r: NewRegistration, ticket: number | undefined): Item 
     GSI2SK: `${r.registeredAt}#${r.eventId}`,
   };
 }
+
+const REGISTRATION_FIELDS = [
+  'registrationId',
+  'userId',
+  'eventId',
+  'status',
+  'registeredAt',
+  'promotedAt',
+  'ticket',
+  'version',
+];
 
 function toRegistration(item: Item): Registration {
   return {
