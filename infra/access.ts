@@ -5,8 +5,8 @@ import type { TableDefinition } from '../src/platform/dynamo/tables.js';
 /**
  * DynamoDB actions a Roster function may be granted, as IAM names them. TransactWriteItems has no
  * action of its own (each item needs PutItem, UpdateItem, DeleteItem or ConditionCheckItem);
- * TransactGetItems needs GetItem. Scan and the stream actions are not in the list: nothing on a
- * request path scans, and nothing reads streams.
+ * TransactGetItems needs GetItem. Scan is granted only to migration tasks (nothing on a request
+ * path scans); the stream actions are not in the list: nothing reads streams.
  */
 export type DynamoAction =
   | 'GetItem'
@@ -16,7 +16,8 @@ export type DynamoAction =
   | 'UpdateItem'
   | 'DeleteItem'
   | 'BatchWriteItem'
-  | 'ConditionCheckItem';
+  | 'ConditionCheckItem'
+  | 'Scan';
 
 /** What one function does on one table. */
 export interface TableAccess {

@@ -213,10 +213,9 @@ describe('GET /workflow/executions?id=', () => {
     expect(await executionsOf(app, uniqueId('none'))).toEqual([]);
   });
 
-  it('needs the id (422)', async () => {
+  it('refuses a malformed id (422)', async () => {
     const app = await createCustomersApp();
 
-    await expectProblem(await app.call('/workflow/executions'), 422, 'REQUEST.VALIDATION_FAILED');
     await expectProblem(await app.call('/workflow/executions?id=a%20b'), 422);
   });
 

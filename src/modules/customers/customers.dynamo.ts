@@ -1,4 +1,4 @@
-import { type Fragment, name, x } from '../../platform/dynamo/expressions.js';
+import { and, type Fragment, name, x } from '../../platform/dynamo/expressions.js';
 import type { DynamoTable, Item, TransactItem } from '../../platform/dynamo/table.js';
 import type { DomainEvent, Outbox } from '../../platform/outbox/outbox.js';
 import type { Page, PageRequest } from '../../platform/page.js';
@@ -12,20 +12,28 @@ import {
   UNREGISTERED,
 } from './customers.model.js';
 import type {
+  Backfilled,
   CreateOutcome,
   CustomerRepository,
   DeleteOutcome,
+  ExecutionFilter,
   InsertOutcome,
+  ListedCustomer,
 } from './customers.repository.js';
 
 /*
  * Key design (table and indexes declared in customers.module.ts):
  *   customer   PK=CUSTOMER#<id>            SK=CUSTOMER   version, and deletedAt once deleted
+ *                                                        GSI3PK=CUSTOMERS GSI3SK=<createdAt>#<id>
+ *                                                        (while registered only: the list)
  *   outbox     PK=OUTBOX#<eventId>         SK=OUTBOX     GSI1PK=OUTBOX   GSI1SK=<createdAt>#<eventId>
- *   execution  PK=EXECUTION#<executionId>  SK=EXECUTION  GSI1PK=RUNNING  GSI1SK=<startedAt>#<executionId>
- *                                                        (while RUNNING only: a sparse index of
- *                                                        what may need closing)
+ *   execution  PK=EXECUTION#<executionId>  SK=EXECUTION  GSI1PK=<status> GSI1SK=<startedAt>#<executionId>
+ *                                                        (RUNNING: what the reconciler may close;
+ *                                                        each status: its list)
  *                                                        GSI2PK=CUSTOMER#<id> GSI2SK=<startedAt>#<executionId>
+ *                                                        GSI3PK=EXECUTIONS GSI3SK=<startedAt>#<executionId>
+ * Whatever moves an item in or out of a list (a delete, a re-registration, a status change) moves
+ * its index keys in the same write.
  * A customer is created together with its CustomerCreated event in the outbox (one transaction),
  * so the event exists exactly when the customer was created; the outbox item goes once the bus
  * has accepted the event. Every create and delete also commits its domain event
@@ -43,13 +51,18 @@ export const customersKeys = {
   customer: (id: string) => ({ PK: `CUSTOMER#${id}`, SK: 'CUSTOMER' }),
   outbox: (eventId: string) => ({ PK: `OUTBOX#${eventId}`, SK: 'OUTBOX' }),
   execution: (executionId: string) => ({ PK: `EXECUTION#${executionId}`, SK: 'EXECUTION' }),
+  /** The outbox and executions by status (RUNNING among them: the reconciler's). */
   pendingIndex: 'gsi1',
   byCustomerIndex: 'gsi2',
+  /** The registered customers, and every execution. */
+  listIndex: 'gsi3',
 } as const;
 
 const { customer: customerKey, outbox: outboxKey, execution: executionKey } = customersKeys;
 const OUTBOX = 'OUTBOX';
 const RUNNING = 'RUNNING';
+const CUSTOMERS = 'CUSTOMERS';
+const EXECUTIONS = 'EXECUTIONS';
 /** DynamoDB's limit per transaction is 100 items; smaller batches fail less often together. */
 const CLOSE_BATCH = 25;
 
@@ -99,7 +112,8 @@ export class DynamoCustomerRepository implements CustomerRepository {
         : x`${name('version')} = ${version}`;
     const outcome = await this.table.transact([
       this.table.updateItem(customerKey(id), {
-        update: x`SET deletedAt = ${now}, ${name('version')} = ${version + 1} REMOVE createdAt, createdBy`,
+        // Out of the list in the same write that makes the tombstone.
+        update: x`SET deletedAt = ${now}, ${name('version')} = ${version + 1} REMOVE createdAt, createdBy, GSI3PK, GSI3SK`,
         condition: x`attribute_exists(PK) AND attribute_not_exists(deletedAt) AND ${atVersion}`,
       }),
       ...this.commit(domainEvents),
@@ -137,6 +151,8 @@ export class DynamoCustomerRepository implements CustomerRepository {
       startedAt,
       GSI1PK: RUNNING,
       GSI1SK: sort,
+      GSI3PK: EXECUTIONS,
+      GSI3SK: sort,
       ...(customerId === undefined
         ? {}
         : { customerId, GSI2PK: customerKey(customerId).PK, GSI2SK: sort }),
@@ -148,25 +164,118 @@ export class DynamoCustomerRepository implements CustomerRepository {
     return item ? toExecution(item) : undefined;
   }
 
-  async listExecutions(customerId: string, page: PageRequest): Promise<Page<Execution>> {
-    const refs = await this.table.queryPage(
-      `executions:${customerId}`,
+  async listCustomers(page: PageRequest): Promise<Page<ListedCustomer>> {
+    // Read from the index alone: an id deleted a moment ago may still show (it is eventually
+    // consistent), which a list may do; the item itself answers GET /customers/{id}.
+    return this.table.queryPage(
+      'customers',
       {
-        index: customersKeys.byCustomerIndex,
-        key: x`GSI2PK = ${customerKey(customerId).PK}`,
+        index: customersKeys.listIndex,
+        key: x`GSI3PK = ${CUSTOMERS}`,
+        forward: false,
+        attributes: ['id', 'createdAt'],
+      },
+      page,
+      (item) => ({ id: item.id as string, createdAt: item.createdAt as string }),
+    );
+  }
+
+  listExecutions(filter: ExecutionFilter, page: PageRequest): Promise<Page<Execution>> {
+    const { customerId, status, from, to } = filter;
+    const [index, partition, sortKey, value] =
+      customerId !== undefined
+        ? [customersKeys.byCustomerIndex, 'GSI2PK', 'GSI2SK', customerKey(customerId).PK]
+        : status !== undefined
+          ? [customersKeys.pendingIndex, 'GSI1PK', 'GSI1SK', status]
+          : [customersKeys.listIndex, 'GSI3PK', 'GSI3SK', EXECUTIONS];
+    // Sort keys are <startedAt>#<executionId>: `to` sorts after every key that starts earlier and
+    // before every key that starts at `to`, so BETWEEN and < keep [from, to).
+    const started =
+      from !== undefined && to !== undefined
+        ? x` AND ${name(sortKey)} BETWEEN ${from} AND ${to}`
+        : from !== undefined
+          ? x` AND ${name(sortKey)} >= ${from}`
+          : to !== undefined
+            ? x` AND ${name(sortKey)} < ${to}`
+            : x``;
+    return this.executionPage(
+      `executions:${customerId === undefined ? `status:${status ?? '*'}` : `id:${customerId}`}:${from ?? ''}:${to ?? ''}`,
+      {
+        index,
+        key: x`${name(partition)} = ${value}${started}`,
         forward: false,
         attributes: ['executionId'],
       },
       page,
+      status,
+    );
+  }
+
+  async backfillLists(pageSize: number): Promise<Backfilled> {
+    const done = { customers: 0, executions: 0 };
+    // What the previous release wrote lacks the list keys: live customers without GSI3PK, and
+    // executions without GSI3PK (all) or without GSI1PK (closed ones left gsi1 then).
+    const missing = x`(${name('type')} = ${'customer'} AND attribute_not_exists(deletedAt) AND attribute_not_exists(GSI3PK)) OR (${name('type')} = ${'execution'} AND (attribute_not_exists(GSI3PK) OR attribute_not_exists(GSI1PK)))`;
+    for await (const items of this.table.scanPages({ filter: missing, pageSize })) {
+      for (const kind of await Promise.all(items.map((item) => this.backfill(item)))) {
+        if (kind) done[kind] += 1;
+      }
+    }
+    return done;
+  }
+
+  /**
+   * Adds the list keys to one item, conditioned on it being as it was read: an item a newer
+   * write changed meanwhile (deleted, re-registered, ended) got its keys from that write.
+   */
+  private async backfill(item: Item): Promise<'customers' | 'executions' | undefined> {
+    if (item.type === 'customer') {
+      const id = item.id as string;
+      const createdAt = (item.createdAt as string | undefined) ?? '';
+      const result = await this.table.update(customerKey(id), {
+        update: x`SET GSI3PK = ${CUSTOMERS}, GSI3SK = ${`${createdAt}#${id}`}`,
+        condition: and(
+          x`attribute_exists(PK) AND attribute_not_exists(deletedAt)`,
+          x`attribute_not_exists(GSI3PK)`,
+          item.createdAt === undefined
+            ? x`attribute_not_exists(createdAt)`
+            : x`createdAt = ${createdAt}`,
+        ),
+      });
+      return result.ok ? 'customers' : undefined;
+    }
+    const executionId = item.executionId as string;
+    const status = item.status as string;
+    const sort = `${item.startedAt as string}#${executionId}`;
+    const result = await this.table.update(executionKey(executionId), {
+      update: x`SET GSI1PK = ${status}, GSI1SK = ${sort}, GSI3PK = ${EXECUTIONS}, GSI3SK = ${sort}`,
+      condition: x`${name('status')} = ${status}`,
+    });
+    return result.ok ? 'executions' : undefined;
+  }
+
+  /** One page of execution ids from an index, then the records (of `status`, when given). */
+  private async executionPage(
+    scope: string,
+    spec: Parameters<DynamoTable['queryPage']>[1],
+    page: PageRequest,
+    status: ExecutionStatus | undefined,
+  ): Promise<Page<Execution>> {
+    const refs = await this.table.queryPage(
+      scope,
+      spec,
+      page,
       (item) => item.executionId as string,
     );
-    // The index is eventually consistent: the records themselves, in one batch per page.
+    // The index is eventually consistent: the records themselves, in one batch per page; one that
+    // changed status since leaves this page (its new status lists it).
     const items = await this.table.batchGet(refs.items.map(executionKey));
     const byId = new Map(items.map((item) => [item.executionId as string, toExecution(item)]));
     return {
       items: refs.items.flatMap((id) => {
         const execution = byId.get(id);
-        return execution ? [execution] : [];
+        if (!execution || (status !== undefined && execution.status !== status)) return [];
+        return [execution];
       }),
       nextCursor: refs.nextCursor,
     };
@@ -268,13 +377,13 @@ export class DynamoCustomerRepository implements CustomerRepository {
 const cancelled = (reasons: readonly string[]) =>
   new Error(`customer commit cancelled: ${reasons.join(', ')}`);
 
-/** SET the outcome's fields; the record leaves the RUNNING index. */
+/** SET the outcome's fields; the record moves from RUNNING's list to its status's (GSI1SK stays). */
 function outcomeUpdate(outcome: Outcome, now: string): Fragment {
   const fields =
     outcome.status === 'SUCCEEDED'
       ? x`, branch = ${outcome.branch}, ${name('output')} = ${outcome.output ?? null}`
       : x`, ${name('error')} = ${outcome.error}`;
-  return x`SET ${name('status')} = ${outcome.status}, stoppedAt = ${now}${fields} REMOVE GSI1PK, GSI1SK`;
+  return x`SET ${name('status')} = ${outcome.status}, stoppedAt = ${now}${fields}, GSI1PK = ${outcome.status}`;
 }
 
 /** Still RUNNING, or already ended the same way (the task that ends it ran again). */
@@ -286,8 +395,15 @@ function endsOrEnded(outcome: Outcome): Fragment {
   return x`${name('status')} = ${RUNNING} OR ${same}`;
 }
 
+/** A registered customer, in the list (a re-registration puts it back, at its new time). */
 function customerItem(customer: Customer): Item {
-  return { ...customerKey(customer.id), type: 'customer', ...customer };
+  return {
+    ...customerKey(customer.id),
+    type: 'customer',
+    ...customer,
+    GSI3PK: CUSTOMERS,
+    GSI3SK: `${customer.createdAt}#${customer.id}`,
+  };
 }
 
 /** The entry as it stands; the previous release's items have no version (0) and are live. */

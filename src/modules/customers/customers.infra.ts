@@ -14,26 +14,29 @@ import { workflowEnvVar } from '../../platform/workflow/workflow.js';
 import { customersKeys } from './customers.dynamo.js';
 import { customerCreatedRule, customersTable, customerWorkflow } from './customers.module.js';
 
-const { pendingIndex, byCustomerIndex } = customersKeys;
+const { pendingIndex, byCustomerIndex, listIndex } = customersKeys;
 
 /**
  * What each customers function does on its table (the stack grants exactly this):
  * - the API: registers an id with its outbox event and its domain event (a transaction of puts,
  *   the last into the platform's outbox), deletes the outbox event once published (batch), reads
  *   ids and deletes them (an update into a tombstone, with its domain event), records executions
- *   it starts, reads them, lists a customer's executions (by-customer index, then one batch read);
+ *   it starts, reads them, lists a customer's executions (by-customer index, then one batch read),
+ *   all executions or one status's (list index, pending index), and the registered ids (list
+ *   index);
  * - the workflow steps: ValidateExists records the execution and reads the id, InsertId puts the
  *   id, closes the record and puts its domain event in one transaction (or only closes it,
  *   Superseded), the two others close the record;
  * - the sweeps: the outbox (pending index, batch deletes) and the executions left RUNNING (same
- *   index, updates); the scheduled check records the execution it starts.
+ *   index, updates); the scheduled check records the execution it starts;
+ * - the list backfill (a migration) scans the table for items without list keys and updates them.
  */
 export const access: ModuleAccess = {
   api: [
     {
       table: customersTable,
       actions: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem'],
-      indexes: [byCustomerIndex],
+      indexes: [byCustomerIndex, pendingIndex, listIndex],
     },
     { table: outboxTable, actions: ['PutItem'] },
   ],
@@ -48,6 +51,7 @@ export const access: ModuleAccess = {
   'reconcile-executions': [
     { table: customersTable, actions: ['UpdateItem'], indexes: [pendingIndex] },
   ],
+  'backfill-list-indexes': [{ table: customersTable, actions: ['Scan', 'UpdateItem'] }],
   'publish-pending-events': [
     { table: customersTable, actions: ['BatchWriteItem'], indexes: [pendingIndex] },
   ],

@@ -19,8 +19,10 @@ import { WorkflowSteps } from './customers.steps.js';
 /**
  * customers: one table for the ID registry, the outbox and the execution records (keys in
  * customers.dynamo.ts).
- * - gsi1  what may need finishing   GSI1PK=OUTBOX | RUNNING, GSI1SK=<time>#<id> (sparse)
- * - gsi2  executions by customer    GSI2PK=CUSTOMER#<id>,    GSI2SK=<startedAt>#<executionId>
+ * - gsi1  outbox, executions by status  GSI1PK=OUTBOX | <status>, GSI1SK=<time>#<id>
+ * - gsi2  executions by customer        GSI2PK=CUSTOMER#<id>,     GSI2SK=<startedAt>#<executionId>
+ * - gsi3  the lists of all              GSI3PK=CUSTOMERS | EXECUTIONS, GSI3SK=<time>#<id>
+ * One new index per release: CloudFormation adds at most one GSI to a table per update.
  */
 export const customersTable = {
   id: 'customers',
@@ -29,6 +31,7 @@ export const customersTable = {
   globalIndexes: [
     { indexName: 'gsi1', partitionKey: S('GSI1PK'), sortKey: S('GSI1SK') },
     { indexName: 'gsi2', partitionKey: S('GSI2PK'), sortKey: S('GSI2SK') },
+    { indexName: 'gsi3', partitionKey: S('GSI3PK'), sortKey: S('GSI3SK') },
   ],
 } as const satisfies TableDefinition;
 
@@ -67,6 +70,13 @@ const settings = z.object({
   outboxGraceSeconds: z.coerce.number().int().min(0).max(3600).optional().default(30),
   /** How often execution records left RUNNING are checked against the workflow engine. */
   reconcileSweep: scheduleSetting('rate(10 minutes)'),
+  /**
+   * How often items the previous release wrote are put into the lists (GET /customers, GET
+   * /workflow/executions without an id); `off` once a run has found nothing left.
+   */
+  listBackfill: scheduleSetting('rate(1 hour)'),
+  /** How many items the backfill reads per Scan call. */
+  listBackfillPageSize: z.coerce.number().int().min(1).max(1000).optional().default(100),
 });
 type Settings = z.infer<typeof settings>;
 
@@ -95,6 +105,7 @@ export const customersModule = defineModule({
         ...deps,
         events: port(context, 'events'),
         outboxGraceSeconds: context.settings.outboxGraceSeconds,
+        backfillPageSize: context.settings.listBackfillPageSize,
         outbox,
       }),
       workflow: new WorkflowService({ ...deps, workflows: port(context, 'workflows') }),
@@ -138,6 +149,14 @@ export const customersModule = defineModule({
       startup: true,
       schedule: (s) => s.outboxSweep,
       run: ({ customers }) => customers.publishPending(),
+    },
+    {
+      name: 'backfill-list-indexes',
+      description:
+        'Puts customers and execution records written before the lists existed into them (a migration).',
+      startup: true,
+      schedule: (s) => s.listBackfill,
+      run: ({ customers }) => customers.backfillLists(),
     },
     {
       name: 'scheduled-check',

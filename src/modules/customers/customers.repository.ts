@@ -1,5 +1,6 @@
 import type { DomainEvent } from '../../platform/outbox/outbox.js';
 import type { Page, PageRequest } from '../../platform/page.js';
+import type { ExecutionStatus } from '../../platform/workflow/workflow.js';
 import type {
   Customer,
   Execution,
@@ -20,6 +21,29 @@ export type CreateOutcome = { created: true } | { created: false; current: Regis
 
 /** What a delete found when its condition failed: the entry as it is now. */
 export type DeleteOutcome = { deleted: true } | { deleted: false; current: Registration };
+
+/** A registered id in the list. */
+export interface ListedCustomer {
+  readonly id: string;
+  readonly createdAt: string;
+}
+
+/**
+ * Which executions to list: a customer's, or those of one status, or all; started in
+ * [from, to) (ISO 8601 UTC as records hold them). A customer's are not filtered by status.
+ */
+export interface ExecutionFilter {
+  readonly customerId?: string;
+  readonly status?: ExecutionStatus;
+  readonly from?: string;
+  readonly to?: string;
+}
+
+/** How many items of the previous release a backfill put in the lists. */
+export interface Backfilled {
+  readonly customers: number;
+  readonly executions: number;
+}
 
 /**
  * The customers port: the ID registry, the outbox of events not yet accepted by the bus, and the
@@ -67,8 +91,16 @@ export interface CustomerRepository {
     execution: Pick<Execution, 'executionId' | 'customerId' | 'input' | 'startedAt'>,
   ): Promise<void>;
   getExecution(executionId: string): Promise<Execution | undefined>;
-  /** A customer id's executions, newest first. */
-  listExecutions(customerId: string, page: PageRequest): Promise<Page<Execution>>;
+  /** The registered ids, newest registration first (a deleted id leaves the list). */
+  listCustomers(page: PageRequest): Promise<Page<ListedCustomer>>;
+  /** Executions as `filter` says, newest first (an index query per status, and one for all). */
+  listExecutions(filter: ExecutionFilter, page: PageRequest): Promise<Page<Execution>>;
+  /**
+   * Puts the items the previous release wrote (without list keys) into the lists, `pageSize`
+   * items read at a time; each write is conditioned on the item as read, so running it again, or
+   * beside newer writes, changes nothing twice.
+   */
+  backfillLists(pageSize: number): Promise<Backfilled>;
   /**
    * InsertId: the customer at version `basis + 1`, the execution's `Inserted` outcome and
    * `domainEvents`, in one transaction, if the id is absent or its tombstone is no newer than

@@ -7,17 +7,19 @@ import {
   problemResponses,
 } from '../../platform/http/openapi.js';
 import { paginationQuery, setNextLink } from '../../platform/http/pagination.js';
-import { ClientIdSchema } from '../../platform/ids.js';
 import type { Execution } from './customers.model.js';
 import { customerEvents } from './customers.model.js';
 import {
   CustomerExistsSchema,
   CustomerIdParam,
+  checkExecutionFilters,
   customerBody,
   DeleteCustomerResultSchema,
+  ExecutionFilters,
   ExecutionIdParam,
   type ExecutionResponse,
   ExecutionSchema,
+  ListedCustomerSchema,
   PutCustomerResultSchema,
   SubmittedSchema,
   SubmitWorkflowSchema,
@@ -51,6 +53,23 @@ const getCustomerRoute = createRoute({
   responses: {
     200: jsonContent(CustomerExistsSchema, 'Registered or not'),
     ...problemResponses(401, 422, 503),
+  },
+});
+
+const listCustomersRoute = createRoute({
+  method: 'get',
+  path: '/customers',
+  tags,
+  summary: 'The registered customer ids',
+  description:
+    'Newest registration first (an id registered again after a delete counts from then); a deleted id is not listed.',
+  request: { query: paginationQuery },
+  responses: {
+    200: jsonContent(
+      z.array(ListedCustomerSchema),
+      'Newest first; `Link: rel="next"` when more remain',
+    ),
+    ...problemResponses(400, 401, 422, 503),
   },
 });
 
@@ -98,19 +117,21 @@ const listExecutionsRoute = createRoute({
   method: 'get',
   path: '/workflow/executions',
   tags,
-  summary: "A customer id's workflow executions",
+  summary: 'Workflow executions: all, by status, or of one customer id',
   description:
-    'Every execution whose input had this id — started by the API, by a `CustomerCreated` event or by the schedule — newest first.',
+    'Newest start first. With `id`: every execution whose input had that id — started by the API, by a `CustomerCreated` event or by the schedule. Without: every execution, or with `status` those whose status is that now (an execution moves from RUNNING to the status it ends with). `from`/`to` keep those started in [from, to).',
   request: {
-    query: paginationQuery.extend({
-      id: ClientIdSchema.meta({ description: 'The customer id.', example: 'c-1' }),
-    }),
+    query: paginationQuery.extend(ExecutionFilters.shape).superRefine(checkExecutionFilters),
   },
   responses: {
     200: jsonContent(z.array(ExecutionSchema), 'Newest first; `Link: rel="next"` when more remain'),
     ...problemResponses(400, 401, 422, 503),
   },
 });
+
+/** As the records hold instants: ISO 8601 in UTC, to the millisecond. */
+const utc = (instant: string | undefined) =>
+  instant === undefined ? undefined : new Date(instant).toISOString();
 
 function executionBody(execution: Execution): ExecutionResponse {
   return {
@@ -140,6 +161,12 @@ export function customerRoutes(customers: CustomersService) {
     return c.json(customerBody(id, await customers.exists(id)), 200);
   });
 
+  app.openapi(listCustomersRoute, async (c) => {
+    const page = await customers.list(c.req.valid('query'));
+    setNextLink(c, page.nextCursor);
+    return c.json(page.items, 200);
+  });
+
   app.openapi(deleteCustomerRoute, async (c) => {
     const { id } = c.req.valid('param');
     await customers.remove(id);
@@ -163,8 +190,11 @@ export function workflowRoutes(workflow: WorkflowService) {
   );
 
   app.openapi(listExecutionsRoute, async (c) => {
-    const { id, limit, cursor } = c.req.valid('query');
-    const page = await workflow.listExecutions(id, { limit, cursor });
+    const { id, status, from, to, limit, cursor } = c.req.valid('query');
+    const page = await workflow.listExecutions(
+      { customerId: id, status, from: utc(from), to: utc(to) },
+      { limit, cursor },
+    );
     setNextLink(c, page.nextCursor);
     return c.json(page.items.map(executionBody), 200);
   });

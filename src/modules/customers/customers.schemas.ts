@@ -34,6 +34,16 @@ export const customerBody = (id: string, exists: boolean): CustomerExistsRespons
   exists,
 });
 
+export const ListedCustomerSchema = z
+  .object({
+    id: z.string(),
+    createdAt: z.string().meta({ description: 'When it was registered (again, after a delete).' }),
+  })
+  .meta({
+    id: 'ListedCustomer',
+    example: { id: 'user_test', createdAt: '2026-03-01T09:00:00.000Z' },
+  });
+
 export const DeleteCustomerResultSchema = z
   .object({ id: z.string(), deleted: z.literal(true) })
   .meta({ id: 'DeleteCustomerResult' });
@@ -80,3 +90,47 @@ export const ExecutionSchema = z
   })
   .meta({ id: 'WorkflowExecution' });
 export type ExecutionResponse = z.infer<typeof ExecutionSchema>;
+
+const instant = (description: string) =>
+  z.iso
+    .datetime({ offset: true })
+    .optional()
+    .meta({ description: `${description} An RFC 3339 date-time with Z or an offset.` });
+
+/**
+ * GET /workflow/executions's filters (beside the page's): a customer's executions (`id`), or all
+ * of them, or those of one `status`; started in [from, to).
+ */
+export const ExecutionFilters = z.object({
+  id: ClientIdSchema.optional().meta({
+    description: 'Only the executions whose input had this customer id (not with `status`).',
+    example: 'c-1',
+  }),
+  status: z
+    .enum(executionStatuses)
+    .optional()
+    .meta({ description: 'Only the executions with this status now.' }),
+  from: instant('Only the executions started at or after this instant.'),
+  to: instant('Only the executions started before this instant (after `from`).'),
+});
+
+/** What the fields alone do not say: `status` filters all executions, and from < to. */
+export function checkExecutionFilters(
+  query: z.infer<typeof ExecutionFilters>,
+  ctx: z.RefinementCtx,
+): void {
+  if (query.id !== undefined && query.status !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['status'],
+      message: 'filters all executions; not with id',
+    });
+  }
+  if (
+    query.from !== undefined &&
+    query.to !== undefined &&
+    Date.parse(query.from) >= Date.parse(query.to)
+  ) {
+    ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
+  }
+}

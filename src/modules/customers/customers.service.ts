@@ -12,7 +12,12 @@ import {
   type PendingEvent,
   UNREGISTERED,
 } from './customers.model.js';
-import type { CustomerRepository } from './customers.repository.js';
+import type {
+  Backfilled,
+  CustomerRepository,
+  ExecutionFilter,
+  ListedCustomer,
+} from './customers.repository.js';
 import { closing, customerEvent } from './customers.rules.js';
 
 /** The workflow's id (customers.module.ts declares it). */
@@ -61,6 +66,8 @@ export class CustomersService {
       readonly events: () => EventBus;
       /** An outbox event younger than this is left to the request that created it. */
       readonly outboxGraceSeconds: number;
+      /** How many items the list backfill reads per Scan call. */
+      readonly backfillPageSize: number;
       readonly outbox: Outbox;
     },
   ) {}
@@ -105,6 +112,23 @@ export class CustomersService {
 
   async exists(id: string): Promise<boolean> {
     return (await this.deps.repository.registration(id)).live;
+  }
+
+  /** The registered ids, newest registration first. */
+  list(page: PageRequest): Promise<Page<ListedCustomer>> {
+    return this.deps.repository.listCustomers(page);
+  }
+
+  /**
+   * Puts customers and execution records of the previous release into the lists (a migration:
+   * at local start-up and on its schedule until turned off); returns how many it moved.
+   */
+  async backfillLists(): Promise<Backfilled> {
+    const done = await this.deps.repository.backfillLists(this.deps.backfillPageSize);
+    if (done.customers + done.executions > 0) {
+      this.deps.logger.info('backfilled list keys', { ...done });
+    }
+    return done;
   }
 
   /**
@@ -211,8 +235,8 @@ export class WorkflowService {
     return execution;
   }
 
-  listExecutions(customerId: string, page: PageRequest): Promise<Page<Execution>> {
-    return this.deps.repository.listExecutions(customerId, page);
+  listExecutions(filter: ExecutionFilter, page: PageRequest): Promise<Page<Execution>> {
+    return this.deps.repository.listExecutions(filter, page);
   }
 
   /** The scheduled run (the schedule trigger). */

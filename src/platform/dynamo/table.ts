@@ -10,6 +10,7 @@ import {
   QueryCommand,
   type QueryCommandInput,
   type QueryCommandOutput,
+  ScanCommand,
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -152,6 +153,27 @@ export class DynamoTable {
     do {
       const output = await this.doc.send(
         new QueryCommand({ ...this.queryInput(spec), Limit: pageSize, ExclusiveStartKey: start }),
+      );
+      yield output.Items ?? [];
+      start = output.LastEvaluatedKey;
+    } while (start);
+  }
+
+  /**
+   * Every page of a Scan of the whole table, `pageSize` items read per call, those matching
+   * `filter` kept. For migrations and other background work only: no request path scans.
+   */
+  async *scanPages(options: { filter?: Fragment; pageSize?: number } = {}): AsyncGenerator<Item[]> {
+    let start: Key | undefined;
+    do {
+      const output = await this.doc.send(
+        new ScanCommand({
+          TableName: this.name,
+          ...compile({ FilterExpression: options.filter }),
+          Limit: options.pageSize,
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
       );
       yield output.Items ?? [];
       start = output.LastEvaluatedKey;

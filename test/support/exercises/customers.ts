@@ -53,6 +53,7 @@ function accessScenarios(): AccessScenario[] {
         const calls = await during(async () => {
           await ok(app, '/customers/c1', { method: 'PUT' });
           await ok(app, '/customers/c1');
+          await ok(app, '/customers?limit=1');
           await ok(app, '/customers/c1', { method: 'DELETE' });
           const submitted = await ok(app, '/workflow/submit', {
             method: 'POST',
@@ -60,6 +61,8 @@ function accessScenarios(): AccessScenario[] {
           });
           await ok(app, `/workflow/executions/${String(submitted?.executionId)}`);
           await ok(app, '/workflow/executions?id=c2');
+          await ok(app, '/workflow/executions?limit=1');
+          await ok(app, '/workflow/executions?status=RUNNING&from=2020-01-01T00:00:00Z');
         });
         within(calls, 'api');
       },
@@ -74,6 +77,7 @@ function accessScenarios(): AccessScenario[] {
         'scheduled-check',
         'publish-pending-events',
         'reconcile-executions',
+        'backfill-list-indexes',
       ],
       run: async (harness) => {
         const { ok, runTask, within, expect } = harness;
@@ -115,6 +119,7 @@ function accessScenarios(): AccessScenario[] {
         now += 120_000; // the outbox event and the scheduled check's record are old enough now
         await step('publish-pending-events', { trigger: 'schedule' });
         await step('reconcile-executions', { trigger: 'schedule' });
+        await step('backfill-list-indexes', { trigger: 'schedule' });
         expect(started.length).toBeGreaterThan(0);
       },
     },
