@@ -673,7 +673,17 @@ describe('least privilege', () => {
     }
   });
 
-  it('grants nothing Scan, reads no stream and uses no DynamoDB wildcard, in any policy', () => {
+  it('grants Scan to no function serving requests, reads no stream and uses no DynamoDB wildcard, in any policy', () => {
+    // Scan only for migration tasks (a backfill of items an earlier release wrote): never the
+    // API nor the gateway's authorizer.
+    const serving = stack
+      .rosterFunctions()
+      .filter((fn) => fn === stack.apiFunction || fn.node.path.endsWith('/GatewayAuthorizer'));
+    expect(serving.length).toBeGreaterThan(1);
+    for (const fn of serving) {
+      const granted = [...grantPairs(statementsOfRole(resources, roleOf(fn)), 'dynamodb:')];
+      expect(granted.filter((pair) => pair.startsWith('dynamodb:Scan '))).toEqual([]);
+    }
     const statements = ofType('AWS::IAM::Policy').flatMap(
       ([, policy]) =>
         (
@@ -683,7 +693,6 @@ describe('least privilege', () => {
         ).Statement,
     );
     const actions = statements.flatMap((statement) => [statement.Action].flat() as string[]);
-    expect(actions).not.toContain('dynamodb:Scan');
     expect(
       actions.filter((action) =>
         /^dynamodb:(\*|.*Stream|GetRecords|GetShardIterator)/.test(action),

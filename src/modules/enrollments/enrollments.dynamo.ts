@@ -1,11 +1,18 @@
 import { type Fragment, join, name, x } from '../../platform/dynamo/expressions.js';
-import type { DynamoTable, Item, TransactItem } from '../../platform/dynamo/table.js';
+import type { DynamoTable, Item, QuerySpec, TransactItem } from '../../platform/dynamo/table.js';
 import type { DomainEvent, Outbox } from '../../platform/outbox/outbox.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import { EnrollmentsErrors } from './enrollments.errors.js';
-import type { AgeGroup, Enrollment, RequestKey } from './enrollments.model.js';
+import {
+  type AgeGroup,
+  type Enrollment,
+  type EnrollmentStatus,
+  enrollmentStatuses,
+  type RequestKey,
+} from './enrollments.model.js';
 import type {
   EnrollmentCreation,
+  EnrollmentFilter,
   EnrollmentRepository,
   GroupCreation,
   Transition,
@@ -20,6 +27,9 @@ import { agesByBucket, bucketOf } from './enrollments.rules.js';
  *   enrollment  PK=ENROLLMENT#<id>       SK=ENROLLMENT   GSI2PK=PENDING#<shard> GSI2SK=<createdAt>#<id>
  *                                                        (while PENDING only: a sparse index),
  *                                                        cpfKey (its guard's key, freed on rejection)
+ *                                        GSI3PK=ENROLLMENTS#<status>       GSI3SK=<createdAt>#<id>
+ *                                        GSI1PK=ENROLLMENTS#<group>#<status> GSI1SK=<createdAt>#<id>
+ *                                        (the list's keys; set with the status, in the same write)
  * A group and the ages it claims are written and removed in one transaction whose conditions
  * (`attribute_not_exists(a<age>)`) make two overlapping groups impossible, however they race:
  * both transactions write the same bucket items, so one commits and the other's condition fails
@@ -38,6 +48,11 @@ export const enrollmentsKeys = {
   ageAttribute: (age: number) => `a${age}`,
   groupsIndex: 'gsi1',
   pendingIndex: 'gsi2',
+  /** Enrollments by status (gsi3), and by group and status (gsi1, beside the groups). */
+  statusIndex: 'gsi3',
+  byGroupIndex: 'gsi1',
+  byStatus: (status: EnrollmentStatus) => `ENROLLMENTS#${status}`,
+  byGroup: (ageGroupId: string, status: EnrollmentStatus) => `ENROLLMENTS#${ageGroupId}#${status}`,
   pendingShard: (id: string) =>
     `PENDING#${Number.parseInt(id.slice(-2), 16) % PENDING_SHARDS || 0}`,
   pendingShards: Array.from({ length: PENDING_SHARDS }, (_, i) => `PENDING#${i}`),
@@ -183,7 +198,7 @@ export class DynamoEnrollmentRepository implements EnrollmentRepository {
   ): Promise<Transition | 'group-missing'> {
     const outcome = await this.transact([
       this.table.updateItem(keys.enrollment(enrollment.id), {
-        update: leavePending('PROCESSED', now),
+        update: leavePending(enrollment, 'PROCESSED', now),
         condition: pending,
       }),
       // The group must exist at the moment the decision commits, not only when it was read.
@@ -203,7 +218,7 @@ export class DynamoEnrollmentRepository implements EnrollmentRepository {
     events: readonly DomainEvent[],
   ): Promise<Transition> {
     const reject = this.table.updateItem(keys.enrollment(enrollment.id), {
-      update: x`${leavePending('REJECTED', now)}, reason = ${reason}`,
+      update: x`${leavePending(enrollment, 'REJECTED', now)}, reason = ${reason}`,
       condition: pending,
     });
     if (enrollment.cpfKey !== undefined) {
@@ -241,6 +256,72 @@ export class DynamoEnrollmentRepository implements EnrollmentRepository {
     }
   }
 
+  listEnrollments(filter: EnrollmentFilter, page: PageRequest): Promise<Page<Enrollment>> {
+    const scope = `enrollments:${filter.status ?? '*'}:${filter.ageGroupId ?? '*'}`;
+    const { ageGroupId } = filter;
+    // One partition per status; newest first within it (the sort key starts with createdAt).
+    const partition = (status: EnrollmentStatus, before: string | undefined): QuerySpec =>
+      ageGroupId === undefined
+        ? {
+            index: keys.statusIndex,
+            key: x`GSI3PK = ${keys.byStatus(status)}${before ? x` AND GSI3SK < ${before}` : x``}`,
+            forward: false,
+          }
+        : {
+            index: keys.byGroupIndex,
+            key: x`GSI1PK = ${keys.byGroup(ageGroupId, status)}${
+              before ? x` AND GSI1SK < ${before}` : x``
+            }`,
+            forward: false,
+          };
+    if (filter.status) {
+      return this.table.queryPage(scope, partition(filter.status, undefined), page, toEnrollment);
+    }
+    return this.table.queryMergedPage(
+      scope,
+      Object.fromEntries(
+        enrollmentStatuses.map((status) => [status, (before) => partition(status, before)]),
+      ),
+      ageGroupId === undefined ? 'GSI3SK' : 'GSI1SK',
+      page,
+      toEnrollment,
+    );
+  }
+
+  async backfillListKeys(): Promise<number> {
+    let backfilled = 0;
+    for await (const items of this.table.scanPages({
+      filter: x`${name('type')} = ${'enrollment'} AND attribute_not_exists(GSI3PK)`,
+      pageSize: 100,
+    })) {
+      const done = await Promise.all(items.map((item) => this.addListKeys(toEnrollment(item))));
+      backfilled += done.filter(Boolean).length;
+    }
+    return backfilled;
+  }
+
+  /**
+   * Sets the list's keys of a record an earlier release wrote, for the status it has as it was
+   * read: a record changed since (by a processor of that release, during a rolling upgrade) is
+   * read again, and one that has its keys already (this release's processor sets them with the
+   * status) is left alone.
+   */
+  private async addListKeys(read: Enrollment): Promise<boolean> {
+    let enrollment = read;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const result = await this.table.update(keys.enrollment(enrollment.id), {
+        update: x`SET ${listKeys(enrollment, enrollment.status)}`,
+        condition: x`attribute_exists(PK) AND attribute_not_exists(GSI3PK) AND ${name(
+          'status',
+        )} = ${enrollment.status}`,
+      });
+      if (result.ok) return true;
+      if (!result.current || result.current.GSI3PK !== undefined) return false;
+      enrollment = toEnrollment(result.current);
+    }
+    throw new Error(`enrollment ${read.id} kept changing while its list keys were added`);
+  }
+
   private transact(items: readonly TransactItem[]) {
     return this.table.transact(items, { onContention: EnrollmentsErrors.busy });
   }
@@ -255,9 +336,30 @@ export class DynamoEnrollmentRepository implements EnrollmentRepository {
 const cancelled = (reasons: readonly string[]) =>
   new Error(`enrollment commit cancelled: ${reasons.join(', ')}`);
 
-/** SET status, processedAt; out of the pending index (REMOVE of its keys). */
-function leavePending(status: 'PROCESSED' | 'REJECTED', now: string): Fragment {
-  return x`REMOVE GSI2PK, GSI2SK SET ${name('status')} = ${status}, processedAt = ${now}`;
+/**
+ * SET status, processedAt, and the list's keys for the new status (the record moves from the
+ * PENDING partitions to the new status's in this same write); out of the pending index (REMOVE
+ * of its keys). Setting every list key, not only the partition keys, also gives them to a
+ * record an earlier release stored.
+ */
+function leavePending(
+  enrollment: Enrollment,
+  status: 'PROCESSED' | 'REJECTED',
+  now: string,
+): Fragment {
+  return x`REMOVE GSI2PK, GSI2SK SET ${name('status')} = ${status}, processedAt = ${now}, ${listKeys(
+    enrollment,
+    status,
+  )}`;
+}
+
+/** The assignments of the list's index keys for `enrollment` in `status`. */
+function listKeys(enrollment: Enrollment, status: EnrollmentStatus): Fragment {
+  const sortKey = `${enrollment.createdAt}#${enrollment.id}`;
+  return x`GSI3PK = ${keys.byStatus(status)}, GSI3SK = ${sortKey}, GSI1PK = ${keys.byGroup(
+    enrollment.ageGroupId,
+    status,
+  )}, GSI1SK = ${sortKey}`;
 }
 
 function groupItem(group: AgeGroup): Item {
@@ -287,6 +389,10 @@ function enrollmentItem(enrollment: Enrollment, cpfKey: string): Item {
     createdAt: enrollment.createdAt,
     GSI2PK: keys.pendingShard(enrollment.id),
     GSI2SK: `${enrollment.createdAt}#${enrollment.id}`,
+    GSI3PK: keys.byStatus(enrollment.status),
+    GSI3SK: `${enrollment.createdAt}#${enrollment.id}`,
+    GSI1PK: keys.byGroup(enrollment.ageGroupId, enrollment.status),
+    GSI1SK: `${enrollment.createdAt}#${enrollment.id}`,
   };
 }
 

@@ -8,17 +8,20 @@ import { enrollmentQueue, enrollmentsTable } from './enrollments.module.js';
  * What each enrollments function does on its table:
  * - the API: age groups (a put with the age slots' updates; a delete with them; read; listed by
  *   the groups index) and enrollments (the CPF guard and the record put with the age slot's
- *   condition check, and the enrollment.accepted event into the platform's outbox; read);
+ *   condition check, and the enrollment.accepted event into the platform's outbox; read; listed
+ *   by status (the status index) and by group and status (the groups index));
  * - the processor: reads a request, then marks it processed (an update with the group's check)
  *   or rejected (an update, and the delete of its CPF guard), with its event in the outbox;
- * - the reconciler: lists requests still pending (the pending index), and sends them again.
+ * - the reconciler: lists requests still pending (the pending index), and sends them again;
+ * - the list's backfill (a migration): scans for records an earlier release stored without the
+ *   list's keys, and sets them with a conditional update. It queries no index.
  */
 export const access: ModuleAccess = {
   api: [
     {
       table: enrollmentsTable,
       actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'],
-      indexes: [enrollmentsKeys.groupsIndex],
+      indexes: [enrollmentsKeys.groupsIndex, enrollmentsKeys.statusIndex],
     },
     { table: outboxTable, actions: ['PutItem'] },
   ],
@@ -30,6 +33,7 @@ export const access: ModuleAccess = {
     { table: outboxTable, actions: ['PutItem'] },
   ],
   reconcile: [{ table: enrollmentsTable, actions: [], indexes: [enrollmentsKeys.pendingIndex] }],
+  'backfill-list-keys': [{ table: enrollmentsTable, actions: ['Scan', 'UpdateItem'] }],
 };
 
 /**

@@ -13,8 +13,13 @@ import { EnrollmentsService } from './enrollments.service.js';
  * enrollments: single-table design for age groups, the age buckets that map an age to its group,
  * CPF guards and enrollment requests (keys in enrollments.dynamo.ts).
  * - gsi1  age groups by min age      GSI1PK=AGE_GROUPS          GSI1SK=<min, 3 digits>#<id>
+ *         and enrollments by group and status   GSI1PK=ENROLLMENTS#<group id>#<status>
+ *                                                 GSI1SK=<createdAt>#<id>
  * - gsi2  pending enrollments        GSI2PK=PENDING#<shard>     GSI2SK=<createdAt>#<id>
  *         (sparse: the keys are removed when a request leaves PENDING; the reconciler reads it)
+ * - gsi3  enrollments by status      GSI3PK=ENROLLMENTS#<status> GSI3SK=<createdAt>#<id>
+ * The list of enrollments reads gsi3 (by status) and gsi1 (by group and status); the lists
+ * without a status merge the three status partitions (docs/decisions/enrollments.md).
  */
 export const enrollmentsTable = {
   id: 'enrollments',
@@ -23,6 +28,7 @@ export const enrollmentsTable = {
   globalIndexes: [
     { indexName: 'gsi1', partitionKey: S('GSI1PK'), sortKey: S('GSI1SK') },
     { indexName: 'gsi2', partitionKey: S('GSI2PK'), sortKey: S('GSI2SK') },
+    { indexName: 'gsi3', partitionKey: S('GSI3PK'), sortKey: S('GSI3SK') },
   ],
 } as const satisfies TableDefinition;
 
@@ -42,6 +48,11 @@ const settings = z.object({
   reconcileAfterSeconds: z.coerce.number().int().min(1).max(86_400).optional().default(120),
   /** How often the reconciler runs. */
   reconcileSchedule: scheduleSetting('rate(1 minute)'),
+  /**
+   * How often enrollments stored before the list existed get its index keys (also at local
+   * start-up); `off` once a run has found none left.
+   */
+  listBackfillSchedule: scheduleSetting('rate(1 hour)'),
 });
 
 /** Where no queue port exists (the CDK app builds services offline): sending fails, loudly. */
@@ -116,6 +127,16 @@ export const enrollmentsModule = defineModule({
       startup: true,
       schedule: (s) => s.reconcileSchedule,
       run: ({ enrollments }, input) => enrollments.reconcile({ all: isStartupRun(input) }),
+    },
+    {
+      name: 'backfill-list-keys',
+      description:
+        'Gives enrollments stored by an earlier release the index keys GET /enrollments reads (idempotent).',
+      // Locally a developer's existing data is listed from the first start after the upgrade;
+      // on AWS the schedule runs it until an operator turns it off.
+      startup: true,
+      schedule: (s) => s.listBackfillSchedule,
+      run: ({ enrollments }) => enrollments.backfillListKeys(),
     },
   ],
 });

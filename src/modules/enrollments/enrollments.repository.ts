@@ -1,6 +1,6 @@
 import type { DomainEvent } from '../../platform/outbox/outbox.js';
 import type { Page, PageRequest } from '../../platform/page.js';
-import type { AgeGroup, Enrollment, RequestKey } from './enrollments.model.js';
+import type { AgeGroup, Enrollment, EnrollmentStatus, RequestKey } from './enrollments.model.js';
 
 export type GroupCreation =
   | { readonly ok: true }
@@ -20,6 +20,12 @@ export type EnrollmentCreation =
   | { readonly ok: false; readonly reason: 'group-changed' };
 
 export type Transition = 'done' | 'not-pending';
+
+/** Which enrollments a list holds: all, or those with this status, in this age group, or both. */
+export interface EnrollmentFilter {
+  readonly status?: EnrollmentStatus | undefined;
+  readonly ageGroupId?: string | undefined;
+}
 
 /**
  * The enrollments port. Every invariant is held by the commit's conditions, not by a read before
@@ -71,4 +77,15 @@ export interface EnrollmentRepository {
   ): Promise<Transition>;
   /** Ids of enrollments PENDING since before `createdBefore` (an index of pending records). */
   pendingBefore(createdBefore: string): AsyncIterable<string[]>;
+  /**
+   * Enrollments matching `filter`, newest first (by creation, then id), each page read from an
+   * index: a record is listed under the status it has, moved by the write that changes it.
+   */
+  listEnrollments(filter: EnrollmentFilter, page: PageRequest): Promise<Page<Enrollment>>;
+  /**
+   * Gives the list's index keys to the records an earlier release stored without them, each
+   * only as it was read (a record changed meanwhile is read again); returns how many it changed.
+   * Running it again changes nothing. It reads the whole table: a migration, never a request.
+   */
+  backfillListKeys(): Promise<number>;
 }

@@ -20,6 +20,7 @@ import {
   EnrollmentIdParam,
   EnrollmentSchema,
   enrollmentBody,
+  ListEnrollmentsFilter,
 } from './enrollments.schemas.js';
 import type { EnrollmentsService } from './enrollments.service.js';
 
@@ -86,6 +87,26 @@ const createEnrollmentRoute = createRoute(
   }),
 );
 
+const listEnrollmentsRoute = createRoute({
+  method: 'get',
+  path: '/enrollments',
+  tags,
+  summary: 'List enrollments, newest first',
+  description:
+    'Every enrollment, newest first (by `created_at`, then id), optionally only those with one ' +
+    '`status` and/or matched with one `ageGroupId`; CPFs masked as in GET /enrollments/{id}. ' +
+    'A request is listed under the status it has: processing moves it from PENDING to ' +
+    'PROCESSED or REJECTED. Read from indexes (no scan), which on AWS may lag a change by a moment.',
+  request: { query: paginationQuery.extend(ListEnrollmentsFilter.shape) },
+  responses: {
+    200: jsonContent(
+      z.array(EnrollmentSchema),
+      'Enrollments, newest first; `Link: rel="next"` when more remain',
+    ),
+    ...problemResponses(400, 401, 422),
+  },
+});
+
 const getEnrollmentRoute = createRoute({
   method: 'get',
   path: '/enrollments/{id}',
@@ -133,6 +154,13 @@ export function enrollmentRoutes(service: EnrollmentsService) {
     const enrollment = await service.enroll(c.req.valid('json'), c.get('requestKey'));
     c.header('location', `/enrollments/${encodeURIComponent(enrollment.id)}`);
     return c.json({ enrollment_id: enrollment.id, status: 'PENDING' as const }, 202);
+  });
+
+  app.openapi(listEnrollmentsRoute, async (c) => {
+    const { limit, cursor, status, ageGroupId } = c.req.valid('query');
+    const page = await service.listEnrollments({ status, ageGroupId }, { limit, cursor });
+    setNextLink(c, page.nextCursor);
+    return c.json(page.items.map(enrollmentBody), 200);
   });
 
   app.openapi(getEnrollmentRoute, async (c) =>

@@ -93,6 +93,21 @@ export function enrollmentBody(enrollment: Enrollment): EnrollmentResponse {
   };
 }
 
+export const ListEnrollmentsFilter = z.object({
+  status: z
+    .enum(enrollmentStatuses)
+    .optional()
+    .meta({
+      param: { name: 'status', in: 'query' },
+      description: 'Only the enrollments with this status.',
+    }),
+  ageGroupId: ClientIdSchema.optional().meta({
+    param: { name: 'ageGroupId', in: 'query' },
+    description:
+      'Only the enrollments matched with this age group (`age_group_id`); none for an unknown id.',
+  }),
+});
+
 export const AgeGroupIdParam = z.object({
   id: ClientIdSchema.meta({ param: { name: 'id', in: 'path' } }),
 });

@@ -5,7 +5,7 @@ import type { Page, PageRequest } from '../../platform/page.js';
 import { PoisonMessageError, type Queue, type QueueMessage } from '../../platform/queue/queue.js';
 import { EnrollmentsErrors } from './enrollments.errors.js';
 import type { AgeGroup, Enrollment, RequestKey } from './enrollments.model.js';
-import type { EnrollmentRepository } from './enrollments.repository.js';
+import type { EnrollmentFilter, EnrollmentRepository } from './enrollments.repository.js';
 import {
   checkCpf,
   decodeEnrollmentMessage,
@@ -137,6 +137,23 @@ export class EnrollmentsService {
     const enrollment = await this.deps.repository.getEnrollment(id);
     if (!enrollment) throw EnrollmentsErrors.enrollmentNotFound(id);
     return enrollment;
+  }
+
+  /** Enrollments newest first, optionally those with one status and/or in one age group. */
+  listEnrollments(filter: EnrollmentFilter, page: PageRequest): Promise<Page<Enrollment>> {
+    return this.deps.repository.listEnrollments(filter, page);
+  }
+
+  /**
+   * The migration of records stored before the list existed: gives them its index keys, so that
+   * GET /enrollments lists them. Idempotent; a run that finds none left changes nothing.
+   */
+  async backfillListKeys(): Promise<{ backfilled: number }> {
+    const backfilled = await this.deps.repository.backfillListKeys();
+    if (backfilled > 0) {
+      this.deps.logger.info('enrollments given the list index keys', { backfilled });
+    }
+    return { backfilled };
   }
 
   /**

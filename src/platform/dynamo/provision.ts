@@ -2,9 +2,11 @@ import {
   type AttributeDefinition,
   CreateTableCommand,
   type CreateTableCommandInput,
+  DescribeTableCommand,
   type DynamoDBClient,
   ListTablesCommand,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { KeyAttribute, TableDefinition } from './tables.js';
@@ -73,7 +75,11 @@ export function namedTables(
   });
 }
 
-/** Creates the tables that don't exist yet; existing tables (and their data) are left alone. */
+/**
+ * Creates the tables that don't exist yet, and adds to existing ones the global indexes their
+ * definition gained since they were created (a data directory of an earlier release); their
+ * items are kept, and indexed as DynamoDB builds each new index.
+ */
 export async function ensureTables(
   client: DynamoDBClient,
   tables: ReadonlyArray<{ definition: TableDefinition; name: string }>,
@@ -88,7 +94,10 @@ export async function ensureTables(
 
   const created: string[] = [];
   for (const { definition, name } of tables) {
-    if (existing.has(name)) continue;
+    if (existing.has(name)) {
+      await addMissingIndexes(client, definition, name);
+      continue;
+    }
     try {
       await client.send(new CreateTableCommand(createTableInput(definition, name)));
       created.push(name);
@@ -106,4 +115,51 @@ export async function ensureTables(
     }
   }
   return created;
+}
+
+/** How long a new index of an existing local table may take to become ACTIVE. */
+const INDEX_BUILD_TIMEOUT_MS = 120_000;
+
+/**
+ * Creates the global indexes of `definition` that table `name` lacks, one UpdateTable each
+ * (DynamoDB creates one index per call), waiting for each to be ACTIVE before the next. Indexes
+ * the table has and the definition does not are left: dropping one is a decision, not an upgrade.
+ */
+async function addMissingIndexes(
+  client: DynamoDBClient,
+  definition: TableDefinition,
+  name: string,
+): Promise<void> {
+  const described = await client.send(new DescribeTableCommand({ TableName: name }));
+  const present = new Set(
+    (described.Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName),
+  );
+  const wanted = createTableInput(definition, name);
+  for (const index of wanted.GlobalSecondaryIndexes ?? []) {
+    if (present.has(index.IndexName)) continue;
+    const keyNames = new Set((index.KeySchema ?? []).map((key) => key.AttributeName));
+    await client.send(
+      new UpdateTableCommand({
+        TableName: name,
+        AttributeDefinitions: (wanted.AttributeDefinitions ?? []).filter((attribute) =>
+          keyNames.has(attribute.AttributeName),
+        ),
+        GlobalSecondaryIndexUpdates: [{ Create: index }],
+      }),
+    );
+    await indexActive(client, name, String(index.IndexName));
+  }
+}
+
+async function indexActive(client: DynamoDBClient, name: string, indexName: string) {
+  const deadline = Date.now() + INDEX_BUILD_TIMEOUT_MS;
+  for (;;) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+    const index = Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === indexName);
+    if (Table?.TableStatus === 'ACTIVE' && index?.IndexStatus === 'ACTIVE') return;
+    if (Date.now() > deadline) {
+      throw new Error(`index ${indexName} of table ${name} is not ACTIVE after 120 s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

@@ -221,6 +221,63 @@ export class DynamoTable {
   }
 
   /**
+   * One page of several queries merged newest first (highest sort key first), for a list that a
+   * few partitions serve together (one per status, …). Each query reads one partition in
+   * descending `sortKey` order, starting strictly below the bound it is given (undefined: from
+   * the top); sort key values are unique across the partitions. Each partition is read for at
+   * most `limit` items, and the signed cursor holds where each one stands (a partition missing
+   * from it is exhausted), so a page costs at most one Query per partition.
+   */
+  async queryMergedPage<T>(
+    scope: string,
+    partitions: Readonly<Record<string, (before: string | undefined) => QuerySpec>>,
+    sortKey: string,
+    page: PageRequest,
+    map: (item: Item) => T,
+  ): Promise<Page<T>> {
+    const names = Object.keys(partitions);
+    let positions: Record<string, string | undefined> = Object.fromEntries(
+      names.map((partition) => [partition, undefined]),
+    );
+    if (page.cursor) {
+      const { key } = this.cursors.decode(scope, page.cursor);
+      if (!Object.entries(key).every(([k, v]) => names.includes(k) && typeof v === 'string')) {
+        throw invalidCursor();
+      }
+      // '' stands for a partition still at its top.
+      positions = Object.fromEntries(
+        Object.entries(key).map(([k, v]) => [k, v === '' ? undefined : String(v)]),
+      );
+    }
+    const read = await Promise.all(
+      Object.entries(positions).map(async ([partition, before]) => {
+        const spec = partitions[partition]?.(before);
+        if (!spec) throw invalidCursor();
+        const output = await this.doc.send(
+          new QueryCommand({ ...this.queryInput(spec), Limit: page.limit }),
+        );
+        const items = output.Items ?? [];
+        return { partition, before, items, more: output.LastEvaluatedKey !== undefined };
+      }),
+    );
+    const merged = read
+      .flatMap(({ partition, items }) => items.map((item) => ({ partition, item })))
+      .sort((a, b) => compareDescending(a.item[sortKey], b.item[sortKey]))
+      .slice(0, page.limit);
+    const next: Record<string, string> = {};
+    for (const { partition, before, items, more } of read) {
+      const taken = merged.filter((entry) => entry.partition === partition);
+      if (!more && taken.length === items.length) continue; // exhausted
+      const last = taken.at(-1)?.item[sortKey];
+      next[partition] = last === undefined ? (before ?? '') : String(last);
+    }
+    return {
+      items: merged.map(({ item }) => map(item)),
+      nextCursor: Object.keys(next).length > 0 ? this.cursors.encode(scope, next) : undefined,
+    };
+  }
+
+  /**
    * Strongly consistent BatchGetItem in chunks of 100; unprocessed keys are sent again, and a
    * BatchRefusedError (503) ends it when DynamoDB keeps leaving some out.
    */
@@ -367,6 +424,12 @@ function conditionFailed(error: unknown): ConditionFailed | undefined {
   if ((error as Error)?.name !== 'ConditionalCheckFailedException') return undefined;
   const item = (error as { Item?: Record<string, AttributeValue> }).Item;
   return { ok: false, current: item ? unmarshall(item) : undefined };
+}
+
+/** Highest first; sort keys compared as DynamoDB orders strings (by code unit, for ASCII keys). */
+function compareDescending(a: unknown, b: unknown): number {
+  const [x, y] = [String(a), String(b)];
+  return x < y ? 1 : x > y ? -1 : 0;
 }
 
 function keyId(key: Key): string {

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { enrollmentsKeys } from '../../../src/modules/enrollments/enrollments.dynamo.js';
 import {
   enrollmentsModule,
   enrollmentsTable,
@@ -46,6 +48,10 @@ export const exercise: Exercise = {
             await ok(app, '/age-groups');
             const enrollment = await enroll(ok, app, '529.982.247-25');
             await ok(app, `/enrollments/${String(enrollment?.enrollment_id)}`);
+            await ok(app, '/enrollments?limit=1');
+            await ok(app, '/enrollments?status=PENDING');
+            await ok(app, `/enrollments?ageGroupId=${String(group?.id)}`);
+            await ok(app, `/enrollments?ageGroupId=${String(group?.id)}&status=PROCESSED`);
             expect(
               (
                 await app.call('/enrollments', {
@@ -103,6 +109,38 @@ export const exercise: Exercise = {
           });
           within(reconciling, 'reconcile');
           expect(group2).toBeDefined();
+        },
+      },
+      {
+        title: 'the list’s backfill stays within its grants',
+        functions: ['backfill-list-keys'],
+        run: async ({ appFor, runTask, within, expect }) => {
+          const { app, during } = await appFor([enrollmentsModule], {
+            ports: { queues: noQueues },
+          });
+          // A record as the release before the list wrote it: none of the list's keys.
+          const id = randomUUID();
+          await app.dynamo.doc.send(
+            new PutCommand({
+              TableName: app.table(enrollmentsTable).name,
+              Item: {
+                ...enrollmentsKeys.enrollment(id),
+                type: 'enrollment',
+                id,
+                name: 'Access Test',
+                age: 30,
+                cpfMasked: '***.982.247-**',
+                status: 'PROCESSED',
+                ageGroupId: 'g-1',
+                createdAt: new Date().toISOString(),
+                processedAt: new Date().toISOString(),
+              },
+            }),
+          );
+          const calls = await during(async () => {
+            expect(await runTask(app, 'backfill-list-keys')).toEqual({ backfilled: 1 });
+          });
+          within(calls, 'backfill-list-keys');
         },
       },
     ],
