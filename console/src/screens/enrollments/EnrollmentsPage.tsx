@@ -1,20 +1,35 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useRef, useState } from 'react';
-import { Link, useNavigate } from 'react-router';
+import { Link, useNavigate, useSearchParams } from 'react-router';
 import { idempotencyKey, unwrap } from '../../api/client';
+import { itemsOf } from '../../api/pages';
 import { useApi } from '../../auth/session';
 import { Field } from '../../components/Field';
 import { numberOf, textOf, useFormProblem } from '../../components/forms';
+import { LoadMore } from '../../components/LoadMore';
 import { Page } from '../../components/Page';
 import { ProblemMessage } from '../../components/ProblemMessage';
-import { StatusMessage } from '../../components/Status';
+import { Loading, StatusMessage } from '../../components/Status';
 import { toProblem } from '../../lib/problem';
 import { EnrollmentStatus } from './EnrollmentStatus';
-import { enrollmentPath, keys, useEnrollment, useSubmittedIds } from './queries';
+import {
+  ENROLLMENT_STATUSES,
+  type EnrollmentStatusValue,
+  enrollmentPath,
+  keys,
+  useAgeGroups,
+  useEnrollment,
+  useEnrollmentList,
+  useSubmittedIds,
+} from './queries';
+
+const isStatus = (value: string | null): value is EnrollmentStatusValue =>
+  ENROLLMENT_STATUSES.includes(value as EnrollmentStatusValue);
 
 /**
- * Submit an enrollment and watch it leave PENDING without reloading; look one up by id. The
- * API has no list of enrollments: the list here is what this tab submitted.
+ * Submit an enrollment and watch it leave PENDING without reloading; every enrollment, newest
+ * first, filtered by status and age group (in the URL: `?status=PENDING&ageGroupId=…`); look one
+ * up by id.
  */
 export function EnrollmentsPage() {
   const [news, setNews] = useState<string>();
@@ -50,8 +65,110 @@ export function EnrollmentsPage() {
           </table>
         )}
       </section>
+      <EnrollmentList />
       <LookupForm />
     </Page>
+  );
+}
+
+function EnrollmentList() {
+  const [search, setSearch] = useSearchParams();
+  const requested = search.get('status');
+  const status = isStatus(requested) ? requested : undefined;
+  const ageGroupId = search.get('ageGroupId') || undefined;
+  const list = useEnrollmentList({ status, ageGroupId });
+  const enrollments = itemsOf(list.data?.pages);
+  const groups = itemsOf(useAgeGroups().data?.pages);
+  const groupName = (id: string) => {
+    const group = groups.find((g) => g.id === id);
+    return group ? `${group.min_age}–${group.max_age}` : id;
+  };
+  const filterBy = (name: 'status' | 'ageGroupId', value: string) => {
+    const next = new URLSearchParams(search);
+    if (value) next.set(name, value);
+    else next.delete(name);
+    setSearch(next);
+  };
+  const narrowed = [status, ageGroupId ? `in age group ${groupName(ageGroupId)}` : undefined]
+    .filter(Boolean)
+    .join(' ');
+
+  return (
+    <section aria-labelledby="all-heading">
+      <h2 id="all-heading">All enrollments</h2>
+      <div className="toolbar">
+        <label htmlFor="status-filter">Status</label>
+        <select
+          id="status-filter"
+          value={status ?? ''}
+          onChange={(change) => filterBy('status', change.target.value)}
+        >
+          <option value="">All statuses</option>
+          {ENROLLMENT_STATUSES.map((value) => (
+            <option key={value} value={value}>
+              {value}
+            </option>
+          ))}
+        </select>
+        <label htmlFor="group-filter">Age group</label>
+        <select
+          id="group-filter"
+          value={ageGroupId ?? ''}
+          onChange={(change) => filterBy('ageGroupId', change.target.value)}
+        >
+          <option value="">All age groups</option>
+          {ageGroupId && !groups.some((g) => g.id === ageGroupId) ? (
+            <option value={ageGroupId}>{ageGroupId}</option>
+          ) : null}
+          {groups.map((group) => (
+            <option key={group.id} value={group.id}>
+              {group.min_age}–{group.max_age}
+            </option>
+          ))}
+        </select>
+      </div>
+      {list.isPending ? <Loading what="enrollments" /> : null}
+      <ProblemMessage error={list.error} />
+      {list.isSuccess && enrollments.length === 0 ? (
+        <p className="muted">No enrollments{narrowed ? ` ${narrowed}` : ''}.</p>
+      ) : null}
+      {enrollments.length > 0 ? (
+        <table className="cards">
+          <caption className="visually-hidden">
+            Enrollments{narrowed ? ` ${narrowed}` : ''}, newest first
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Age</th>
+              <th scope="col">CPF</th>
+              <th scope="col">Age group</th>
+              <th scope="col">Status</th>
+              <th scope="col">Created</th>
+            </tr>
+          </thead>
+          <tbody>
+            {enrollments.map((enrollment) => (
+              <tr key={enrollment.id}>
+                <td data-label="Name">
+                  <Link to={enrollmentPath(enrollment.id)}>{enrollment.name}</Link>
+                </td>
+                <td data-label="Age">{enrollment.age}</td>
+                <td data-label="CPF" className="mono">
+                  {enrollment.cpf}
+                </td>
+                <td data-label="Age group">{groupName(enrollment.age_group_id)}</td>
+                <td data-label="Status">
+                  <EnrollmentStatus enrollment={enrollment} />
+                </td>
+                <td data-label="Created">{enrollment.created_at}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <LoadMore query={list} label="Load more enrollments" />
+    </section>
   );
 }
 
@@ -83,6 +200,7 @@ function EnrollForm(props: { readonly onDone: (news: string) => void }) {
         accepted.enrollment_id,
         ...ids.filter((id) => id !== accepted.enrollment_id),
       ]);
+      void queryClient.invalidateQueries({ queryKey: keys.lists });
       props.onDone(
         `Enrollment ${accepted.enrollment_id} accepted (${accepted.status}). Its status below changes when it has been processed.`,
       );

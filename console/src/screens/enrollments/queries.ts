@@ -6,6 +6,18 @@ import { enrollmentPollInterval } from '../../lib/polling';
 
 export type AgeGroup = Schemas['AgeGroup'];
 export type Enrollment = Schemas['Enrollment'];
+export type EnrollmentStatusValue = Enrollment['status'];
+export const ENROLLMENT_STATUSES: readonly EnrollmentStatusValue[] = [
+  'PENDING',
+  'PROCESSED',
+  'REJECTED',
+];
+
+/** What the list of enrollments is narrowed to (both kept in the URL). */
+export interface EnrollmentFilter {
+  readonly status?: EnrollmentStatusValue | undefined;
+  readonly ageGroupId?: string | undefined;
+}
 
 export const enrollmentPath = (id: string) => `/enrollments/${encodeURIComponent(id)}`;
 
@@ -13,7 +25,11 @@ export const enrollmentPath = (id: string) => `/enrollments/${encodeURIComponent
 export const keys = {
   ageGroups: ['age-groups'] as const,
   enrollment: (id: string) => ['enrollments', 'one', id] as const,
-  /** The ids of the enrollments submitted in this tab, newest first (the API has no list). */
+  /** Every list of enrollments, whatever its filter (what a new submission makes stale). */
+  lists: ['enrollments', 'list'] as const,
+  list: (filter: EnrollmentFilter) =>
+    ['enrollments', 'list', filter.status ?? '', filter.ageGroupId ?? ''] as const,
+  /** The ids of the enrollments submitted in this tab, newest first. */
   submitted: ['enrollments', 'submitted'] as const,
 };
 
@@ -23,6 +39,19 @@ export function useAgeGroups() {
   return useInfiniteQuery(
     pagedQuery(keys.ageGroups, (cursor, signal) =>
       api.GET('/age-groups', { params: { query: { cursor } }, signal }),
+    ),
+  );
+}
+
+/** Enrollments newest first (the API's order), optionally of one status and/or age group. */
+export function useEnrollmentList(filter: EnrollmentFilter) {
+  const api = useApi();
+  return useInfiniteQuery(
+    pagedQuery(keys.list(filter), (cursor, signal) =>
+      api.GET('/enrollments', {
+        params: { query: { status: filter.status, ageGroupId: filter.ageGroupId, cursor } },
+        signal,
+      }),
     ),
   );
 }
