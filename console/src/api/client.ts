@@ -21,7 +21,9 @@ export interface ApiOptions {
  * never in the URL.
  */
 export function createApi(options: ApiOptions) {
-  const client = createClient<paths>({ baseUrl: options.baseUrl });
+  // JSON and problem documents only: a list that also answers CSV (to `Accept: text/csv`) is
+  // read as JSON here.
+  const client = createClient<paths, `application/${string}json`>({ baseUrl: options.baseUrl });
   /** The stored credential, if this request carried it (not a key being tried at sign-in). */
   const storedCredentialOf = (request: Request): Credential | undefined => {
     const credential = options.credential();
