@@ -1,6 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useRef, useState } from 'react';
-import { useSearchParams } from 'react-router';
+import { Link, useSearchParams } from 'react-router';
 import { type Api, idempotencyKey, unwrap } from '../../api/client';
 import { itemsOf } from '../../api/pages';
 import { useApi } from '../../auth/session';
@@ -13,7 +13,15 @@ import { Loading, StatusMessage } from '../../components/Status';
 import type { ExpectedRun } from '../../lib/polling';
 import { ApiError } from '../../lib/problem';
 import { formatTime } from '../../lib/time';
-import { keys, useRuns } from './queries';
+import {
+  isRunStatus,
+  keys,
+  RUN_STATUSES,
+  type RunStatus,
+  useAllRuns,
+  useCustomers,
+  useRuns,
+} from './queries';
 
 const ACTIONS = ['check', 'add', 'delete', 'start'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -91,14 +99,24 @@ const isAction = (value: unknown): value is Action => ACTIONS.includes(value as 
 
 /**
  * The customers page: check, add and delete a customer id, start the workflow for it, and
- * follow the id's workflow runs (status and branch) as they happen. The id being looked at is
- * in the URL (`?id=`), so the page can be bookmarked or shared.
+ * follow the id's workflow runs (status and branch) as they happen; below, the registered ids and
+ * every workflow run, filtered by status. The id being looked at (`?id=`) and the status filter
+ * (`?status=`) are in the URL, so the page can be bookmarked or shared.
  */
 export function CustomersPage() {
   const api = useApi();
   const queryClient = useQueryClient();
   const [search, setSearch] = useSearchParams();
   const current = search.get('id') ?? '';
+  const statusParam = search.get('status');
+  const status = isRunStatus(statusParam) ? statusParam : undefined;
+  /** Changes one search parameter, keeping the other. */
+  const setParam = (name: 'id' | 'status', value: string | undefined) => {
+    const next = new URLSearchParams(search);
+    if (value) next.set(name, value);
+    else next.delete(name);
+    setSearch(next);
+  };
   const form = useRef<HTMLFormElement>(null);
   const [news, setNews] = useState<string>();
   const [expected, setExpected] = useState<ExpectedRun & { readonly id: string }>();
@@ -117,8 +135,10 @@ export function CustomersPage() {
       } else if (outcome.action === 'add' && outcome.created) {
         setExpected({ id: outcome.id, known: outcome.known, since: Date.now() });
       }
-      if (outcome.id !== current) setSearch({ id: outcome.id });
+      if (outcome.id !== current) setParam('id', outcome.id);
       void queryClient.invalidateQueries({ queryKey: keys.runs(outcome.id) });
+      void queryClient.invalidateQueries({ queryKey: keys.list });
+      void queryClient.invalidateQueries({ queryKey: ['customers', 'all-runs'] });
     },
   });
   const { problem, byField, unplaced } = useFormProblem(
@@ -194,6 +214,8 @@ export function CustomersPage() {
       ) : (
         <p className="muted">Check, add or start the workflow for an id to see its runs here.</p>
       )}
+      <RegisteredCustomers />
+      <AllRuns status={status} onStatus={(value) => setParam('status', value)} />
     </Page>
   );
 }
@@ -246,6 +268,108 @@ function Runs(props: { readonly id: string; readonly expected: ExpectedRun | und
         Newest first, started by this page, by an id's CustomerCreated event or by the schedule. The
         list updates by itself while a run is RUNNING.
       </p>
+      <LoadMore query={runs} label="Load more runs" />
+    </section>
+  );
+}
+
+function RegisteredCustomers() {
+  const customers = useCustomers();
+  const items = itemsOf(customers.data?.pages);
+  return (
+    <section aria-labelledby="customers-heading">
+      <h2 id="customers-heading">Registered customers</h2>
+      {customers.isPending ? <Loading what="customers" /> : null}
+      <ProblemMessage error={customers.error} />
+      {customers.isSuccess && items.length === 0 ? <p>No customer ids registered.</p> : null}
+      {items.length > 0 ? (
+        <table className="cards">
+          <caption className="visually-hidden">Registered customer ids, newest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">Customer id</th>
+              <th scope="col">Registered</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((customer) => (
+              <tr key={customer.id}>
+                <td data-label="Customer id" className="mono break">
+                  <Link to={`?id=${encodeURIComponent(customer.id)}`}>{customer.id}</Link>
+                </td>
+                <td data-label="Registered">{formatTime(customer.createdAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <LoadMore query={customers} label="Load more customers" />
+    </section>
+  );
+}
+
+function AllRuns(props: {
+  readonly status: RunStatus | undefined;
+  readonly onStatus: (status: string | undefined) => void;
+}) {
+  const runs = useAllRuns(props.status);
+  const items = itemsOf(runs.data?.pages);
+  return (
+    <section aria-labelledby="all-runs-heading">
+      <h2 id="all-runs-heading">All workflow runs</h2>
+      <div className="toolbar">
+        <label htmlFor="run-status-filter">Status</label>
+        <select
+          id="run-status-filter"
+          value={props.status ?? ''}
+          onChange={(change) => props.onStatus(change.target.value || undefined)}
+        >
+          <option value="">All statuses</option>
+          {RUN_STATUSES.map((value) => (
+            <option key={value} value={value}>
+              {value}
+            </option>
+          ))}
+        </select>
+      </div>
+      {runs.isPending ? <Loading what="workflow runs" /> : null}
+      <ProblemMessage error={runs.error} />
+      {runs.isSuccess && items.length === 0 ? (
+        <p>{props.status ? `No ${props.status} runs.` : 'No runs yet.'}</p>
+      ) : null}
+      {items.length > 0 ? (
+        <table className="cards">
+          <caption className="visually-hidden">
+            {props.status ? `${props.status} workflow runs` : 'Workflow runs'}, newest first
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Started</th>
+              <th scope="col">Customer id</th>
+              <th scope="col">Status</th>
+              <th scope="col">Branch</th>
+              <th scope="col">Run</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((run) => (
+              <tr key={run.executionId}>
+                <td data-label="Started">{formatTime(run.startedAt)}</td>
+                <td data-label="Customer id" className="mono break">
+                  {run.id ?? '—'}
+                </td>
+                <td data-label="Status">
+                  <span className={`badge badge-${run.status.toLowerCase()}`}>{run.status}</span>
+                </td>
+                <td data-label="Branch">{run.branch ?? '—'}</td>
+                <td data-label="Run" className="mono small break">
+                  {run.executionId}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
       <LoadMore query={runs} label="Load more runs" />
     </section>
   );
