@@ -95,6 +95,19 @@ const fixtures: Fixture[] = [
     ),
   ),
 
+  // csv-stringify writes CSV exports: in platform/http (the streamed response), not elsewhere.
+  accept(
+    'csv-stringify in platform/http',
+    'src/platform/http/c7.ts',
+    imports('csv-stringify/sync'),
+  ),
+  refuse('csv-stringify in the platform', 'src/platform/c8.ts', imports('csv-stringify/sync')),
+  refuse(
+    'csv-stringify in a service',
+    'src/modules/c9/c9.service.ts',
+    imports('csv-stringify/sync'),
+  ),
+
   // ical-generator renders calendars: in routes (the response's shape), not in a service.
   accept('ical-generator in routes', 'src/modules/b4/b4.routes.ts', imports('ical-generator')),
   refuse('ical-generator in a service', 'src/modules/b5/b5.service.ts', imports('ical-generator')),
