@@ -173,6 +173,13 @@ describe('GET /workflow/executions by status and time', () => {
       x4,
       x2,
     ]);
+    // Instants whose UTC year leaves 0000–9999 (an offset can do that) bound nothing further.
+    expect(
+      await listedExecutions(
+        app,
+        `?from=${encodeURIComponent('0000-01-01T00:00:00+01:00')}&to=${encodeURIComponent('9999-12-31T23:59:59-23:59')}`,
+      ),
+    ).toEqual([...xs].reverse());
     // An offset is the same instant in UTC.
     expect(
       await listedExecutions(app, `?from=${encodeURIComponent('2026-03-01T01:00:04+01:00')}`),

@@ -129,9 +129,21 @@ const listExecutionsRoute = createRoute({
   },
 });
 
-/** As the records hold instants: ISO 8601 in UTC, to the millisecond. */
-const utc = (instant: string | undefined) =>
-  instant === undefined ? undefined : new Date(instant).toISOString();
+const EARLIEST = '0000-01-01T00:00:00.000Z';
+const LATEST = '9999-12-31T23:59:59.999Z';
+
+/**
+ * As the records hold instants: ISO 8601 in UTC, to the millisecond. An offset can take an
+ * instant out of years 0000–9999, whose UTC strings (`-000001-…`, `+010000-…`) would sort wrong
+ * against the records': such a bound is the first or last instant there is.
+ */
+function utc(instant: string | undefined): string | undefined {
+  if (instant === undefined) return undefined;
+  const text = new Date(instant).toISOString();
+  if (text.startsWith('-')) return EARLIEST;
+  if (text.startsWith('+')) return LATEST;
+  return text;
+}
 
 function executionBody(execution: Execution): ExecutionResponse {
   return {
