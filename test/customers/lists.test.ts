@@ -326,7 +326,7 @@ describe('the list backfill (data the previous release wrote)', () => {
   it('is a start-up task, on a schedule that can be turned off', async () => {
     const task = customersModule.tasks?.find((t) => t.name === 'backfill-list-indexes');
     const on = await createCustomersApp();
-    const off = await createCustomersApp({ env: { CUSTOMERS_LIST_BACKFILL: 'off' } });
+    const off = await createCustomersApp({ env: { CUSTOMERS_LIST_BACKFILL_SCHEDULE: 'off' } });
 
     expect(task?.startup).toBe(true);
     expect(task?.schedule?.(on.config.settings.customers as never)).toBe('rate(1 hour)');

@@ -74,7 +74,7 @@ const settings = z.object({
    * How often items the previous release wrote are put into the lists (GET /customers, GET
    * /workflow/executions without an id); `off` once a run has found nothing left.
    */
-  listBackfill: scheduleSetting('rate(1 hour)'),
+  listBackfillSchedule: scheduleSetting('rate(1 hour)'),
   /** How many items the backfill reads per Scan call. */
   listBackfillPageSize: z.coerce.number().int().min(1).max(1000).optional().default(100),
 });
@@ -155,7 +155,7 @@ export const customersModule = defineModule({
       description:
         'Puts customers and execution records written before the lists existed into them (a migration).',
       startup: true,
-      schedule: (s) => s.listBackfill,
+      schedule: (s) => s.listBackfillSchedule,
       run: ({ customers }) => customers.backfillLists(),
     },
     {
