@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { newCpf } from '../enrollments/fixtures.js';
-import { expectAccessible, setUpConsoleHarness, signInWithKey } from './harness.js';
+import { expectAccessible, fitsWidth, setUpConsoleHarness, signInWithKey } from './harness.js';
 
 /**
  * The list of enrollments on the enrollments screen, in headless Chromium against the real local
@@ -80,5 +80,9 @@ describe('web console: the list of enrollments', { timeout: 60_000 }, () => {
       .toEqual(['Child Zero']);
     expect(await page.getByRole('combobox', { name: 'Status' }).inputValue()).toBe('PROCESSED');
     await expectAccessible(page);
+
+    // On a phone, filters and list included, nothing scrolls sideways.
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await fitsWidth(page)).toBe(true);
   });
 });

@@ -110,6 +110,9 @@ function EnrollmentList() {
             </option>
           ))}
         </select>
+      </div>
+      {/* A toolbar per filter: side by side they would not fit a phone's width. */}
+      <div className="toolbar">
         <label htmlFor="group-filter">Age group</label>
         <select
           id="group-filter"
