@@ -214,6 +214,15 @@ export const exercise: Exercise = {
           weight: 2,
           build: () => ({ route: 'GET /age-groups', method: 'GET', path: '/age-groups' }),
         },
+        {
+          kind: 'list-enrollments',
+          weight: 2,
+          build: (i) => ({
+            route: 'GET /enrollments',
+            method: 'GET',
+            path: i % 2 === 0 ? '/enrollments' : '/enrollments?status=PENDING',
+          }),
+        },
       ];
     },
   },
