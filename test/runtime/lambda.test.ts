@@ -5,6 +5,7 @@ import { eventsTable } from '../../src/modules/events/events.module.js';
 import { createDynamoClients } from '../../src/platform/dynamo/client.js';
 import { ensureTables } from '../../src/platform/dynamo/provision.js';
 import { idempotencyTable } from '../../src/platform/dynamo/tables.js';
+import { outboxTable } from '../../src/platform/outbox/outbox.js';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -83,11 +84,17 @@ describe('Lambda handler (API Gateway REST proxy)', () => {
   beforeAll(async () => {
     const endpoint = inject('dynamodbEndpoint');
     const prefix = `lambda${randomBytes(4).toString('hex')}`;
-    const names = { events: `${prefix}-events`, idempotency: `${prefix}-idempotency` };
+    const names = {
+      events: `${prefix}-events`,
+      idempotency: `${prefix}-idempotency`,
+      outbox: `${prefix}-domain-events`,
+    };
     const { client } = createDynamoClients({ region: 'us-east-1', endpoint });
     await ensureTables(client, [
       { definition: eventsTable, name: names.events },
       { definition: idempotencyTable, name: names.idempotency },
+      // Creating an event commits its domain event into the platform's outbox.
+      { definition: outboxTable, name: names.outbox },
     ]);
     client.destroy();
 
@@ -95,6 +102,7 @@ describe('Lambda handler (API Gateway REST proxy)', () => {
     process.env.DYNAMODB_ENDPOINT = endpoint;
     process.env.EVENTS_TABLE_NAME = names.events;
     process.env.IDEMPOTENCY_TABLE_NAME = names.idempotency;
+    process.env.DOMAIN_EVENTS_TABLE_NAME = names.outbox;
     process.env.API_KEY_SOURCE = 'api-gateway';
     process.env.LOG_LEVEL = 'info';
     process.stdout.write = ((chunk: string | Uint8Array) => {

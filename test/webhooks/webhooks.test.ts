@@ -326,10 +326,10 @@ describe('replay', () => {
     receiver.received.length = 0;
 
     const since = batches[1]?.[0]?.occurredAt ?? '';
-    const until = batches[3]?.[0]?.occurredAt ?? '';
+    const end = batches[3]?.[0]?.occurredAt ?? '';
     const response = await app.call(`/webhooks/${id}/replay`, {
       method: 'POST',
-      json: { since, until },
+      json: { since, until: end },
     });
     expect(response.status).toBe(202);
     expect(await response.json()).toEqual({ replayed: 6 });
@@ -346,8 +346,30 @@ describe('replay', () => {
     });
     expect(await single.json()).toEqual({ replayed: 1 });
     expect(await missingAfterWait(receiver, [one])).toEqual([]);
-    const delivery = await (await app.call(`/webhooks/${id}/deliveries/${one}`)).json();
+    // The receiver has it; the consumer records the answer a moment later.
+    const delivery = await until(
+      async () =>
+        (await (await app.call(`/webhooks/${id}/deliveries/${one}`)).json()) as { status: string },
+      (d) => d.status !== 'pending',
+      { timeoutMs: 10_000, intervalMs: 50 },
+    );
     expect(delivery).toMatchObject({ round: 2, status: 'succeeded' });
+  });
+
+  it('takes one event id, or a whole window, and nothing in between', async () => {
+    const app = await createWebhooksApp({ start: false });
+    const receiver = await startReceiver();
+    const { id } = await createEndpoint(app, receiver.url);
+    const at = new Date().toISOString();
+    for (const json of [
+      {},
+      { since: at },
+      { eventId: '019a8f3e-5a3c-7c1e-9d2b-3f4a5b6c7d8e', since: at, until: at },
+      { since: at, until: at },
+    ]) {
+      const response = await app.call(`/webhooks/${id}/replay`, { method: 'POST', json });
+      await expectProblem(response, 422);
+    }
   });
 
   it('refuses a window larger than the limit and sends nothing', async () => {

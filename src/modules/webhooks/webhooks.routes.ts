@@ -194,9 +194,11 @@ export function webhookRoutes(service: WebhooksService) {
     return c.json(await service.getDelivery(id, eventId), 200);
   });
 
-  app.openapi(replayRoute, async (c) =>
-    c.json(await service.replay(c.req.valid('param').id, c.req.valid('json')), 202),
-  );
+  app.openapi(replayRoute, async (c) => {
+    const { eventId, since, until } = c.req.valid('json');
+    const what = eventId !== undefined ? { eventId } : { since: since ?? '', until: until ?? '' };
+    return c.json(await service.replay(c.req.valid('param').id, what), 202);
+  });
 
   return app;
 }

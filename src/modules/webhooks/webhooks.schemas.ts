@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ClientIdSchema } from '../../platform/ids.js';
 import { strictBody, text } from '../../platform/input.js';
 import { deliveryStatuses, disabledReasons } from './webhooks.model.js';
 
@@ -76,19 +77,26 @@ export const WebhookWithSecretSchema = WebhookEndpointSchema.extend({
   }),
 }).meta({ id: 'WebhookEndpointWithSecret' });
 
-export const ReplaySchema = z
-  .union([
-    strictBody({
-      eventId: z.uuid().meta({ description: 'Send this one event again.' }),
-    }),
-    strictBody({
-      since: z.iso.datetime({ offset: true }).meta({ description: 'Inclusive.' }),
-      until: z.iso.datetime({ offset: true }).meta({ description: 'Exclusive.' }),
-    }).refine((w) => Date.parse(w.since) < Date.parse(w.until), {
-      message: 'since must be before until',
-      path: ['until'],
-    }),
-  ])
+const instant = z.iso.datetime({ offset: true });
+
+export const ReplaySchema = strictBody({
+  eventId: z.uuid().optional().meta({ description: 'Send this one event again…' }),
+  since: instant.optional().meta({ description: '…or every event from here (inclusive)…' }),
+  until: instant.optional().meta({ description: '…to here (exclusive).' }),
+})
+  .superRefine((body, context) => {
+    const window = body.since !== undefined || body.until !== undefined;
+    if (body.eventId !== undefined && window) {
+      context.addIssue({ code: 'custom', message: 'give eventId, or since and until, not both' });
+    } else if (
+      body.eventId === undefined &&
+      (body.since === undefined || body.until === undefined)
+    ) {
+      context.addIssue({ code: 'custom', message: 'give eventId, or both since and until' });
+    } else if (window && Date.parse(body.since ?? '') >= Date.parse(body.until ?? '')) {
+      context.addIssue({ code: 'custom', message: 'since must be before until', path: ['until'] });
+    }
+  })
   .meta({ id: 'WebhookReplay' });
 
 export const ReplayedSchema = z
@@ -130,8 +138,12 @@ export const EventTypeSchema = z
   .object({ type: z.string(), description: z.string() })
   .meta({ id: 'DomainEventType' });
 
+/** Ids are UUIDs Roster made; any other well-formed id is simply not found (404). */
 export const WebhookIdParam = z.object({
-  id: z.uuid().meta({ param: { name: 'id', in: 'path' } }),
+  id: ClientIdSchema.meta({
+    param: { name: 'id', in: 'path' },
+    example: '019a8f3e-5a3c-7c1e-9d2b-3f4a5b6c7d8e',
+  }),
 });
 
 export const DeliveryParams = WebhookIdParam.extend({
