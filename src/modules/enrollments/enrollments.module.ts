@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { S, type TableDefinition } from '../../platform/dynamo/tables.js';
 import { defineModule, isStartupRun } from '../../platform/module.js';
-import type { Queue, QueueDefinition } from '../../platform/queue/queue.js';
+import { type QueueDefinition, queueOf } from '../../platform/queue/queue.js';
 import { scheduleSetting } from '../../platform/schedule.js';
 import { DynamoEnrollmentRepository } from './enrollments.dynamo.js';
 import { enrollmentEvents } from './enrollments.model.js';
@@ -55,13 +55,6 @@ const settings = z.object({
   listBackfillSchedule: scheduleSetting('rate(1 hour)'),
 });
 
-/** Where no queue port exists (the CDK app builds services offline): sending fails, loudly. */
-const noQueue: Queue = {
-  send: () => Promise.reject(new Error('no queue port in this runtime')),
-  sendBatch: () => Promise.reject(new Error('no queue port in this runtime')),
-  deadLetter: () => Promise.reject(new Error('no queue port in this runtime')),
-};
-
 /** Age groups and CPF-checked enrollment requests processed through a queue. */
 export const enrollmentsModule = defineModule({
   name: 'enrollments',
@@ -72,7 +65,7 @@ export const enrollmentsModule = defineModule({
     return {
       enrollments: new EnrollmentsService({
         repository: new DynamoEnrollmentRepository(context.table(enrollmentsTable), context.outbox),
-        queue: context.ports.queues?.queue(enrollmentQueue) ?? noQueue,
+        queue: queueOf(context.ports.queues, enrollmentQueue),
         cpfKey: (digits) => cpfGuardKey(cpfSecret, digits),
         newId: context.newId,
         clock: context.clock,

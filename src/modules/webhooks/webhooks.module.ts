@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { S, type TableDefinition } from '../../platform/dynamo/tables.js';
 import { defineModule, isStartupRun } from '../../platform/module.js';
 import { outboxQueue } from '../../platform/outbox/outbox.js';
-import type { Queue, QueueDefinition } from '../../platform/queue/queue.js';
+import { type QueueDefinition, queueOf } from '../../platform/queue/queue.js';
 import { scheduleSetting } from '../../platform/schedule.js';
 import { createSender, newSigningSecret, targetUrlProblem } from './webhooks.delivery.js';
 import { DynamoWebhookRepository } from './webhooks.dynamo.js';
@@ -70,13 +70,6 @@ const settings = z.object({
   replayMaxEvents: z.coerce.number().int().min(1).max(100_000).optional().default(10_000),
 });
 
-/** Where no queue port exists (the CDK app builds services offline): sending fails, loudly. */
-const noQueue: Queue = {
-  send: () => Promise.reject(new Error('no queue port in this runtime')),
-  sendBatch: () => Promise.reject(new Error('no queue port in this runtime')),
-  deadLetter: () => Promise.reject(new Error('no queue port in this runtime')),
-};
-
 const SECRET_PURPOSE = 'webhook-signing-secrets';
 
 /** Account-wide webhook endpoints: domain events delivered signed, at least once, with replay. */
@@ -90,7 +83,7 @@ export const webhooksModule = defineModule({
       webhooks: new WebhooksService({
         repository: new DynamoWebhookRepository(context.table(webhooksTable), context.outbox),
         outbox: context.outbox,
-        deliveries: context.ports.queues?.queue(deliveryQueue) ?? noQueue,
+        deliveries: queueOf(context.ports.queues, deliveryQueue),
         send: createSender({ policy: s.targets }),
         targetProblem: (url) => targetUrlProblem(url, s.targets),
         newSecret: newSigningSecret,

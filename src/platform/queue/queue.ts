@@ -84,6 +84,16 @@ export interface QueuePort {
 }
 
 /**
+ * The queue for `definition` from the runtime's port, or — where no queue port exists (the CDK
+ * app builds services offline) — one whose every call fails, loudly.
+ */
+export function queueOf(port: QueuePort | undefined, definition: QueueDefinition): Queue {
+  if (port) return port.queue(definition);
+  const absent = () => Promise.reject(new Error('no queue port in this runtime'));
+  return { send: absent, sendBatch: absent, deadLetter: absent };
+}
+
+/**
  * Thrown by a queue handler for a message that no retry can fix: the runtime moves it to the
  * dead-letter queue at once and counts it as handled.
  */
