@@ -1,5 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { eventsKeys } from '../../src/modules/events/events.dynamo.js';
 import type { DynamoClients } from '../../src/platform/dynamo/client.js';
@@ -17,6 +17,7 @@ import {
   eventRegistrations,
   expectProblem,
   getEvent,
+  previousRelease,
   type Registration,
   register,
   registerAll,
@@ -569,56 +570,17 @@ describe('data the previous release wrote', () => {
     const app = await createEventsApp();
     const eventId = uniqueId('legacy');
     const [seated, waiting] = await createUsers(app, 2, 'legacy');
-    const at = '2026-01-10T09:00:00.000Z';
-    const store = (item: Record<string, unknown>) =>
-      app.dynamo.doc.send(new PutCommand({ TableName: app.config.tables.events, Item: item }));
     // As the previous release wrote them: no version on the event or its registrations.
-    await store({
-      ...eventsKeys.event(eventId),
-      type: 'event',
-      eventId,
-      title: 'Written by the previous release',
+    const previous = previousRelease(app, eventId);
+    await previous.event({
       description: 'No version',
-      date: '2026-02-01',
-      location: 'Online',
-      capacity: 1,
-      organizer: 'Roster',
-      status: 'active',
-      hasWaitlist: true,
       registeredCount: 1,
       waitlistCount: 1,
-      createdAt: at,
-      updatedAt: at,
       waitlistIssued: 1,
       waitlistFrontier: 0,
-      GSI1PK: 'STATUS#active',
-      GSI1SK: `${at}#${eventId}`,
-      GSI2PK: 'EVENTS',
-      GSI2SK: `${at}#${eventId}`,
     });
-    const legacyRegistration = (userId: string, n: number, ticket?: number) => {
-      const registrationId = `0190f000-0000-7000-8000-00000000000${n}`;
-      return {
-        ...eventsKeys.registration(eventId, userId),
-        type: 'registration',
-        registrationId,
-        eventId,
-        userId,
-        status: ticket === undefined ? 'confirmed' : 'waitlisted',
-        registeredAt: at,
-        ...(ticket === undefined ? {} : { ticket }),
-        LSI1SK:
-          ticket === undefined
-            ? eventsKeys.confirmedSort(registrationId)
-            : eventsKeys.waitlistSort(ticket),
-        GSI2PK: `USER#${userId}#REGS`,
-        GSI2SK: `${at}#${eventId}`,
-      };
-    };
-    const seat = legacyRegistration(seated.userId, 1);
-    const waitlisted = legacyRegistration(waiting.userId, 2, 1);
-    await store(seat);
-    await store(waitlisted);
+    const seat = await previous.registration(seated.userId, 1);
+    const waitlisted = await previous.registration(waiting.userId, 2, 1);
 
     await put(app, eventId, { title: 'Changed by this release' });
     await put(app, eventId, { capacity: 2 }); // promotes the one waiting

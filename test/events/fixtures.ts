@@ -1,4 +1,6 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'vitest';
+import { eventsKeys } from '../../src/modules/events/events.dynamo.js';
 import { eventsModule } from '../../src/modules/events/events.module.js';
 import type {
   EventResponse as Event,
@@ -115,4 +117,58 @@ export async function firstCursor(app: TestApp, path: string): Promise<string> {
   const cursor = next ? new URL(next, 'http://roster.test').searchParams.get('cursor') : null;
   expect(cursor, `${path} gave no next cursor`).toBeTruthy();
   return cursor ?? '';
+}
+
+/**
+ * Items as the previous release wrote them (no `version`), put straight into the events table, for
+ * tests that this release keeps working on them.
+ */
+export function previousRelease(app: TestApp, eventId: string, at = '2026-01-10T09:00:00.000Z') {
+  const store = (item: Record<string, unknown>) =>
+    app.dynamo.doc.send(new PutCommand({ TableName: app.config.tables.events, Item: item }));
+  return {
+    /** The event item, with the counters and waitlist bookkeeping the test gives. */
+    event: (fields: Record<string, unknown>) =>
+      store({
+        ...eventsKeys.event(eventId),
+        type: 'event',
+        eventId,
+        title: 'Written by the previous release',
+        date: '2026-02-01',
+        location: 'Online',
+        capacity: 1,
+        organizer: 'Roster',
+        status: 'active',
+        hasWaitlist: true,
+        createdAt: at,
+        updatedAt: at,
+        GSI1PK: 'STATUS#active',
+        GSI1SK: `${at}#${eventId}`,
+        GSI2PK: 'EVENTS',
+        GSI2SK: `${at}#${eventId}`,
+        ...fields,
+      }),
+    /** A registration row: confirmed, or waitlisted under `ticket`; `n` makes its id. */
+    registration: async (userId: string, n: number, ticket?: number) => {
+      const registrationId = `0190f000-0000-7000-8000-00000000000${n}`;
+      const item = {
+        ...eventsKeys.registration(eventId, userId),
+        type: 'registration',
+        registrationId,
+        eventId,
+        userId,
+        status: ticket === undefined ? 'confirmed' : 'waitlisted',
+        registeredAt: at,
+        ...(ticket === undefined ? {} : { ticket }),
+        LSI1SK:
+          ticket === undefined
+            ? eventsKeys.confirmedSort(registrationId)
+            : eventsKeys.waitlistSort(ticket),
+        GSI2PK: `USER#${userId}#REGS`,
+        GSI2SK: `${at}#${eventId}`,
+      };
+      await store(item);
+      return item;
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { eventItem, eventsKeys } from '../../src/modules/events/events.dynamo.js';
 import type { Event, Registration, Waitlist } from '../../src/modules/events/events.model.js';
@@ -15,6 +15,7 @@ import {
   createUsers,
   eventBody,
   eventRegistrations,
+  previousRelease,
   register,
   registerAll,
   summary,
@@ -312,54 +313,21 @@ describe('waitlist bookkeeping on DynamoDB', () => {
     const eventId = uniqueId('legacy');
     const [seated, second, fourth, sixth, newcomer] = await createUsers(app, 5, 'legacy');
     const at = '2026-01-10T09:00:00.000Z';
-    const put = (item: Record<string, unknown>) =>
-      app.dynamo.doc.send(new PutCommand({ TableName: app.config.tables.events, Item: item }));
+    const previous = previousRelease(app, eventId, at);
     // Ticket 1 was promoted to the one seat, 3 and 5 left, 2, 4 and 6 wait.
-    await put({
-      ...eventsKeys.event(eventId),
-      type: 'event',
-      eventId,
-      title: 'Written by the previous release',
+    await previous.event({
       description: 'Holes as a number set',
-      date: '2026-02-01',
-      location: 'Online',
-      capacity: 1,
-      organizer: 'Roster',
-      status: 'active',
-      hasWaitlist: true,
       registeredCount: 1,
       waitlistCount: 3,
-      createdAt: at,
-      updatedAt: at,
       waitlistIssued: 6,
       waitlistFrontier: 1,
       waitlistHoles: new Set([3, 5]),
       waitlistTicketAt: at,
-      GSI1PK: 'STATUS#active',
-      GSI1SK: `${at}#${eventId}`,
-      GSI2PK: 'EVENTS',
-      GSI2SK: `${at}#${eventId}`,
     });
-    const registration = (userId: string, n: number, ticket?: number) => ({
-      ...eventsKeys.registration(eventId, userId),
-      type: 'registration',
-      registrationId: `0190f000-0000-7000-8000-00000000000${n}`,
-      eventId,
-      userId,
-      status: ticket === undefined ? 'confirmed' : 'waitlisted',
-      registeredAt: at,
-      ...(ticket === undefined ? {} : { ticket }),
-      LSI1SK:
-        ticket === undefined
-          ? eventsKeys.confirmedSort(`0190f000-0000-7000-8000-00000000000${n}`)
-          : eventsKeys.waitlistSort(ticket),
-      GSI2PK: `USER#${userId}#REGS`,
-      GSI2SK: `${at}#${eventId}`,
-    });
-    await put(registration(seated.userId, 1));
-    await put(registration(second.userId, 2, 2));
-    await put(registration(fourth.userId, 4, 4));
-    await put(registration(sixth.userId, 6, 6));
+    await previous.registration(seated.userId, 1);
+    await previous.registration(second.userId, 2, 2);
+    await previous.registration(fourth.userId, 4, 4);
+    await previous.registration(sixth.userId, 6, 6);
 
     expect(summary(await eventRegistrations(app, eventId))).toEqual([
       `${seated.userId}:confirmed`,
