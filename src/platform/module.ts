@@ -9,6 +9,7 @@ import type { MetricsPort, ModuleMetrics } from './metrics/metrics.js';
 import type { DomainEventPayloads, DomainEventType, Outbox } from './outbox/outbox.js';
 import type { QueueDefinition, QueuePort } from './queue/queue.js';
 import type { Secrets } from './secrets.js';
+import type { TimerPort } from './timers/timers.js';
 import type { TokenPort } from './tokens/tokens.js';
 import type { WorkflowDefinition, Workflows } from './workflow/workflow.js';
 
@@ -113,6 +114,11 @@ export interface Ports {
   readonly tokens?: TokenPort;
   /** Business counts: CloudWatch (EMF) on AWS, in memory locally (absent: not counted). */
   readonly metrics?: MetricsPort;
+  /**
+   * Messages delivered to a queue at a set time: EventBridge Scheduler on AWS, timers in the
+   * process locally (absent where nothing may be scheduled: offline).
+   */
+  readonly timers?: TimerPort;
 }
 
 /**

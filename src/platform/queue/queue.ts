@@ -36,6 +36,11 @@ export interface QueueDefinition {
    * outpace the tables. @default 5
    */
   readonly maxConcurrency?: number;
+  /**
+   * Timers deliver to it (platform/timers): on AWS the stack lets EventBridge Scheduler send to
+   * it, and lets the functions of the module that consumes it set timers on it.
+   */
+  readonly timerTarget?: boolean;
 }
 
 /** Consumer invocations at once when a queue definition does not say. */

@@ -5,13 +5,16 @@ import type { AnyModule, Ports } from '../../platform/module.js';
 import type { Container } from '../container.js';
 import { LocalEventBus } from './event-bus.js';
 import { LocalQueues } from './queue.js';
+import { LocalTimers } from './timers.js';
 import { LocalWorkflows } from './workflows.js';
 
 export interface LocalAdapters {
   /** What the container's `ports` gets. */
-  readonly ports: Required<Pick<Ports, 'queues' | 'workflows' | 'events' | 'metrics'>>;
+  readonly ports: Required<Pick<Ports, 'queues' | 'workflows' | 'events' | 'metrics' | 'timers'>>;
   /** In-memory queues with SQS's semantics (their consumers are started by the task runner). */
   readonly queues: LocalQueues;
+  /** Timers that send to those queues (lost with the process, as the port says). */
+  readonly timers: LocalTimers;
   readonly workflows: LocalWorkflows;
   readonly events: LocalEventBus;
   /** What the modules counted (CloudWatch metrics on AWS). */
@@ -65,10 +68,12 @@ export function localAdapters(options: LocalAdaptersOptions): LocalAdapters {
     journalDir !== undefined ? { journal: join(journalDir, 'event-bus') } : {},
   );
   const queues = new LocalQueues({ logger });
+  const timers = new LocalTimers(queues, logger);
   const metrics = new MemoryMetrics();
   return {
-    ports: { queues, workflows, events, metrics },
+    ports: { queues, workflows, events, metrics, timers },
     queues,
+    timers,
     workflows,
     events,
     metrics,
@@ -81,6 +86,7 @@ export function localAdapters(options: LocalAdaptersOptions): LocalAdapters {
       await workflows.flushed();
     },
     async stop() {
+      timers.stop();
       await events.idle();
       await workflows.stop();
       // Ended executions leave the journal; aborted ones stay there for the next start.
