@@ -71,6 +71,10 @@ const envSchema = z.object({
     .string()
     .regex(/^[a-z0-9-]+\/[a-z0-9-]+$/, 'must be <module>/<task>')
     .optional(),
+  TIMER_SCHEDULE_GROUP: z
+    .string()
+    .regex(/^[0-9A-Za-z_.-]{1,64}$/, 'must be an EventBridge Scheduler group name')
+    .optional(),
 });
 
 export interface Config {
@@ -128,6 +132,14 @@ export interface Config {
   readonly queues: Readonly<
     Record<string, { readonly url: string | undefined; readonly deadLetterUrl: string | undefined }>
   >;
+  /**
+   * What timers need on AWS (set by the stack on the functions of a module that consumes a timer
+   * queue; unused by the local runtime): read through `timerTargetOf`.
+   */
+  readonly timers: {
+    readonly scheduleGroup: string | undefined;
+    readonly queues: Readonly<Record<string, Readonly<Record<TimerVariable, string | undefined>>>>;
+  };
 }
 
 export class ConfigError extends Error {
@@ -225,6 +237,22 @@ export function loadConfig(
         return [queue.id, { url: vars[names.url], deadLetterUrl: vars[names.deadLetterUrl] }];
       }),
     ),
+    timers: {
+      scheduleGroup: e.TIMER_SCHEDULE_GROUP,
+      queues: Object.fromEntries(
+        timerQueues(modules).map((queue) => {
+          const names = timerEnvVars(queue);
+          return [
+            queue.id,
+            {
+              queueArn: vars[names.queueArn],
+              deadLetterArn: vars[names.deadLetterArn],
+              roleArn: vars[names.roleArn],
+            },
+          ];
+        }),
+      ),
+    },
   };
 }
 
@@ -239,6 +267,7 @@ export function configVariables(modules: readonly AnyModule[]): string[] {
     ...allTables(modules).map(tableEnvVar),
     ...allWorkflows(modules).map(workflowEnvVar),
     ...sendableQueues(modules).flatMap((queue) => Object.values(queueEnvVars(queue))),
+    ...timerQueues(modules).flatMap((queue) => Object.values(timerEnvVars(queue))),
   ];
 }
 
@@ -256,6 +285,62 @@ export function allWorkflows(modules: readonly AnyModule[]): WorkflowDefinition[
 export function allQueues(modules: readonly AnyModule[]): QueueDefinition[] {
   return modules.flatMap((module) =>
     (module.tasks ?? []).flatMap((task) => (task.queue ? [task.queue] : [])),
+  );
+}
+
+/** The queues a listed module consumes that timers deliver to (`timerTarget`). */
+export function timerQueues(modules: readonly AnyModule[]): QueueDefinition[] {
+  return allQueues(modules).filter((queue) => queue.timerTarget === true);
+}
+
+type TimerVariable = 'queueArn' | 'deadLetterArn' | 'roleArn';
+
+/**
+ * `offer-expiries` → `OFFER_EXPIRIES_QUEUE_ARN`, `OFFER_EXPIRIES_DLQ_ARN`,
+ * `OFFER_EXPIRIES_TIMER_ROLE_ARN`: what the stack passes for a timer queue (its schedules' target,
+ * where Scheduler dead-letters, the role it sends with), beside `TIMER_SCHEDULE_GROUP`.
+ */
+export function timerEnvVars(queue: Pick<QueueDefinition, 'id'>): Record<TimerVariable, string> {
+  return {
+    queueArn: envName(queue.id, 'QUEUE_ARN'),
+    deadLetterArn: envName(queue.id, 'DLQ_ARN'),
+    roleArn: envName(queue.id, 'TIMER_ROLE_ARN'),
+  };
+}
+
+/**
+ * Where timers on `queue` go on AWS, from the configuration; throws a ConfigError naming every
+ * variable missing. Asked only where timers are set (the functions of the module consuming the
+ * queue), so no other function needs them.
+ */
+export function timerTargetOf(
+  config: Pick<Config, 'timers'>,
+  queue: QueueDefinition,
+): {
+  readonly scheduleGroup: string;
+  readonly queueArn: string;
+  readonly deadLetterArn: string;
+  readonly roleArn: string;
+} {
+  if (queue.timerTarget !== true) {
+    throw new ConfigError(
+      `queue "${queue.id}" is not a timer target: declare it with timerTarget: true (the stack lets Scheduler send to no other)`,
+    );
+  }
+  const { scheduleGroup } = config.timers;
+  const { queueArn, deadLetterArn, roleArn } = config.timers.queues[queue.id] ?? {};
+  if (scheduleGroup && queueArn && deadLetterArn && roleArn) {
+    return { scheduleGroup, queueArn, deadLetterArn, roleArn };
+  }
+  const names = timerEnvVars(queue);
+  const missing = [
+    ...(scheduleGroup ? [] : ['TIMER_SCHEDULE_GROUP']),
+    ...(queueArn ? [] : [names.queueArn]),
+    ...(deadLetterArn ? [] : [names.deadLetterArn]),
+    ...(roleArn ? [] : [names.roleArn]),
+  ];
+  throw new ConfigError(
+    `Invalid configuration: timers on queue "${queue.id}" need ${missing.join(', ')} (the stack sets them on the functions of the module that consumes it)`,
   );
 }
 

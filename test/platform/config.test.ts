@@ -6,7 +6,15 @@ import { ConfigError, configVariables, loadConfig } from '../../src/platform/con
 import { cleanRuntimeEnv, repoRoot } from '../support/process.js';
 
 /** Names the README gives as a pattern (one per table, queue or workflow) rather than one by one. */
-const PATTERNS = [/_TABLE_NAME$/, /_QUEUE_URL$/, /_DLQ_URL$/, /_STATE_MACHINE_ARN$/];
+const PATTERNS = [
+  /_TABLE_NAME$/,
+  /_QUEUE_URL$/,
+  /_DLQ_URL$/,
+  /_STATE_MACHINE_ARN$/,
+  /_QUEUE_ARN$/,
+  /_DLQ_ARN$/,
+  /_TIMER_ROLE_ARN$/,
+];
 
 describe('configuration', () => {
   const variables = configVariables(modules);

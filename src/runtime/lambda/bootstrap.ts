@@ -1,14 +1,16 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { modules } from '../../modules/index.js';
-import { ConfigError, loadConfig } from '../../platform/config.js';
+import { ConfigError, loadConfig, timerTargetOf } from '../../platform/config.js';
 import { EventBridgeBus } from '../../platform/event-bus/eventbridge.js';
 import { EmfMetrics } from '../../platform/metrics/emf.js';
 import { SqsQueuePort } from '../../platform/queue/sqs.js';
 import { deriveSecrets } from '../../platform/secrets.js';
+import { SchedulerTimers } from '../../platform/timers/scheduler.js';
 import { cognitoTokens } from '../../platform/tokens/cognito.js';
 import { StepFunctionsWorkflows } from '../../platform/workflow/step-functions.js';
 import { type Container, createContainer } from '../container.js';
@@ -26,20 +28,27 @@ export async function lambdaContainer(): Promise<Container> {
   }
   if (!secret)
     throw new ConfigError('Invalid configuration: APP_SECRET_ARN or APP_SECRET is required');
+  const queues = new SqsQueuePort(
+    lazy(() => new SQSClient({ region: config.region })),
+    config.queues,
+  );
   return createContainer({
     config,
     modules,
     secrets: deriveSecrets(Buffer.from(secret, 'base64url')),
     ports: {
-      queues: new SqsQueuePort(
-        lazy(() => new SQSClient({ region: config.region })),
-        config.queues,
-      ),
+      queues,
       workflows: new StepFunctionsWorkflows(
         lazy(() => new SFNClient({ region: config.region })),
         config.workflows,
       ),
       events: new EventBridgeBus(lazy(() => new EventBridgeClient({ region: config.region }))),
+      // One-time schedules in the stack's group; a deadline within the minute goes on the queue.
+      timers: new SchedulerTimers(
+        lazy(() => new SchedulerClient({ region: config.region })),
+        queues,
+        (queue) => timerTargetOf(config, queue),
+      ),
       // Written out by the entry when an invocation ends (flushingMetrics).
       metrics: new EmfMetrics(),
       // Tokens come from the stack's Cognito user pool (none configured: bearer tokens refused).
