@@ -9,7 +9,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { allQueues, allTables, loadConfig } from '../src/platform/config.js';
+import { allQueues, allTables, loadConfig, timerQueues } from '../src/platform/config.js';
 import { idempotencyTable, type TableDefinition } from '../src/platform/dynamo/tables.js';
 import type { PublicRoute } from '../src/platform/http/public-routes.js';
 import type { AnyModule } from '../src/platform/module.js';
@@ -33,6 +33,7 @@ import { Queues } from './constructs/queues.js';
 import { RosterRestApi, type ThrottleSettings } from './constructs/rest-api.js';
 import { RosterFunction } from './constructs/roster-function.js';
 import { Tables } from './constructs/tables.js';
+import { Timers } from './constructs/timers.js';
 import type { LoadedModuleInfra } from './module-infra.js';
 import { acknowledge } from './nag.js';
 
@@ -86,6 +87,8 @@ const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
 export class RosterStack extends Stack {
   readonly tables: Tables;
   readonly queues: Queues;
+  /** EventBridge Scheduler's group and roles for the queues timers deliver to. */
+  readonly timers: Timers;
   readonly secret: secretsmanager.Secret;
   readonly apiFunction: RosterFunction;
   readonly restApi: RosterRestApi;
@@ -126,6 +129,11 @@ export class RosterStack extends Stack {
       retain: this.retainData,
     });
     this.queues = new Queues(this, 'Queues', { definitions: allQueues(modules) });
+    this.timers = new Timers(this, 'Timers', {
+      stage: props.stage,
+      definitions: timerQueues(modules),
+      queues: this.queues,
+    });
 
     // The master secret every function derives its keys from (cursor signing, keyed lookups):
     // kept with the data it keys.
@@ -248,12 +256,14 @@ export class RosterStack extends Stack {
 
   /**
    * What a function of `modules` is given: their tables and queues (the platform's tables too),
-   * where the master secret is, logging. A workflow's ARN is added by the module that runs it.
+   * where their timers go, where the master secret is, logging. A workflow's ARN is added by the
+   * module that runs it.
    */
   private environmentFor(modules: readonly AnyModule[]): Record<string, string> {
     return {
       ...this.tables.environment(allTables(modules)),
       ...this.queues.environment(allQueues(modules)),
+      ...this.timers.environment(timerQueues(modules)),
       APP_SECRET_ARN: this.secret.secretArn,
       LOG_LEVEL: 'info',
       POWERTOOLS_SERVICE_NAME: 'roster',
@@ -363,6 +373,11 @@ export class RosterStack extends Stack {
       );
     }
     if (module.routes) grantAccess(this.apiFunction.function, API_ACCESS);
+    // Timers on the module's timer queues are set by the functions that build its services: its
+    // tasks, and the API where it has routes.
+    const timerQueuesOfModule = timerQueues([module]);
+    for (const fn of taskFunctions.values()) this.timers.grantSet(fn, timerQueuesOfModule);
+    if (module.routes) this.timers.grantSet(this.apiFunction.function, timerQueuesOfModule);
 
     loaded.construct(scope, {
       stack: this,
