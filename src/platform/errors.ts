@@ -12,6 +12,8 @@ export type ErrorKind =
   | 'not_found'
   | 'method_not_allowed'
   | 'conflict'
+  /** What the request names existed and has ended for good (an offer past its deadline). */
+  | 'gone'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'throttled'
@@ -60,6 +62,9 @@ export const notFound = (code: string, detail: string) =>
 
 export const conflict = (code: string, detail: string) =>
   new AppError('conflict', code, 'Conflict', { detail });
+
+export const gone = (code: string, detail: string) =>
+  new AppError('gone', code, 'Gone', { detail });
 
 export const badRequest = (code: string, detail: string) =>
   new AppError('bad_request', code, 'Bad Request', { detail });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -9,3 +10,8 @@ export const ClientIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9._:-]{1,100}$/, 'must be 1–100 characters of A-Z a-z 0-9 . _ : -')
   .refine((value) => !/^\.+$/.test(value), 'must contain a character other than "."');
+
+/** An unguessable id: `bytes` random bytes, base64url (16 bytes: 22 characters). */
+export function randomId(bytes = 16): string {
+  return randomBytes(bytes).toString('base64url');
+}

@@ -31,8 +31,14 @@ describe('POST /events', () => {
     expect(res.headers.get('location')).toBe(`/events/${eventId}`);
     expect(created).toEqual({
       ...input,
+      // Seats freed go to the waitlist at once unless the event says otherwise.
+      promotion: 'instant',
+      offerWindowSeconds: 86_400,
+      offersCloseBefore: 0,
+      offerBatch: 1,
       registeredCount: 0,
       waitlistCount: 0,
+      offeredCount: 0,
       createdAt: isoTimestamp(),
       updatedAt: created.createdAt,
     });

@@ -21,6 +21,8 @@ const HEADER = [
   'waitlistPosition',
   'registeredAt',
   'promotedAt',
+  'offeredAt',
+  'offerExpiresAt',
 ];
 
 const CAPACITY = 120;
@@ -64,6 +66,8 @@ const expectedRow = (registration: Registration, names: ReadonlyMap<string, stri
   waitlistPosition: registration.waitlistPosition?.toString() ?? '',
   registeredAt: registration.registeredAt,
   promotedAt: registration.promotedAt ?? '',
+  offeredAt: registration.offeredAt ?? '',
+  offerExpiresAt: registration.offerExpiresAt ?? '',
 });
 
 describe('GET /events/{eventId}/registrations as CSV', () => {

@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import type { Event, Registration } from '../../src/modules/events/events.model.js';
+import {
+  type Event,
+  OFFER_DEFAULTS,
+  type Registration,
+} from '../../src/modules/events/events.model.js';
+import {
+  freeSeats,
+  offerDeadline,
+  offerIdOf,
+  offersOpen,
+  offerToken,
+  seatsToPass,
+} from '../../src/modules/events/events.offers.rules.js';
 import {
   decideRegistration,
   decideUnregister,
@@ -11,10 +23,12 @@ import {
   afterPromotion,
   waitlistPosition,
 } from '../../src/modules/events/events.waitlist.rules.js';
+import { randomId } from '../../src/platform/ids.js';
 
 /** The registration rules as pure decisions: no database, no HTTP. */
 
 const NOW = '2026-11-22T10:00:00.000Z';
+const AT = new Date(NOW);
 
 function event(overrides: Partial<Event> = {}): Event {
   return {
@@ -27,8 +41,10 @@ function event(overrides: Partial<Event> = {}): Event {
     organizer: 'Roster',
     status: 'active',
     hasWaitlist: true,
+    ...OFFER_DEFAULTS,
     registeredCount: 0,
     waitlistCount: 0,
+    offeredCount: 0,
     createdAt: NOW,
     updatedAt: NOW,
     waitlist: { issued: 0, frontier: 0, holes: [] },
@@ -148,13 +164,13 @@ describe('promotable', () => {
     [{ capacity: 20, registeredCount: 10, waitlistCount: 5 }, 5],
     [{ capacity: 20, registeredCount: 10, waitlistCount: 0 }, 0],
   ])('%o has %i seats to fill from the waitlist', (counts, expected) => {
-    expect(promotable(counts)).toBe(expected);
+    expect(promotable(event(counts))).toBe(expected);
   });
 });
 
 describe('decideUpdate', () => {
   it('refuses a capacity below the confirmed count (rule 1)', () => {
-    const decision = decideUpdate(event({ registeredCount: 50 }), { capacity: 49 }, NOW);
+    const decision = decideUpdate(event({ registeredCount: 50 }), { capacity: 49 }, AT);
 
     expect(decision).toMatchObject({
       ok: false,
@@ -163,22 +179,28 @@ describe('decideUpdate', () => {
   });
 
   it('accepts a capacity equal to the confirmed count', () => {
-    expect(decideUpdate(event({ registeredCount: 50 }), { capacity: 50 }, NOW).ok).toBe(true);
+    expect(decideUpdate(event({ registeredCount: 50 }), { capacity: 50 }, AT).ok).toBe(true);
   });
 
   it('promotes as many as the raised capacity frees, at most as many as wait', () => {
     const current = event({ capacity: 10, registeredCount: 10, waitlistCount: 3 });
 
-    expect(decideUpdate(current, { capacity: 12 }, NOW)).toMatchObject({ ok: true, promote: 2 });
-    expect(decideUpdate(current, { capacity: 20 }, NOW)).toMatchObject({ ok: true, promote: 3 });
+    expect(decideUpdate(current, { capacity: 12 }, AT)).toMatchObject({
+      ok: true,
+      pass: { kind: 'promote', count: 2 },
+    });
+    expect(decideUpdate(current, { capacity: 20 }, AT)).toMatchObject({
+      ok: true,
+      pass: { kind: 'promote', count: 3 },
+    });
   });
 
   it('promotes nobody for a change that frees no seat', () => {
     const current = event({ capacity: 10, registeredCount: 10, waitlistCount: 3 });
 
-    expect(decideUpdate(current, { title: 'Renamed' }, NOW)).toMatchObject({
+    expect(decideUpdate(current, { title: 'Renamed' }, AT)).toMatchObject({
       ok: true,
-      promote: 0,
+      pass: { kind: 'promote', count: 0 },
       next: { title: 'Renamed', updatedAt: NOW },
     });
   });
@@ -188,17 +210,19 @@ describe('decideUnregister', () => {
   const confirmed: Registration = { ...waitlisted(1), status: 'confirmed', ticket: undefined };
 
   it('frees the ticket of a waitlisted user who leaves', () => {
-    expect(decideUnregister(waitlisted(3), event({ waitlistCount: 3 }))).toEqual({
+    expect(decideUnregister(waitlisted(3), event({ waitlistCount: 3 }), AT)).toEqual({
       kind: 'leave-waitlist',
     });
   });
 
   it('passes a confirmed user’s seat to the waitlist when someone waits', () => {
-    expect(decideUnregister(confirmed, event({ waitlistCount: 1 }))).toEqual({ kind: 'pass-seat' });
+    expect(decideUnregister(confirmed, event({ waitlistCount: 1 }), AT)).toEqual({
+      kind: 'pass-seat',
+    });
   });
 
   it('frees the seat when nobody waits', () => {
-    expect(decideUnregister(confirmed, event())).toEqual({ kind: 'free-seat' });
+    expect(decideUnregister(confirmed, event(), AT)).toEqual({ kind: 'free-seat' });
   });
 });
 
@@ -248,5 +272,88 @@ describe('afterPromotion', () => {
       frontier: 8,
       passedHoles: [],
     });
+  });
+});
+
+describe('waitlist offers', () => {
+  const offerMode = (overrides: Partial<Event> = {}) =>
+    event({ promotion: 'offer', date: '2027-01-01', ...overrides });
+
+  it('offers free seats while people wait, no more than the batch out at once', () => {
+    const current = offerMode({
+      capacity: 10,
+      registeredCount: 5,
+      waitlistCount: 9,
+      offerBatch: 3,
+    });
+    expect(seatsToPass(current, AT)).toEqual({ kind: 'offer', count: 3 });
+    expect(seatsToPass({ ...current, offeredCount: 2 }, AT)).toEqual({ kind: 'offer', count: 1 });
+    expect(seatsToPass({ ...current, offeredCount: 3 }, AT)).toEqual({ kind: 'offer', count: 0 });
+    // Held seats are taken: 5 confirmed + 3 held + 2 free.
+    expect(freeSeats({ ...current, offeredCount: 3 })).toBe(2);
+  });
+
+  it('a newcomer waits behind the waitlist while free seats are kept for it', () => {
+    const held = offerMode({ capacity: 3, registeredCount: 1, offeredCount: 1, waitlistCount: 2 });
+    expect(decideRegistration(held, false, AT)).toEqual({ kind: 'waitlist' });
+    // Nobody waiting, an offer out, a seat free: a newcomer takes the free one.
+    expect(decideRegistration({ ...held, waitlistCount: 0 }, false, AT)).toEqual({
+      kind: 'confirm',
+    });
+  });
+
+  it('promotes at once once offers have closed, or for a closed event', () => {
+    const closing = offerMode({
+      date: '2026-11-22T12:00:00Z',
+      offersCloseBefore: 3,
+      capacity: 2,
+      registeredCount: 1,
+      waitlistCount: 1,
+    });
+    expect(offersOpen(closing, AT)).toBe(false);
+    expect(seatsToPass(closing, AT)).toEqual({ kind: 'promote', count: 1 });
+    expect(offersOpen(offerMode({ status: 'cancelled' }), AT)).toBe(false);
+  });
+
+  it('caps a deadline at the close of offers', () => {
+    const current = offerMode({
+      date: '2026-11-23',
+      offersCloseBefore: 12,
+      offerWindowSeconds: 86_400,
+    });
+    expect(offerDeadline(current, AT).toISOString()).toBe('2026-11-22T12:00:00.000Z');
+    expect(offerDeadline({ ...current, offersCloseBefore: 0 }, AT).toISOString()).toBe(
+      '2026-11-23T00:00:00.000Z',
+    );
+    expect(offerDeadline({ ...current, offerWindowSeconds: 60 }, AT).toISOString()).toBe(
+      '2026-11-22T10:01:00.000Z',
+    );
+  });
+
+  it('refuses a capacity below the confirmed and held seats', () => {
+    const decision = decideUpdate(
+      offerMode({ registeredCount: 5, offeredCount: 2 }),
+      { capacity: 6 },
+      AT,
+    );
+    expect(decision).toMatchObject({
+      ok: false,
+      error: { code: 'EVENTS.CAPACITY_BELOW_REGISTERED' },
+    });
+  });
+
+  it('an offer token is 43 URL-safe characters that only its key verifies, unaltered', () => {
+    const key = Buffer.alloc(32, 7);
+    const id = randomId(16);
+    const token = offerToken(key, id);
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(offerIdOf(key, token)).toBe(id);
+    expect(offerIdOf(Buffer.alloc(32, 8), token)).toBeUndefined();
+    for (let i = 0; i < token.length; i++) {
+      const altered = `${token.slice(0, i)}${token[i] === 'A' ? 'B' : 'A'}${token.slice(i + 1)}`;
+      expect(offerIdOf(key, altered), `altered at ${i}`).toBeUndefined();
+    }
+    expect(offerIdOf(key, `${token}A`)).toBeUndefined();
+    expect(offerIdOf(key, '')).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/platform/logger.js';
+import { LocalQueues } from '../../src/runtime/local/queue.js';
 import { localTasks } from '../../src/runtime/local/tasks.js';
 import { commandIs, failCalls, throttled } from '../support/faults.js';
 import { sleep } from '../support/poll.js';
@@ -59,7 +60,7 @@ describe('finishing event deletions a failure interrupted', () => {
     const { app, eventId, heal } = await interruptedDeletion();
     heal();
 
-    const tasks = localTasks(app, createLogger('silent'));
+    const tasks = localTasks(app, createLogger('silent'), { queues: new LocalQueues() });
     await tasks.start();
     await tasks.stop();
 
@@ -74,7 +75,7 @@ describe('finishing event deletions a failure interrupted', () => {
       EVENTS_DELETION_SWEEP: 'rate(1 second)',
     });
 
-    const tasks = localTasks(app, createLogger('silent'));
+    const tasks = localTasks(app, createLogger('silent'), { queues: new LocalQueues() });
     await tasks.start(); // the start-up run meets the same failure, and is logged
     heal();
     let status = 0;

@@ -22,7 +22,10 @@ export type RegistrationChange =
   | 'registration.confirmed'
   | 'registration.waitlisted'
   | 'registration.promoted'
-  | 'registration.cancelled';
+  | 'registration.cancelled'
+  | 'registration.offered'
+  | 'registration.offer_expired'
+  | 'registration.offer_declined';
 
 export interface Announcement<Data = EventResponse | RegistrationResponse> {
   readonly type: EventChange | RegistrationChange;

@@ -9,6 +9,7 @@ import {
   type Event,
   type EventChanges,
   type EventStatus,
+  OFFER_DEFAULTS,
   openStatuses,
   type Registration,
   type RequestKey,
@@ -28,11 +29,18 @@ import { afterPromotion, decodeRuns, encodeRuns, waitlistAfter } from './events.
  *   user          PK=USER#<userId>    SK=USER          GSI2PK=USERS
  *   registration  PK=EVENT#<eventId>  SK=REG#<userId>  GSI2PK=USER#<userId>#REGS
  *                 LSI1SK=C#<registrationId> (confirmed) | W#<ticket, 12 digits> (waitlisted)
+ *   offer token   PK=OFFER#<offerId>  SK=OFFER         eventId, userId (what a token names), purgeAt
  * The event item holds registeredCount and waitlistCount and the waitlist bookkeeping; every
  * transaction that adds, removes or promotes a registration moves them in the same
  * TransactWriteItems, under conditions on the event item, so the counters always equal the rows
  * and capacity holds. An event being deleted keeps its item, marked `deleting` (GSI1PK=DELETING,
  * out of GSI2), until its registrations are gone: every condition below requires it unmarked.
+ *
+ * Offers (events.offers.dynamo.ts): the stored `registeredCount` counts the seats taken — confirmed
+ * and held by offers, `offeredCount` of them — so that `registeredCount < capacity` stays the one
+ * capacity condition whatever holds the seats; the API's registeredCount is the confirmed ones
+ * (toEvent subtracts). An offered registration row is in gsi1 under OFFERS#<shard> by deadline
+ * (the sparse expiry index the sweep reads; registration rows are otherwise not in gsi1).
  *
  * Every change announced as a domain event (platform/outbox) puts it in the change's own
  * transaction (`outbox.put`), and moves the changed item's `version` under the condition that it
@@ -44,6 +52,7 @@ import { afterPromotion, decodeRuns, encodeRuns, waitlistAfter } from './events.
  * The events table (declared by events.module.ts; the CDK stack, the local runtime and the tests
  * build it from this object).
  * - gsi1  events by status           GSI1PK=STATUS#<status> | DELETING   GSI1SK=<createdAt>#<eventId>
+ *         offers by deadline         GSI1PK=OFFERS#<0-7>    GSI1SK=<offerExpiresAt>#<eventId>#<userId>
  * - gsi2  collections                GSI2PK=EVENTS | USERS | USER#<userId>#REGS, GSI2SK=<createdAt>#<id>
  * - lsi1  an event's registrations   LSI1SK=C#<registrationId> | W#<ticket>
  *         (an LSI, not a GSI, because promotion needs a strongly consistent read of the head
@@ -58,6 +67,8 @@ export const eventsTable = {
     { indexName: 'gsi2', partitionKey: S('GSI2PK'), sortKey: S('GSI2SK') },
   ],
   localIndexes: [{ indexName: 'lsi1', sortKey: S('LSI1SK') }],
+  /** Offer token lookups outlive their offer by a while (a late click answers precisely), then go. */
+  timeToLiveAttribute: 'purgeAt',
 } as const satisfies TableDefinition;
 
 /** Keys and index names, exported for the benchmark's raw-transaction baseline. */
@@ -68,8 +79,13 @@ export const eventsKeys = {
     PK: `EVENT#${eventId}`,
     SK: `REG#${userId}`,
   }),
+  offer: (offerId: string) => ({ PK: `OFFER#${offerId}`, SK: 'OFFER' }),
   confirmedSort: (registrationId: string) => `C#${registrationId}`,
+  /** Offered rows list after the confirmed, before the waitlist, in the order they waited. */
+  offeredSort: (ticket: number) => `O#${String(ticket).padStart(12, '0')}`,
   waitlistSort: (ticket: number) => `W#${String(ticket).padStart(12, '0')}`,
+  /** Offers that ended without a seat list last. */
+  endedSort: (registrationId: string) => `X#${registrationId}`,
   byStatusIndex: eventsTable.globalIndexes[0].indexName,
   collectionsIndex: eventsTable.globalIndexes[1].indexName,
   registrationsIndex: eventsTable.localIndexes[0].indexName,
@@ -363,8 +379,15 @@ function changeActions(changes: EventChanges, now: string): Fragment {
   return join(actions, ', ');
 }
 
-function countersUnchanged(current: Event): Fragment {
-  return x`${live} AND registeredCount = ${current.registeredCount} AND waitlistCount = ${current.waitlistCount} AND ${name('capacity')} = ${current.capacity}`;
+export function countersUnchanged(current: Event): Fragment {
+  return x`${live} AND registeredCount = ${current.registeredCount + current.offeredCount} AND waitlistCount = ${current.waitlistCount} AND ${name('capacity')} = ${current.capacity} AND ${offeredIs(current.offeredCount)}`;
+}
+
+/** The event holds `count` offers (an item of the previous release holds none, and no count). */
+export function offeredIs(count: number): Fragment {
+  return count === 0
+    ? x`(attribute_not_exists(offeredCount) OR offeredCount = ${0})`
+    : x`offeredCount = ${count}`;
 }
 
 /** The event as stored (exported for the tests that weigh it). */
@@ -375,6 +398,8 @@ export function eventItem(event: Event, requestKey: RequestKey): Item {
     ...eventKey(event.eventId),
     type: 'event',
     ...fields,
+    // Seats taken: confirmed and held (see the key design above).
+    registeredCount: event.registeredCount + event.offeredCount,
     waitlistIssued: waitlist.issued,
     waitlistFrontier: waitlist.frontier,
     ...(waitlist.holes.length > 0 ? { waitlistHoles: new Set(waitlist.holes) } : {}),
@@ -398,6 +423,7 @@ function deletionTarget(item: Item | undefined): DeletionTarget {
 
 export function toEvent(item: Item): Event {
   const holes = item.waitlistHoles as Set<number> | undefined;
+  const offered = Number(item.offeredCount ?? 0);
   return {
     eventId: item.eventId,
     title: item.title,
@@ -408,8 +434,13 @@ export function toEvent(item: Item): Event {
     organizer: item.organizer,
     status: item.status,
     hasWaitlist: item.hasWaitlist,
-    registeredCount: item.registeredCount,
+    promotion: item.promotion ?? OFFER_DEFAULTS.promotion,
+    offerWindowSeconds: Number(item.offerWindowSeconds ?? OFFER_DEFAULTS.offerWindowSeconds),
+    offersCloseBefore: Number(item.offersCloseBefore ?? OFFER_DEFAULTS.offersCloseBefore),
+    offerBatch: Number(item.offerBatch ?? OFFER_DEFAULTS.offerBatch),
+    registeredCount: item.registeredCount - offered,
     waitlistCount: item.waitlistCount,
+    offeredCount: offered,
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,
     waitlist: {

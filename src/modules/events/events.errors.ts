@@ -1,4 +1,4 @@
-import { type AppError, conflict, notFound, unavailable } from '../../platform/errors.js';
+import { type AppError, conflict, gone, notFound, unavailable } from '../../platform/errors.js';
 
 /** Stable codes for everything the events module answers with besides success. */
 export const EventsErrors = {
@@ -28,11 +28,29 @@ export const EventsErrors = {
     conflict('EVENTS.EVENT_FULL', `Event ${eventId} is full and has no waitlist.`),
   eventClosed: (eventId: string, status: string) =>
     conflict('EVENTS.EVENT_CLOSED', `Event ${eventId} is ${status} and takes no registrations.`),
-  capacityBelowRegistered: (eventId: string, capacity: number, registered: number) =>
+  capacityBelowRegistered: (eventId: string, capacity: number, registered: number, offered = 0) =>
     conflict(
       'EVENTS.CAPACITY_BELOW_REGISTERED',
-      `Event ${eventId} has ${registered} confirmed registrations; capacity ${capacity} is too low.`,
+      offered > 0
+        ? `Event ${eventId} has ${registered} confirmed registrations and ${offered} seats held by offers; capacity ${capacity} is too low.`
+        : `Event ${eventId} has ${registered} confirmed registrations; capacity ${capacity} is too low.`,
     ),
+  offerNotFound: () =>
+    notFound(
+      'EVENTS.OFFER_NOT_FOUND',
+      'No offer at this link: it was altered, or the offer is gone with its event.',
+    ),
+  notOffered: (eventId: string, userId: string, status: string) =>
+    conflict(
+      'EVENTS.NOT_OFFERED',
+      `User ${userId} holds no offer for event ${eventId} (their registration is ${status}).`,
+    ),
+  offerExpired: (expiredAt: string) =>
+    gone('EVENTS.OFFER_EXPIRED', `This offer expired at ${expiredAt}; the seat has passed on.`),
+  offerDeclined: () =>
+    conflict('EVENTS.OFFER_DECLINED', 'This offer was declined; the seat has passed on.'),
+  offerAccepted: () =>
+    conflict('EVENTS.OFFER_ACCEPTED', 'This offer was accepted: the seat is confirmed.'),
   calendarFeedNotFound: () =>
     notFound(
       'EVENTS.CALENDAR_FEED_NOT_FOUND',

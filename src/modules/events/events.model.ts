@@ -37,6 +37,24 @@ export interface Waitlist {
   readonly runs?: readonly TicketRun[] | undefined;
 }
 
+/**
+ * How a freed or added seat reaches the waitlist: `instant` confirms the head at once; `offer`
+ * holds the seat for the head as an offer until a deadline (docs/decisions/waitlist-offers.md).
+ */
+export const promotionModes = ['instant', 'offer'] as const;
+export type PromotionMode = (typeof promotionModes)[number];
+
+/** The offer settings an event has when created without them (and an event of a release before). */
+export const OFFER_DEFAULTS = {
+  promotion: 'instant',
+  offerWindowSeconds: 86_400,
+  offersCloseBefore: 0,
+  offerBatch: 1,
+} as const satisfies Pick<
+  Event,
+  'promotion' | 'offerWindowSeconds' | 'offersCloseBefore' | 'offerBatch'
+>;
+
 export interface Event {
   readonly eventId: string;
   readonly title: string;
@@ -48,10 +66,19 @@ export interface Event {
   readonly organizer: string;
   readonly status: EventStatus;
   readonly hasWaitlist: boolean;
+  readonly promotion: PromotionMode;
+  /** How long an offer holds its seat (offer mode). */
+  readonly offerWindowSeconds: number;
+  /** No offers are made in the last this many hours before `date`: seats are then promoted at once. */
+  readonly offersCloseBefore: number;
+  /** Offers out at once, at most (offer mode). */
+  readonly offerBatch: number;
   /** Confirmed registrations. */
   readonly registeredCount: number;
   /** Waitlisted registrations. */
   readonly waitlistCount: number;
+  /** Offers out: each holds a seat, so `registeredCount + offeredCount ≤ capacity`. */
+  readonly offeredCount: number;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly waitlist: Waitlist;
@@ -68,7 +95,18 @@ export type NewEvent = Pick<
   Event,
   'title' | 'description' | 'date' | 'location' | 'capacity' | 'organizer'
 > &
-  Partial<Pick<Event, 'eventId' | 'status' | 'hasWaitlist'>>;
+  Partial<
+    Pick<
+      Event,
+      | 'eventId'
+      | 'status'
+      | 'hasWaitlist'
+      | 'promotion'
+      | 'offerWindowSeconds'
+      | 'offersCloseBefore'
+      | 'offerBatch'
+    >
+  >;
 
 export type EventChanges = Partial<
   Pick<
@@ -81,6 +119,10 @@ export type EventChanges = Partial<
     | 'organizer'
     | 'status'
     | 'hasWaitlist'
+    | 'promotion'
+    | 'offerWindowSeconds'
+    | 'offersCloseBefore'
+    | 'offerBatch'
   >
 >;
 
@@ -90,7 +132,22 @@ export interface User {
   readonly createdAt: string;
 }
 
-export type RegistrationStatus = 'confirmed' | 'waitlisted';
+/**
+ * `offered`: holds a seat until `offerExpiresAt`; `expired` and `declined` are offers that ended
+ * without a seat — the registration is over, and stays listed as such until the user registers
+ * again (which replaces it).
+ */
+export const registrationStatuses = [
+  'confirmed',
+  'waitlisted',
+  'offered',
+  'expired',
+  'declined',
+] as const;
+export type RegistrationStatus = (typeof registrationStatuses)[number];
+
+/** Statuses of a registration that is over: it holds nothing and does not stop a new one. */
+export const endedStatuses: readonly RegistrationStatus[] = ['expired', 'declined'];
 
 export interface Registration {
   readonly registrationId: string;
@@ -100,8 +157,16 @@ export interface Registration {
   readonly registeredAt: string;
   /** When a waitlisted registration was confirmed. */
   readonly promotedAt?: string | undefined;
-  /** Its waitlist ticket, while waitlisted. */
+  /** Its waitlist ticket, while waitlisted (and kept while offered: its place in the list). */
   readonly ticket?: number | undefined;
+  /** The offer, since one was made: its id (what its token signs), when, and its deadline. */
+  readonly offerId?: string | undefined;
+  readonly offeredAt?: string | undefined;
+  readonly offerExpiresAt?: string | undefined;
+  /** When the offer was declined. */
+  readonly declinedAt?: string | undefined;
+  /** The offer's capability token, while offered (derived from `offerId`, never stored). */
+  readonly offerToken?: string | undefined;
   /** 1 when registered, one more when promoted (and when cancelled): its domain events' sequence. */
   readonly version: number;
 }
@@ -138,7 +203,7 @@ export function eventBody(event: Event): Omit<Event, 'waitlist' | 'version'> {
 export function registrationBody(
   registration: Registration,
   position?: number,
-): Omit<Registration, 'ticket' | 'version'> & { waitlistPosition?: number } {
-  const { ticket: _, version: __, ...body } = registration;
+): Omit<Registration, 'ticket' | 'version' | 'offerId'> & { waitlistPosition?: number } {
+  const { ticket: _, version: __, offerId: ___, ...body } = registration;
   return position === undefined ? body : { ...body, waitlistPosition: position };
 }

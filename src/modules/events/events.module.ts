@@ -1,10 +1,20 @@
 import { z } from 'zod';
 import { defineModule, isStartupRun } from '../../platform/module.js';
 import type { DomainEventType } from '../../platform/outbox/outbox.js';
+import {
+  PoisonMessageError,
+  type QueueDefinition,
+  type QueueMessage,
+} from '../../platform/queue/queue.js';
 import { scheduleSetting } from '../../platform/schedule.js';
+import { timersOf } from '../../platform/timers/timers.js';
 import { calendarRoutes } from './events.calendar.routes.js';
 import { CalendarService } from './events.calendar.service.js';
 import { DynamoEventRepository, eventsTable } from './events.dynamo.js';
+import { DynamoOfferRepository } from './events.offers.dynamo.js';
+import { offerRoutes } from './events.offers.routes.js';
+import { offerToken } from './events.offers.rules.js';
+import { OffersService, type OfferTimer } from './events.offers.service.js';
 import { DynamoRegistrationRepository } from './events.registrations.dynamo.js';
 import { registrationRoutes } from './events.registrations.routes.js';
 import { RegistrationsService } from './events.registrations.service.js';
@@ -21,7 +31,39 @@ const settings = z.object({
   deletionSweep: scheduleSetting('rate(1 hour)'),
   /** How often to give back waitlist tickets interrupted joins never used (`off` to stop). */
   ticketSweep: scheduleSetting('rate(1 hour)'),
+  /**
+   * How often to lapse offers past their deadline that no timer lapsed (the timers' backstop;
+   * `off` to stop).
+   */
+  offerSweep: scheduleSetting('rate(1 minute)'),
+  /**
+   * How often to pass on seats left free while people wait (a crash between a change and the
+   * offer or promotion that follows it; `off` to stop).
+   */
+  seatSweep: scheduleSetting('rate(15 minutes)'),
 });
+
+/** Offer deadlines: each offer's timer delivers here when it is due (`expire-offers`). */
+export const offerExpiriesQueue: QueueDefinition = {
+  id: 'offer-expiries',
+  maxReceiveCount: 5,
+  consumerTimeoutSeconds: 30,
+  batchSize: 10,
+  timerTarget: true,
+};
+
+/** The offer a timer's message names, or a poison message. */
+function offerTimer(message: QueueMessage): OfferTimer {
+  try {
+    const { eventId, userId, offerId } = JSON.parse(message.body) as Partial<OfferTimer>;
+    if (typeof eventId === 'string' && typeof userId === 'string' && typeof offerId === 'string') {
+      return { eventId, userId, offerId };
+    }
+  } catch {
+    // Falls through: not an offer timer's body.
+  }
+  throw new PoisonMessageError('not an offer timer: expected {eventId, userId, offerId}');
+}
 
 /**
  * What the module announces, each with the resource as the API answers it (`aggregate.sequence`
@@ -63,7 +105,20 @@ const domainEvents: DomainEventType[] = [
   {
     type: 'registration.cancelled',
     description:
-      'A registration was cancelled, confirmed or waitlisted (as it was, with its status then).',
+      'A registration was cancelled, confirmed, waitlisted or offered (as it was, with its status then).',
+  },
+  {
+    type: 'registration.offered',
+    description:
+      'A waitlisted registration was offered a seat until `offerExpiresAt` (offer mode), with the `offerToken` to send the attendee as a link.',
+  },
+  {
+    type: 'registration.offer_expired',
+    description: 'An offer lapsed at its deadline; its seat passed on (now `expired`).',
+  },
+  {
+    type: 'registration.offer_declined',
+    description: 'An offer was declined; its seat passed on (now `declined`).',
   },
 ];
 
@@ -77,16 +132,33 @@ export const eventsModule = defineModule({
   services: (context) => {
     const table = context.table(eventsTable);
     const { newId, clock, metrics, outbox } = context;
+    const offerKey = context.secrets.key('waitlist-offers');
+    const tokenOf = (offerId: string) => offerToken(offerKey, offerId);
+    const timers = timersOf(context.ports.timers, offerExpiriesQueue);
     const events = new DynamoEventRepository(table, outbox);
     const users = new DynamoUserRepository(table);
+    const offerRepository = new DynamoOfferRepository(table, outbox, tokenOf);
     const registrations = new RegistrationsService({
-      repository: new DynamoRegistrationRepository(table, outbox),
+      repository: new DynamoRegistrationRepository(table, outbox, tokenOf),
       events,
       users,
       newId,
       clock,
       metrics,
       outbox,
+      offers: offerRepository,
+      tokenOf,
+      timers,
+    });
+    const offers = new OffersService({
+      offers: offerRepository,
+      events,
+      registrations,
+      offerKey,
+      clock,
+      outbox,
+      metrics,
+      timers,
     });
     return {
       events: new EventsService({
@@ -97,6 +169,9 @@ export const eventsModule = defineModule({
         outbox,
       }),
       registrations,
+      offers,
+      /** Every event, page by page (for the seat sweep). */
+      allEvents: () => events.allEvents(),
       users: new UsersService({ repository: users, newId, clock }),
       calendar: new CalendarService({
         repository: events,
@@ -105,12 +180,13 @@ export const eventsModule = defineModule({
       }),
     };
   },
-  routes: ({ events, registrations, users, calendar }) => [
+  routes: ({ events, registrations, users, calendar, offers }) => [
     // First: its `/events/{eventId}.ics` must be matched before `/events/{eventId}`.
     calendarRoutes(calendar),
     eventRoutes(events),
     userRoutes(users, registrations),
     registrationRoutes(registrations),
+    offerRoutes(offers),
   ],
   tags: [
     {
@@ -138,6 +214,28 @@ export const eventsModule = defineModule({
         registrations.releaseUnusedTickets({
           all: isStartupRun(input),
         }),
+    },
+    {
+      name: 'expire-offers',
+      description: 'Lapses an offer when its timer fires, passing its seat on.',
+      queue: offerExpiriesQueue,
+      run: ({ offers }, input) => offers.lapse(offerTimer(input as QueueMessage)),
+    },
+    {
+      name: 'sweep-offers',
+      description:
+        'Lapses offers past their deadline that no timer lapsed; at local start-up, sets the timers of the offers still out again.',
+      startup: true,
+      schedule: (s) => s.offerSweep,
+      run: ({ offers }, input) => offers.sweep({ rearm: isStartupRun(input) }),
+    },
+    {
+      name: 'fill-free-seats',
+      description:
+        'Passes on seats left free while people wait, which a crash between a change and the offer or promotion after it left.',
+      startup: true,
+      schedule: (s) => s.seatSweep,
+      run: ({ offers, allEvents }) => offers.fillStrandedSeats(allEvents()),
     },
   ],
 });

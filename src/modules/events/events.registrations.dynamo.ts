@@ -1,4 +1,4 @@
-import { and, type Fragment, name, x } from '../../platform/dynamo/expressions.js';
+import { and, type Fragment, list, name, x } from '../../platform/dynamo/expressions.js';
 import type { DynamoTable, Item, TransactItem } from '../../platform/dynamo/table.js';
 import type { DomainEvent, Outbox } from '../../platform/outbox/outbox.js';
 import type { Page, PageRequest } from '../../platform/page.js';
@@ -16,7 +16,13 @@ import {
   versionIs,
   versionOf,
 } from './events.dynamo.js';
-import type { Event, Registration, Waitlist } from './events.model.js';
+import {
+  type Event,
+  endedStatuses,
+  type Registration,
+  type RegistrationStatus,
+  type Waitlist,
+} from './events.model.js';
 import type {
   NewRegistration,
   RegistrationCommit,
@@ -37,11 +43,16 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
   constructor(
     private readonly table: DynamoTable,
     private readonly outbox: Outbox,
+    private readonly tokenOf?: (offerId: string) => string,
   ) {}
+
+  private toRegistration = (item: Item): Registration => toRegistration(item, this.tokenOf);
 
   async getRegistration(eventId: string, userId: string) {
     const item = await this.table.get(registrationKey(eventId, userId));
-    return item ? { registration: toRegistration(item), requestKey: item.requestKey } : undefined;
+    return item && !ended(item)
+      ? { registration: this.toRegistration(item), requestKey: item.requestKey }
+      : undefined;
   }
 
   async registrationFacts(eventId: string, userId: string): Promise<RegistrationFacts> {
@@ -52,12 +63,13 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
     ]);
     const find = ({ PK, SK }: { PK: string; SK: string }) =>
       items.find((item) => item.PK === PK && item.SK === SK);
-    const existing = find(registrationKey(eventId, userId));
+    const found = find(registrationKey(eventId, userId));
+    const existing = ended(found) ? undefined : found;
     return {
       event: liveEvent(find(eventKey(eventId))),
       userExists: find(userKey(userId)) !== undefined,
       existing: existing
-        ? { registration: toRegistration(existing), requestKey: existing.requestKey }
+        ? { registration: this.toRegistration(existing), requestKey: existing.requestKey }
         : undefined,
     };
   }
@@ -127,8 +139,18 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
       case 'free-seat':
         // Nobody waits, as the condition re-checks at commit: a waitlisted registration that
         // lands in between makes this fail, and the next attempt passes the seat instead.
+        // In offer mode the seat is free until the service offers it on (a second commit), so
+        // the condition only asks that the mode hasn't changed since the decision.
         return [
-          event(x`registeredCount = registeredCount - ${1}`, x`${live} AND waitlistCount = ${0}`),
+          event(
+            x`registeredCount = registeredCount - ${1}`,
+            x`${live} AND (waitlistCount = ${0} OR promotion = ${'offer'})`,
+          ),
+        ];
+      case 'end-offer':
+        // The held seat is free; the service offers it on.
+        return [
+          event(x`registeredCount = registeredCount - ${1}, offeredCount = offeredCount - ${1}`),
         ];
       case 'pass-seat':
         // The seat passes to the head of the waitlist in the same transaction that frees it.
@@ -157,7 +179,7 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
         consistent: true,
       },
       page,
-      toRegistration,
+      this.toRegistration,
     );
   }
 
@@ -175,7 +197,7 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
       },
       pageSize,
     )) {
-      const registrations = items.map(toRegistration);
+      const registrations = items.map(this.toRegistration);
       // The users of a page in batches, never one read per registration.
       const users =
         registrations.length > 0
@@ -216,7 +238,7 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
       const event = liveEvent(byKey.get(`${PK}|EVENT`));
       // Left behind by an event deletion that has not finished: not a registration any more.
       if (!registration || !event) continue;
-      joined.push({ registration: toRegistration(registration), event });
+      joined.push({ registration: this.toRegistration(registration), event });
     }
     return { items: joined, nextCursor: refs.nextCursor };
   }
@@ -292,7 +314,7 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
       },
       count,
     )) {
-      heads.push(...items.map(toRegistration));
+      heads.push(...items.map(this.toRegistration));
       break;
     }
     return heads;
@@ -343,11 +365,15 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
     const item = registrationItem(registration, ticket);
     const outcome = await transactOn(this.table, [
       this.table.updateItem(eventKey(registration.eventId), { update, condition }),
-      this.table.put(item, x`attribute_not_exists(PK)`),
+      // One registration per user per event; an offer that ended holds nothing and is replaced.
+      this.table.put(
+        item,
+        x`attribute_not_exists(PK) OR ${name('status')} IN (${list(endedStatuses)})`,
+      ),
       this.table.check(userKey(registration.userId), x`attribute_exists(PK)`),
       this.outbox.put(announced),
     ]);
-    if (outcome.ok) return { ok: true, registration: toRegistration(item) };
+    if (outcome.ok) return { ok: true, registration: this.toRegistration(item) };
     const [eventFailed, registrationFailed, userFailed] = outcome.reasons.map(
       (code) => code === 'ConditionalCheckFailed',
     );
@@ -358,7 +384,7 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
       userMissing: Boolean(userFailed),
       existing:
         registrationFailed && existing
-          ? { registration: toRegistration(existing), requestKey: existing.requestKey }
+          ? { registration: this.toRegistration(existing), requestKey: existing.requestKey }
           : undefined,
       ticketPassed:
         ticket !== undefined &&
@@ -398,9 +424,18 @@ const REGISTRATION_FIELDS = [
   'promotedAt',
   'ticket',
   'version',
+  'offerId',
+  'offeredAt',
+  'offerExpiresAt',
+  'declinedAt',
 ];
 
-function toRegistration(item: Item): Registration {
+/**
+ * A registration row as the domain sees it; `tokenOf` gives an offered one its capability token
+ * (derived from the offer id, never stored).
+ */
+export function toRegistration(item: Item, tokenOf?: (offerId: string) => string): Registration {
+  const offered = item.status === 'offered' && typeof item.offerId === 'string';
   return {
     registrationId: item.registrationId,
     userId: item.userId,
@@ -409,6 +444,15 @@ function toRegistration(item: Item): Registration {
     registeredAt: item.registeredAt,
     ...(item.promotedAt ? { promotedAt: item.promotedAt } : {}),
     ...(item.ticket !== undefined ? { ticket: Number(item.ticket) } : {}),
+    ...(item.offerId ? { offerId: item.offerId } : {}),
+    ...(item.offeredAt ? { offeredAt: item.offeredAt } : {}),
+    ...(item.offerExpiresAt ? { offerExpiresAt: item.offerExpiresAt } : {}),
+    ...(item.declinedAt ? { declinedAt: item.declinedAt } : {}),
+    ...(offered && tokenOf ? { offerToken: tokenOf(item.offerId) } : {}),
     version: versionOf(item),
   };
 }
+
+/** A row that holds nothing any more (an offer that ended): as good as absent to a registration. */
+const ended = (item: Item | undefined) =>
+  item !== undefined && endedStatuses.includes(item.status as RegistrationStatus);

@@ -51,6 +51,7 @@ export interface WaitlistFold {
 export type UnregisterPlan = (
   | { readonly kind: 'leave-waitlist'; readonly registration: Registration }
   | { readonly kind: 'free-seat'; readonly registration: Registration }
+  | { readonly kind: 'end-offer'; readonly registration: Registration }
   | {
       readonly kind: 'pass-seat';
       readonly registration: Registration;

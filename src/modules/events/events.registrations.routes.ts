@@ -70,7 +70,7 @@ const csvDescription =
   'With `Accept: text/csv`, or at `/events/{eventId}/registrations.csv`: every registration as one ' +
   'CSV download (RFC 4180, UTF-8, a header row; `limit` and `cursor` do not apply), streamed page by page. ' +
   'Columns: ' +
-  'registrationId, userId, userName, status, waitlistPosition (waitlisted only), registeredAt, promotedAt. ' +
+  'registrationId, userId, userName, status, waitlistPosition (waitlisted only), registeredAt, promotedAt, offeredAt, offerExpiresAt. ' +
   "A text cell starting with `=`, `+`, `-`, `@`, tab or CR starts with `'` (formula injection).";
 
 const eventRegistrationsRoute = createRoute({
@@ -114,6 +114,8 @@ const registrationColumns: readonly CsvColumn<ExportedRegistration>[] = [
   { header: 'waitlistPosition', value: (r) => r.position },
   { header: 'registeredAt', value: (r) => r.registration.registeredAt },
   { header: 'promotedAt', value: (r) => r.registration.promotedAt },
+  { header: 'offeredAt', value: (r) => r.registration.offeredAt },
+  { header: 'offerExpiresAt', value: (r) => r.registration.offerExpiresAt },
 ];
 
 /** The three unregister paths (docs/spec.md#events). */

@@ -1,8 +1,10 @@
 import { AppError } from '../../platform/errors.js';
+import { randomId } from '../../platform/ids.js';
 import { keyedLimiter } from '../../platform/limiter.js';
 import type { ModuleMetrics } from '../../platform/metrics/metrics.js';
 import type { DomainEvent, Outbox } from '../../platform/outbox/outbox.js';
 import type { Page, PageRequest } from '../../platform/page.js';
+import type { Timers } from '../../platform/timers/timers.js';
 import {
   type Announcement,
   cancellation,
@@ -16,6 +18,14 @@ import type {
   RequestKey,
   Waitlist,
 } from './events.model.js';
+import type { OfferRepository } from './events.offers.repository.js';
+import {
+  MAX_OFFERS_PER_TRANSACTION,
+  OFFER_ID_LENGTH,
+  offerDeadline,
+  offeredRegistration,
+  seatsToPass,
+} from './events.offers.rules.js';
 import type {
   NewRegistration,
   RegistrationCommit,
@@ -54,6 +64,12 @@ export interface RegistrationsServiceDeps {
   readonly metrics: ModuleMetrics;
   /** Domain events: each change's is committed with it, and announced once it has been. */
   readonly outbox: Outbox;
+  /** Offers of free seats (offer mode): made here, acted on by OffersService. */
+  readonly offers: OfferRepository;
+  /** An offer's capability token (events.offers.rules.ts `offerToken` under the module's key). */
+  readonly tokenOf: (offerId: string) => string;
+  /** Each offer's deadline: a message on the offer-expiries queue, consumed by `expire-offers`. */
+  readonly timers: Timers;
 }
 
 /** A registration as an export lists it: with its place and its user's name. */
@@ -189,7 +205,7 @@ export class RegistrationsService {
     // user removed or registered in between still gets past this: that ticket is given back.)
     let vetted = false;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const decision = decideRegistration(event, this.recentlyFull(eventId));
+      const decision = decideRegistration(event, this.recentlyFull(eventId), this.deps.clock());
       let outcome: Attempt;
       if (decision.kind === 'refuse') {
         throw await this.refuse(eventId, userId, event === 'unknown' ? undefined : event);
@@ -243,7 +259,7 @@ export class RegistrationsService {
     if (!taken) return { event: undefined };
     const { ticket } = taken;
     this.remember(taken.event);
-    if (decideRegistration(taken.event).kind !== 'waitlist') {
+    if (decideRegistration(taken.event, false, this.deps.clock()).kind !== 'waitlist') {
       // A seat is free after all (or the event closed): this ticket won't be used.
       await this.giveBack(eventId, ticket, taken.event.waitlist);
       return { event: taken.event };
@@ -358,6 +374,10 @@ export class RegistrationsService {
         this.deps.metrics.count('RegistrationCancelled');
         this.deps.metrics.count('WaitlistPromoted', heads.length);
         await this.deps.outbox.announce(announced);
+        // A seat freed in offer mode (or an offer's seat) is offered on by a commit of its own.
+        if (plan.kind === 'end-offer' || (plan.kind === 'free-seat' && event.waitlistCount > 0)) {
+          await this.passFreedSeats(eventId);
+        }
         return { promoted: heads.map((head) => promotedRegistration(head, now)) };
       }
     }
@@ -373,7 +393,7 @@ export class RegistrationsService {
     event: Event,
     foldNow: boolean,
   ): Promise<UnregisterPlan | undefined> {
-    const decision = decideUnregister(registration, event);
+    const decision = decideUnregister(registration, event, this.deps.clock());
     const fold = (after: Waitlist) => {
       const folded = foldNow ? compactWaitlist(after) : undefined;
       return folded ? { seen: event.waitlist, folded } : undefined;
@@ -389,6 +409,7 @@ export class RegistrationsService {
         fold: fold(waitlistAfter(event.waitlist, { promoted: [head] })),
       };
     }
+    if (decision.kind === 'end-offer') return { kind: 'end-offer', registration };
     const left = decision.kind === 'leave-waitlist' ? [registration.ticket ?? 0] : [];
     return {
       kind: decision.kind,
@@ -500,11 +521,20 @@ export class RegistrationsService {
     for (let failures = 0; failures < MAX_ATTEMPTS; ) {
       const event = await this.deps.events.getEvent(eventId);
       if (!event) return;
-      const count = Math.min(promotable(event), MAX_PROMOTIONS_PER_TRANSACTION);
+      const clock = this.deps.clock();
+      const pass = seatsToPass(event, clock);
+      const count = Math.min(
+        pass.count,
+        pass.kind === 'offer' ? MAX_OFFERS_PER_TRANSACTION : MAX_PROMOTIONS_PER_TRANSACTION,
+      );
       if (count === 0) return;
       const heads = await this.deps.repository.waitlistHeads(eventId, count);
       if (heads.length === 0) return;
-      const now = this.now();
+      if (pass.kind === 'offer') {
+        if (!(await this.offer(event, heads, clock))) failures++;
+        continue;
+      }
+      const now = clock.toISOString();
       const promotions = this.promotions(heads, now);
       if (await this.deps.repository.promote(event, heads, now, promotions)) {
         await this.deps.outbox.announce(promotions);
@@ -518,6 +548,51 @@ export class RegistrationsService {
     throw EventsErrors.busy();
   }
 
+  /**
+   * Offers free seats to `heads` (the first waiting, as read from `event`) until the event's
+   * deadline for them; false when the event changed since it was read. Each offer's timer is set
+   * after the commit: a timer that can't be set leaves the lapse to the sweep.
+   */
+  private async offer(event: Event, heads: readonly Registration[], now: Date): Promise<boolean> {
+    const offeredAt = now.toISOString();
+    const offerExpiresAt = offerDeadline(event, now).toISOString();
+    const offered = heads.map((head) => {
+      const offerId = randomId(OFFER_ID_LENGTH);
+      return {
+        ...offeredRegistration(head, { offerId, offeredAt, offerExpiresAt }),
+        offerToken: this.deps.tokenOf(offerId),
+      };
+    });
+    const announced = offered.map((registration) =>
+      this.domainEvent(registrationAnnouncement('registration.offered', registration), offeredAt),
+    );
+    if (!(await this.deps.offers.makeOffers(event, heads, offered, announced))) return false;
+    this.deps.metrics.count('OfferMade', offered.length);
+    await this.deps.outbox.announce(announced);
+    await Promise.all(
+      offered.map(({ eventId, userId, offerId }) =>
+        this.deps.timers
+          .set(
+            offerId as string,
+            new Date(offerExpiresAt),
+            JSON.stringify({ eventId, userId, offerId }),
+          )
+          .catch(() => undefined),
+      ),
+    );
+    await this.fold(event.eventId, waitlistAfter(event.waitlist, { promoted: heads }));
+    return true;
+  }
+
+  /**
+   * Passes on seats a committed change freed (an offer that ended, a seat freed in offer mode).
+   * The change stands whatever happens here: a failure (busy) leaves the seats to the next
+   * registration, accept or sweep, which pass them on the same way.
+   */
+  async passFreedSeats(eventId: string): Promise<void> {
+    await this.fillFreeSeats(eventId).catch(() => undefined);
+  }
+
   private recentlyFull(eventId: string): boolean {
     const at = this.seenFull.get(eventId);
     return at !== undefined && this.deps.clock().getTime() - at < SEEN_FULL_MS;
@@ -526,7 +601,7 @@ export class RegistrationsService {
   private remember(event: Event | undefined): void {
     if (!event) return;
     // Only a full event with a waitlist: a refusal is never made on a guess.
-    if (event.registeredCount < event.capacity || !event.hasWaitlist) {
+    if (event.registeredCount + event.offeredCount < event.capacity || !event.hasWaitlist) {
       this.seenFull.delete(event.eventId);
       return;
     }

@@ -140,4 +140,7 @@ export const eventsEventSchemas = () => ({
   'registration.waitlisted': RegistrationSchema,
   'registration.promoted': RegistrationSchema,
   'registration.cancelled': RegistrationSchema,
+  'registration.offered': RegistrationSchema,
+  'registration.offer_expired': RegistrationSchema,
+  'registration.offer_declined': RegistrationSchema,
 });

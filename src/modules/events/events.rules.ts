@@ -8,6 +8,7 @@ import {
   type Registration,
   type RequestKey,
 } from './events.model.js';
+import { freeSeats, offersOpen, type SeatPass, seatsToPass } from './events.offers.rules.js';
 
 /**
  * The registration rules (docs/spec.md#registration-rules) as pure decisions. The service reads, asks these,
@@ -15,9 +16,12 @@ import {
  * read and the write, and the service decides again on what it finds. No I/O here.
  */
 
-/** Seats that are free while people wait: what a promotion must fill (rule 4). */
-export function promotable(event: Pick<Event, 'capacity' | 'registeredCount' | 'waitlistCount'>) {
-  return Math.max(0, Math.min(event.capacity - event.registeredCount, event.waitlistCount));
+/**
+ * Seats that are free while people wait and can pass to them now: what a promotion must fill
+ * (rule 4) — in offer mode, as offers, no more than the event's batch out at once.
+ */
+export function promotable(event: Event, now?: Date): number {
+  return seatsToPass(event, now).count;
 }
 
 export type RegistrationDecision =
@@ -35,12 +39,17 @@ export type RegistrationDecision =
 export function decideRegistration(
   event: Event | undefined | 'unknown',
   seenFull = false,
+  now?: Date,
 ): RegistrationDecision {
   if (event === 'unknown') return seenFull ? { kind: 'waitlist' } : { kind: 'confirm' };
   if (!event) return { kind: 'refuse', reason: 'event-not-found' };
   if (!openStatuses.includes(event.status)) return { kind: 'refuse', reason: 'event-closed' };
-  if (promotable(event) > 0) return { kind: 'fill-seats' };
-  if (event.registeredCount < event.capacity) return { kind: 'confirm' };
+  if (promotable(event, now) > 0) return { kind: 'fill-seats' };
+  const free = freeSeats(event);
+  // Free seats while people wait, none of them passable now (offers out up to the batch): they
+  // are the waiting people's, so a newcomer joins the waitlist behind them.
+  if (free > 0 && event.waitlistCount > 0) return { kind: 'waitlist' };
+  if (free > 0) return { kind: 'confirm' };
   if (event.hasWaitlist) return { kind: 'waitlist' };
   return { kind: 'refuse', reason: 'event-full' };
 }
@@ -81,27 +90,38 @@ export function eventRefusal(eventId: string, event: Event | undefined): AppErro
 
 export type CapacityDecision =
   | { readonly ok: false; readonly error: AppError }
-  /** `next`: the event once changed (its version moved on), before any promotion. */
-  | { readonly ok: true; readonly next: Event; readonly promote: number };
+  /**
+   * `next`: the event once changed (its version moved on), before any seat passes; `pass`: the
+   * seats the change leaves free while people wait, and how they pass.
+   */
+  | { readonly ok: true; readonly next: Event; readonly pass: SeatPass };
 
 /**
- * A partial update: a capacity below the confirmed count is refused (rule 1); raising it, or any
- * change that leaves free seats while people wait, promotes that many (rule 4).
+ * A partial update: a capacity below the seats taken (confirmed, and held by offers) is refused
+ * (rule 1); raising it, or any change that leaves free seats while people wait, passes them on
+ * (rule 4): promoted, or offered in offer mode.
  */
-export function decideUpdate(current: Event, changes: EventChanges, now: string): CapacityDecision {
+export function decideUpdate(current: Event, changes: EventChanges, now: Date): CapacityDecision {
   const capacity = changes.capacity ?? current.capacity;
-  if (capacity < current.registeredCount) {
+  const taken = current.registeredCount + current.offeredCount;
+  if (capacity < taken) {
     return {
       ok: false,
       error: EventsErrors.capacityBelowRegistered(
         current.eventId,
         capacity,
         current.registeredCount,
+        current.offeredCount,
       ),
     };
   }
-  const next: Event = { ...current, ...changes, updatedAt: now, version: current.version + 1 };
-  return { ok: true, next, promote: promotable(next) };
+  const next: Event = {
+    ...current,
+    ...changes,
+    updatedAt: now.toISOString(),
+    version: current.version + 1,
+  };
+  return { ok: true, next, pass: seatsToPass(next, now) };
 }
 
 export type UnregisterDecision =
@@ -109,11 +129,22 @@ export type UnregisterDecision =
   | { readonly kind: 'leave-waitlist' }
   /** A confirmed user leaves and someone waits: the seat passes to the head, atomically. */
   | { readonly kind: 'pass-seat' }
-  /** A confirmed user leaves and nobody waits: the seat is free. */
-  | { readonly kind: 'free-seat' };
+  /**
+   * The seat is free: a confirmed user left and nobody waits — or, in offer mode, the seat is
+   * offered to the next by a second transaction (see RegistrationsService.fillFreeSeats).
+   */
+  | { readonly kind: 'free-seat' }
+  /** A user holding an offer leaves: the offer's seat is free, then passes on like any other. */
+  | { readonly kind: 'end-offer' };
 
-export function decideUnregister(registration: Registration, event: Event): UnregisterDecision {
+export function decideUnregister(
+  registration: Registration,
+  event: Event,
+  now: Date,
+): UnregisterDecision {
   if (registration.status === 'waitlisted') return { kind: 'leave-waitlist' };
+  if (registration.status === 'offered') return { kind: 'end-offer' };
+  if (offersOpen(event, now)) return { kind: 'free-seat' };
   return event.waitlistCount > 0 ? { kind: 'pass-seat' } : { kind: 'free-seat' };
 }
 

@@ -4,8 +4,11 @@ import { strictBody, text } from '../../platform/input.js';
 import {
   eventBody,
   eventStatuses,
+  OFFER_DEFAULTS,
   type PlacedRegistration,
+  promotionModes,
   registrationBody,
+  registrationStatuses,
 } from './events.model.js';
 
 /*
@@ -38,6 +41,40 @@ const eventFields = {
   waitlistEnabled: z
     .boolean()
     .meta({ description: 'Alias of `hasWaitlist`; give one or the other.' }),
+  promotion: z.enum(promotionModes).meta({
+    id: 'PromotionMode',
+    description:
+      'How a freed or added seat reaches the waitlist: `instant` confirms the next person at once; `offer` holds the seat for them as an offer they accept or decline through a signed link before `offerWindowSeconds` pass (then it goes to the next).',
+  }),
+  offerWindowSeconds: z.number().int().min(60).max(604_800).meta({
+    description: 'How long an offer holds its seat: 60 s to 7 days.',
+    example: 86_400,
+  }),
+  offersCloseBefore: z.number().int().min(0).max(8_760).meta({
+    description:
+      "No offers are made in the last this many hours before the event's date (an offer made earlier lapses by then at the latest); seats freed after that are confirmed at once, as in `instant` mode.",
+    example: 24,
+  }),
+  offerBatch: z.number().int().min(1).max(100).meta({
+    description:
+      'Offers out at once, at most; further free seats wait (still reserved for the waitlist) until one is taken or passed on.',
+    example: 1,
+  }),
+};
+
+const offerSettings = {
+  promotion: eventFields.promotion
+    .optional()
+    .meta({ description: `Defaults to \`${OFFER_DEFAULTS.promotion}\`.` }),
+  offerWindowSeconds: eventFields.offerWindowSeconds
+    .optional()
+    .meta({ description: `Defaults to ${OFFER_DEFAULTS.offerWindowSeconds} (a day).` }),
+  offersCloseBefore: eventFields.offersCloseBefore
+    .optional()
+    .meta({ description: `Defaults to ${OFFER_DEFAULTS.offersCloseBefore}.` }),
+  offerBatch: eventFields.offerBatch
+    .optional()
+    .meta({ description: `Defaults to ${OFFER_DEFAULTS.offerBatch}.` }),
 };
 
 const sameWaitlistFlag = (body: { hasWaitlist?: boolean; waitlistEnabled?: boolean }) =>
@@ -64,6 +101,7 @@ export const CreateEventSchema = strictBody({
   status: eventFields.status.optional().meta({ description: 'Defaults to `active`.' }),
   hasWaitlist: eventFields.hasWaitlist.optional(),
   waitlistEnabled: eventFields.waitlistEnabled.optional(),
+  ...offerSettings,
 })
   .refine(sameWaitlistFlag, waitlistAliasMismatch)
   .meta({ id: 'CreateEvent' });
@@ -81,6 +119,7 @@ export const UpdateEventSchema = strictBody({
   status: eventFields.status.optional(),
   hasWaitlist: eventFields.hasWaitlist.optional(),
   waitlistEnabled: eventFields.waitlistEnabled.optional(),
+  ...offerSettings,
 })
   .refine(sameWaitlistFlag, waitlistAliasMismatch)
   .refine((body) => Object.values(body).some((value) => value !== undefined), {
@@ -100,8 +139,15 @@ export const EventSchema = z
     organizer: z.string(),
     status: EventStatusSchema,
     hasWaitlist: z.boolean(),
+    promotion: eventFields.promotion,
+    offerWindowSeconds: z.number().int(),
+    offersCloseBefore: z.number().int(),
+    offerBatch: z.number().int(),
     registeredCount: z.number().int().meta({ description: 'Confirmed registrations.' }),
     waitlistCount: z.number().int().meta({ description: 'Waitlisted registrations.' }),
+    offeredCount: z.number().int().meta({
+      description: 'Offers out, each holding a seat: `registeredCount + offeredCount ≤ capacity`.',
+    }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -121,9 +167,11 @@ export const UserSchema = z
   .meta({ id: 'User' });
 export type UserResponse = z.infer<typeof UserSchema>;
 
-export const RegistrationStatusSchema = z
-  .enum(['confirmed', 'waitlisted'])
-  .meta({ id: 'RegistrationStatus' });
+export const RegistrationStatusSchema = z.enum(registrationStatuses).meta({
+  id: 'RegistrationStatus',
+  description:
+    '`offered`: a seat is held until `offerExpiresAt`; `expired`, `declined`: an offer that ended without a seat (the registration is over; registering again replaces it).',
+});
 
 export const RegistrationSchema = z
   .object({
@@ -142,6 +190,16 @@ export const RegistrationSchema = z
       .string()
       .optional()
       .meta({ description: 'When a waitlisted registration was confirmed.' }),
+    offeredAt: z.string().optional().meta({ description: 'When a seat was offered.' }),
+    offerExpiresAt: z
+      .string()
+      .optional()
+      .meta({ description: 'Until when the offer holds its seat (an accept at or after: 410).' }),
+    offerToken: z.string().optional().meta({
+      description:
+        'While offered: the capability the attendee accepts or declines with (`POST /offers/{token}/accept`), no API key needed. Send it as a link; treat it as a secret.',
+    }),
+    declinedAt: z.string().optional().meta({ description: 'When the offer was declined.' }),
   })
   .meta({ id: 'Registration' });
 export type RegistrationResponse = z.infer<typeof RegistrationSchema>;

@@ -8,14 +8,15 @@ import {
   updateAnnounced,
 } from './events.announcements.rules.js';
 import { EventsErrors } from './events.errors.js';
-import type {
-  Event,
-  EventChanges,
-  EventStatus,
-  NewEvent,
-  Registration,
-  RequestKey,
-  Waitlist,
+import {
+  type Event,
+  type EventChanges,
+  type EventStatus,
+  type NewEvent,
+  OFFER_DEFAULTS,
+  type Registration,
+  type RequestKey,
+  type Waitlist,
 } from './events.model.js';
 import type { EventRepository } from './events.repository.js';
 import {
@@ -101,8 +102,13 @@ export class EventsService {
       organizer: input.organizer,
       status: input.status ?? 'active',
       hasWaitlist: input.hasWaitlist ?? false,
+      promotion: input.promotion ?? OFFER_DEFAULTS.promotion,
+      offerWindowSeconds: input.offerWindowSeconds ?? OFFER_DEFAULTS.offerWindowSeconds,
+      offersCloseBefore: input.offersCloseBefore ?? OFFER_DEFAULTS.offersCloseBefore,
+      offerBatch: input.offerBatch ?? OFFER_DEFAULTS.offerBatch,
       registeredCount: 0,
       waitlistCount: 0,
+      offeredCount: 0,
       createdAt: now,
       updatedAt: now,
       waitlist: { issued: 0, frontier: 0, holes: [] },
@@ -137,8 +143,9 @@ export class EventsService {
   async updateEvent(eventId: string, changes: EventChanges): Promise<Event> {
     let current = await this.getEvent(eventId);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const now = this.now();
-      const decision = decideUpdate(current, changes, now);
+      const clock = this.deps.clock();
+      const now = clock.toISOString();
+      const decision = decideUpdate(current, changes, clock);
       if (!decision.ok) throw decision.error;
       const change: Change = {
         current,
@@ -147,12 +154,23 @@ export class EventsService {
         type: updateAnnounced(current, changes),
         now,
       };
-      const outcome =
-        decision.promote === 0
-          ? await this.change(change)
-          : await this.changeAndPromote(change, decision.promote);
-      if (outcome.done) return outcome.event;
-      current = outcome.event;
+      const { pass } = decision;
+      if (pass.count > 0 && pass.kind === 'promote') {
+        const outcome = await this.changeAndPromote(change, pass.count);
+        if (outcome.done) return outcome.event;
+        current = outcome.event;
+        continue;
+      }
+      const outcome = await this.change(change);
+      if (!outcome.done) {
+        current = outcome.event;
+        continue;
+      }
+      if (pass.count === 0) return outcome.event;
+      // Offer mode: the change first, then the seats it frees are offered (a commit of their
+      // own; a crash in between leaves them to the seat sweep).
+      await this.deps.waitlist.fillFreeSeats(eventId).catch(() => undefined);
+      return this.getEvent(eventId);
     }
     throw EventsErrors.busy();
   }

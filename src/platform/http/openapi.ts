@@ -28,6 +28,7 @@ const problemDescriptions: Record<number, string> = {
   404: 'Not found',
   405: 'Method not allowed',
   409: 'Conflict',
+  410: 'Gone for good',
   413: 'Body over 64 KiB',
   415: 'Body is not JSON',
   422: 'Validation failed',

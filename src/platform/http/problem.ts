@@ -24,6 +24,7 @@ const statusByKind: Record<ErrorKind, ContentfulStatusCode> = {
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
+  gone: 410,
   payload_too_large: 413,
   unsupported_media_type: 415,
   throttled: 429,
