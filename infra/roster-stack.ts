@@ -33,7 +33,7 @@ import { Queues } from './constructs/queues.js';
 import { RosterRestApi, type ThrottleSettings } from './constructs/rest-api.js';
 import { RosterFunction } from './constructs/roster-function.js';
 import { Tables } from './constructs/tables.js';
-import { Timers } from './constructs/timers.js';
+import { Timers, timerQueuesSetBy } from './constructs/timers.js';
 import type { LoadedModuleInfra } from './module-infra.js';
 import { acknowledge } from './nag.js';
 
@@ -373,11 +373,11 @@ export class RosterStack extends Stack {
       );
     }
     if (module.routes) grantAccess(this.apiFunction.function, API_ACCESS);
-    // Timers on the module's timer queues are set by the functions that build its services: its
-    // tasks, and the API where it has routes.
-    const timerQueuesOfModule = timerQueues([module]);
-    for (const fn of taskFunctions.values()) this.timers.grantSet(fn, timerQueuesOfModule);
-    if (module.routes) this.timers.grantSet(this.apiFunction.function, timerQueuesOfModule);
+    // Timers on the module's own timer queues, for the functions that build its services.
+    for (const [name, fn] of taskFunctions) {
+      this.timers.grantSet(fn, timerQueuesSetBy(module, name));
+    }
+    this.timers.grantSet(this.apiFunction.function, timerQueuesSetBy(module, API_ACCESS));
 
     loaded.construct(scope, {
       stack: this,

@@ -2,10 +2,26 @@ import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct, type IConstruct } from 'constructs';
-import { timerEnvVars } from '../../src/platform/config.js';
+import { timerEnvVars, timerQueues } from '../../src/platform/config.js';
+import type { AnyModule } from '../../src/platform/module.js';
 import type { QueueDefinition } from '../../src/platform/queue/queue.js';
+import { API_ACCESS } from '../access.js';
 import { acknowledge } from '../nag.js';
 import type { Queues } from './queues.js';
+
+/**
+ * The queues on which the function `name` of `module` (`api`, or one of its tasks — the names of
+ * its access declaration) may set timers: the module's own timer queues, for the functions that
+ * build its services — its tasks, and the API where it has routes. The stack grants exactly this;
+ * the access test holds the timers each function sets to it.
+ */
+export function timerQueuesSetBy(module: AnyModule, name: string): QueueDefinition[] {
+  const builds =
+    name === API_ACCESS
+      ? module.routes !== undefined
+      : (module.tasks ?? []).some((task) => task.name === name);
+  return builds ? timerQueues([module]) : [];
+}
 
 export interface TimersProps {
   readonly stage: string;

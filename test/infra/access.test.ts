@@ -1,14 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import type { DynamoAction, ModuleAccess, TableAccess } from '../../infra/access.js';
+import { timerQueuesSetBy } from '../../infra/constructs/timers.js';
 import { loadModuleInfra } from '../../infra/module-infra.js';
 import { PLATFORM_ACCESS } from '../../infra/roster-stack.js';
 import { soakRoutes } from '../../scripts/soak/load.js';
 import { eventsModule } from '../../src/modules/events/events.module.js';
 import { modules } from '../../src/modules/index.js';
 import type { DynamoClients } from '../../src/platform/dynamo/client.js';
-import { type AnyModule, defineModule } from '../../src/platform/module.js';
+import { type AnyModule, defineModule, type Ports } from '../../src/platform/module.js';
+import type { QueueDefinition } from '../../src/platform/queue/queue.js';
+import { timersOf } from '../../src/platform/timers/timers.js';
+import { LocalQueues } from '../../src/runtime/local/queue.js';
+import { LocalTimers } from '../../src/runtime/local/timers.js';
 import { MixedLoad } from '../hardening/mixed-load.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { createTestApp, type TestApp, type TestAppOptions } from '../support/app.js';
 import { exerciseProblems, samplePlan, sampleRun } from '../support/exercises/coverage.js';
 import {
   type AccessAppOptions,
@@ -23,7 +28,9 @@ import {
 /*
  * The least-privilege declarations (`access` in each <m>.infra.ts) against what the code really
  * sends. A recorder at the front of the DynamoDB client turns every call into what IAM checks
- * (`PutItem customers`, `Query events/index/gsi1`, one entry per item of a transaction); each
+ * (`PutItem customers`, `Query events/index/gsi1`, one entry per item of a transaction), and one
+ * on the timer port each timer set into `CreateSchedule queue:<id>` (what the stack grants by
+ * `timerQueuesSetBy`: a module's own `timerTarget` queues, to its tasks and API); each
  * function's work — the module's routes through the HTTP app, each task's `run` — must stay
  * within what its declaration grants on AWS. The work comes from each module of the list, in its
  * exercise (test/support/exercises/<m>.ts): every function a module declares, routes or tasks is
@@ -57,6 +64,8 @@ function granted(accesses: readonly TableAccess[]): Set<string> {
 interface Recorder {
   /** For `createTestApp({ dynamo })`. */
   readonly install: (clients: DynamoClients) => DynamoClients;
+  /** For `createTestApp({ ports })`: the same ports, with every timer set recorded. */
+  readonly timers: (ports: TestAppOptions['ports']) => TestAppOptions['ports'];
   /** Records what `work` sends, on the tables of `app` (by id). */
   readonly during: (app: TestApp, work: () => Promise<unknown>) => Promise<Set<string>>;
 }
@@ -68,7 +77,30 @@ function recorder(): Recorder {
     const id = ids[String(table)] ?? `unknown-table:${String(table)}`;
     calls?.add(`${action} ${id}${index ? `/index/${String(index)}` : ''}`);
   };
+  // Only where the scenario gave timers: without a port, setting one fails as it would anyway.
+  const recordTimers = (ports: Ports): Ports => {
+    const port = ports.timers;
+    if (!port) return ports;
+    return {
+      ...ports,
+      timers: {
+        timers: (queue) => {
+          const timers = port.timers(queue);
+          return {
+            set: (name, at, body) => {
+              calls?.add(timerCall(queue));
+              return timers.set(name, at, body);
+            },
+          };
+        },
+      },
+    };
+  };
   return {
+    timers: (ports) =>
+      typeof ports === 'function'
+        ? (container) => recordTimers(ports(container))
+        : ports && recordTimers(ports),
     install(clients) {
       clients.client.middlewareStack.add(
         (next, context) => async (args) => {
@@ -141,22 +173,34 @@ async function appFor(
   options: AccessAppOptions = {},
 ): Promise<RecordedApp> {
   const recording = recorder();
-  const { faults, ...rest } = options;
+  const { faults, ports, ...rest } = options;
   const app = await createTestApp({
     modules,
     dynamo: (clients) => {
       faults?.(clients);
       return recording.install(clients);
     },
+    ports: recording.timers(ports),
     ...rest,
   });
   return { app, during: (work) => recording.during(app, work) };
 }
 
-/** What `module`'s function `name` sent, restricted to the tables it may name. */
-function expectWithin(calls: Set<string>, accesses: readonly TableAccess[], function_: string) {
+/** A timer set on `queue`, as the recorder notes it. */
+const timerCall = (queue: Pick<QueueDefinition, 'id'>) => `CreateSchedule queue:${queue.id}`;
+
+/**
+ * What `module`'s function `name` sent, restricted to the tables it may name and the queues it may
+ * set timers on.
+ */
+function expectWithin(
+  calls: Set<string>,
+  accesses: readonly TableAccess[],
+  function_: string,
+  timerQueues: readonly QueueDefinition[] = [],
+) {
   expect(calls.size, `${function_} sent nothing: the scenario did not run`).toBeGreaterThan(0);
-  const allowed = granted(accesses);
+  const allowed = new Set([...granted(accesses), ...timerQueues.map(timerCall)]);
   expect(
     [...calls].filter((call) => !allowed.has(call)),
     `${function_}: calls its declaration does not grant`,
@@ -179,7 +223,12 @@ function harness(module: AnyModule, scenario: AccessScenario, checked: Set<strin
       }
       checked.add(fn);
       const platform = options.platform ? PLATFORM_ACCESS : [];
-      expectWithin(calls, [...grantsOf(module, fn), ...platform], `${module.name} ${fn}`);
+      expectWithin(
+        calls,
+        [...grantsOf(module, fn), ...platform],
+        `${module.name} ${fn}`,
+        timerQueuesSetBy(module, fn),
+      );
     },
     expect,
   };
@@ -228,6 +277,61 @@ describe('the module list', () => {
     ]);
   });
 });
+
+describe('timers', () => {
+  const work: QueueDefinition = {
+    id: 'scratch-work',
+    maxReceiveCount: 3,
+    consumerTimeoutSeconds: 10,
+    batchSize: 10,
+  };
+  /** A module whose task sets a timer on the queue it consumes. */
+  const settingOn = (queue: QueueDefinition) =>
+    defineModule({
+      name: 'scratch-timers',
+      tables: [],
+      services: (context) => ({
+        arm: () =>
+          timersOf(context.ports.timers, queue).set('n', new Date(Date.now() + 3_600_000), 'b'),
+      }),
+      tasks: [
+        {
+          name: 'arm',
+          description: 'Sets a timer on its queue.',
+          queue,
+          run: (services) => services.arm(),
+        },
+      ],
+    });
+
+  it('records each timer a function sets, and holds it to the queues the stack lets it set timers on', async () => {
+    for (const [queue, granted] of [
+      [{ ...work, timerTarget: true }, true],
+      [work, false],
+    ] as const) {
+      const module = settingOn(queue);
+      const timers = new LocalTimers(new LocalQueues());
+      const { app, during } = await appFor([module], { ports: { timers } });
+      const calls = await during(() => exerciseTask(app, module, 'arm'));
+      timers.stop();
+
+      expect(calls).toEqual(new Set(['CreateSchedule queue:scratch-work']));
+      const check = () =>
+        expectWithin(calls, [], 'scratch-timers arm', timerQueuesSetBy(module, 'arm'));
+      if (granted) check();
+      else expect(check, queue.id).toThrow(/does not grant/);
+      // No routes: the API function builds none of its services, and is granted no timers.
+      expect(timerQueuesSetBy(module, 'api')).toEqual([]);
+    }
+  });
+});
+
+/** Runs a task of `module` as its Lambda would. */
+function exerciseTask(app: TestApp, module: AnyModule, name: string): Promise<unknown> {
+  const task = module.tasks?.find((t) => t.name === name);
+  if (!task) throw new Error(`${module.name} has no task ${name}`);
+  return task.run(app.servicesOf(module), {});
+}
 
 const exercises = new Map<AnyModule, Exercise>();
 for (const module of modules) {
