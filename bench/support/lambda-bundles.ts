@@ -238,6 +238,11 @@ function placeholderFor(name: string): string | undefined {
   if (name.endsWith('_STATE_MACHINE_ARN')) {
     return 'arn:aws:states:us-east-1:000000000000:stateMachine:bench';
   }
+  // A timer queue's (platform/timers): its ARN and its DLQ's, the role Scheduler sends with.
+  if (name.endsWith('_QUEUE_ARN') || name.endsWith('_DLQ_ARN')) {
+    return `arn:aws:sqs:us-east-1:000000000000:${name.toLowerCase()}`;
+  }
+  if (name.endsWith('_TIMER_ROLE_ARN')) return 'arn:aws:iam::000000000000:role/bench-scheduler';
   if (name === 'COGNITO_USER_POOL_ID') return 'us-east-1_Bench0000';
   if (name === 'COGNITO_CLIENT_ID') return 'benchclient0000';
   if (name === 'TOKEN_USAGE_KEY_ARN') {
