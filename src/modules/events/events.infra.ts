@@ -16,6 +16,11 @@ import { eventsTable } from './events.module.js';
  * - the ticket sweep: lists events (collections index), reads each one's waitlist (waitlist
  *   order index) and records tickets nobody holds, then folds them (conditional updates of the
  *   event).
+ * - the offer functions (the timer's consumer, the offer sweep, the seat sweep): read an offer's
+ *   registration and event, end it and offer its seat to the next (the registration, the token
+ *   lookup and the event in one transaction, and its domain events), fold the waitlist; the
+ *   offer sweep finds due offers in the expiry index (by-status index, OFFERS#n keys), the seat
+ *   sweep lists events (collections index).
  */
 export const access: ModuleAccess = {
   api: [
@@ -46,6 +51,9 @@ export const access: ModuleAccess = {
       indexes: [eventsKeys.byStatusIndex],
     },
   ],
+  'expire-offers': offerWork([]),
+  'sweep-offers': offerWork([eventsKeys.byStatusIndex]),
+  'fill-free-seats': offerWork([eventsKeys.collectionsIndex]),
   'release-unused-tickets': [
     {
       table: eventsTable,
@@ -54,6 +62,21 @@ export const access: ModuleAccess = {
     },
   ],
 };
+
+/**
+ * What passing a seat on takes (a lapse, then the offer or promotion of the next), plus the index
+ * the function finds its work in.
+ */
+function offerWork(finding: readonly string[]): ModuleAccess[string] {
+  return [
+    {
+      table: eventsTable,
+      actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'ConditionCheckItem'],
+      indexes: [eventsKeys.registrationsIndex, ...finding],
+    },
+    { table: outboxTable, actions: ['PutItem'] },
+  ];
+}
 
 /** The events module needs nothing on AWS beyond its table, task Lambda and schedule. */
 export const infra: ModuleInfra = () => {};

@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { eventsModule, eventsTable } from '../../../src/modules/events/events.module.js';
-import { commandIs, failCalls } from '../faults.js';
+import type { DynamoClients } from '../../../src/platform/dynamo/client.js';
+import type { TestApp } from '../app.js';
+import { commandIs, failCalls, inputMentions } from '../faults.js';
 import { Recent } from './recent.js';
 import { byIndex, queryAll } from './tables.js';
 import type {
+  AccessHarness,
+  AccessScenario,
   AfterRestart,
   Exercise,
   LedgerEntry,
@@ -288,6 +292,119 @@ const event = (eventId: string, capacity: number, hasWaitlist: boolean) => ({
   hasWaitlist,
 });
 
+/** An offer-mode event whose offers are open for years. */
+const offerEvent = (eventId: string, capacity: number) => ({
+  ...event(eventId, capacity, true),
+  date: '2030-06-01',
+  promotion: 'offer',
+  offerWindowSeconds: 60,
+});
+
+async function offerTokenOf(app: TestApp, eventId: string, userId: string): Promise<string> {
+  const res = await app.call(`/events/${eventId}/registrations`);
+  const found = ((await res.json()) as { userId: string; offerToken?: string }[]).find(
+    (r) => r.userId === userId,
+  );
+  if (!found?.offerToken) throw new Error(`${userId} holds no offer for ${eventId}`);
+  return found.offerToken;
+}
+
+/** The offer functions: each passes a seat on the way it does in production. */
+function offerScenarios(): AccessScenario[] {
+  /** An offer out for u2 of event `eventId`, on an app whose clock the scenario moves. */
+  const withOffer = async (harness: AccessHarness, eventId: string, options = {}) => {
+    let now = Date.now();
+    const recorded = await harness.appFor([eventsModule], {
+      clock: () => new Date(now),
+      ...options,
+    });
+    const { app } = recorded;
+    await harness.ok(app, '/events', { method: 'POST', json: offerEvent(eventId, 1) });
+    for (const userId of ['u1', 'u2', 'u3']) {
+      await harness.ok(app, '/users', { method: 'POST', json: { userId, name: userId } });
+      await harness.ok(app, `/events/${eventId}/registrations`, {
+        method: 'POST',
+        json: { userId },
+      });
+    }
+    await harness.ok(app, `/events/${eventId}/registrations/u1`, { method: 'DELETE' });
+    return { ...recorded, later: () => (now += 61_000) };
+  };
+  return [
+    {
+      title: 'the offer timer’s consumer stays within its grants',
+      functions: ['expire-offers'],
+      run: async (harness) => {
+        const { app, during, later } = await withOffer(harness, 'o2');
+        const rows = (await (await app.call('/events/o2/registrations')).json()) as {
+          userId: string;
+          status: string;
+        }[];
+        harness.expect(rows.map((r) => r.status)).toEqual(['offered', 'waitlisted']);
+        const offerId = await offerIdOf(app, 'o2', 'u2');
+        later();
+        const calls = await during(async () => {
+          harness
+            .expect(
+              await harness.runTask(app, 'expire-offers', {
+                id: 'm1',
+                body: JSON.stringify({ eventId: 'o2', userId: 'u2', offerId }),
+                receiveCount: 1,
+              }),
+            )
+            .toBe('lapsed');
+        });
+        harness.within(calls, 'expire-offers');
+      },
+    },
+    {
+      title: 'the offer sweep stays within its grants',
+      functions: ['sweep-offers'],
+      run: async (harness) => {
+        const { app, during, later } = await withOffer(harness, 'o3');
+        later();
+        const calls = await during(async () => {
+          harness
+            .expect(await harness.runTask(app, 'sweep-offers', { trigger: 'schedule' }))
+            .toEqual({ lapsed: 1, rearmed: 0 });
+        });
+        harness.within(calls, 'sweep-offers');
+      },
+    },
+    {
+      title: 'the seat sweep stays within its grants',
+      functions: ['fill-free-seats'],
+      run: async (harness) => {
+        let failing = true;
+        // The offer after the unregister fails: the freed seat is left for the sweep.
+        const { app, during } = await withOffer(harness, 'o4', {
+          faults: (clients: DynamoClients) =>
+            failCalls(clients, {
+              when: (call) => failing && inputMentions('"offered"')(call),
+              times: Number.POSITIVE_INFINITY,
+              error: () => Object.assign(new Error('down'), { name: 'InternalServerError' }),
+            }),
+        });
+        failing = false;
+        const calls = await during(async () => {
+          harness
+            .expect(await harness.runTask(app, 'fill-free-seats', { trigger: 'schedule' }))
+            .toBe(1);
+        });
+        harness.within(calls, 'fill-free-seats');
+      },
+    },
+  ];
+}
+
+/** The offer id behind a registration's current offer (as the timer's message names it). */
+async function offerIdOf(app: TestApp, eventId: string, userId: string): Promise<string> {
+  const registration = await app
+    .servicesOf(eventsModule)
+    .offers.view(await offerTokenOf(app, eventId, userId));
+  return registration.registration.offerId as string;
+}
+
 export const exercise: Exercise = {
   access: {
     scenarios: () => [
@@ -316,11 +433,25 @@ export const exercise: Exercise = {
             await ok(app, '/events/e1', { method: 'PUT', json: { capacity: 2 } });
             await ok(app, '/events/e1/registrations/u1', { method: 'DELETE' });
             await ok(app, '/events/e1', { method: 'DELETE' });
+            // Offers: made by an unregister, seen, accepted and declined through their links.
+            await ok(app, '/events', { method: 'POST', json: offerEvent('o1', 1) });
+            await ok(app, '/users', { method: 'POST', json: { userId: 'u3', name: 'u3' } });
+            for (const userId of ['u1', 'u2', 'u3']) {
+              await ok(app, '/events/o1/registrations', { method: 'POST', json: { userId } });
+            }
+            await ok(app, '/events/o1/registrations/u1', { method: 'DELETE' });
+            await ok(app, `/offers/${await offerTokenOf(app, 'o1', 'u2')}`, { key: null });
+            await ok(app, `/offers/${await offerTokenOf(app, 'o1', 'u2')}/decline`, {
+              method: 'POST',
+              key: null,
+            });
+            await ok(app, '/events/o1/registrations/u3/offer/accept', { method: 'POST' });
             await ok(app, '/health', { key: null });
           });
           within(calls, 'api', { platform: true });
         },
       },
+      ...offerScenarios(),
       {
         title: 'the deletion sweep stays within its grants',
         functions: ['finish-deletions'],
