@@ -9,11 +9,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type BundleResult, bundleFunction, moduleExportName } from '../../infra/bundling.js';
 import { API_ENTRY, TASK_ENTRY } from '../../infra/roster-stack.js';
 import { modules } from '../../src/modules/index.js';
-import { timerEnvVars, timerQueues } from '../../src/platform/config.js';
 import { createDynamoClients } from '../../src/platform/dynamo/client.js';
 import { ensureTables } from '../../src/platform/dynamo/provision.js';
 import { idempotencyTable, tableEnvVar } from '../../src/platform/dynamo/tables.js';
 import { projectRoot } from '../support/template.js';
+import { timerEnvironment } from '../support/timers.js';
 
 /*
  * The bundling function the CDK construct and the bench share (infra/bundling.ts): what its
@@ -160,7 +160,7 @@ describe('the API’s bundle, run by node', () => {
         DYNAMODB_ENDPOINT: inject('dynamodbEndpoint'),
         [tableEnvVar(idempotencyTable)]: names.idempotency,
         APP_SECRET: Buffer.alloc(32, 3).toString('base64url'),
-        ...timerEnvironment(),
+        ...timerEnvironment(modules),
         API_KEY_SOURCE: 'api-gateway',
         AWS_REGION: 'us-east-1',
         LOG_LEVEL: 'silent',
@@ -179,21 +179,6 @@ describe('the API’s bundle, run by node', () => {
     expect(openapi.paths).toBeGreaterThan(20);
   });
 });
-
-/**
- * What the stack gives the API for the timer queues (infra/constructs/timers.ts): their services
- * ask for their timers as they are built, and fail naming what is missing. Nothing is sent here.
- */
-function timerEnvironment(): Record<string, string> {
-  const env: Record<string, string> = { TIMER_SCHEDULE_GROUP: 'roster-test-timers' };
-  for (const queue of timerQueues(modules)) {
-    const names = timerEnvVars(queue);
-    env[names.queueArn] = `arn:aws:sqs:us-east-1:000000000000:${queue.id}`;
-    env[names.deadLetterArn] = `arn:aws:sqs:us-east-1:000000000000:${queue.id}-dlq`;
-    env[names.roleArn] = `arn:aws:iam::000000000000:role/${queue.id}-scheduler`;
-  }
-  return env;
-}
 
 describe('the modules’ naming convention the bundler relies on', () => {
   it('exports each module from <m>/<m>.module.ts as <m>Module (sla-errors → slaErrorsModule)', async () => {

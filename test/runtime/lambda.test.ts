@@ -2,10 +2,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { eventsTable } from '../../src/modules/events/events.module.js';
+import { modules } from '../../src/modules/index.js';
 import { createDynamoClients } from '../../src/platform/dynamo/client.js';
 import { ensureTables } from '../../src/platform/dynamo/provision.js';
 import { idempotencyTable } from '../../src/platform/dynamo/tables.js';
 import { outboxTable } from '../../src/platform/outbox/outbox.js';
+import { timerEnvironment } from '../support/timers.js';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -105,6 +107,7 @@ describe('Lambda handler (API Gateway REST proxy)', () => {
     process.env.DOMAIN_EVENTS_TABLE_NAME = names.outbox;
     process.env.API_KEY_SOURCE = 'api-gateway';
     process.env.LOG_LEVEL = 'info';
+    Object.assign(process.env, timerEnvironment(modules));
     process.stdout.write = ((chunk: string | Uint8Array) => {
       for (const line of String(chunk).split('\n').filter(Boolean)) {
         try {
