@@ -60,7 +60,10 @@ export interface RegistrationsServiceDeps {
   /** Time-ordered unique ids (UUIDv7). */
   readonly newId: () => string;
   readonly clock: () => Date;
-  /** RegistrationConfirmed, RegistrationWaitlisted, RegistrationCancelled, WaitlistPromoted. */
+  /**
+   * RegistrationConfirmed, RegistrationWaitlisted, RegistrationCancelled, WaitlistPromoted,
+   * OfferMade, OfferTimerNotSet, SeatPassDeferred.
+   */
   readonly metrics: ModuleMetrics;
   /** Domain events: each change's is committed with it, and announced once it has been. */
   readonly outbox: Outbox;
@@ -577,7 +580,8 @@ export class RegistrationsService {
             new Date(offerExpiresAt),
             JSON.stringify({ eventId, userId, offerId }),
           )
-          .catch(() => undefined),
+          // The sweep lapses it instead (within its schedule); counted, so an operator sees it.
+          .catch(() => this.deps.metrics.count('OfferTimerNotSet')),
       ),
     );
     await this.fold(event.eventId, waitlistAfter(event.waitlist, { promoted: heads }));
@@ -590,7 +594,7 @@ export class RegistrationsService {
    * registration, accept or sweep, which pass them on the same way.
    */
   async passFreedSeats(eventId: string): Promise<void> {
-    await this.fillFreeSeats(eventId).catch(() => undefined);
+    await this.fillFreeSeats(eventId).catch(() => this.deps.metrics.count('SeatPassDeferred'));
   }
 
   private recentlyFull(eventId: string): boolean {
