@@ -45,3 +45,62 @@ export function utcOffsetLabel(date: Date = new Date()): string {
   const abs = Math.abs(offset);
   return `UTC${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
 }
+
+const plural = (count: number, unit: string) => `${count} ${unit}${count === 1 ? '' : 's'}`;
+
+/**
+ * Time left, in words, two units at most (`2 days 3 hours`, `12 minutes 1 second`): a countdown a
+ * person reads at a glance. A partial second left counts as one, so it reaches `0 seconds` only
+ * when nothing is left.
+ */
+export function durationText(ms: number): string {
+  let left = Math.max(Math.ceil(ms / 1000), 0);
+  const counts = ([86_400, 3_600, 60, 1] as const).map((size) => {
+    const count = Math.floor(left / size);
+    left -= count * size;
+    return count;
+  });
+  const units = ['day', 'hour', 'minute', 'second'] as const;
+  const first = counts.findIndex((count) => count > 0);
+  if (first === -1) return plural(0, 'second');
+  // The next unit only, and only when not zero: "1 day 5 seconds" says less than "1 day".
+  return [first, first + 1]
+    .filter((index) => (counts[index] ?? 0) > 0)
+    .map((index) => plural(counts[index] ?? 0, units[index] ?? 'second'))
+    .join(' ');
+}
+
+/** An instant relative to `now` in its largest fitting unit: `in 24 hours`, `2 hours ago`. */
+export function relativeTime(iso: string, now: number, locale?: string): string {
+  const at = Date.parse(iso);
+  if (Number.isNaN(at)) return '';
+  const seconds = (at - now) / 1000;
+  const format = new Intl.RelativeTimeFormat(locale, { numeric: 'always' });
+  // The unit is chosen after rounding: 59 minutes 40 seconds is "in 1 hour", not "in 60 minutes".
+  const abs = Math.abs(seconds);
+  const sign = Math.sign(seconds);
+  if (Math.round(abs / 3_600) >= 48) return format.format(sign * Math.round(abs / 86_400), 'day');
+  if (Math.round(abs / 60) >= 60) return format.format(sign * Math.round(abs / 3_600), 'hour');
+  if (Math.round(abs) >= 60) return format.format(sign * Math.round(abs / 60), 'minute');
+  return format.format(sign * Math.round(abs), 'second');
+}
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * An event's date as people read it: a date-only value (`2026-12-15`) is that calendar day
+ * wherever the reader is (read as UTC and shown in UTC, so no zone moves it to the 14th); a
+ * date-time in the reader's zone. Anything else is shown as given.
+ */
+export function formatEventDate(date: string, locale?: string): string {
+  if (DATE_ONLY.test(date)) {
+    const day = new Date(`${date}T00:00:00Z`);
+    return Number.isNaN(day.getTime())
+      ? date
+      : day.toLocaleDateString(locale, { dateStyle: 'full', timeZone: 'UTC' });
+  }
+  const at = new Date(date);
+  return Number.isNaN(at.getTime())
+    ? date
+    : at.toLocaleString(locale, { dateStyle: 'full', timeStyle: 'short' });
+}

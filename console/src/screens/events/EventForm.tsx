@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useRef } from 'react';
+import { type FormEvent, useRef, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { idempotencyKey, type Schemas, unwrap } from '../../api/client';
 import { useApi } from '../../auth/session';
@@ -8,7 +8,22 @@ import { numberOf, textOf, useFormProblem } from '../../components/forms';
 import { Page } from '../../components/Page';
 import { ProblemMessage } from '../../components/ProblemMessage';
 import { Loading } from '../../components/Status';
-import { EVENT_STATUSES, type Event, eventPath, keys, useEvent, useRefreshEvent } from './queries';
+import {
+  isOfferWindowUnit,
+  OFFER_WINDOW_UNITS,
+  type OfferWindowUnit,
+  windowInputOf,
+  windowSecondsOf,
+} from '../../lib/offers';
+import {
+  EVENT_STATUSES,
+  type Event,
+  eventPath,
+  keys,
+  type PromotionMode,
+  useEvent,
+  useRefreshEvent,
+} from './queries';
 
 const FIELDS = [
   'eventId',
@@ -21,7 +36,14 @@ const FIELDS = [
   'status',
   'hasWaitlist',
   'waitlistEnabled',
+  'promotion',
+  'offerWindowSeconds',
+  'offersCloseBefore',
+  'offerBatch',
 ] as const;
+
+/** The API's defaults, shown in a new event's form (the API applies the same when they're absent). */
+const OFFER_DEFAULTS = { offerWindowSeconds: 86_400, offersCloseBefore: 0, offerBatch: 1 };
 
 type EventFields = Omit<Schemas['CreateEvent'], 'waitlistEnabled'>;
 
@@ -39,7 +61,31 @@ function readForm(form: HTMLFormElement): EventFields {
     organizer: textOf(data, 'organizer'),
     status: textOf(data, 'status') as Schemas['EventStatus'],
     hasWaitlist: data.get('hasWaitlist') === 'on',
+    ...offerSettingsOf(data),
   };
+}
+
+/**
+ * The promotion mode and, for offers, their settings. The window is typed in a unit and sent in
+ * seconds; the settings of instant promotion are not sent (their fields are disabled), so an
+ * event switched back to instant keeps the ones it had for the next time.
+ */
+function offerSettingsOf(data: FormData): Partial<EventFields> {
+  const promotion = textOf(data, 'promotion') as PromotionMode;
+  if (promotion !== 'offer') return { promotion };
+  const unit = textOf(data, 'offerWindowUnit');
+  const settings = {
+    promotion,
+    offerWindowSeconds: windowSecondsOf(
+      numberOf(data, 'offerWindowSeconds'),
+      isOfferWindowUnit(unit) ? unit : 'minutes',
+    ),
+    offersCloseBefore: numberOf(data, 'offersCloseBefore'),
+    offerBatch: numberOf(data, 'offerBatch'),
+  };
+  return Object.fromEntries(
+    Object.entries(settings).filter(([, value]) => value !== undefined),
+  ) as Partial<EventFields>;
 }
 
 /** The fields that differ from the event as loaded: a PUT changes only those. */
@@ -78,6 +124,7 @@ export function NewEvent() {
         submitLabel="Create event"
         pending={create.isPending}
         error={create.error}
+        sent={create.variables}
         onSubmit={(fields) => create.mutate(fields)}
         cancelTo="/events"
       />
@@ -111,6 +158,7 @@ export function EditEvent() {
           submitLabel="Save changes"
           pending={update.isPending}
           error={update.error}
+          sent={update.variables}
           onSubmit={(fields) => event.data && update.mutate(changesOf(event.data, fields))}
           cancelTo={eventPath(eventId)}
         />
@@ -124,6 +172,8 @@ function EventFormFields(props: {
   readonly submitLabel: string;
   readonly pending: boolean;
   readonly error: unknown;
+  /** What the refused submit sent (the offer window in seconds, to show next to its error). */
+  readonly sent: Partial<EventFields> | undefined;
   readonly onSubmit: (fields: EventFields) => void;
   readonly cancelTo: string;
 }) {
@@ -209,6 +259,11 @@ function EventFormFields(props: {
           <p className="field-error">{waitlistErrors.join('; ')}</p>
         ) : null}
       </div>
+      <PromotionFields
+        event={event}
+        byField={byField}
+        sentWindowSeconds={props.sent?.offerWindowSeconds}
+      />
       <div className="form-actions">
         <button type="submit" disabled={props.pending}>
           {props.pending ? 'Saving…' : props.submitLabel}
@@ -216,5 +271,147 @@ function EventFormFields(props: {
         <Link to={props.cancelTo}>Cancel</Link>
       </div>
     </form>
+  );
+}
+
+const PROMOTION_CHOICES: readonly { value: PromotionMode; label: string; hint: string }[] = [
+  {
+    value: 'instant',
+    label: 'Confirm the next person in line at once',
+    hint: 'They are registered as soon as the seat frees up.',
+  },
+  {
+    value: 'offer',
+    label: 'Hold it as an offer',
+    hint: 'The next person in line gets a link to accept or decline by a deadline; if they don’t answer in time, or decline, the seat is offered to the one after them.',
+  },
+];
+
+/** "When a seat frees up": instant promotion, or offers with their window, closing time and batch. */
+function PromotionFields(props: {
+  readonly event: Event | undefined;
+  readonly byField: Record<string, string[]>;
+  readonly sentWindowSeconds: number | undefined;
+}) {
+  const { event, byField } = props;
+  // The API's bounds are in seconds while the form takes a unit: say what was sent.
+  const windowErrors = byField.offerWindowSeconds && [
+    ...byField.offerWindowSeconds,
+    ...(Number.isFinite(props.sentWindowSeconds)
+      ? [`${props.sentWindowSeconds} seconds were sent`]
+      : []),
+  ];
+  const [promotion, setPromotion] = useState<PromotionMode>(event?.promotion ?? 'instant');
+  const initialWindow = windowInputOf(
+    event?.offerWindowSeconds ?? OFFER_DEFAULTS.offerWindowSeconds,
+  );
+  const [unit, setUnit] = useState<OfferWindowUnit>(initialWindow.unit);
+  const promotionErrors = byField.promotion ?? [];
+  const offers = promotion === 'offer';
+
+  return (
+    <fieldset
+      className={promotionErrors.length > 0 ? 'field choice field-invalid' : 'field choice'}
+      aria-describedby={promotionErrors.length > 0 ? 'field-promotion-error' : undefined}
+    >
+      <legend>When a seat frees up</legend>
+      {PROMOTION_CHOICES.map((choice) => (
+        <div key={choice.value}>
+          <div className="checkbox">
+            <input
+              id={`field-promotion-${choice.value}`}
+              type="radio"
+              name="promotion"
+              value={choice.value}
+              checked={promotion === choice.value}
+              onChange={() => setPromotion(choice.value)}
+              aria-describedby={`field-promotion-${choice.value}-hint`}
+              aria-invalid={promotionErrors.length > 0 ? true : undefined}
+            />
+            <label htmlFor={`field-promotion-${choice.value}`}>{choice.label}</label>
+          </div>
+          <p id={`field-promotion-${choice.value}-hint`} className="hint choice-hint">
+            {choice.hint}
+          </p>
+        </div>
+      ))}
+      {/* Kept while hidden, so switching back and forth loses nothing typed; disabled, so
+          instant promotion sends none of it. */}
+      <fieldset className="offer-settings" disabled={!offers} hidden={!offers}>
+        <legend className="visually-hidden">Offers</legend>
+        <div className="field-row">
+          <Field
+            name="offerWindowSeconds"
+            label="Time to answer"
+            hint="From 1 minute to 7 days (the API counts seconds: 60 to 604,800). An offer lapses then, or when offers close, whichever comes first."
+            errors={windowErrors}
+          >
+            {(control) => (
+              <div className="with-unit">
+                <input
+                  {...control}
+                  type="number"
+                  inputMode="decimal"
+                  step="any"
+                  defaultValue={initialWindow.value}
+                />
+                <label htmlFor="field-offerWindowUnit" className="visually-hidden">
+                  Unit of the time to answer
+                </label>
+                <select
+                  id="field-offerWindowUnit"
+                  name="offerWindowUnit"
+                  value={unit}
+                  onChange={(change) =>
+                    isOfferWindowUnit(change.target.value) && setUnit(change.target.value)
+                  }
+                >
+                  {OFFER_WINDOW_UNITS.map((choice) => (
+                    <option key={choice.unit} value={choice.unit}>
+                      {choice.unit}
+                    </option>
+                  ))}
+                </select>
+              </div>
+            )}
+          </Field>
+          <Field
+            name="offerBatch"
+            label="Offers out at once"
+            hint="1 to 100. More free seats wait for the waitlist until an offer out is taken or passed on."
+            errors={byField.offerBatch}
+          >
+            {(control) => (
+              <input
+                {...control}
+                type="number"
+                inputMode="numeric"
+                defaultValue={event?.offerBatch ?? OFFER_DEFAULTS.offerBatch}
+              />
+            )}
+          </Field>
+        </div>
+        <Field
+          name="offersCloseBefore"
+          label="Offers close (hours before it starts)"
+          hint="0 to 8,760. In these last hours a freed seat goes straight to the next person, as with instant promotion, since there may be no time left to answer. 0: offers until the event starts."
+          errors={byField.offersCloseBefore}
+        >
+          {(control) => (
+            <input
+              {...control}
+              type="number"
+              inputMode="numeric"
+              defaultValue={event?.offersCloseBefore ?? OFFER_DEFAULTS.offersCloseBefore}
+            />
+          )}
+        </Field>
+      </fieldset>
+      {promotionErrors.length > 0 ? (
+        <p id="field-promotion-error" className="field-error">
+          {promotionErrors.join('; ')}
+        </p>
+      ) : null}
+    </fieldset>
   );
 }

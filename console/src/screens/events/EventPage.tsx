@@ -10,7 +10,8 @@ import { LoadMore } from '../../components/LoadMore';
 import { Page } from '../../components/Page';
 import { ProblemMessage } from '../../components/ProblemMessage';
 import { Loading, StatusMessage } from '../../components/Status';
-import { formatTime } from '../../lib/time';
+import { durationText, formatTime } from '../../lib/time';
+import { EndedOffers, OffersOut } from './Offers';
 import {
   type Event,
   eventPath,
@@ -47,7 +48,7 @@ export function EventPage() {
           <EventSummary event={event.data} />
           <StatusMessage>{news}</StatusMessage>
           <RegisterForm event={event.data} onDone={setNews} />
-          <RegistrationLists eventId={eventId} onDone={setNews} />
+          <RegistrationLists event={event.data} onDone={setNews} />
           <DeleteEvent event={event.data} />
         </>
       ) : null}
@@ -56,7 +57,9 @@ export function EventPage() {
 }
 
 function EventSummary({ event }: { readonly event: Event }) {
-  const free = Math.max(event.capacity - event.registeredCount, 0);
+  // Offers out hold their seats as confirmed registrations do.
+  const free = Math.max(event.capacity - event.registeredCount - event.offeredCount, 0);
+  const offers = event.promotion === 'offer';
   return (
     <section aria-labelledby="summary-heading" className="summary">
       <h2 id="summary-heading" className="visually-hidden">
@@ -67,6 +70,7 @@ function EventSummary({ event }: { readonly event: Event }) {
         {event.location} · organized by {event.organizer}
       </p>
       <p className="description">{event.description}</p>
+      {event.hasWaitlist ? <p className="muted small">{promotionSentence(event)}</p> : null}
       <dl className="counters">
         <div>
           <dt>Capacity</dt>
@@ -76,6 +80,12 @@ function EventSummary({ event }: { readonly event: Event }) {
           <dt>Confirmed</dt>
           <dd data-testid="confirmed-count">{event.registeredCount}</dd>
         </div>
+        {offers || event.offeredCount > 0 ? (
+          <div>
+            <dt>Offers out</dt>
+            <dd data-testid="offered-count">{event.offeredCount}</dd>
+          </div>
+        ) : null}
         <div>
           <dt>Free seats</dt>
           <dd>{free}</dd>
@@ -89,6 +99,22 @@ function EventSummary({ event }: { readonly event: Event }) {
       </dl>
     </section>
   );
+}
+
+/** How a freed seat reaches the waitlist, in a sentence. */
+function promotionSentence(event: Event): string {
+  if (event.promotion !== 'offer') return 'A freed seat goes to the next in line at once.';
+  const batch =
+    event.offerBatch === 1
+      ? 'one offer out at a time'
+      : `up to ${event.offerBatch} offers out at once`;
+  const closing =
+    event.offersCloseBefore > 0
+      ? `; in the last ${event.offersCloseBefore} hours before the event seats go to the next in line at once`
+      : '';
+  return `A freed seat is offered to the next in line, who has ${durationText(
+    event.offerWindowSeconds * 1000,
+  )} to answer (${batch}${closing}).`;
 }
 
 function RegisterForm(props: { readonly event: Event; readonly onDone: (news: string) => void }) {
@@ -112,7 +138,9 @@ function RegisterForm(props: { readonly event: Event; readonly onDone: (news: st
       props.onDone(
         registration.status === 'confirmed'
           ? `${registration.userId} is registered (confirmed).`
-          : `${registration.userId} is on the waitlist, position ${registration.waitlistPosition}.`,
+          : registration.status === 'waitlisted'
+            ? `${registration.userId} is on the waitlist, position ${registration.waitlistPosition}.`
+            : `${registration.userId} is registered (${registration.status}).`,
       );
       void refresh(eventId);
     },
@@ -155,16 +183,21 @@ function RegisterForm(props: { readonly event: Event; readonly onDone: (news: st
 }
 
 function RegistrationLists(props: {
-  readonly eventId: string;
+  readonly event: Event;
   readonly onDone: (news: string) => void;
 }) {
-  const { eventId } = props;
+  const { eventId } = props.event;
   const api = useApi();
   const refresh = useRefreshEvent();
   const registrations = useRegistrations(eventId);
   const all = itemsOf(registrations.data?.pages);
   const confirmed = all.filter((registration) => registration.status === 'confirmed');
   const waitlisted = all.filter((registration) => registration.status === 'waitlisted');
+  const offered = all.filter((registration) => registration.status === 'offered');
+  const ended = all.filter(
+    (registration) => registration.status === 'expired' || registration.status === 'declined',
+  );
+  const offers = props.event.promotion === 'offer' || offered.length > 0;
 
   const unregister = useMutation({
     mutationFn: async (userId: string) =>
@@ -181,7 +214,9 @@ function RegistrationLists(props: {
         `${result.userId} is unregistered.${
           promoted.length > 0
             ? ` Promoted from the waitlist: ${promoted.join(', ')}.`
-            : ' Nobody was waiting for the seat.'
+            : waitlisted.length > 0 && props.event.promotion === 'offer'
+              ? ' Nobody was promoted at once: the seat goes to the next in line as an offer (see Offers out).'
+              : ' Nobody was waiting for the seat.'
         }`,
       );
       void refresh(eventId);
@@ -214,6 +249,14 @@ function RegistrationLists(props: {
     <>
       <ProblemMessage error={registrations.error} />
       <ProblemMessage error={unregister.error} />
+      {offers && registrations.isSuccess ? (
+        <OffersOut
+          eventId={eventId}
+          offers={offered}
+          fetchedAt={registrations.dataUpdatedAt}
+          onDone={props.onDone}
+        />
+      ) : null}
       <div className="lists">
         <section aria-labelledby="confirmed-heading">
           <h2 id="confirmed-heading">Confirmed ({confirmed.length})</h2>
@@ -235,6 +278,7 @@ function RegistrationLists(props: {
           </ol>
         </section>
       </div>
+      <EndedOffers offers={ended} />
       <LoadMore query={registrations} label="Load more registrations" />
     </>
   );

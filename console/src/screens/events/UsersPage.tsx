@@ -11,7 +11,15 @@ import { Page } from '../../components/Page';
 import { ProblemMessage } from '../../components/ProblemMessage';
 import { Loading, StatusMessage } from '../../components/Status';
 import { formatTime } from '../../lib/time';
-import { eventPath, keys, userPath, useUser, useUserList, useUserRegistrations } from './queries';
+import {
+  eventPath,
+  keys,
+  type Registration,
+  userPath,
+  useUser,
+  useUserList,
+  useUserRegistrations,
+} from './queries';
 
 /** Users, oldest first, and a form to add one. */
 export function UsersPage() {
@@ -135,11 +143,7 @@ export function UserPage() {
               <span className="who">
                 <Link to={eventPath(registration.eventId)}>{registration.event.title}</Link>
               </span>
-              <span>
-                {registration.status === 'confirmed'
-                  ? 'confirmed'
-                  : `waitlisted, position ${registration.waitlistPosition}`}
-              </span>
+              <span>{registrationState(registration)}</span>
               <span className="muted small">{registration.event.date}</span>
             </li>
           ))}
@@ -148,4 +152,20 @@ export function UserPage() {
       </section>
     </Page>
   );
+}
+
+/** A registration's state in a few words, with the time that matters for an offer. */
+function registrationState(registration: Registration): string {
+  switch (registration.status) {
+    case 'confirmed':
+      return 'confirmed';
+    case 'waitlisted':
+      return `waitlisted, position ${registration.waitlistPosition}`;
+    case 'offered':
+      return `offered a seat, answer due ${formatTime(registration.offerExpiresAt)}`;
+    case 'expired':
+      return `offer lapsed ${formatTime(registration.offerExpiresAt)}`;
+    case 'declined':
+      return `offer declined ${formatTime(registration.declinedAt)}`;
+  }
 }

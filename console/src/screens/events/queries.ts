@@ -1,4 +1,5 @@
 import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useCallback } from 'react';
 import { type Schemas, unwrap } from '../../api/client';
 import { pagedQuery } from '../../api/pages';
 import { useApi } from '../../auth/session';
@@ -6,6 +7,8 @@ import { useApi } from '../../auth/session';
 export type Event = Schemas['Event'];
 export type EventStatus = Schemas['EventStatus'];
 export type Registration = Schemas['Registration'];
+export type RegistrationStatus = Schemas['RegistrationStatus'];
+export type PromotionMode = Schemas['Event']['promotion'];
 
 export const EVENT_STATUSES: readonly EventStatus[] = [
   'active',
@@ -18,6 +21,8 @@ export const EVENT_STATUSES: readonly EventStatus[] = [
 /** The console's paths of an event and a user (ids may hold characters a URL must escape). */
 export const eventPath = (eventId: string) => `/events/${encodeURIComponent(eventId)}`;
 export const userPath = (userId: string) => `/users/${encodeURIComponent(userId)}`;
+/** The attendee page of an offer, outside the signed-in console (main.tsx starts it). */
+export const offerPath = (token: string) => `/offers/${encodeURIComponent(token)}`;
 
 /** Query keys: everything of the events module sits under ['events'] or ['users']. */
 export const keys = {
@@ -98,13 +103,17 @@ export function useUserRegistrations(userId: string) {
 export function useRefreshEvent() {
   const queryClient = useQueryClient();
   /** `committed`: the event as a write answered it, stored instead of fetched again. */
-  return (eventId: string, committed?: Event) => {
-    if (committed) queryClient.setQueryData(keys.event(eventId), committed);
-    return Promise.all([
-      committed ? undefined : queryClient.invalidateQueries({ queryKey: keys.event(eventId) }),
-      queryClient.invalidateQueries({ queryKey: keys.registrations(eventId) }),
-      queryClient.invalidateQueries({ queryKey: keys.eventLists }),
-      queryClient.invalidateQueries({ queryKey: keys.allUserRegistrations }),
-    ]);
-  };
+  return useCallback(
+    (eventId: string, committed?: Event) => {
+      if (committed) queryClient.setQueryData(keys.event(eventId), committed);
+      return Promise.all([
+        committed ? undefined : queryClient.invalidateQueries({ queryKey: keys.event(eventId) }),
+        queryClient.invalidateQueries({ queryKey: keys.registrations(eventId) }),
+        queryClient.invalidateQueries({ queryKey: keys.eventLists }),
+        queryClient.invalidateQueries({ queryKey: keys.allUserRegistrations }),
+      ]);
+    },
+    // Stable, so a timer that refreshes (an offer's deadline) isn't set again at each render.
+    [queryClient],
+  );
 }
