@@ -720,11 +720,10 @@ describe('least privilege', () => {
         moduleInfra: new Map([[events, { construct: () => {}, access }]]),
       });
     const api: TableAccess = { table: events.tables[0] as TableDefinition, actions: ['GetItem'] };
+    // Every task of the module declares its access (none needed here: the checks are on the api).
+    const tasks = Object.fromEntries((events.tasks ?? []).map((task) => [task.name, []]));
     expect(() => build({ api: [api] })).toThrow(/no access for task "finish-deletions"/);
-    expect(() =>
-      build({ api: [api], 'finish-deletions': [], 'release-unused-tickets': [], typo: [] }),
-    ).toThrow(/typo/);
-    const tasks = { 'finish-deletions': [], 'release-unused-tickets': [] };
+    expect(() => build({ api: [api], ...tasks, typo: [] })).toThrow(/typo/);
     expect(() => build({ api: [{ ...api, table: idempotencyTable }], ...tasks })).toThrow(
       /not one of its own/,
     );

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { eventsModule, eventsTable } from '../../../src/modules/events/events.module.js';
 import type { DynamoClients } from '../../../src/platform/dynamo/client.js';
+import type { Ports } from '../../../src/platform/module.js';
+import { LocalQueues } from '../../../src/runtime/local/queue.js';
+import { LocalTimers } from '../../../src/runtime/local/timers.js';
 import type { TestApp } from '../app.js';
 import { commandIs, failCalls, inputMentions } from '../faults.js';
 import { Recent } from './recent.js';
@@ -292,6 +295,9 @@ const event = (eventId: string, capacity: number, hasWaitlist: boolean) => ({
   hasWaitlist,
 });
 
+/** The local timer port (its messages go to a queue nobody reads: the scenario lapses offers). */
+const localTimers = (): Ports => ({ timers: new LocalTimers(new LocalQueues()) });
+
 /** An offer-mode event whose offers are open for years. */
 const offerEvent = (eventId: string, capacity: number) => ({
   ...event(eventId, capacity, true),
@@ -412,7 +418,7 @@ export const exercise: Exercise = {
         title: 'the routes stay within the API’s grants (and the platform’s)',
         functions: ['api'],
         run: async ({ appFor, ok, within }) => {
-          const { app, during } = await appFor([eventsModule]);
+          const { app, during } = await appFor([eventsModule], { ports: localTimers() });
           const calls = await during(async () => {
             await ok(app, '/events', {
               method: 'POST',
