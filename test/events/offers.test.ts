@@ -76,11 +76,13 @@ async function withOffer() {
   const event = await offerEvent(app);
   const [a, b, c] = await createUsers(app, 3);
   await registerAll(app, event.eventId, [a, b, c]);
-  await bodyOf(
+  const left = await bodyOf<{ promoted: Registration[]; offered: Registration[] }>(
     await app.call(`/events/${event.eventId}/registrations/${a.userId}`, { method: 'DELETE' }),
     200,
   );
   const offered = byUser(await eventRegistrations(app, event.eventId), b.userId);
+  // The unregister's answer says who was offered the seat, with the token to send them.
+  expect(left).toMatchObject({ promoted: [], offered: [offered] });
   return { ...setup, event, a, b, c, offered, token: offered.offerToken as string };
 }
 
@@ -208,7 +210,7 @@ describe('waitlist offers', () => {
     const { app, event, token } = await withOffer();
     const before = await eventRegistrations(app, event.eventId);
     const flipped = `${token.slice(0, 10)}${token[10] === 'A' ? 'B' : 'A'}${token.slice(11)}`;
-    for (const bad of [flipped, 'x'.repeat(43), 'short', `${token}x`]) {
+    for (const bad of [flipped, 'x'.repeat(43), 'short', `${token}x`, 'y'.repeat(500)]) {
       await expectProblem(await accept(app, bad), 404, 'EVENTS.OFFER_NOT_FOUND');
       await expectProblem(await decline(app, bad), 404, 'EVENTS.OFFER_NOT_FOUND');
     }

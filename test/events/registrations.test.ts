@@ -231,6 +231,7 @@ describe.each(unregisterStyles)('$route', ({ send }) => {
       eventId: event.eventId,
       userId: leaving.userId,
       promoted: [],
+      offered: [],
     });
     expect(await getEvent(app, event.eventId)).toMatchObject({
       registeredCount: 1,

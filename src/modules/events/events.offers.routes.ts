@@ -13,7 +13,7 @@ const TokenParam = z.object({
   token: z
     .string()
     .min(1)
-    .max(200)
+    .max(2048)
     .meta({ param: { name: 'token', in: 'path' }, example: 'Hk3…(43 characters)' }),
 });
 

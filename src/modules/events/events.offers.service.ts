@@ -28,9 +28,9 @@ export interface OffersServiceDeps {
 
 export interface SeatPassing {
   /** Passes on seats a committed change freed; never throws (the sweeps pick up a failure). */
-  passFreedSeats(eventId: string): Promise<void>;
+  passFreedSeats(eventId: string): Promise<unknown>;
   /** Passes free seats to the waitlist while any are free and people wait. */
-  fillFreeSeats(eventId: string): Promise<void>;
+  fillFreeSeats(eventId: string): Promise<unknown>;
 }
 
 /** An offer as the attendee's link shows it. */

@@ -181,13 +181,14 @@ export function registrationRoutes(service: RegistrationsService) {
   for (const route of unregisterRoutes) {
     app.openapi(route, async (c) => {
       const { eventId, userId } = c.req.valid('param');
-      const { promoted } = await service.unregister(eventId, userId);
+      const { promoted, offered } = await service.unregister(eventId, userId);
       return c.json(
         {
           message: `User ${userId} unregistered from event ${eventId}.`,
           eventId,
           userId,
           promoted: promoted.map((registration) => registrationBody(registration)),
+          offered: offered.map((registration) => registrationBody(registration)),
         },
         200,
       );

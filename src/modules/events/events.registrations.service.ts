@@ -79,8 +79,16 @@ export interface RegistrationsServiceDeps {
 export type ExportedRegistration = PlacedRegistration & { readonly userName: string | undefined };
 
 export interface UnregisterResult {
-  /** Registrations confirmed in the same atomic step as the removal. */
+  /** Registrations confirmed in the same atomic step as the removal (or right after it). */
   readonly promoted: Registration[];
+  /** Registrations offered the freed seat right after the removal (offer mode). */
+  readonly offered: Registration[];
+}
+
+/** What passing free seats to the waitlist did: who was promoted, who was offered a seat. */
+export interface SeatsPassed {
+  readonly promoted: readonly Registration[];
+  readonly offered: readonly Registration[];
 }
 
 /**
@@ -377,11 +385,16 @@ export class RegistrationsService {
         this.deps.metrics.count('RegistrationCancelled');
         this.deps.metrics.count('WaitlistPromoted', heads.length);
         await this.deps.outbox.announce(announced);
+        const promoted = heads.map((head) => promotedRegistration(head, now));
         // A seat freed in offer mode (or an offer's seat) is offered on by a commit of its own.
         if (plan.kind === 'end-offer' || (plan.kind === 'free-seat' && event.waitlistCount > 0)) {
-          await this.passFreedSeats(eventId);
+          const passed = await this.passFreedSeats(eventId);
+          return {
+            promoted: [...promoted, ...passed.promoted],
+            offered: [...passed.offered],
+          };
         }
-        return { promoted: heads.map((head) => promotedRegistration(head, now)) };
+        return { promoted, offered: [] };
       }
     }
     throw EventsErrors.busy();
@@ -520,21 +533,27 @@ export class RegistrationsService {
    * Registration refuses newcomers a free seat while anyone waits, so the queue keeps its order
    * between batches.
    */
-  async fillFreeSeats(eventId: string): Promise<void> {
+  async fillFreeSeats(eventId: string): Promise<SeatsPassed> {
+    const passed: { promoted: Registration[]; offered: Registration[] } = {
+      promoted: [],
+      offered: [],
+    };
     for (let failures = 0; failures < MAX_ATTEMPTS; ) {
       const event = await this.deps.events.getEvent(eventId);
-      if (!event) return;
+      if (!event) return passed;
       const clock = this.deps.clock();
       const pass = seatsToPass(event, clock);
       const count = Math.min(
         pass.count,
         pass.kind === 'offer' ? MAX_OFFERS_PER_TRANSACTION : MAX_PROMOTIONS_PER_TRANSACTION,
       );
-      if (count === 0) return;
+      if (count === 0) return passed;
       const heads = await this.deps.repository.waitlistHeads(eventId, count);
-      if (heads.length === 0) return;
+      if (heads.length === 0) return passed;
       if (pass.kind === 'offer') {
-        if (!(await this.offer(event, heads, clock))) failures++;
+        const offered = await this.offer(event, heads, clock);
+        if (offered) passed.offered.push(...offered);
+        else failures++;
         continue;
       }
       const now = clock.toISOString();
@@ -546,6 +565,7 @@ export class RegistrationsService {
           heads.length,
           waitlistAfter(event.waitlist, { promoted: heads }),
         );
+        passed.promoted.push(...heads.map((head) => promotedRegistration(head, now)));
       } else failures++;
     }
     throw EventsErrors.busy();
@@ -556,7 +576,11 @@ export class RegistrationsService {
    * deadline for them; false when the event changed since it was read. Each offer's timer is set
    * after the commit: a timer that can't be set leaves the lapse to the sweep.
    */
-  private async offer(event: Event, heads: readonly Registration[], now: Date): Promise<boolean> {
+  private async offer(
+    event: Event,
+    heads: readonly Registration[],
+    now: Date,
+  ): Promise<Registration[] | undefined> {
     const offeredAt = now.toISOString();
     const offerExpiresAt = offerDeadline(event, now).toISOString();
     const offered = heads.map((head) => {
@@ -569,7 +593,7 @@ export class RegistrationsService {
     const announced = offered.map((registration) =>
       this.domainEvent(registrationAnnouncement('registration.offered', registration), offeredAt),
     );
-    if (!(await this.deps.offers.makeOffers(event, heads, offered, announced))) return false;
+    if (!(await this.deps.offers.makeOffers(event, heads, offered, announced))) return undefined;
     this.deps.metrics.count('OfferMade', offered.length);
     await this.deps.outbox.announce(announced);
     await Promise.all(
@@ -585,7 +609,7 @@ export class RegistrationsService {
       ),
     );
     await this.fold(event.eventId, waitlistAfter(event.waitlist, { promoted: heads }));
-    return true;
+    return offered;
   }
 
   /**
@@ -593,8 +617,13 @@ export class RegistrationsService {
    * The change stands whatever happens here: a failure (busy) leaves the seats to the next
    * registration, accept or sweep, which pass them on the same way.
    */
-  async passFreedSeats(eventId: string): Promise<void> {
-    await this.fillFreeSeats(eventId).catch(() => this.deps.metrics.count('SeatPassDeferred'));
+  async passFreedSeats(eventId: string): Promise<SeatsPassed> {
+    try {
+      return await this.fillFreeSeats(eventId);
+    } catch {
+      this.deps.metrics.count('SeatPassDeferred');
+      return { promoted: [], offered: [] };
+    }
   }
 
   private recentlyFull(eventId: string): boolean {

@@ -224,6 +224,10 @@ export const UnregisterResultSchema = z
     promoted: z
       .array(RegistrationSchema)
       .meta({ description: 'Waitlisted registrations confirmed by this change.' }),
+    offered: z.array(RegistrationSchema).meta({
+      description:
+        'Waitlisted registrations offered the freed seat (offer mode), with their tokens.',
+    }),
   })
   .meta({ id: 'UnregisterResult' });
 

@@ -36,7 +36,7 @@ export interface WaitlistPromotions {
   /** `count` were promoted, leaving the bookkeeping `waitlist`: counted, then folded. */
   promoted(eventId: string, count: number, waitlist: Waitlist): Promise<void>;
   /** Promotes waiting registrations while seats are free. */
-  fillFreeSeats(eventId: string): Promise<void>;
+  fillFreeSeats(eventId: string): Promise<unknown>;
 }
 
 export interface EventsServiceDeps {

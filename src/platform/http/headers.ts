@@ -21,6 +21,8 @@ export const CORS_EXPOSE_HEADERS = [
   'Retry-After',
   'Idempotent-Replayed',
   'ETag',
+  // The server's clock, for a page that counts down to a deadline on a device whose clock is off.
+  'Date',
 ] as const;
 
 export const CORS_ALLOW_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
