@@ -53,6 +53,9 @@ import { afterPromotion, decodeRuns, encodeRuns, waitlistAfter } from './events.
  * build it from this object).
  * - gsi1  events by status           GSI1PK=STATUS#<status> | DELETING   GSI1SK=<createdAt>#<eventId>
  *         offers by deadline         GSI1PK=OFFERS#<0-7>    GSI1SK=<offerExpiresAt>#<eventId>#<userId>
+ * - gsi3  an event's tickets         GSI3PK=TICKETS#<eventId>  GSI3SK=<confirmedAt>#<registrationId>
+ *         (confirmed registration rows, and revocations <revokedAt>#<registrationId>: what a door
+ *         device syncs, in the order it changed)
  * - gsi2  collections                GSI2PK=EVENTS | USERS | USER#<userId>#REGS, GSI2SK=<createdAt>#<id>
  * - lsi1  an event's registrations   LSI1SK=C#<registrationId> | W#<ticket>
  *         (an LSI, not a GSI, because promotion needs a strongly consistent read of the head
@@ -65,6 +68,7 @@ export const eventsTable = {
   globalIndexes: [
     { indexName: 'gsi1', partitionKey: S('GSI1PK'), sortKey: S('GSI1SK') },
     { indexName: 'gsi2', partitionKey: S('GSI2PK'), sortKey: S('GSI2SK') },
+    { indexName: 'gsi3', partitionKey: S('GSI3PK'), sortKey: S('GSI3SK') },
   ],
   localIndexes: [{ indexName: 'lsi1', sortKey: S('LSI1SK') }],
   /** Offer token lookups outlive their offer by a while (a late click answers precisely), then go. */
@@ -80,6 +84,15 @@ export const eventsKeys = {
     SK: `REG#${userId}`,
   }),
   offer: (offerId: string) => ({ PK: `OFFER#${offerId}`, SK: 'OFFER' }),
+  revoked: (eventId: string, registrationId: string) => ({
+    PK: `EVENT#${eventId}`,
+    SK: `REVOKED#${registrationId}`,
+  }),
+  /** A confirmed registration row's place in its event's ticket index (gsi3). */
+  ticketKeys: (eventId: string, registrationId: string, confirmedAt: string) => ({
+    GSI3PK: `TICKETS#${eventId}`,
+    GSI3SK: `${confirmedAt}#${registrationId}`,
+  }),
   confirmedSort: (registrationId: string) => `C#${registrationId}`,
   /** Offered rows list after the confirmed, before the waitlist, in the order they waited. */
   offeredSort: (ticket: number) => `O#${String(ticket).padStart(12, '0')}`,
@@ -89,6 +102,7 @@ export const eventsKeys = {
   byStatusIndex: eventsTable.globalIndexes[0].indexName,
   collectionsIndex: eventsTable.globalIndexes[1].indexName,
   registrationsIndex: eventsTable.localIndexes[0].indexName,
+  ticketsIndex: eventsTable.globalIndexes[2].indexName,
 } as const;
 
 const { event: eventKey } = eventsKeys;
@@ -230,13 +244,17 @@ export class DynamoEventRepository implements EventRepository {
 
   async finishDeletion(eventId: string): Promise<number> {
     let removed = 0;
+    // Everything in its partition: registrations, and their check-ins, answers and revocations.
     for await (const items of this.table.queryPages({
-      key: x`PK = ${eventKey(eventId).PK} AND begins_with(SK, ${'REG#'})`,
+      key: x`PK = ${eventKey(eventId).PK}`,
       consistent: true,
       attributes: ['PK', 'SK'],
     })) {
-      await this.table.batchDelete(items.map((item) => ({ PK: item.PK, SK: item.SK })));
-      removed += items.length;
+      const owned = items.filter((item) => item.SK !== 'EVENT');
+      if (owned.length > 0) {
+        await this.table.batchDelete(owned.map((item) => ({ PK: item.PK, SK: item.SK })));
+      }
+      removed += owned.filter((item) => String(item.SK).startsWith('REG#')).length;
     }
     // Last, so that until now the marked item kept the id taken and every write refused.
     await this.table.delete(eventKey(eventId), x`attribute_exists(deleting)`);
@@ -329,10 +347,14 @@ export async function commitPromotion(
  */
 export function promoteItem(table: DynamoTable, head: Registration, now: string): TransactItem {
   return table.updateItem(eventsKeys.registration(head.eventId, head.userId), {
-    update: x`SET ${name('status')} = ${'confirmed'}, LSI1SK = ${eventsKeys.confirmedSort(head.registrationId)}, promotedAt = ${now}, ${nextVersion} REMOVE ticket`,
+    update: x`SET ${name('status')} = ${'confirmed'}, LSI1SK = ${eventsKeys.confirmedSort(head.registrationId)}, promotedAt = ${now}, GSI3PK = ${ticketPk(head.eventId)}, GSI3SK = ${ticketSk(head.registrationId, now)}, ${nextVersion} REMOVE ticket`,
     condition: x`${name('status')} = ${'waitlisted'} AND registrationId = ${head.registrationId} AND ${versionIs(head.version)}`,
   });
 }
+
+const ticketPk = (eventId: string) => eventsKeys.ticketKeys(eventId, '', '').GSI3PK;
+const ticketSk = (registrationId: string, confirmedAt: string) =>
+  eventsKeys.ticketKeys('', registrationId, confirmedAt).GSI3SK;
 
 /**
  * Update actions that write the bookkeeping `folded` (see compactWaitlist) over `seen`, starting

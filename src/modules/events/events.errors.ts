@@ -35,6 +35,16 @@ export const EventsErrors = {
         ? `Event ${eventId} has ${registered} confirmed registrations and ${offered} seats held by offers; capacity ${capacity} is too low.`
         : `Event ${eventId} has ${registered} confirmed registrations; capacity ${capacity} is too low.`,
     ),
+  noTicket: (eventId: string, userId: string, status: string) =>
+    conflict(
+      'EVENTS.NO_TICKET',
+      `User ${userId} has no ticket for event ${eventId}: tickets are for confirmed registrations (theirs is ${status}).`,
+    ),
+  notCheckedIn: (eventId: string, registrationId: string) =>
+    conflict(
+      'EVENTS.NOT_CHECKED_IN',
+      `Registration ${registrationId} of event ${eventId} is not checked in: there is no admission to revert.`,
+    ),
   offerNotFound: () =>
     notFound(
       'EVENTS.OFFER_NOT_FOUND',

@@ -16,6 +16,8 @@ import { eventsTable } from './events.module.js';
  * - the ticket sweep: lists events (collections index), reads each one's waitlist (waitlist
  *   order index) and records tickets nobody holds, then folds them (conditional updates of the
  *   event).
+ * - the ticket index's backfill (a migration): lists events (collections index), finds their
+ *   confirmed registrations not in the ticket index (waitlist order index) and indexes them;
  * - the offer functions (the timer's consumer, the offer sweep, the seat sweep): read an offer's
  *   registration and event, end it and offer its seat to the next (the registration, the token
  *   lookup and the event in one transaction, and its domain events), fold the waitlist; the
@@ -40,9 +42,17 @@ export const access: ModuleAccess = {
         eventsKeys.byStatusIndex,
         eventsKeys.collectionsIndex,
         eventsKeys.registrationsIndex,
+        eventsKeys.ticketsIndex,
       ],
     },
     { table: outboxTable, actions: ['PutItem'] },
+  ],
+  'backfill-ticket-index': [
+    {
+      table: eventsTable,
+      actions: ['Query', 'UpdateItem'],
+      indexes: [eventsKeys.collectionsIndex, eventsKeys.registrationsIndex],
+    },
   ],
   'finish-deletions': [
     {

@@ -207,3 +207,17 @@ export function registrationBody(
   const { ticket: _, version: __, offerId: ___, ...body } = registration;
   return position === undefined ? body : { ...body, waitlistPosition: position };
 }
+
+/** What a check-in scan answers (`exited`, `not_inside`: an exit scan). */
+export const checkinResults = [
+  'admitted',
+  'already_admitted',
+  'revoked',
+  'unknown',
+  'wrong_event',
+  'exited',
+  'not_inside',
+] as const;
+export type CheckinResult = (typeof checkinResults)[number];
+
+export type CheckinType = 'entry' | 'exit';

@@ -7,9 +7,13 @@ import {
   type QueueMessage,
 } from '../../platform/queue/queue.js';
 import { scheduleSetting } from '../../platform/schedule.js';
+import { signingKeys } from '../../platform/signing.js';
 import { timersOf } from '../../platform/timers/timers.js';
 import { calendarRoutes } from './events.calendar.routes.js';
 import { CalendarService } from './events.calendar.service.js';
+import { DynamoCheckinRepository } from './events.checkins.dynamo.js';
+import { checkinEventSchemas, checkinRoutes } from './events.checkins.routes.js';
+import { CheckinsService } from './events.checkins.service.js';
 import { DynamoEventRepository, eventsTable } from './events.dynamo.js';
 import { DynamoOfferRepository } from './events.offers.dynamo.js';
 import { offerRoutes } from './events.offers.routes.js';
@@ -41,6 +45,15 @@ const settings = z.object({
    * offer or promotion that follows it; `off` to stop).
    */
   seatSweep: scheduleSetting('rate(15 minutes)'),
+  /** The ticket signing key's version: raise it to rotate (tickets signed before still verify). */
+  ticketKeyVersion: z.coerce.number().int().min(1).max(255).optional().default(1),
+  /** Tickets signed with a key version below this no longer verify (1: none retired). */
+  ticketKeysRetiredBelow: z.coerce.number().int().min(1).max(255).optional().default(1),
+  /**
+   * How often to index the tickets of confirmed registrations the previous release wrote (a
+   * migration; it also runs at start-up; `off` once it reports nothing left).
+   */
+  ticketBackfill: scheduleSetting('rate(1 day)'),
 });
 
 /** Offer deadlines: each offer's timer delivers here when it is due (`expire-offers`). */
@@ -108,6 +121,15 @@ const domainEvents: DomainEventType[] = [
       'A registration was cancelled, confirmed, waitlisted or offered (as it was, with its status then).',
   },
   {
+    type: 'checkin.created',
+    description:
+      'A scan changed an admission: an `entry` admitted a confirmed registration, or an `exit` let it out (the log entry, with when it was scanned and by which device).',
+  },
+  {
+    type: 'checkin.reverted',
+    description: 'An admission was taken back at the door (the audit entry of the revert).',
+  },
+  {
     type: 'registration.offered',
     description:
       'A waitlisted registration was offered a seat until `offerExpiresAt` (offer mode), with the `offerToken` to send the attendee as a link.',
@@ -127,7 +149,7 @@ export const eventsModule = defineModule({
   name: 'events',
   tables: [eventsTable],
   settings,
-  domainEventSchemas: eventsEventSchemas,
+  domainEventSchemas: () => ({ ...eventsEventSchemas(), ...checkinEventSchemas() }),
   domainEvents,
   services: (context) => {
     const table = context.table(eventsTable);
@@ -138,8 +160,9 @@ export const eventsModule = defineModule({
     const events = new DynamoEventRepository(table, outbox);
     const users = new DynamoUserRepository(table);
     const offerRepository = new DynamoOfferRepository(table, outbox, tokenOf);
+    const registrationRepository = new DynamoRegistrationRepository(table, outbox, tokenOf);
     const registrations = new RegistrationsService({
-      repository: new DynamoRegistrationRepository(table, outbox, tokenOf),
+      repository: registrationRepository,
       events,
       users,
       newId,
@@ -170,6 +193,20 @@ export const eventsModule = defineModule({
       }),
       registrations,
       offers,
+      checkins: new CheckinsService({
+        repository: new DynamoCheckinRepository(table, outbox),
+        events,
+        registrations: registrationRepository,
+        users,
+        keys: signingKeys(context.secrets, {
+          purpose: 'tickets',
+          current: context.settings.ticketKeyVersion,
+          retiredBelow: context.settings.ticketKeysRetiredBelow,
+        }),
+        clock,
+        outbox,
+        metrics,
+      }),
       /** Every event, page by page (for the seat sweep). */
       allEvents: () => events.allEvents(),
       users: new UsersService({ repository: users, newId, clock }),
@@ -180,13 +217,14 @@ export const eventsModule = defineModule({
       }),
     };
   },
-  routes: ({ events, registrations, users, calendar, offers }) => [
+  routes: ({ events, registrations, users, calendar, offers, checkins }) => [
     // First: its `/events/{eventId}.ics` must be matched before `/events/{eventId}`.
     calendarRoutes(calendar),
     eventRoutes(events),
     userRoutes(users, registrations),
     registrationRoutes(registrations),
     offerRoutes(offers),
+    checkinRoutes(checkins),
   ],
   tags: [
     {
@@ -228,6 +266,14 @@ export const eventsModule = defineModule({
       startup: true,
       schedule: (s) => s.offerSweep,
       run: ({ offers }, input) => offers.sweep({ rearm: isStartupRun(input) }),
+    },
+    {
+      name: 'backfill-ticket-index',
+      description:
+        'Indexes the tickets of confirmed registrations the previous release wrote, so door devices sync them.',
+      startup: true,
+      schedule: (s) => s.ticketBackfill,
+      run: ({ checkins, allEvents }) => checkins.backfillTicketIndex(allEvents()),
     },
     {
       name: 'fill-free-seats',

@@ -110,9 +110,10 @@ export class DynamoOfferRepository implements OfferRepository {
   }
 
   async accept(offered: Registration, now: string, announced: DomainEvent): Promise<OfferCommit> {
+    const tickets = eventsKeys.ticketKeys(offered.eventId, offered.registrationId, now);
     const outcome = await transactOn(this.table, [
       this.table.updateItem(registrationKey(offered.eventId, offered.userId), {
-        update: x`SET ${name('status')} = ${'confirmed'}, LSI1SK = ${eventsKeys.confirmedSort(offered.registrationId)}, promotedAt = ${now}, ${nextVersion} REMOVE GSI1PK, GSI1SK, ticket`,
+        update: x`SET ${name('status')} = ${'confirmed'}, LSI1SK = ${eventsKeys.confirmedSort(offered.registrationId)}, promotedAt = ${now}, GSI3PK = ${tickets.GSI3PK}, GSI3SK = ${tickets.GSI3SK}, ${nextVersion} REMOVE GSI1PK, GSI1SK, ticket`,
         // Before the deadline, to the millisecond: no sweep that runs late lets a late accept in.
         condition: x`${stillOffered(offered)} AND offerExpiresAt > ${now}`,
       }),

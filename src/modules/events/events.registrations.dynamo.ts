@@ -110,8 +110,22 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
       removeRegistration,
       ...this.afterRemoval(plan, now),
       ...announced.map((event) => this.outbox.put(event)),
+      // A confirmed registration had a ticket: door devices learn it no longer admits.
+      ...(registration.status === 'confirmed' ? [this.revocation(registration, now)] : []),
     ];
     return (await transactOn(this.table, items)).ok;
+  }
+
+  private revocation(registration: Registration, now: string): TransactItem {
+    const { eventId, registrationId } = registration;
+    return this.table.put({
+      ...eventsKeys.revoked(eventId, registrationId),
+      type: 'revocation',
+      eventId,
+      registrationId,
+      revokedAt: now,
+      ...eventsKeys.ticketKeys(eventId, registrationId, now),
+    });
   }
 
   /** What commits with a planned removal: the event's counters and bookkeeping, a promotion. */
@@ -412,6 +426,9 @@ function registrationItem(r: NewRegistration, ticket: number | undefined): Item 
         : eventsKeys.waitlistSort(ticket),
     GSI2PK: `USER#${r.userId}#REGS`,
     GSI2SK: `${r.registeredAt}#${r.eventId}`,
+    ...(ticket === undefined
+      ? eventsKeys.ticketKeys(r.eventId, r.registrationId, r.registeredAt)
+      : {}),
   };
 }
 

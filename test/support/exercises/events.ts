@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { eventsKeys } from '../../../src/modules/events/events.dynamo.js';
 import { eventsModule, eventsTable } from '../../../src/modules/events/events.module.js';
 import type { DynamoClients } from '../../../src/platform/dynamo/client.js';
 import type { Ports } from '../../../src/platform/module.js';
@@ -452,12 +454,49 @@ export const exercise: Exercise = {
               key: null,
             });
             await ok(app, '/events/o1/registrations/u3/offer/accept', { method: 'POST' });
+            // Tickets and check-in: a ticket, a scan and its replay, the log, a revert, the door's manifest.
+            const { ticket } = (await ok(app, '/events/o1/registrations/u3/ticket')) as {
+              ticket: string;
+            };
+            const scan = { ticket, nonce: 'access-scan-1', device: 'door' };
+            const admitted = (await ok(app, '/events/o1/checkins', {
+              method: 'POST',
+              json: scan,
+            })) as { registrationId: string };
+            await ok(app, '/events/o1/checkins', { method: 'POST', json: scan });
+            await ok(app, '/events/o1/checkins');
+            await ok(app, '/events/o1/checkins/stats');
+            await ok(app, `/events/o1/checkins/${admitted.registrationId}`, { method: 'DELETE' });
+            await ok(app, '/events/o1/tickets/manifest');
+            await ok(app, '/events/o1/tickets/revocations?since=2020-01-01T00:00:00Z');
             await ok(app, '/health', { key: null });
           });
           within(calls, 'api', { platform: true });
         },
       },
       ...offerScenarios(),
+      {
+        title: 'the ticket index backfill stays within its grants',
+        functions: ['backfill-ticket-index'],
+        run: async ({ appFor, ok, runTask, within, expect }) => {
+          const { app, during } = await appFor([eventsModule]);
+          await ok(app, '/events', { method: 'POST', json: event('t1', 2, false) });
+          await ok(app, '/users', { method: 'POST', json: { userId: 'u9', name: 'u9' } });
+          await ok(app, '/events/t1/registrations', { method: 'POST', json: { userId: 'u9' } });
+          // As the previous release left it: confirmed, not in the ticket index.
+          await app.dynamo.doc.send(
+            new UpdateCommand({
+              TableName: app.config.tables.events,
+              Key: eventsKeys.registration('t1', 'u9'),
+              UpdateExpression: 'REMOVE GSI3PK, GSI3SK',
+            }),
+          );
+          const calls = await during(async () => {
+            expect(await runTask(app, 'backfill-ticket-index', { trigger: 'schedule' })).toBe(1);
+          });
+          within(calls, 'backfill-ticket-index');
+        },
+      },
       {
         title: 'the deletion sweep stays within its grants',
         functions: ['finish-deletions'],
