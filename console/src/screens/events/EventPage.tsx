@@ -35,9 +35,14 @@ export function EventPage() {
       title={event.data?.title ?? eventId}
       actions={
         event.data ? (
-          <Link className="button secondary" to={`${eventPath(eventId)}/edit`}>
-            Edit event
-          </Link>
+          <>
+            <Link className="button" to={`${eventPath(eventId)}/door`}>
+              Door: check tickets
+            </Link>
+            <Link className="button secondary" to={`${eventPath(eventId)}/edit`}>
+              Edit event
+            </Link>
+          </>
         ) : null
       }
     >
