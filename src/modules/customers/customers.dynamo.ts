@@ -2,8 +2,10 @@ import { and, type Fragment, name, x } from '../../platform/dynamo/expressions.j
 import type { DynamoTable, Item, TransactItem } from '../../platform/dynamo/table.js';
 import type { DomainEvent, Outbox } from '../../platform/outbox/outbox.js';
 import type { Page, PageRequest } from '../../platform/page.js';
-import type { ExecutionStatus } from '../../platform/workflow/workflow.js';
+import { type ExecutionStatus, executionStatuses } from '../../platform/workflow/workflow.js';
 import {
+  type Branch,
+  branches,
   type Customer,
   type Execution,
   type Outcome,
@@ -16,6 +18,7 @@ import type {
   CreateOutcome,
   CustomerRepository,
   DeleteOutcome,
+  ExecutionCounts,
   ExecutionFilter,
   InsertOutcome,
   ListedCustomer,
@@ -209,6 +212,41 @@ export class DynamoCustomerRepository implements CustomerRepository {
       page,
       status,
     );
+  }
+
+  async countExecutions(from: string, to: string): Promise<ExecutionCounts> {
+    // Sort keys are <startedAt>#<executionId>: BETWEEN from AND to keeps [from, to).
+    const started = (status: ExecutionStatus) => ({
+      index: customersKeys.pendingIndex,
+      key: x`GSI1PK = ${status} AND GSI1SK BETWEEN ${from} AND ${to}`,
+    });
+    const byBranch = Object.fromEntries(branches.map((branch) => [branch, 0])) as Record<
+      Branch,
+      number
+    >;
+    const counts = await Promise.all(
+      executionStatuses.map(async (status) => {
+        if (status !== 'SUCCEEDED') return this.table.count(started(status));
+        let count = 0;
+        for await (const items of this.table.queryPages({
+          ...started(status),
+          attributes: ['branch'],
+        })) {
+          for (const item of items) {
+            const branch = item.branch as Branch;
+            if (branch in byBranch) byBranch[branch] += 1;
+          }
+          count += items.length;
+        }
+        return count;
+      }),
+    );
+    return {
+      byStatus: Object.fromEntries(
+        executionStatuses.map((status, i) => [status, counts[i] ?? 0]),
+      ) as Record<ExecutionStatus, number>,
+      byBranch,
+    };
   }
 
   async backfillLists(pageSize: number): Promise<Backfilled> {

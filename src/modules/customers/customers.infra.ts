@@ -22,8 +22,8 @@ const { pendingIndex, byCustomerIndex, listIndex } = customersKeys;
  *   the last into the platform's outbox), deletes the outbox event once published (batch), reads
  *   ids and deletes them (an update into a tombstone, with its domain event), records executions
  *   it starts, reads them, lists a customer's executions (by-customer index, then one batch read),
- *   all executions or one status's (list index, pending index), and the registered ids (list
- *   index);
+ *   all executions or one status's (list index, pending index), counts them by status (pending
+ *   index), and the registered ids (list index);
  * - the workflow steps: ValidateExists records the execution and reads the id, InsertId puts the
  *   id, closes the record and puts its domain event in one transaction (or only closes it,
  *   Superseded), the two others close the record;

@@ -14,6 +14,7 @@ import { DynamoCustomerRepository } from './customers.dynamo.js';
 import { CUSTOMER_CREATED, customerEvents } from './customers.model.js';
 import { customerRoutes, customersEventSchemas, workflowRoutes } from './customers.routes.js';
 import { CUSTOMER_WORKFLOW, CustomersService, WorkflowService } from './customers.service.js';
+import { workflowStatsRoutes } from './customers.stats.routes.js';
 import { WorkflowSteps } from './customers.steps.js';
 
 /**
@@ -112,7 +113,12 @@ export const customersModule = defineModule({
       steps: new WorkflowSteps({ ...deps, outbox }),
     };
   },
-  routes: ({ customers, workflow }) => [customerRoutes(customers), workflowRoutes(workflow)],
+  routes: ({ customers, workflow }) => [
+    customerRoutes(customers),
+    // Before `/workflow/executions/{executionId}`.
+    workflowStatsRoutes(workflow),
+    workflowRoutes(workflow),
+  ],
   domainEventSchemas: customersEventSchemas,
   domainEvents: [
     {

@@ -2,6 +2,7 @@ import type { DomainEvent } from '../../platform/outbox/outbox.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import type { ExecutionStatus } from '../../platform/workflow/workflow.js';
 import type {
+  Branch,
   Customer,
   Execution,
   Outcome,
@@ -37,6 +38,12 @@ export interface ExecutionFilter {
   readonly status?: ExecutionStatus;
   readonly from?: string;
   readonly to?: string;
+}
+
+/** Executions counted by status, and the successful ones by branch. */
+export interface ExecutionCounts {
+  readonly byStatus: Readonly<Record<ExecutionStatus, number>>;
+  readonly byBranch: Readonly<Record<Branch, number>>;
 }
 
 /** How many items of the previous release a backfill put in the lists. */
@@ -95,6 +102,12 @@ export interface CustomerRepository {
   listCustomers(page: PageRequest): Promise<Page<ListedCustomer>>;
   /** Executions as `filter` says, newest first (an index query per status, and one for all). */
   listExecutions(filter: ExecutionFilter, page: PageRequest): Promise<Page<Execution>>;
+  /**
+   * The executions started in `[from, to)` counted by the status they have now (one query per
+   * status in the index by status, a page at a time: the records in the range only, never a
+   * scan), the SUCCEEDED ones also by branch.
+   */
+  countExecutions(from: string, to: string): Promise<ExecutionCounts>;
   /**
    * Puts the items the previous release wrote (without list keys) into the lists, `pageSize`
    * items read at a time; each write is conditioned on the item as read, so running it again, or

@@ -15,6 +15,7 @@ import {
 import type {
   Backfilled,
   CustomerRepository,
+  ExecutionCounts,
   ExecutionFilter,
   ListedCustomer,
 } from './customers.repository.js';
@@ -36,6 +37,9 @@ const OUTBOX_SWEEP_LIMIT = 1000;
  * per version it finds.
  */
 const CREATE_ATTEMPTS = 4;
+
+/** The days the execution stats cover when no `from` is given. */
+export const STATS_DEFAULT_DAYS = 14;
 
 /** A RUNNING record younger than this is not worth asking the engine about on a schedule. */
 export const RECONCILE_AFTER_SECONDS = 60;
@@ -237,6 +241,24 @@ export class WorkflowService {
 
   listExecutions(filter: ExecutionFilter, page: PageRequest): Promise<Page<Execution>> {
     return this.deps.repository.listExecutions(filter, page);
+  }
+
+  /**
+   * The executions started in `[from, to)` (ISO 8601 UTC; by default the 14 days up to now) by
+   * status, the successful ones by branch: what the operator's dashboard charts.
+   */
+  async executionStats(range: {
+    from?: string | undefined;
+    to?: string | undefined;
+  }): Promise<ExecutionCounts & { from: string; to: string; total: number }> {
+    const now = this.deps.clock().toISOString();
+    // A `from` still to come, without `to`: an empty range at `from`, nothing started in it.
+    const to = range.to ?? (range.from !== undefined && range.from > now ? range.from : now);
+    const from =
+      range.from ?? new Date(Date.parse(to) - STATS_DEFAULT_DAYS * 86_400_000).toISOString();
+    const counts = await this.deps.repository.countExecutions(from, to);
+    const total = Object.values(counts.byStatus).reduce((sum, n) => sum + n, 0);
+    return { from, to, total, ...counts };
   }
 
   /** The scheduled run (the schedule trigger). */

@@ -288,6 +288,28 @@ export class DynamoEnrollmentRepository implements EnrollmentRepository {
     );
   }
 
+  async countByStatus(): Promise<Record<EnrollmentStatus, number>> {
+    const counts = await Promise.all(
+      enrollmentStatuses.map((status) =>
+        this.table.count({ index: keys.statusIndex, key: x`GSI3PK = ${keys.byStatus(status)}` }),
+      ),
+    );
+    return Object.fromEntries(
+      enrollmentStatuses.map((status, i) => [status, counts[i] ?? 0]),
+    ) as Record<EnrollmentStatus, number>;
+  }
+
+  async oldestPending(): Promise<Enrollment | undefined> {
+    // Oldest first within the partition: its sort key starts with createdAt.
+    for await (const items of this.table.queryPages(
+      { index: keys.statusIndex, key: x`GSI3PK = ${keys.byStatus('PENDING')}` },
+      1,
+    )) {
+      return items[0] ? toEnrollment(items[0]) : undefined;
+    }
+    return undefined;
+  }
+
   async backfillListKeys(): Promise<number> {
     let backfilled = 0;
     for await (const items of this.table.scanPages({

@@ -9,7 +9,8 @@ import { enrollmentQueue, enrollmentsTable } from './enrollments.module.js';
  * - the API: age groups (a put with the age slots' updates; a delete with them; read; listed by
  *   the groups index) and enrollments (the CPF guard and the record put with the age slot's
  *   condition check, and the enrollment.accepted event into the platform's outbox; read; listed
- *   by status (the status index) and by group and status (the groups index));
+ *   by status (the status index) and by group and status (the groups index); counted by status,
+ *   and the oldest pending found, in the status index);
  * - the processor: reads a request, then marks it processed (an update with the group's check)
  *   or rejected (an update, and the delete of its CPF guard), with its event in the outbox;
  * - the reconciler: lists requests still pending (the pending index), and sends them again;

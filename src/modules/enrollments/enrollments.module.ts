@@ -8,6 +8,7 @@ import { enrollmentEvents } from './enrollments.model.js';
 import { ageGroupRoutes, enrollmentRoutes, enrollmentsEventSchemas } from './enrollments.routes.js';
 import { cpfGuardKey } from './enrollments.rules.js';
 import { EnrollmentsService } from './enrollments.service.js';
+import { enrollmentStatsRoutes } from './enrollments.stats.routes.js';
 
 /**
  * enrollments: single-table design for age groups, the age buckets that map an age to its group,
@@ -76,7 +77,12 @@ export const enrollmentsModule = defineModule({
       }),
     };
   },
-  routes: ({ enrollments }) => [ageGroupRoutes(enrollments), enrollmentRoutes(enrollments)],
+  routes: ({ enrollments }) => [
+    ageGroupRoutes(enrollments),
+    // Before `/enrollments/{id}`.
+    enrollmentStatsRoutes(enrollments),
+    enrollmentRoutes(enrollments),
+  ],
   domainEventSchemas: enrollmentsEventSchemas,
   domainEvents: [
     {

@@ -83,6 +83,13 @@ export interface EnrollmentRepository {
    */
   listEnrollments(filter: EnrollmentFilter, page: PageRequest): Promise<Page<Enrollment>>;
   /**
+   * How many enrollments have each status, counted in the status index (a count query per
+   * status, one per page of its partition; never a scan).
+   */
+  countByStatus(): Promise<Record<EnrollmentStatus, number>>;
+  /** The PENDING enrollment created first (the first item of its status partition), if any. */
+  oldestPending(): Promise<Enrollment | undefined>;
+  /**
    * Gives the list's index keys to the records an earlier release stored without them, each
    * only as it was read (a record changed meanwhile is read again); returns how many it changed.
    * Running it again changes nothing. It reads the whole table: a migration, never a request.

@@ -4,7 +4,7 @@ import type { DomainEvent, Outbox } from '../../platform/outbox/outbox.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import { PoisonMessageError, type Queue, type QueueMessage } from '../../platform/queue/queue.js';
 import { EnrollmentsErrors } from './enrollments.errors.js';
-import type { AgeGroup, Enrollment, RequestKey } from './enrollments.model.js';
+import type { AgeGroup, Enrollment, EnrollmentStatus, RequestKey } from './enrollments.model.js';
 import type { EnrollmentFilter, EnrollmentRepository } from './enrollments.repository.js';
 import {
   checkCpf,
@@ -50,6 +50,15 @@ export type ProcessOutcome = 'PROCESSED' | 'REJECTED' | 'already-final';
  * changes in a row, answer 503 rather than spin.
  */
 const MAX_ATTEMPTS = 5;
+
+/** Enrollments by status, and the oldest PENDING one (see `stats`). */
+export interface EnrollmentStats {
+  readonly counts: Readonly<Record<EnrollmentStatus, number>>;
+  readonly oldestPending:
+    | { readonly id: string; readonly createdAt: string; readonly ageSeconds: number }
+    | undefined;
+  readonly asOf: string;
+}
 
 /**
  * Age groups, and enrollment requests processed asynchronously: the PENDING record is the
@@ -140,6 +149,27 @@ export class EnrollmentsService {
   }
 
   /** Enrollments newest first, optionally those with one status and/or in one age group. */
+  /**
+   * Enrollments by status and the oldest still PENDING with how long it has waited (what the
+   * operator's dashboard shows): counted in the status index, never scanned.
+   */
+  async stats(): Promise<EnrollmentStats> {
+    const [counts, oldest] = await Promise.all([
+      this.deps.repository.countByStatus(),
+      this.deps.repository.oldestPending(),
+    ]);
+    const now = this.deps.clock();
+    return {
+      counts,
+      oldestPending: oldest && {
+        id: oldest.id,
+        createdAt: oldest.createdAt,
+        ageSeconds: Math.max(0, Math.floor((now.getTime() - Date.parse(oldest.createdAt)) / 1000)),
+      },
+      asOf: now.toISOString(),
+    };
+  }
+
   listEnrollments(filter: EnrollmentFilter, page: PageRequest): Promise<Page<Enrollment>> {
     return this.deps.repository.listEnrollments(filter, page);
   }

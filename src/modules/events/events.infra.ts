@@ -7,8 +7,9 @@ import { eventsTable } from './events.module.js';
 /**
  * What each events function does on its table (the stack grants exactly this):
  * - the API: events, users and registrations — reads, conditional writes, the registration
- *   transactions (update, put, user check), deletions (registrations in batches), the three
- *   indexes (by status, collections, the waitlist order); and the domain event each change
+ *   transactions (update, put, user check), deletions (registrations in batches), the four
+ *   indexes (by status, collections, the waitlist order — also read for an event's stats —,
+ *   tickets); and the domain event each change
  *   announces, put in the change's own transaction into the platform's outbox;
  * - the deletion sweep: finds events marked deleting (by-status index), removes their
  *   registrations (a query on the event's partition, batch deletes), then the event — nothing

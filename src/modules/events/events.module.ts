@@ -24,6 +24,9 @@ import { registrationRoutes } from './events.registrations.routes.js';
 import { RegistrationsService } from './events.registrations.service.js';
 import { eventRoutes, eventsEventSchemas } from './events.routes.js';
 import { EventsService } from './events.service.js';
+import { DynamoRegistrationTimeline } from './events.stats.dynamo.js';
+import { eventStatsRoutes } from './events.stats.routes.js';
+import { EventStatsService } from './events.stats.service.js';
 import { DynamoUserRepository } from './events.users.dynamo.js';
 import { userRoutes } from './events.users.routes.js';
 import { UsersService } from './events.users.service.js';
@@ -210,6 +213,7 @@ export const eventsModule = defineModule({
       /** Every event, page by page (for the seat sweep). */
       allEvents: () => events.allEvents(),
       users: new UsersService({ repository: users, newId, clock }),
+      stats: new EventStatsService({ events, timeline: new DynamoRegistrationTimeline(table) }),
       calendar: new CalendarService({
         repository: events,
         feedKey: context.secrets.key('calendar-feed'),
@@ -217,7 +221,7 @@ export const eventsModule = defineModule({
       }),
     };
   },
-  routes: ({ events, registrations, users, calendar, offers, checkins }) => [
+  routes: ({ events, registrations, users, calendar, offers, checkins, stats }) => [
     // First: its `/events/{eventId}.ics` must be matched before `/events/{eventId}`.
     calendarRoutes(calendar),
     eventRoutes(events),
@@ -225,6 +229,7 @@ export const eventsModule = defineModule({
     registrationRoutes(registrations),
     offerRoutes(offers),
     checkinRoutes(checkins),
+    eventStatsRoutes(stats),
   ],
   tags: [
     {

@@ -100,6 +100,22 @@ export class DynamoSlaErrorRepository implements SlaErrorRepository {
       toSlaError,
     );
   }
+
+  async *severities(
+    from: string,
+    to: string,
+  ): AsyncGenerator<Pick<SlaError, 'receivedAt' | 'severity'>[]> {
+    for await (const items of this.table.queryPages({
+      index: slaErrorsKeys.byTimeIndex,
+      key: x`GSI1PK = ${'SLA_ERRORS'} AND GSI1SK BETWEEN ${from} AND ${to}`,
+      attributes: ['receivedAt', 'severity'],
+    })) {
+      yield items.map((item) => ({
+        receivedAt: item.receivedAt as string,
+        severity: item.severity as Severity,
+      }));
+    }
+  }
 }
 
 const cancelled = (reasons: readonly string[]) =>

@@ -10,7 +10,7 @@ import { severityMetric } from './sla-errors.service.js';
  * sla-errors on AWS: its table, read and written by the API Lambda (records put once, in a
  * transaction with their domain event in the platform's outbox — and the request's mark with an
  * Idempotency-Key —, read by id, listed newest first overall or per file through its two
- * indexes). `POST /sla-errors` is declared bearer-only, so the stack
+ * indexes, counted per day and severity through the index by time). `POST /sla-errors` is declared bearer-only, so the stack
  * puts the auth module's Cognito authorizer on it.
  */
 export const access: ModuleAccess = {

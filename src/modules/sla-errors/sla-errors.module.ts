@@ -4,6 +4,7 @@ import { DynamoSlaErrorRepository } from './sla-errors.dynamo.js';
 import { slaErrorEvents } from './sla-errors.model.js';
 import { slaErrorRoutes, slaErrorsEventSchemas } from './sla-errors.routes.js';
 import { SlaErrorsService } from './sla-errors.service.js';
+import { slaErrorStatsRoutes } from './sla-errors.stats.routes.js';
 
 /**
  * sla-errors: one item per record (keys in sla-errors.dynamo.ts).
@@ -33,7 +34,8 @@ export const slaErrorsModule = defineModule({
       outbox: context.outbox,
     }),
   }),
-  routes: ({ slaErrors }) => [slaErrorRoutes(slaErrors)],
+  // The stats first: `/sla-errors/{id}` would take `stats` for an id.
+  routes: ({ slaErrors }) => [slaErrorStatsRoutes(slaErrors), slaErrorRoutes(slaErrors)],
   tags: [{ name: 'sla-errors', description: 'SLA error records, filed with a bearer token' }],
   domainEventSchemas: slaErrorsEventSchemas,
   domainEvents: [

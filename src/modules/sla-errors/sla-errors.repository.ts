@@ -19,4 +19,9 @@ export interface SlaErrorRepository {
   ): Promise<SlaError>;
   get(id: string): Promise<SlaError | undefined>;
   list(filter: SlaErrorFilter, page: PageRequest): Promise<Page<SlaError>>;
+  /**
+   * When and how severe every record received in `[from, to)` was, oldest first, page by page
+   * from the index by time (only the records in the range are read).
+   */
+  severities(from: string, to: string): AsyncIterable<Pick<SlaError, 'receivedAt' | 'severity'>[]>;
 }

@@ -32,6 +32,27 @@ export interface NewSlaError {
   readonly source: string;
 }
 
+/** One UTC day's records, by severity. */
+export type DayCounts = { readonly day: string; readonly total: number } & Readonly<
+  Record<Severity, number>
+>;
+
+/** SLA errors per UTC day of receipt and severity over `[from, to)` (days, `YYYY-MM-DD`). */
+export interface SlaErrorStats {
+  readonly from: string;
+  readonly to: string;
+  readonly days: readonly DayCounts[];
+  readonly totals: Readonly<Record<Severity, number>>;
+  readonly total: number;
+}
+
+/** The days a stats request covers without `from`: this many, up to today. */
+export const STATS_DEFAULT_DAYS = 14;
+/** The most days one stats request covers. */
+export const STATS_MAX_DAYS = 366;
+const DAY_MS = 86_400_000;
+const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
 /** Normalised ISO 8601 UTC, so stored timestamps sort as text in time order. */
 const utc = (timestamp: string) => new Date(timestamp).toISOString();
 
@@ -90,6 +111,53 @@ export class SlaErrorsService {
     const found = await this.deps.repository.get(id);
     if (!found) throw SlaErrorsErrors.notFound(id);
     return found;
+  }
+
+  /**
+   * Records received on each UTC day of `[from, to)`, by severity, read from the index by time
+   * (the records in the range only). Without `to`, up to today; without `from`, the
+   * STATS_DEFAULT_DAYS before `to` (or with only `from`, up to STATS_MAX_DAYS after it).
+   */
+  async stats(range: {
+    from?: string | undefined;
+    to?: string | undefined;
+  }): Promise<SlaErrorStats> {
+    const tomorrow = Math.floor(this.deps.clock().getTime() / DAY_MS) * DAY_MS + DAY_MS;
+    const asked = (day: string | undefined) =>
+      day ? Date.parse(`${day}T00:00:00.000Z`) : undefined;
+    let from = asked(range.from);
+    let to = asked(range.to);
+    if (from === undefined) {
+      to ??= tomorrow;
+      from = to - STATS_DEFAULT_DAYS * DAY_MS;
+    } else {
+      to ??= Math.max(from + DAY_MS, Math.min(tomorrow, from + STATS_MAX_DAYS * DAY_MS));
+    }
+    if (from >= to) throw SlaErrorsErrors.emptyRange(dayOf(from), dayOf(to));
+    const zero = (): Record<Severity, number> => ({ low: 0, medium: 0, high: 0, critical: 0 });
+    const byDay = new Map<string, Record<Severity, number>>();
+    for (let day = from; day < to; day += DAY_MS) byDay.set(dayOf(day), zero());
+    const totals = zero();
+    for await (const page of this.deps.repository.severities(
+      new Date(from).toISOString(),
+      new Date(to).toISOString(),
+    )) {
+      for (const { receivedAt, severity } of page) {
+        const counts = byDay.get(receivedAt.slice(0, 10));
+        if (!counts) continue;
+        counts[severity] += 1;
+        totals[severity] += 1;
+      }
+    }
+    const sum = (counts: Record<Severity, number>) =>
+      counts.low + counts.medium + counts.high + counts.critical;
+    return {
+      from: dayOf(from),
+      to: dayOf(to),
+      days: [...byDay].map(([day, counts]) => ({ day, ...counts, total: sum(counts) })),
+      totals,
+      total: sum(totals),
+    };
   }
 
   /** Newest first (by `receivedAt`), optionally one file's, received in [from, to). */

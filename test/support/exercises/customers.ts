@@ -63,6 +63,7 @@ function accessScenarios(): AccessScenario[] {
           await ok(app, '/workflow/executions?id=c2');
           await ok(app, '/workflow/executions?limit=1');
           await ok(app, '/workflow/executions?status=RUNNING&from=2020-01-01T00:00:00Z');
+          await ok(app, '/workflow/executions/stats');
         });
         within(calls, 'api');
       },

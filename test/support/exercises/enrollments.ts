@@ -52,6 +52,7 @@ export const exercise: Exercise = {
             await ok(app, '/enrollments?status=PENDING');
             await ok(app, `/enrollments?ageGroupId=${String(group?.id)}`);
             await ok(app, `/enrollments?ageGroupId=${String(group?.id)}&status=PROCESSED`);
+            await ok(app, '/enrollments/stats');
             expect(
               (
                 await app.call('/enrollments', {

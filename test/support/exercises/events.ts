@@ -454,6 +454,9 @@ export const exercise: Exercise = {
               key: null,
             });
             await ok(app, '/events/o1/registrations/u3/offer/accept', { method: 'POST' });
+            // The dashboard's numbers of an event.
+            await ok(app, '/events/o1/stats');
+            await ok(app, '/events/o1/stats?from=2020-01-01T00:00:00Z&to=2020-01-02T00:00:00Z');
             // Tickets and check-in: a ticket, a scan and its replay, the log, a revert, the door's manifest.
             const { ticket } = (await ok(app, '/events/o1/registrations/u3/ticket')) as {
               ticket: string;

@@ -48,6 +48,7 @@ export const exercise: Exercise = {
               });
               await ok(app, '/sla-errors');
               await ok(app, '/sla-errors?fileName=access.csv');
+              await ok(app, '/sla-errors/stats');
               await ok(app, `/sla-errors/${String(created?.id)}`);
             });
             // The sign-in's own calls (the local issuer's users) are not part of these routes.

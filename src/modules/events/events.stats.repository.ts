@@ -1,0 +1,10 @@
+import type { RegistrationTimes } from './events.stats.model.js';
+
+/** What the dashboard's numbers of an event read besides the event itself. */
+export interface RegistrationTimeline {
+  /**
+   * The timestamps of every registration row of an event, page by page (one query of the event's
+   * own registrations per page, never a scan).
+   */
+  registrationTimes(eventId: string): AsyncIterable<RegistrationTimes[]>;
+}
