@@ -13,6 +13,7 @@ import { durabilityBench } from './support/durability.js';
 import { eventsSection } from './support/events.js';
 import { type LambdaBundles, lambdaBundles } from './support/lambda-bundles.js';
 import { directLoad, httpLoad, median, type Sample, summarize } from './support/measure.js';
+import { offersSection } from './support/offers.js';
 import type { Committed } from './support/registrations.js';
 import { printReport, type Row } from './support/report.js';
 import type { BenchTools, Target } from './support/sections.js';
@@ -48,7 +49,9 @@ const settings = {
  * `--only=durability`: DynamoDB Local's writes/s in memory and persisted (~1 minute);
  * `--only=webhooks`: commit-to-first-attempt latency, then 10,000 events delivered to a failing
  * receiver while the runtime is SIGKILLed every minute (~5 minutes);
- * `--only=csv`: a 50,000-registration CSV export streamed from the app, with its RSS growth.
+ * `--only=csv`: a 50,000-registration CSV export streamed from the app, with its RSS growth;
+ * `--only=offers`: 10,000 waitlist offers lapsing together, each seat to the next person
+ * (`--offers=<events>x<batch>` for another size).
  */
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 
@@ -84,6 +87,10 @@ async function main(): Promise<void> {
   }
   if (only === 'csv') {
     await csvBench(log);
+    return;
+  }
+  if (only === 'offers') {
+    await offersSection(log, process.argv);
     return;
   }
 
