@@ -31,6 +31,8 @@ export interface ConsoleHarness {
   api<T>(path: string): Promise<T>;
   /** Something the test knows must never appear in a URL (a token it was given). */
   forbidInUrls(secret: string): void;
+  /** Console errors the running test causes on purpose (a network it cuts), allowed until it ends. */
+  allowConsoleErrors(pattern: RegExp): void;
 }
 
 export function setUpConsoleHarness(): ConsoleHarness {
@@ -40,6 +42,7 @@ export function setUpConsoleHarness(): ConsoleHarness {
   const contexts: BrowserContext[] = [];
   const secrets = [key];
   const offences: string[] = [];
+  const allowedErrors: RegExp[] = [];
   let runtime: LocalRuntime | undefined;
   let browser: Browser | undefined;
   let dataDir: string | undefined;
@@ -70,6 +73,7 @@ export function setUpConsoleHarness(): ConsoleHarness {
 
   afterEach(async () => {
     await Promise.all(contexts.splice(0).map((context) => context.close()));
+    allowedErrors.length = 0;
     expect(offences.splice(0)).toEqual([]);
   });
 
@@ -90,6 +94,9 @@ export function setUpConsoleHarness(): ConsoleHarness {
     forbidInUrls(secret) {
       secrets.push(secret);
     },
+    allowConsoleErrors(pattern) {
+      allowedErrors.push(pattern);
+    },
     async openConsole(path = '/console/', viewport = { width: 1280, height: 900 }) {
       const { runtime, browser } = started();
       const context = await browser.newContext({ viewport });
@@ -105,8 +112,13 @@ export function setUpConsoleHarness(): ConsoleHarness {
       page.on('pageerror', (error) => offences.push(`page error: ${error.message}`));
       page.on('console', (message) => {
         // A refused API call is logged by Chromium as a resource error: tests cause some on purpose.
-        if (message.type() === 'error' && !/status of (400|401|404|409|422)/.test(message.text())) {
-          offences.push(`console error: ${message.text()}`);
+        const text = message.text();
+        if (
+          message.type() === 'error' &&
+          !/status of (400|401|404|409|422)/.test(text) &&
+          !allowedErrors.some((pattern) => pattern.test(text))
+        ) {
+          offences.push(`console error: ${text}`);
         }
       });
       await page.goto(`${runtime.url}${path}`);

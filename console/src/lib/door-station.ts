@@ -90,7 +90,7 @@ export interface DoorStationOptions {
   readonly browserOnline?: () => boolean;
 }
 
-const UPLOAD_SLOTS = 4;
+const UPLOAD_SLOTS = 8;
 
 /**
  * A door device for one event: its door list (downloaded, then kept up to date with deltas),

@@ -133,8 +133,8 @@ function Door(props: {
     <div className="door">
       <ConnectionBanner state={state} queued={queued} />
       <ScanResult state={state} />
-      <ScanForm station={station} state={state} type={type} onTypeChange={setType} />
       <Camera station={station} type={type} />
+      <ScanForm station={station} state={state} type={type} onTypeChange={setType} />
       <Conflicts conflicts={conflicts} list={state.list} />
       <RecentScans records={state.records} list={state.list} />
       <DeviceSettings
@@ -176,9 +176,9 @@ function ConnectionBanner(props: { readonly state: DoorState; readonly queued: n
       <p className={age !== undefined && age > STALE_AFTER_MS ? 'door-age door-stale' : 'door-age'}>
         {list ? (
           <>
-            Door list: <span data-testid="door-ticket-count">{list.tickets.size}</span>{' '}
-            {list.tickets.size === 1 ? 'ticket' : 'tickets'}, {list.revoked.size} revoked, updated{' '}
-            <span data-testid="door-list-age">{ageText(age ?? 0)}</span> ago
+            Door list: <span data-testid="door-ticket-count">{count(list.tickets.size)}</span>{' '}
+            {list.tickets.size === 1 ? 'ticket' : 'tickets'}, {count(list.revoked.size)} revoked,
+            updated <span data-testid="door-list-age">{ageText(age ?? 0)}</span> ago
             {age !== undefined && age > STALE_AFTER_MS ? ' (it may miss recent changes)' : ''}.
           </>
         ) : state.phase === 'loading' || state.syncing ? (
@@ -199,6 +199,8 @@ function ConnectionBanner(props: { readonly state: DoorState; readonly queued: n
     </section>
   );
 }
+
+const count = (n: number) => n.toLocaleString();
 
 type Tone = 'ok' | 'warn' | 'bad' | 'idle';
 
@@ -252,8 +254,28 @@ function detailOf(scan: DoorScan): string {
   if (!answer && !scan.problem) {
     parts.push('The API can’t be reached and this device has no door list to check against.');
   }
-  if (scan.local && answer) parts.push('Checked on this device; uploads when online.');
+  const { record } = scan;
+  if (scan.local && answer) {
+    parts.push(
+      record.state === 'queued'
+        ? 'Checked on this device; uploads when online.'
+        : record.server
+          ? `Checked on this device; uploaded: the API says ${apiSays(record.server)}`
+          : 'Checked on this device.',
+    );
+  }
   return parts.join(' ');
+}
+
+/** The API's answer to an uploaded scan, in words (the end of a sentence). */
+function apiSays(answer: ScanAnswer): string {
+  if (answer.result === 'admitted') return 'admitted.';
+  if (answer.result === 'already_admitted') {
+    return `already admitted${answer.admittedAt ? ` at ${formatTime(answer.admittedAt)}` : ''}${
+      answer.admittedBy ? ` by ${answer.admittedBy}` : ''
+    } (a conflict).`;
+  }
+  return `${RESULT_WORDS[answer.result]}.`;
 }
 
 function ScanResult(props: { readonly state: DoorState }) {
