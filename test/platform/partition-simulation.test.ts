@@ -676,6 +676,18 @@ describe('the simulation as a whole', () => {
     expect(simulation.describe().join('\n')).toMatch(/off/);
   });
 
+  it('can be switched off and on again (a bench seeds its data unthrottled)', async () => {
+    const { doc, simulation } = dynamo({ scale: 1 / 1_000 });
+
+    simulation.setEnabled(false);
+    expect(await passing(5, (i) => doc.send(put('USERS', sk(i))))).toBe(5);
+    expect(simulation.enabled).toBe(false);
+    simulation.setEnabled(true);
+    expect(simulation.enabled).toBe(true);
+    expect(await passing(2, (i) => doc.send(put('EVENT#1', sk(i))))).toBe(1);
+    expect(simulation.stats().partitions.map((usage) => usage.key)).toEqual(['EVENT#1']);
+  });
+
   it('keeps stats that add up: units per key, throttles per key, requests', async () => {
     const { doc, simulation } = dynamo({ scale: 1 / 100 }); // 10 WCU/s, 30 RCU/s
     await passing(11, (i) => doc.send(put('EVENT#1', sk(i)))); // 10 pass, 1 throttled

@@ -47,7 +47,7 @@ export interface SimulatedTable {
 }
 
 export interface PartitionSimulationOptions {
-  /** When false, calls pass untouched (the middleware is an identity). */
+  /** When false, calls pass untouched (the middleware is an identity) until `setEnabled(true)`. */
   readonly enabled: boolean;
   /**
    * Every ceiling is DynamoDB's multiplied by this, e.g. 1/20: 50 WCU/s and 150 RCU/s per key.
@@ -112,7 +112,13 @@ export interface SimulationStats {
 }
 
 export interface PartitionSimulation {
+  /** Whether calls are simulated now. */
   readonly enabled: boolean;
+  /**
+   * Turns the simulation off (calls pass untouched and uncounted) or back on: a bench seeds its
+   * data unthrottled, then measures. Buckets and stats carry over.
+   */
+  setEnabled(enabled: boolean): void;
   readonly scale: number;
   /** One partition key's ceilings as simulated. */
   readonly ceilings: { readonly writeUnitsPerSecond: number; readonly readUnitsPerSecond: number };
@@ -129,6 +135,7 @@ export function simulatePartitions(
   options: PartitionSimulationOptions,
 ): PartitionSimulation {
   const model = new PartitionModel(options);
+  let enabled = options.enabled;
   // Below the SDK's retry, where DynamoDB's own answers arrive: a simulated throttle is retried
   // with the SDK's throttling backoff and retry quota exactly as a real one. The request is
   // already serialized here (nothing is rewritten, only refused or let through), and `input`
@@ -136,7 +143,7 @@ export function simulatePartitions(
   const simulate =
     (next: Next, context: { readonly commandName?: string }) =>
     async (args: { readonly input: unknown }) => {
-      if (!options.enabled) return next(args);
+      if (!enabled) return next(args);
       const plan = model.plan(context.commandName ?? '', args.input as Record<string, unknown>);
       if (!plan) return next(args);
       const release = model.admit(plan);
@@ -154,13 +161,18 @@ export function simulatePartitions(
     name: PARTITION_SIMULATION,
   });
   return {
-    enabled: options.enabled,
+    get enabled() {
+      return enabled;
+    },
+    setEnabled: (on) => {
+      enabled = on;
+    },
     scale: options.scale,
     ceilings: model.ceilings,
     fullScale: (perSecond) => perSecond * model.factor,
     stats: () => model.stats(),
     describe: () =>
-      options.enabled
+      enabled
         ? model.describe()
         : [
             'partition simulation: off — DynamoDB Local has no throughput limits, nothing is throttled',
