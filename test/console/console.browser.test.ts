@@ -42,7 +42,7 @@ describe('web console', { timeout: 60_000 }, () => {
   it('plays the waitlist flow: capacity 2, three users, one leaves, the third is promoted', async () => {
     const page = await openConsole();
     await signIn(page);
-    await page.getByRole('heading', { name: 'Events', level: 1 }).waitFor();
+    await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
     await expectAccessible(page);
 
     // Three users, through the users screen.

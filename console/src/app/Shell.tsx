@@ -3,16 +3,25 @@ import { SignIn } from '../auth/SignIn';
 import { useSession } from '../auth/session';
 import { Page } from '../components/Page';
 import { describeCredential } from '../lib/session';
+import { DashboardRoute, hasDashboard } from '../screens/dashboard';
 import { availableSections } from './sections';
 
 /** The sections of the API the console was built against (fixed at build time). */
 const sections = availableSections();
 
-/** The start page goes to the first section's first link. */
+/** The start page: the dashboard, or (an API without its numbers) the first section's first link. */
+const dashboard = hasDashboard();
 const startLink = sections[0]?.links[0];
 
 const routes: RouteObject[] = [
-  { path: '/', element: startLink ? <Navigate to={startLink.to} replace /> : null },
+  {
+    path: '/',
+    element: dashboard ? (
+      <DashboardRoute />
+    ) : startLink ? (
+      <Navigate to={startLink.to} replace />
+    ) : null,
+  },
   ...sections.flatMap((section) => section.routes),
   { path: '*', element: <NotFound /> },
 ];
@@ -34,6 +43,13 @@ export function Shell() {
         </Link>
         <nav aria-label="Main">
           <ul>
+            {dashboard ? (
+              <li>
+                <NavLink to="/" end>
+                  Dashboard
+                </NavLink>
+              </li>
+            ) : null}
             {sections.flatMap((section) =>
               section.links.map((link) => (
                 <li key={link.to}>
