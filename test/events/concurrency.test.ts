@@ -1,7 +1,16 @@
+import { TransactionConflictException } from '@aws-sdk/client-dynamodb';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { TestApp } from '../support/app.js';
-import { injectFaults, throttled, transactionConflict } from '../support/faults.js';
+import {
+  both,
+  commandIs,
+  failCalls,
+  inputMentions,
+  injectFaults,
+  throttled,
+  transactionConflict,
+} from '../support/faults.js';
 import { createEventsApp, eventBody } from './fixtures.js';
 
 interface Row {
@@ -336,6 +345,35 @@ describe('transaction conflicts and throttling', () => {
     const truth = await committed(app, 'swap');
     expect(truth.confirmed.map((r) => r.userId)).toEqual(['swap-1']);
     expect(truth.event).toMatchObject({ registeredCount: 1, waitlistCount: 0 });
+  });
+
+  it('answers 503, not 500, when a plain write meets a transaction in flight on the event', async () => {
+    // DynamoDB refuses a single-item write to an item a transaction is writing with
+    // TransactionConflictException (DynamoDB Local never does): here the waitlist ticket's.
+    const app = await createEventsApp();
+    await app.call('/users', { method: 'POST', json: { userId: 'w1', name: 'W' } });
+    await app.call('/users', { method: 'POST', json: { userId: 'w2', name: 'W' } });
+    await app.call('/events', { method: 'POST', json: event('contended', 1, true) });
+    await app.call('/events/contended/registrations', { method: 'POST', json: { userId: 'w1' } });
+    failCalls(app.dynamo, {
+      when: both(commandIs('UpdateItem'), inputMentions('waitlistIssued')),
+      times: Number.POSITIVE_INFINITY,
+      error: () =>
+        new TransactionConflictException({
+          message: 'Transaction is ongoing for the item',
+          $metadata: { httpStatusCode: 400 },
+        }),
+    });
+
+    const res = await app.call('/events/contended/registrations', {
+      method: 'POST',
+      json: { userId: 'w2' },
+    });
+
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).not.toBeNull();
+    const truth = await committed(app, 'contended');
+    expect(truth.rows).toHaveLength(1);
   });
 
   it('answers 503, not 500, when DynamoDB throttles the write', async () => {

@@ -12,6 +12,9 @@ const unavailableNames = new Set([
   'AbortError',
   // transactions.ts: TransactionConflict retried until the attempts ran out.
   'TransactionContentionError',
+  // A single-item write to an item a transaction is writing at that moment (DynamoDB refuses
+  // it rather than wait): the transaction will be done in milliseconds, so a retry succeeds.
+  'TransactionConflictException',
   // retry.ts: a batch call kept leaving some entries out (unprocessed, throttled).
   'BatchRefusedError',
 ]);
