@@ -18,6 +18,7 @@ import type { Committed } from './support/registrations.js';
 import { printReport, type Row } from './support/report.js';
 import type { BenchTools, Target } from './support/sections.js';
 import { type BenchStack, startStack } from './support/stack.js';
+import { ticketsBench } from './support/tickets.js';
 
 // As in src/runtime/local/main.ts: the SDK's notice about its future Node requirement is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -51,7 +52,8 @@ const settings = {
  * receiver while the runtime is SIGKILLed every minute (~5 minutes);
  * `--only=csv`: a 50,000-registration CSV export streamed from the app, with its RSS growth;
  * `--only=offers`: 10,000 waitlist offers lapsing together, each seat to the next person
- * (`--offers=<events>x<batch>` for another size).
+ * (`--offers=<events>x<batch>` for another size);
+ * `--only=tickets`: the door manifest of 10,000 attendees (size gzipped, time) and its deltas.
  */
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 
@@ -91,6 +93,10 @@ async function main(): Promise<void> {
   }
   if (only === 'offers') {
     await offersSection(log, process.argv);
+    return;
+  }
+  if (only === 'tickets') {
+    await ticketsSection(log);
     return;
   }
 
@@ -465,6 +471,18 @@ async function webhooksBench(say: (line: string) => void): Promise<void> {
 }
 
 /** The registrations CSV export: 50,000 rows streamed with the server's RSS growing < 20 MB. */
+async function ticketsSection(say: (line: string) => void): Promise<void> {
+  say('tickets: the door manifest of one event with 10,000 confirmed registrations, over HTTP');
+  const f = await ticketsBench(say);
+  const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(2);
+  say(
+    `  manifest: ${f.attendees} tickets, ${mb(f.manifestBytes)} MB raw, ${mb(f.manifestGzipBytes)} MB gzipped (limit 2 MB), ${f.manifestMs.toFixed(0)} ms (median of 3)`,
+  );
+  say(
+    `  delta (?since=): ${f.deltaMs.changed.toFixed(0)} ms after 20 leave and 20 join, ${f.deltaMs.unchanged.toFixed(0)} ms with nothing new (medians), slowest ${f.deltaMs.max.toFixed(0)} ms (limit 1 s); largest delta ${(f.deltaBytes / 1024).toFixed(1)} kB`,
+  );
+}
+
 async function csvBench(say: (line: string) => void): Promise<void> {
   say('csv: 50,000 registrations (40,000 confirmed, 10,000 waitlisted) exported as CSV over HTTP');
   const figures = await csvExportBench({ registrations: 50_000, confirmed: 40_000, log: say });
