@@ -1,4 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import {
+  type CsvColumn,
+  csvResponse,
+  csvSchema,
+  everyPage,
+  prefersCsv,
+} from '../../platform/http/csv.js';
 import { withIdempotencyKey } from '../../platform/http/idempotency.js';
 import {
   createRouter,
@@ -6,8 +14,8 @@ import {
   jsonContent,
   problemResponses,
 } from '../../platform/http/openapi.js';
-import { paginationQuery, setNextLink } from '../../platform/http/pagination.js';
-import type { AgeGroup } from './enrollments.model.js';
+import { MAX_PAGE_SIZE, paginationQuery, setNextLink } from '../../platform/http/pagination.js';
+import type { AgeGroup, Enrollment } from './enrollments.model.js';
 import { enrollmentEvents } from './enrollments.model.js';
 import {
   AgeGroupIdParam,
@@ -87,6 +95,12 @@ const createEnrollmentRoute = createRoute(
   }),
 );
 
+const csvDescription =
+  'With `Accept: text/csv`, or at `/enrollments.csv` (same filters): every matching enrollment as one ' +
+  'CSV download (RFC 4180, UTF-8, a header row; `limit` and `cursor` do not apply), streamed page by ' +
+  'page. Columns: id, name, age, cpf (masked), status, age_group_id, created_at, processed_at, reason. ' +
+  "A text cell starting with `=`, `+`, `-`, `@`, tab or CR starts with `'` (formula injection).";
+
 const listEnrollmentsRoute = createRoute({
   method: 'get',
   path: '/enrollments',
@@ -96,16 +110,49 @@ const listEnrollmentsRoute = createRoute({
     'Every enrollment, newest first (by `created_at`, then id), optionally only those with one ' +
     '`status` and/or matched with one `ageGroupId`; CPFs masked as in GET /enrollments/{id}. ' +
     'A request is listed under the status it has: processing moves it from PENDING to ' +
-    'PROCESSED or REJECTED. Read from indexes (no scan), which on AWS may lag a change by a moment.',
+    `PROCESSED or REJECTED. Read from indexes (no scan), which on AWS may lag a change by a moment. ${csvDescription}`,
   request: { query: paginationQuery.extend(ListEnrollmentsFilter.shape) },
   responses: {
-    200: jsonContent(
-      z.array(EnrollmentSchema),
-      'Enrollments, newest first; `Link: rel="next"` when more remain',
-    ),
+    200: {
+      description:
+        'Enrollments, newest first; `Link: rel="next"` when more remain. As CSV: all of them.',
+      content: {
+        'application/json': { schema: z.array(EnrollmentSchema) },
+        'text/csv': { schema: csvSchema },
+      },
+    },
     ...problemResponses(400, 401, 422),
   },
 });
+
+const listEnrollmentsCsvRoute = createRoute({
+  method: 'get',
+  path: '/enrollments.csv',
+  tags,
+  summary: 'Enrollments as CSV, newest first',
+  description: `Optionally one \`status\` and/or one \`ageGroupId\`. ${csvDescription}`,
+  request: { query: ListEnrollmentsFilter },
+  responses: {
+    200: {
+      description: 'Every matching enrollment',
+      content: { 'text/csv': { schema: csvSchema } },
+    },
+    ...problemResponses(400, 401, 422),
+  },
+});
+
+/** The export's columns: the list's fields (`enrollment_id` is `id` again, left out). */
+const enrollmentColumns: readonly CsvColumn<Enrollment>[] = [
+  { header: 'id', value: (e) => e.id },
+  { header: 'name', value: (e) => e.name },
+  { header: 'age', value: (e) => e.age },
+  { header: 'cpf', value: (e) => e.cpfMasked },
+  { header: 'status', value: (e) => e.status },
+  { header: 'age_group_id', value: (e) => e.ageGroupId },
+  { header: 'created_at', value: (e) => e.createdAt },
+  { header: 'processed_at', value: (e) => e.processedAt },
+  { header: 'reason', value: (e) => e.reason },
+];
 
 const getEnrollmentRoute = createRoute({
   method: 'get',
@@ -156,11 +203,25 @@ export function enrollmentRoutes(service: EnrollmentsService) {
     return c.json({ enrollment_id: enrollment.id, status: 'PENDING' as const }, 202);
   });
 
+  const exportCsv = (c: Context, filter: Parameters<EnrollmentsService['listEnrollments']>[0]) =>
+    csvResponse(c, {
+      filename: 'enrollments.csv',
+      columns: enrollmentColumns,
+      pages: everyPage((page) => service.listEnrollments(filter, page), MAX_PAGE_SIZE),
+    });
+
   app.openapi(listEnrollmentsRoute, async (c) => {
     const { limit, cursor, status, ageGroupId } = c.req.valid('query');
+    c.header('vary', 'Accept', { append: true });
+    if (prefersCsv(c)) return exportCsv(c, { status, ageGroupId });
     const page = await service.listEnrollments({ status, ageGroupId }, { limit, cursor });
     setNextLink(c, page.nextCursor);
     return c.json(page.items.map(enrollmentBody), 200);
+  });
+
+  app.openapi(listEnrollmentsCsvRoute, (c) => {
+    const { status, ageGroupId } = c.req.valid('query');
+    return exportCsv(c, { status, ageGroupId });
   });
 
   app.openapi(getEnrollmentRoute, async (c) =>
