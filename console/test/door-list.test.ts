@@ -122,6 +122,33 @@ describe('the door list from the manifest and its deltas', () => {
     expect([...other.tickets.keys()]).toEqual([ticket(9).registrationId]);
   });
 
+  it('keeps the latest admission of each registration from every door, stored and read back', () => {
+    const id = ticket(1).registrationId;
+    const admitted = {
+      registrationId: id,
+      inside: true,
+      admittedAt: 'T1',
+      admittedBy: 'door-2',
+      changedAt: '2026-05-01T10:01:00.000Z',
+    };
+    const exited = { registrationId: id, inside: false, changedAt: '2026-05-01T10:05:00.000Z' };
+    const first = applyManifest(
+      undefined,
+      answer({ tickets: [ticket(1)], admissions: [admitted] }),
+      false,
+      1,
+    );
+    expect(first.admissions.get(id)).toEqual(admitted);
+    const later = applyManifest(first, answer({ admissions: [exited] }), true, 2);
+    expect(later.admissions.get(id)).toEqual(exited);
+    // A repeated older change does not undo a newer one.
+    expect(
+      applyManifest(later, answer({ admissions: [admitted] }), true, 3).admissions.get(id),
+    ).toEqual(exited);
+    expect(fromStored(toStored(later)).admissions).toEqual(later.admissions);
+    expect(deltaChanges(answer({ admissions: [exited] }))).toBe(1);
+  });
+
   it('counts what a delta changed (an empty one is not written down)', () => {
     expect(deltaChanges(answer())).toBe(0);
     expect(

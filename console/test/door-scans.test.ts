@@ -4,6 +4,7 @@ import {
   admissionsOf,
   conflictsOf,
   decideLocally,
+  knownAdmissions,
   newDeviceName,
   newNonce,
   nextUploads,
@@ -276,5 +277,25 @@ describe('conflicts', () => {
       }),
     ];
     expect(conflictsOf(records)).toEqual([]);
+  });
+});
+
+describe('who is inside, as a door can know it', () => {
+  it('takes every door’s admissions from the list, overlaid by this device’s newer scans', () => {
+    const listed = new Map([
+      ['r1', { inside: true, admittedBy: 'door-2', at: '2026-05-01T10:01:00.000Z' }],
+      ['r2', { inside: false, at: '2026-05-01T10:09:00.000Z' }],
+    ]);
+    const local = new Map([
+      // An exit here after door 2's admission: the newer one counts.
+      ['r1', { inside: false, at: '2026-05-01T10:02:00.000Z' }],
+      // An admission here before door 2 let them out, once synced: the list's exit counts.
+      ['r2', { inside: true, at: '2026-05-01T10:03:00.000Z' }],
+      ['r3', { inside: true, at: '2026-05-01T10:04:00.000Z' }],
+    ]);
+    const known = knownAdmissions(listed, local);
+    expect(known.get('r1')?.inside).toBe(false);
+    expect(known.get('r2')?.inside).toBe(false);
+    expect(known.get('r3')?.inside).toBe(true);
   });
 });

@@ -30,6 +30,7 @@ interface Answer {
 }
 
 interface Manifest {
+  admissions: { registrationId: string; inside: boolean; admittedBy?: string; changedAt: string }[];
   eventTag: string;
   keys: { version: number; publicKey: string }[];
   tickets: { registrationId: string; userId: string; userName?: string; ticketAt: string }[];
@@ -322,6 +323,21 @@ describe('the door manifest', () => {
       full.tickets.find((t) => t.userId === a.userId)?.registrationId,
     ]);
     expect(registrations.map((r) => r.userId)).not.toContain(a.userId);
+    // Admissions made at another door come with the next delta (and a full download).
+    const admitted = await scan(app, event.eventId, { userId: b.userId, device: 'Entrée Nord' });
+    expect(admitted.result).toBe('admitted');
+    const later = await bodyOf<Manifest>(
+      await app.call(`${path}?since=${encodeURIComponent(delta.cursor)}`),
+      200,
+    );
+    expect(later.admissions).toEqual([
+      expect.objectContaining({
+        registrationId: admitted.registrationId,
+        inside: true,
+        admittedBy: 'Entrée Nord',
+      }),
+    ]);
+    expect((await bodyOf<Manifest>(await app.call(path), 200)).admissions).toHaveLength(1);
   });
 
   it('indexes the tickets of registrations the previous release wrote (a migration task)', async () => {

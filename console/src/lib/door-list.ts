@@ -18,6 +18,15 @@ export interface Revocation {
   readonly revokedAt: string;
 }
 
+/** An admission made at some door, as the manifest tells it. */
+export interface ListedAdmission {
+  readonly registrationId: string;
+  readonly inside: boolean;
+  readonly admittedAt?: string;
+  readonly admittedBy?: string;
+  readonly changedAt: string;
+}
+
 /** The API's manifest (or its delta), in the shape the door needs of it. */
 export interface ManifestAnswer {
   readonly event: { readonly eventId: string; readonly title: string };
@@ -25,6 +34,8 @@ export interface ManifestAnswer {
   readonly keys: readonly { readonly version: number; readonly publicKey: string }[];
   readonly tickets: readonly ListedTicket[];
   readonly revoked: readonly Revocation[];
+  /** Admissions every door made (absent from an API that predates them). */
+  readonly admissions?: readonly ListedAdmission[];
   readonly cursor: string;
 }
 
@@ -36,6 +47,8 @@ export interface DoorList {
   readonly keys: readonly { readonly version: number; readonly publicKey: string }[];
   readonly tickets: ReadonlyMap<string, ListedTicket>;
   readonly revoked: ReadonlyMap<string, string>;
+  /** Who every door has admitted, by registration id (the latest change of each). */
+  readonly admissions: ReadonlyMap<string, ListedAdmission>;
   /** What to send as `since` next time. */
   readonly cursor: string;
   /** When the last answer arrived (epoch ms, this device's clock): how old the list is. */
@@ -62,6 +75,13 @@ export function applyManifest(
     if (!revoked.has(ticket.registrationId)) tickets.set(ticket.registrationId, ticket);
   }
   for (const registrationId of revoked.keys()) tickets.delete(registrationId);
+  const admissions = new Map(base?.admissions);
+  for (const admission of answer.admissions ?? []) {
+    const known = admissions.get(admission.registrationId);
+    if (!known || admission.changedAt >= known.changedAt) {
+      admissions.set(admission.registrationId, admission);
+    }
+  }
   return {
     eventId: answer.event.eventId,
     title: answer.event.title,
@@ -69,6 +89,7 @@ export function applyManifest(
     keys: answer.keys,
     tickets,
     revoked,
+    admissions,
     cursor: answer.cursor,
     syncedAt: receivedAt,
   };
@@ -76,24 +97,28 @@ export function applyManifest(
 
 /** Whether a delta changed anything worth writing down (an empty one only moves the cursor). */
 export const deltaChanges = (answer: ManifestAnswer): number =>
-  answer.tickets.length + answer.revoked.length;
+  answer.tickets.length + answer.revoked.length + (answer.admissions?.length ?? 0);
 
 /** The list as IndexedDB keeps it: one record per event, plain arrays. */
-export interface StoredDoorList extends Omit<DoorList, 'tickets' | 'revoked'> {
+export interface StoredDoorList extends Omit<DoorList, 'tickets' | 'revoked' | 'admissions'> {
   readonly tickets: readonly ListedTicket[];
   readonly revoked: readonly Revocation[];
+  /** Absent from a list stored before admissions were synced. */
+  readonly admissions?: readonly ListedAdmission[];
 }
 
 export const toStored = (list: DoorList): StoredDoorList => ({
   ...list,
   tickets: [...list.tickets.values()],
   revoked: [...list.revoked].map(([registrationId, revokedAt]) => ({ registrationId, revokedAt })),
+  admissions: [...list.admissions.values()],
 });
 
 export const fromStored = (stored: StoredDoorList): DoorList => ({
   ...stored,
   tickets: new Map(stored.tickets.map((t) => [t.registrationId, t])),
   revoked: new Map(stored.revoked.map((r) => [r.registrationId, r.revokedAt])),
+  admissions: new Map((stored.admissions ?? []).map((a) => [a.registrationId, a])),
 });
 
 /** Lower case, accents and surrounding spaces removed: "  José " finds "jose". */

@@ -74,6 +74,25 @@ export interface Admission {
   readonly inside: boolean;
   readonly admittedAt?: string;
   readonly admittedBy?: string;
+  /** When this was learnt: the scan's time, or the door list's `changedAt`. */
+  readonly at?: string;
+}
+
+/**
+ * Who is inside as far as this device can know: every door's admissions from the door list,
+ * overlaid by this device's own scans where they are newer (an admission made here since the
+ * last sync; an exit at another door after it, once synced, wins).
+ */
+export function knownAdmissions(
+  listed: ReadonlyMap<string, Admission>,
+  local: ReadonlyMap<string, Admission>,
+): Map<string, Admission> {
+  const merged = new Map(listed);
+  for (const [registrationId, admission] of local) {
+    const other = merged.get(registrationId);
+    if (!other || (admission.at ?? '') >= (other.at ?? '')) merged.set(registrationId, admission);
+  }
+  return merged;
 }
 
 /**
@@ -98,6 +117,7 @@ export function noteAdmission(admissions: Map<string, Admission>, record: ScanRe
         inside: true,
         admittedAt: answer.admittedAt ?? record.at,
         admittedBy: answer.admittedBy ?? record.device,
+        at: record.at,
       });
       return;
     case 'already_admitted':
@@ -105,11 +125,12 @@ export function noteAdmission(admissions: Map<string, Admission>, record: ScanRe
         inside: true,
         ...(answer.admittedAt ? { admittedAt: answer.admittedAt } : {}),
         ...(answer.admittedBy ? { admittedBy: answer.admittedBy } : {}),
+        at: record.at,
       });
       return;
     case 'exited':
     case 'not_inside':
-      admissions.set(answer.registrationId, { inside: false });
+      admissions.set(answer.registrationId, { inside: false, at: record.at });
       return;
     default:
       return;

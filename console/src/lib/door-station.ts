@@ -13,6 +13,7 @@ import {
   admissionsOf,
   answered,
   decideLocally,
+  knownAdmissions,
   newNonce,
   nextUploads,
   noteAdmission,
@@ -321,7 +322,8 @@ export class DoorStation {
     if ('userId' in input) scanned = { userId: input.userId };
     else if (!this.verifier) return undefined;
     else scanned = await judgeTicket(input.ticket, this.tag, this.verifier);
-    return decideLocally({ scanned, type, list, admissions: this.admissions, at, device });
+    const admissions = knownAdmissions(listedAdmissions(list), this.admissions);
+    return decideLocally({ scanned, type, list, admissions, at, device });
   }
 
   /** Uploads queued scans, a few at a time, one per ticket at a time, in scan order. */
@@ -380,4 +382,24 @@ function describe(error: unknown): string {
   if (error instanceof DoorRequestError) return error.message;
   if (error instanceof DOMException && error.name === 'TimeoutError') return 'no answer in time';
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The door list's admissions as the local decision reads them (learnt at their change). */
+function listedAdmissions(list: DoorList): Map<string, Admission> {
+  const admissions = new Map<string, Admission>();
+  for (const {
+    registrationId,
+    inside,
+    admittedAt,
+    admittedBy,
+    changedAt,
+  } of list.admissions.values()) {
+    admissions.set(registrationId, {
+      inside,
+      ...(admittedAt ? { admittedAt } : {}),
+      ...(admittedBy ? { admittedBy } : {}),
+      at: changedAt,
+    });
+  }
+  return admissions;
 }

@@ -6,6 +6,7 @@ import type {
   Admission,
   CheckinEntry,
   CheckinRepository,
+  ManifestAdmission,
   ManifestChanges,
   ManifestTicket,
   Scan,
@@ -117,8 +118,8 @@ export class DynamoCheckinRepository implements CheckinRepository {
       this.table.updateItem(admissionKey(eventId, registration.registrationId), {
         update:
           type === 'entry'
-            ? x`SET inside = ${true}, admittedAt = ${at}, admittedBy = ${device ?? 'api'}, registrationId = ${registration.registrationId}, userId = ${registration.userId}, ${name('type')} = ${'admission'}`
-            : x`SET inside = ${false}, exitedAt = ${at}`,
+            ? x`SET inside = ${true}, admittedAt = ${at}, admittedBy = ${device ?? 'api'}, registrationId = ${registration.registrationId}, userId = ${registration.userId}, ${name('type')} = ${'admission'}, ${indexed(eventId, registration.registrationId, now)}`
+            : x`SET inside = ${false}, exitedAt = ${at}, ${indexed(eventId, registration.registrationId, now)}`,
         // One admission at a time, whatever scans of the same ticket run at once.
         condition:
           type === 'entry'
@@ -173,7 +174,7 @@ export class DynamoCheckinRepository implements CheckinRepository {
     };
     const outcome = await transactOn(this.table, [
       this.table.updateItem(admissionKey(eventId, admission.registrationId), {
-        update: x`SET inside = ${false}, revertedAt = ${now}`,
+        update: x`SET inside = ${false}, revertedAt = ${now}, ${indexed(eventId, admission.registrationId, now)}`,
         condition: x`inside = ${true} AND admittedAt = ${admission.admittedAt}`,
       }),
       this.table.put(logItem(entry), x`attribute_not_exists(PK)`),
@@ -231,14 +232,30 @@ export class DynamoCheckinRepository implements CheckinRepository {
   async manifestChanges(eventId: string, since: string | undefined): Promise<ManifestChanges> {
     const tickets: Omit<ManifestTicket, 'userName'>[] = [];
     const revoked: { registrationId: string; revokedAt: string }[] = [];
+    const admissions: ManifestAdmission[] = [];
     const pk = `TICKETS#${eventId}`;
     for await (const items of this.table.queryPages({
       index: eventsKeys.ticketsIndex,
       key: since ? x`GSI3PK = ${pk} AND GSI3SK > ${since}` : x`GSI3PK = ${pk}`,
-      attributes: ['SK', 'registrationId', 'userId', 'GSI3SK', 'revokedAt', 'status'],
+      attributes: [
+        'SK',
+        'registrationId',
+        'userId',
+        'GSI3SK',
+        'revokedAt',
+        'status',
+        'inside',
+        'admittedAt',
+        'admittedBy',
+      ],
     })) {
       for (const item of items) {
-        if (String(item.SK).startsWith('REVOKED#')) {
+        if (String(item.SK).startsWith('CHECKIN#')) {
+          admissions.push({
+            ...toAdmission(item),
+            changedAt: String(item.GSI3SK).split('#')[0] as string,
+          });
+        } else if (String(item.SK).startsWith('REVOKED#')) {
           revoked.push({ registrationId: item.registrationId, revokedAt: item.revokedAt });
         } else if (item.status === 'confirmed') {
           tickets.push({
@@ -261,6 +278,7 @@ export class DynamoCheckinRepository implements CheckinRepository {
     return {
       tickets: tickets.map((t) => ({ ...t, userName: names.get(t.userId) })),
       revoked,
+      admissions,
     };
   }
 }
@@ -297,6 +315,15 @@ function toAdmission(item: Item): Admission {
     ...(item.admittedAt ? { admittedAt: item.admittedAt } : {}),
     ...(item.admittedBy ? { admittedBy: item.admittedBy } : {}),
   };
+}
+
+/**
+ * An admission's place in the ticket index (gsi3), moved on each change, so that a door device's
+ * delta carries the admissions other doors made since its last sync.
+ */
+function indexed(eventId: string, registrationId: string, changedAt: string) {
+  const keys = eventsKeys.ticketKeys(eventId, registrationId, changedAt);
+  return x`GSI3PK = ${keys.GSI3PK}, GSI3SK = ${keys.GSI3SK}`;
 }
 
 const purgeAt = (now: string) => Math.floor(Date.parse(now) / 1000) + NONCE_KEPT_SECONDS;

@@ -68,9 +68,17 @@ export interface ManifestTicket {
   readonly ticketAt: string;
 }
 
+/** An admission as a door device learns it: who is inside now, admitted when and where. */
+export interface ManifestAdmission extends Admission {
+  /** When it last changed (its place in the delta order). */
+  readonly changedAt: string;
+}
+
 export interface ManifestChanges {
   readonly tickets: readonly ManifestTicket[];
   readonly revoked: readonly { readonly registrationId: string; readonly revokedAt: string }[];
+  /** Admissions made, ended (exit) or reverted, by every door. */
+  readonly admissions: readonly ManifestAdmission[];
 }
 
 /**

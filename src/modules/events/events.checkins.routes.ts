@@ -47,7 +47,7 @@ const ScanSchema = strictBody({
     .meta({ description: 'When it was scanned, for a scan queued offline; now when absent.' }),
   device: z
     .string()
-    .regex(/^[\w .:-]{1,64}$/u, 'must be 1–64 letters, digits, spaces or . _ : -')
+    .regex(/^[\p{L}\p{N} ._:-]{1,64}$/u, 'must be 1–64 letters, digits, spaces or . _ : -')
     .optional()
     .meta({ description: 'Which device or gate scanned it (shown with `already_admitted`).' }),
 })
@@ -123,6 +123,21 @@ const ManifestSchema = z
       }),
     ),
     revoked: z.array(RevokedSchema),
+    admissions: z
+      .array(
+        z.object({
+          registrationId: z.string(),
+          userId: z.string(),
+          inside: z.boolean(),
+          admittedAt: z.string().optional(),
+          admittedBy: z.string().optional(),
+          changedAt: z.string(),
+        }),
+      )
+      .meta({
+        description:
+          'Admissions every door made (and exits, reverts): a device that starts or reloads mid-event knows who is inside, so it does not admit them again offline.',
+      }),
     cursor: z.string().meta({ description: 'Send it as `since` next time.' }),
   })
   .meta({ id: 'TicketManifest' });
@@ -298,6 +313,7 @@ export function checkinRoutes(service: CheckinsService) {
         keys: [...manifest.keys],
         tickets: [...manifest.tickets],
         revoked: [...manifest.revoked],
+        admissions: [...manifest.admissions],
       },
       200,
     );
