@@ -217,6 +217,10 @@ describe('REST API', () => {
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
   });
 
+  it('gzips large answers (a door device\'s ticket manifest) for clients that accept it', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', { MinimumCompressionSize: 8192 });
+  });
+
   it('serves GET /health without an API key', () => {
     expect(methodsByRoute().get('GET /health')).toMatchObject({
       ApiKeyRequired: false,
