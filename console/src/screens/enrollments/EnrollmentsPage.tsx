@@ -4,6 +4,7 @@ import { Link, useNavigate, useSearchParams } from 'react-router';
 import { idempotencyKey, unwrap } from '../../api/client';
 import { itemsOf } from '../../api/pages';
 import { useApi } from '../../auth/session';
+import { DownloadCsv } from '../../components/DownloadCsv';
 import { Field } from '../../components/Field';
 import { numberOf, textOf, useFormProblem } from '../../components/forms';
 import { LoadMore } from '../../components/LoadMore';
@@ -76,6 +77,7 @@ function EnrollmentList() {
   const requested = search.get('status');
   const status = isStatus(requested) ? requested : undefined;
   const ageGroupId = search.get('ageGroupId') || undefined;
+  const api = useApi();
   const list = useEnrollmentList({ status, ageGroupId });
   const enrollments = itemsOf(list.data?.pages);
   const groups = itemsOf(useAgeGroups().data?.pages);
@@ -134,6 +136,20 @@ function EnrollmentList() {
       <ProblemMessage error={list.error} />
       {list.isSuccess && enrollments.length === 0 ? (
         <p className="muted">No enrollments{narrowed ? ` ${narrowed}` : ''}.</p>
+      ) : null}
+      {enrollments.length > 0 ? (
+        <div className="toolbar">
+          <DownloadCsv
+            label="Download these enrollments (CSV)"
+            fallbackName="enrollments.csv"
+            call={() =>
+              api.GET('/enrollments.csv', {
+                params: { query: { status, ageGroupId } },
+                parseAs: 'blob',
+              })
+            }
+          />
+        </div>
       ) : null}
       {enrollments.length > 0 ? (
         <table className="cards">

@@ -4,6 +4,7 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { idempotencyKey, unwrap } from '../../api/client';
 import { itemsOf } from '../../api/pages';
 import { useApi } from '../../auth/session';
+import { DownloadCsv } from '../../components/DownloadCsv';
 import { Field } from '../../components/Field';
 import { textOf, useFormProblem } from '../../components/forms';
 import { LoadMore } from '../../components/LoadMore';
@@ -285,6 +286,20 @@ function RegistrationLists(props: {
       </div>
       <EndedOffers offers={ended} />
       <LoadMore query={registrations} label="Load more registrations" />
+      {all.length > 0 ? (
+        <div className="toolbar">
+          <DownloadCsv
+            label="Download registrations (CSV)"
+            fallbackName="registrations.csv"
+            call={() =>
+              api.GET('/events/{eventId}/registrations.csv', {
+                params: { path: { eventId } },
+                parseAs: 'blob',
+              })
+            }
+          />
+        </div>
+      ) : null}
     </>
   );
 }

@@ -1,6 +1,8 @@
 import { type FormEvent, useRef } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { itemsOf } from '../../api/pages';
+import { useApi } from '../../auth/session';
+import { DownloadCsv } from '../../components/DownloadCsv';
 import { Field } from '../../components/Field';
 import { textOf, useFormProblem } from '../../components/forms';
 import { LoadMore } from '../../components/LoadMore';
@@ -22,6 +24,7 @@ function filterOf(search: URLSearchParams): SlaErrorFilter {
 export function SlaErrorsList() {
   const [search, setSearch] = useSearchParams();
   const filter = filterOf(search);
+  const api = useApi();
   const list = useSlaErrors(filter);
   const records = itemsOf(list.data?.pages);
   const form = useRef<HTMLFormElement>(null);
@@ -110,6 +113,17 @@ export function SlaErrorsList() {
         {list.isPending ? <Loading what="SLA errors" /> : null}
         <ProblemMessage problem={problem} unplaced={unplaced} />
         {list.isSuccess && records.length === 0 ? <p>No SLA errors match.</p> : null}
+        {records.length > 0 ? (
+          <div className="toolbar">
+            <DownloadCsv
+              label="Download these records (CSV)"
+              fallbackName="sla-errors.csv"
+              call={() =>
+                api.GET('/sla-errors.csv', { params: { query: filter }, parseAs: 'blob' })
+              }
+            />
+          </div>
+        ) : null}
         {records.length > 0 ? (
           <table className="cards">
             <caption className="visually-hidden">SLA error records, newest first</caption>
