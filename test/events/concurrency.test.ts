@@ -6,8 +6,8 @@ import {
   both,
   commandIs,
   failCalls,
-  inputMentions,
   injectFaults,
+  inputMentions,
   throttled,
   transactionConflict,
 } from '../support/faults.js';

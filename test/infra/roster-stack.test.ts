@@ -217,7 +217,7 @@ describe('REST API', () => {
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
   });
 
-  it('gzips large answers (a door device\'s ticket manifest) for clients that accept it', () => {
+  it("gzips large answers (a door device's ticket manifest) for clients that accept it", () => {
     template.hasResourceProperties('AWS::ApiGateway::RestApi', { MinimumCompressionSize: 8192 });
   });
 

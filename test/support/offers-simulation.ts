@@ -336,7 +336,6 @@ export async function runOffersSimulation(options: SimulationOptions): Promise<S
 
   /** One step of the given kind; returns the user it acted for, if any. */
   const step = async (kind: string): Promise<string | undefined> => {
-    const { app } = proc;
     const event = rng.pick(events);
     const userId = rng.pick(users);
     target = ['register', 'unregister'].includes(kind) ? userId : undefined;

@@ -270,7 +270,7 @@ export class CheckinsService {
       return { result: 'revoked', registrationId: judged.registrationId };
     }
     const found = await this.deps.registrations.getRegistration(eventId, input.userId as string);
-    if (!found || found.registration.status !== 'confirmed') {
+    if (found?.registration.status !== 'confirmed') {
       return { result: 'unknown', userId: input.userId };
     }
     return { registration: found.registration };

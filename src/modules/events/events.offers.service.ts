@@ -99,7 +99,7 @@ export class OffersService {
   async lapse({ eventId, userId, offerId }: OfferTimer): Promise<'lapsed' | 'settled' | 'not-due'> {
     let registration = await this.deps.offers.registration(eventId, userId);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      if (!registration || registration.status !== 'offered' || registration.offerId !== offerId) {
+      if (registration?.status !== 'offered' || registration.offerId !== offerId) {
         return 'settled';
       }
       const now = this.deps.clock().toISOString();

@@ -38,7 +38,6 @@ import {
   decideRegistration,
   decideUnregister,
   eventRefusal,
-  promotable,
   promotedRegistration,
   refusal,
 } from './events.rules.js';

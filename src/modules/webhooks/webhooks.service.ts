@@ -241,7 +241,7 @@ export class WebhooksService {
     );
     const { repository } = this.deps;
     const delivery = await repository.getDelivery(wanted.endpointId, wanted.eventId);
-    if (!delivery || delivery.status !== 'pending' || delivery.round !== wanted.round) return;
+    if (delivery?.status !== 'pending' || delivery.round !== wanted.round) return;
     const now = this.deps.clock();
     const wait = delivery.nextAttemptAt ? Date.parse(delivery.nextAttemptAt) - now.getTime() : 0;
     if (wait > 1000) {
