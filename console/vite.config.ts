@@ -2,8 +2,14 @@ import { gzipSync } from 'node:zlib';
 import react from '@vitejs/plugin-react';
 import { defineConfig, loadEnv, type Plugin } from 'vite';
 
-/** The console's JavaScript budget (issue #12): what a browser downloads, gzipped (200 kB). */
-export const JS_BUDGET_BYTES = 200_000;
+/**
+ * The console's JavaScript budget: everything it ships, gzipped — every route and worker, which
+ * is more than any one browser downloads since routes load on demand (docs/benchmarks.md, "Web
+ * console bundle": the organiser's console ~118 kB, the attendee page ~77 kB). 200 kB (issue
+ * #12) until the door screen's QR-decoding worker (46 kB, fetched only when a camera starts
+ * without the browser's BarcodeDetector) was counted too: 225 kB.
+ */
+export const JS_BUDGET_BYTES = 225_000;
 
 /** Reports the JS shipped (gzip) after each build and fails the build over the budget. */
 function jsBudget(): Plugin {
@@ -14,6 +20,8 @@ function jsBudget(): Plugin {
       let total = 0;
       for (const file of Object.values(bundle)) {
         if (file.type === 'chunk') total += gzipSync(file.code).length;
+        // A worker is emitted as an asset, not a chunk: still JavaScript a browser downloads.
+        else if (file.fileName.endsWith('.js')) total += gzipSync(file.source).length;
       }
       const kb = (bytes: number) => `${(bytes / 1000).toFixed(1)} kB`;
       const line = `console: JavaScript shipped ${kb(total)} gzip (budget ${kb(JS_BUDGET_BYTES)})`;
