@@ -7,6 +7,7 @@ import {
   unusedTickets,
 } from '../../src/modules/events/events.waitlist.rules.js';
 import { createLogger } from '../../src/platform/logger.js';
+import { LocalQueues } from '../../src/runtime/local/queue.js';
 import { localTasks } from '../../src/runtime/local/tasks.js';
 import {
   bodyOf,
@@ -94,7 +95,7 @@ describe('waitlist tickets that a join took and never used', () => {
     await registerAll(app, eventId, [ahead]);
     await takeTicketAndDie(app, eventId, new Date());
     // The runtime starts again: its start-up tasks run.
-    const tasks = localTasks(app, createLogger('silent'));
+    const tasks = localTasks(app, createLogger('silent'), { queues: new LocalQueues() });
     await tasks.start();
     await tasks.stop();
 
