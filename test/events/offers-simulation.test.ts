@@ -7,7 +7,7 @@ import { runOffersSimulation } from '../support/offers-simulation.js';
  * long one — its last figures are in docs/benchmarks.md.
  */
 
-const steps = Number(process.env.OFFERS_SIMULATION_STEPS ?? 400);
+const steps = Number(process.env.OFFERS_SIMULATION_STEPS ?? 200);
 const seed = Number(process.env.OFFERS_SIMULATION_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
 describe('waitlist offers under random steps, kills and restarts', () => {
