@@ -36,7 +36,7 @@ import { MixedLoad, send } from './mixed-load.js';
 const KEY = 'kill-after-ack-key-0123456789';
 const PASSWORD = 'Kill-After-Ack-Passw0rd!';
 /** Kills, one per create; `KILL_AFTER_ACK_KILLS=<n>` to run more. */
-const KILLS = Number(process.env.KILL_AFTER_ACK_KILLS ?? 30);
+const KILLS = Number(process.env.KILL_AFTER_ACK_KILLS ?? 20);
 /**
  * Runtimes killed side by side, each on its own data directory: a start is mostly waiting on
  * the JVM and on module loading, so two lanes take little more than half the time of one.
