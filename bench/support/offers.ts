@@ -139,9 +139,14 @@ export async function offersBench(options: OffersBenchOptions): Promise<OffersFi
     const makeSeconds = (performance.now() - makeStarted) / 1000;
 
     // Each raise answers once its offers are committed; one that gave up (busy) leaves the rest
-    // to the seat sweep, and the final check says so.
-    const offers = commits.offers.size;
-    const made = [...commits.offers.values()];
+    // to the seat sweep, and the final check says so. (When making them all takes longer than the
+    // window, the first lapses have already passed seats on to people behind: not counted here.)
+    const firstRound = new Set(users.slice(1, 1 + batch));
+    const behind = new Set(users.slice(1 + batch));
+    const offersTo = (who: Set<string>) =>
+      [...commits.offers.values()].filter(({ userId }) => who.has(userId)).map(({ at }) => at);
+    const made = offersTo(firstRound);
+    const offers = made.length;
     const lastDeadline = Math.max(...made) + WINDOW_SECONDS * 1000;
     log(
       `  ${offers} offers out (made in ${makeSeconds.toFixed(1)} s); waiting for their deadlines`,
@@ -153,11 +158,15 @@ export async function offersBench(options: OffersBenchOptions): Promise<OffersFi
     cpu.start();
     commits.count();
     const progress = setInterval(() => {
-      const passed = commits.offers.size - offers;
-      log(`  … ${commits.lapses.size} lapsed, ${passed} passed on`);
+      log(`  … ${commits.lapses.size} lapsed, ${offersTo(behind).length} passed on`);
     }, 30_000);
+    // Done when every seat has reached someone, or when nothing more happens (a commit this
+    // bench did not see come back: the final check names it).
+    const quiet = () =>
+      stack.adapters.queues.depth(offerExpiriesQueue) === 0 &&
+      Date.now() - commits.lastWrite() > QUIET_MS;
     const settled = await waitFor(
-      () => commits.offers.size >= 2 * offers,
+      () => offersTo(behind).length >= offers || (commits.lapses.size >= offers && quiet()),
       lastDeadline - Date.now() + options.settleSeconds * 1000,
       '',
     ).then(
@@ -173,13 +182,10 @@ export async function offersBench(options: OffersBenchOptions): Promise<OffersFi
 
     // The offers to the people behind lapse in turn (nobody waits after them): the state is read
     // once they have, and nothing has been queued or committed for a few seconds.
-    const secondRoundEnds = Math.max(...commits.offers.values()) + WINDOW_SECONDS * 1000;
+    const secondRoundEnds = Math.max(...offersTo(behind), 0) + WINDOW_SECONDS * 1000;
     log('  waiting for the offers to the people behind to lapse too, then checking every event');
     await waitFor(
-      () =>
-        Date.now() > secondRoundEnds &&
-        stack.adapters.queues.depth(offerExpiriesQueue) === 0 &&
-        Date.now() - commits.lastWrite() > QUIET_MS,
+      () => Date.now() > secondRoundEnds && quiet(),
       secondRoundEnds - Date.now() + options.settleSeconds * 1000,
       'the offers to the people behind to lapse',
     ).catch((error: Error) => log(`  ${error.message}`));
@@ -213,8 +219,8 @@ export async function offersBench(options: OffersBenchOptions): Promise<OffersFi
 }
 
 interface Commits {
-  /** Offer id → when the transaction that made it came back (epoch ms). */
-  readonly offers: Map<string, number>;
+  /** Offer id → when the transaction that made it came back (epoch ms), and to whom. */
+  readonly offers: Map<string, { readonly at: number; readonly userId: string }>;
   /** `<eventId>/<userId>` → when its offer's lapse came back committed (epoch ms). */
   readonly lapses: Map<string, number>;
   /** The app's DynamoDB calls by command once `count()` was called, failures apart. */
@@ -241,8 +247,15 @@ function watchCommits(stack: BenchStack): Commits {
     },
     lastWrite: () => lastWrite,
   };
-  const tally = (name: string) => {
-    if (counting) commits.calls.set(name, (commits.calls.get(name) ?? 0) + 1);
+  const tally = (name: string, by = 1) => {
+    if (counting) commits.calls.set(name, (commits.calls.get(name) ?? 0) + by);
+  };
+  // DynamoDB Local answers a write queued too long behind an item's lock with a retryable
+  // error; the SDK tries again after a pause, under the call this middleware sees.
+  const retried = (metadata: Metadata | undefined) => {
+    if (!metadata?.attempts || metadata.attempts <= 1) return;
+    tally('SDK retries', metadata.attempts - 1);
+    tally('SDK retry pauses (ms)', metadata.totalRetryDelay ?? 0);
   };
   stack.container.dynamo.client.middlewareStack.add(
     (next, context) => async (args) => {
@@ -253,8 +266,10 @@ function watchCommits(stack: BenchStack): Commits {
         result = await next(args);
       } catch (error) {
         tally(`${command} failed (${(error as Error).name})`);
+        retried((error as { $metadata?: Metadata }).$metadata);
         throw error;
       }
+      retried((result.output as { $metadata?: Metadata }).$metadata);
       if (command === 'TransactWriteItems') {
         const at = Date.now();
         lastWrite = at;
@@ -262,7 +277,9 @@ function watchCommits(stack: BenchStack): Commits {
         for (const item of TransactItems) {
           const put = item.Put?.Item;
           const lookup = put && text(put.PK);
-          if (lookup?.startsWith('OFFER#')) commits.offers.set(lookup.slice(6), at);
+          if (put && lookup?.startsWith('OFFER#')) {
+            commits.offers.set(lookup.slice(6), { at, userId: text(put.userId) ?? '' });
+          }
           const update = item.Update;
           const values = update ? Object.values(update.ExpressionAttributeValues ?? {}) : [];
           const key = update && [text(update.Key.PK), text(update.Key.SK)];
@@ -276,6 +293,11 @@ function watchCommits(stack: BenchStack): Commits {
     { step: 'initialize', name: 'benchOfferCommits' },
   );
   return commits;
+}
+
+interface Metadata {
+  readonly attempts?: number;
+  readonly totalRetryDelay?: number;
 }
 
 interface TransactInput {
@@ -365,7 +387,7 @@ async function readOutcome(
     }
     const passed = rows
       .filter((row) => behind.has(String(row.userId)) && row.offerId !== undefined)
-      .map((row) => commits.offers.get(String(row.offerId)))
+      .map((row) => commits.offers.get(String(row.offerId))?.at)
       .filter((at): at is number => at !== undefined)
       .sort((a, b) => a - b);
     deadlinesHere.sort((a, b) => a - b);
