@@ -5,7 +5,7 @@ import { get, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BatchWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createAdaptorServer } from '@hono/node-server';
 import { v7 as uuidv7 } from 'uuid';
 import { eventsKeys, eventsTable } from '../../src/modules/events/events.dynamo.js';
@@ -13,11 +13,10 @@ import { eventsModule } from '../../src/modules/events/events.module.js';
 import { modules } from '../../src/modules/index.js';
 import { loadConfig } from '../../src/platform/config.js';
 import { createLogger } from '../../src/platform/logger.js';
-import { sendInBatches } from '../../src/platform/retry.js';
 import { deriveSecrets } from '../../src/platform/secrets.js';
 import { createApi, createContainer } from '../../src/runtime/container.js';
 import { localAdapters } from '../../src/runtime/local/adapters.js';
-import { BENCH_API_KEY, listen, startStack, urlOf } from './stack.js';
+import { BENCH_API_KEY, listen, putItems, startStack, urlOf } from './stack.js';
 
 /** One export of the whole event: its rows, and the server's RSS while it streamed. */
 export interface CsvExportRound {
@@ -282,24 +281,7 @@ async function seed(stack: Stack, registrations: number, confirmed: number): Pro
   });
   const table = stack.config.tables[eventsTable.id] as string;
   const doc = stack.direct.doc;
-  const writes = async (items: readonly Record<string, unknown>[]) => {
-    const refused = await sendInBatches(
-      items.map((Item) => ({ PutRequest: { Item } })),
-      {
-        size: 25,
-        attempts: 8,
-        baseMs: 25,
-        capMs: 1000,
-        send: async (chunk) => {
-          const result = await doc.send(
-            new BatchWriteCommand({ RequestItems: { [table]: chunk } }),
-          );
-          return (result.UnprocessedItems?.[table] ?? []) as typeof chunk;
-        },
-      },
-    );
-    if (refused.length > 0) throw new Error(`seeding: ${refused.length} writes refused`);
-  };
+  const writes = (items: readonly Record<string, unknown>[]) => putItems(doc, table, items);
   const lane = async (lane: number) => {
     const items: Record<string, unknown>[] = [];
     for (let i = lane; i < registrations; i += SEED_LANES) {

@@ -3,12 +3,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { createAdaptorServer } from '@hono/node-server';
 import { modules } from '../../src/modules/index.js';
 import { allTables, type Config, loadConfig } from '../../src/platform/config.js';
 import { createDynamoClients, type DynamoClients } from '../../src/platform/dynamo/client.js';
 import { ensureTables, namedTables } from '../../src/platform/dynamo/provision.js';
 import { createLogger } from '../../src/platform/logger.js';
+import { sendInBatches } from '../../src/platform/retry.js';
 import { deriveSecrets } from '../../src/platform/secrets.js';
 import { type Container, createApi, createContainer } from '../../src/runtime/container.js';
 import { type LocalAdapters, localAdapters } from '../../src/runtime/local/adapters.js';
@@ -117,4 +119,29 @@ export function close(server: Server): Promise<void> {
 
 export function urlOf(server: Server): string {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/**
+ * Puts `items` into one table with BatchWriteItem, 25 at a time, sending again what DynamoDB
+ * Local leaves unprocessed: how the benches seed rows faster than the API could write them.
+ */
+export async function putItems(
+  doc: DynamoClients['doc'],
+  table: string,
+  items: readonly Record<string, unknown>[],
+): Promise<void> {
+  const refused = await sendInBatches(
+    items.map((Item) => ({ PutRequest: { Item } })),
+    {
+      size: 25,
+      attempts: 8,
+      baseMs: 25,
+      capMs: 1000,
+      send: async (chunk) => {
+        const result = await doc.send(new BatchWriteCommand({ RequestItems: { [table]: chunk } }));
+        return (result.UnprocessedItems?.[table] ?? []) as typeof chunk;
+      },
+    },
+  );
+  if (refused.length > 0) throw new Error(`seeding: ${refused.length} writes refused`);
 }

@@ -1,11 +1,10 @@
 import { gzipSync } from 'node:zlib';
-import { BatchWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { v7 as uuidv7 } from 'uuid';
 import { eventsKeys, eventsTable } from '../../src/modules/events/events.dynamo.js';
 import { eventsModule } from '../../src/modules/events/events.module.js';
-import { sendInBatches } from '../../src/platform/retry.js';
 import { median } from './measure.js';
-import { BENCH_API_KEY, type BenchStack, startStack } from './stack.js';
+import { BENCH_API_KEY, type BenchStack, putItems, startStack } from './stack.js';
 
 /*
  * `npm run bench -- --only=tickets`: the door manifest of an event with 10,000 confirmed
@@ -144,24 +143,7 @@ async function seed(stack: BenchStack): Promise<{ eventId: string; userIds: stri
   });
   const table = stack.config.tables[eventsTable.id] as string;
   const doc = stack.direct.doc;
-  const writes = async (items: readonly Record<string, unknown>[]) => {
-    const refused = await sendInBatches(
-      items.map((Item) => ({ PutRequest: { Item } })),
-      {
-        size: 25,
-        attempts: 8,
-        baseMs: 25,
-        capMs: 1000,
-        send: async (chunk) => {
-          const result = await doc.send(
-            new BatchWriteCommand({ RequestItems: { [table]: chunk } }),
-          );
-          return (result.UnprocessedItems?.[table] ?? []) as typeof chunk;
-        },
-      },
-    );
-    if (refused.length > 0) throw new Error(`seeding: ${refused.length} writes refused`);
-  };
+  const writes = (items: readonly Record<string, unknown>[]) => putItems(doc, table, items);
   const userIds = Array.from({ length: ATTENDEES }, (_, i) => `${eventId}-u${i}`);
   const lane = async (lane: number) => {
     const items: Record<string, unknown>[] = [];
