@@ -323,6 +323,13 @@ describe('the door manifest', () => {
       full.tickets.find((t) => t.userId === a.userId)?.registrationId,
     ]);
     expect(registrations.map((r) => r.userId)).not.toContain(a.userId);
+    const revocations = await bodyOf<{ revoked: { registrationId: string }[]; cursor: string }>(
+      await app.call(
+        `/events/${event.eventId}/tickets/revocations?since=${encodeURIComponent(full.cursor)}`,
+      ),
+      200,
+    );
+    expect(revocations.revoked).toEqual(delta.revoked);
     // Admissions made at another door come with the next delta (and a full download).
     const admitted = await scan(app, event.eventId, { userId: b.userId, device: 'Entrée Nord' });
     expect(admitted.result).toBe('admitted');

@@ -229,7 +229,11 @@ export class DynamoCheckinRepository implements CheckinRepository {
     return written;
   }
 
-  async manifestChanges(eventId: string, since: string | undefined): Promise<ManifestChanges> {
+  async manifestChanges(
+    eventId: string,
+    since: string | undefined,
+    withNames = true,
+  ): Promise<ManifestChanges> {
     const tickets: Omit<ManifestTicket, 'userName'>[] = [];
     const revoked: { registrationId: string; revokedAt: string }[] = [];
     const admissions: ManifestAdmission[] = [];
@@ -268,7 +272,7 @@ export class DynamoCheckinRepository implements CheckinRepository {
     }
     // Names in batches (100 keys a call), never one read per ticket.
     const names = new Map<string, string>();
-    const userIds = [...new Set(tickets.map((t) => t.userId))];
+    const userIds = withNames ? [...new Set(tickets.map((t) => t.userId))] : [];
     for (let i = 0; i < userIds.length; i += 100) {
       const users = await this.table.batchGet(
         userIds.slice(i, i + 100).map((userId) => userKey(userId)),

@@ -128,6 +128,13 @@ export interface CheckinRepository {
    * ticket index) into it; returns how many.
    */
   backfillTicketIndex(eventId: string): Promise<number>;
-  /** Tickets confirmed and revoked after `since` (ISO; all when undefined), with names. */
-  manifestChanges(eventId: string, since: string | undefined): Promise<ManifestChanges>;
+  /**
+   * Tickets confirmed and revoked after `since` (ISO; all when undefined), with the users' names
+   * unless `names` is false (a caller that only wants the revocations).
+   */
+  manifestChanges(
+    eventId: string,
+    since: string | undefined,
+    names?: boolean,
+  ): Promise<ManifestChanges>;
 }

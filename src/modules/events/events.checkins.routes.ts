@@ -321,7 +321,7 @@ export function checkinRoutes(service: CheckinsService) {
 
   app.openapi(revocationsRoute, async (c) => {
     const { eventId } = c.req.valid('param');
-    const { revoked, cursor } = await service.manifest(eventId, c.req.valid('query').since);
+    const { revoked, cursor } = await service.revocations(eventId, c.req.valid('query').since);
     return c.json({ revoked: [...revoked], cursor }, 200);
   });
 

@@ -219,11 +219,19 @@ export class CheckinsService {
     };
   }
 
+  /** The tickets revoked since `since` (all when undefined), and the cursor for the next ask. */
+  async revocations(eventId: string, since: string | undefined) {
+    if (!(await this.deps.events.getEvent(eventId))) throw EventsErrors.eventNotFound(eventId);
+    const cursor = this.cursor();
+    const { revoked } = await this.deps.repository.manifestChanges(eventId, since, false);
+    return { revoked, cursor };
+  }
+
   /** The event's tickets and revocations (changed since `since`), and how to verify tickets. */
   async manifest(eventId: string, since: string | undefined): Promise<Manifest> {
     const event = await this.deps.events.getEvent(eventId);
     if (!event) throw EventsErrors.eventNotFound(eventId);
-    const cursor = new Date(this.deps.clock().getTime() - CURSOR_LAG_MS).toISOString();
+    const cursor = this.cursor();
     const changes = await this.deps.repository.manifestChanges(eventId, since);
     return {
       event,
@@ -234,6 +242,11 @@ export class CheckinsService {
       ...changes,
       cursor,
     };
+  }
+
+  /** A delta's cursor: read before the query, CURSOR_LAG_MS behind (see there). */
+  private cursor(): string {
+    return new Date(this.deps.clock().getTime() - CURSOR_LAG_MS).toISOString();
   }
 
   /**

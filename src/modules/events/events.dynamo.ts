@@ -346,15 +346,12 @@ export async function commitPromotion(
  * version (so its promotion's sequence is exact).
  */
 export function promoteItem(table: DynamoTable, head: Registration, now: string): TransactItem {
+  const tickets = eventsKeys.ticketKeys(head.eventId, head.registrationId, now);
   return table.updateItem(eventsKeys.registration(head.eventId, head.userId), {
-    update: x`SET ${name('status')} = ${'confirmed'}, LSI1SK = ${eventsKeys.confirmedSort(head.registrationId)}, promotedAt = ${now}, GSI3PK = ${ticketPk(head.eventId)}, GSI3SK = ${ticketSk(head.registrationId, now)}, ${nextVersion} REMOVE ticket`,
+    update: x`SET ${name('status')} = ${'confirmed'}, LSI1SK = ${eventsKeys.confirmedSort(head.registrationId)}, promotedAt = ${now}, GSI3PK = ${tickets.GSI3PK}, GSI3SK = ${tickets.GSI3SK}, ${nextVersion} REMOVE ticket`,
     condition: x`${name('status')} = ${'waitlisted'} AND registrationId = ${head.registrationId} AND ${versionIs(head.version)}`,
   });
 }
-
-const ticketPk = (eventId: string) => eventsKeys.ticketKeys(eventId, '', '').GSI3PK;
-const ticketSk = (registrationId: string, confirmedAt: string) =>
-  eventsKeys.ticketKeys('', registrationId, confirmedAt).GSI3SK;
 
 /**
  * Update actions that write the bookkeeping `folded` (see compactWaitlist) over `seen`, starting

@@ -37,6 +37,8 @@ export interface WaitlistPromotions {
   promoted(eventId: string, count: number, waitlist: Waitlist): Promise<void>;
   /** Promotes waiting registrations while seats are free. */
   fillFreeSeats(eventId: string): Promise<unknown>;
+  /** The same after a committed change: never throws (the seat sweep picks up a failure). */
+  passFreedSeats(eventId: string): Promise<unknown>;
 }
 
 export interface EventsServiceDeps {
@@ -169,7 +171,7 @@ export class EventsService {
       if (pass.count === 0) return outcome.event;
       // Offer mode: the change first, then the seats it frees are offered (a commit of their
       // own; a crash in between leaves them to the seat sweep).
-      await this.deps.waitlist.fillFreeSeats(eventId).catch(() => undefined);
+      await this.deps.waitlist.passFreedSeats(eventId);
       return this.getEvent(eventId);
     }
     throw EventsErrors.busy();
