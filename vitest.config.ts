@@ -14,7 +14,7 @@ const unit = [
   'test/auth/throttle.test.ts',
   'test/customers/definition.test.ts',
   'test/hardening/log-scan.test.ts',
-  'test/platform/{config,event-bus-workflow-adapters,gateway-authorizer,input,limiter,local-timers,partition-simulation,schedule,scheduler-timers,sqs-queue,static-assets}.test.ts',
+  'test/platform/{coalesce,config,event-bus-workflow-adapters,gateway-authorizer,input,limiter,local-timers,partition-simulation,schedule,scheduler-timers,sqs-queue,static-assets}.test.ts',
   'test/runtime/local-queue.test.ts',
   'test/webhooks/delivery.test.ts',
   'test/projects.test.ts',

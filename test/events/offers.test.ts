@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Ports } from '../../src/platform/module.js';
 import type { TimerPort } from '../../src/platform/timers/timers.js';
 import { loggedEvents, type TestApp } from '../support/app.js';
+import { commandIs, failCalls, throttled } from '../support/faults.js';
 import { manualClock } from '../webhooks/fixtures.js';
 import {
   bodyOf,
@@ -332,6 +333,25 @@ describe('waitlist offers', () => {
       `${c.userId}:offered`,
       `${b.userId}:expired`,
     ]);
+  });
+
+  it('lets an offer lapse on an event whose deletion was interrupted, and sweeps past it', async () => {
+    const { app, event, offered, timers, time } = await withOffer();
+    const { offers } = app.servicesOf(eventsModuleOf(app));
+    // The deletion marks the event, then its removal of the rows fails: 503, the event stays
+    // marked until the deletion sweep finishes it.
+    const blocked = failCalls(app.dynamo, {
+      when: commandIs('BatchWriteItem'),
+      times: Number.POSITIVE_INFINITY,
+      error: throttled(),
+    });
+    expect((await app.call(`/events/${event.eventId}`, { method: 'DELETE' })).status).toBe(503);
+    expect(blocked.failed()).toBeGreaterThan(0);
+    time.set(Date.parse(offered.offerExpiresAt as string) + 60_000);
+    // The offer's timer: nothing to lapse any more (the event is going), not a retry loop.
+    expect(await offers.lapse(timers.set[0]?.body as never)).toBe('settled');
+    // The sweep and the start-up re-arm get past it rather than stopping there.
+    await expect(offers.sweep({ rearm: true })).resolves.toMatchObject({ lapsed: 0 });
   });
 
   it('works on an event the previous release wrote, and switches it to offers', async () => {

@@ -134,41 +134,75 @@ export class DynamoOfferRepository implements OfferRepository {
     announced: DomainEvent,
   ): Promise<OfferCommit> {
     const result = await transactOn(this.table, [
-      this.table.updateItem(registrationKey(offered.eventId, offered.userId), {
-        update: x`SET ${name('status')} = ${outcome}, LSI1SK = ${eventsKeys.endedSort(offered.registrationId)}, ${
-          outcome === 'declined' ? x`declinedAt = ${now}, ` : x``
-        }${nextVersion} REMOVE GSI1PK, GSI1SK, ticket`,
-        // A lapse only once the deadline has passed (a decline any time before).
-        condition:
-          outcome === 'expired'
-            ? x`${stillOffered(offered)} AND offerExpiresAt <= ${now}`
-            : x`${stillOffered(offered)} AND offerExpiresAt > ${now}`,
-      }),
-      // The seat is free again; the service passes it on next.
-      this.table.updateItem(eventKey(offered.eventId), {
-        update: x`SET updatedAt = ${now}, registeredCount = registeredCount - ${1}, offeredCount = offeredCount - ${1}`,
-        condition: live,
-      }),
+      this.endRow(offered, outcome, now),
+      this.freeSeats(offered.eventId, 1, now),
       this.outbox.put(announced),
     ]);
     return this.outcome(result, offered);
   }
 
-  async dueOffers(before: string, limit: number): Promise<DueOffer[]> {
-    const due: DueOffer[] = [];
-    for (let shard = 0; shard < EXPIRY_SHARDS && due.length < limit; shard++) {
+  async offersOut(eventId: string): Promise<Registration[]> {
+    const out: Registration[] = [];
+    for await (const items of this.table.queryPages({
+      index: eventsKeys.registrationsIndex,
+      key: x`PK = ${eventKey(eventId).PK} AND begins_with(LSI1SK, ${'O#'})`,
+      consistent: true,
+    })) {
+      out.push(...items.map((item) => this.read(item)));
+    }
+    return out;
+  }
+
+  async lapseAll(
+    due: readonly Registration[],
+    now: string,
+    announced: readonly DomainEvent[],
+  ): Promise<'lapsed' | 'changed' | 'absent'> {
+    const [first] = due;
+    if (!first) return 'lapsed';
+    const result = await transactOn(this.table, [
+      this.freeSeats(first.eventId, due.length, now),
+      ...due.map((offered) => this.endRow(offered, 'expired', now)),
+      ...announced.map((event) => this.outbox.put(event)),
+    ]);
+    if (result.ok) return 'lapsed';
+    return result.reasons[0] === 'ConditionalCheckFailed' ? 'absent' : 'changed';
+  }
+
+  /** The row of an offer that ends: declined before its deadline, or expired at or after it. */
+  private endRow(offered: Registration, outcome: 'declined' | 'expired', now: string) {
+    return this.table.updateItem(registrationKey(offered.eventId, offered.userId), {
+      update: x`SET ${name('status')} = ${outcome}, LSI1SK = ${eventsKeys.endedSort(offered.registrationId)}, ${
+        outcome === 'declined' ? x`declinedAt = ${now}, ` : x``
+      }${nextVersion} REMOVE GSI1PK, GSI1SK, ticket`,
+      // A lapse only once the deadline has passed (a decline any time before).
+      condition:
+        outcome === 'expired'
+          ? x`${stillOffered(offered)} AND offerExpiresAt <= ${now}`
+          : x`${stillOffered(offered)} AND offerExpiresAt > ${now}`,
+    });
+  }
+
+  /** Seats held by ended offers are free again; the service passes them on next. */
+  private freeSeats(eventId: string, count: number, now: string) {
+    return this.table.updateItem(eventKey(eventId), {
+      update: x`SET updatedAt = ${now}, registeredCount = registeredCount - ${count}, offeredCount = offeredCount - ${count}`,
+      condition: live,
+    });
+  }
+
+  async *dueOffers(before: string, pageSize: number): AsyncIterable<DueOffer[]> {
+    for (let shard = 0; shard < EXPIRY_SHARDS; shard++) {
       for await (const items of this.table.queryPages(
         {
           index: eventsKeys.byStatusIndex,
           key: x`GSI1PK = ${`OFFERS#${shard}`} AND GSI1SK <= ${`${before}#${AFTER_IDS}`}`,
         },
-        limit - due.length,
+        pageSize,
       )) {
-        due.push(...items.map(dueOffer));
-        break;
+        yield items.map(dueOffer);
       }
     }
-    return due;
   }
 
   async *pendingOffers(): AsyncIterable<DueOffer[]> {

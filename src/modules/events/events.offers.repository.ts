@@ -53,8 +53,20 @@ export interface OfferRepository {
     now: string,
     announced: DomainEvent,
   ): Promise<OfferCommit>;
-  /** Offers whose deadline is at or before `before`, at most `limit` (eventually consistent). */
-  dueOffers(before: string, limit: number): Promise<DueOffer[]>;
+  /** The event's offers out (offered registrations), as they are now (a consistent read). */
+  offersOut(eventId: string): Promise<Registration[]>;
+  /**
+   * Lapses offers of one event together (`due`, as read, each past its deadline at `now`), their
+   * seats free again. `changed` when any of them is no longer as read (read and decide again),
+   * `absent` when the event is gone or being deleted.
+   */
+  lapseAll(
+    due: readonly Registration[],
+    now: string,
+    announced: readonly DomainEvent[],
+  ): Promise<'lapsed' | 'changed' | 'absent'>;
+  /** Offers whose deadline is at or before `before`, page by page (eventually consistent). */
+  dueOffers(before: string, pageSize: number): AsyncIterable<DueOffer[]>;
   /** Every offer out, page by page (to set their timers again). */
   pendingOffers(): AsyncIterable<DueOffer[]>;
 }

@@ -1,3 +1,4 @@
+import { Coalescer } from '../../platform/coalesce.js';
 import type { ModuleMetrics } from '../../platform/metrics/metrics.js';
 import type { DomainEvent, Outbox } from '../../platform/outbox/outbox.js';
 import type { Timers } from '../../platform/timers/timers.js';
@@ -20,7 +21,7 @@ export interface OffersServiceDeps {
   readonly offerKey: Buffer;
   readonly clock: () => Date;
   readonly outbox: Outbox;
-  /** OfferAccepted, OfferDeclined, OfferExpired. */
+  /** OfferAccepted, OfferDeclined, OfferExpired, OfferSweepDeferred (an event the sweep left for its next run). */
   readonly metrics: ModuleMetrics;
   /** Offer deadlines (set again at start-up for the offers out). */
   readonly timers: Timers;
@@ -49,9 +50,11 @@ export interface OfferTimer {
   readonly offerId: string;
 }
 
-/** Offers lapsed per sweep page, at most (the rest wait for the next run). */
+/** Due offers read per page of the expiry index by the sweep. */
 const SWEEP_PAGE = 100;
 const MAX_ATTEMPTS = 25;
+/** Offers lapsed in one transaction: the event and 2 items per offer (row, announcement). */
+const LAPSES_PER_TRANSACTION = 32;
 
 /**
  * Offers, once made: accepted or declined by the attendee (through the token) or the organiser
@@ -60,6 +63,9 @@ const MAX_ATTEMPTS = 25;
  * an accept before the deadline only, a lapse at or after it only.
  */
 export class OffersService {
+  /** One lapse pass per event at a time in this process; calls meanwhile share the next. */
+  private readonly lapsing = new Coalescer((eventId) => this.lapseDue(eventId));
+
   constructor(private readonly deps: OffersServiceDeps) {}
 
   /** The offer a token names, as it is now; 404 for a forged, altered or orphaned token. */
@@ -94,38 +100,39 @@ export class OffersService {
 
   /**
    * Lapses an offer whose deadline has passed, passing its seat on. Idempotent: an offer already
-   * settled, or not due yet (a timer that fired early by another clock), is left as it is.
+   * settled (or whose event is gone or being deleted), or not due yet (a timer that fired early by
+   * another clock), is left as it is. The event's other due offers lapse with it, in one pass per
+   * event at a time (`lapseDue`).
    */
   async lapse({ eventId, userId, offerId }: OfferTimer): Promise<'lapsed' | 'settled' | 'not-due'> {
-    let registration = await this.deps.offers.registration(eventId, userId);
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      if (registration?.status !== 'offered' || registration.offerId !== offerId) {
-        return 'settled';
-      }
-      const now = this.deps.clock().toISOString();
-      if (now < (registration.offerExpiresAt as string)) return 'not-due';
-      const outcome = await this.end(registration, 'expired', now);
-      if (outcome.ok) return 'lapsed';
-      registration = outcome.registration;
-    }
-    throw EventsErrors.busy();
+    const registration = await this.deps.offers.registration(eventId, userId);
+    if (registration?.status !== 'offered' || registration.offerId !== offerId) return 'settled';
+    if (this.deps.clock().toISOString() < (registration.offerExpiresAt as string)) return 'not-due';
+    const lapsed = await this.lapsing.run(eventId);
+    return lapsed.has(offerId) ? 'lapsed' : 'settled';
   }
 
   /**
-   * Lapses every offer past its deadline (the timers' backstop), a page at a time; with `rearm`
+   * Lapses every offer past its deadline (the timers' backstop), one pass per event; with `rearm`
    * (local start-up: timers died with the process) sets a timer again for every offer still out.
+   * An event that fails is left to the next run, not allowed to stop this one.
    */
   async sweep(options: { rearm: boolean }): Promise<{ lapsed: number; rearmed: number }> {
     let lapsed = 0;
-    for (;;) {
-      const due = await this.deps.offers.dueOffers(this.deps.clock().toISOString(), SWEEP_PAGE);
-      let progressed = 0;
-      for (const offer of due) {
-        if ((await this.lapse(offer)) === 'lapsed') progressed++;
+    const visited = new Set<string>();
+    for await (const page of this.deps.offers.dueOffers(
+      this.deps.clock().toISOString(),
+      SWEEP_PAGE,
+    )) {
+      for (const { eventId } of page) {
+        if (visited.has(eventId)) continue;
+        visited.add(eventId);
+        try {
+          lapsed += (await this.lapsing.run(eventId)).size;
+        } catch {
+          this.deps.metrics.count('OfferSweepDeferred');
+        }
       }
-      lapsed += progressed;
-      // The index is eventually consistent: entries already settled may show a little longer.
-      if (due.length < SWEEP_PAGE || progressed === 0) break;
     }
     let rearmed = 0;
     if (options.rearm) {
@@ -135,6 +142,38 @@ export class OffersService {
       }
     }
     return { lapsed, rearmed };
+  }
+
+  /**
+   * One pass over an event's offers out: those past their deadline lapse together, a transaction
+   * per LAPSES_PER_TRANSACTION, and their seats pass on in one fill. Lapsing each offer by itself
+   * would have each pass race the others' counter changes (the fill's condition): offers of one
+   * event lapse together whenever a batch of them was made together. Returns the offers lapsed.
+   */
+  private async lapseDue(eventId: string): Promise<Set<string>> {
+    const lapsed = new Set<string>();
+    for (let failures = 0; failures < MAX_ATTEMPTS; ) {
+      const now = this.deps.clock().toISOString();
+      const due = (await this.deps.offers.offersOut(eventId))
+        .filter((offered) => (offered.offerExpiresAt as string) <= now)
+        .slice(0, LAPSES_PER_TRANSACTION);
+      if (due.length === 0) break;
+      const announced = due.map((offered) =>
+        this.announce('registration.offer_expired', endedOffer(offered, 'expired', now), now),
+      );
+      const outcome = await this.deps.offers.lapseAll(due, now, announced);
+      // Gone, or being deleted: nothing of it is passed on any more.
+      if (outcome === 'absent') return lapsed;
+      if (outcome === 'changed') {
+        failures++;
+        continue;
+      }
+      this.deps.metrics.count('OfferExpired', due.length);
+      await this.deps.outbox.announce(announced);
+      for (const offered of due) lapsed.add(offered.offerId as string);
+    }
+    if (lapsed.size > 0) await this.deps.registrations.passFreedSeats(eventId);
+    return lapsed;
   }
 
   /** Passes on seats left free while people wait (a crash between a change and its pass). */
