@@ -8,6 +8,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { allQueues, allTables, loadConfig, timerQueues } from '../src/platform/config.js';
 import { idempotencyTable, type TableDefinition } from '../src/platform/dynamo/tables.js';
@@ -236,7 +237,34 @@ export class RosterStack extends Stack {
         description: `Physical name of the ${definition.id} table`,
       });
     }
-    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+    for (const [definition, { queue, deadLetterQueue }] of this.queues.byDefinition) {
+      const name = pascalCase(definition.id);
+      new CfnOutput(this, `${name}QueueUrl`, {
+        value: queue.queueUrl,
+        description: `URL of the ${definition.id} queue`,
+      });
+      new CfnOutput(this, `${name}DeadLetterQueueUrl`, {
+        value: deadLetterQueue.queueUrl,
+        description: `URL of the ${definition.id} dead-letter queue (aws sqs receive-message --queue-url)`,
+      });
+      new CfnOutput(this, `${name}DeadLetterQueueArn`, {
+        value: deadLetterQueue.queueArn,
+        description: `ARN of the ${definition.id} dead-letter queue (aws sqs start-message-move-task --source-arn, to redrive)`,
+      });
+    }
+    // The modules' constructs build the state machines; each is found here, named by its path.
+    for (const machine of this.node.findAll()) {
+      if (!(machine instanceof sfn.StateMachine)) continue;
+      const path = machine.node.path.split('/').slice(1).join('/');
+      new CfnOutput(this, `${pascalCase(path)}StateMachineArn`, {
+        value: machine.stateMachineArn,
+        description: `ARN of the Step Functions state machine ${path} (aws stepfunctions list-executions --state-machine-arn)`,
+      });
+    }
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.alarms.topic.topicArn,
+      description: 'SNS topic every alarm notifies (subscribe more addresses to it)',
+    });
     if (this.console) {
       new CfnOutput(this, 'ConsoleUrl', {
         value: this.console.url,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct, type IConstruct } from 'constructs';
@@ -170,7 +171,30 @@ export class ConsoleHosting extends Construct {
     });
     pages.node.addDependency(assets);
 
+    this.keepUploadLogsAMonth();
     this.acknowledgeNagFindings([assets, pages]);
+  }
+
+  /**
+   * CDK's upload function, one per stack for both deployments, has no name known at synthesis;
+   * CDK gives it Lambda's default log group, `/aws/lambda/<its name>` (the
+   * `@aws-cdk/aws-lambda:useCdkManagedLogGroup` flag in cdk.json), kept two years and left behind
+   * with the stack. Kept a month and removed with the stack instead, as every Roster function's.
+   */
+  private keepUploadLogsAMonth(): void {
+    const uploaders = Stack.of(this).node.children.filter((child) =>
+      child.node.id.startsWith('Custom::CDKBucketDeployment'),
+    );
+    for (const uploader of uploaders) {
+      const group = uploader.node.tryFindChild('LogGroup');
+      if (!(group instanceof logs.LogGroup)) {
+        throw new Error(
+          `${uploader.node.path} has no log group of its own: set @aws-cdk/aws-lambda:useCdkManagedLogGroup in cdk.json`,
+        );
+      }
+      (group.node.defaultChild as logs.CfnLogGroup).retentionInDays = logs.RetentionDays.ONE_MONTH;
+      group.applyRemovalPolicy(RemovalPolicy.DESTROY);
+    }
   }
 
   private acknowledgeNagFindings(deployments: readonly s3deploy.BucketDeployment[]): void {

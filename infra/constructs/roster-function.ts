@@ -1,4 +1,4 @@
-import { AssetHashType, DockerImage, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -22,10 +22,38 @@ export interface RosterFunctionProps extends FunctionBundle {
   readonly logRemovalPolicy?: RemovalPolicy;
 }
 
+/** Lambda's limit on a function name. */
+export const FUNCTION_NAME_MAX_LENGTH = 64;
+
+/**
+ * `<stack name>-<path below the stack>`: `Roster-prod-ApiFunction`,
+ * `Roster-prod-Customers-InsertIdTask`. Unique in the account and region as the stack name is,
+ * and readable in the Lambda console next to its alarms (`CustomersInsertIdTaskErrors`).
+ */
+export function rosterFunctionName(scope: Construct): string {
+  const stack = Stack.of(scope);
+  const below = scope.node.scopes.slice(scope.node.scopes.indexOf(stack) + 1);
+  const name = [stack.stackName, ...below.map((s) => s.node.id)].join('-');
+  if (!Token.isUnresolved(name) && name.length > FUNCTION_NAME_MAX_LENGTH) {
+    throw new Error(
+      `function name "${name}" is ${name.length} characters, over Lambda's ${FUNCTION_NAME_MAX_LENGTH}: use a shorter stage or construct id`,
+    );
+  }
+  return name;
+}
+
 /**
  * A Roster Lambda: one entry of src/runtime/lambda bundled on its own by `infra/bundling.ts`
  * (the local esbuild, offline, no Docker: the same function `npm run bench` measures), on the
  * pinned newest Node.js runtime, arm64, traced, with its own log group.
+ *
+ * The function has a name known at synthesis (`rosterFunctionName`) so that its log group can be
+ * Lambda's default one, `/aws/lambda/<name>`, created by the stack with a retention before the
+ * function exists: nothing can invoke the function before its group is there (Lambda would make
+ * the group itself, with no retention, and the stack's would then fail to create), and the group
+ * goes after the function when the stack is deleted. The price of a fixed name: CloudFormation
+ * cannot replace the function under the same name, so a change that needs a replacement must
+ * change the name too (moving the construct does: the name follows its path).
  */
 export class RosterFunction extends Construct {
   readonly function: lambda.Function;
@@ -46,12 +74,15 @@ export class RosterFunction extends Construct {
     };
     const bundle = this.bundle;
 
+    const functionName = rosterFunctionName(this);
     this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/lambda/${functionName}`,
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
     });
 
     this.function = new lambda.Function(this, 'Handler', {
+      functionName,
       description: props.description,
       // The hash of the bundle itself: a change anywhere in what it holds deploys it again.
       code: lambda.Code.fromAsset(projectRoot, {

@@ -11,6 +11,7 @@ import {
   unacknowledgedFindings,
 } from '../support/nag.js';
 import { ofType as ofTypeIn, type Resource, synthStack } from '../support/template.js';
+import { functionLogGroups } from './function-log-groups.js';
 
 /**
  * The web console on AWS (infra/constructs/console.ts, wired in RosterStack): template
@@ -288,6 +289,19 @@ describe('the API with the console', () => {
     expect(referencesIn(outputs.ConsoleUrl?.Value)).toEqual(
       new Set([logicalId(consoleOf().distribution)]),
     );
+  });
+});
+
+describe('logs with the console', () => {
+  it('gives every function, CDK’s upload function included, a log group /aws/lambda/<its name> kept for a month', () => {
+    const found = functionLogGroups(resources);
+    // The Roster functions and the BucketDeployment singleton both deployments share.
+    expect(found).toHaveLength(stack.rosterFunctions().length + 1);
+    for (const { functionId, groupId, group } of found) {
+      expect(groupId, `${functionId} has no log group named after it`).toBeDefined();
+      expect(group?.Properties.RetentionInDays, functionId).toBe(30);
+      expect(group?.DeletionPolicy, functionId).toBe('Delete');
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -8,11 +9,11 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { API_ACCESS, type ModuleAccess, type TableAccess } from '../../infra/access.js';
 import { API_RUNTIME, type RosterFunction } from '../../infra/constructs/roster-function.js';
-import { PLATFORM_ACCESS, RosterStack } from '../../infra/roster-stack.js';
+import { PLATFORM_ACCESS, pascalCase, RosterStack } from '../../infra/roster-stack.js';
 import { modules } from '../../src/modules/index.js';
 import { slaErrorsModule } from '../../src/modules/sla-errors/sla-errors.module.js';
 import { severityMetric } from '../../src/modules/sla-errors/sla-errors.service.js';
-import { allQueues, allTables } from '../../src/platform/config.js';
+import { allQueues, allTables, allWorkflows } from '../../src/platform/config.js';
 import {
   idempotencyTable,
   type TableDefinition,
@@ -39,6 +40,7 @@ import {
   statementsOfRole,
   synthStack,
 } from '../support/template.js';
+import { functionLogGroups } from './function-log-groups.js';
 
 const tableDefinitions = allTables(modules);
 
@@ -276,6 +278,10 @@ describe('REST API', () => {
         parameters['method.response.header.Access-Control-Allow-Headers'],
       );
       for (const header of CORS_ALLOW_HEADERS) expect(allowHeaders, route).toContain(header);
+      // What a browser signing its requests with AWS credentials sends (the original frontend's list).
+      for (const header of ['X-Amz-Date', 'X-Amz-Security-Token']) {
+        expect(allowHeaders, route).toContain(header);
+      }
     }
   });
 
@@ -482,6 +488,49 @@ describe('outputs', () => {
   });
 });
 
+describe('outputs for operators', () => {
+  const outputs = () =>
+    template.toJSON().Outputs as Record<string, { Value: unknown; Description?: string }>;
+
+  it('gives the ARN of every state machine', () => {
+    const machines = ofType('AWS::StepFunctions::StateMachine');
+    expect(machines).toHaveLength(allWorkflows(modules).length);
+    for (const [id] of machines) {
+      const named = Object.entries(outputs()).filter(([, output]) =>
+        isDeepStrictEqual(output.Value, { Ref: id }),
+      );
+      expect(
+        named.map(([name]) => name),
+        id,
+      ).toEqual([expect.stringMatching(/StateMachineArn$/)]);
+    }
+    expect(outputs().CustomersWorkflowStateMachineArn?.Value).toEqual({
+      Ref: machines[0]?.[0],
+    });
+  });
+
+  it.each(allQueues(modules).map((definition) => [definition.id, definition] as const))(
+    'gives the URL of the %s queue, and the URL and ARN of its dead-letter queue',
+    (id, definition) => {
+      const { queue, deadLetterQueue } = stack.queues.of(definition);
+      const name = pascalCase(id);
+      expect(outputs()[`${name}QueueUrl`]?.Value).toEqual({ Ref: logicalId(queue) });
+      expect(outputs()[`${name}DeadLetterQueueUrl`]?.Value).toEqual({
+        Ref: logicalId(deadLetterQueue),
+      });
+      expect(outputs()[`${name}DeadLetterQueueArn`]?.Value).toEqual({
+        'Fn::GetAtt': [logicalId(deadLetterQueue), 'Arn'],
+      });
+    },
+  );
+
+  it('says what each output is', () => {
+    for (const [name, output] of Object.entries(outputs())) {
+      expect(output.Description?.length ?? 0, name).toBeGreaterThan(10);
+    }
+  });
+});
+
 describe('cdk-nag (AwsSolutions)', () => {
   it('finds no unacknowledged errors or warnings', () => {
     expect(unacknowledgedFindings(nag, app)).toEqual([]);
@@ -583,6 +632,18 @@ describe('every function', () => {
       });
     }
     template.resourceCountIs('AWS::Lambda::Function', functions.length);
+  });
+
+  it('writes to a log group the stack creates, named /aws/lambda/<its name> and kept for a month', () => {
+    const found = functionLogGroups(resources);
+    expect(found).toHaveLength(stack.rosterFunctions().length);
+    for (const { functionId, functionName, groupId, group } of found) {
+      // A name given at synthesis, so that the group can carry it before the function exists.
+      expect(functionName, functionId).toMatch(/^Roster-test-[A-Za-z0-9-]+$/);
+      expect(groupId, `${functionId}: no log group /aws/lambda/${functionName}`).toBeDefined();
+      expect(group?.Properties.RetentionInDays, functionId).toBe(30);
+    }
+    expect(new Set(found.map((f) => f.functionName)).size).toBe(found.length);
   });
 
   it('keeps every log group (functions, API access logs, workflow) for a month', () => {

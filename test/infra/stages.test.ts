@@ -1,3 +1,4 @@
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ORIGIN_NOT_ALLOWED } from '../../infra/constructs/origin-guard.js';
 import { ORIGIN_FROM_REQUEST } from '../../infra/constructs/rest-api.js';
@@ -5,6 +6,7 @@ import { stageParameters } from '../../infra/stage.js';
 import {
   ofType,
   type Resource,
+  rosterStack,
   type SynthesizedStack as Synth,
   synthStack,
 } from '../support/template.js';
@@ -64,6 +66,23 @@ describe('stage parameters from the CDK context', () => {
     ).toThrow(
       /corsOrigins: "https:\/\/a\.example\/path".*corsOrigins: \* allows.*alarmEmail.*schedules must be on or off.*retainData must be true or false/,
     );
+  });
+});
+
+describe('function names', () => {
+  it('fit Lambda’s 64 characters with the longest stage name, each its own', async () => {
+    const stage = 'a'.repeat(20);
+    const { stack } = await rosterStack({ id: `Roster-${stage}`, props: { stage } });
+
+    const names = stack
+      .rosterFunctions()
+      .map((fn) => (fn.function.node.defaultChild as CfnFunction).functionName);
+    expect(names.length).toBeGreaterThan(10);
+    for (const name of names) {
+      expect(name).toMatch(new RegExp(`^Roster-${stage}-[A-Za-z0-9-]+$`));
+      expect(name?.length, name).toBeLessThanOrEqual(64);
+    }
+    expect(new Set(names).size).toBe(names.length);
   });
 });
 

@@ -44,6 +44,22 @@ describe('CORS with the default origins (*)', () => {
     );
   });
 
+  it('allows the headers an AWS-signed browser request adds (X-Amz-Date, X-Amz-Security-Token)', async () => {
+    const res = await app.call('/events', {
+      ...preflight('https://a.example'),
+      headers: {
+        origin: 'https://a.example',
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'x-amz-date,x-amz-security-token',
+      },
+    });
+
+    expect(res.status).toBe(204);
+    expect(listOf(res.headers.get('access-control-allow-headers'))).toEqual(
+      expect.arrayContaining(['x-amz-date', 'x-amz-security-token']),
+    );
+  });
+
   it('answers a preflight for a path with parameters', async () => {
     const res = await app.call('/events/e-1/registrations/u-1', {
       ...preflight('https://a.example'),

@@ -11,6 +11,10 @@ export const CORS_ALLOW_HEADERS = [
   'Idempotency-Key',
   'X-Request-Id',
   'If-None-Match',
+  // What a browser page sends when it signs requests with AWS credentials (SigV4: the AWS SDK,
+  // Amplify): kept from the original system's list so such a frontend still passes a preflight.
+  'X-Amz-Date',
+  'X-Amz-Security-Token',
 ] as const;
 
 /** Response headers a browser script may read. */
