@@ -30,6 +30,12 @@ export interface OffersBenchOptions {
   readonly concurrency: number;
   /** How long after the last deadline to wait for the seats to be passed on. */
   readonly settleSeconds: number;
+  /**
+   * Make the offers evenly over this many seconds (one event's capacity raise at a time), with a
+   * window long enough that all of them are out before the first lapses: every offer pending at
+   * once, lapsing at events × batch / spread a second. 0: all at once, the minimum window.
+   */
+  readonly spreadSeconds: number;
   readonly log: (line: string) => void;
 }
 
@@ -75,10 +81,11 @@ export interface LoadFigures {
 const EVENT_DATE = '2030-06-01';
 /** Nothing committed for this long: settled. */
 const QUIET_MS = 3000;
-const WINDOW_SECONDS = 60;
+const MIN_WINDOW_SECONDS = 60;
 
 export async function offersBench(options: OffersBenchOptions): Promise<OffersFigures> {
-  const { events: eventCount, batch, concurrency, log } = options;
+  const { events: eventCount, batch, concurrency, log, spreadSeconds } = options;
+  const windowSeconds = windowFor(spreadSeconds);
   if (batch < 1 || batch > 100) throw new RangeError('batch: 1 to 100 (offerBatch)');
   const loadBefore = loadavg()[0] ?? 0;
   const stack = await startStack();
@@ -112,7 +119,7 @@ export async function offersBench(options: OffersBenchOptions): Promise<OffersFi
           organizer: 'bench',
           hasWaitlist: true,
           promotion: 'offer',
-          offerWindowSeconds: WINDOW_SECONDS,
+          offerWindowSeconds: windowSeconds,
           offerBatch: batch,
         },
         [201],
@@ -133,9 +140,20 @@ export async function offersBench(options: OffersBenchOptions): Promise<OffersFi
     );
 
     const makeStarted = performance.now();
-    await pool(eventIds, concurrency, (eventId) =>
-      api('PUT', `/events/${eventId}`, { capacity: 1 + batch }, [200]),
-    );
+    if (spreadSeconds > 0) {
+      // Paced: event i's offers are made at i × spread / events, whatever the others took.
+      const step = (spreadSeconds * 1000) / eventCount;
+      await Promise.all(
+        eventIds.map(async (eventId, i) => {
+          await sleepUntil(Date.now() + i * step);
+          await api('PUT', `/events/${eventId}`, { capacity: 1 + batch }, [200]);
+        }),
+      );
+    } else {
+      await pool(eventIds, concurrency, (eventId) =>
+        api('PUT', `/events/${eventId}`, { capacity: 1 + batch }, [200]),
+      );
+    }
     const makeSeconds = (performance.now() - makeStarted) / 1000;
 
     // Each raise answers once its offers are committed; one that gave up (busy) leaves the rest
@@ -147,13 +165,13 @@ export async function offersBench(options: OffersBenchOptions): Promise<OffersFi
       [...commits.offers.values()].filter(({ userId }) => who.has(userId)).map(({ at }) => at);
     const made = offersTo(firstRound);
     const offers = made.length;
-    const lastDeadline = Math.max(...made) + WINDOW_SECONDS * 1000;
+    const lastDeadline = Math.max(...made) + windowSeconds * 1000;
     log(
       `  ${offers} offers out (made in ${makeSeconds.toFixed(1)} s); waiting for their deadlines`,
     );
 
     const cpu = cpuMeter(stack.databasePid);
-    const firstDeadline = Math.min(...made) + WINDOW_SECONDS * 1000;
+    const firstDeadline = Math.min(...made) + windowSeconds * 1000;
     await sleepUntil(firstDeadline);
     cpu.start();
     commits.count();
@@ -182,7 +200,7 @@ export async function offersBench(options: OffersBenchOptions): Promise<OffersFi
 
     // The offers to the people behind lapse in turn (nobody waits after them): the state is read
     // once they have, and nothing has been queued or committed for a few seconds.
-    const secondRoundEnds = Math.max(...offersTo(behind), 0) + WINDOW_SECONDS * 1000;
+    const secondRoundEnds = Math.max(...offersTo(behind), 0) + windowSeconds * 1000;
     log('  waiting for the offers to the people behind to lapse too, then checking every event');
     await waitFor(
       () => Date.now() > secondRoundEnds && quiet(),
@@ -467,6 +485,11 @@ async function pool<T>(
 
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
+/** The offer window: the minimum, or long enough that paced offers are all out before any lapses. */
+function windowFor(spreadSeconds: number): number {
+  return spreadSeconds > 0 ? Math.ceil(spreadSeconds) + 30 : MIN_WINDOW_SECONDS;
+}
+
 async function sleepUntil(at: number): Promise<void> {
   if (at > Date.now()) await sleep(at - Date.now());
 }
@@ -531,14 +554,22 @@ function cpuMeter(pid: number) {
 export async function offersSection(log: (line: string) => void, argv: readonly string[]) {
   const size = argv.find((arg) => arg.startsWith('--offers='))?.slice('--offers='.length);
   const [events, batch] = (size ?? '100x100').split('x').map(Number);
+  const spread = Number(
+    argv.find((arg) => arg.startsWith('--offers-over='))?.slice('--offers-over='.length) ?? 0,
+  );
   log(
-    `offers: ${events} offer-mode events × ${batch} offers (window ${WINDOW_SECONDS} s) lapsing, each seat to the next person`,
+    `offers: ${events} offer-mode events × ${batch} offers (window ${windowFor(spread)} s${
+      spread > 0
+        ? `, made evenly over ${spread} s: all out at once, then lapsing at ${(((events ?? 0) * (batch ?? 0)) / spread).toFixed(0)}/s`
+        : ', made at once'
+    }) lapsing, each seat to the next person`,
   );
   const figures = await offersBench({
     events: events ?? 100,
     batch: batch ?? 100,
     concurrency: 16,
     settleSeconds: 1800,
+    spreadSeconds: spread,
     log,
   });
   const pct = (sorted: readonly number[], p: number) =>

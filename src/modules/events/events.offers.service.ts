@@ -105,11 +105,15 @@ export class OffersService {
    * event at a time (`lapseDue`).
    */
   async lapse({ eventId, userId, offerId }: OfferTimer): Promise<'lapsed' | 'settled' | 'not-due'> {
+    // Timers fire at deadlines: the pass is what nearly every one needs, so it goes first.
+    if ((await this.lapsing.run(eventId)).has(offerId)) return 'lapsed';
     const registration = await this.deps.offers.registration(eventId, userId);
     if (registration?.status !== 'offered' || registration.offerId !== offerId) return 'settled';
-    if (this.deps.clock().toISOString() < (registration.offerExpiresAt as string)) return 'not-due';
-    const lapsed = await this.lapsing.run(eventId);
-    return lapsed.has(offerId) ? 'lapsed' : 'settled';
+    const due = this.deps.clock().toISOString() >= (registration.offerExpiresAt as string);
+    // Due, yet still out: the event is gone or being deleted (settled), or it changed under the
+    // pass at every try (busy: the message is tried again).
+    if (due && (await this.deps.events.getEvent(eventId))) throw EventsErrors.busy();
+    return due ? 'settled' : 'not-due';
   }
 
   /**
