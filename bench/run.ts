@@ -11,6 +11,7 @@ import { type ColdStart, measureColdStart } from './support/cold-start.js';
 import { csvExportBench } from './support/csv-export.js';
 import { durabilityBench } from './support/durability.js';
 import { eventsSection } from './support/events.js';
+import { hotEventSection } from './support/hot-event.js';
 import { type LambdaBundles, lambdaBundles } from './support/lambda-bundles.js';
 import { directLoad, httpLoad, median, type Sample, summarize } from './support/measure.js';
 import { offersSection } from './support/offers.js';
@@ -53,7 +54,10 @@ const settings = {
  * `--only=csv`: a 50,000-registration CSV export streamed from the app, with its RSS growth;
  * `--only=offers`: 10,000 waitlist offers lapsing together, each seat to the next person
  * (`--offers=<events>x<batch>` for another size);
- * `--only=tickets`: the door manifest of 10,000 attendees (size gzipped, time) and its deltas.
+ * `--only=tickets`: the door manifest of 10,000 attendees (size gzipped, time) and its deltas;
+ * `--only=hot-event`: one event's registrations at its partition ceiling, under the partition
+ * simulation and without it (`--shards=1,16`, `--simulate=on|off`, `--scale=1/20`,
+ * `--capacity=600`, `--demand=`, `--clients=200`, `--hold-ms=`; ~2.5 minutes at the defaults).
  */
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 
@@ -97,6 +101,10 @@ async function main(): Promise<void> {
   }
   if (only === 'tickets') {
     await ticketsSection(log);
+    return;
+  }
+  if (only === 'hot-event') {
+    await hotEventSection(log, process.argv);
     return;
   }
 

@@ -8,6 +8,11 @@ import { createAdaptorServer } from '@hono/node-server';
 import { modules } from '../../src/modules/index.js';
 import { allTables, type Config, loadConfig } from '../../src/platform/config.js';
 import { createDynamoClients, type DynamoClients } from '../../src/platform/dynamo/client.js';
+import {
+  type PartitionSimulation,
+  type PartitionSimulationOptions,
+  simulatePartitions,
+} from '../../src/platform/dynamo/partition-simulation.js';
 import { ensureTables, namedTables } from '../../src/platform/dynamo/provision.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { sendInBatches } from '../../src/platform/retry.js';
@@ -31,11 +36,22 @@ export interface BenchStack {
   /** A bare node:http server answering a constant JSON body: the HTTP ceiling. */
   readonly bareUrl: string;
   readonly databasePid: number;
+  /** On the app's DynamoDB client, when the stack was started with `partitions`. */
+  readonly partitions?: PartitionSimulation;
   stop(): Promise<void>;
 }
 
-/** With `dbPath`, DynamoDB Local persists to disk as `npm start` runs it; else in memory. */
-export async function startStack(options: { dbPath?: string } = {}): Promise<BenchStack> {
+export interface StackOptions {
+  /** DynamoDB Local persists to disk here, as `npm start` runs it; else in memory. */
+  readonly dbPath?: string;
+  /**
+   * The app's DynamoDB client enforces DynamoDB's per-partition-key ceilings, scaled
+   * (docs/decisions/partition-simulation.md); the stack's `direct` clients never do.
+   */
+  readonly partitions?: Omit<PartitionSimulationOptions, 'tables'>;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<BenchStack> {
   const database = await startDynamoDbLocal(options.dbPath ? { dbPath: options.dbPath } : {});
   const closers: Array<() => Promise<void>> = [() => database.stop()];
   const stop = async () => {
@@ -65,11 +81,14 @@ export async function startStack(options: { dbPath?: string } = {}): Promise<Ben
       container: () => container,
       journalDir: journal,
     });
+    const simulated =
+      options.partitions && simulatedClients(config, database.endpoint, options.partitions);
     const container = createContainer({
       config,
       modules,
       secrets: deriveSecrets(Buffer.alloc(32, 1)),
       ports: adapters.ports,
+      dynamo: simulated?.dynamo,
     });
     closers.push(async () => container.dynamo.client.destroy());
     closers.push(() => adapters.stop());
@@ -94,12 +113,24 @@ export async function startStack(options: { dbPath?: string } = {}): Promise<Ben
       appUrl: urlOf(app),
       bareUrl: urlOf(bare),
       databasePid: database.pid,
+      partitions: simulated?.partitions,
       stop,
     };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** The app's clients, built as the container builds them, with the simulation installed. */
+function simulatedClients(
+  config: Config,
+  endpoint: string,
+  options: Omit<PartitionSimulationOptions, 'tables'>,
+): { dynamo: DynamoClients; partitions: PartitionSimulation } {
+  const dynamo = createDynamoClients({ region: config.region, endpoint });
+  const tables = namedTables(allTables(modules), config.tables);
+  return { dynamo, partitions: simulatePartitions(dynamo.client, { ...options, tables }) };
 }
 
 export function listen(server: Server): Promise<Server> {

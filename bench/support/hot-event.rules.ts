@@ -1,0 +1,184 @@
+/**
+ * The arithmetic of the hot-event bench (bench/support/hot-event.ts), apart so that it is tested
+ * without a database (test/bench/rules.test.ts): what a registration charges each partition key
+ * it writes, the ceiling that follows for one event, and how a run's outcome is read.
+ */
+
+/**
+ * What one registration writes to one kind of partition key, in write units (WCU), as
+ * events.registrations.dynamo.ts commits it, every item ≤ 1 KB (a transactional write is 2 WCU
+ * per KB, a plain write or an index entry 1).
+ */
+export interface KeyCharge {
+  /** The key as it reads in the table, `<id>` for the event's id. */
+  readonly key: string;
+  readonly why: string;
+  /** How many partition keys of this kind one event's registrations are spread over. */
+  readonly keys: (shards: number) => number;
+  readonly confirmed: number;
+  readonly waitlisted: number;
+}
+
+/**
+ * The keys whose ceiling one event's registrations share (keys per user or per domain event are
+ * not: each registration has its own). When sharding changes which keys an event's registrations
+ * write, this is the table to change; the bench prints the keys the simulation saw beside it.
+ */
+export const REGISTRATION_CHARGES: readonly KeyCharge[] = [
+  {
+    key: 'events EVENT#<id>',
+    why:
+      "the transaction's update of the event item and put of the row (2 × 2 WCU); " +
+      'a waitlist join first takes its ticket with a plain update of the event item (+1)',
+    keys: (shards) => shards,
+    confirmed: 4,
+    waitlisted: 5,
+  },
+  {
+    key: 'events/gsi3 TICKETS#<id>',
+    why: "a confirmed row's entry in the ticket index (1 WCU)",
+    keys: () => 1,
+    confirmed: 1,
+    waitlisted: 0,
+  },
+  {
+    key: 'domain-events/gsi1 PENDING#<0-7>',
+    why: "the announcement's entry in the outbox's pending index, spread over 8 keys (1 WCU)",
+    keys: () => 8,
+    confirmed: 1,
+    waitlisted: 1,
+  },
+  {
+    key: 'domain-events/gsi2 DAY#<date>#<0-7>',
+    why: "the announcement's entry in the outbox's day index, spread over 8 keys (1 WCU)",
+    keys: () => 8,
+    confirmed: 1,
+    waitlisted: 1,
+  },
+];
+
+export interface Mix {
+  readonly confirmed: number;
+  readonly waitlisted: number;
+}
+
+export interface KeyCeiling {
+  readonly key: string;
+  /** WCU one registration of this mix charges one key of this kind, on average. */
+  readonly wcuPerRegistration: number;
+  /** Registrations per second the keys of this kind take together. */
+  readonly registrationsPerSecond: number;
+}
+
+/**
+ * The most registrations per second one event takes when every key has `keyWcuPerSecond`: for
+ * each kind of key, its keys' units over what a registration of this mix charges one of them;
+ * the lowest binds.
+ */
+export function registrationCeiling(
+  keyWcuPerSecond: number,
+  shards: number,
+  mix: Mix,
+  charges: readonly KeyCharge[] = REGISTRATION_CHARGES,
+): { readonly perKey: readonly KeyCeiling[]; readonly binding: KeyCeiling } {
+  const total = mix.confirmed + mix.waitlisted;
+  if (total <= 0) throw new RangeError('a mix of no registrations has no ceiling');
+  const perKey = charges.map((charge) => {
+    const keys = charge.keys(shards);
+    const units = (mix.confirmed * charge.confirmed + mix.waitlisted * charge.waitlisted) / total;
+    const wcuPerRegistration = units / keys;
+    return {
+      key: charge.key,
+      wcuPerRegistration,
+      registrationsPerSecond:
+        units > 0 ? (keyWcuPerSecond * keys) / units : Number.POSITIVE_INFINITY,
+    };
+  });
+  const binding = perKey.reduce((low, next) =>
+    next.registrationsPerSecond < low.registrationsPerSecond ? next : low,
+  );
+  return { perKey, binding };
+}
+
+/**
+ * The largest scale 1/N (N whole) at which a simulated ceiling of `ceiling` registrations/s,
+ * found at `scale`, stays within `share` of what DynamoDB Local commits alone (`localRate`):
+ * above it, a run measures DynamoDB Local rather than the simulation. Ceilings are proportional
+ * to the scale.
+ */
+export function scaleWithin(ceiling: number, scale: number, localRate: number, share = 0.5) {
+  const most = (scale * share * localRate) / ceiling;
+  return 1 / Math.ceil(1 / most - 1e-9);
+}
+
+/**
+ * Seats left unsold while someone wanted one: people wait, or were never placed. With fewer
+ * people than seats, empty seats are no fault of the event's.
+ */
+export function unsoldSeats(outcome: {
+  readonly capacity: number;
+  readonly confirmed: number;
+  readonly waitlisted: number;
+  readonly unplaced: number;
+}): number {
+  const wanted = outcome.waitlisted > 0 || outcome.unplaced > 0;
+  return wanted ? Math.max(0, outcome.capacity - outcome.confirmed) : 0;
+}
+
+/** Rows beyond the first for each user: a user holds at most one registration per event. */
+export function duplicateRows(userIds: readonly string[]): number {
+  return userIds.length - new Set(userIds).size;
+}
+
+/**
+ * How long a client waits before trying again: what `Retry-After` asks (delay-seconds or an
+ * HTTP date) and up to half of it more, so that clients told the same second don't all come
+ * back in it; without one, exponential backoff with full jitter (100 ms doubling, capped at 5 s).
+ * `random` in [0, 1).
+ */
+export function retryDelayMs(
+  retryAfter: string | null,
+  attempt: number,
+  random: number,
+  now: number = Date.now(),
+): number {
+  const asked = retryAfterMs(retryAfter, now);
+  if (asked !== undefined) return asked * (1 + 0.5 * random);
+  return Math.min(5_000, 100 * 2 ** attempt) * random;
+}
+
+function retryAfterMs(value: string | null, now: number): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** `--name=a,b` as numbers (`1/20` allowed), or `fallback` when absent; a bad value throws. */
+export function numbersArg(
+  argv: readonly string[],
+  name: string,
+  fallback: readonly number[],
+): number[] {
+  const raw = argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+  if (raw === undefined) return [...fallback];
+  return raw.split(',').map((part) => {
+    const [top, bottom] = part.split('/');
+    const value = bottom === undefined ? Number(top) : Number(top) / Number(bottom);
+    if (part.trim() === '' || !Number.isFinite(value) || value <= 0) {
+      throw new Error(`--${name}=${raw}: "${part}" is not a positive number`);
+    }
+    return value;
+  });
+}
+
+/** `--simulate=on|off|on,off`: which runs, simulated or not, in that order. */
+export function simulateArg(argv: readonly string[]): boolean[] {
+  const raw = argv.find((arg) => arg.startsWith('--simulate='))?.slice('--simulate='.length);
+  if (raw === undefined) return [true, false];
+  return raw.split(',').map((part) => {
+    if (part === 'on') return true;
+    if (part === 'off') return false;
+    throw new Error(`--simulate=${raw}: each must be "on" or "off"`);
+  });
+}

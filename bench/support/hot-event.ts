@@ -1,0 +1,580 @@
+import { cpus, loadavg } from 'node:os';
+import { eventsModule } from '../../src/modules/events/events.module.js';
+import {
+  DYNAMODB_PARTITION_LIMITS,
+  type PartitionSimulation,
+  type PartitionUsage,
+  type SimulationStats,
+} from '../../src/platform/dynamo/partition-simulation.js';
+import {
+  duplicateRows,
+  numbersArg,
+  REGISTRATION_CHARGES,
+  registrationCeiling,
+  retryDelayMs,
+  scaleWithin,
+  simulateArg,
+  unsoldSeats,
+} from './hot-event.rules.js';
+import { directLoad, percentiles } from './measure.js';
+import { BENCH_API_KEY, type BenchStack, startStack } from './stack.js';
+
+/*
+ * One hot event at on-sale scale: an event of `capacity` seats and `demand` ≥ capacity distinct
+ * users, each registering once through the HTTP API, `inFlight` of them at a time, as real
+ * clients: a 503 (or a 409 IDEMPOTENCY.IN_PROGRESS) is tried again after its Retry-After plus
+ * jitter, under the same Idempotency-Key, so a retry of a registration that committed gets it
+ * back instead of a second one. With the partition simulation on the app's DynamoDB client
+ * (docs/decisions/partition-simulation.md), what a run measures is DynamoDB's per-key ceiling,
+ * scaled; without it, DynamoDB Local's own. What was committed is read back through the API.
+ *
+ * An event created with `shards: N` (N > 1) spreads its registrations over N keys; until the API
+ * accepts that field, such a run reports the refusal and is skipped.
+ */
+
+export interface HotEventOptions {
+  readonly shards: number;
+  readonly simulated: boolean;
+  readonly capacity: number;
+  /** Distinct users, each registering once. */
+  readonly demand: number;
+  /** Users registering at a time (each one's retries included). */
+  readonly inFlight: number;
+  /** No client tries again past this; a user not placed by then counts as unplaced. */
+  readonly deadlineSeconds: number;
+}
+
+export type HotEventRun =
+  | {
+      readonly kind: 'refused';
+      readonly options: HotEventOptions;
+      readonly status: number;
+      readonly code: string | undefined;
+    }
+  | ({ readonly kind: 'ran'; readonly options: HotEventOptions } & HotEventFigures);
+
+export interface HotEventFigures {
+  readonly eventId: string;
+  /** From the first attempt to the last 201. */
+  readonly seconds: number;
+  readonly attempts: number;
+  /** Answers by status (`transport` for no answer), over every attempt. */
+  readonly answers: Readonly<Record<string, number>>;
+  /** 503s that came without Retry-After. */
+  readonly withoutRetryAfter: number;
+  /** Users never placed: out of time, or refused (their last status). */
+  readonly unplaced: Readonly<Record<string, number>>;
+  /** Per user, from their first attempt to their 201 (retries included), ms. */
+  readonly placedP50Ms: number;
+  readonly placedP99Ms: number;
+  /** As read back through the API once the run ended. */
+  readonly confirmed: number;
+  readonly waitlisted: number;
+  readonly otherRows: number;
+  readonly duplicates: number;
+  readonly counters: { readonly registeredCount: number; readonly waitlistCount: number };
+  readonly unsold: number;
+  /** What the simulation charged and refused during the run (simulated runs only). */
+  /**
+   * The app's DynamoDB calls that failed once the SDK's own retries were spent, by command and
+   * error: what the app then retried itself or answered 503.
+   */
+  readonly failedCalls: Readonly<Record<string, number>>;
+  readonly simulation?: {
+    readonly partitions: readonly PartitionUsage[];
+    readonly requests: SimulationStats['requests'];
+  };
+  readonly loadAverage: { readonly before: number; readonly after: number };
+}
+
+const EVENT_DATE = '2030-06-01';
+const REQUEST_TIMEOUT_MS = 60_000;
+
+/** The section as `npm run bench -- --only=hot-event` prints it. */
+export async function hotEventSection(
+  log: (line: string) => void,
+  argv: readonly string[],
+): Promise<void> {
+  const shardCounts = numbersArg(argv, 'shards', [1]).map(Math.round);
+  const modes = simulateArg(argv);
+  const [scale = 1 / 20] = numbersArg(argv, 'scale', [1 / 20]);
+  const [capacity = 600] = numbersArg(argv, 'capacity', [600]).map(Math.round);
+  const [demand = 900] = numbersArg(argv, 'demand', [Math.ceil(1.5 * capacity)]).map(Math.round);
+  const [inFlight = 200] = numbersArg(argv, 'clients', [200]).map(Math.round);
+  // How long DynamoDB holds a transaction's items is not documented: 0 holds them while the call
+  // is at DynamoDB Local (its latency, unscaled); a stated full-scale window is held / scale.
+  const [transactionHoldMs = 0] = numbersArg(argv, 'hold-ms', [0]);
+  const deadlineSeconds = 600;
+
+  log(
+    `hot event: one event of ${capacity} seats, ${demand} users registering once each through the API, ` +
+      `${inFlight} at a time; a 503 is tried again after its Retry-After (+ up to 50 % jitter)`,
+  );
+  const stack = await startStack({ partitions: { enabled: false, scale, transactionHoldMs } });
+  const partitions = stack.partitions as PartitionSimulation;
+  const failedCalls = countFailedCalls(stack);
+  const runs: HotEventRun[] = [];
+  const problems: string[] = [];
+  try {
+    for (const simulated of modes) {
+      if (simulated) {
+        partitions.setEnabled(true);
+        for (const line of partitions.describe()) log(`  ${line}`);
+        partitions.setEnabled(false);
+      }
+      for (const shards of shardCounts) {
+        const options = { shards, simulated, capacity, demand, inFlight, deadlineSeconds };
+        const run = await hotEventRun(stack, options, failedCalls, log);
+        runs.push(run);
+        problems.push(...report(run, partitions, log));
+      }
+    }
+  } finally {
+    await stack.stop();
+  }
+
+  const rate = (run: HotEventRun | undefined) =>
+    run?.kind === 'ran' ? committedPerSecond(run) : Number.NaN;
+  const find = (shards: number, simulated: boolean) =>
+    runs.find((run) => run.options.shards === shards && run.options.simulated === simulated);
+  for (const simulated of modes) {
+    const one = find(1, simulated);
+    for (const run of runs) {
+      if (run.options.simulated !== simulated || run.options.shards === 1) continue;
+      if (run.kind !== 'ran' || one?.kind !== 'ran') continue;
+      const ratio = rate(run) / rate(one);
+      const suffix = simulated ? '' : ' (no simulation)';
+      log(
+        `hot event: ${run.options.shards} shards / 1 shard  ${ratio.toFixed(2)}${suffix}` +
+          (simulated ? ` (target ≥ 8: ${ratio >= 8 ? 'met' : 'NOT met'})` : ''),
+      );
+      if (simulated && run.options.shards >= 16 && ratio < 8) {
+        problems.push(`${run.options.shards} shards / 1 shard ${ratio.toFixed(2)} < 8`);
+      }
+    }
+  }
+  const local = find(1, false);
+  const simulatedOne = find(1, true);
+  if (local?.kind === 'ran') {
+    const widest = Math.max(...shardCounts);
+    const ceilingAt = (shards: number) =>
+      registrationCeiling(partitions.ceilings.writeUnitsPerSecond, shards, mixOf(local)).binding;
+    const ceiling = ceilingAt(widest);
+    const fits = ceiling.registrationsPerSecond <= 0.5 * rate(local);
+    log(
+      `hot event: DynamoDB Local's own ceiling (1 shard, no simulation) ${rate(local).toFixed(1)} registrations/s` +
+        (simulatedOne?.kind === 'ran'
+          ? `, ${(rate(local) / rate(simulatedOne)).toFixed(1)} × the simulated 1-shard rate`
+          : '') +
+        `; the simulated ceiling at ${widest} shard${widest > 1 ? 's' : ''} (${ceiling.key}) is ` +
+        `${ceiling.registrationsPerSecond.toFixed(0)}/s: ${fits ? 'well below it' : 'NOT well below it'}`,
+    );
+    if (!fits) {
+      // A run that DynamoDB Local limits measures DynamoDB Local: say what would fit.
+      const next = scaleWithin(ceiling.registrationsPerSecond, scale, rate(local));
+      const oneShard = (ceilingAt(1).registrationsPerSecond * next) / scale;
+      const seats = Math.floor((120 * 0.8 * oneShard) / (demand / capacity) / 10) * 10;
+      log(
+        `  on this machine now, ${widest} shards need --scale=1/${Math.round(1 / next)} or lower; ` +
+          `there 1 shard takes ${oneShard.toFixed(1)}/s, so --capacity=${seats} keeps its run near 2 minutes`,
+      );
+    }
+  }
+  for (const problem of problems) log(`  PROBLEM: ${problem}`);
+  if (problems.length > 0) process.exitCode = 1;
+}
+
+/** One event, its users seeded, then every user registering as a client would. */
+async function hotEventRun(
+  stack: BenchStack,
+  options: HotEventOptions,
+  failedCalls: Map<string, number>,
+  log: (line: string) => void,
+): Promise<HotEventRun> {
+  const { shards, simulated, capacity, demand, inFlight } = options;
+  const partitions = stack.partitions;
+  if (simulated && !partitions) throw new Error('a simulated run needs a stack with partitions');
+  partitions?.setEnabled(false);
+  const loadBefore = loadavg()[0] ?? 0;
+  const eventId = `hot-${Date.now().toString(36)}-${shards}${simulated ? 's' : 'l'}`;
+  log(
+    `hot event: ${shards} shard${shards > 1 ? 's' : ''}, ${simulated ? `simulated at 1/${partitions?.scale ? Math.round(1 / partitions.scale) : '?'}` : 'no simulation (DynamoDB Local alone)'}: ${eventId}`,
+  );
+
+  const created = await api(stack, 'POST', '/events', {
+    eventId,
+    title: 'Benchmark hot event',
+    description: 'Written by npm run bench -- --only=hot-event',
+    date: EVENT_DATE,
+    location: 'localhost',
+    capacity,
+    organizer: 'bench',
+    status: 'active',
+    hasWaitlist: true,
+    // Only a sharded event names its shards: the field is what a later release adds.
+    ...(shards > 1 ? { shards } : {}),
+  });
+  if (created.status !== 201) {
+    if (shards > 1 && created.status >= 400 && created.status < 500) {
+      return {
+        kind: 'refused',
+        options,
+        status: created.status,
+        code: (created.body as { code?: string } | undefined)?.code,
+      };
+    }
+    throw new Error(`POST /events: ${created.status} ${JSON.stringify(created.body)}`);
+  }
+
+  const userIds = Array.from({ length: demand }, (_, i) => `${eventId}-u${i}`);
+  const { users } = stack.container.servicesOf(eventsModule);
+  const seeded = await directLoad({
+    concurrency: 32,
+    durationMs: 300_000,
+    hardStopMs: 300_000,
+    maxCalls: demand,
+    call: async (i) => {
+      await users.createUser({ userId: userIds[i] as string, name: `Fan ${i}` });
+      return undefined;
+    },
+  });
+  if (seeded.outcomes.ok !== demand) throw new Error(`seeding: ${JSON.stringify(seeded.outcomes)}`);
+
+  const before = partitions?.stats();
+  failedCalls.clear();
+  partitions?.setEnabled(simulated);
+  const tally = { attempts: 0, answers: {} as Record<string, number>, withoutRetryAfter: 0 };
+  const placedMs: number[] = [];
+  const started = performance.now();
+  let lastCommit = started;
+  const until = started + options.deadlineSeconds * 1000;
+  const url = `${stack.appUrl}/events/${eventId}/registrations`;
+  const progress = setInterval(() => {
+    log(`  … ${placedMs.length} placed, ${tally.attempts} attempts`);
+  }, 20_000);
+  const load = await directLoad({
+    concurrency: inFlight,
+    durationMs: options.deadlineSeconds * 1000,
+    hardStopMs: options.deadlineSeconds * 1000 + REQUEST_TIMEOUT_MS + 10_000,
+    maxCalls: demand,
+    call: async (i) => {
+      const userId = userIds[i] as string;
+      const first = performance.now();
+      for (let attempt = 0; ; attempt++) {
+        const answer = await attemptRegistration(url, userId, `${eventId}:${userId}`);
+        tally.attempts++;
+        const kind = answer.code ? `${answer.status} ${answer.code}` : String(answer.status);
+        tally.answers[kind] = (tally.answers[kind] ?? 0) + 1;
+        if (answer.status === 503 && answer.retryAfter === null) tally.withoutRetryAfter++;
+        if (answer.status === 201) {
+          lastCommit = performance.now();
+          placedMs.push(lastCommit - first);
+          return 'placed';
+        }
+        // 409 with Retry-After: the same Idempotency-Key still held by an earlier attempt.
+        const retryable =
+          answer.status === 'transport' ||
+          answer.status >= 500 ||
+          answer.status === 429 ||
+          (answer.status === 409 && answer.retryAfter !== null);
+        if (!retryable) return `refused ${answer.status}`;
+        const wait = retryDelayMs(answer.retryAfter, attempt, Math.random());
+        if (performance.now() + wait > until) return 'out of time';
+        await sleep(wait);
+      }
+    },
+  });
+  clearInterval(progress);
+  partitions?.setEnabled(false);
+  const after = partitions?.stats();
+  const failed = Object.fromEntries(failedCalls);
+
+  const rows = await readRegistrations(stack, eventId);
+  const event = (await api(stack, 'GET', `/events/${eventId}`)).body as {
+    registeredCount: number;
+    waitlistCount: number;
+  };
+  const count = (status: string) => rows.filter((row) => row.status === status).length;
+  const confirmed = count('confirmed');
+  const waitlisted = count('waitlisted');
+  const unplaced = Object.fromEntries(
+    Object.entries(load.outcomes).filter(([outcome]) => outcome !== 'placed'),
+  );
+  if (load.errors > 0) unplaced['still running at the hard stop'] = load.errors;
+  const unplacedCount = Object.values(unplaced).reduce((sum, n) => sum + n, 0);
+  const placed = percentiles(placedMs);
+  return {
+    kind: 'ran',
+    options,
+    eventId,
+    seconds: (lastCommit - started) / 1000,
+    attempts: tally.attempts,
+    answers: tally.answers,
+    withoutRetryAfter: tally.withoutRetryAfter,
+    unplaced,
+    placedP50Ms: placed.p50Ms,
+    placedP99Ms: placed.p99Ms,
+    confirmed,
+    waitlisted,
+    otherRows: rows.length - confirmed - waitlisted,
+    duplicates: duplicateRows(rows.map((row) => row.userId)),
+    counters: { registeredCount: event.registeredCount, waitlistCount: event.waitlistCount },
+    unsold: unsoldSeats({ capacity, confirmed, waitlisted, unplaced: unplacedCount }),
+    failedCalls: failed,
+    ...(before && after && simulated ? { simulation: difference(before, after) } : {}),
+    loadAverage: { before: loadBefore, after: loadavg()[0] ?? 0 },
+  };
+}
+
+/** Prints a run; answers what it breaks of the issue's done-when. */
+function report(run: HotEventRun, partitions: PartitionSimulation, log: (line: string) => void) {
+  const { shards, simulated, capacity, demand } = run.options;
+  const label = `${shards} shard${shards > 1 ? 's' : ''}`;
+  if (run.kind === 'refused') {
+    log(
+      `hot event: ${label}: not supported yet (${run.status} from POST /events${run.code ? `, ${run.code}` : ''})`,
+    );
+    return [];
+  }
+  const n = (value: number, digits = 0) =>
+    value.toLocaleString('en-US', { maximumFractionDigits: digits });
+  const rate = committedPerSecond(run);
+  const statusOf = (answer: string) => Number(answer.split(' ')[0]);
+  const answered = (which: (status: number) => boolean) =>
+    Object.entries(run.answers)
+      .filter(([answer]) => which(statusOf(answer)))
+      .reduce((sum, [, count]) => sum + count, 0);
+  const share503 = answered((status) => status === 503) / run.attempts;
+  const serverErrors = answered((status) => status >= 500 && status !== 503);
+  const answers = Object.entries(run.answers)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([status, count]) => `${status} ${n(count)}`)
+    .join(', ');
+  log(
+    `  committed ${n(run.confirmed + run.waitlisted)} in ${run.seconds.toFixed(1)} s: ${rate.toFixed(1)} registrations/s` +
+      (simulated ? ` (${n(partitions.fullScale(rate))}/s at full scale)` : '') +
+      `; ${n(run.attempts)} attempts, ${(run.attempts / run.seconds).toFixed(1)}/s`,
+  );
+  log(
+    `  confirmed ${n(run.confirmed)} of ${n(capacity)}, waitlisted ${n(run.waitlisted)}, unsold seats ${run.unsold}, ` +
+      `duplicate users ${run.duplicates}; unplaced ${Object.keys(run.unplaced).length > 0 ? JSON.stringify(run.unplaced) : 0}`,
+  );
+  log(
+    `  answers: ${answers}; 5xx other than 503: ${serverErrors}; 503 share ${(100 * share503).toFixed(1)} %` +
+      `${run.withoutRetryAfter > 0 ? ` (${run.withoutRetryAfter} without Retry-After)` : ', each with Retry-After'}; ` +
+      `a user's wait for a place (retries included) p50 ${(run.placedP50Ms / 1000).toFixed(1)} s, p99 ${(run.placedP99Ms / 1000).toFixed(1)} s`,
+  );
+  const failures = Object.entries(run.failedCalls).sort(([, a], [, b]) => b - a);
+  log(
+    `  the app's DynamoDB calls that failed after the SDK's retries: ${failures.length > 0 ? failures.map(([name, count]) => `${name} ${n(count)}`).join(', ') : 'none'}`,
+  );
+  if (simulated && run.simulation) printCeiling(run, partitions, rate, log);
+  log(
+    `  load average (1 min) ${run.loadAverage.before.toFixed(1)} before, ${run.loadAverage.after.toFixed(1)} after, ${cpus().length} cores`,
+  );
+
+  const problems: string[] = [];
+  const name = `${label}${simulated ? '' : ' (no simulation)'}`;
+  if (demand >= capacity && run.confirmed !== capacity) {
+    problems.push(`${name}: ${run.confirmed} confirmed, capacity ${capacity}`);
+  }
+  if (run.duplicates > 0) problems.push(`${name}: ${run.duplicates} duplicate registrations`);
+  if (run.unsold > 0) problems.push(`${name}: ${run.unsold} seats unsold while people wanted one`);
+  if (serverErrors > 0) problems.push(`${name}: ${serverErrors} 5xx other than 503`);
+  if (run.withoutRetryAfter > 0) problems.push(`${name}: 503 without Retry-After`);
+  if (run.otherRows > 0)
+    problems.push(`${name}: ${run.otherRows} rows neither confirmed nor waiting`);
+  if (Object.keys(run.unplaced).length > 0) {
+    problems.push(`${name}: users never placed ${JSON.stringify(run.unplaced)}`);
+  }
+  if (
+    run.counters.registeredCount !== run.confirmed ||
+    run.counters.waitlistCount !== run.waitlisted
+  ) {
+    problems.push(
+      `${name}: counters ${run.counters.registeredCount}/${run.counters.waitlistCount}, rows ${run.confirmed}/${run.waitlisted}`,
+    );
+  }
+  if (simulated && shards > 1 && share503 > 0.01) {
+    problems.push(`${name}: 503 share ${(100 * share503).toFixed(1)} % > 1 %`);
+  }
+  return problems;
+}
+
+/** Where the simulated ceiling comes from, against what the run measured on the keys. */
+function printCeiling(
+  run: Extract<HotEventRun, { kind: 'ran' }>,
+  partitions: PartitionSimulation,
+  rate: number,
+  log: (line: string) => void,
+): void {
+  const { shards } = run.options;
+  const n = (value: number, digits = 1) =>
+    value.toLocaleString('en-US', { maximumFractionDigits: digits });
+  const perKey = partitions.ceilings.writeUnitsPerSecond;
+  const full = DYNAMODB_PARTITION_LIMITS.writeUnitsPerSecond;
+  const { perKey: ceilings, binding } = registrationCeiling(perKey, shards, mixOf(run));
+  log(
+    `  where the ceiling comes from: one partition key takes ${n(perKey)} WCU/s here (${n(full)} on DynamoDB); ` +
+      'per registration, at most 1 KB per item (a transactional write 2 WCU per KB, a plain write or index entry 1):',
+  );
+  for (const charge of REGISTRATION_CHARGES) {
+    const ceiling = ceilings.find((c) => c.key === charge.key);
+    log(
+      `    ${charge.key} ×${charge.keys(shards)}: a seat ${charge.confirmed} WCU, a waitlist place ${charge.waitlisted} (${charge.why})` +
+        (ceiling ? ` → ${n(ceiling.registrationsPerSecond)} registrations/s` : ''),
+    );
+  }
+  log(
+    `  so at this run's mix (${run.confirmed} seats, ${run.waitlisted} waiting) the ceiling is ${binding.key}: ` +
+      `${n(perKey)} / ${n(binding.wcuPerRegistration, 2)} WCU = ${n(binding.registrationsPerSecond)} registrations/s here, ` +
+      `${n(partitions.fullScale(binding.registrationsPerSecond), 0)}/s on DynamoDB; measured ${n(rate)}/s ` +
+      `(${((100 * rate) / binding.registrationsPerSecond).toFixed(0)} % of it)`,
+  );
+  const simulation = run.simulation;
+  if (!simulation) return;
+  const committed = run.confirmed + run.waitlisted;
+  const label = (usage: PartitionUsage) =>
+    `${usage.table.replace(/^bench-/, '')}${usage.index ? `/${usage.index}` : ''} ${usage.key}`;
+  const hottest = [...simulation.partitions]
+    .sort((a, b) => b.writeUnits - a.writeUnits)
+    .slice(0, 4)
+    .map(
+      (usage) =>
+        `${label(usage)} ${n(usage.writeUnits, 0)} WCU (${n(usage.writeUnits / committed, 2)} per registration, ` +
+        `${n(usage.writeUnits / run.seconds)}/s; ${n(usage.writeThrottles, 0)} throttled, ${n(usage.conflicts, 0)} conflicts` +
+        `${usage.readUnits > 0 ? `; ${n(usage.readUnits, 0)} RCU, ${n(usage.readUnits / run.seconds)}/s` : ''})`,
+    );
+  log(`  the keys the simulation charged most: ${hottest.join('; ')}`);
+  const { requests } = simulation;
+  log(
+    `  the app's DynamoDB calls: ${n(requests.admitted, 0)} admitted, ${n(requests.throttled, 0)} throttled, ` +
+      `${n(requests.conflicted, 0)} refused for a conflict (refusals as DynamoDB's: the SDK retries a throttle, transactWrite a cancelled transaction; a plain write in conflict fails at once)`,
+  );
+}
+
+const committedPerSecond = (run: HotEventFigures) => (run.confirmed + run.waitlisted) / run.seconds;
+
+const mixOf = (run: HotEventFigures) => ({
+  confirmed: Math.max(1, run.confirmed),
+  waitlisted: run.waitlisted,
+});
+
+/** Counts the app's DynamoDB calls that fail, as the app sees them (after the SDK's retries). */
+function countFailedCalls(stack: BenchStack): Map<string, number> {
+  const failed = new Map<string, number>();
+  stack.container.dynamo.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        // A cancelled transaction says why: a failed condition is an answer, not a failure.
+        const reasons = (error as { CancellationReasons?: { Code?: string }[] })
+          .CancellationReasons;
+        const codes = [...new Set(reasons?.map(({ Code }) => Code).filter((c) => c !== 'None'))];
+        const command = (context.commandName ?? 'unknown').replace(/Command$/, '');
+        const name = `${command} ${(error as Error).name}${codes.length > 0 ? ` (${codes.join(', ')})` : ''}`;
+        failed.set(name, (failed.get(name) ?? 0) + 1);
+        throw error;
+      }
+    },
+    { step: 'initialize', name: 'benchHotEventFailures' },
+  );
+  return failed;
+}
+
+/** What the simulation counted between two reads of its stats. */
+function difference(before: SimulationStats, after: SimulationStats) {
+  const id = (usage: PartitionUsage) => `${usage.table}|${usage.index ?? ''}|${usage.key}`;
+  const earlier = new Map(before.partitions.map((usage) => [id(usage), usage]));
+  const partitions = after.partitions
+    .map((usage) => {
+      const was = earlier.get(id(usage));
+      return {
+        ...usage,
+        writeUnits: usage.writeUnits - (was?.writeUnits ?? 0),
+        readUnits: usage.readUnits - (was?.readUnits ?? 0),
+        writeThrottles: usage.writeThrottles - (was?.writeThrottles ?? 0),
+        readThrottles: usage.readThrottles - (was?.readThrottles ?? 0),
+        conflicts: usage.conflicts - (was?.conflicts ?? 0),
+      };
+    })
+    .filter((usage) => usage.writeUnits > 0 || usage.readUnits > 0 || usage.conflicts > 0);
+  const requests = {
+    admitted: after.requests.admitted - before.requests.admitted,
+    throttled: after.requests.throttled - before.requests.throttled,
+    conflicted: after.requests.conflicted - before.requests.conflicted,
+    unmodelled: after.requests.unmodelled - before.requests.unmodelled,
+  };
+  return { partitions, requests };
+}
+
+/** One POST of a registration; the status, or `transport` when no answer came. */
+async function attemptRegistration(
+  url: string,
+  userId: string,
+  idempotencyKey: string,
+): Promise<{ status: number | 'transport'; retryAfter: string | null; code?: string }> {
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'x-api-key': BENCH_API_KEY,
+        'content-type': 'application/json',
+        'idempotency-key': idempotencyKey,
+      },
+      body: JSON.stringify({ userId }),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    const text = await response.text();
+    const retryAfter = response.headers.get('retry-after');
+    if (response.status < 400) return { status: response.status, retryAfter };
+    // A problem's stable code says which refusal it was (EVENTS.BUSY, DEPENDENCY.UNAVAILABLE, …).
+    const code = (safeJson(text) as { code?: unknown } | undefined)?.code;
+    return { status: response.status, retryAfter, ...(typeof code === 'string' ? { code } : {}) };
+  } catch {
+    return { status: 'transport', retryAfter: null };
+  }
+}
+
+/** Every registration of the event, page by page, as the API lists them. */
+async function readRegistrations(
+  stack: BenchStack,
+  eventId: string,
+): Promise<{ userId: string; status: string }[]> {
+  const rows: { userId: string; status: string }[] = [];
+  let path: string | undefined = `/events/${eventId}/registrations?limit=200`;
+  while (path) {
+    const page = await api(stack, 'GET', path);
+    if (page.status !== 200) throw new Error(`GET ${path}: ${page.status}`);
+    rows.push(...(page.body as { userId: string; status: string }[]));
+    const next = page.link?.match(/<([^>]*)>;\s*rel="next"/)?.[1];
+    path = next === undefined ? undefined : `/events/${eventId}/registrations${next}`;
+  }
+  return rows;
+}
+
+async function api(stack: BenchStack, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${stack.appUrl}${path}`, {
+    method,
+    headers: { 'x-api-key': BENCH_API_KEY, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    body: text ? (JSON.parse(text) as unknown) : undefined,
+    link: response.headers.get('link'),
+  };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
