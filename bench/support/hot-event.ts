@@ -301,6 +301,8 @@ async function hotEventRun(
     Object.entries(load.outcomes).filter(([outcome]) => outcome !== 'placed'),
   );
   if (load.errors > 0) unplaced['still running at the hard stop'] = load.errors;
+  const tried = Object.values(load.outcomes).reduce((sum, n) => sum + n, 0) + load.errors;
+  if (tried < demand) unplaced['not started by the deadline'] = demand - tried;
   const unplacedCount = Object.values(unplaced).reduce((sum, n) => sum + n, 0);
   const placed = percentiles(placedMs);
   return {
