@@ -236,11 +236,40 @@ describe('GET /events', () => {
     expect(pages.flat().map((e) => e.eventId)).toEqual(active.map((e) => e.eventId));
   });
 
+  it('lists newest first with ?order=newest, paging and filtering the same way', async () => {
+    const app = await createEventsApp();
+    const active: Event[] = [];
+    for (let i = 1; i <= 3; i++) {
+      active.push(await createEvent(app, { status: 'active' }));
+      await createEvent(app, { status: 'completed' });
+    }
+
+    const all = await allPages<Event>(app, '/events?order=newest&limit=4');
+    const filtered = await allPages<Event>(app, '/events?status=active&order=newest&limit=2');
+
+    expect(all.map((page) => page.length)).toEqual([4, 2]);
+    const created = all.flat().map((e) => e.createdAt);
+    expect(created).toEqual([...created].sort().reverse());
+    expect(filtered.flat().map((e) => e.eventId)).toEqual(active.map((e) => e.eventId).reverse());
+  });
+
+  it('refuses a cursor of one order in the other', async () => {
+    const app = await createEventsApp();
+    await createEvent(app);
+    await createEvent(app);
+    const cursor = await firstCursor(app, '/events?limit=1');
+
+    const res = await app.call(`/events?order=newest&cursor=${cursor}`);
+
+    await expectProblem(res, 400, 'PAGINATION.CURSOR_INVALID');
+  });
+
   it.each([
     ['an unknown status', '?status=postponed', 'query.status'],
     ['limit=0', '?limit=0', 'query.limit'],
     ['limit=201', '?limit=201', 'query.limit'],
     ['a limit that is not a number', '?limit=ten', 'query.limit'],
+    ['an unknown order', '?order=random', 'query.order'],
   ])('answers 422 for %s', async (_, query, path) => {
     const app = await createEventsApp();
 

@@ -8,7 +8,7 @@ import {
   type Created,
   type Event,
   type EventChanges,
-  type EventStatus,
+  type EventListFilter,
   OFFER_DEFAULTS,
   openStatuses,
   type Registration,
@@ -165,14 +165,14 @@ export class DynamoEventRepository implements EventRepository {
     return liveEvent(await this.table.get(eventKey(eventId)));
   }
 
-  listEvents(
-    filter: { status?: EventStatus | undefined },
-    page: PageRequest,
-  ): Promise<Page<Event>> {
+  listEvents(filter: EventListFilter, page: PageRequest): Promise<Page<Event>> {
     const spec = filter.status
       ? { index: eventsKeys.byStatusIndex, key: x`GSI1PK = ${`STATUS#${filter.status}`}` }
       : everyEvent;
-    return this.table.queryPage(`events:${filter.status ?? '*'}`, spec, page, toEvent);
+    const newest = filter.order === 'newest';
+    // A cursor names its order: one of the other order is refused, not read from the wrong end.
+    const scope = `events:${filter.status ?? '*'}${newest ? ':newest' : ''}`;
+    return this.table.queryPage(scope, { ...spec, forward: !newest }, page, toEvent);
   }
 
   async *allEvents(): AsyncIterable<Event[]> {

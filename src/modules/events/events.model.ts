@@ -11,6 +11,15 @@ export type EventStatus = (typeof eventStatuses)[number];
 /** Statuses that accept registrations (rule 6: completed and cancelled events don't). */
 export const openStatuses: readonly EventStatus[] = ['active', 'scheduled', 'ongoing'];
 
+/** The orders events list in: by creation time. */
+export const eventOrders = ['oldest', 'newest'] as const;
+
+/** Which events a list holds, and in which order. */
+export interface EventListFilter {
+  readonly status?: EventStatus | undefined;
+  readonly order?: (typeof eventOrders)[number] | undefined;
+}
+
 /** Consecutive tickets that have all left the waitlist: `[first, last]`, first ≤ last. */
 export type TicketRun = readonly [first: number, last: number];
 

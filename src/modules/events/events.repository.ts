@@ -4,7 +4,7 @@ import type {
   Created,
   Event,
   EventChanges,
-  EventStatus,
+  EventListFilter,
   Registration,
   RequestKey,
   Written,
@@ -25,7 +25,8 @@ export interface EventRepository {
   createEvent(event: Event, requestKey: RequestKey, created: DomainEvent): Promise<Created<Event>>;
   /** The event, or undefined when absent or being deleted. */
   getEvent(eventId: string): Promise<Event | undefined>;
-  listEvents(filter: { status?: EventStatus | undefined }, page: PageRequest): Promise<Page<Event>>;
+  /** Events by creation time (oldest first unless `order` is newest), of one status if given. */
+  listEvents(filter: EventListFilter, page: PageRequest): Promise<Page<Event>>;
   /** Every event, a page at a time (for the sweeps; the API pages with listEvents). */
   allEvents(): AsyncIterable<Event[]>;
   /** Every event, newest created first, `pageSize` at a time (the calendar feed reads a few). */

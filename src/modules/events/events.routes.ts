@@ -11,6 +11,7 @@ import {
   CreateEventSchema,
   DeleteEventResultSchema,
   EventIdParam,
+  EventOrderSchema,
   EventSchema,
   EventStatusSchema,
   eventBody,
@@ -40,11 +41,16 @@ const listEventsRoute = createRoute({
   path: '/events',
   tags,
   summary: 'List events, optionally by status',
-  request: { query: paginationQuery.extend({ status: EventStatusSchema.optional() }) },
+  request: {
+    query: paginationQuery.extend({
+      status: EventStatusSchema.optional(),
+      order: EventOrderSchema.optional().default('oldest'),
+    }),
+  },
   responses: {
     200: jsonContent(
       z.array(EventSchema),
-      'Events, oldest first; `Link: rel="next"` when more remain',
+      'Events by creation, oldest first unless `order=newest`; `Link: rel="next"` when more remain',
     ),
     ...problemResponses(400, 401, 422),
   },
@@ -101,8 +107,8 @@ export function eventRoutes(service: EventsService) {
   });
 
   app.openapi(listEventsRoute, async (c) => {
-    const { status, limit, cursor } = c.req.valid('query');
-    const page = await service.listEvents(status, { limit, cursor });
+    const { status, order, limit, cursor } = c.req.valid('query');
+    const page = await service.listEvents({ status, order }, { limit, cursor });
     setNextLink(c, page.nextCursor);
     return c.json(page.items.map(eventBody), 200);
   });

@@ -3,6 +3,7 @@ import { ClientIdSchema as IdSchema } from '../../platform/ids.js';
 import { strictBody, text } from '../../platform/input.js';
 import {
   eventBody,
+  eventOrders,
   eventStatuses,
   OFFER_DEFAULTS,
   type PlacedRegistration,
@@ -19,6 +20,9 @@ import {
  */
 
 export const EventStatusSchema = z.enum(eventStatuses).meta({ id: 'EventStatus' });
+export const EventOrderSchema = z
+  .enum(eventOrders)
+  .describe('By creation time: `oldest` first (the default) or `newest` first.');
 
 const EventDateSchema = z
   .union([z.iso.date(), z.iso.datetime({ offset: true })], {

@@ -11,7 +11,7 @@ import { EventsErrors } from './events.errors.js';
 import {
   type Event,
   type EventChanges,
-  type EventStatus,
+  type EventListFilter,
   type NewEvent,
   OFFER_DEFAULTS,
   type Registration,
@@ -132,8 +132,8 @@ export class EventsService {
     return event;
   }
 
-  listEvents(status: EventStatus | undefined, page: PageRequest): Promise<Page<Event>> {
-    return this.deps.repository.listEvents({ status }, page);
+  listEvents(filter: EventListFilter, page: PageRequest): Promise<Page<Event>> {
+    return this.deps.repository.listEvents(filter, page);
   }
 
   /**
