@@ -13,6 +13,7 @@ const unit = [
   'test/*/rules.test.ts',
   'test/auth/throttle.test.ts',
   'test/customers/definition.test.ts',
+  'test/events/shards-rules.test.ts',
   'test/hardening/log-scan.test.ts',
   'test/platform/{coalesce,config,event-bus-workflow-adapters,gateway-authorizer,input,limiter,local-timers,partition-simulation,schedule,scheduler-timers,sqs-queue,static-assets}.test.ts',
   'test/runtime/local-queue.test.ts',
