@@ -420,18 +420,30 @@ function printCeiling(
     `  where the ceiling comes from: one partition key takes ${n(perKey)} WCU/s here (${n(full)} on DynamoDB); ` +
       'per registration, at most 1 KB per item (a transactional write 2 WCU per KB, a plain write or index entry 1):',
   );
+  const wcu = ({ confirmed, waitlisted }: { confirmed: number; waitlisted: number }) =>
+    `a seat ${confirmed} WCU, a waitlist place ${waitlisted}`;
   for (const charge of REGISTRATION_CHARGES) {
     const ceiling = ceilings.find((c) => c.key === charge.key);
     log(
-      `    ${charge.key} ×${charge.keys(shards)}: a seat ${charge.confirmed} WCU, a waitlist place ${charge.waitlisted} (${charge.why})` +
-        (ceiling ? ` → ${n(ceiling.registrationsPerSecond)} registrations/s` : ''),
+      `    ${charge.key} ×${charge.keys(shards)}: ${wcu(charge.simulated)}` +
+        (charge.dynamodb ? ` (on DynamoDB ${wcu(charge.dynamodb)})` : '') +
+        ` — ${charge.why}` +
+        (ceiling && Number.isFinite(ceiling.registrationsPerSecond)
+          ? ` → ${n(ceiling.registrationsPerSecond)} registrations/s here`
+          : ''),
     );
   }
   log(
-    `  so at this run's mix (${run.confirmed} seats, ${run.waitlisted} waiting) the ceiling is ${binding.key}: ` +
+    `  so at this run's mix (${run.confirmed} seats, ${run.waitlisted} waiting) the simulated ceiling is ${binding.key}: ` +
       `${n(perKey)} / ${n(binding.wcuPerRegistration, 2)} WCU = ${n(binding.registrationsPerSecond)} registrations/s here, ` +
-      `${n(partitions.fullScale(binding.registrationsPerSecond), 0)}/s on DynamoDB; measured ${n(rate)}/s ` +
+      `${n(partitions.fullScale(binding.registrationsPerSecond), 0)}/s at full scale; measured ${n(rate)}/s ` +
       `(${((100 * rate) / binding.registrationsPerSecond).toFixed(0)} % of it)`,
+  );
+  // What DynamoDB itself would bill, with the writes the simulation leaves out.
+  const billed = registrationCeiling(full, shards, mixOf(run), { billing: 'dynamodb' }).binding;
+  log(
+    `  on DynamoDB, with the writes not simulated, ${billed.key} binds at ${n(full)} / ${n(billed.wcuPerRegistration, 2)} WCU = ` +
+      `${n(billed.registrationsPerSecond, 0)} registrations/s for one event`,
   );
   const simulation = run.simulation;
   if (!simulation) return;

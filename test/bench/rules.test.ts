@@ -38,15 +38,43 @@ describe('the hot-event ceiling', () => {
     expect(binding.registrationsPerSecond).toBeCloseTo(75, 9);
   });
 
+  it('adds on DynamoDB what the simulation does not charge: the lsi1 entry, 5 WCU a seat', () => {
+    const { binding, perKey } = registrationCeiling(
+      1_000,
+      1,
+      { confirmed: 600, waitlisted: 300 },
+      { billing: 'dynamodb' },
+    );
+    const everyEvent = perKey.find((ceiling) => ceiling.key === 'events/gsi2 EVENTS');
+
+    expect(binding.key).toBe('events EVENT#<id>');
+    expect(binding.registrationsPerSecond).toBeCloseTo(3_000 / 16, 9);
+    // The event item's list entry, rewritten by each update: 4/3 WCU a registration.
+    expect(everyEvent?.registrationsPerSecond).toBeCloseTo(750, 9);
+  });
+
+  it('charges nothing to the event item’s index keys under the simulation', () => {
+    const { perKey } = registrationCeiling(50, 1, { confirmed: 1, waitlisted: 1 });
+
+    expect(perKey.find((ceiling) => ceiling.key === 'events/gsi2 EVENTS')).toMatchObject({
+      wcuPerRegistration: 0,
+      registrationsPerSecond: Number.POSITIVE_INFINITY,
+    });
+  });
+
   it('takes no ceiling from a key the mix never writes', () => {
     const onlySeats: KeyCharge = {
       key: 'seats',
       why: 'test',
       keys: () => 1,
-      confirmed: 2,
-      waitlisted: 0,
+      simulated: { confirmed: 2, waitlisted: 0 },
     };
-    const { perKey } = registrationCeiling(10, 1, { confirmed: 0, waitlisted: 5 }, [onlySeats]);
+    const { perKey } = registrationCeiling(
+      10,
+      1,
+      { confirmed: 0, waitlisted: 5 },
+      { charges: [onlySeats] },
+    );
 
     expect(perKey[0]?.registrationsPerSecond).toBe(Number.POSITIVE_INFINITY);
   });
