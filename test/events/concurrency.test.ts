@@ -376,6 +376,35 @@ describe('transaction conflicts and throttling', () => {
     expect(truth.rows).toHaveLength(1);
   });
 
+  it('tries a plain write again when a transaction held its item for a moment', async () => {
+    // On DynamoDB a waitlist join's ticket (a plain update of the event item) is refused while a
+    // registration transaction holds the item; that transaction is done within milliseconds.
+    const app = await createEventsApp();
+    await app.call('/users', { method: 'POST', json: { userId: 'm1', name: 'M' } });
+    await app.call('/users', { method: 'POST', json: { userId: 'm2', name: 'M' } });
+    await app.call('/events', { method: 'POST', json: event('moment', 1, true) });
+    await app.call('/events/moment/registrations', { method: 'POST', json: { userId: 'm1' } });
+    const conflicts = failCalls(app.dynamo, {
+      when: both(commandIs('UpdateItem'), inputMentions('waitlistIssued')),
+      times: 2,
+      error: () =>
+        new TransactionConflictException({
+          message: 'Transaction is ongoing for the item',
+          $metadata: { httpStatusCode: 400 },
+        }),
+    });
+
+    const res = await app.call('/events/moment/registrations', {
+      method: 'POST',
+      json: { userId: 'm2' },
+    });
+
+    expect(res.status).toBe(201);
+    expect(conflicts.failed()).toBe(2);
+    const truth = await committed(app, 'moment');
+    expect(truth.event).toMatchObject({ registeredCount: 1, waitlistCount: 1 });
+  });
+
   it('answers 503, not 500, when DynamoDB throttles the write', async () => {
     const app = await createEventsApp();
     await app.call('/users', { method: 'POST', json: { userId: 't1', name: 'T' } });

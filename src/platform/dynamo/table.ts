@@ -19,7 +19,12 @@ import type { Page, PageRequest } from '../page.js';
 import { BatchRefusedError, sendInBatches } from '../retry.js';
 import { type CursorCodec, invalidCursor, type Key } from './cursor.js';
 import { compile, type Fragment } from './expressions.js';
-import { TransactionContentionError, type TransactOutcome, transactWrite } from './transactions.js';
+import {
+  retryingConflicts,
+  TransactionContentionError,
+  type TransactOutcome,
+  transactWrite,
+} from './transactions.js';
 
 export type { Key };
 export type Item = Record<string, NativeAttributeValue>;
@@ -81,14 +86,16 @@ export class DynamoTable {
     keyAttribute = 'PK',
   ): Promise<{ created: true } | { created: false; existing: Item | undefined }> {
     try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.name,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(#k)',
-          ExpressionAttributeNames: { '#k': keyAttribute },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
+      await retryingConflicts(() =>
+        this.doc.send(
+          new PutCommand({
+            TableName: this.name,
+            Item: item,
+            ConditionExpression: 'attribute_not_exists(#k)',
+            ExpressionAttributeNames: { '#k': keyAttribute },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
       );
       return { created: true };
     } catch (error) {
@@ -104,17 +111,19 @@ export class DynamoTable {
     expressions: { update: Fragment; condition?: Fragment },
   ): Promise<{ ok: true; item: Item } | ConditionFailed> {
     try {
-      const result = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.name,
-          Key: key,
-          ...compile({
-            UpdateExpression: expressions.update,
-            ConditionExpression: expressions.condition,
+      const result = await retryingConflicts(() =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.name,
+            Key: key,
+            ...compile({
+              UpdateExpression: expressions.update,
+              ConditionExpression: expressions.condition,
+            }),
+            ReturnValues: 'ALL_NEW',
+            ...failedItem(expressions.condition),
           }),
-          ReturnValues: 'ALL_NEW',
-          ...failedItem(expressions.condition),
-        }),
+        ),
       );
       return { ok: true, item: result.Attributes ?? {} };
     } catch (error) {
@@ -130,14 +139,16 @@ export class DynamoTable {
     condition?: Fragment,
   ): Promise<{ ok: true; item: Item | undefined } | ConditionFailed> {
     try {
-      const result = await this.doc.send(
-        new DeleteCommand({
-          TableName: this.name,
-          Key: key,
-          ...compile({ ConditionExpression: condition }),
-          ReturnValues: 'ALL_OLD',
-          ...failedItem(condition),
-        }),
+      const result = await retryingConflicts(() =>
+        this.doc.send(
+          new DeleteCommand({
+            TableName: this.name,
+            Key: key,
+            ...compile({ ConditionExpression: condition }),
+            ReturnValues: 'ALL_OLD',
+            ...failedItem(condition),
+          }),
+        ),
       );
       return { ok: true, item: result.Attributes };
     } catch (error) {

@@ -76,6 +76,29 @@ export async function transactWrite(
   }
 }
 
+/**
+ * A single-item write refused because a transaction held its item at that moment
+ * (TransactionConflictException: DynamoDB refuses rather than waits, and the SDK does not retry
+ * it): nothing was written, and the transaction is done within milliseconds, so the write is sent
+ * again after a jittered pause, as transactions are; when the attempts run out it is a
+ * TransactionContentionError (503 + Retry-After).
+ */
+export async function retryingConflicts<T>(send: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (error) {
+      if ((error as Error)?.name !== 'TransactionConflictException') throw error;
+      if (attempt >= CONTENTION.attempts) {
+        throw new TransactionContentionError('the item stayed held by transactions', {
+          cause: error,
+        });
+      }
+      await backoff(attempt, CONTENTION);
+    }
+  }
+}
+
 function cancellationReasons(
   error: unknown,
 ): NonNullable<TransactionCanceledException['CancellationReasons']> | undefined {
