@@ -22,6 +22,11 @@ export class Coalescer<Result> {
     return runs.next;
   }
 
+  /** The run under way for `key`, if any (what it does may already answer a caller). */
+  current(key: string): Promise<Result> | undefined {
+    return this.runs.get(key)?.current;
+  }
+
   private start(key: string): Promise<Result> {
     const current = (async () => this.work(key))();
     this.runs.set(key, { current });

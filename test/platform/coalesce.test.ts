@@ -39,6 +39,21 @@ describe('Coalescer', () => {
     expect(await later).toBe(3);
   });
 
+  it('tells the run under way, if any', async () => {
+    const { work, release } = gatedWork();
+    const coalescer = new Coalescer(work);
+    expect(coalescer.current('a')).toBeUndefined();
+    const first = coalescer.run('a');
+    const next = coalescer.run('a');
+    expect(coalescer.current('a')).toBe(first);
+    await release();
+    await first;
+    const second = coalescer.current('a');
+    await release();
+    expect(await second).toBe(await next);
+    expect(coalescer.current('a')).toBeUndefined();
+  });
+
   it('runs different keys side by side', async () => {
     const { started, work, release } = gatedWork();
     const coalescer = new Coalescer(work);

@@ -105,7 +105,10 @@ export class OffersService {
    * event at a time (`lapseDue`).
    */
   async lapse({ eventId, userId, offerId }: OfferTimer): Promise<'lapsed' | 'settled' | 'not-due'> {
-    // Timers fire at deadlines: the pass is what nearly every one needs, so it goes first.
+    // Timers fire at deadlines: the pass is what nearly every one needs, so it goes first — the
+    // one under way, which may have lapsed this offer already, else the next.
+    const underWay = this.lapsing.current(eventId);
+    if (underWay && (await underWay.catch(() => undefined))?.has(offerId)) return 'lapsed';
     if ((await this.lapsing.run(eventId)).has(offerId)) return 'lapsed';
     const registration = await this.deps.offers.registration(eventId, userId);
     if (registration?.status !== 'offered' || registration.offerId !== offerId) return 'settled';
