@@ -327,14 +327,16 @@ function printLambdaBundles(lambda: LambdaBundles): void {
   const lines = lambda.rows.map(
     (row) =>
       `${row.name.padEnd(36)} ${(row.bytes / 1024).toFixed(0).padStart(6)} KB  ` +
+      `${((row.totalBytes ?? row.bytes) / 1024).toFixed(0).padStart(6)} KB  ` +
       `${row.initMedianMs.toFixed(1).padStart(7)} ms  ` +
-      `${(row.initMedianMs / (floor?.initMedianMs ?? Number.NaN)).toFixed(2).padStart(5)} × floor`,
+      `${(row.initMedianMs / (floor?.initMedianMs ?? Number.NaN)).toFixed(2).padStart(5)} × floor` +
+      (row.requestMedianMs === undefined ? '' : `  (request ${row.requestMedianMs.toFixed(1)} ms)`),
   );
   const { targets } = lambda;
   process.stdout.write(
     [
       '',
-      `${'lambda (bundle as deployed)'.padEnd(36)} ${'size'.padStart(9)}  ${'init p50'.padStart(10)}  ${'vs floor'.padStart(11)}`,
+      `${'lambda (bundle as deployed)'.padEnd(36)} ${'init path'.padStart(9)}  ${'package'.padStart(9)}  ${'init p50'.padStart(10)}  ${'vs floor'.padStart(11)}`,
       ...lines,
       '',
       `API bundle ${(targets.apiBytes / 1024).toFixed(0)} KB (target ≤ ${targets.apiBytesLimit / 1024} KB): ${targets.apiBytes <= targets.apiBytesLimit ? 'met' : 'NOT met'}`,

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { SWAGGER_UI_FILES, swaggerUiDir } from '../src/platform/http/docs.js';
@@ -24,6 +24,13 @@ import { SWAGGER_UI_FILES, swaggerUiDir } from '../src/platform/http/docs.js';
  *   its schemas, Hono and the OpenAPI generator drop out of the bundle.
  *
  * The AWS SDK is bundled (never the runtime's copy): the version the lock file pins, tree-shaken.
+ *
+ * The output is split (ESM, `splitting`): what the code loads with `import()` — the SDK clients
+ * other than DynamoDB's, Powertools Metrics, aws-jwt-verify (src/runtime/aws/ports.ts) — lands
+ * in chunks beside the entry, which a function loads when a call first needs them. Lambda
+ * imports the entry (and the chunks it imports statically) as it starts: that is the init path,
+ * and `bytes` counts it. The chunks sit in the same directory as the entry, so anything that
+ * finds files from `import.meta.url` finds them where it did in one file.
  */
 
 /** What one Lambda's bundle holds. */
@@ -39,10 +46,15 @@ export interface FunctionBundle {
 }
 
 export interface BundleResult {
-  /** The bundle (`<outdir>/index.mjs`). */
+  /** The entry, the handler's module (`<outdir>/index.mjs`). */
   readonly file: string;
-  /** Its size in bytes (minified; the source map beside it not counted). */
+  /**
+   * Bytes on the init path: the entry and the chunks it imports statically (minified; source
+   * maps not counted). The chunks loaded by `import()` are not.
+   */
   readonly bytes: number;
+  /** Bytes of every file of the package (entry and all chunks; source maps not counted). */
+  readonly totalBytes: number;
   /** esbuild's metafile: bytes per input, for the bench's breakdown. */
   readonly metafile: esbuild.Metafile;
 }
@@ -75,8 +87,11 @@ export async function bundleFunction(
   const file = join(outdir, BUNDLE_FILE);
   const result = await esbuild.build({
     absWorkingDir: root,
-    entryPoints: [join(root, bundle.entry)],
-    outfile: file,
+    entryPoints: { [BUNDLE_FILE.replace(/\.mjs$/, '')]: join(root, bundle.entry) },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
+    chunkNames: '[name]-[hash]',
     bundle: true,
     platform: 'node',
     target: BUNDLE_TARGET,
@@ -102,7 +117,34 @@ export async function bundleFunction(
     mkdirSync(target, { recursive: true });
     for (const name of SWAGGER_UI_FILES) copyFileSync(join(source, name), join(target, name));
   }
-  return { file, bytes: statSync(file).size, metafile: result.metafile };
+  const { metafile } = result;
+  const sizeOf = (path: string) => statSync(resolve(root, path)).size;
+  const outputs = Object.keys(metafile.outputs).filter((path) => !path.endsWith('.map'));
+  const sum = (paths: readonly string[]) => paths.reduce((bytes, path) => bytes + sizeOf(path), 0);
+  return {
+    file,
+    bytes: sum(initPathOf(metafile, relative(root, file))),
+    totalBytes: sum(outputs),
+    metafile,
+  };
+}
+
+/**
+ * The output files Lambda loads as it imports the handler (`entry`, as the metafile names it:
+ * relative to the project): the entry, and the chunks it imports statically and theirs. Those
+ * behind an `import()` are entry points of their own in the metafile, and not on the path.
+ */
+export function initPathOf(metafile: esbuild.Metafile, entry: string): string[] {
+  const seen = new Set<string>();
+  const visit = (path: string) => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    for (const imported of metafile.outputs[path]?.imports ?? []) {
+      if (imported.kind === 'import-statement' && !imported.external) visit(imported.path);
+    }
+  };
+  visit(entry.split(sep).join('/'));
+  return [...seen];
 }
 
 /**

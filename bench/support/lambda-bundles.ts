@@ -20,11 +20,19 @@ const run = promisify(execFile);
 export interface LambdaBundleRow {
   /** `api`, `authorizer`, `<module>/<task>`, `floor` (and a reference beside it), `api (before #10)`. */
   readonly name: string;
-  /** Minified bundle, bytes (the source map beside it not counted). */
+  /** Minified bundle on the init path (the entry and the chunks it imports statically), bytes. */
   readonly bytes: number;
-  /** Import of the bundle, milliseconds: each run, then the median. */
+  /** Every file of the package (chunks loaded on first use included), bytes. */
+  readonly totalBytes: number;
+  /**
+   * Import of the bundle, plus the first request where the row makes one (what the first caller
+   * of a cold function waits for, init aside from Lambda's own), milliseconds: each run, then
+   * the median.
+   */
   readonly initRunsMs: readonly number[];
   readonly initMedianMs: number;
+  /** That first request alone (its median), where the row makes one. */
+  readonly requestMedianMs?: number;
 }
 
 export interface LambdaBundles {
@@ -69,27 +77,46 @@ export async function lambdaBundles(
       probe,
       [
         'const started = performance.now();',
-        'await import(process.argv[2]);',
-        'process.stdout.write(String(performance.now() - started));',
+        'const { handler } = await import(process.argv[2]);',
+        'const imported = performance.now();',
+        'let status;',
+        'if (process.argv[3]) {',
+        '  const context = { awsRequestId: "bench-1", getRemainingTimeInMillis: () => 10000 };',
+        '  status = (await handler(JSON.parse(process.argv[3]), context))?.statusCode;',
+        '}',
+        'const done = performance.now();',
+        'process.stdout.write(JSON.stringify({ importMs: imported - started, requestMs: done - imported, totalMs: done - started, status }));',
         'process.exit(0);',
       ].join('\n'),
     );
 
     // One bundle per description (a module's tasks share theirs), as CDK stages them.
-    const bundles = new Map<string, { file: string; bytes: number }>();
+    const bundles = new Map<string, { file: string; bytes: number; totalBytes: number }>();
     const bundleOf = async (spec: FunctionBundle) => {
       const key = JSON.stringify(spec);
       let found = bundles.get(key);
       if (!found) {
         const built = await bundleFunction(repoRoot, spec, join(workDir, `b${bundles.size}`));
-        found = { file: built.file, bytes: built.bytes };
+        // (`totalBytes ?? bytes`: a single-file bundle, as before the split, is all init path.)
+        found = {
+          file: built.file,
+          bytes: built.bytes,
+          totalBytes: built.totalBytes ?? built.bytes,
+        };
         bundles.set(key, found);
       }
       return found;
     };
 
-    const targets: { name: string; file: string; bytes: number; env: Record<string, string> }[] =
-      [];
+    const targets: {
+      name: string;
+      file: string;
+      bytes: number;
+      totalBytes: number;
+      env: Record<string, string>;
+      /** A first request after the import, and the status it must get. */
+      request?: { event: unknown; status: number };
+    }[] = [];
     const floor = await bundleOf({ entry: 'bench/support/floor-handler.ts', http: true });
     // Measured like the functions: the same NODE_OPTIONS (source maps) and credentials.
     targets.push({
@@ -108,7 +135,36 @@ export async function lambdaBundles(
       const env = lambdaEnvironment(fn.environment, secrets.endpoint);
       targets.push({ name: fn.name, ...(await bundleOf(fn.bundle)), env });
       if (fn.bundle.entry === API_ENTRY) {
-        targets.push({ name: 'api (before #10)', ...before, env });
+        targets.push({ name: 'api (before #10)', ...before, totalBytes: before.bytes, env });
+        const api = await bundleOf(fn.bundle);
+        // The first request a cold API answers: validated and refused before any table is read.
+        targets.push({
+          name: 'api + first validated request',
+          ...api,
+          env,
+          request: {
+            event: restEvent('POST', '/events', { apiKeyId: 'bench', body: '{}' }),
+            status: 400,
+          },
+        });
+        // A bearer token: aws-jwt-verify loads on this first use (a malformed token, no JWKS).
+        targets.push({
+          name: 'api + first bearer token',
+          ...api,
+          env,
+          request: {
+            event: restEvent('GET', '/events', { authorization: 'Bearer not.a.token' }),
+            status: 401,
+          },
+        });
+        // As deployed: the master secret read from Secrets Manager as the function starts (a
+        // local stand-in answers at once: the SDK's work, not the network's).
+        const { APP_SECRET: _secret, ...withArn } = env;
+        targets.push({
+          name: 'api, secret from Secrets Manager',
+          ...api,
+          env: { ...withArn, APP_SECRET_ARN: MASTER_SECRET_ARN },
+        });
         // What the source maps (NODE_OPTIONS=--enable-source-maps, for readable stack traces) cost.
         const { NODE_OPTIONS: _, ...withoutSourceMaps } = env;
         targets.push({
@@ -120,15 +176,30 @@ export async function lambdaBundles(
     }
 
     const runs = new Map<string, number[]>(targets.map((t) => [t.name, []]));
+    const requests = new Map<string, number[]>(targets.map((t) => [t.name, []]));
     const problems: string[] = [];
     for (let round = 0; round < settings.runs; round++) {
       for (const target of targets) {
         try {
-          const { stdout } = await run(process.execPath, [probe, pathToFileURL(target.file).href], {
+          const args = [probe, pathToFileURL(target.file).href];
+          if (target.request) args.push(JSON.stringify(target.request.event));
+          const { stdout } = await run(process.execPath, args, {
             env: { PATH: process.env.PATH ?? '', ...target.env },
             timeout: 30_000,
           });
-          runs.get(target.name)?.push(Number(stdout));
+          const probed = JSON.parse(stdout) as {
+            importMs: number;
+            requestMs: number;
+            totalMs: number;
+            status?: number;
+          };
+          if (target.request && probed.status !== target.request.status) {
+            problems.push(
+              `${target.name}: answered ${probed.status}, not ${target.request.status}`,
+            );
+          }
+          runs.get(target.name)?.push(target.request ? probed.totalMs : probed.importMs);
+          if (target.request) requests.get(target.name)?.push(probed.requestMs);
         } catch (error) {
           const message = (error as { stderr?: string }).stderr?.split('\n').slice(0, 3).join(' ');
           problems.push(`${target.name}: import failed (${message ?? String(error)})`);
@@ -137,11 +208,14 @@ export async function lambdaBundles(
     }
     const rows = targets.map((target) => {
       const initRunsMs = (runs.get(target.name) ?? []).map((ms) => Math.round(ms * 10) / 10);
+      const requestRuns = requests.get(target.name) ?? [];
       return {
         name: target.name,
         bytes: target.bytes,
+        totalBytes: target.totalBytes,
         initRunsMs,
         initMedianMs: median(initRunsMs),
+        ...(target.request ? { requestMedianMs: Math.round(median(requestRuns) * 10) / 10 } : {}),
       };
     });
     const byName = new Map(rows.map((row) => [row.name, row]));
@@ -252,17 +326,30 @@ function placeholderFor(name: string): string | undefined {
   return undefined;
 }
 
-/** Answers GetSecretValue (the authorizer reads its usage key at init) on a local port. */
+const MASTER_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench-master';
+
+/**
+ * Answers GetSecretValue on a local port: the authorizer's usage key, and the master secret for
+ * MASTER_SECRET_ARN.
+ */
 async function secretsManagerStandIn(): Promise<{ server: Server; endpoint: string }> {
   const server = createServer((request, response) => {
-    request.resume();
+    let body = '';
+    request.on('data', (chunk: Buffer) => {
+      body += chunk.toString('utf8');
+    });
     request.on('end', () => {
+      const master = body.includes(MASTER_SECRET_ARN);
       response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
       response.end(
         JSON.stringify({
-          ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench-usage-key',
-          Name: 'bench-usage-key',
-          SecretString: 'bench-usage-key-value-0123456789',
+          ARN: master
+            ? MASTER_SECRET_ARN
+            : 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench-usage-key',
+          Name: master ? 'bench-master' : 'bench-usage-key',
+          SecretString: master
+            ? Buffer.alloc(32, 5).toString('base64url')
+            : 'bench-usage-key-value-0123456789',
           VersionId: '00000000-0000-0000-0000-000000000000',
         }),
       );
@@ -299,4 +386,36 @@ async function bundleAsBefore(
     logLevel: 'error',
   });
   return { file: outfile, bytes: (await stat(outfile)).size };
+}
+
+/** A REST API (v1) proxy event, as API Gateway sends the API function one. */
+function restEvent(
+  method: string,
+  path: string,
+  options: { apiKeyId?: string; body?: string; authorization?: string } = {},
+): unknown {
+  const headers: Record<string, string> = {
+    host: 'bench.execute-api.us-east-1.amazonaws.com',
+    ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+    ...(options.authorization ? { authorization: options.authorization } : {}),
+  };
+  return {
+    httpMethod: method,
+    path,
+    resource: '/{proxy+}',
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: { proxy: path.slice(1) },
+    stageVariables: null,
+    isBase64Encoded: false,
+    body: options.body ?? null,
+    requestContext: {
+      requestId: 'bench-request',
+      stage: 'bench',
+      path,
+      identity: { apiKeyId: options.apiKeyId ?? null, sourceIp: '127.0.0.1' },
+    },
+  };
 }

@@ -4,7 +4,7 @@ import { v7 as uuidv7 } from 'uuid';
 import pkg from '../../package.json' with { type: 'json' };
 import type { Config } from '../platform/config.js';
 import { createDynamoClients, type DynamoClients } from '../platform/dynamo/client.js';
-import { createCursorCodec } from '../platform/dynamo/cursor.js';
+import { type CursorCodec, createCursorCodec } from '../platform/dynamo/cursor.js';
 import { DynamoTable } from '../platform/dynamo/table.js';
 import { idempotencyTable, type TableDefinition } from '../platform/dynamo/tables.js';
 import { createHttpApp } from '../platform/http/app.js';
@@ -60,7 +60,17 @@ export function createContainer(options: ContainerOptions): Container {
   const dynamo =
     options.dynamo ??
     createDynamoClients({ region: config.region, endpoint: config.dynamodbEndpoint });
-  const cursors = createCursorCodec(secrets.key('cursors'));
+  // Its key derived when a list first pages: a function that never pages (the gateway
+  // authorizer) needs no master secret for it.
+  let codec: CursorCodec | undefined;
+  const cursorCodec = () => {
+    codec ??= createCursorCodec(secrets.key('cursors'));
+    return codec;
+  };
+  const cursors: CursorCodec = {
+    encode: (scope, key, extra) => cursorCodec().encode(scope, key, extra),
+    decode: (scope, cursor) => cursorCodec().decode(scope, cursor),
+  };
   const clock = options.clock ?? (() => new Date());
   const newId = options.newId ?? uuidv7;
   const ports = options.ports ?? {};

@@ -1,13 +1,15 @@
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type BundleResult, bundleFunction, moduleExportName } from '../../infra/bundling.js';
 import { API_ENTRY, TASK_ENTRY } from '../../infra/roster-stack.js';
+import { AUTHORIZER_ENTRY } from '../../src/modules/auth/auth.infra.js';
 import { modules } from '../../src/modules/index.js';
 import { createDynamoClients } from '../../src/platform/dynamo/client.js';
 import { ensureTables } from '../../src/platform/dynamo/provision.js';
@@ -25,10 +27,11 @@ const run = promisify(execFile);
 let outdir: string;
 let api: BundleResult;
 let task: BundleResult;
+let authorizer: BundleResult;
 
 beforeAll(async () => {
   outdir = mkdtempSync(join(tmpdir(), 'roster-bundles-'));
-  [api, task] = await Promise.all([
+  [api, task, authorizer] = await Promise.all([
     bundleFunction(
       projectRoot,
       { entry: API_ENTRY, http: true, docsAssets: true },
@@ -39,6 +42,11 @@ beforeAll(async () => {
       { entry: TASK_ENTRY, http: false, modules: ['events'] },
       join(outdir, 'events-task'),
     ),
+    bundleFunction(
+      projectRoot,
+      { entry: AUTHORIZER_ENTRY, http: false, modules: ['auth'] },
+      join(outdir, 'authorizer'),
+    ),
   ]);
 }, 120_000);
 
@@ -46,18 +54,47 @@ afterAll(() => {
   if (outdir) rmSync(outdir, { recursive: true, force: true });
 });
 
-/**
- * Files that put code in a bundle (paths relative to the project), from esbuild's metafile: a file
- * it read and then dropped (tree-shaken, or side-effect free and unused) adds no bytes.
- */
-const inputsOf = (metafile: Metafile) =>
-  Object.values(metafile.outputs)
-    .filter((output) => output.entryPoint)
-    .flatMap((output) =>
+/** Files that put code in `outputs` (paths relative to the project): a file esbuild read and then
+ * dropped (tree-shaken, or side-effect free and unused) adds no bytes. */
+const inputsIn = (outputs: readonly Metafile['outputs'][string][]) => [
+  ...new Set(
+    outputs.flatMap((output) =>
       Object.entries(output.inputs)
         .filter(([, input]) => input.bytesInOutput > 0)
         .map(([path]) => path),
-    );
+    ),
+  ),
+];
+
+/** Every file of the package (the entry and all its chunks), source maps aside. */
+const assetOutputs = (metafile: Metafile) =>
+  Object.entries(metafile.outputs).filter(([path]) => !path.endsWith('.map'));
+
+/**
+ * What Lambda loads when it imports the handler: the entry and the chunks it imports statically,
+ * and theirs; not the chunks behind an `import()`, loaded when a call first needs them.
+ */
+const initPathOf = (metafile: Metafile): string[] => {
+  // Chunks behind an `import()` are entry points too, in the metafile: the handler's is index.mjs.
+  const entry = Object.keys(metafile.outputs).find((path) => path.endsWith('/index.mjs'));
+  const seen = new Set<string>();
+  const visit = (path: string | undefined) => {
+    if (!path || seen.has(path)) return;
+    seen.add(path);
+    for (const imported of metafile.outputs[path]?.imports ?? []) {
+      if (imported.kind === 'import-statement' && !imported.external) visit(imported.path);
+    }
+  };
+  visit(entry);
+  return [...seen];
+};
+
+/** Files that put code anywhere in the package. */
+const inputsOf = (metafile: Metafile) => inputsIn(assetOutputs(metafile).map(([, o]) => o));
+
+/** Files that put code on the init path. */
+const initInputsOf = (metafile: Metafile) =>
+  inputsIn(initPathOf(metafile).flatMap((path) => metafile.outputs[path] ?? []));
 
 describe('every bundle', () => {
   it('holds zod’s English locale and none of the other ~50', () => {
@@ -88,6 +125,57 @@ describe('every bundle', () => {
   });
 });
 
+/** Packages a function loads when a call first needs them, never as it starts. */
+const ON_FIRST_USE = [
+  '@aws-sdk/client-sqs/',
+  '@aws-sdk/client-sfn/',
+  '@aws-sdk/client-eventbridge/',
+  '@aws-sdk/client-scheduler/',
+  '@aws-sdk/client-secrets-manager/',
+  '@aws-sdk/client-cognito-identity-provider/',
+  '@aws-lambda-powertools/metrics/',
+  '@aws-lambda-powertools/parameters/',
+  'aws-jwt-verify/',
+];
+
+describe('what a function loads as it starts (its init path)', () => {
+  it('holds the DynamoDB client and none of the other clients, Powertools Metrics or aws-jwt-verify', () => {
+    for (const [name, bundle] of Object.entries({ api, task, authorizer })) {
+      const inputs = initInputsOf(bundle.metafile);
+      expect(
+        inputs.some((input) => input.includes('@aws-sdk/client-dynamodb/')),
+        name,
+      ).toBe(true);
+      for (const lazy of ON_FIRST_USE) {
+        expect(
+          inputs.filter((input) => input.includes(`node_modules/${lazy}`)),
+          `${name}: ${lazy}`,
+        ).toEqual([]);
+      }
+    }
+  });
+
+  it('leaves them in chunks of the package, which the asset carries', () => {
+    const inputs = inputsOf(api.metafile);
+    for (const lazy of ON_FIRST_USE.filter((p) => !p.includes('parameters'))) {
+      expect(
+        inputs.filter((input) => input.includes(`node_modules/${lazy}`)).length,
+        lazy,
+      ).toBeGreaterThan(0);
+    }
+    for (const bundle of [api, task, authorizer]) {
+      const files = assetOutputs(bundle.metafile).map(([path]) => resolve(projectRoot, path));
+      expect(files.length).toBeGreaterThan(1);
+      for (const file of files) {
+        expect(file.startsWith(join(bundle.file, '..')), file).toBe(true);
+        expect(existsSync(file), file).toBe(true);
+      }
+    }
+    // The init path is what `bytes` counts; the package holds more.
+    expect(api.bytes).toBeLessThan(api.totalBytes);
+  });
+});
+
 describe('a task Lambda’s bundle', () => {
   it('holds its own module and not the others', () => {
     const inputs = inputsOf(task.metafile);
@@ -103,9 +191,13 @@ describe('a task Lambda’s bundle', () => {
   it('leaves out the HTTP app: no routes, schemas, Hono or OpenAPI generator', () => {
     const inputs = inputsOf(task.metafile);
     // The routes file is there as a stub of its exports, which throw if ever called.
-    const [output] = Object.values(task.metafile.outputs).filter((o) => o.entryPoint);
-    const routes = output?.inputs['src/modules/events/events.routes.ts'];
-    expect(routes?.bytesInOutput).toBeLessThan(400);
+    const routes = assetOutputs(task.metafile).reduce(
+      (bytes, [, output]) =>
+        bytes + (output.inputs['src/modules/events/events.routes.ts']?.bytesInOutput ?? 0),
+      0,
+    );
+    expect(routes).toBeGreaterThan(0);
+    expect(routes).toBeLessThan(400);
     for (const left of [
       'events.schemas.ts',
       'src/platform/http/app.ts',
@@ -142,9 +234,10 @@ describe('the API’s bundle, run by node', () => {
     const requestId = randomUUID();
     const script = `
       const { handler } = await import(${JSON.stringify(api.file)});
-      const call = (path) => handler({
-        httpMethod: 'GET', path, resource: '/{proxy+}', headers: { host: 'x' },
-        multiValueHeaders: { host: ['x'] }, queryStringParameters: null,
+      const call = (path, headers = {}) => handler({
+        httpMethod: 'GET', path, resource: '/{proxy+}', headers: { host: 'x', ...headers },
+        multiValueHeaders: Object.fromEntries(Object.entries({ host: 'x', ...headers }).map(([k, v]) => [k, [v]])),
+        queryStringParameters: null,
         multiValueQueryStringParameters: null, pathParameters: null, stageVariables: null,
         isBase64Encoded: false, body: null,
         requestContext: { requestId: ${JSON.stringify(requestId)}, stage: 'test', path,
@@ -152,14 +245,22 @@ describe('the API’s bundle, run by node', () => {
       }, { awsRequestId: 'lambda-1', getRemainingTimeInMillis: () => 10000 });
       const health = await call('/health');
       const openapi = await call('/openapi.json');
-      process.stdout.write(JSON.stringify({ health, openapi: { statusCode: openapi.statusCode, paths: Object.keys(JSON.parse(openapi.body).paths).length } }));
+      const bearer = await call('/events', { authorization: 'Bearer not.a.token' });
+      process.stdout.write(JSON.stringify({ health, bearer, openapi: { statusCode: openapi.statusCode, paths: Object.keys(JSON.parse(openapi.body).paths).length } }));
     `;
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
       env: {
         PATH: process.env.PATH,
         DYNAMODB_ENDPOINT: inject('dynamodbEndpoint'),
         [tableEnvVar(idempotencyTable)]: names.idempotency,
-        APP_SECRET: Buffer.alloc(32, 3).toString('base64url'),
+        // As the stack gives it: the master secret's ARN, read from Secrets Manager (a stand-in).
+        APP_SECRET_ARN: MASTER_SECRET_ARN,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
+        AWS_ACCESS_KEY_ID: 'ASIATEST',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_SESSION_TOKEN: 'test',
+        COGNITO_USER_POOL_ID: 'us-east-1_Test0000',
+        COGNITO_CLIENT_ID: 'testclient0000',
         ...timerEnvironment(modules),
         API_KEY_SOURCE: 'api-gateway',
         AWS_REGION: 'us-east-1',
@@ -168,16 +269,60 @@ describe('the API’s bundle, run by node', () => {
       },
       timeout: 60_000,
     });
-    const { health, openapi } = JSON.parse(stdout) as {
+    const { health, openapi, bearer } = JSON.parse(stdout) as {
       health: { statusCode: number; multiValueHeaders: Record<string, string[]>; body: string };
       openapi: { statusCode: number; paths: number };
+      bearer: { statusCode: number; body: string };
     };
     expect(health.statusCode).toBe(200);
     expect(JSON.parse(health.body)).toMatchObject({ status: 'ok' });
     expect(health.multiValueHeaders['x-request-id']).toEqual([requestId]);
     expect(openapi).toEqual({ statusCode: 200, paths: expect.any(Number) });
     expect(openapi.paths).toBeGreaterThan(20);
+    expect(secretsManager.asked).toEqual([MASTER_SECRET_ARN]);
+    // Verified by aws-jwt-verify, loaded from its chunk on this first bearer token.
+    expect(bearer.statusCode).toBe(401);
+    expect(JSON.parse(bearer.body)).toMatchObject({ code: 'AUTH.TOKEN_INVALID' });
   });
+});
+
+const MASTER_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bundle-master';
+
+/** Answers GetSecretValue with a master secret, noting the ids asked for. */
+const secretsManager = {
+  server: undefined as Server | undefined,
+  endpoint: '',
+  asked: [] as string[],
+};
+
+beforeAll(async () => {
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => {
+      body += chunk.toString('utf8');
+    });
+    request.on('end', () => {
+      const { SecretId } = JSON.parse(body) as { SecretId: string };
+      secretsManager.asked.push(SecretId);
+      response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+      response.end(
+        JSON.stringify({
+          ARN: SecretId,
+          Name: 'bundle-master',
+          SecretString: Buffer.alloc(32, 3).toString('base64url'),
+          VersionId: '00000000-0000-0000-0000-000000000000',
+        }),
+      );
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  secretsManager.server = server;
+  secretsManager.endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+});
+
+afterAll(async () => {
+  const { server } = secretsManager;
+  if (server) await new Promise((done) => server.close(done));
 });
 
 describe('the modules’ naming convention the bundler relies on', () => {

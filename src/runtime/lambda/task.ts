@@ -1,4 +1,3 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { modules } from '../../modules/index.js';
 import { ConfigError } from '../../platform/config.js';
@@ -27,7 +26,9 @@ if (!module || !task) {
 const services = container.servicesOf(module);
 
 const queue = task.queue ? container.ports.queues?.queue(task.queue) : undefined;
-const processor = new BatchProcessor(EventType.SQS);
+// Powertools' batch processor, for a task fed by a queue alone (every invocation then uses it).
+const batch = queue ? await import('@aws-lambda-powertools/batch') : undefined;
+const processor = batch && new batch.BatchProcessor(batch.EventType.SQS);
 
 const consumeRecord = async (record: SQSRecord): Promise<void> => {
   if (!queue) throw new Error('no queue port');
@@ -45,7 +46,7 @@ const consumeRecord = async (record: SQSRecord): Promise<void> => {
 export const handler = flushingMetrics(
   container,
   async (event: unknown, context: Context): Promise<unknown> =>
-    queue
-      ? processPartialResponse(event as SQSEvent, consumeRecord, processor, { context })
+    batch && processor
+      ? batch.processPartialResponse(event as SQSEvent, consumeRecord, processor, { context })
       : task.run(services, event),
 );

@@ -1,0 +1,178 @@
+import type { Config } from '../../platform/config.js';
+import { ConfigError, timerTargetOf } from '../../platform/config.js';
+import type { EventBus } from '../../platform/event-bus/bus.js';
+import type { EmfMetrics } from '../../platform/metrics/emf.js';
+import type { MetricsPort } from '../../platform/metrics/metrics.js';
+import type { Ports } from '../../platform/module.js';
+import type { Queue, QueuePort } from '../../platform/queue/queue.js';
+import type { TimerPort } from '../../platform/timers/timers.js';
+import type { UserPoolTokens } from '../../platform/tokens/tokens.js';
+import type { Workflows } from '../../platform/workflow/workflow.js';
+
+/*
+ * The AWS adapters of a Lambda function, each loaded by `import()` when a call first needs it:
+ * the SDK clients other than DynamoDB's, Powertools Metrics and aws-jwt-verify sit in chunks of
+ * the bundle (infra/bundling.ts splits at every `import()`), so a function pays for loading one
+ * only if it uses it. Most functions use one or two services; the authorizer none. The ports
+ * answer as the adapters do: these only forward each call once the adapter is there.
+ */
+
+/** `load` run once, on the first call; a failed load is forgotten, so the next call tries again. */
+export function onFirstUse<T>(load: () => Promise<T>): () => Promise<T> {
+  let loading: Promise<T> | undefined;
+  return () => {
+    loading ??= load().catch((error: unknown) => {
+      loading = undefined;
+      throw error;
+    });
+    return loading;
+  };
+}
+
+/** The function's ports on AWS (queues, workflows, event bus, timers, metrics, tokens). */
+export function awsPorts(config: Config): Ports & { readonly metrics: DeferredEmfMetrics } {
+  const { region } = config;
+
+  const sqs = onFirstUse(async () => {
+    const [{ SQSClient }, { SqsQueuePort }] = await Promise.all([
+      import('@aws-sdk/client-sqs'),
+      import('../../platform/queue/sqs.js'),
+    ]);
+    return new SqsQueuePort(new SQSClient({ region }), config.queues);
+  });
+  const queues: QueuePort = {
+    queue(definition) {
+      const queue = async (): Promise<Queue> => (await sqs()).queue(definition);
+      return {
+        send: async (body, options) => (await queue()).send(body, options),
+        sendBatch: async (bodies) => (await queue()).sendBatch(bodies),
+        deadLetter: async (message, reason) => (await queue()).deadLetter(message, reason),
+      };
+    },
+  };
+
+  const stepFunctions = onFirstUse(async () => {
+    const [{ SFNClient }, { StepFunctionsWorkflows }] = await Promise.all([
+      import('@aws-sdk/client-sfn'),
+      import('../../platform/workflow/step-functions.js'),
+    ]);
+    return new StepFunctionsWorkflows(new SFNClient({ region }), config.workflows);
+  });
+  const workflows: Workflows = {
+    start: async (workflow, input, options) =>
+      (await stepFunctions()).start(workflow, input, options),
+    describe: async (workflow, executionId) =>
+      (await stepFunctions()).describe(workflow, executionId),
+  };
+
+  const eventBridge = onFirstUse(async () => {
+    const [{ EventBridgeClient }, { EventBridgeBus }] = await Promise.all([
+      import('@aws-sdk/client-eventbridge'),
+      import('../../platform/event-bus/eventbridge.js'),
+    ]);
+    return new EventBridgeBus(new EventBridgeClient({ region }));
+  });
+  const events: EventBus = { publish: async (batch) => (await eventBridge()).publish(batch) };
+
+  // One-time schedules in the stack's group; a deadline within the minute goes on the queue.
+  const targetOf = (queue: Parameters<TimerPort['timers']>[0]) => timerTargetOf(config, queue);
+  const scheduler = onFirstUse(async () => {
+    const [{ SchedulerClient }, { SchedulerTimers }] = await Promise.all([
+      import('@aws-sdk/client-scheduler'),
+      import('../../platform/timers/scheduler.js'),
+    ]);
+    return new SchedulerTimers(new SchedulerClient({ region }), queues, targetOf);
+  });
+  const timers: TimerPort = {
+    timers(queue) {
+      // As SchedulerTimers does: a function missing its timer configuration fails as it starts
+      // (services ask for their timers when they are built), not on its first deadline.
+      targetOf(queue);
+      return {
+        set: async (name, at, body) => (await scheduler()).timers(queue).set(name, at, body),
+      };
+    },
+  };
+
+  return {
+    queues,
+    workflows,
+    events,
+    timers,
+    // Written out by the entry when an invocation ends (flushingMetrics).
+    metrics: new DeferredEmfMetrics(),
+    // Tokens come from the stack's Cognito user pool (none configured: bearer tokens refused).
+    ...(config.cognito ? { tokens: userPoolTokens(region, config.cognito) } : {}),
+  };
+}
+
+/**
+ * Cognito's token port. Signing in needs the Cognito client; verifying a token needs
+ * aws-jwt-verify alone (the verifier cognitoTokens builds, for the same pool and client): each
+ * is loaded by the first call that needs it.
+ */
+function userPoolTokens(region: string, cognito: NonNullable<Config['cognito']>): UserPoolTokens {
+  const issuer = onFirstUse(async () => {
+    const [{ CognitoIdentityProviderClient }, { cognitoTokens }] = await Promise.all([
+      import('@aws-sdk/client-cognito-identity-provider'),
+      import('../../platform/tokens/cognito.js'),
+    ]);
+    return cognitoTokens({
+      region,
+      ...cognito,
+      client: new CognitoIdentityProviderClient({ region }),
+    });
+  });
+  const verifier = onFirstUse(async () => {
+    const { userPoolVerifier } = await import('../../platform/tokens/verifier.js');
+    return userPoolVerifier({ userPoolId: cognito.userPoolId, clientId: cognito.clientId });
+  });
+  return {
+    kind: 'user-pool',
+    authenticate: async (username, password) => (await issuer()).authenticate(username, password),
+    verify: async (token) => (await verifier())(token),
+  };
+}
+
+/**
+ * The metrics port on CloudWatch (EmfMetrics, through Powertools Metrics), loaded when an
+ * invocation that counted something ends: counting only notes the count, and `flush` hands the
+ * invocation's counts to EmfMetrics, which writes one EMF line per module.
+ */
+export class DeferredEmfMetrics implements MetricsPort {
+  private counts: [module: string, name: string, value: number][] = [];
+  private readonly emf = onFirstUse(async (): Promise<EmfMetrics> => {
+    const { EmfMetrics } = await import('../../platform/metrics/emf.js');
+    return new EmfMetrics();
+  });
+
+  count(module: string, name: string, value = 1): void {
+    this.counts.push([module, name, value]);
+  }
+
+  /** Writes what was counted since the last flush (nothing, and loads nothing, when nothing was). */
+  async flush(): Promise<void> {
+    if (this.counts.length === 0) return;
+    const counts = this.counts;
+    this.counts = [];
+    const emf = await this.emf();
+    for (const [module, name, value] of counts) emf.count(module, name, value);
+    emf.flush();
+  }
+}
+
+/** A secret's string from Secrets Manager, by ARN (the client loaded for this call, then let go). */
+export async function secretString(region: string, secretId: string): Promise<string> {
+  const { GetSecretValueCommand, SecretsManagerClient } = await import(
+    '@aws-sdk/client-secrets-manager'
+  );
+  const client = new SecretsManagerClient({ region });
+  try {
+    const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    if (!SecretString)
+      throw new ConfigError(`Invalid configuration: the secret ${secretId} is empty`);
+    return SecretString;
+  } finally {
+    client.destroy();
+  }
+}
