@@ -39,6 +39,7 @@ describe('POST /events', () => {
       registeredCount: 0,
       waitlistCount: 0,
       offeredCount: 0,
+      shards: 1,
       createdAt: isoTimestamp(),
       updatedAt: created.createdAt,
     });

@@ -21,6 +21,17 @@ import type {
   EventRepository,
   PromotionAnnouncements,
 } from './events.repository.js';
+import {
+  changedSettings,
+  newShardItems,
+  shardChangeItems,
+  shardedView,
+  shardKeys,
+  shardPartitions,
+  shardReadKeys,
+  shardsOf,
+} from './events.shards.dynamo.js';
+import type { ShardedView } from './events.shards.rules.js';
 import { afterPromotion, decodeRuns, encodeRuns, waitlistAfter } from './events.waitlist.rules.js';
 
 /*
@@ -147,8 +158,11 @@ export class DynamoEventRepository implements EventRepository {
     requestKey: RequestKey,
     created: DomainEvent,
   ): Promise<Created<Event>> {
+    const shards = shardsOf(event);
+    // A sharded event's counters and waitlist item are put with it (N + 3 items, ≤ 35 of 100).
     const outcome = await transactOn(this.table, [
       this.table.put(eventItem(event, requestKey), x`attribute_not_exists(PK)`),
+      ...(shards > 1 ? newShardItems(event, shards).map((item) => this.table.put(item)) : []),
       this.outbox.put(created),
     ]);
     if (outcome.ok) return { created: true };
@@ -162,28 +176,64 @@ export class DynamoEventRepository implements EventRepository {
   }
 
   async getEvent(eventId: string): Promise<Event | undefined> {
-    return liveEvent(await this.table.get(eventKey(eventId)));
+    return (await this.shardedView(eventId))?.event;
   }
 
-  listEvents(filter: EventListFilter, page: PageRequest): Promise<Page<Event>> {
+  async shardedView(eventId: string): Promise<ShardedView | undefined> {
+    const item = await this.table.get(eventKey(eventId));
+    if (!item || item.deleting) return undefined;
+    const [view] = await this.viewsOf([item]);
+    return view;
+  }
+
+  /**
+   * Events from their items: a sharded one summed from its counters and waitlist item, read for
+   * every sharded event on the page in one strongly consistent batch. The sums are not a
+   * snapshot: each counter is exact when read.
+   */
+  private async viewsOf(items: readonly Item[]): Promise<ShardedView[]> {
+    const keys = shardReadKeys(items);
+    const found = new Map(
+      (keys.length > 0 ? await this.table.batchGet(keys) : []).map((item) => [
+        String(item.PK),
+        item,
+      ]),
+    );
+    return items.map((item) => {
+      const event = toEvent(item);
+      return shardsOf(item) > 1 ? shardedView(event, found) : { event, soldOut: false, shards: [] };
+    });
+  }
+
+  private async eventsOf(items: readonly Item[]): Promise<Event[]> {
+    return (await this.viewsOf(items)).map((view) => view.event);
+  }
+
+  async listEvents(filter: EventListFilter, page: PageRequest): Promise<Page<Event>> {
     const spec = filter.status
       ? { index: eventsKeys.byStatusIndex, key: x`GSI1PK = ${`STATUS#${filter.status}`}` }
       : everyEvent;
     const newest = filter.order === 'newest';
     // A cursor names its order: one of the other order is refused, not read from the wrong end.
     const scope = `events:${filter.status ?? '*'}${newest ? ':newest' : ''}`;
-    return this.table.queryPage(scope, { ...spec, forward: !newest }, page, toEvent);
+    const read = await this.table.queryPage(
+      scope,
+      { ...spec, forward: !newest },
+      page,
+      (item) => item,
+    );
+    return { items: await this.eventsOf(read.items), nextCursor: read.nextCursor };
   }
 
   async *allEvents(): AsyncIterable<Event[]> {
     for await (const items of this.table.queryPages(everyEvent)) {
-      yield items.map(toEvent);
+      yield this.eventsOf(items);
     }
   }
 
   async *newestEvents(pageSize: number): AsyncIterable<Event[]> {
     for await (const items of this.table.queryPages({ ...everyEvent, forward: false }, pageSize)) {
-      yield items.map(toEvent);
+      yield this.eventsOf(items);
     }
   }
 
@@ -212,6 +262,33 @@ export class DynamoEventRepository implements EventRepository {
     return { ok: false, current: liveEvent(outcome.current[0]) };
   }
 
+  async changeShardedEvent(
+    view: ShardedView,
+    changes: EventChanges,
+    deltas: readonly number[],
+    now: string,
+    announced: DomainEvent,
+  ): Promise<Written<Event>> {
+    // The event's fields as read (its version) and its capacity; each shard keeps the seats a cut
+    // takes from it free. The counters are not pinned: registrations move them all the time, and
+    // none of them writes a field this change decides on.
+    const { event: current } = view;
+    const next = changedSettings(current, changes);
+    const outcome = await transactOn(this.table, [
+      this.table.updateItem(eventKey(current.eventId), {
+        update: x`SET ${changeActions(changes, now)}, ${nextVersion}`,
+        condition: x`${live} AND ${versionIs(current.version)} AND ${name('capacity')} = ${current.capacity}`,
+      }),
+      ...shardChangeItems(this.table, view, next, deltas, now, live),
+      this.outbox.put(announced),
+    ]);
+    if (!outcome.ok) return { ok: false };
+    return {
+      ok: true,
+      value: { ...current, ...changes, updatedAt: now, version: next.version },
+    };
+  }
+
   changeEventAndPromote(
     current: Event,
     changes: EventChanges,
@@ -223,7 +300,10 @@ export class DynamoEventRepository implements EventRepository {
   }
 
   async findForDeletion(eventId: string): Promise<DeletionTarget> {
-    return deletionTarget(await this.table.get(eventKey(eventId)));
+    const item = await this.table.get(eventKey(eventId));
+    if (!item || item.deleting) return deletionTarget(item);
+    const [view] = await this.viewsOf([item]);
+    return view?.event ?? 'absent';
   }
 
   async markDeleted(
@@ -231,10 +311,33 @@ export class DynamoEventRepository implements EventRepository {
     now: string,
     deleted: DomainEvent,
   ): Promise<{ ok: true } | { ok: false; current: DeletionTarget }> {
+    const shards = shardsOf(current);
+    const mark = x`SET deleting = ${now}, GSI1PK = ${DELETING}, ${nextVersion} REMOVE GSI2PK, GSI2SK`;
+    if (shards > 1) {
+      // Every shard marked with the event, so that every registration's condition refuses it.
+      // `deleted` carries the sums read just before: pinning N busy counters would make a
+      // deletion during a rush a 503.
+      const outcome = await transactOn(this.table, [
+        this.table.updateItem(eventKey(current.eventId), {
+          update: mark,
+          condition: x`${live} AND ${versionIs(current.version)}`,
+        }),
+        ...Array.from({ length: shards }, (_, i) =>
+          this.table.updateItem(shardKeys.counter(current.eventId, i), {
+            update: x`SET deleting = ${now}`,
+            condition: x`attribute_exists(PK)`,
+          }),
+        ),
+        this.outbox.put(deleted),
+      ]);
+      return outcome.ok
+        ? { ok: true }
+        : { ok: false, current: await this.findForDeletion(current.eventId) };
+    }
     // Unchanged since read, counters included, so that `deleted` carries the event as it was.
     const outcome = await transactOn(this.table, [
       this.table.updateItem(eventKey(current.eventId), {
-        update: x`SET deleting = ${now}, GSI1PK = ${DELETING}, ${nextVersion} REMOVE GSI2PK, GSI2SK`,
+        update: mark,
         condition: x`${countersUnchanged(current)} AND ${versionIs(current.version)}`,
       }),
       this.outbox.put(deleted),
@@ -244,17 +347,26 @@ export class DynamoEventRepository implements EventRepository {
 
   async finishDeletion(eventId: string): Promise<number> {
     let removed = 0;
-    // Everything in its partition: registrations, and their check-ins, answers and revocations.
-    for await (const items of this.table.queryPages({
-      key: x`PK = ${eventKey(eventId).PK}`,
-      consistent: true,
-      attributes: ['PK', 'SK'],
-    })) {
-      const owned = items.filter((item) => item.SK !== 'EVENT');
-      if (owned.length > 0) {
-        await this.table.batchDelete(owned.map((item) => ({ PK: item.PK, SK: item.SK })));
+    const marked = await this.table.get(eventKey(eventId));
+    // A sharded event's own partitions first (its shards' rows and counters, its waitlist item),
+    // then everything in `EVENT#<id>`: registrations, and their check-ins, answers and
+    // revocations.
+    const partitions = [
+      ...(marked && shardsOf(marked) > 1 ? shardPartitions(eventId, shardsOf(marked)) : []),
+      eventKey(eventId).PK,
+    ];
+    for (const partition of partitions) {
+      for await (const items of this.table.queryPages({
+        key: x`PK = ${partition}`,
+        consistent: true,
+        attributes: ['PK', 'SK'],
+      })) {
+        const owned = items.filter((item) => item.SK !== 'EVENT');
+        if (owned.length > 0) {
+          await this.table.batchDelete(owned.map((item) => ({ PK: item.PK, SK: item.SK })));
+        }
+        removed += owned.filter((item) => String(item.SK).startsWith('REG#')).length;
       }
-      removed += owned.filter((item) => String(item.SK).startsWith('REG#')).length;
     }
     // Last, so that until now the marked item kept the id taken and every write refused.
     await this.table.delete(eventKey(eventId), x`attribute_exists(deleting)`);
@@ -411,8 +523,20 @@ export function offeredIs(count: number): Fragment {
 
 /** The event as stored (exported for the tests that weigh it). */
 export function eventItem(event: Event, requestKey: RequestKey): Item {
-  const { waitlist, ...fields } = event;
+  const { waitlist, shards, ...fields } = event;
   const runs = waitlist.runs ?? [];
+  const keys = {
+    ...(requestKey ? { requestKey } : {}),
+    GSI1PK: `STATUS#${event.status}`,
+    GSI1SK: `${event.createdAt}#${event.eventId}`,
+    GSI2PK: 'EVENTS',
+    GSI2SK: `${event.createdAt}#${event.eventId}`,
+  };
+  if (shards !== undefined && shards > 1) {
+    // The settings only: its counters are on its shards, its bookkeeping on its waitlist item.
+    const { registeredCount: _, waitlistCount: __, offeredCount: ___, ...settings } = fields;
+    return { ...eventKey(event.eventId), type: 'event', ...settings, shards, ...keys };
+  }
   return {
     ...eventKey(event.eventId),
     type: 'event',
@@ -423,11 +547,7 @@ export function eventItem(event: Event, requestKey: RequestKey): Item {
     waitlistFrontier: waitlist.frontier,
     ...(waitlist.holes.length > 0 ? { waitlistHoles: new Set(waitlist.holes) } : {}),
     ...(runs.length > 0 ? { waitlistHoleRuns: encodeRuns(runs) } : {}),
-    ...(requestKey ? { requestKey } : {}),
-    GSI1PK: `STATUS#${event.status}`,
-    GSI1SK: `${event.createdAt}#${event.eventId}`,
-    GSI2PK: 'EVENTS',
-    GSI2SK: `${event.createdAt}#${event.eventId}`,
+    ...keys,
   };
 }
 
@@ -457,8 +577,9 @@ export function toEvent(item: Item): Event {
     offerWindowSeconds: Number(item.offerWindowSeconds ?? OFFER_DEFAULTS.offerWindowSeconds),
     offersCloseBefore: Number(item.offersCloseBefore ?? OFFER_DEFAULTS.offersCloseBefore),
     offerBatch: Number(item.offerBatch ?? OFFER_DEFAULTS.offerBatch),
-    registeredCount: item.registeredCount - offered,
-    waitlistCount: item.waitlistCount,
+    // A sharded event's item holds no counters: they are summed from its shards (shardedView).
+    registeredCount: Number(item.registeredCount ?? 0) - offered,
+    waitlistCount: Number(item.waitlistCount ?? 0),
     offeredCount: offered,
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,
@@ -469,5 +590,6 @@ export function toEvent(item: Item): Event {
       runs: decodeRuns(item.waitlistHoleRuns),
     },
     version: versionOf(item),
+    ...(item.shards === undefined ? {} : { shards: Number(item.shards) }),
   };
 }

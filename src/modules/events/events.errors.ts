@@ -1,4 +1,11 @@
-import { type AppError, conflict, gone, notFound, unavailable } from '../../platform/errors.js';
+import {
+  type AppError,
+  conflict,
+  gone,
+  notFound,
+  unavailable,
+  validationFailed,
+} from '../../platform/errors.js';
 
 /** Stable codes for everything the events module answers with besides success. */
 export const EventsErrors = {
@@ -34,6 +41,26 @@ export const EventsErrors = {
       offered > 0
         ? `Event ${eventId} has ${registered} confirmed registrations and ${offered} seats held by offers; capacity ${capacity} is too low.`
         : `Event ${eventId} has ${registered} confirmed registrations; capacity ${capacity} is too low.`,
+    ),
+  shardingOff: (shards: number) =>
+    validationFailed(
+      [
+        {
+          path: 'body.shards',
+          message: `must be 1 while EVENTS_SHARDING is off (got ${shards})`,
+        },
+      ],
+      'Sharding is off in this deployment: events are created with shards: 1.',
+    ),
+  shardsFixed: (eventId: string, shards: number, asked: number) =>
+    conflict(
+      'EVENTS.SHARDS_FIXED',
+      `Event ${eventId} has ${shards} shard${shards === 1 ? '' : 's'}, fixed when it was created; it can't be changed to ${asked}.`,
+    ),
+  shardedRegistrationUnavailable: (eventId: string, shards: number) =>
+    conflict(
+      'EVENTS.SHARDED_REGISTRATION_UNAVAILABLE',
+      `Event ${eventId} keeps its seats on ${shards} shards, and registrations for sharded events are not available in this release yet; nothing was changed.`,
     ),
   noTicket: (eventId: string, userId: string, status: string) =>
     conflict(

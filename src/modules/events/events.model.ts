@@ -97,6 +97,43 @@ export interface Event {
    * without moving it — they are announced as changes of the registrations.
    */
   readonly version: number;
+  /**
+   * Shard counters its seats are kept on (docs/decisions/sharded-capacity.md), fixed when it is
+   * created; absent: 1, an event as every release before stored it.
+   */
+  readonly shards?: number | undefined;
+}
+
+/** Shards an event may have: a shard's number fits the 5 low bits of a registration id. */
+export const MAX_SHARDS = 32;
+
+/**
+ * A shard counter as the rules see it. Per shard, always `slice = registeredCount + freeSeats`
+ * and `freeSeats ≥ 0`; `freeSeats` is stored because a condition can compare an attribute with a
+ * value but cannot add two.
+ */
+export interface ShardCounter {
+  /** 0 to N − 1. */
+  readonly shard: number;
+  /** The seats this shard owns: the slices of an event's shards sum to its capacity. */
+  readonly slice: number;
+  /** Seats taken: confirmed and held by offers (as the event item stores it today). */
+  readonly registeredCount: number;
+  readonly freeSeats: number;
+  /** Offers out on this shard (each holds one of its taken seats). */
+  readonly offeredCount: number;
+  readonly waitlistCount: number;
+  /** The sold-out latch: the same on every shard, but for a read made across its flip. */
+  readonly soldOut: boolean;
+  readonly updatedAt: string;
+}
+
+/** A sharded event as a process sees it: summed from its items, with the shards it summed. */
+export interface ShardedView {
+  readonly event: Event;
+  /** The latch as read: on if any shard showed it on. */
+  readonly soldOut: boolean;
+  readonly shards: readonly ShardCounter[];
 }
 
 /** What a client gives to create an event; the rest starts empty. */
@@ -114,6 +151,7 @@ export type NewEvent = Pick<
       | 'offerWindowSeconds'
       | 'offersCloseBefore'
       | 'offerBatch'
+      | 'shards'
     >
   >;
 
@@ -203,9 +241,11 @@ export type Created<T> =
 export type { RequestKey };
 
 /** The event as clients see it (the waitlist bookkeeping and the version stay inside). */
-export function eventBody(event: Event): Omit<Event, 'waitlist' | 'version'> {
+export function eventBody(
+  event: Event,
+): Omit<Event, 'waitlist' | 'version' | 'shards'> & { shards: number } {
   const { waitlist: _, version: __, ...body } = event;
-  return body;
+  return { ...body, shards: event.shards ?? 1 };
 }
 
 /** A registration as clients see it, with its waitlist position when it waits. */

@@ -57,6 +57,15 @@ const settings = z.object({
    * migration; it also runs at start-up; `off` once it reports nothing left).
    */
   ticketBackfill: scheduleSetting('rate(1 day)'),
+  /**
+   * Whether events may be created with `shards` > 1 (docs/decisions/sharded-capacity.md): `off`
+   * until sharded events are built through; `on` to try them.
+   */
+  sharding: z
+    .enum(['on', 'off'])
+    .optional()
+    .default('off')
+    .transform((value) => value === 'on'),
 });
 
 /** Offer deadlines: each offer's timer delivers here when it is due (`expire-offers`). */
@@ -193,6 +202,7 @@ export const eventsModule = defineModule({
         newId,
         clock,
         outbox,
+        sharding: context.settings.sharding,
       }),
       registrations,
       offers,

@@ -7,6 +7,7 @@ import type {
   EventListFilter,
   Registration,
   RequestKey,
+  ShardedView,
   Written,
 } from './events.model.js';
 
@@ -23,8 +24,13 @@ import type {
 export interface EventRepository {
   /** Creates `event` (version 1) with `created`, unless its id is taken. */
   createEvent(event: Event, requestKey: RequestKey, created: DomainEvent): Promise<Created<Event>>;
-  /** The event, or undefined when absent or being deleted. */
+  /**
+   * The event, or undefined when absent or being deleted. A sharded event is summed from its
+   * shards (each exact when read; together not a snapshot).
+   */
   getEvent(eventId: string): Promise<Event | undefined>;
+  /** The event with the shard counters it was summed from (none for an unsharded event). */
+  shardedView(eventId: string): Promise<ShardedView | undefined>;
   /** Events by creation time (oldest first unless `order` is newest), of one status if given. */
   listEvents(filter: EventListFilter, page: PageRequest): Promise<Page<Event>>;
   /** Every event, a page at a time (for the sweeps; the API pages with listEvents). */
@@ -43,6 +49,20 @@ export interface EventRepository {
     announced: DomainEvent,
   ): Promise<Written<Event> & { current?: Event | undefined }>;
   /**
+   * Applies `changes` to a sharded event (moving its version one on) with `announced`, and to
+   * every shard: the mirrors of its settings, and `deltas[i]` seats added to shard i's slice and
+   * free seats (in `view.shards`' order) — provided the event's version and capacity are still
+   * those of `view` and every shard that loses seats still has them free. Returns the event as
+   * committed; a failure says only that something changed (read again).
+   */
+  changeShardedEvent(
+    view: ShardedView,
+    changes: EventChanges,
+    deltas: readonly number[],
+    now: string,
+    announced: DomainEvent,
+  ): Promise<Written<Event>>;
+  /**
    * Applies `changes` and promotes `heads` in one transaction with what they announce, provided
    * the counters, capacity and version are still those of `current`.
    */
@@ -57,15 +77,19 @@ export interface EventRepository {
   findForDeletion(eventId: string): Promise<DeletionTarget>;
   /**
    * Marks the event as being deleted (it disappears from reads and refuses every write), with
-   * `deleted`, provided it is still `current` (version and counters); otherwise answers what it
-   * is now. A marked event stays marked until `finishDeletion`.
+   * `deleted`, provided it is still `current` (version and counters; a sharded event's version,
+   * its shards all marked with it); otherwise answers what it is now. A marked event stays
+   * marked until `finishDeletion`.
    */
   markDeleted(
     current: Event,
     now: string,
     deleted: DomainEvent,
   ): Promise<{ ok: true } | { ok: false; current: DeletionTarget }>;
-  /** Removes a marked event's registrations, then the event; returns how many registrations. */
+  /**
+   * Removes a marked event's registrations (and a sharded event's shard and waitlist
+   * partitions), then the event; returns how many registrations.
+   */
   finishDeletion(eventId: string): Promise<number>;
   /** Events marked for deletion whose removal has not finished (left by a crash). */
   eventsBeingDeleted(): AsyncIterable<string>;

@@ -29,7 +29,10 @@ export type RegistrationDecision =
   | { readonly kind: 'waitlist' }
   /** Seats are free while people wait (a crash between promotion batches): fill them first. */
   | { readonly kind: 'fill-seats' }
-  | { readonly kind: 'refuse'; readonly reason: 'event-not-found' | 'event-closed' | 'event-full' };
+  | {
+      readonly kind: 'refuse';
+      readonly reason: 'event-not-found' | 'event-closed' | 'event-full' | 'event-sharded';
+    };
 
 /**
  * What a registration should do given the event as last seen. `unknown` (nothing read yet) tries
@@ -44,6 +47,8 @@ export function decideRegistration(
   if (event === 'unknown') return seenFull ? { kind: 'waitlist' } : { kind: 'confirm' };
   if (!event) return { kind: 'refuse', reason: 'event-not-found' };
   if (!openStatuses.includes(event.status)) return { kind: 'refuse', reason: 'event-closed' };
+  // Until registrations are sharded, nothing may write a sharded event's counters.
+  if ((event.shards ?? 1) > 1) return { kind: 'refuse', reason: 'event-sharded' };
   if (promotable(event, now) > 0) return { kind: 'fill-seats' };
   const free = freeSeats(event);
   // Free seats while people wait, none of them passable now (offers out up to the batch): they
@@ -85,6 +90,8 @@ export function refusal(facts: RefusalFacts): AppError | undefined {
 export function eventRefusal(eventId: string, event: Event | undefined): AppError | undefined {
   if (!event) return EventsErrors.eventNotFound(eventId);
   if (!openStatuses.includes(event.status)) return EventsErrors.eventClosed(eventId, event.status);
+  const shards = event.shards ?? 1;
+  if (shards > 1) return EventsErrors.shardedRegistrationUnavailable(eventId, shards);
   return undefined;
 }
 

@@ -5,6 +5,7 @@ import {
   eventBody,
   eventOrders,
   eventStatuses,
+  MAX_SHARDS,
   OFFER_DEFAULTS,
   type PlacedRegistration,
   promotionModes,
@@ -64,6 +65,11 @@ const eventFields = {
       'Offers out at once, at most; further free seats wait (still reserved for the waitlist) until one is taken or passed on.',
     example: 1,
   }),
+  shards: z.number().int().min(1).max(MAX_SHARDS).meta({
+    description:
+      'Counters the seats are spread over, for an event whose registrations come in a rush (1 to 32; more than 1 only where the deployment turns sharding on). Fixed when the event is created: a PUT may repeat it, not change it (409).',
+    example: 1,
+  }),
 };
 
 const offerSettings = {
@@ -106,6 +112,7 @@ export const CreateEventSchema = strictBody({
   hasWaitlist: eventFields.hasWaitlist.optional(),
   waitlistEnabled: eventFields.waitlistEnabled.optional(),
   ...offerSettings,
+  shards: eventFields.shards.optional().meta({ description: 'Defaults to 1.' }),
 })
   .refine(sameWaitlistFlag, waitlistAliasMismatch)
   .meta({ id: 'CreateEvent' });
@@ -124,6 +131,9 @@ export const UpdateEventSchema = strictBody({
   hasWaitlist: eventFields.hasWaitlist.optional(),
   waitlistEnabled: eventFields.waitlistEnabled.optional(),
   ...offerSettings,
+  shards: eventFields.shards.optional().meta({
+    description: "The event's own value (accepted, changes nothing); any other is a 409.",
+  }),
 })
   .refine(sameWaitlistFlag, waitlistAliasMismatch)
   .refine((body) => Object.values(body).some((value) => value !== undefined), {
@@ -151,6 +161,10 @@ export const EventSchema = z
     waitlistCount: z.number().int().meta({ description: 'Waitlisted registrations.' }),
     offeredCount: z.number().int().meta({
       description: 'Offers out, each holding a seat: `registeredCount + offeredCount ≤ capacity`.',
+    }),
+    shards: z.number().int().meta({
+      description:
+        "Counters the seats are spread over (1: one, as every event created without `shards`); a sharded event's counts are sums read from its shards.",
     }),
     createdAt: z.string(),
     updatedAt: z.string(),

@@ -25,6 +25,7 @@ import {
   promotable,
   promotedRegistration,
 } from './events.rules.js';
+import { capacityDeltas } from './events.shards.rules.js';
 
 /**
  * What a change of capacity needs of the waitlist, to promote the people a change leaves room
@@ -49,6 +50,8 @@ export interface EventsServiceDeps {
   readonly clock: () => Date;
   /** Domain events: each change's is committed with it, and announced once it has been. */
   readonly outbox: Outbox;
+  /** Whether events may be created with more than one shard (`EVENTS_SHARDING`; off unless set). */
+  readonly sharding?: boolean | undefined;
 }
 
 /**
@@ -93,6 +96,8 @@ export class EventsService {
    * key) gets the event back, and announces nothing.
    */
   async createEvent(input: NewEvent, requestKey?: RequestKey): Promise<Event> {
+    const shards = input.shards ?? 1;
+    if (shards > 1 && !this.deps.sharding) throw EventsErrors.shardingOff(shards);
     const now = this.now();
     const event: Event = {
       eventId: input.eventId ?? this.deps.newId(),
@@ -115,6 +120,8 @@ export class EventsService {
       updatedAt: now,
       waitlist: { issued: 0, frontier: 0, holes: [] },
       version: 1,
+      // One shard is the event as it always was: no attribute, nothing more stored.
+      ...(shards > 1 ? { shards } : {}),
     };
     const announced = this.domainEvent(eventAnnouncement('event.created', event), now);
     const created = await this.deps.repository.createEvent(event, requestKey, announced);
@@ -142,8 +149,18 @@ export class EventsService {
    * as committed, and announces it (`event.cancelled` when its status becomes cancelled, else
    * `event.updated`) with each promotion (`registration.promoted`).
    */
-  async updateEvent(eventId: string, changes: EventChanges): Promise<Event> {
+  async updateEvent(
+    eventId: string,
+    { shards, ...changes }: EventChanges & { readonly shards?: number | undefined },
+  ): Promise<Event> {
     let current = await this.getEvent(eventId);
+    // Fixed at creation; the same value is accepted, so that a whole-object PUT still works.
+    const fixed = current.shards ?? 1;
+    if (shards !== undefined && shards !== fixed) {
+      throw EventsErrors.shardsFixed(eventId, fixed, shards);
+    }
+    if (Object.values(changes).every((value) => value === undefined)) return current;
+    if (fixed > 1) return this.updateSharded(eventId, changes);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const clock = this.deps.clock();
       const now = clock.toISOString();
@@ -173,6 +190,51 @@ export class EventsService {
       // own; a crash in between leaves them to the seat sweep).
       await this.deps.waitlist.passFreedSeats(eventId);
       return this.getEvent(eventId);
+    }
+    throw EventsErrors.busy();
+  }
+
+  /**
+   * A change of a sharded event: its item and every shard in one transaction, a capacity change
+   * re-split over the shards (capacityDeltas) as their free seats were read. A failure (seats
+   * taken meanwhile, another change) reads and decides again. No waitlist can be waiting on a
+   * sharded event yet (its registrations are refused), so no seat is passed on here.
+   */
+  private async updateSharded(eventId: string, changes: EventChanges): Promise<Event> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const view = await this.deps.repository.shardedView(eventId);
+      if (!view) throw EventsErrors.eventNotFound(eventId);
+      const current = view.event;
+      const clock = this.deps.clock();
+      const decision = decideUpdate(current, changes, clock);
+      if (!decision.ok) throw decision.error;
+      const change = (changes.capacity ?? current.capacity) - current.capacity;
+      const deltas = capacityDeltas(view.shards, change);
+      if (!deltas) {
+        // The shards' free seats read are fewer than the cut: their counts moved since the sums.
+        throw EventsErrors.capacityBelowRegistered(
+          eventId,
+          current.capacity + change,
+          current.registeredCount,
+          current.offeredCount,
+        );
+      }
+      const now = clock.toISOString();
+      const announced = this.domainEvent(
+        eventAnnouncement(updateAnnounced(current, changes), decision.next),
+        now,
+      );
+      const written = await this.deps.repository.changeShardedEvent(
+        view,
+        changes,
+        deltas,
+        now,
+        announced,
+      );
+      if (written.ok) {
+        await this.deps.outbox.announce([announced]);
+        return written.value;
+      }
     }
     throw EventsErrors.busy();
   }

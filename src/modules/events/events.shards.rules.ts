@@ -1,4 +1,11 @@
-import { type Event, openStatuses, type Waitlist } from './events.model.js';
+import {
+  type Event,
+  MAX_SHARDS,
+  openStatuses,
+  type ShardCounter,
+  type ShardedView,
+  type Waitlist,
+} from './events.model.js';
 import { promotable, type RegistrationDecision } from './events.rules.js';
 
 /*
@@ -9,29 +16,7 @@ import { promotable, type RegistrationDecision } from './events.rules.js';
  * shards' rows, the event summed from its shards, and the decision with the sold-out latch.
  */
 
-/** Shards an event may have: a shard's number fits the 5 low bits of a registration id. */
-export const MAX_SHARDS = 32;
-
-/**
- * A shard counter as the rules see it. Per shard, always `slice = registeredCount + freeSeats`
- * and `freeSeats ≥ 0`; `freeSeats` is stored because a condition can compare an attribute with a
- * value but cannot add two.
- */
-export interface ShardCounter {
-  /** 0 to N − 1. */
-  readonly shard: number;
-  /** The seats this shard owns: the slices of an event's shards sum to its capacity. */
-  readonly slice: number;
-  /** Seats taken: confirmed and held by offers (as the event item stores it today). */
-  readonly registeredCount: number;
-  readonly freeSeats: number;
-  /** Offers out on this shard (each holds one of its taken seats). */
-  readonly offeredCount: number;
-  readonly waitlistCount: number;
-  /** The sold-out latch: the same on every shard, but for a read made across its flip. */
-  readonly soldOut: boolean;
-  readonly updatedAt: string;
-}
+export { MAX_SHARDS, type ShardCounter, type ShardedView };
 
 /** The event item's own fields: a sharded event item keeps no counters and no bookkeeping. */
 export type EventSettings = Omit<
@@ -294,14 +279,6 @@ export function mergeAscending<T>(
     return last === undefined ? (page.after ?? '') : sortKey(last);
   });
   return { items, consumed, cursor: cursor.some((c) => c !== undefined) ? cursor : undefined };
-}
-
-/** A sharded event as a process sees it: summed from its items, with the shards it summed. */
-export interface ShardedView {
-  readonly event: Event;
-  /** The latch as read: on if any shard showed it on. */
-  readonly soldOut: boolean;
-  readonly shards: readonly ShardCounter[];
 }
 
 /**
