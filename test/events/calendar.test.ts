@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import ICAL from 'ical.js';
 import { describe, expect, it } from 'vitest';
-import type { TestApp } from '../support/app.js';
+import { TEST_SECRETS, type TestApp } from '../support/app.js';
 import { bodyOf, createEvent, createEventsApp, expectProblem, uniqueId } from './fixtures.js';
 
 /**
@@ -69,6 +69,13 @@ async function feedLink(app: TestApp, body?: unknown): Promise<URL> {
   });
   const { url } = await bodyOf<{ url: string }>(res, 200);
   return new URL(url);
+}
+
+async function feedLinkBody(app: TestApp): Promise<{ url: string; linkId: string }> {
+  return bodyOf<{ url: string; linkId: string }>(
+    await app.call('/calendar/feed-link', { method: 'POST' }),
+    200,
+  );
 }
 
 /** The feed at `url`, fetched as a calendar client does: no API key. */
@@ -352,6 +359,68 @@ describe('GET /calendar.ics', () => {
       422,
       'REQUEST.VALIDATION_FAILED',
     );
+  });
+});
+
+describe('revoking a calendar feed link', () => {
+  it('closes the link it names, and only that one', async () => {
+    const app = await createEventsApp();
+    await createEvent(app, { eventId: uniqueId('revoke'), title: 'Listed' });
+    const kept = await feedLinkBody(app);
+    const revoked = await feedLinkBody(app);
+    expect(revoked.linkId).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    expect(revoked.linkId).not.toBe(kept.linkId);
+    expect((await calendarOf(await fetchFeed(app, new URL(revoked.url)))).length).toBe(1);
+
+    const res = await app.call(`/calendar/feed-links/${revoked.linkId}`, { method: 'DELETE' });
+
+    expect(res.status).toBe(204);
+    await expectProblem(
+      await fetchFeed(app, new URL(revoked.url)),
+      404,
+      'EVENTS.CALENDAR_FEED_NOT_FOUND',
+    );
+    expect((await calendarOf(await fetchFeed(app, new URL(kept.url)))).length).toBe(1);
+    // Again: still revoked, no error.
+    expect(
+      (await app.call(`/calendar/feed-links/${revoked.linkId}`, { method: 'DELETE' })).status,
+    ).toBe(204);
+  });
+
+  it('is a 404 for an id no link was issued with, a 422 for a malformed one, a 401 without a key', async () => {
+    const app = await createEventsApp();
+    await expectProblem(
+      await app.call('/calendar/feed-links/AAAAAAAAAAAAAAAA', { method: 'DELETE' }),
+      404,
+      'EVENTS.CALENDAR_FEED_LINK_NOT_FOUND',
+    );
+    await expectProblem(
+      await app.call('/calendar/feed-links/short', { method: 'DELETE' }),
+      422,
+      'REQUEST.VALIDATION_FAILED',
+    );
+    const { linkId } = await feedLinkBody(app);
+    await expectProblem(
+      await app.call(`/calendar/feed-links/${linkId}`, { method: 'DELETE', key: null }),
+      401,
+    );
+  });
+
+  it('still opens a link the previous release made (no id), which only a new secret closes', async () => {
+    const app = await createEventsApp();
+    await createEvent(app, { eventId: uniqueId('legacy'), title: 'Old link' });
+    const payload = Buffer.from(
+      JSON.stringify({ p: 'calendar-feed', i: Math.floor(Date.now() / 1000) }),
+    ).toString('base64url');
+    const mac = createHmac('sha256', TEST_SECRETS.key('calendar-feed'))
+      .update(payload)
+      .digest()
+      .subarray(0, 16)
+      .toString('base64url');
+
+    const feed = await fetchFeed(app, new URL(`http://x/calendar.ics?token=${payload}.${mac}`));
+
+    expect((await calendarOf(feed)).length).toBe(1);
   });
 });
 

@@ -12,6 +12,7 @@ import {
   problemResponses,
 } from '../../platform/http/openapi.js';
 import {
+  FeedLinkIdParam,
   FeedLinkRequestSchema,
   FeedLinkSchema,
   FeedQuerySchema,
@@ -49,7 +50,7 @@ const feedRoute = createRoute({
   tags,
   summary: 'Every event, as a calendar to subscribe to',
   description:
-    'Needs no API key, only the signed `token` of a link from `POST /calendar/feed-link`; an altered, expired or foreign token is a 404. Lists the newest 1000 events, cancelled ones included (STATUS:CANCELLED).',
+    'Needs no API key, only the signed `token` of a link from `POST /calendar/feed-link`; an altered, expired, revoked or foreign token is a 404. Lists the newest 1000 events, cancelled ones included (STATUS:CANCELLED).',
   security: [],
   request: { query: FeedQuerySchema },
   responses: {
@@ -78,6 +79,20 @@ const feedLinkRoute = createRoute(
     },
   }),
 );
+
+const revokeFeedLinkRoute = createRoute({
+  method: 'delete',
+  path: '/calendar/feed-links/{linkId}',
+  tags,
+  summary: 'Revoke a calendar feed link',
+  description:
+    'From now on the link opens nothing: a calendar client subscribed to it gets a 404. Revoking a revoked link again is a 204; an id no link was issued with is a 404.',
+  request: { params: FeedLinkIdParam },
+  responses: {
+    204: { description: 'Revoked' },
+    ...problemResponses(401, 404, 422),
+  },
+});
 
 /**
  * `{eventId}.ics` is not a whole path segment: OpenAPI's path syntax allows that, Hono's does not —
@@ -117,10 +132,15 @@ export function calendarRoutes(service: CalendarService) {
 
   app.openapi(feedLinkRoute, async (c) => {
     const { expiresInDays } = c.req.valid('json');
-    const { token, expiresAt } = service.feedToken(expiresInDays);
+    const { token, linkId, expiresAt } = await service.feedToken(expiresInDays);
     const url = new URL('calendar.ics', baseUrl(c));
     url.searchParams.set('token', token);
-    return c.json({ url: url.toString(), ...(expiresAt ? { expiresAt } : {}) }, 200);
+    return c.json({ url: url.toString(), linkId, ...(expiresAt ? { expiresAt } : {}) }, 200);
+  });
+
+  app.openapi(revokeFeedLinkRoute, async (c) => {
+    await service.revokeFeedLink(c.req.valid('param').linkId);
+    return c.body(null, 204);
   });
 
   return app;

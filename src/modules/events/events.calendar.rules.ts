@@ -66,39 +66,60 @@ interface FeedClaims {
   readonly i: number;
   /** Expires at, seconds since the epoch. */
   readonly e?: number;
+  /** The link's id, by which it is revoked (links of the previous release have none). */
+  readonly n?: string;
 }
+
+/** What a genuine, unexpired feed token says. */
+export interface FeedToken {
+  /** Undefined for a link made before links had ids (revoked only with the master secret). */
+  readonly linkId: string | undefined;
+}
+
+/** Feed link ids: 12 random bytes, base64url (platform/ids `randomId`). */
+export const FEED_LINK_ID_BYTES = 12;
+export const FEED_LINK_ID = /^[A-Za-z0-9_-]{16}$/;
 
 export const FEED_PURPOSE = 'calendar-feed';
 
 const mac = (key: Buffer, payload: string) =>
   createHmac('sha256', key).update(payload).digest().subarray(0, 16);
 
-export function signFeedToken(key: Buffer, issuedAt: Date, expiresAt?: Date): string {
+export function signFeedToken(
+  key: Buffer,
+  link: { issuedAt: Date; expiresAt?: Date | undefined; linkId?: string | undefined },
+): string {
   const claims: FeedClaims = {
     p: FEED_PURPOSE,
-    i: Math.floor(issuedAt.getTime() / 1000),
-    ...(expiresAt ? { e: Math.floor(expiresAt.getTime() / 1000) } : {}),
+    i: Math.floor(link.issuedAt.getTime() / 1000),
+    ...(link.expiresAt ? { e: Math.floor(link.expiresAt.getTime() / 1000) } : {}),
+    ...(link.linkId ? { n: link.linkId } : {}),
   };
   const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
   return `${payload}.${mac(key, payload).toString('base64url')}`;
 }
 
-/** Whether `token` was signed with `key` for the feed and has not expired at `now`. */
-export function feedTokenValid(key: Buffer, token: string, now: Date): boolean {
+/** What `token` says, if it was signed with `key` for the feed and has not expired at `now`. */
+export function readFeedToken(key: Buffer, token: string, now: Date): FeedToken | undefined {
   const [payload, signature, ...rest] = token.split('.');
-  if (!payload || !signature || rest.length > 0) return false;
+  if (!payload || !signature || rest.length > 0) return undefined;
   const given = Buffer.from(signature, 'base64url');
   const expected = mac(key, payload);
   // base64url decoding skips characters it does not know: compare the text too, so only the
   // exact signature passes (not the same bytes written another way).
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return false;
-  if (given.toString('base64url') !== signature) return false;
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+  if (given.toString('base64url') !== signature) return undefined;
   let claims: Partial<FeedClaims>;
   try {
     claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
   } catch {
-    return false;
+    return undefined;
   }
-  if (claims?.p !== FEED_PURPOSE) return false;
-  return claims.e === undefined || (Number.isFinite(claims.e) && now.getTime() < claims.e * 1000);
+  if (claims?.p !== FEED_PURPOSE) return undefined;
+  if (claims.n !== undefined && !(typeof claims.n === 'string' && FEED_LINK_ID.test(claims.n))) {
+    return undefined;
+  }
+  const open =
+    claims.e === undefined || (Number.isFinite(claims.e) && now.getTime() < claims.e * 1000);
+  return open ? { linkId: claims.n } : undefined;
 }

@@ -19,9 +19,20 @@ export const FeedLinkSchema = z
       description: 'The feed, to subscribe to in a calendar client: it needs no API key.',
       example: 'http://localhost:3000/calendar.ics?token=eyJwIjoiY2FsZW5kYXItZmVlZCJ9.c2lnbmF0dXJl',
     }),
+    linkId: z.string().meta({
+      description: "The link's id: `DELETE /calendar/feed-links/{linkId}` revokes it.",
+      example: 'q1Z3x8Ke0mS7dT2w',
+    }),
     expiresAt: z.string().optional().meta({ description: 'When the link stops working.' }),
   })
   .meta({ id: 'CalendarFeedLink' });
+
+export const FeedLinkIdParam = z.object({
+  linkId: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{16}$/, 'a feed link id: 16 characters of A-Z, a-z, 0-9, - and _')
+    .meta({ param: { name: 'linkId', in: 'path' }, example: 'q1Z3x8Ke0mS7dT2w' }),
+});
 
 export const FeedQuerySchema = z.object({
   token: z

@@ -1,7 +1,10 @@
+import { randomId } from '../../platform/ids.js';
+import type { FeedLink, FeedLinkRepository } from './events.calendar.repository.js';
 import {
   type CalendarEntry,
   calendarEntry,
-  feedTokenValid,
+  FEED_LINK_ID_BYTES,
+  readFeedToken,
   signFeedToken,
 } from './events.calendar.rules.js';
 import { EventsErrors } from './events.errors.js';
@@ -11,6 +14,10 @@ export type { CalendarEntry };
 
 export interface CalendarServiceDeps {
   readonly repository: EventRepository;
+  /** The links issued, to revoke one. */
+  readonly links: FeedLinkRepository;
+  /** A new link id (random). */
+  readonly newLinkId?: () => string;
   /** The key feed tokens are signed with (`secrets.key('calendar-feed')`). */
   readonly feedKey: Buffer;
   readonly clock: () => Date;
@@ -36,27 +43,50 @@ export class CalendarService {
   }
 
   /**
-   * A new feed token, valid for `expiresInDays` when given (else until the deployment's master
-   * secret changes: there is no list of tokens to revoke one from).
+   * A new feed link's token, valid for `expiresInDays` when given, until revoked (its id) or the
+   * deployment's master secret changes.
    */
-  feedToken(expiresInDays?: number): { token: string; expiresAt: string | undefined } {
+  async feedToken(
+    expiresInDays?: number,
+  ): Promise<{ token: string; linkId: string; expiresAt: string | undefined }> {
     const now = this.deps.clock();
     const expiresAt =
       expiresInDays === undefined ? undefined : new Date(now.getTime() + expiresInDays * DAY_MS);
+    const linkId = (this.deps.newLinkId ?? (() => randomId(FEED_LINK_ID_BYTES)))();
+    // Recorded before the token exists: a link that opens is always one that can be revoked.
+    await this.deps.links.issued({
+      linkId,
+      issuedAt: now.toISOString(),
+      expiresAt: expiresAt?.toISOString(),
+      revokedAt: undefined,
+    });
     return {
-      token: signFeedToken(this.deps.feedKey, now, expiresAt),
+      token: signFeedToken(this.deps.feedKey, { issuedAt: now, expiresAt, linkId }),
+      linkId,
       expiresAt: expiresAt?.toISOString(),
     };
   }
 
+  /** Revokes a feed link: its URL opens nothing from now on (calendar clients get a 404). */
+  async revokeFeedLink(linkId: string): Promise<FeedLink> {
+    const revoked = await this.deps.links.revoke(linkId, this.deps.clock().toISOString());
+    if (!revoked) throw EventsErrors.calendarFeedLinkNotFound(linkId);
+    return revoked;
+  }
+
   /**
-   * The feed's entries, if `token` opens it (else EVENTS.CALENDAR_FEED_NOT_FOUND, before anything
-   * is read): every event, cancelled ones included so that subscribers see the cancellation, newest
-   * created first, at most MAX_FEED_EVENTS, read a page at a time through the collection index.
+   * The feed's entries, if `token` opens it (else EVENTS.CALENDAR_FEED_NOT_FOUND, before any
+   * event is read): every event, cancelled ones included so that subscribers see the
+   * cancellation, newest created first, at most MAX_FEED_EVENTS, read a page at a time through the
+   * collection index. A revoked link opens nothing; a link of the previous release (no id) opens
+   * until the master secret changes.
    */
   async feed(token: string): Promise<CalendarEntry[]> {
-    if (!feedTokenValid(this.deps.feedKey, token, this.deps.clock())) {
-      throw EventsErrors.calendarFeedNotFound();
+    const read = readFeedToken(this.deps.feedKey, token, this.deps.clock());
+    if (!read) throw EventsErrors.calendarFeedNotFound();
+    if (read.linkId !== undefined) {
+      const link = await this.deps.links.find(read.linkId);
+      if (!link || link.revokedAt !== undefined) throw EventsErrors.calendarFeedNotFound();
     }
     const entries: CalendarEntry[] = [];
     for await (const page of this.deps.repository.newestEvents(FEED_PAGE_SIZE)) {

@@ -91,7 +91,12 @@ export const EventsErrors = {
   calendarFeedNotFound: () =>
     notFound(
       'EVENTS.CALENDAR_FEED_NOT_FOUND',
-      'No calendar feed at this link: it was altered, has expired or was signed with another secret. Ask for a new one (POST /calendar/feed-link).',
+      'No calendar feed at this link: it was altered, has expired, was revoked or was signed with another secret. Ask for a new one (POST /calendar/feed-link).',
+    ),
+  calendarFeedLinkNotFound: (linkId: string) =>
+    notFound(
+      'EVENTS.CALENDAR_FEED_LINK_NOT_FOUND',
+      `No calendar feed link was issued with the id ${linkId}.`,
     ),
   busy: (cause?: unknown) =>
     unavailable(

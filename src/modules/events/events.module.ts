@@ -9,6 +9,7 @@ import {
 import { scheduleSetting } from '../../platform/schedule.js';
 import { signingKeys } from '../../platform/signing.js';
 import { timersOf } from '../../platform/timers/timers.js';
+import { DynamoFeedLinkRepository } from './events.calendar.dynamo.js';
 import { calendarRoutes } from './events.calendar.routes.js';
 import { CalendarService } from './events.calendar.service.js';
 import { DynamoCheckinRepository } from './events.checkins.dynamo.js';
@@ -226,6 +227,7 @@ export const eventsModule = defineModule({
       stats: new EventStatsService({ events, timeline: new DynamoRegistrationTimeline(table) }),
       calendar: new CalendarService({
         repository: events,
+        links: new DynamoFeedLinkRepository(table),
         feedKey: context.secrets.key('calendar-feed'),
         clock,
       }),
