@@ -12,7 +12,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { allQueues, allTables, loadConfig, timerQueues } from '../src/platform/config.js';
 import { idempotencyTable, type TableDefinition } from '../src/platform/dynamo/tables.js';
-import type { PublicRoute } from '../src/platform/http/public-routes.js';
+import { type PublicRoute, streamedRoutesOf } from '../src/platform/http/public-routes.js';
 import type { AnyModule } from '../src/platform/module.js';
 import { outboxQueue, outboxTable } from '../src/platform/outbox/outbox.js';
 import {
@@ -24,6 +24,7 @@ import { isAwsRate } from '../src/platform/schedule.js';
 import { describeApi } from '../src/runtime/describe.js';
 import {
   API_ACCESS,
+  type DynamoAction,
   type ModuleAccess,
   type TableAccess,
   tableAccessStatements,
@@ -71,6 +72,15 @@ export interface RosterStackProps extends StackProps {
 
 export const API_ENTRY = 'src/runtime/lambda/api.ts';
 export const TASK_ENTRY = 'src/runtime/lambda/task.ts';
+export const EXPORTS_ENTRY = 'src/runtime/lambda/exports.ts';
+
+/**
+ * How long one CSV download may stream: a million rows at the pace measured locally (docs/
+ * benchmarks.md, section 11), well beyond what a spreadsheet opens. The gateway waits a little
+ * longer, so that a stuck export is ended by the function's own timeout (logged, counted by its
+ * Errors alarm) rather than by the gateway.
+ */
+export const EXPORT_TIMEOUT = Duration.minutes(5);
 
 /** What the platform's own middleware does on its tables, in the API Lambda. */
 export const PLATFORM_ACCESS: readonly TableAccess[] = [
@@ -92,6 +102,11 @@ export class RosterStack extends Stack {
   readonly timers: Timers;
   readonly secret: secretsmanager.Secret;
   readonly apiFunction: RosterFunction;
+  /**
+   * The CSV downloads (`streamedRoutesOf`), streamed: the same app as the API function's, behind
+   * the gateway's streaming integration. Absent when no module has one.
+   */
+  readonly exportsFunction: RosterFunction | undefined;
   readonly restApi: RosterRestApi;
   readonly alarms: Alarms;
   readonly console: ConsoleHosting | undefined;
@@ -159,11 +174,22 @@ export class RosterStack extends Stack {
     this.grantTables(this.apiFunction.function, PLATFORM_ACCESS);
 
     const described = describeApi(modules);
+    const exportRoutes = streamedRoutesOf(described.app);
+    this.exportsFunction = exportRoutes.length > 0 ? this.addExportsFunction(props) : undefined;
     this.restApi = new RosterRestApi(this, 'Http', {
       stage: props.stage,
       handler: this.apiFunction.function,
       publicRoutes: described.publicRoutes,
       bearerOnlyRoutes: described.bearerOnlyRoutes,
+      ...(this.exportsFunction
+        ? {
+            exports: {
+              handler: this.exportsFunction.function,
+              routes: exportRoutes,
+              timeout: EXPORT_TIMEOUT.plus(Duration.seconds(10)),
+            },
+          }
+        : {}),
       corsOrigins,
       stageThrottle: props.stageThrottle ?? { rateLimit: 100, burstLimit: 200 },
       usagePlanThrottle: props.usagePlanThrottle ?? { rateLimit: 50, burstLimit: 100 },
@@ -273,6 +299,31 @@ export class RosterStack extends Stack {
     }
 
     this.acknowledgeNagFindings(described.publicRoutes);
+  }
+
+  /**
+   * The exports function (see `exportsFunction`): bundled like the API (every module, the HTTP
+   * app) and run with the API function's configuration, but allowed to read only, and only the
+   * tables of the modules whose routes export (`exportsAccess`).
+   */
+  private addExportsFunction(props: RosterStackProps): RosterFunction {
+    const fn = new RosterFunction(this, 'ExportsFunction', {
+      projectRoot: props.projectRoot,
+      entry: EXPORTS_ENTRY,
+      http: true,
+      description: 'Roster CSV downloads (the same app, streamed behind API Gateway REST)',
+      timeout: EXPORT_TIMEOUT,
+      // Replaced below: the API function's own.
+      environment: {},
+    });
+    // The same configuration as the API function, whatever a module's construct adds to it later
+    // (the auth module's Cognito ids: the app verifies bearer tokens again): its environment is
+    // the API function's, shared at synthesis. Nothing added to this function's own would show.
+    (fn.function.node.defaultChild as lambda.CfnFunction).environment = (
+      this.apiFunction.function.node.defaultChild as lambda.CfnFunction
+    ).environment;
+    this.grantTables(fn.function, exportsAccess(props.modules, props.moduleInfra));
+    return fn;
   }
 
   /** Every Roster function in the stack, the modules' constructs' included. */
@@ -582,6 +633,25 @@ function checkedAccess(module: AnyModule, access: ModuleAccess): ModuleAccess {
     throw new Error(`module "${module.name}" has routes but declares no "${API_ACCESS}" access`);
   }
   return access;
+}
+
+/** The DynamoDB actions that only read. */
+const READ_ACTIONS: ReadonlySet<DynamoAction> = new Set(['GetItem', 'BatchGetItem', 'Query']);
+
+/**
+ * What the exports function may do on DynamoDB: of the `api` access of each module whose routes
+ * export (`streamedRoutesOf` its own routes), the reads alone — an export reads what the module's
+ * list reads, and writes nothing.
+ */
+export function exportsAccess(
+  modules: readonly AnyModule[],
+  moduleInfra: ReadonlyMap<AnyModule, LoadedModuleInfra>,
+): TableAccess[] {
+  return modules
+    .filter((module) => module.routes && streamedRoutesOf(describeApi([module]).app).length > 0)
+    .flatMap((module) => moduleInfra.get(module)?.access[API_ACCESS] ?? [])
+    .map((access) => ({ ...access, actions: access.actions.filter((a) => READ_ACTIONS.has(a)) }))
+    .filter((access) => access.actions.length > 0 || (access.indexes ?? []).length > 0);
 }
 
 export function pascalCase(value: string): string {

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Size } from 'aws-cdk-lib';
+import { type Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -27,6 +27,11 @@ export interface RosterRestApiProps {
    * token authorizer, once one is given (`useAuthorizers`).
    */
   readonly bearerOnlyRoutes?: readonly PublicRoute[];
+  /**
+   * Downloads answered by a function of their own through the streaming proxy integration, with
+   * the same credential check as any protected method (see `addRoutes`).
+   */
+  readonly exports?: StreamedRoutes;
   /** Allowed CORS origins; `['*']` for any. */
   readonly corsOrigins: readonly string[];
   /** Whole-stage throttle, applied before any usage plan. */
@@ -35,6 +40,15 @@ export interface RosterRestApiProps {
   readonly usagePlanThrottle: ThrottleSettings;
   readonly usagePlanDailyQuota: number;
   readonly logRetention?: logs.RetentionDays;
+}
+
+/** Routes the gateway streams from their function instead of buffering its answer. */
+export interface StreamedRoutes {
+  readonly handler: lambda.IFunction;
+  /** GET routes (OpenAPI path templates). */
+  readonly routes: readonly PublicRoute[];
+  /** How long the gateway waits for the whole answer (streaming allows up to 15 minutes). */
+  readonly timeout: Duration;
 }
 
 interface GatewayProblem {
@@ -200,7 +214,8 @@ export class RosterRestApi extends Construct {
       // the request's first Accept type is binary; browsers send image/avif or text/html first.
       binaryMediaTypes: ['*/*'],
       // Answers over 8 KiB are gzipped for clients that accept it: a door device's ticket manifest
-      // (~1.5 MB of JSON for 10,000 attendees, ~0.3 MB gzipped) and the CSV exports.
+      // (~1.5 MB of JSON for 10,000 attendees, ~0.3 MB gzipped), a list as CSV. Not a streamed
+      // answer (the `.csv` downloads): the gateway compresses none, their function does.
       minCompressionSize: Size.kibibytes(8),
       // Access and execution logging need the account-level CloudWatch role. RETAIN: other stacks
       // in the account and region may rely on it after this one is gone.
@@ -232,7 +247,11 @@ export class RosterRestApi extends Construct {
       },
     });
 
-    this.routes = { public: props.publicRoutes, bearerOnly: props.bearerOnlyRoutes ?? [] };
+    this.routes = {
+      public: props.publicRoutes,
+      bearerOnly: props.bearerOnlyRoutes ?? [],
+      streamed: props.exports,
+    };
     // API Gateway's own answers (a refused credential, a throttle) and CORS: any origin, the one
     // allowed origin, or — with several — the caller's, copied from its request once the origin
     // guard has let only allowed origins through (see OriginGuard).
@@ -266,6 +285,7 @@ export class RosterRestApi extends Construct {
   private readonly routes: {
     readonly public: readonly PublicRoute[];
     readonly bearerOnly: readonly PublicRoute[];
+    readonly streamed: StreamedRoutes | undefined;
   };
 
   /**
@@ -300,7 +320,9 @@ export class RosterRestApi extends Construct {
    * `ANY /{proxy+}` (and `ANY /`) send everything to the app behind the credential check (an
    * API key, or with authorizers a key or a bearer token); public routes get their own method
    * without one; bearer-only routes get their own method behind the token authorizer, with no
-   * key. Each resource created for either also gets a protected `ANY` (and a bearer-only route's
+   * key; streamed routes a GET behind the same check as `ANY /{proxy+}`, integrated with their
+   * own function in STREAM mode (API Gateway then calls InvokeWithResponseStream). Each resource
+   * created for any of them also gets a protected `ANY` (and a bearer-only or streamed route's
    * resource a protected `{proxy+}` below it), so other methods and paths there reach the app
    * (405, 404) instead of stopping at API Gateway.
    */
@@ -328,6 +350,7 @@ export class RosterRestApi extends Construct {
       resource.addMethod(route.method, undefined, { apiKeyRequired: false });
       protect(resource);
     }
+    this.addStreamedRoutes(protectedOptions);
     if (!this.authorizers) return;
     const { tokenOnly, tokenScopes } = this.authorizers;
     for (const route of this.routes.bearerOnly) {
@@ -341,6 +364,37 @@ export class RosterRestApi extends Construct {
       protect(resource);
       if (!resource.node.tryFindChild('{proxy+}')) {
         resource.addProxy({ anyMethod: true, defaultMethodOptions: protectedOptions });
+      }
+    }
+  }
+
+  /**
+   * The streamed routes: a GET behind the same check as `ANY /{proxy+}`, integrated with their
+   * function in STREAM mode. API Gateway looks no further up for a `{proxy+}` once a resource has
+   * matched a segment, so each resource on the way gets a protected `ANY` and, unless a path
+   * parameter there already takes what is below it (a resource may have one variable child), a
+   * protected `{proxy+}` below it.
+   */
+  private addStreamedRoutes(protectedOptions: apigateway.MethodOptions): void {
+    const streamed = this.routes.streamed;
+    if (!streamed) return;
+    const root = this.api.root;
+    const integration = new apigateway.LambdaIntegration(streamed.handler, {
+      proxy: true,
+      responseTransferMode: apigateway.ResponseTransferMode.STREAM,
+      timeout: streamed.timeout,
+      scopePermissionToMethod: false,
+    });
+    for (const route of streamed.routes) {
+      const resource = root.resourceForPath(route.path);
+      resource.addMethod(route.method, integration, protectedOptions);
+      for (let r: apigateway.IResource | undefined = resource; r !== root; r = r.parentResource) {
+        if (!r) break;
+        if (!r.node.tryFindChild('ANY')) r.addMethod('ANY', undefined, protectedOptions);
+        const variable = r.node.children.some(
+          (child) => child instanceof apigateway.Resource && child.path.endsWith('}'),
+        );
+        if (!variable) r.addProxy({ anyMethod: true, defaultMethodOptions: protectedOptions });
       }
     }
   }

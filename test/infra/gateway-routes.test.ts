@@ -2,6 +2,7 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { modules } from '../../src/modules/index.js';
+import { streamedRoutesOf } from '../../src/platform/http/public-routes.js';
 import { USER_POOL_ACCESS_SCOPE } from '../../src/platform/tokens/tokens.js';
 import { describeApi } from '../../src/runtime/describe.js';
 import { ofType, type Resource, rosterStack, synthStack } from '../support/template.js';
@@ -11,7 +12,8 @@ import { ofType, type Resource, rosterStack, synthStack } from '../support/templ
  * `withBearerToken` bearer-only, the rest "an API key or a bearer token"), as the app's own
  * /openapi.json states them. Every operation of that document must reach the API Lambda through
  * API Gateway with exactly that check at the gateway, found the way API Gateway routes a request
- * (the most specific resource, then the method or ANY). Bundling is skipped.
+ * (the most specific resource, then the method or ANY): the CSV downloads streamed from the
+ * exports function, everything else from the API function. Bundling is skipped.
  */
 
 interface Method {
@@ -27,6 +29,9 @@ interface Node {
 let resources: Record<string, Resource>;
 let root: Node;
 let apiFunction: string;
+let exportsFunction: string;
+/** `GET /sla-errors.csv`…: the routes streamed from the exports function. */
+let streamed: Set<string>;
 let operations: { method: string; path: string; security: unknown }[];
 
 beforeAll(async () => {
@@ -34,9 +39,11 @@ beforeAll(async () => {
   resources = synthed.resources;
   const { stack } = synthed;
   apiFunction = stack.getLogicalId(stack.apiFunction.function.node.defaultChild as never);
+  exportsFunction = stack.getLogicalId(stack.exportsFunction?.function.node.defaultChild as never);
   root = gatewayTree(resources);
 
   const described = describeApi(modules);
+  streamed = new Set(streamedRoutesOf(described.app).map((r) => `${r.method} ${r.path}`));
   const doc = (await (await described.app.request('/openapi.json')).json()) as {
     security: unknown;
     paths: Record<string, Record<string, { security?: unknown }>>;
@@ -63,13 +70,15 @@ describe('every operation of /openapi.json at the gateway', () => {
     expect(operations.length).toBeGreaterThan(25);
   });
 
-  it('reaches the API Lambda (proxy integration)', () => {
+  it('reaches its Lambda (proxy integration): a CSV download the exports function, the rest the API', () => {
+    expect(streamed.size).toBeGreaterThan(0);
     for (const op of operations) {
       const method = route(op.method, op.path);
+      const fn = streamed.has(`${op.method} ${op.path}`) ? exportsFunction : apiFunction;
       expect(method, `${op.method} ${op.path}`).toBeDefined();
       expect(method?.props.Integration, `${op.method} ${op.path}`).toMatchObject({
         Type: 'AWS_PROXY',
-        Uri: { 'Fn::Join': ['', expect.arrayContaining([{ 'Fn::GetAtt': [apiFunction, 'Arn'] }])] },
+        Uri: { 'Fn::Join': ['', expect.arrayContaining([{ 'Fn::GetAtt': [fn, 'Arn'] }])] },
       });
     }
   });
@@ -126,6 +135,8 @@ describe('every operation of /openapi.json at the gateway', () => {
       ['PUT', '/auth/token'],
       ['GET', '/sla-errors/x/y'],
       ['POST', '/docs/assets/x'],
+      ['POST', '/sla-errors.csv'],
+      ['GET', '/events/x/registrations.csv/y'],
     ] as const) {
       expect(route(method, path)?.props, `${method} ${path}`).toMatchObject({
         ApiKeyRequired: true,

@@ -9,7 +9,12 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { API_ACCESS, type ModuleAccess, type TableAccess } from '../../infra/access.js';
 import { API_RUNTIME, type RosterFunction } from '../../infra/constructs/roster-function.js';
-import { PLATFORM_ACCESS, pascalCase, RosterStack } from '../../infra/roster-stack.js';
+import {
+  exportsAccess,
+  PLATFORM_ACCESS,
+  pascalCase,
+  RosterStack,
+} from '../../infra/roster-stack.js';
 import { modules } from '../../src/modules/index.js';
 import { slaErrorsModule } from '../../src/modules/sla-errors/sla-errors.module.js';
 import { severityMetric } from '../../src/modules/sla-errors/sla-errors.service.js';
@@ -621,8 +626,8 @@ describe('every function', () => {
 
   it('runs on the pinned newest Node.js runtime, arm64, traced, from index.mjs', () => {
     const functions = stack.rosterFunctions();
-    // The API, one per task, the gateway authorizer: nothing else is a Roster function.
-    expect(functions).toHaveLength(1 + stack.taskFunctions.size + 1);
+    // The API, the CSV downloads', one per task, the gateway authorizer: nothing else is.
+    expect(functions).toHaveLength(2 + stack.taskFunctions.size + 1);
     for (const fn of functions) {
       expect(propsOf(fn), fn.node.path).toMatchObject({
         Runtime: API_RUNTIME.name,
@@ -716,6 +721,9 @@ describe('least privilege', () => {
         ],
       ],
     ]);
+    if (stack.exportsFunction) {
+      expected.set(stack.exportsFunction, exportsAccess(modules, moduleInfra));
+    }
     for (const [id, fn] of stack.taskFunctions) {
       const [module = '', task = ''] = id.split('/');
       expected.set(fn, accessOf(module, task));
@@ -743,8 +751,13 @@ describe('least privilege', () => {
     // API nor the gateway's authorizer.
     const serving = stack
       .rosterFunctions()
-      .filter((fn) => fn === stack.apiFunction || fn.node.path.endsWith('/GatewayAuthorizer'));
-    expect(serving.length).toBeGreaterThan(1);
+      .filter(
+        (fn) =>
+          fn === stack.apiFunction ||
+          fn === stack.exportsFunction ||
+          fn.node.path.endsWith('/GatewayAuthorizer'),
+      );
+    expect(serving.length).toBeGreaterThan(2);
     for (const fn of serving) {
       const granted = [...grantPairs(statementsOfRole(resources, roleOf(fn)), 'dynamodb:')];
       expect(granted.filter((pair) => pair.startsWith('dynamodb:Scan '))).toEqual([]);

@@ -30,6 +30,25 @@ export function appPublicRoutes(app: OpenAPIHono<AppEnv>): PublicRoute[] {
   return [...publicRoutesOf(app), ...DOCS_PUBLIC_ROUTES];
 }
 
+/**
+ * The routes a router declares as downloads and nothing else: a GET whose 200 is `text/csv` alone
+ * (the `.csv` twins of the lists). The CDK stack sends them to a function that streams its answer
+ * (the exports function), which serves these alone; every other route stays with the API
+ * function, whose answer Lambda buffers (6 MB at most).
+ */
+export function streamedRoutesOf(router: OpenAPIHono<AppEnv>): PublicRoute[] {
+  const routes: PublicRoute[] = [];
+  for (const definition of router.openAPIRegistry.definitions) {
+    if (definition.type !== 'route') continue;
+    const { method, path, responses } = definition.route;
+    const types = Object.keys((responses[200] as { content?: object } | undefined)?.content ?? {});
+    if (method === 'get' && types.length === 1 && types[0] === 'text/csv') {
+      routes.push({ method: 'GET', path });
+    }
+  }
+  return routes;
+}
+
 type Security = Extract<
   OpenAPIHono<AppEnv>['openAPIRegistry']['definitions'][number],
   { type: 'route' }
