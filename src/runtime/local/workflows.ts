@@ -17,8 +17,8 @@ import {
 } from '../../platform/workflow/workflow.js';
 import { Journal } from './journal.js';
 
-// aws-local-stepfunctions 3 calls Promise.withResolvers (Node 22+); the local runtime and the
-// tests also run on Node 20.
+// aws-local-stepfunctions 3 calls Promise.withResolvers (Node 22+); the scripts run on the node
+// devDependency (24), but the code still runs on Node 20 (docs/decisions/node-runtime.md).
 if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
   Object.defineProperty(Promise, 'withResolvers', {
     configurable: true,
