@@ -53,6 +53,8 @@ export interface LambdaBundleSettings {
 }
 
 const API_BYTES_LIMIT = 400 * 1024;
+/** Marks the probe's result line among the function's own output. */
+const PROBE_MARK = 'roster-bench-probe ';
 const API_INIT_LIMIT = 1.5;
 
 /**
@@ -76,6 +78,7 @@ export async function lambdaBundles(
     await writeFile(
       probe,
       [
+        `const MARK = ${JSON.stringify(PROBE_MARK)};`,
         'const started = performance.now();',
         'const { handler } = await import(process.argv[2]);',
         'const imported = performance.now();',
@@ -85,7 +88,8 @@ export async function lambdaBundles(
         '  status = (await handler(JSON.parse(process.argv[3]), context))?.statusCode;',
         '}',
         'const done = performance.now();',
-        'process.stdout.write(JSON.stringify({ importMs: imported - started, requestMs: done - imported, totalMs: done - started, status }));',
+        // The function's own log lines go to stdout too: the result is the last line, marked.
+        'process.stdout.write(`\\n${MARK}${JSON.stringify({ importMs: imported - started, requestMs: done - imported, totalMs: done - started, status })}\\n`);',
         'process.exit(0);',
       ].join('\n'),
     );
@@ -187,7 +191,8 @@ export async function lambdaBundles(
             env: { PATH: process.env.PATH ?? '', ...target.env },
             timeout: 30_000,
           });
-          const probed = JSON.parse(stdout) as {
+          const line = stdout.split('\n').find((l) => l.startsWith(PROBE_MARK)) ?? '';
+          const probed = JSON.parse(line.slice(PROBE_MARK.length)) as {
             importMs: number;
             requestMs: number;
             totalMs: number;
