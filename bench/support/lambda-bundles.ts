@@ -148,7 +148,7 @@ export async function lambdaBundles(
           env,
           request: {
             event: restEvent('POST', '/events', { apiKeyId: 'bench', body: '{}' }),
-            status: 400,
+            status: 422,
           },
         });
         // A bearer token: aws-jwt-verify loads on this first use (a malformed token, no JWKS).
