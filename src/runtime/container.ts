@@ -10,7 +10,9 @@ import { idempotencyTable, type TableDefinition } from '../platform/dynamo/table
 import { createHttpApp } from '../platform/http/app.js';
 import type { TokenVerifier } from '../platform/http/auth.js';
 import type { AppEnv } from '../platform/http/context.js';
+import { redirectCsvToTwins } from '../platform/http/csv.js';
 import { idempotency } from '../platform/http/idempotency.js';
+import { streamedRoutesOf } from '../platform/http/public-routes.js';
 import { SINGLE_PAGE_APP_HEADERS } from '../platform/http/security-headers.js';
 import { mountStaticAssets, staticAssetRoutes } from '../platform/http/static-assets.js';
 import { mountSystemRoutes } from '../platform/http/system.routes.js';
@@ -141,6 +143,12 @@ export interface ApiOptions {
   readonly apiKeys?: readonly string[];
   /** Serve the web console's built files from this folder at `/console` (local runtime). */
   readonly consoleAssetsDir?: string;
+  /**
+   * A list's CSV variant (`Accept: text/csv`): streamed as it is read (`stream`, the default), or
+   * redirected to the list's `.csv` twin (`redirect`: where answers are buffered, as the API
+   * Lambda's are — 6 MB at most — while the twins stream from a function of their own).
+   */
+  readonly csvVariant?: 'stream' | 'redirect';
 }
 
 /** The bearer-token verifier a module provides (at most one may), if any. */
@@ -173,11 +181,11 @@ export function createApi(container: Container, options: ApiOptions = {}): OpenA
     publicRoutes: consoleDir ? staticAssetRoutes(CONSOLE_PATH) : [],
   });
 
-  for (const module of modules) {
-    for (const router of module.routes?.(container.servicesOf(module)) ?? []) {
-      app.route('/', router);
-    }
+  const routers = modules.flatMap((module) => module.routes?.(container.servicesOf(module)) ?? []);
+  if (options.csvVariant === 'redirect') {
+    redirectCsvToTwins(app, routers.flatMap(streamedRoutesOf));
   }
+  for (const router of routers) app.route('/', router);
 
   mountSystemRoutes(app, {
     info: { name: 'Roster', version: pkg.version, description: pkg.description },

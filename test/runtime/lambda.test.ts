@@ -202,6 +202,19 @@ describe('Lambda handler (API Gateway REST proxy)', () => {
     expect(JSON.parse(result.body)).toMatchObject({ code: 'REQUEST.MALFORMED_JSON' });
   });
 
+  it("sends a list's CSV variant to its streamed .csv twin (its answers are buffered)", async () => {
+    const result = await handler(
+      restEvent('GET', '/events/some-event/registrations', {
+        apiKeyId: 'k1a2b3',
+        headers: { accept: 'text/csv' },
+      }),
+      context,
+    );
+
+    expect(result.statusCode).toBe(307);
+    expect(header(result, 'location')).toBe('registrations.csv');
+  });
+
   it('answers a CORS preflight with 204 and no API key', async () => {
     const result = await handler(
       restEvent('OPTIONS', '/events', {

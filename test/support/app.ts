@@ -7,7 +7,12 @@ import type { AppEnv } from '../../src/platform/http/context.js';
 import type { AnyModule, Ports } from '../../src/platform/module.js';
 import type { DomainEvent } from '../../src/platform/outbox/outbox.js';
 import { deriveSecrets } from '../../src/platform/secrets.js';
-import { type Container, createApi, createContainer } from '../../src/runtime/container.js';
+import {
+  type ApiOptions,
+  type Container,
+  createApi,
+  createContainer,
+} from '../../src/runtime/container.js';
 import { dynamodbEndpoint } from './dynamodb.js';
 import { type Call, callerFor, TEST_API_KEY } from './fixture-app.js';
 
@@ -34,6 +39,8 @@ export interface TestAppOptions {
    */
   readonly ports?: Ports | ((container: () => Container) => Ports);
   readonly clock?: () => Date;
+  /** How the app is served (what a runtime passes to createApi). */
+  readonly api?: ApiOptions;
 }
 
 /** The real app on DynamoDB Local, with tables of its own (a fresh prefix per call). */
@@ -65,7 +72,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     ports,
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  const app = createApi(container);
+  const app = createApi(container, options.api);
   return { ...container, app, call: callerFor(app) };
 }
 

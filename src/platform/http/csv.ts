@@ -1,8 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import { stringify } from 'csv-stringify/sync';
-import type { Context } from 'hono';
+import type { Context, Hono } from 'hono';
 import { accepts } from 'hono/accepts';
 import type { Page, PageRequest } from '../page.js';
+import type { AppEnv } from './context.js';
+import { type PublicRoute, publicRouteMatcher } from './public-routes.js';
 
 export const CSV_CONTENT_TYPE = 'text/csv; charset=utf-8';
 
@@ -33,6 +35,24 @@ export function prefersCsv(c: Context): boolean {
       default: 'application/json',
     }) === 'text/csv'
   );
+}
+
+/**
+ * Sends a list's CSV variant to its `.csv` twin (307, same query, `Vary: Accept`) for every twin
+ * in `twins`: where this app's answers are buffered and the twins stream elsewhere. The location
+ * is relative to the list's own URL (its last segment + `.csv`), so it stays right behind a stage
+ * prefix; clients that follow redirects (browsers, `curl -L`) get the file whatever its size.
+ */
+export function redirectCsvToTwins(app: Hono<AppEnv>, twins: readonly PublicRoute[]): void {
+  const isTwin = publicRouteMatcher(twins);
+  app.use('*', async (c, next) => {
+    if (c.req.method !== 'GET' || !prefersCsv(c) || !isTwin('GET', `${c.req.path}.csv`)) {
+      return next();
+    }
+    const search = new URL(c.req.url).search;
+    c.header('vary', 'Accept');
+    return c.redirect(`${c.req.path.split('/').at(-1)}.csv${search}`, 307);
+  });
 }
 
 /**

@@ -8,4 +8,9 @@ import { flushingMetrics, lambdaContainer } from './bootstrap.js';
  */
 const container = await lambdaContainer();
 
-export const handler = flushingMetrics(container, handle(createApi(container)));
+// Lambda buffers this function's answers (6 MB at most): a list's CSV variant goes to its `.csv`
+// twin, which the exports function streams.
+export const handler = flushingMetrics(
+  container,
+  handle(createApi(container, { csvVariant: 'redirect' })),
+);
