@@ -79,6 +79,8 @@ export async function lambdaBundles(
       probe,
       [
         `const MARK = ${JSON.stringify(PROBE_MARK)};`,
+        // The Node.js runtime's global, which a streaming function (exports) calls as it loads.
+        'globalThis.awslambda ??= { streamifyResponse: (h) => h, HttpResponseStream: { from: (s) => s } };',
         'const started = performance.now();',
         'const { handler } = await import(process.argv[2]);',
         'const imported = performance.now();',
