@@ -53,7 +53,8 @@ const settings = {
  * receiver while the runtime is SIGKILLed every minute (~5 minutes);
  * `--only=csv`: a 50,000-registration CSV export streamed from the app, with its RSS growth;
  * `--only=offers`: 10,000 waitlist offers lapsing together, each seat to the next person
- * (`--offers=<events>x<batch>` for another size);
+ * (`--offers=<events>x<batch>` for another size, `--offers-over=<s>` to make them evenly over that
+ * many seconds, all pending at once before they lapse at a steady rate);
  * `--only=tickets`: the door manifest of 10,000 attendees (size gzipped, time) and its deltas;
  * `--only=hot-event`: one event's registrations at its partition ceiling, under the partition
  * simulation and without it (`--shards=1,16`, `--simulate=on|off`, `--scale=1/20`,
