@@ -134,12 +134,21 @@ const ON_FIRST_USE = [
   '@aws-sdk/client-secrets-manager/',
   '@aws-sdk/client-cognito-identity-provider/',
   '@aws-lambda-powertools/metrics/',
-  '@aws-lambda-powertools/parameters/',
   'aws-jwt-verify/',
+  // The calendar routes' renderer, the ticket route's QR codes, and what a request with an
+  // Idempotency-Key needs (Powertools idempotency and the JMESPath engine its config compiles).
+  'ical-generator/',
+  'qrcode/',
+  'pngjs/',
+  '@aws-lambda-powertools/idempotency/',
+  '@aws-lambda-powertools/jmespath/',
 ];
 
+/** Packages no function carries at all (no longer a dependency). */
+const NOWHERE = ['@aws-lambda-powertools/parameters/'];
+
 describe('what a function loads as it starts (its init path)', () => {
-  it('holds the DynamoDB client and none of the other clients, Powertools Metrics or aws-jwt-verify', () => {
+  it('holds the DynamoDB client and none of the other clients, Powertools Metrics and idempotency, aws-jwt-verify or the route-only renderers', () => {
     for (const [name, bundle] of Object.entries({ api, task, authorizer })) {
       const inputs = initInputsOf(bundle.metafile);
       expect(
@@ -152,12 +161,18 @@ describe('what a function loads as it starts (its init path)', () => {
           `${name}: ${lazy}`,
         ).toEqual([]);
       }
+      for (const gone of NOWHERE) {
+        expect(
+          inputsOf(bundle.metafile).filter((input) => input.includes(`node_modules/${gone}`)),
+          `${name}: ${gone}`,
+        ).toEqual([]);
+      }
     }
   });
 
   it('leaves them in chunks of the package, which the asset carries', () => {
     const inputs = inputsOf(api.metafile);
-    for (const lazy of ON_FIRST_USE.filter((p) => !p.includes('parameters'))) {
+    for (const lazy of ON_FIRST_USE) {
       expect(
         inputs.filter((input) => input.includes(`node_modules/${lazy}`)).length,
         lazy,
@@ -230,23 +245,30 @@ describe('the API’s bundle, run by node', () => {
     expect(existsSync(join(outdir, 'api', 'swagger-ui', 'swagger-ui-bundle.js'))).toBe(true);
   });
 
-  it('starts, and answers /health and /openapi.json with API Gateway’s request id', async () => {
+  it('starts, answers /health and /openapi.json with API Gateway’s request id, and loads its chunks on first use', async () => {
     const requestId = randomUUID();
     const script = `
       const { handler } = await import(${JSON.stringify(api.file)});
-      const call = (path, headers = {}) => handler({
-        httpMethod: 'GET', path, resource: '/{proxy+}', headers: { host: 'x', ...headers },
+      const call = (path, headers = {}, { method = 'GET', body = null, apiKeyId = null } = {}) => handler({
+        httpMethod: method, path, resource: '/{proxy+}', headers: { host: 'x', ...headers },
         multiValueHeaders: Object.fromEntries(Object.entries({ host: 'x', ...headers }).map(([k, v]) => [k, [v]])),
         queryStringParameters: null,
         multiValueQueryStringParameters: null, pathParameters: null, stageVariables: null,
-        isBase64Encoded: false, body: null,
+        isBase64Encoded: false, body,
         requestContext: { requestId: ${JSON.stringify(requestId)}, stage: 'test', path,
-          identity: { apiKeyId: null, sourceIp: '127.0.0.1' } },
+          identity: { apiKeyId, sourceIp: '127.0.0.1' } },
       }, { awsRequestId: 'lambda-1', getRemainingTimeInMillis: () => 10000 });
       const health = await call('/health');
       const openapi = await call('/openapi.json');
       const bearer = await call('/events', { authorization: 'Bearer not.a.token' });
-      process.stdout.write(JSON.stringify({ health, bearer, openapi: { statusCode: openapi.statusCode, paths: Object.keys(JSON.parse(openapi.body).paths).length } }));
+      const keyed = () => call(
+        '/calendar/feed-link',
+        { 'content-type': 'application/json', 'idempotency-key': ${JSON.stringify(randomUUID())} },
+        { method: 'POST', body: '{"expiresInDays":"soon"}', apiKeyId: 'bundle-key' },
+      );
+      const first = await keyed();
+      const again = await keyed();
+      process.stdout.write(JSON.stringify({ health, bearer, keyed: [first, again].map((r) => ({ statusCode: r.statusCode, replayed: r.multiValueHeaders['idempotent-replayed'] ?? null })), openapi: { statusCode: openapi.statusCode, paths: Object.keys(JSON.parse(openapi.body).paths).length } }));
     `;
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
       env: {
@@ -269,10 +291,11 @@ describe('the API’s bundle, run by node', () => {
       },
       timeout: 60_000,
     });
-    const { health, openapi, bearer } = JSON.parse(stdout) as {
+    const { health, openapi, bearer, keyed } = JSON.parse(stdout) as {
       health: { statusCode: number; multiValueHeaders: Record<string, string[]>; body: string };
       openapi: { statusCode: number; paths: number };
       bearer: { statusCode: number; body: string };
+      keyed: { statusCode: number; replayed: string[] | null }[];
     };
     expect(health.statusCode).toBe(200);
     expect(JSON.parse(health.body)).toMatchObject({ status: 'ok' });
@@ -283,6 +306,12 @@ describe('the API’s bundle, run by node', () => {
     // Verified by aws-jwt-verify, loaded from its chunk on this first bearer token.
     expect(bearer.statusCode).toBe(401);
     expect(JSON.parse(bearer.body)).toMatchObject({ code: 'AUTH.TOKEN_INVALID' });
+    // Powertools idempotency, loaded from its chunk by the first request with an Idempotency-Key:
+    // the 422 is stored, and the same key and body again replay it.
+    expect(keyed).toEqual([
+      { statusCode: 422, replayed: null },
+      { statusCode: 422, replayed: ['true'] },
+    ]);
   });
 });
 

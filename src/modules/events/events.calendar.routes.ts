@@ -1,6 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import ical, { ICalCalendarMethod, ICalEventStatus } from 'ical-generator';
 import { validationFailed } from '../../platform/errors.js';
 import { entityTag } from '../../platform/http/conditional.js';
 import type { AppEnv } from '../../platform/http/context.js';
@@ -119,12 +118,14 @@ export function calendarRoutes(service: CalendarService) {
     const params = EventIdParam.safeParse({ eventId: segment.slice(0, -ICS_SUFFIX.length) });
     if (!params.success) throw validationFailed(fieldErrors('param', params.error));
     const entry = await service.eventEntry(params.data.eventId);
-    return calendarResponse(c, renderCalendar(entry.summary, [entry]));
+    return calendarResponse(c, await renderCalendar(entry.summary, [entry]));
   });
 
   app.openapi(feedRoute, async (c) => {
     const entries = await service.feed(c.req.valid('query').token);
-    const text = renderCalendar('Roster events', entries, { refreshSeconds: FEED_REFRESH_SECONDS });
+    const text = await renderCalendar('Roster events', entries, {
+      refreshSeconds: FEED_REFRESH_SECONDS,
+    });
     // The URL holds the token: no shared cache keeps the answer.
     c.header('cache-control', 'private, no-cache');
     return calendarResponse(c, text);
@@ -151,15 +152,25 @@ function calendarResponse(c: Context<AppEnv>, text: string) {
   return c.body(text, 200, { 'content-type': CALENDAR_CONTENT_TYPE, etag: entityTag(text) });
 }
 
+let loadingIcal: Promise<typeof import('ical-generator')> | undefined;
+
+/**
+ * ical-generator, loaded by the first calendar asked for: only these two routes render one, so the
+ * API does not load it as it starts (infra/bundling.ts puts what an `import()` loads in a chunk of
+ * its own).
+ */
+const icalGenerator = () => (loadingIcal ??= import('ical-generator'));
+
 /**
  * iCalendar text of `entries`; the library escapes the text (commas, semicolons, backslashes,
  * line breaks) and folds long lines.
  */
-function renderCalendar(
+async function renderCalendar(
   name: string,
   entries: readonly CalendarEntry[],
   options: { refreshSeconds?: number } = {},
-): string {
+): Promise<string> {
+  const { default: ical, ICalCalendarMethod, ICalEventStatus } = await icalGenerator();
   const calendar = ical({
     name,
     prodId: { company: 'roster', product: 'events', language: 'EN' },

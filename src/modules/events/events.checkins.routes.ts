@@ -1,5 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import QRCode from 'qrcode';
 import {
   createRouter,
   jsonBody,
@@ -255,6 +254,15 @@ const revocationsRoute = createRoute({
   },
 });
 
+let loadingQrcode: Promise<typeof import('qrcode')> | undefined;
+
+/**
+ * qrcode (and the PNG encoder it carries), loaded by the first ticket asked for as an image: only
+ * that route draws one, so the API does not load it as it starts (infra/bundling.ts puts what an
+ * `import()` loads in a chunk of its own).
+ */
+const qrcode = () => (loadingQrcode ??= import('qrcode'));
+
 export function checkinRoutes(service: CheckinsService) {
   const app = createRouter();
 
@@ -265,10 +273,12 @@ export function checkinRoutes(service: CheckinsService) {
     c.header('vary', 'Accept', { append: true });
     c.header('cache-control', 'private, no-store');
     if (/image\/png/.test(accept)) {
+      const QRCode = await qrcode();
       const png = await QRCode.toBuffer(ticket, { errorCorrectionLevel: 'M', margin: 2, scale: 6 });
       return c.body(new Uint8Array(png), 200, { 'content-type': 'image/png' }) as never;
     }
     if (/image\/svg\+xml/.test(accept)) {
+      const QRCode = await qrcode();
       const svg = await QRCode.toString(ticket, {
         type: 'svg',
         errorCorrectionLevel: 'M',

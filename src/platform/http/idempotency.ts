@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type RouteConfig, z } from '@hono/zod-openapi';
 import type { Context as LambdaContext } from 'aws-lambda';
@@ -36,6 +35,25 @@ class NotRemembered extends Error {
 }
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+let loadingPowertools:
+  | Promise<
+      typeof import('@aws-lambda-powertools/idempotency') &
+        typeof import('@aws-lambda-powertools/idempotency/dynamodb')
+    >
+  | undefined;
+
+/**
+ * Powertools idempotency, its DynamoDB persistence layer and the JMESPath engine its config
+ * compiles, loaded by the first request that carries an Idempotency-Key: a request without one
+ * needs none of it, so the API does not load it as it starts (infra/bundling.ts puts what an
+ * `import()` loads in a chunk of its own).
+ */
+const powertools = () =>
+  (loadingPowertools ??= Promise.all([
+    import('@aws-lambda-powertools/idempotency'),
+    import('@aws-lambda-powertools/idempotency/dynamodb'),
+  ]).then(([idempotency, dynamodb]) => ({ ...idempotency, ...dynamodb })));
 
 /** The header as create routes document it. */
 export const idempotencyKeyHeader = z.object({
@@ -78,10 +96,8 @@ export function withIdempotencyKey<R extends RouteConfig>(
  * running is 409. 5xx answers are not stored, so a retry after a transient failure runs again.
  */
 export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppEnv> {
-  const persistenceStore = new DynamoDBPersistenceLayer({
-    tableName: options.tableName,
-    awsSdkV3Client: options.client,
-  });
+  // Made by the first request with a key, once Powertools is loaded.
+  let store: DynamoDBPersistenceLayer | undefined;
   const inFlightMillis = (options.inFlightSeconds ?? 60) * 1000;
 
   return async (c, next) => {
@@ -100,6 +116,12 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
     const scope = `${c.get('caller')?.id ?? 'anonymous'} ${c.req.method} ${c.req.path}`;
     c.set('requestKey', createHash('sha256').update(`${scope} ${key}`).digest('base64url'));
 
+    const { DynamoDBPersistenceLayer, IdempotencyConfig, makeIdempotent } = await powertools();
+    store ??= new DynamoDBPersistenceLayer({
+      tableName: options.tableName,
+      awsSdkV3Client: options.client,
+    });
+    const persistenceStore = store;
     const config = new IdempotencyConfig({
       eventKeyJmesPath: 'key',
       payloadValidationJmesPath: 'body',
