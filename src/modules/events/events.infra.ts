@@ -58,7 +58,8 @@ export const access: ModuleAccess = {
   'finish-deletions': [
     {
       table: eventsTable,
-      actions: ['Query', 'BatchWriteItem', 'DeleteItem'],
+      // GetItem: the marked event's shard count (a sharded event's partitions go first).
+      actions: ['GetItem', 'Query', 'BatchWriteItem', 'DeleteItem'],
       indexes: [eventsKeys.byStatusIndex],
     },
   ],
