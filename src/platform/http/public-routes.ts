@@ -10,7 +10,7 @@ export type { PublicRoute };
  * the auth middleware's key is not enough there, and the CDK stack gives them a token authorizer.
  */
 export function bearerOnlyRoutesOf(router: OpenAPIHono<AppEnv>): PublicRoute[] {
-  return routesWhere(router, (security) => {
+  return routesWhere(router, ({ security }) => {
     const only = Array.isArray(security) && security.length === 1 ? security[0] : undefined;
     return only !== undefined && Object.keys(only).join() === 'Bearer';
   });
@@ -22,7 +22,7 @@ export function bearerOnlyRoutesOf(router: OpenAPIHono<AppEnv>): PublicRoute[] {
  * stack) makes its API Gateway method key-free, so the three cannot disagree.
  */
 function publicRoutesOf(router: OpenAPIHono<AppEnv>): PublicRoute[] {
-  return routesWhere(router, (security) => Array.isArray(security) && security.length === 0);
+  return routesWhere(router, ({ security }) => Array.isArray(security) && security.length === 0);
 }
 
 /** What the app serves to anyone: the routes it declares public, and the documentation pages. */
@@ -37,33 +37,27 @@ export function appPublicRoutes(app: OpenAPIHono<AppEnv>): PublicRoute[] {
  * function, whose answer Lambda buffers (6 MB at most).
  */
 export function streamedRoutesOf(router: OpenAPIHono<AppEnv>): PublicRoute[] {
-  const routes: PublicRoute[] = [];
-  for (const definition of router.openAPIRegistry.definitions) {
-    if (definition.type !== 'route') continue;
-    const { method, path, responses } = definition.route;
+  return routesWhere(router, ({ method, responses }) => {
     const types = Object.keys((responses[200] as { content?: object } | undefined)?.content ?? {});
-    if (method === 'get' && types.length === 1 && types[0] === 'text/csv') {
-      routes.push({ method: 'GET', path });
-    }
-  }
-  return routes;
+    return method === 'get' && types.length === 1 && types[0] === 'text/csv';
+  });
 }
 
-type Security = Extract<
+type RouteDeclaration = Extract<
   OpenAPIHono<AppEnv>['openAPIRegistry']['definitions'][number],
   { type: 'route' }
->['route']['security'];
+>['route'];
 
-/** The OpenAPI operations of `router` whose `security` passes `test`. */
+/** The OpenAPI operations of `router` that pass `test`. */
 function routesWhere(
   router: OpenAPIHono<AppEnv>,
-  test: (security: Security) => boolean,
+  test: (route: RouteDeclaration) => boolean,
 ): PublicRoute[] {
   const routes: PublicRoute[] = [];
   for (const definition of router.openAPIRegistry.definitions) {
     if (definition.type !== 'route') continue;
-    const { method, path, security } = definition.route;
-    if (test(security)) routes.push({ method: method.toUpperCase(), path });
+    const { method, path } = definition.route;
+    if (test(definition.route)) routes.push({ method: method.toUpperCase(), path });
   }
   return routes;
 }
