@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { Event } from './events.model.js';
+import { type Event, FEED_LINK_ID } from './events.model.js';
 
 /**
  * Calendar exports: how an event becomes an iCalendar VEVENT (RFC 5545), and the signed tokens
@@ -76,9 +76,8 @@ export interface FeedToken {
   readonly linkId: string | undefined;
 }
 
-/** Feed link ids: 12 random bytes, base64url (platform/ids `randomId`). */
+/** Feed link ids: 12 random bytes, base64url (platform/ids `randomId`): FEED_LINK_ID. */
 export const FEED_LINK_ID_BYTES = 12;
-export const FEED_LINK_ID = /^[A-Za-z0-9_-]{16}$/;
 
 export const FEED_PURPOSE = 'calendar-feed';
 

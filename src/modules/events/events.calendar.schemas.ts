@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { strictBody } from '../../platform/input.js';
+import { FEED_LINK_ID } from './events.model.js';
 
 /* The HTTP shapes of the calendar exports (the calendars themselves are text/calendar). */
 
@@ -30,7 +31,7 @@ export const FeedLinkSchema = z
 export const FeedLinkIdParam = z.object({
   linkId: z
     .string()
-    .regex(/^[A-Za-z0-9_-]{16}$/, 'a feed link id: 16 characters of A-Z, a-z, 0-9, - and _')
+    .regex(FEED_LINK_ID, 'a feed link id: 16 characters of A-Z, a-z, 0-9, - and _')
     .meta({ param: { name: 'linkId', in: 'path' }, example: 'q1Z3x8Ke0mS7dT2w' }),
 });
 

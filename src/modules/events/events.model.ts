@@ -11,6 +11,9 @@ export type EventStatus = (typeof eventStatuses)[number];
 /** Statuses that accept registrations (rule 6: completed and cancelled events don't). */
 export const openStatuses: readonly EventStatus[] = ['active', 'scheduled', 'ongoing'];
 
+/** A calendar feed link's id: 12 random bytes, base64url (what revokes the link). */
+export const FEED_LINK_ID = /^[A-Za-z0-9_-]{16}$/;
+
 /** The orders events list in: by creation time. */
 export const eventOrders = ['oldest', 'newest'] as const;
 
