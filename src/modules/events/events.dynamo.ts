@@ -30,9 +30,10 @@ import {
   shardPartitions,
   shardReadKeys,
   shardsOf,
+  toWaitlist,
 } from './events.shards.dynamo.js';
 import type { ShardedView } from './events.shards.rules.js';
-import { afterPromotion, decodeRuns, encodeRuns, waitlistAfter } from './events.waitlist.rules.js';
+import { afterPromotion, encodeRuns, waitlistAfter } from './events.waitlist.rules.js';
 
 /*
  * Key design:
@@ -561,7 +562,6 @@ function deletionTarget(item: Item | undefined): DeletionTarget {
 }
 
 export function toEvent(item: Item): Event {
-  const holes = item.waitlistHoles as Set<number> | undefined;
   const offered = Number(item.offeredCount ?? 0);
   return {
     eventId: item.eventId,
@@ -583,12 +583,7 @@ export function toEvent(item: Item): Event {
     offeredCount: offered,
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,
-    waitlist: {
-      issued: item.waitlistIssued ?? 0,
-      frontier: item.waitlistFrontier ?? 0,
-      holes: holes ? [...holes].map(Number) : [],
-      runs: decodeRuns(item.waitlistHoleRuns),
-    },
+    waitlist: toWaitlist(item),
     version: versionOf(item),
     ...(item.shards === undefined ? {} : { shards: Number(item.shards) }),
   };

@@ -111,7 +111,11 @@ function toShardCounter(item: Item): ShardCounter {
   };
 }
 
-function toWaitlist(item: Item): Waitlist {
+/**
+ * The waitlist bookkeeping as an item stores it, under the same names on the event item and on a
+ * sharded event's waitlist item.
+ */
+export function toWaitlist(item: Item): Waitlist {
   const holes = item.waitlistHoles as Set<number> | undefined;
   return {
     issued: Number(item.waitlistIssued ?? 0),
