@@ -10,6 +10,7 @@ import {
   jsonContent,
   problemResponses,
 } from '../../platform/http/openapi.js';
+import { onFirstUse } from '../../platform/on-first-use.js';
 import {
   FeedLinkIdParam,
   FeedLinkRequestSchema,
@@ -152,14 +153,12 @@ function calendarResponse(c: Context<AppEnv>, text: string) {
   return c.body(text, 200, { 'content-type': CALENDAR_CONTENT_TYPE, etag: entityTag(text) });
 }
 
-let loadingIcal: Promise<typeof import('ical-generator')> | undefined;
-
 /**
  * ical-generator, loaded by the first calendar asked for: only these two routes render one, so the
  * API does not load it as it starts (infra/bundling.ts puts what an `import()` loads in a chunk of
  * its own).
  */
-const icalGenerator = () => (loadingIcal ??= import('ical-generator'));
+const icalGenerator = onFirstUse(() => import('ical-generator'));
 
 /**
  * iCalendar text of `entries`; the library escapes the text (commas, semicolons, backslashes,

@@ -7,6 +7,7 @@ import {
 } from '../../platform/http/openapi.js';
 import { paginationQuery, setNextLink } from '../../platform/http/pagination.js';
 import { strictBody } from '../../platform/input.js';
+import { onFirstUse } from '../../platform/on-first-use.js';
 import type { CheckinsService } from './events.checkins.service.js';
 import { checkinResults } from './events.model.js';
 import { EventIdParam, EventSchema, EventUserParams, eventBody } from './events.schemas.js';
@@ -254,14 +255,12 @@ const revocationsRoute = createRoute({
   },
 });
 
-let loadingQrcode: Promise<typeof import('qrcode')> | undefined;
-
 /**
  * qrcode (and the PNG encoder it carries), loaded by the first ticket asked for as an image: only
  * that route draws one, so the API does not load it as it starts (infra/bundling.ts puts what an
  * `import()` loads in a chunk of its own).
  */
-const qrcode = () => (loadingQrcode ??= import('qrcode'));
+const qrcode = onFirstUse(() => import('qrcode'));
 
 export function checkinRoutes(service: CheckinsService) {
   const app = createRouter();

@@ -6,6 +6,7 @@ import type { Context as LambdaContext } from 'aws-lambda';
 import type { MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { AppError, badRequest } from '../errors.js';
+import { onFirstUse } from '../on-first-use.js';
 import { IDEMPOTENCY_WINDOW_SECONDS } from '../request-key.js';
 import type { AppEnv } from './context.js';
 
@@ -36,24 +37,19 @@ class NotRemembered extends Error {
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
-let loadingPowertools:
-  | Promise<
-      typeof import('@aws-lambda-powertools/idempotency') &
-        typeof import('@aws-lambda-powertools/idempotency/dynamodb')
-    >
-  | undefined;
-
 /**
  * Powertools idempotency, its DynamoDB persistence layer and the JMESPath engine its config
  * compiles, loaded by the first request that carries an Idempotency-Key: a request without one
  * needs none of it, so the API does not load it as it starts (infra/bundling.ts puts what an
  * `import()` loads in a chunk of its own).
  */
-const powertools = () =>
-  (loadingPowertools ??= Promise.all([
+const powertools = onFirstUse(async () => {
+  const [idempotency, dynamodb] = await Promise.all([
     import('@aws-lambda-powertools/idempotency'),
     import('@aws-lambda-powertools/idempotency/dynamodb'),
-  ]).then(([idempotency, dynamodb]) => ({ ...idempotency, ...dynamodb })));
+  ]);
+  return { ...idempotency, ...dynamodb };
+});
 
 /** The header as create routes document it. */
 export const idempotencyKeyHeader = z.object({

@@ -4,6 +4,7 @@ import type { EventBus } from '../../platform/event-bus/bus.js';
 import type { EmfMetrics } from '../../platform/metrics/emf.js';
 import type { MetricsPort } from '../../platform/metrics/metrics.js';
 import type { Ports } from '../../platform/module.js';
+import { onFirstUse } from '../../platform/on-first-use.js';
 import type { Queue, QueuePort } from '../../platform/queue/queue.js';
 import type { TimerPort } from '../../platform/timers/timers.js';
 import type { UserPoolTokens } from '../../platform/tokens/tokens.js';
@@ -16,18 +17,6 @@ import type { Workflows } from '../../platform/workflow/workflow.js';
  * only if it uses it. Most functions use one or two services; the authorizer none. The ports
  * answer as the adapters do: these only forward each call once the adapter is there.
  */
-
-/** `load` run once, on the first call; a failed load is forgotten, so the next call tries again. */
-export function onFirstUse<T>(load: () => Promise<T>): () => Promise<T> {
-  let loading: Promise<T> | undefined;
-  return () => {
-    loading ??= load().catch((error: unknown) => {
-      loading = undefined;
-      throw error;
-    });
-    return loading;
-  };
-}
 
 /** The function's ports on AWS (queues, workflows, event bus, timers, metrics, tokens). */
 export function awsPorts(config: Config): Ports & { readonly metrics: DeferredEmfMetrics } {
