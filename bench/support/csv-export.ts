@@ -5,18 +5,17 @@ import { get, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createAdaptorServer } from '@hono/node-server';
 import { v7 as uuidv7 } from 'uuid';
-import { eventsKeys, eventsTable } from '../../src/modules/events/events.dynamo.js';
-import { eventsModule } from '../../src/modules/events/events.module.js';
+import { eventsKeys } from '../../src/modules/events/events.dynamo.js';
 import { modules } from '../../src/modules/index.js';
 import { loadConfig } from '../../src/platform/config.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { deriveSecrets } from '../../src/platform/secrets.js';
 import { createApi, createContainer } from '../../src/runtime/container.js';
 import { localAdapters } from '../../src/runtime/local/adapters.js';
-import { BENCH_API_KEY, listen, putItems, startStack, urlOf } from './stack.js';
+import { seedEventRows } from './seed-rows.js';
+import { BENCH_API_KEY, listen, startStack, urlOf } from './stack.js';
 
 /** One export of the whole event: its rows, and the server's RSS while it streamed. */
 export interface CsvExportRound {
@@ -45,7 +44,6 @@ export interface CsvExportFigures {
 
 const MB = 1024 * 1024;
 const SAMPLE_EVERY_MS = 20;
-const SEED_LANES = 16;
 const WARMUP_ROWS = 5000;
 const ROUNDS = 3;
 
@@ -262,45 +260,26 @@ function exportOf(appUrl: string, eventId: string): Promise<{ rows: number; byte
 }
 
 /**
- * The event through its service; users and registrations in the shapes the adapters write
- * (events.users.dynamo.ts, events.registrations.dynamo.ts), then the event's counters and
- * waitlist bookkeeping set to match them.
+ * Users and registrations in the shapes the adapters write (events.users.dynamo.ts,
+ * events.registrations.dynamo.ts), with the event's counters and waitlist bookkeeping to match.
  */
 async function seed(stack: Stack, registrations: number, confirmed: number): Promise<string> {
-  const { events } = stack.container.servicesOf(eventsModule);
-  const { eventId } = await events.createEvent({
-    eventId: `csv-${uuidv7()}`,
+  const eventId = `csv-${uuidv7()}`;
+  const waiting = registrations - confirmed;
+  await seedEventRows(stack, {
+    eventId,
     title: 'Benchmark CSV export',
     description: 'Written by npm run bench -- --only=csv',
-    date: '2030-01-01',
-    location: 'localhost',
     capacity: confirmed,
-    organizer: 'bench',
-    status: 'active',
-    hasWaitlist: true,
+    rows: registrations,
+    itemsOf: (i) => userAndRegistration(eventId, i, confirmed),
+    counters: {
+      registeredCount: confirmed,
+      waitlistCount: waiting,
+      waitlistIssued: waiting,
+      waitlistFrontier: 0,
+    },
   });
-  const table = stack.config.tables[eventsTable.id] as string;
-  const doc = stack.direct.doc;
-  const writes = (items: readonly Record<string, unknown>[]) => putItems(doc, table, items);
-  const lane = async (lane: number) => {
-    const items: Record<string, unknown>[] = [];
-    for (let i = lane; i < registrations; i += SEED_LANES) {
-      items.push(...userAndRegistration(eventId, i, confirmed));
-      if (items.length >= 500) await writes(items.splice(0));
-    }
-    await writes(items);
-  };
-  await Promise.all(Array.from({ length: SEED_LANES }, (_, i) => lane(i)));
-  const waiting = registrations - confirmed;
-  await doc.send(
-    new UpdateCommand({
-      TableName: table,
-      Key: eventsKeys.event(eventId),
-      UpdateExpression:
-        'SET registeredCount = :confirmed, waitlistCount = :waiting, waitlistIssued = :waiting, waitlistFrontier = :zero',
-      ExpressionAttributeValues: { ':confirmed': confirmed, ':waiting': waiting, ':zero': 0 },
-    }),
-  );
   return eventId;
 }
 

@@ -1,10 +1,9 @@
 import { gzipSync } from 'node:zlib';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { v7 as uuidv7 } from 'uuid';
-import { eventsKeys, eventsTable } from '../../src/modules/events/events.dynamo.js';
-import { eventsModule } from '../../src/modules/events/events.module.js';
+import { eventsKeys } from '../../src/modules/events/events.dynamo.js';
 import { median } from './measure.js';
-import { BENCH_API_KEY, type BenchStack, putItems, startStack } from './stack.js';
+import { seedEventRows } from './seed-rows.js';
+import { BENCH_API_KEY, type BenchStack, startStack } from './stack.js';
 
 /*
  * `npm run bench -- --only=tickets`: the door manifest of an event with 10,000 confirmed
@@ -15,7 +14,6 @@ import { BENCH_API_KEY, type BenchStack, putItems, startStack } from './stack.js
  */
 
 const ATTENDEES = 10_000;
-const SEED_LANES = 16;
 const DELTA_ROUNDS = 7;
 const CHANGES_PER_ROUND = 20;
 
@@ -129,29 +127,19 @@ export async function ticketsBench(log: (line: string) => void): Promise<Tickets
 
 /** One event with ATTENDEES confirmed registrations and their users, as the app writes them. */
 async function seed(stack: BenchStack): Promise<{ eventId: string; userIds: string[] }> {
-  const { events } = stack.container.servicesOf(eventsModule);
-  const { eventId } = await events.createEvent({
-    eventId: `tickets-${uuidv7()}`,
+  const eventId = `tickets-${uuidv7()}`;
+  const userIds = Array.from({ length: ATTENDEES }, (_, i) => `${eventId}-u${i}`);
+  await seedEventRows(stack, {
+    eventId,
     title: 'Benchmark door manifest',
     description: 'Written by npm run bench -- --only=tickets',
-    date: '2030-01-01',
-    location: 'localhost',
     capacity: ATTENDEES,
-    organizer: 'bench',
-    status: 'active',
-    hasWaitlist: true,
-  });
-  const table = stack.config.tables[eventsTable.id] as string;
-  const doc = stack.direct.doc;
-  const writes = (items: readonly Record<string, unknown>[]) => putItems(doc, table, items);
-  const userIds = Array.from({ length: ATTENDEES }, (_, i) => `${eventId}-u${i}`);
-  const lane = async (lane: number) => {
-    const items: Record<string, unknown>[] = [];
-    for (let i = lane; i < ATTENDEES; i += SEED_LANES) {
+    rows: ATTENDEES,
+    itemsOf: (i) => {
       const userId = userIds[i] as string;
       const now = new Date().toISOString();
       const registrationId = uuidv7();
-      items.push(
+      return [
         {
           ...eventsKeys.user(userId),
           type: 'user',
@@ -175,19 +163,9 @@ async function seed(stack: BenchStack): Promise<{ eventId: string; userIds: stri
           GSI2SK: `${now}#${eventId}`,
           ...eventsKeys.ticketKeys(eventId, registrationId, now),
         },
-      );
-      if (items.length >= 500) await writes(items.splice(0));
-    }
-    await writes(items);
-  };
-  await Promise.all(Array.from({ length: SEED_LANES }, (_, i) => lane(i)));
-  await doc.send(
-    new UpdateCommand({
-      TableName: table,
-      Key: eventsKeys.event(eventId),
-      UpdateExpression: 'SET registeredCount = :n',
-      ExpressionAttributeValues: { ':n': ATTENDEES },
-    }),
-  );
+      ];
+    },
+    counters: { registeredCount: ATTENDEES },
+  });
   return { eventId, userIds };
 }
