@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
@@ -17,6 +17,7 @@ import type { QueuePort } from '../../src/platform/queue/queue.js';
 import { describeApi } from '../../src/runtime/describe.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { dynamodbEndpoint } from '../support/dynamodb.js';
+import { restEvent } from '../support/rest-event.js';
 import { timerEnvironment } from '../support/timers.js';
 
 /*
@@ -131,40 +132,15 @@ async function invoke(event: APIGatewayProxyEvent): Promise<Invocation> {
   };
 }
 
-/** A REST API (v1) proxy event for a GET, as API Gateway sends it with a checked API key. */
+/** A REST API (v1) proxy event for a GET of a download, as API Gateway sends it with a checked key. */
 function getEvent(path: string, headers: Record<string, string> = {}): APIGatewayProxyEvent {
   const [pathOnly = '', search = ''] = path.split('?');
-  const query = [...new URLSearchParams(search)];
-  const all = { host: 'abc123.execute-api.eu-west-1.amazonaws.com', ...headers };
-  return {
-    httpMethod: 'GET',
-    path: pathOnly,
+  return restEvent('GET', pathOnly, {
+    apiKeyId: 'k1a2b3',
+    headers,
+    query: Object.fromEntries(new URLSearchParams(search)),
     resource: pathOnly,
-    headers: all,
-    multiValueHeaders: Object.fromEntries(Object.entries(all).map(([k, v]) => [k, [v]])),
-    queryStringParameters: query.length > 0 ? Object.fromEntries(query) : null,
-    multiValueQueryStringParameters:
-      query.length > 0 ? Object.fromEntries(query.map(([k, v]) => [k, [v]])) : null,
-    pathParameters: null,
-    stageVariables: null,
-    isBase64Encoded: false,
-    body: null,
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'abc123',
-      authorizer: null,
-      domainName: 'abc123.execute-api.eu-west-1.amazonaws.com',
-      httpMethod: 'GET',
-      path: `/prod${pathOnly}`,
-      protocol: 'HTTP/1.1',
-      requestId: randomUUID(),
-      requestTimeEpoch: Date.now(),
-      resourceId: 'res1',
-      resourcePath: pathOnly,
-      stage: 'prod',
-      identity: { apiKeyId: 'k1a2b3', apiKey: null, sourceIp: '203.0.113.7', userAgent: 'vitest' },
-    } as unknown as APIGatewayProxyEvent['requestContext'],
-  };
+  });
 }
 
 const lambdaContext = {

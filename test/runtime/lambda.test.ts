@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { eventsTable } from '../../src/modules/events/events.module.js';
@@ -7,55 +7,10 @@ import { createDynamoClients } from '../../src/platform/dynamo/client.js';
 import { ensureTables } from '../../src/platform/dynamo/provision.js';
 import { idempotencyTable } from '../../src/platform/dynamo/tables.js';
 import { outboxTable } from '../../src/platform/outbox/outbox.js';
+import { restEvent } from '../support/rest-event.js';
 import { timerEnvironment } from '../support/timers.js';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
-
-interface EventOptions {
-  readonly apiKeyId?: string;
-  readonly headers?: Record<string, string>;
-  readonly query?: Record<string, string>;
-  readonly body?: string;
-}
-
-/** A REST API (v1) proxy event as API Gateway sends it. */
-function restEvent(method: string, path: string, options: EventOptions = {}): APIGatewayProxyEvent {
-  const headers = { host: 'abc123.execute-api.eu-west-1.amazonaws.com', ...options.headers };
-  return {
-    httpMethod: method,
-    path,
-    resource: '/{proxy+}',
-    headers,
-    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
-    queryStringParameters: options.query ?? null,
-    multiValueQueryStringParameters: options.query
-      ? Object.fromEntries(Object.entries(options.query).map(([k, v]) => [k, [v]]))
-      : null,
-    pathParameters: { proxy: path.slice(1) },
-    stageVariables: null,
-    isBase64Encoded: false,
-    body: options.body ?? null,
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'abc123',
-      authorizer: null,
-      httpMethod: method,
-      path: `/prod${path}`,
-      protocol: 'HTTP/1.1',
-      requestId: randomUUID(),
-      requestTimeEpoch: Date.now(),
-      resourceId: 'res1',
-      resourcePath: '/{proxy+}',
-      stage: 'prod',
-      identity: {
-        apiKeyId: options.apiKeyId ?? null,
-        apiKey: null,
-        sourceIp: '203.0.113.7',
-        userAgent: 'vitest',
-      },
-    } as unknown as APIGatewayProxyEvent['requestContext'],
-  };
-}
 
 const context = {
   awsRequestId: 'lambda-request-1',
