@@ -1,10 +1,9 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import type { OpenAPIHono } from '@hono/zod-openapi';
 import { v7 as uuidv7 } from 'uuid';
 import pkg from '../../package.json' with { type: 'json' };
 import type { Config } from '../platform/config.js';
 import { createDynamoClients, type DynamoClients } from '../platform/dynamo/client.js';
-import { type CursorCodec, createCursorCodec } from '../platform/dynamo/cursor.js';
+import { createCursorCodec } from '../platform/dynamo/cursor.js';
 import { DynamoTable } from '../platform/dynamo/table.js';
 import { idempotencyTable, type TableDefinition } from '../platform/dynamo/tables.js';
 import { createHttpApp } from '../platform/http/app.js';
@@ -13,20 +12,23 @@ import type { AppEnv } from '../platform/http/context.js';
 import { redirectCsvToTwins } from '../platform/http/csv.js';
 import { idempotency } from '../platform/http/idempotency.js';
 import { streamedRoutesOf } from '../platform/http/public-routes.js';
+import type { Router } from '../platform/http/routes.js';
 import { SINGLE_PAGE_APP_HEADERS } from '../platform/http/security-headers.js';
 import { mountStaticAssets, staticAssetRoutes } from '../platform/http/static-assets.js';
 import { mountSystemRoutes } from '../platform/http/system.routes.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import { moduleMetrics } from '../platform/metrics/metrics.js';
 import type { AnyModule, ModuleContext, ModuleWith, Ports } from '../platform/module.js';
+import { onFirstUse } from '../platform/on-first-use.js';
 import { Outbox, outboxQueue, outboxTable } from '../platform/outbox/outbox.js';
-import type { Secrets } from '../platform/secrets.js';
+import type { SecretSource, Secrets } from '../platform/secrets.js';
 
 export interface ContainerOptions {
   readonly config: Config;
   /** The modules this container serves (src/modules/index.ts, or a subset in tests). */
   readonly modules: readonly AnyModule[];
-  readonly secrets: Secrets;
+  /** The keys: at hand (local runtime, tests), or fetched on first use (Lambda). */
+  readonly secrets: Secrets | SecretSource;
   readonly logger?: Logger;
   /** Pre-built clients: the tests pass clients with injected faults here. */
   readonly dynamo?: DynamoClients;
@@ -46,7 +48,7 @@ export interface Container {
   readonly logger: Logger;
   readonly dynamo: DynamoClients;
   readonly modules: readonly AnyModule[];
-  readonly secrets: Secrets;
+  readonly secrets: SecretSource;
   readonly ports: Ports;
   /** Domain events of every module (platform/outbox). */
   readonly outbox: Outbox;
@@ -57,22 +59,16 @@ export interface Container {
 }
 
 export function createContainer(options: ContainerOptions): Container {
-  const { config, modules, secrets } = options;
+  const { config, modules } = options;
+  const given = options.secrets;
+  const secrets: SecretSource = typeof given === 'function' ? given : async () => given;
   const logger = options.logger ?? createLogger(config.logLevel);
   const dynamo =
     options.dynamo ??
     createDynamoClients({ region: config.region, endpoint: config.dynamodbEndpoint });
   // Its key derived when a list first pages: a function that never pages (the gateway
   // authorizer) needs no master secret for it.
-  let codec: CursorCodec | undefined;
-  const cursorCodec = () => {
-    codec ??= createCursorCodec(secrets.key('cursors'));
-    return codec;
-  };
-  const cursors: CursorCodec = {
-    encode: (scope, key, extra) => cursorCodec().encode(scope, key, extra),
-    decode: (scope, cursor) => cursorCodec().decode(scope, cursor),
-  };
+  const cursors = onFirstUse(async () => createCursorCodec((await secrets()).key('cursors')));
   const clock = options.clock ?? (() => new Date());
   const newId = options.newId ?? uuidv7;
   const ports = options.ports ?? {};
@@ -161,7 +157,7 @@ export function tokenVerifierOf(container: Container): TokenVerifier | undefined
 }
 
 /** The HTTP app: platform middleware, system routes, every module's routes, the OpenAPI doc. */
-export function createApi(container: Container, options: ApiOptions = {}): OpenAPIHono<AppEnv> {
+export function createApi(container: Container, options: ApiOptions = {}): Router<AppEnv> {
   const { config, dynamo, logger, modules } = container;
   const consoleDir = options.consoleAssetsDir;
 

@@ -1,4 +1,3 @@
-import type { OpenAPIHono } from '@hono/zod-openapi';
 import { loadConfig } from '../platform/config.js';
 import type { AppEnv } from '../platform/http/context.js';
 import {
@@ -6,6 +5,7 @@ import {
   bearerOnlyRoutesOf,
   type PublicRoute,
 } from '../platform/http/public-routes.js';
+import type { Router } from '../platform/http/routes.js';
 import type { AnyModule } from '../platform/module.js';
 import { deriveSecrets } from '../platform/secrets.js';
 import { createApi, createContainer } from './container.js';
@@ -16,7 +16,7 @@ export interface ApiDescription {
   /** Routes that take a bearer token and no API key (declared with `withBearerToken`). */
   readonly bearerOnlyRoutes: readonly PublicRoute[];
   /** The app itself, built offline (no request is ever sent to it or by it). */
-  readonly app: OpenAPIHono<AppEnv>;
+  readonly app: Router<AppEnv>;
 }
 
 /**

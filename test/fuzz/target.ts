@@ -3,7 +3,6 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { OpenAPIHono } from '@hono/zod-openapi';
 import { authModule } from '../../src/modules/auth/auth.module.js';
 import { modules } from '../../src/modules/index.js';
 import { allTables, loadConfig } from '../../src/platform/config.js';
@@ -12,6 +11,7 @@ import { ensureTables, namedTables } from '../../src/platform/dynamo/provision.j
 import { idempotencyTable } from '../../src/platform/dynamo/tables.js';
 import type { AppEnv } from '../../src/platform/http/context.js';
 import { SWAGGER_UI_FILES } from '../../src/platform/http/docs.js';
+import type { Router } from '../../src/platform/http/routes.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { deriveSecrets } from '../../src/platform/secrets.js';
 import { CONSOLE_PATH, createApi, createContainer } from '../../src/runtime/container.js';
@@ -148,7 +148,7 @@ async function consoleBuild(parent: string): Promise<string> {
  * route this does not know how to fill fails the run, so a new one can't go unfuzzed.
  */
 async function servedPaths(
-  app: OpenAPIHono<AppEnv>,
+  app: Router<AppEnv>,
   document: OpenApiDocument,
   consoleDir: string,
 ): Promise<string[]> {

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { z } from 'zod';
 import { createDynamoClients } from '../../src/platform/dynamo/client.js';
 import { conflict } from '../../src/platform/errors.js';
 import type { AppEnv } from '../../src/platform/http/context.js';
 import { idempotency } from '../../src/platform/http/idempotency.js';
 import { jsonBody, jsonContent } from '../../src/platform/http/openapi.js';
+import { createRoute } from '../../src/platform/http/routes.js';
 import {
   type Call,
   createFixtureApp,

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { createRoute, z } from '@hono/zod-openapi';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createCursorCodec } from '../../src/platform/dynamo/cursor.js';
 import { AppError } from '../../src/platform/errors.js';
 import { jsonContent } from '../../src/platform/http/openapi.js';
 import { paginationQuery, setNextLink } from '../../src/platform/http/pagination.js';
+import { createRoute } from '../../src/platform/http/routes.js';
 import {
   type Call,
   createFixtureApp,

@@ -1,9 +1,10 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { createRoute, z } from '@hono/zod-openapi';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { MAX_BODY_BYTES } from '../../src/platform/http/body.js';
 import { jsonBody, jsonContent, problemResponses } from '../../src/platform/http/openapi.js';
 import { paginationQuery } from '../../src/platform/http/pagination.js';
+import { createRoute } from '../../src/platform/http/routes.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import {
   type Call,

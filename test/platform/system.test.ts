@@ -1,11 +1,12 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { createRoute, z } from '@hono/zod-openapi';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import pkg from '../../package.json' with { type: 'json' };
 import { loadConfig } from '../../src/platform/config.js';
 import { jsonBody, jsonContent, problemResponses } from '../../src/platform/http/openapi.js';
 import { paginationQuery } from '../../src/platform/http/pagination.js';
+import { createRoute } from '../../src/platform/http/routes.js';
 import { HEALTH_DEADLINE_MS, mountSystemRoutes } from '../../src/platform/http/system.routes.js';
 import { createApi, createContainer } from '../../src/runtime/container.js';
 import { createTestApp, TEST_API_KEY, TEST_SECRETS, type TestApp } from '../support/app.js';
@@ -285,7 +286,7 @@ describe('/health when DynamoDB does not answer', () => {
 describe('OpenAPI document of routes built with the platform helpers', () => {
   it('validates as OpenAPI 3.1 with bodies, parameters and problem responses', async () => {
     const { app, call } = createFixtureApp();
-    const Thing = z.object({ id: z.string(), size: z.number().int().min(1) }).openapi('Thing');
+    const Thing = z.object({ id: z.string(), size: z.number().int().min(1) }).meta({ id: 'Thing' });
     app.openapi(
       createRoute({
         method: 'post',

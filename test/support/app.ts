@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { OpenAPIHono } from '@hono/zod-openapi';
 import { allTables, type Config, loadConfig } from '../../src/platform/config.js';
 import { createDynamoClients, type DynamoClients } from '../../src/platform/dynamo/client.js';
 import { ensureTables, namedTables } from '../../src/platform/dynamo/provision.js';
 import type { AppEnv } from '../../src/platform/http/context.js';
+import type { Router } from '../../src/platform/http/routes.js';
 import type { AnyModule, Ports } from '../../src/platform/module.js';
 import type { DomainEvent } from '../../src/platform/outbox/outbox.js';
 import { deriveSecrets } from '../../src/platform/secrets.js';
@@ -22,7 +22,7 @@ export { TEST_API_KEY };
 export const TEST_SECRETS = deriveSecrets(Buffer.alloc(32, 7));
 
 export interface TestApp extends Container {
-  readonly app: OpenAPIHono<AppEnv>;
+  readonly app: Router<AppEnv>;
   /** `app.request` with the test API key and JSON headers filled in. */
   readonly call: Call;
 }

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { OpenAPIHono } from '@hono/zod-openapi';
 import { expect } from 'vitest';
 import { eventsTable } from '../../src/modules/events/events.module.js';
 import { createDynamoClients, type DynamoClients } from '../../src/platform/dynamo/client.js';
@@ -8,6 +7,7 @@ import { idempotencyTable } from '../../src/platform/dynamo/tables.js';
 import { createHttpApp } from '../../src/platform/http/app.js';
 import type { AppEnv, Caller } from '../../src/platform/http/context.js';
 import type { Problem } from '../../src/platform/http/problem.js';
+import type { Router } from '../../src/platform/http/routes.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { dynamodbEndpoint } from './dynamodb.js';
 
@@ -30,7 +30,7 @@ export interface FixtureAppOptions {
 }
 
 export interface FixtureApp {
-  readonly app: OpenAPIHono<AppEnv>;
+  readonly app: Router<AppEnv>;
   readonly call: Call;
 }
 
@@ -48,7 +48,7 @@ export function createFixtureApp(options: FixtureAppOptions = {}): FixtureApp {
 }
 
 /** `app.request` with an API key (unless `key: null`) and a JSON body filled in. */
-export function callerFor(app: { request: OpenAPIHono<AppEnv>['request'] }): Call {
+export function callerFor(app: { request: Router<AppEnv>['request'] }): Call {
   return (path, init = {}) => {
     const { json, key, ...rest } = init;
     const headers = new Headers(rest.headers);

@@ -1,4 +1,3 @@
-import { createRoute } from '@hono/zod-openapi';
 import { invalidRequest } from '../../platform/errors.js';
 import { clientAddress } from '../../platform/http/client-address.js';
 import {
@@ -7,6 +6,7 @@ import {
   jsonContent,
   problemResponses,
 } from '../../platform/http/openapi.js';
+import { createRoute } from '../../platform/http/routes.js';
 import { JwksSchema, TokenRequestSchema, TokenResponseSchema } from './auth.schemas.js';
 import type { AuthService } from './auth.service.js';
 

@@ -1,4 +1,4 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from 'zod';
 import { withIdempotencyKey } from '../../platform/http/idempotency.js';
 import {
   createRouter,
@@ -7,6 +7,7 @@ import {
   problemResponses,
 } from '../../platform/http/openapi.js';
 import { paginationQuery, setNextLink } from '../../platform/http/pagination.js';
+import { createRoute } from '../../platform/http/routes.js';
 import type { Execution } from './customers.model.js';
 import { customerEvents } from './customers.model.js';
 import {

@@ -1,5 +1,5 @@
-import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { z } from 'zod';
 import {
   type CsvColumn,
   csvResponse,
@@ -15,6 +15,7 @@ import {
   problemResponses,
 } from '../../platform/http/openapi.js';
 import { MAX_PAGE_SIZE, paginationQuery, setNextLink } from '../../platform/http/pagination.js';
+import { createRoute } from '../../platform/http/routes.js';
 import type { AgeGroup, Enrollment } from './enrollments.model.js';
 import { enrollmentEvents } from './enrollments.model.js';
 import {

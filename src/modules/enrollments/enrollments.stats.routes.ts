@@ -1,5 +1,6 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from 'zod';
 import { createRouter, jsonContent, problemResponses } from '../../platform/http/openapi.js';
+import { createRoute } from '../../platform/http/routes.js';
 import type { EnrollmentStatus } from './enrollments.model.js';
 import type { EnrollmentsService } from './enrollments.service.js';
 

@@ -1,4 +1,3 @@
-import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { validationFailed } from '../../platform/errors.js';
 import { entityTag } from '../../platform/http/conditional.js';
@@ -10,6 +9,7 @@ import {
   jsonContent,
   problemResponses,
 } from '../../platform/http/openapi.js';
+import { createRoute } from '../../platform/http/routes.js';
 import { onFirstUse } from '../../platform/on-first-use.js';
 import {
   FeedLinkIdParam,

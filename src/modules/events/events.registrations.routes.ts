@@ -1,5 +1,5 @@
-import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { z } from 'zod';
 import { type CsvColumn, csvResponse, csvSchema, prefersCsv } from '../../platform/http/csv.js';
 import { withIdempotencyKey } from '../../platform/http/idempotency.js';
 import {
@@ -9,6 +9,7 @@ import {
   problemResponses,
 } from '../../platform/http/openapi.js';
 import { paginationQuery, setNextLink } from '../../platform/http/pagination.js';
+import { createRoute } from '../../platform/http/routes.js';
 import type { ExportedRegistration, RegistrationsService } from './events.registrations.service.js';
 import {
   EventIdParam,

@@ -1,5 +1,5 @@
-import { createRoute } from '@hono/zod-openapi';
 import { createRouter, jsonContent, problemResponses } from '../../platform/http/openapi.js';
+import { createRoute } from '../../platform/http/routes.js';
 import { EventIdParam } from './events.schemas.js';
 import { EventStatsQuery, EventStatsSchema } from './events.stats.schemas.js';
 import type { EventStatsService } from './events.stats.service.js';

@@ -1,5 +1,5 @@
-import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { z } from 'zod';
 import { invalidRequest } from '../../platform/errors.js';
 import { withBearerToken } from '../../platform/http/auth.js';
 import {
@@ -17,6 +17,7 @@ import {
   problemResponses,
 } from '../../platform/http/openapi.js';
 import { MAX_PAGE_SIZE, paginationQuery, setNextLink } from '../../platform/http/pagination.js';
+import { createRoute } from '../../platform/http/routes.js';
 import { type SlaError, type SlaErrorFilter, slaErrorEvents } from './sla-errors.model.js';
 import {
   CreatedSlaErrorSchema,

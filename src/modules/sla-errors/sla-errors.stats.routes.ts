@@ -1,6 +1,7 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from 'zod';
 import { invalidRequest } from '../../platform/errors.js';
 import { createRouter, jsonContent, problemResponses } from '../../platform/http/openapi.js';
+import { createRoute } from '../../platform/http/routes.js';
 import { severities } from './sla-errors.model.js';
 import {
   type SlaErrorStats,

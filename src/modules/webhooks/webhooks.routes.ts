@@ -1,4 +1,4 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from 'zod';
 import {
   createRouter,
   jsonBody,
@@ -6,6 +6,7 @@ import {
   problemResponses,
 } from '../../platform/http/openapi.js';
 import { paginationQuery, setNextLink } from '../../platform/http/pagination.js';
+import { createRoute } from '../../platform/http/routes.js';
 import {
   CreateWebhookSchema,
   DeliveryAttemptSchema,

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
@@ -20,6 +19,7 @@ import {
 import { createRouter } from './openapi.js';
 import { internalErrorResponse, problemResponse } from './problem.js';
 import { appPublicRoutes, type PublicRoute, publicRouteMatcher } from './public-routes.js';
+import type { Router } from './routes.js';
 
 export interface HttpAppOptions {
   readonly logger: Logger;
@@ -40,7 +40,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * authentication before routing, then body limits and JSON checks, then conditional GET (ETag,
  * 304), then the module routes.
  */
-export function createHttpApp(options: HttpAppOptions): OpenAPIHono<AppEnv> {
+export function createHttpApp(options: HttpAppOptions): Router<AppEnv> {
   const { logger } = options;
   const app = createRouter();
   // Public = declared `security: []` by whichever router mounted the route (read once, at the
@@ -193,7 +193,7 @@ type RoutePattern = { method: string; pattern: RegExp };
 const patternCache = new WeakMap<object, RoutePattern[]>();
 
 /** Methods registered for a path, for 405 + Allow. Built once, on the first miss. */
-function allowedMethods(app: OpenAPIHono<AppEnv>, path: string): string[] {
+function allowedMethods(app: Router<AppEnv>, path: string): string[] {
   let patterns = patternCache.get(app);
   if (!patterns) {
     patterns = app.routes

@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { RouteConfig } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { AppError } from '../errors.js';
 import type { AppEnv, Caller } from './context.js';
+import type { RouteConfig } from './routes.js';
 
 /**
  * Verifies a bearer token; resolves to the caller, or throws an `unauthorized` AppError for a

@@ -1,7 +1,7 @@
-import { z } from '@hono/zod-openapi';
 import { stringify } from 'csv-stringify/sync';
 import type { Context, Hono } from 'hono';
 import { accepts } from 'hono/accepts';
+import { z } from 'zod/mini';
 import type { Page, PageRequest } from '../page.js';
 import type { AppEnv } from './context.js';
 import { type PublicRoute, publicRouteMatcher } from './public-routes.js';
@@ -131,7 +131,9 @@ export async function csvResponse<T>(c: Context, spec: CsvExport<T>): Promise<Re
 const safeFilename = (name: string) => name.replace(/[^A-Za-z0-9._-]/g, '_');
 
 /** A CSV body in the OpenAPI document. */
-export const csvSchema = z.string().openapi({
-  description: 'RFC 4180 CSV, UTF-8, with a header row',
-  example: 'id,name\r\n1,Ada\r\n',
-});
+export const csvSchema = z.string().check(
+  z.meta({
+    description: 'RFC 4180 CSV, UTF-8, with a header row',
+    example: 'id,name\r\n1,Ada\r\n',
+  }),
+);

@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type RouteConfig, z } from '@hono/zod-openapi';
 import type { Context as LambdaContext } from 'aws-lambda';
 import type { MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { z } from 'zod/mini';
 import { AppError, badRequest } from '../errors.js';
 import { onFirstUse } from '../on-first-use.js';
 import { IDEMPOTENCY_WINDOW_SECONDS } from '../request-key.js';
 import type { AppEnv } from './context.js';
+import type { RouteConfig } from './routes.js';
 
 export interface IdempotencyOptions {
   readonly client: DynamoDBClient;
@@ -53,9 +54,13 @@ const powertools = onFirstUse(async () => {
 
 /** The header as create routes document it. */
 export const idempotencyKeyHeader = z.object({
-  'idempotency-key': z.string().optional().openapi({
-    description: 'Replays the first response for 24 h when sent again with the same body.',
-  }),
+  'idempotency-key': z.optional(
+    z.string().check(
+      z.meta({
+        description: 'Replays the first response for 24 h when sent again with the same body.',
+      }),
+    ),
+  ),
 });
 
 /**

@@ -1,25 +1,29 @@
-import { OpenAPIHono, z } from '@hono/zod-openapi';
-import type { ZodError } from 'zod';
+import { z } from 'zod/mini';
+import type { $ZodError, $ZodType } from 'zod/v4/core';
 import { type FieldError, validationFailed } from '../errors.js';
 import type { AppEnv } from './context.js';
+import { Router } from './routes.js';
 
 export const ProblemSchema = z
   .object({
-    type: z.string().openapi({ example: '/problems/request-validation-failed' }),
-    title: z.string().openapi({ example: 'Unprocessable Content' }),
-    status: z.number().int().openapi({ example: 422 }),
+    type: z.string().check(z.meta({ example: '/problems/request-validation-failed' })),
+    title: z.string().check(z.meta({ example: 'Unprocessable Content' })),
+    status: z.int().check(z.meta({ example: 422 })),
     detail: z.string(),
-    instance: z.string().optional(),
-    code: z.string().openapi({ description: 'Stable error code', example: 'WIDGETS.NOT_FOUND' }),
-    requestId: z.string().optional(),
-    errors: z
-      .array(z.object({ path: z.string(), message: z.string() }))
-      .optional()
-      .openapi({
-        description: 'Validation errors, one per field (422, or 400 where a module says so).',
-      }),
+    instance: z.optional(z.string()),
+    code: z
+      .string()
+      .check(z.meta({ description: 'Stable error code', example: 'WIDGETS.NOT_FOUND' })),
+    requestId: z.optional(z.string()),
+    errors: z.optional(
+      z.array(z.object({ path: z.string(), message: z.string() })).check(
+        z.meta({
+          description: 'Validation errors, one per field (422, or 400 where a module says so).',
+        }),
+      ),
+    ),
   })
-  .openapi('Problem');
+  .check(z.meta({ id: 'Problem' }));
 
 const problemDescriptions: Record<number, string> = {
   400: 'Malformed JSON, body or cursor',
@@ -50,19 +54,19 @@ export function problemResponses(...statuses: number[]) {
   );
 }
 
-export const jsonContent = <T extends z.ZodType>(schema: T, description: string) => ({
+export const jsonContent = <T extends $ZodType>(schema: T, description: string) => ({
   description,
   content: { 'application/json': { schema } },
 });
 
-export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+export const jsonBody = <T extends $ZodType>(schema: T) => ({
   required: true,
   content: { 'application/json': { schema } },
 });
 
 const targetNames: Record<string, string> = { json: 'body', param: 'path' };
 
-export function fieldErrors(target: string, error: ZodError): FieldError[] {
+export function fieldErrors(target: string, error: $ZodError): FieldError[] {
   const prefix = targetNames[target] ?? target;
   return error.issues.map((issue) => ({
     path: [prefix, ...issue.path.map(String)].join('.'),
@@ -80,11 +84,7 @@ export interface RouterOptions {
 }
 
 /** A router whose validation failures all become one problem with `errors[]` (422 by default). */
-export function createRouter(options: RouterOptions = {}): OpenAPIHono<AppEnv> {
+export function createRouter(options: RouterOptions = {}): Router<AppEnv> {
   const invalid = options.invalid ?? ((errors: FieldError[]) => validationFailed(errors));
-  return new OpenAPIHono<AppEnv>({
-    defaultHook: (result) => {
-      if (!result.success) throw invalid(fieldErrors(result.target, result.error));
-    },
-  });
+  return new Router<AppEnv>((target, error) => invalid(fieldErrors(target, error)));
 }

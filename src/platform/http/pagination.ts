@@ -1,5 +1,5 @@
-import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { z } from 'zod';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
@@ -12,12 +12,12 @@ export const paginationQuery = z.object({
     .min(1)
     .max(MAX_PAGE_SIZE)
     .default(DEFAULT_PAGE_SIZE)
-    .openapi({ description: `Page size, 1–${MAX_PAGE_SIZE}.`, example: DEFAULT_PAGE_SIZE }),
+    .meta({ description: `Page size, 1–${MAX_PAGE_SIZE}.`, example: DEFAULT_PAGE_SIZE }),
   cursor: z
     .string()
     .max(4096)
     .optional()
-    .openapi({ description: 'Opaque cursor from the previous page’s `Link: rel="next"` header.' }),
+    .meta({ description: 'Opaque cursor from the previous page’s `Link: rel="next"` header.' }),
 });
 
 /**

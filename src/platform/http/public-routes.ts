@@ -1,7 +1,7 @@
-import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from './context.js';
 import { DOCS_PUBLIC_ROUTES } from './docs.js';
 import type { PublicRoute } from './public-route.js';
+import type { RouteConfig, Router } from './routes.js';
 
 export type { PublicRoute };
 
@@ -9,7 +9,7 @@ export type { PublicRoute };
  * The routes a router declares bearer-only (`security: [{ Bearer: [] }]`, see withBearerToken):
  * the auth middleware's key is not enough there, and the CDK stack gives them a token authorizer.
  */
-export function bearerOnlyRoutesOf(router: OpenAPIHono<AppEnv>): PublicRoute[] {
+export function bearerOnlyRoutesOf(router: Router<AppEnv>): PublicRoute[] {
   return routesWhere(router, ({ security }) => {
     const only = Array.isArray(security) && security.length === 1 ? security[0] : undefined;
     return only !== undefined && Object.keys(only).join() === 'Bearer';
@@ -21,12 +21,12 @@ export function bearerOnlyRoutesOf(router: OpenAPIHono<AppEnv>): PublicRoute[] {
  * declaration documents the route as public, lets it through the auth middleware and (in the CDK
  * stack) makes its API Gateway method key-free, so the three cannot disagree.
  */
-function publicRoutesOf(router: OpenAPIHono<AppEnv>): PublicRoute[] {
+function publicRoutesOf(router: Router<AppEnv>): PublicRoute[] {
   return routesWhere(router, ({ security }) => Array.isArray(security) && security.length === 0);
 }
 
 /** What the app serves to anyone: the routes it declares public, and the documentation pages. */
-export function appPublicRoutes(app: OpenAPIHono<AppEnv>): PublicRoute[] {
+export function appPublicRoutes(app: Router<AppEnv>): PublicRoute[] {
   return [...publicRoutesOf(app), ...DOCS_PUBLIC_ROUTES];
 }
 
@@ -36,30 +36,18 @@ export function appPublicRoutes(app: OpenAPIHono<AppEnv>): PublicRoute[] {
  * (the exports function), which serves these alone; every other route stays with the API
  * function, whose answer Lambda buffers (6 MB at most).
  */
-export function streamedRoutesOf(router: OpenAPIHono<AppEnv>): PublicRoute[] {
+export function streamedRoutesOf(router: Router<AppEnv>): PublicRoute[] {
   return routesWhere(router, ({ method, responses }) => {
     const types = Object.keys((responses[200] as { content?: object } | undefined)?.content ?? {});
     return method === 'get' && types.length === 1 && types[0] === 'text/csv';
   });
 }
 
-type RouteDeclaration = Extract<
-  OpenAPIHono<AppEnv>['openAPIRegistry']['definitions'][number],
-  { type: 'route' }
->['route'];
-
 /** The OpenAPI operations of `router` that pass `test`. */
-function routesWhere(
-  router: OpenAPIHono<AppEnv>,
-  test: (route: RouteDeclaration) => boolean,
-): PublicRoute[] {
-  const routes: PublicRoute[] = [];
-  for (const definition of router.openAPIRegistry.definitions) {
-    if (definition.type !== 'route') continue;
-    const { method, path } = definition.route;
-    if (test(definition.route)) routes.push({ method: method.toUpperCase(), path });
-  }
-  return routes;
+function routesWhere(router: Router<AppEnv>, test: (route: RouteConfig) => boolean): PublicRoute[] {
+  return router.openAPIRegistry.routes
+    .filter(test)
+    .map(({ method, path }) => ({ method: method.toUpperCase(), path }));
 }
 
 /**

@@ -1,12 +1,15 @@
-import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { z } from 'zod/mini';
+import { onFirstUse } from '../on-first-use.js';
 import {
   type DomainEventPayloads,
   type DomainEventType,
   domainEventSchema,
 } from '../outbox/outbox.js';
+import { entityTag } from './conditional.js';
 import type { AppEnv } from './context.js';
 import { mountDocs } from './docs.js';
 import { createRouter, jsonContent } from './openapi.js';
+import { createRoute, type Router } from './routes.js';
 
 export interface SystemInfo {
   readonly name: string;
@@ -37,14 +40,14 @@ const IndexSchema = z
     description: z.string(),
     links: z.object({ docs: z.string(), openapi: z.string(), health: z.string() }),
   })
-  .openapi('ApiIndex');
+  .check(z.meta({ id: 'ApiIndex' }));
 
 const HealthSchema = z
   .object({
     status: z.enum(['ok', 'unavailable']),
     checks: z.object({ database: z.enum(['ok', 'unavailable']) }),
   })
-  .openapi('Health');
+  .check(z.meta({ id: 'Health' }));
 
 const index = createRoute({
   method: 'get',
@@ -110,8 +113,16 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+/**
+ * The document's generator (zod's JSON Schema conversion with it), loaded by the first request
+ * for the document: nothing builds the document as the app starts. A Lambda bundle holds, in its
+ * place, the document built when it was bundled (infra/bundling.ts), so a function never runs
+ * the generator at all.
+ */
+const documentGenerator = onFirstUse(() => import('./openapi-document.js'));
+
 /** The system routes, the OpenAPI document of everything mounted on `app`, and the docs page. */
-export function mountSystemRoutes(app: OpenAPIHono<AppEnv>, options: SystemRoutesOptions): void {
+export function mountSystemRoutes(app: Router<AppEnv>, options: SystemRoutesOptions): void {
   app.route('/', systemRoutes(options));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {
@@ -135,10 +146,10 @@ export function mountSystemRoutes(app: OpenAPIHono<AppEnv>, options: SystemRoute
       request: {
         headers: z.object({
           'webhook-id': z.string(),
-          'webhook-timestamp': z.string().meta({ description: 'Unix seconds' }),
+          'webhook-timestamp': z.string().check(z.meta({ description: 'Unix seconds' })),
           'webhook-signature': z
             .string()
-            .meta({ description: 'Space-separated `v1,<base64>`: one per active secret' }),
+            .check(z.meta({ description: 'Space-separated `v1,<base64>`: one per active secret' })),
         }),
         body: {
           content: {
@@ -157,7 +168,7 @@ export function mountSystemRoutes(app: OpenAPIHono<AppEnv>, options: SystemRoute
     });
   }
 
-  app.doc31('/openapi.json', {
+  const document = {
     openapi: '3.1.0',
     info: {
       title: options.info.name,
@@ -169,6 +180,19 @@ export function mountSystemRoutes(app: OpenAPIHono<AppEnv>, options: SystemRoute
       { name: 'system', description: 'Health, documentation and API information' },
       ...(options.tags ?? []),
     ],
+  };
+  // Built on the first request, once every router is mounted; again only if routes were added
+  // since (a test app that declares routes after the fact).
+  let served: { text: string; etag: string; declared: number } | undefined;
+  app.get('/openapi.json', async (c) => {
+    const registry = app.openAPIRegistry;
+    const declared = registry.routes.length + registry.webhooks.length;
+    if (served?.declared !== declared) {
+      const { openApiDocumentText } = await documentGenerator();
+      const text = openApiDocumentText(registry, document);
+      served = { text, etag: entityTag(text), declared };
+    }
+    return c.body(served.text, 200, { 'content-type': 'application/json', etag: served.etag });
   });
 
   mountDocs(app, { title: `${options.info.name} API`, assetsDir: options.docsAssetsDir });
