@@ -25,7 +25,7 @@ import {
 /*
  * Sharded events, slice 2 (docs/decisions/sharded-capacity.md): the event item, its N shard
  * counters and its waitlist item are written, read (summed), changed and deleted together.
- * Registrations on a sharded event are refused until they are built.
+ * Registrations on sharded events: sharded-registrations.test.ts.
  */
 
 const SHARDING = { EVENTS_SHARDING: 'on' };
@@ -422,41 +422,7 @@ describe('DELETE /events/{id} on a sharded event', () => {
   });
 });
 
-describe('registrations and reads of a sharded event before registrations are sharded', () => {
-  it('refuses a registration with 409 EVENTS.SHARDED_REGISTRATION_UNAVAILABLE and touches no counter', async () => {
-    const app = await createEventsApp({ env: SHARDING });
-    const { eventId } = await createSharded(app, { hasWaitlist: true });
-    const user = await createUser(app);
-    const before = await stored(app).shards(eventId, 4);
-
-    for (const call of [
-      () =>
-        app.call(`/events/${eventId}/registrations`, {
-          method: 'POST',
-          json: { userId: user.userId },
-        }),
-      () => app.call('/registrations', { method: 'POST', json: { userId: user.userId, eventId } }),
-      () =>
-        app.call(`/events/${eventId}/registrations`, {
-          method: 'POST',
-          json: { userId: 'nobody' },
-        }),
-    ]) {
-      const problem = await expectProblem(
-        await call(),
-        409,
-        'EVENTS.SHARDED_REGISTRATION_UNAVAILABLE',
-      );
-      expect(problem.detail).toMatch(/shards/);
-    }
-
-    expect(await stored(app).shards(eventId, 4)).toEqual(before);
-    expect(await stored(app).event(eventId)).toEqual(
-      expect.not.objectContaining({ registeredCount: expect.anything() }),
-    );
-    expect((await stored(app).partition(`EVENT#${eventId}`)).map((i) => i.SK)).toEqual(['EVENT']);
-  });
-
+describe('reads of a sharded event', () => {
   it('answers every read route and background task of a sharded event without a 5xx', async () => {
     const app = await createEventsApp({ env: SHARDING });
     const { eventId } = await createSharded(app, { hasWaitlist: true });

@@ -31,6 +31,7 @@ import {
   shardReadKeys,
   shardsOf,
   toWaitlist,
+  userOfRow,
 } from './events.shards.dynamo.js';
 import type { ShardedView } from './events.shards.rules.js';
 import { afterPromotion, encodeRuns, waitlistAfter } from './events.waitlist.rules.js';
@@ -121,6 +122,22 @@ const { event: eventKey } = eventsKeys;
 const DELETING = 'DELETING';
 
 /**
+ * Events from their items: a sharded one summed from its counters and waitlist item, read for
+ * every sharded event among them in one strongly consistent batch. The sums are not a snapshot:
+ * each counter is exact when read.
+ */
+export async function viewsOf(table: DynamoTable, items: readonly Item[]): Promise<ShardedView[]> {
+  const keys = shardReadKeys(items);
+  const found = new Map(
+    (keys.length > 0 ? await table.batchGet(keys) : []).map((item) => [String(item.PK), item]),
+  );
+  return items.map((item) => {
+    const event = toEvent(item);
+    return shardsOf(item) > 1 ? shardedView(event, found) : { event, soldOut: false, shards: [] };
+  });
+}
+
+/**
  * The version of an event or registration item the previous release wrote, which stored none:
  * its creation (that release announced nothing, so nobody holds a higher one). The first change
  * this release makes to it writes 2 and announces sequence 2.
@@ -187,23 +204,8 @@ export class DynamoEventRepository implements EventRepository {
     return view;
   }
 
-  /**
-   * Events from their items: a sharded one summed from its counters and waitlist item, read for
-   * every sharded event on the page in one strongly consistent batch. The sums are not a
-   * snapshot: each counter is exact when read.
-   */
-  private async viewsOf(items: readonly Item[]): Promise<ShardedView[]> {
-    const keys = shardReadKeys(items);
-    const found = new Map(
-      (keys.length > 0 ? await this.table.batchGet(keys) : []).map((item) => [
-        String(item.PK),
-        item,
-      ]),
-    );
-    return items.map((item) => {
-      const event = toEvent(item);
-      return shardsOf(item) > 1 ? shardedView(event, found) : { event, soldOut: false, shards: [] };
-    });
+  private viewsOf(items: readonly Item[]): Promise<ShardedView[]> {
+    return viewsOf(this.table, items);
   }
 
   private async eventsOf(items: readonly Item[]): Promise<Event[]> {
@@ -349,11 +351,12 @@ export class DynamoEventRepository implements EventRepository {
   async finishDeletion(eventId: string): Promise<number> {
     let removed = 0;
     const marked = await this.table.get(eventKey(eventId));
+    const shards = marked ? shardsOf(marked) : 1;
     // A sharded event's own partitions first (its shards' rows and counters, its waitlist item),
     // then everything in `EVENT#<id>`: registrations, and their check-ins, answers and
     // revocations.
     const partitions = [
-      ...(marked && shardsOf(marked) > 1 ? shardPartitions(eventId, shardsOf(marked)) : []),
+      ...(shards > 1 ? shardPartitions(eventId, shards) : []),
       eventKey(eventId).PK,
     ];
     for (const partition of partitions) {
@@ -363,10 +366,18 @@ export class DynamoEventRepository implements EventRepository {
         attributes: ['PK', 'SK'],
       })) {
         const owned = items.filter((item) => item.SK !== 'EVENT');
+        const rows = owned.filter((item) => String(item.SK).startsWith('REG#'));
+        if (shards > 1 && partition !== eventKey(eventId).PK && rows.length > 0) {
+          // A sharded row's guard, in its user's partition, is found only through the row: the
+          // guards go first, so that a crash in between leaves rows to find them by again.
+          await this.table.batchDelete(
+            rows.map((row) => shardKeys.guard(userOfRow(String(row.SK)), eventId)),
+          );
+        }
         if (owned.length > 0) {
           await this.table.batchDelete(owned.map((item) => ({ PK: item.PK, SK: item.SK })));
         }
-        removed += owned.filter((item) => String(item.SK).startsWith('REG#')).length;
+        removed += rows.length;
       }
     }
     // Last, so that until now the marked item kept the id taken and every write refused.

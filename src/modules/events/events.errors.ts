@@ -57,10 +57,10 @@ export const EventsErrors = {
       'EVENTS.SHARDS_FIXED',
       `Event ${eventId} has ${shards} shard${shards === 1 ? '' : 's'}, fixed when it was created; it can't be changed to ${asked}.`,
     ),
-  shardedRegistrationUnavailable: (eventId: string, shards: number) =>
+  shardedWaitlistUnavailable: (eventId: string, shards: number) =>
     conflict(
       'EVENTS.SHARDED_REGISTRATION_UNAVAILABLE',
-      `Event ${eventId} keeps its seats on ${shards} shards, and registrations for sharded events are not available in this release yet; nothing was changed.`,
+      `Event ${eventId} is full on all of its ${shards} shards and has a waitlist, but joining the waitlist of a sharded event is not available in this release yet; nothing was changed.`,
     ),
   noTicket: (eventId: string, userId: string, status: string) =>
     conflict(

@@ -131,6 +131,13 @@ export interface ShardCounter {
   readonly updatedAt: string;
 }
 
+/** Seats moved from one shard to another: both slices and free seats, in one transaction. */
+export interface SeatMove {
+  readonly from: number;
+  readonly to: number;
+  readonly seats: number;
+}
+
 /** A sharded event as a process sees it: summed from its items, with the shards it summed. */
 export interface ShardedView {
   readonly event: Event;

@@ -15,22 +15,30 @@ import {
   transactOn,
   versionIs,
   versionOf,
+  viewsOf,
 } from './events.dynamo.js';
 import {
   type Event,
   endedStatuses,
   type Registration,
   type RegistrationStatus,
+  type ShardCounter,
   type Waitlist,
 } from './events.model.js';
 import type {
+  FoundRegistration,
   NewRegistration,
+  Rebalanced,
   RegistrationCommit,
   RegistrationFacts,
   RegistrationRepository,
   RegistrationWithName,
+  ShardCommit,
+  ShardTarget,
   UnregisterPlan,
 } from './events.registrations.repository.js';
+import { liveShardCounter, shardKeys, shardsOf } from './events.shards.dynamo.js';
+import type { SeatMove } from './events.shards.rules.js';
 
 const { event: eventKey, user: userKey, registration: registrationKey } = eventsKeys;
 
@@ -48,11 +56,35 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
 
   private toRegistration = (item: Item): Registration => toRegistration(item, this.tokenOf);
 
-  async getRegistration(eventId: string, userId: string) {
-    const item = await this.table.get(registrationKey(eventId, userId));
+  async getRegistration(eventId: string, userId: string): Promise<FoundRegistration | undefined> {
+    // The row where an unsharded event keeps it, and the guard a sharded one's leaves in the
+    // user's partition, in one read: an event's shards are not known without reading it.
+    const [rowKey, guardKey] = [registrationKey(eventId, userId), shardKeys.guard(userId, eventId)];
+    const items = await this.table.batchGet([rowKey, guardKey]);
+    const find = ({ PK, SK }: { PK: string; SK: string }) =>
+      items.find((item) => item.PK === PK && item.SK === SK);
+    const guard = find(guardKey);
+    const guarded = guard && (await this.guardedRegistration(eventId, userId, guard));
+    if (guarded) return guarded;
+    const item = find(rowKey);
     return item && !ended(item)
       ? { registration: this.toRegistration(item), requestKey: item.requestKey }
       : undefined;
+  }
+
+  /** The row a guard points to, if it is still that registration's and live. */
+  private async guardedRegistration(
+    eventId: string,
+    userId: string,
+    guard: Item,
+  ): Promise<FoundRegistration | undefined> {
+    if (guard.ended === true) return undefined;
+    const shard = Number(guard.shard);
+    const row = await this.table.get(shardKeys.registration(eventId, shard, userId));
+    // Unregistered between the two reads (both go in one transaction), or a guard a crashed
+    // deletion left of an earlier event with this id.
+    if (!row || ended(row) || row.registrationId !== guard.registrationId) return undefined;
+    return { registration: this.toRegistration(row), requestKey: row.requestKey, shard };
   }
 
   async registrationFacts(eventId: string, userId: string): Promise<RegistrationFacts> {
@@ -60,14 +92,26 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
       eventKey(eventId),
       userKey(userId),
       registrationKey(eventId, userId),
+      shardKeys.guard(userId, eventId),
     ]);
     const find = ({ PK, SK }: { PK: string; SK: string }) =>
       items.find((item) => item.PK === PK && item.SK === SK);
-    const found = find(registrationKey(eventId, userId));
-    const existing = ended(found) ? undefined : found;
+    const event = liveEvent(find(eventKey(eventId)));
+    const userExists = find(userKey(userId)) !== undefined;
+    if (event && shardsOf(event) > 1) {
+      const guard = find(shardKeys.guard(userId, eventId));
+      // A guard of an earlier event with this id holds nothing (its put replaces it).
+      const found =
+        guard && guard.eventCreatedAt === event.createdAt
+          ? await this.guardedRegistration(eventId, userId, guard)
+          : undefined;
+      return { event, userExists, existing: found };
+    }
+    const row = find(registrationKey(eventId, userId));
+    const existing = ended(row) ? undefined : row;
     return {
-      event: liveEvent(find(eventKey(eventId))),
-      userExists: find(userKey(userId)) !== undefined,
+      event,
+      userExists,
       existing: existing
         ? { registration: this.toRegistration(existing), requestKey: existing.requestKey }
         : undefined,
@@ -95,11 +139,96 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
     });
   }
 
+  async shardCounters(eventId: string, shards: number): Promise<ShardCounter[] | undefined> {
+    const keys = Array.from({ length: shards }, (_, shard) => shardKeys.counter(eventId, shard));
+    const items = new Map((await this.table.batchGet(keys)).map((item) => [item.PK, item]));
+    const counters = keys.map(({ PK }) => liveShardCounter(items.get(PK)));
+    return counters.every((c) => c !== undefined) ? (counters as ShardCounter[]) : undefined;
+  }
+
+  async confirmInShard(
+    registration: NewRegistration,
+    { shard, eventCreatedAt }: ShardTarget,
+    announced: DomainEvent,
+  ): Promise<ShardCommit> {
+    const { eventId, userId, registeredAt } = registration;
+    const row = shardedRegistrationItem(registration, shard);
+    const outcome = await transactOn(this.table, [
+      // The seat, on this shard only: the event item is never written by a registration. The
+      // shard mirrors the event's status and deletion mark, so `open` reads as on the event.
+      this.table.updateItem(shardKeys.counter(eventId, shard), {
+        update: x`SET registeredCount = registeredCount + ${1}, freeSeats = freeSeats - ${1}, updatedAt = ${registeredAt}`,
+        condition: x`${open} AND soldOut = ${false} AND freeSeats > ${0}`,
+      }),
+      // As unsharded: one row per user in this partition; an offer that ended is replaced.
+      this.table.put(
+        row,
+        x`attribute_not_exists(PK) OR ${name('status')} IN (${list(endedStatuses)})`,
+      ),
+      // One registration per user across the shards. A guard that ended, or that an earlier
+      // event with this id left behind (a deletion that crashed), holds nothing.
+      this.table.put(
+        guardItem(registration, shard, eventCreatedAt),
+        x`attribute_not_exists(PK) OR ended = ${true} OR eventCreatedAt <> ${eventCreatedAt}`,
+      ),
+      this.table.check(userKey(userId), x`attribute_exists(PK)`),
+      this.outbox.put(announced),
+    ]);
+    if (outcome.ok) return { ok: true, registration: this.toRegistration(row) };
+    const [counterFailed, rowFailed, guardFailed, userFailed] = outcome.reasons.map(
+      (code) => code === 'ConditionalCheckFailed',
+    );
+    const [counter, existingRow, guard] = outcome.current;
+    let existing: FoundRegistration | undefined;
+    if (rowFailed && existingRow) {
+      existing = {
+        registration: this.toRegistration(existingRow),
+        requestKey: existingRow.requestKey,
+      };
+    } else if (guardFailed && guard) {
+      existing = await this.guardedRegistration(eventId, userId, guard);
+    }
+    return {
+      ok: false,
+      counter: counterFailed ? (liveShardCounter(counter) ?? 'gone') : 'unchanged',
+      userMissing: Boolean(userFailed),
+      existing: existing && {
+        registration: existing.registration,
+        requestKey: existing.requestKey,
+      },
+    };
+  }
+
+  async rebalance(eventId: string, { from, to, seats }: SeatMove): Promise<Rebalanced> {
+    // Both the slice and the free seats move, so each shard keeps slice = registered + free.
+    const outcome = await transactOn(this.table, [
+      this.table.updateItem(shardKeys.counter(eventId, from), {
+        update: x`SET freeSeats = freeSeats - ${seats}, slice = slice - ${seats}`,
+        condition: x`${live} AND freeSeats >= ${seats}`,
+      }),
+      this.table.updateItem(shardKeys.counter(eventId, to), {
+        update: x`SET freeSeats = freeSeats + ${seats}, slice = slice + ${seats}`,
+        condition: live,
+      }),
+    ]);
+    if (outcome.ok) return { ok: true };
+    const failed = outcome.current.filter(
+      (_, i) => outcome.reasons[i] === 'ConditionalCheckFailed',
+    );
+    const counters = failed.map(liveShardCounter);
+    return {
+      ok: false,
+      counters: counters.filter((c) => c !== undefined),
+      gone: counters.some((c) => c === undefined),
+    };
+  }
+
   async unregister(
     plan: UnregisterPlan,
     now: string,
     announced: readonly DomainEvent[],
   ): Promise<boolean> {
+    if (plan.shard !== undefined) return this.unregisterSharded(plan, plan.shard, now, announced);
     const { registration } = plan;
     // Still as read, version included: its cancellation's sequence is exact.
     const removeRegistration = this.table.deleteItem(
@@ -114,6 +243,48 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
       ...(registration.status === 'confirmed' ? [this.revocation(registration, now)] : []),
     ];
     return (await transactOn(this.table, items)).ok;
+  }
+
+  /**
+   * A confirmed registration of a sharded event leaves while the latch is off: its row and guard
+   * go, its shard gets the seat back, its ticket is revoked in its shard's partition.
+   */
+  private async unregisterSharded(
+    plan: UnregisterPlan,
+    shard: number,
+    now: string,
+    announced: readonly DomainEvent[],
+  ): Promise<boolean> {
+    const { registration } = plan;
+    const { eventId, userId, registrationId } = registration;
+    if (plan.kind !== 'free-seat' || registration.status !== 'confirmed') {
+      throw new Error(`a sharded registration can't ${plan.kind} yet (${registration.status})`);
+    }
+    const outcome = await transactOn(this.table, [
+      this.table.deleteItem(
+        shardKeys.registration(eventId, shard, userId),
+        x`${name('status')} = ${registration.status} AND registrationId = ${registrationId} AND ${versionIs(registration.version)}`,
+      ),
+      this.table.deleteItem(
+        shardKeys.guard(userId, eventId),
+        x`registrationId = ${registrationId}`,
+      ),
+      // Nobody waits while the latch is off (a join requires it on): the seat is simply free.
+      this.table.updateItem(shardKeys.counter(eventId, shard), {
+        update: x`SET registeredCount = registeredCount - ${1}, freeSeats = freeSeats + ${1}, updatedAt = ${now}`,
+        condition: x`${live} AND soldOut = ${false}`,
+      }),
+      ...announced.map((event) => this.outbox.put(event)),
+      this.table.put({
+        ...shardKeys.revoked(eventId, shard, registrationId),
+        type: 'revocation',
+        eventId,
+        registrationId,
+        revokedAt: now,
+        ...shardKeys.ticketKeys(eventId, shard, registrationId, now),
+      }),
+    ]);
+    return outcome.ok;
   }
 
   private revocation(registration: Registration, now: string): TransactItem {
@@ -229,6 +400,7 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
     userId: string,
     page: PageRequest,
   ): Promise<Page<{ registration: Registration; event: Event }>> {
+    // The entry's own keys name its row, in whichever partition (a sharded event's shard).
     const refs = await this.table.queryPage(
       `user-registrations:${userId}`,
       {
@@ -237,19 +409,24 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
         forward: false,
       },
       page,
-      (item) => ({ eventId: item.eventId as string }),
+      (item) => ({ PK: String(item.PK), SK: String(item.SK), eventId: item.eventId as string }),
     );
     // The index is eventually consistent: re-read the registrations themselves and their events,
-    // in batches (never one call per registration).
+    // in batches (never one call per registration), a sharded event summed from its shards.
     const items = await this.table.batchGet(
-      refs.items.flatMap(({ eventId }) => [registrationKey(eventId, userId), eventKey(eventId)]),
+      refs.items.flatMap(({ PK, SK, eventId }) => [{ PK, SK }, eventKey(eventId)]),
     );
     const byKey = new Map(items.map((item) => [`${item.PK}|${item.SK}`, item]));
+    const eventItems = [...new Set(refs.items.map(({ eventId }) => eventId))]
+      .map((eventId) => byKey.get(`${eventKey(eventId).PK}|EVENT`))
+      .filter((item): item is Item => item !== undefined && !item.deleting);
+    const events = new Map(
+      (await viewsOf(this.table, eventItems)).map(({ event }) => [event.eventId, event]),
+    );
     const joined: { registration: Registration; event: Event }[] = [];
-    for (const { eventId } of refs.items) {
-      const { PK, SK } = registrationKey(eventId, userId);
+    for (const { PK, SK, eventId } of refs.items) {
       const registration = byKey.get(`${PK}|${SK}`);
-      const event = liveEvent(byKey.get(`${PK}|EVENT`));
+      const event = events.get(eventId);
       // Left behind by an event deletion that has not finished: not a registration any more.
       if (!registration || !event) continue;
       joined.push({ registration: this.toRegistration(registration), event });
@@ -429,6 +606,31 @@ function registrationItem(r: NewRegistration, ticket: number | undefined): Item 
     ...(ticket === undefined
       ? eventsKeys.ticketKeys(r.eventId, r.registrationId, r.registeredAt)
       : {}),
+  };
+}
+
+/** A sharded event's confirmed row, in its shard's partition and ticket index. */
+function shardedRegistrationItem(r: NewRegistration, shard: number): Item {
+  const { GSI3PK: _, GSI3SK: __, ...fields } = registrationItem(r, undefined);
+  return {
+    ...fields,
+    ...shardKeys.registration(r.eventId, shard, r.userId),
+    shard,
+    ...shardKeys.ticketKeys(r.eventId, shard, r.registrationId, r.registeredAt),
+  };
+}
+
+/** The user's one registration for a sharded event: where its row is, and what made it. */
+function guardItem(r: NewRegistration, shard: number, eventCreatedAt: string): Item {
+  return {
+    ...shardKeys.guard(r.userId, r.eventId),
+    type: 'guard',
+    eventId: r.eventId,
+    userId: r.userId,
+    shard,
+    registrationId: r.registrationId,
+    eventCreatedAt,
+    ...(r.requestKey ? { requestKey: r.requestKey } : {}),
   };
 }
 

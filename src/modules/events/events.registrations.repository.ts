@@ -1,6 +1,13 @@
 import type { DomainEvent } from '../../platform/outbox/outbox.js';
 import type { Page, PageRequest } from '../../platform/page.js';
-import type { Event, Registration, RequestKey, Waitlist } from './events.model.js';
+import type {
+  Event,
+  Registration,
+  RequestKey,
+  SeatMove,
+  ShardCounter,
+  Waitlist,
+} from './events.model.js';
 
 export interface NewRegistration {
   readonly eventId: string;
@@ -26,6 +33,41 @@ export type RegistrationCommit =
       /** Waitlist only: the frontier passed the ticket before it could commit. */
       readonly ticketPassed: boolean;
     };
+
+/** A registration as read, with the request key that made it and, when sharded, its shard. */
+export interface FoundRegistration {
+  readonly registration: Registration;
+  readonly requestKey: RequestKey;
+  /** The shard whose partition holds its row (a sharded event's registration only). */
+  readonly shard?: number | undefined;
+}
+
+/** Where a sharded registration goes: its shard, and the event's incarnation for its guard. */
+export interface ShardTarget {
+  readonly shard: number;
+  readonly eventCreatedAt: string;
+}
+
+export type ShardCommit =
+  | { readonly ok: true; readonly registration: Registration }
+  | {
+      readonly ok: false;
+      /**
+       * The shard's counter as it is, when its condition failed (`gone`: absent or marked for
+       * deletion); `unchanged` when it held.
+       */
+      readonly counter: ShardCounter | 'gone' | 'unchanged';
+      readonly userMissing: boolean;
+      /**
+       * The user's registration for this event, in whichever shard (found through the guard),
+       * and the request key that made it; undefined when none, or gone by the time it was read.
+       */
+      readonly existing: { registration: Registration; requestKey: RequestKey } | undefined;
+    };
+
+export type Rebalanced =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly counters: readonly ShardCounter[]; readonly gone: boolean };
 
 /** A registration with its user's name, as an export lists it. */
 export interface RegistrationWithName {
@@ -67,6 +109,11 @@ export type UnregisterPlan = (
    * left is recorded as a hole (no condition on the bookkeeping) and the frontier only moves up.
    */
   readonly fold?: WaitlistFold | undefined;
+  /**
+   * A sharded event's registration: the shard its row is in, whose counter gets the seat back
+   * (`free-seat` only, while the sold-out latch is off).
+   */
+  readonly shard?: number | undefined;
 };
 
 /**
@@ -75,14 +122,39 @@ export type UnregisterPlan = (
  * What a commit announces (domain events) it takes as arguments and commits in its transaction.
  */
 export interface RegistrationRepository {
-  getRegistration(
-    eventId: string,
-    userId: string,
-  ): Promise<{ registration: Registration; requestKey: RequestKey } | undefined>;
-  /** The event, the user and the user's registration for it, in one strongly consistent read. */
+  /**
+   * The user's live registration for the event (strongly consistent): its row, or a sharded
+   * event's row found through the user's guard.
+   */
+  getRegistration(eventId: string, userId: string): Promise<FoundRegistration | undefined>;
+  /**
+   * The event (its item: a sharded event's counters are not on it), the user and the user's
+   * registration for it (a sharded event's through the guard), strongly consistent.
+   */
   registrationFacts(eventId: string, userId: string): Promise<RegistrationFacts>;
   /** A confirmed registration (version 1), if a seat is free, nobody waits and the event is open. */
   confirm(registration: NewRegistration, announced: DomainEvent): Promise<RegistrationCommit>;
+  /**
+   * A sharded event's counters, strongly consistent, in one batch read; undefined when one is
+   * absent or marked for deletion.
+   */
+  shardCounters(eventId: string, shards: number): Promise<ShardCounter[] | undefined>;
+  /**
+   * A confirmed registration (version 1) on a sharded event, its row in `target.shard`: if that
+   * shard is open with a seat free and the latch off, and the user holds no registration for the
+   * event in any shard (the guard). `registration.registrationId` carries the shard.
+   */
+  confirmInShard(
+    registration: NewRegistration,
+    target: ShardTarget,
+    announced: DomainEvent,
+  ): Promise<ShardCommit>;
+  /**
+   * Moves `move.seats` free seats, with their slice, between two shards of a live event, if the
+   * source still has them free; otherwise answers the counters whose condition failed, as they
+   * are (`gone`: one was absent or marked for deletion).
+   */
+  rebalance(eventId: string, move: SeatMove): Promise<Rebalanced>;
   /**
    * Takes the next waitlist ticket of an event, returning it with the event as it was right after
    * (undefined when the event is absent or being deleted).

@@ -16,6 +16,8 @@ import type {
   PlacedRegistration,
   Registration,
   RequestKey,
+  ShardCounter,
+  ShardedView,
   Waitlist,
 } from './events.model.js';
 import type { OfferRepository } from './events.offers.repository.js';
@@ -31,6 +33,7 @@ import type {
   RegistrationCommit,
   RegistrationFacts,
   RegistrationRepository,
+  ShardCommit,
   UnregisterPlan,
 } from './events.registrations.repository.js';
 import type { EventRepository } from './events.repository.js';
@@ -41,6 +44,14 @@ import {
   promotedRegistration,
   refusal,
 } from './events.rules.js';
+import {
+  decideSharded,
+  type EventSettings,
+  isSharded,
+  mintRegistrationId,
+  type SeatMove,
+  summedEvent,
+} from './events.shards.rules.js';
 import type { UserRepository } from './events.users.repository.js';
 import {
   afterPromotion,
@@ -61,7 +72,8 @@ export interface RegistrationsServiceDeps {
   readonly clock: () => Date;
   /**
    * RegistrationConfirmed, RegistrationWaitlisted, RegistrationCancelled, WaitlistPromoted,
-   * OfferMade, OfferTimerNotSet, SeatPassDeferred.
+   * OfferMade, OfferTimerNotSet, SeatPassDeferred, SeatsRebalanced (a sharded event's seats moved
+   * into a dry shard).
    */
   readonly metrics: ModuleMetrics;
   /** Domain events: each change's is committed with it, and announced once it has been. */
@@ -128,6 +140,14 @@ type Attempt =
 
 type FailedCommit = Extract<RegistrationCommit, { ok: false }>;
 
+/** One attempt on a sharded event: the answer, or the shard its commit found dry. */
+type ShardAttempt =
+  | { readonly placed: PlacedRegistration }
+  | { readonly placed?: undefined; readonly dry?: number | undefined };
+
+/** What a registration asks, as the sharded attempts pass it on. */
+type RegistrationRequest = Pick<NewRegistration, 'eventId' | 'userId' | 'requestKey'>;
+
 /**
  * Registrations and the waitlist. Every write runs read → decide (events.rules.ts) → commit (the
  * repository's conditions guard the decision); a failed condition means the data changed, so it
@@ -149,7 +169,18 @@ export class RegistrationsService {
    */
   private readonly registering = keyedLimiter(REGISTRATIONS_IN_FLIGHT);
 
-  constructor(private readonly deps: RegistrationsServiceDeps) {}
+  /** The sharded events this process registers users for, as last seen. */
+  private readonly views: ShardViews;
+
+  constructor(private readonly deps: RegistrationsServiceDeps) {
+    this.views = new ShardViews(
+      {
+        event: (eventId) => deps.events.shardedView(eventId),
+        counters: (eventId, shards) => deps.repository.shardCounters(eventId, shards),
+      },
+      () => deps.clock(),
+    );
+  }
 
   private now(): string {
     return this.deps.clock().toISOString();
@@ -183,6 +214,7 @@ export class RegistrationsService {
     userId: string,
     requestKey?: RequestKey,
   ): Promise<PlacedRegistration> {
+    if (this.views.known(eventId)) return this.registerSharded({ eventId, userId, requestKey });
     // Headed for the waitlist: the read comes before queueing for a place among the event's
     // writers — it writes nothing — and a refusal is answered without taking one, so a flood of
     // refused joins doesn't slow the joins behind it.
@@ -191,7 +223,11 @@ export class RegistrationsService {
       : undefined;
     const answered = read && this.answerFromFacts(eventId, userId, requestKey, read);
     if (answered) return answered;
-    return this.registering.run(eventId, () => this.registerNow(eventId, userId, requestKey, read));
+    const placed = await this.registering.run(eventId, () =>
+      this.registerNow(eventId, userId, requestKey, read),
+    );
+    // Found sharded: its registrations queue per shard, not behind this event's writers.
+    return placed === 'sharded' ? this.registerSharded({ eventId, userId, requestKey }) : placed;
   }
 
   /** `read`: the facts that can refuse the registration, if read already. */
@@ -200,7 +236,7 @@ export class RegistrationsService {
     userId: string,
     requestKey: RequestKey,
     read: RegistrationFacts | undefined,
-  ): Promise<PlacedRegistration> {
+  ): Promise<PlacedRegistration | 'sharded'> {
     const registration: NewRegistration = {
       eventId,
       userId,
@@ -215,9 +251,13 @@ export class RegistrationsService {
     // user removed or registered in between still gets past this: that ticket is given back.)
     let vetted = false;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      // Another request found it sharded meanwhile: no more tries on the event item.
+      if (this.views.known(eventId)) return 'sharded';
       const decision = decideRegistration(event, this.recentlyFull(eventId), this.deps.clock());
       let outcome: Attempt;
-      if (decision.kind === 'refuse') {
+      if (decision.kind === 'sharded') {
+        return 'sharded';
+      } else if (decision.kind === 'refuse') {
         throw await this.refuse(eventId, userId, event === 'unknown' ? undefined : event);
       } else if (decision.kind === 'fill-seats') {
         await this.fillFreeSeats(eventId);
@@ -325,6 +365,10 @@ export class RegistrationsService {
     { eventId, userId, requestKey }: NewRegistration,
     commit: FailedCommit,
   ): Promise<Attempt> {
+    // The event item holds no counters when its seats are on shards: its shards decide.
+    if (commit.event !== 'unchanged' && commit.event && isSharded(commit.event)) {
+      return { event: commit.event };
+    }
     if (commit.existing) {
       if (requestKey !== undefined && commit.existing.requestKey === requestKey) {
         return { placed: await this.placed(commit.existing.registration) };
@@ -353,6 +397,176 @@ export class RegistrationsService {
   }
 
   /**
+   * Registers a user for a sharded event (docs/decisions/sharded-capacity.md) while its
+   * sold-out latch is off: a seat in a random shard that this process's view shows with seats,
+   * under a registration id that carries the shard. A shard its commit finds dry is refilled from
+   * the fullest when the view still has seats to move (rebalance); otherwise another shard is
+   * tried. Full only once a read of every counter made now shows no seat: each shard was full
+   * when read (not all at one instant). Registrations queue per shard in this process.
+   */
+  private async registerSharded(request: RegistrationRequest): Promise<PlacedRegistration> {
+    const { eventId, userId, requestKey } = request;
+    let dry: number | undefined;
+    // Whether the last step read the settings afresh: a refusal is never made on a guess.
+    let settingsRead = false;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const view = await this.views.current(eventId);
+      if (!view) throw await this.refuse(eventId, userId, undefined);
+      // Its id was taken again by an unsharded event.
+      if (!isSharded(view.event)) return this.register(eventId, userId, requestKey);
+      const decision = decideSharded(view, { random: Math.random, now: this.deps.clock(), dry });
+      dry = undefined;
+      let outcome: ShardAttempt;
+      switch (decision.kind) {
+        case 'refuse':
+          if (decision.reason === 'event-full') return this.shardedFull(request, view);
+          if (!settingsRead) {
+            this.views.forget(eventId);
+            settingsRead = true;
+            continue;
+          }
+          throw await this.refuse(eventId, userId, view.event);
+        case 'sell-out': {
+          // Full only on a read of every counter made now, never on the view's guess.
+          const read = await this.views.fresh(eventId);
+          if (read && decideSharded(read, { random: Math.random }).kind === 'sell-out') {
+            return this.shardedFull(request, read);
+          }
+          continue;
+        }
+        case 'confirm':
+          outcome = await this.inShard(eventId, decision.shard, () =>
+            this.takeShardSeat(request, decision.shard, view),
+          );
+          break;
+        case 'rebalance':
+          outcome = await this.inShard(eventId, decision.to, () =>
+            this.rebalanceAndTake(request, decision, view),
+          );
+          break;
+        default:
+          // Waiting, promoting and the latch across shards: not in this release (nothing
+          // waits, and nothing sets the latch, while registrations can't join a waitlist).
+          throw EventsErrors.shardedWaitlistUnavailable(eventId, view.shards.length);
+      }
+      if (outcome.placed) return outcome.placed;
+      [dry, settingsRead] = [outcome.dry, false];
+    }
+    throw EventsErrors.busy();
+  }
+
+  /** At most REGISTRATIONS_IN_FLIGHT at a time per shard of an event, in this process. */
+  private inShard<T>(eventId: string, shard: number, task: () => Promise<T>): Promise<T> {
+    return this.registering.run(`${eventId}#${shard}`, task);
+  }
+
+  /** A confirmed seat in `shard`, if it has one (its commit's condition says). */
+  private async takeShardSeat(
+    request: RegistrationRequest,
+    shard: number,
+    view: ShardedView,
+  ): Promise<ShardAttempt> {
+    const now = this.now();
+    const registration: NewRegistration = {
+      ...request,
+      registrationId: mintRegistrationId(shard, this.deps.newId()),
+      registeredAt: now,
+    };
+    const announced = this.domainEvent(
+      registrationAnnouncement('registration.confirmed', registered(registration)),
+      now,
+    );
+    const commit = await this.deps.repository.confirmInShard(
+      registration,
+      { shard, eventCreatedAt: view.event.createdAt },
+      announced,
+    );
+    if (!commit.ok) return this.afterShardCommit(request, shard, view, commit);
+    this.views.adjust(request.eventId, shard, { seats: -1 });
+    this.deps.metrics.count('RegistrationConfirmed');
+    await this.deps.outbox.announce([announced]);
+    return { placed: { registration: commit.registration, position: undefined } };
+  }
+
+  /** Seats moved into a dry shard, then a seat taken there. */
+  private async rebalanceAndTake(
+    request: RegistrationRequest,
+    move: SeatMove,
+    view: ShardedView,
+  ): Promise<ShardAttempt> {
+    const { eventId } = request;
+    const moved = await this.deps.repository.rebalance(eventId, move);
+    if (!moved.ok) {
+      for (const counter of moved.counters) this.views.learn(eventId, counter);
+      if (moved.gone) this.views.forget(eventId);
+      // The shard is still dry: decide again on what the failure showed.
+      return { dry: move.to };
+    }
+    this.deps.metrics.count('SeatsRebalanced');
+    this.views.adjust(eventId, move.from, { slice: -move.seats });
+    this.views.adjust(eventId, move.to, { slice: move.seats });
+    return this.takeShardSeat(request, move.to, view);
+  }
+
+  /**
+   * A sharded commit whose conditions failed: this request's own registration (a retry), a
+   * refusal (thrown), or the shard it found dry.
+   */
+  private async afterShardCommit(
+    { eventId, userId, requestKey }: RegistrationRequest,
+    shard: number,
+    view: ShardedView,
+    commit: Extract<ShardCommit, { ok: false }>,
+  ): Promise<ShardAttempt> {
+    const { existing, counter } = commit;
+    if (existing && requestKey !== undefined && existing.requestKey === requestKey) {
+      return { placed: await this.placed(existing.registration) };
+    }
+    let dry: number | undefined;
+    if (counter === 'gone') this.views.forget(eventId);
+    else if (counter !== 'unchanged') {
+      this.views.learn(eventId, counter);
+      // Seats left but refused: its status changed (the shards mirror it). Read it again.
+      if (counter.freeSeats > 0 && !counter.soldOut) this.views.forget(eventId);
+      else dry = shard;
+    }
+    if (commit.userMissing || existing) {
+      // The event's own refusals win: read it again unless the shard's condition held.
+      if (counter !== 'unchanged') this.views.forget(eventId);
+      const event =
+        counter === 'unchanged' ? view.event : (await this.views.current(eventId))?.event;
+      throw (
+        refusal({
+          eventId,
+          userId,
+          event,
+          userExists: !commit.userMissing,
+          alreadyRegistered: existing !== undefined,
+        }) ?? EventsErrors.busy()
+      );
+    }
+    return { dry };
+  }
+
+  /**
+   * Every shard read dry just now: this request's own registration (a retry), a refusal that
+   * wins over full (an unknown user, a second registration), or full — which, for an event with
+   * a waitlist, this release can't offer a place behind yet.
+   */
+  private async shardedFull(
+    { eventId, userId, requestKey }: RegistrationRequest,
+    view: ShardedView,
+  ): Promise<PlacedRegistration> {
+    const facts = await this.deps.repository.registrationFacts(eventId, userId);
+    const answered = this.answerFromFacts(eventId, userId, requestKey, facts);
+    if (answered) return answered;
+    const event = facts.event ?? view.event;
+    throw event.hasWaitlist
+      ? EventsErrors.shardedWaitlistUnavailable(eventId, event.shards ?? view.shards.length)
+      : EventsErrors.eventFull(eventId);
+  }
+
+  /**
    * Removes a registration. A confirmed user's seat passes to the head of the waitlist in the
    * same transaction; a waitlisted user's ticket stops counting for everyone behind them.
    * Announces `registration.cancelled` (the registration as it was) and, when the seat passes,
@@ -370,8 +584,10 @@ export class RegistrationsService {
       // The bookkeeping is folded in the removal's own transaction the first time. That adds a
       // condition on it, so a retry (the event changed in between, maybe by another fold) records
       // its change without one instead — it can't conflict — and a later fold takes it.
-      const plan = await this.planUnregister(found.registration, event, attempt === 0);
-      if (!plan) continue; // the count said someone waits; the head left in between
+      const planned = await this.planUnregister(found.registration, event, attempt === 0);
+      if (!planned) continue; // the count said someone waits; the head left in between
+      // A sharded registration's seat goes back to its own shard.
+      const plan = found.shard === undefined ? planned : { ...planned, shard: found.shard };
       const heads = plan.kind === 'pass-seat' ? [plan.head] : [];
       const announced = [
         this.domainEvent(
@@ -381,6 +597,7 @@ export class RegistrationsService {
         ...this.promotions(heads, now),
       ];
       if (await this.deps.repository.unregister(plan, now, announced)) {
+        if (plan.shard !== undefined) this.views.adjust(eventId, plan.shard, { seats: 1 });
         this.deps.metrics.count('RegistrationCancelled');
         this.deps.metrics.count('WaitlistPromoted', heads.length);
         await this.deps.outbox.announce(announced);
@@ -631,7 +848,8 @@ export class RegistrationsService {
   }
 
   private remember(event: Event | undefined): void {
-    if (!event) return;
+    // A sharded event's registrations never take the waitlist path on a guess.
+    if (!event || isSharded(event)) return;
     // Only a full event with a waitlist: a refusal is never made on a guess.
     if (event.registeredCount + event.offeredCount < event.capacity || !event.hasWaitlist) {
       this.seenFull.delete(event.eventId);
@@ -749,4 +967,185 @@ function registered(r: NewRegistration, ticket?: number): Registration {
     ...(ticket === undefined ? {} : { ticket }),
     version: 1,
   };
+}
+
+/** Where a process reads the sharded events it registers users for. */
+interface ShardViewSource {
+  /** The event with its counters, read now; undefined when absent or being deleted. */
+  readonly event: (eventId: string) => Promise<ShardedView | undefined>;
+  /**
+   * Every counter of the event, strongly consistent, in one batch read; undefined when one is
+   * missing or marked for deletion (the event is going).
+   */
+  readonly counters: (eventId: string, shards: number) => Promise<ShardCounter[] | undefined>;
+}
+
+/** The settings (the event item) are used this long, the counters a second. */
+const SETTINGS_MAX_AGE_MS = 5000;
+const COUNTERS_MAX_AGE_MS = 1000;
+/** Sharded events one process keeps a view of at most (the oldest read is dropped first). */
+const MAX_EVENTS = 1000;
+
+interface Entry {
+  settings: EventSettings;
+  waitlist: Waitlist;
+  settingsAt: number;
+  counters: ShardCounter[];
+  countersAt: number;
+  /** A read in flight: requests that find the view too old wait for it instead of reading too. */
+  reading?: Promise<void> | undefined;
+}
+
+/**
+ * Each process's guess of its sharded events (docs/decisions/sharded-capacity.md, *Where a
+ * registration goes*): the settings, at most 5 s old, and the N counters, at most 1 s old or as
+ * the last commit found them. A guess only: every decision made on it is checked by a condition
+ * at commit, and a commit that fails returns the counter that failed it, which the view learns.
+ * Requests for one event share it, so that what one learns (a shard dry, a seat taken) the
+ * others decide on.
+ */
+class ShardViews {
+  private readonly entries = new Map<string, Entry>();
+  /** Reads of an event not kept yet, shared by the requests that arrive meanwhile. */
+  private readonly firstReads = new Map<string, Promise<ShardedView | undefined>>();
+
+  constructor(
+    private readonly source: ShardViewSource,
+    private readonly clock: () => Date,
+  ) {}
+
+  /**
+   * Whether this process has seen `eventId` sharded (a shard count is fixed at creation: an id
+   * taken again by an unsharded event is found when the view is next read).
+   */
+  known(eventId: string): boolean {
+    return this.entries.has(eventId);
+  }
+
+  /**
+   * The event to decide on, reading what is too old. Undefined when it is absent or being
+   * deleted; an unsharded event (its id taken again by one) is answered but not kept.
+   */
+  async current(eventId: string): Promise<ShardedView | undefined> {
+    for (;;) {
+      const entry = this.entries.get(eventId);
+      if (entry?.reading) {
+        await entry.reading.catch(() => undefined);
+        continue;
+      }
+      const now = this.now();
+      if (!entry || now - entry.settingsAt >= SETTINGS_MAX_AGE_MS) return this.readEvent(eventId);
+      if (now - entry.countersAt < COUNTERS_MAX_AGE_MS) return viewOf(entry);
+      const reading = this.readCounters(eventId, entry).then(() => undefined);
+      entry.reading = reading;
+      try {
+        await reading;
+      } finally {
+        entry.reading = undefined;
+      }
+    }
+  }
+
+  /**
+   * The event with every counter read now (strongly consistent, one batch read): what a refusal
+   * as full rests on, never on a guess. Not shared with a read that began earlier.
+   */
+  async fresh(eventId: string): Promise<ShardedView | undefined> {
+    const entry = this.entries.get(eventId);
+    if (!entry) return this.keep(eventId);
+    const counters = await this.readCounters(eventId, entry);
+    // What this read found, whatever other requests have learnt since.
+    return counters && summedEvent(entry.settings, counters, entry.waitlist);
+  }
+
+  /** A counter as a failed commit found it. */
+  learn(eventId: string, counter: ShardCounter): void {
+    const entry = this.entries.get(eventId);
+    if (!entry) return;
+    entry.counters = entry.counters.map((c) => (c.shard === counter.shard ? counter : c));
+  }
+
+  /**
+   * This process's own committed change of a shard: `seats` taken (negative) or freed, and
+   * `slice` moved with them by a rebalance.
+   */
+  adjust(eventId: string, shard: number, change: { seats?: number; slice?: number }): void {
+    const entry = this.entries.get(eventId);
+    if (!entry) return;
+    const { seats = 0, slice = 0 } = change;
+    entry.counters = entry.counters.map((c) =>
+      c.shard === shard
+        ? {
+            ...c,
+            slice: c.slice + slice,
+            freeSeats: Math.max(0, c.freeSeats + seats + slice),
+            registeredCount: Math.max(0, c.registeredCount - seats),
+          }
+        : c,
+    );
+  }
+
+  /** The settings changed or the event went: read it again before the next decision. */
+  forget(eventId: string): void {
+    this.entries.delete(eventId);
+  }
+
+  private readEvent(eventId: string): Promise<ShardedView | undefined> {
+    let reading = this.firstReads.get(eventId);
+    if (!reading) {
+      reading = this.keep(eventId).finally(() => this.firstReads.delete(eventId));
+      this.firstReads.set(eventId, reading);
+    }
+    return reading;
+  }
+
+  private async keep(eventId: string): Promise<ShardedView | undefined> {
+    const view = await this.source.event(eventId);
+    if (!view || !isSharded(view.event)) {
+      this.entries.delete(eventId);
+      return view;
+    }
+    const now = this.now();
+    const {
+      registeredCount: _,
+      waitlistCount: __,
+      offeredCount: ___,
+      waitlist,
+      ...settings
+    } = view.event;
+    if (!this.entries.has(eventId) && this.entries.size >= MAX_EVENTS) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+    const entry: Entry = {
+      settings,
+      waitlist,
+      settingsAt: now,
+      counters: [...view.shards],
+      countersAt: now,
+    };
+    this.entries.delete(eventId);
+    this.entries.set(eventId, entry);
+    return viewOf(entry);
+  }
+
+  private async readCounters(eventId: string, entry: Entry): Promise<ShardCounter[] | undefined> {
+    const counters = await this.source.counters(eventId, entry.settings.shards ?? 1);
+    if (!counters) {
+      // Being deleted: the next decision reads the event (and finds it gone).
+      this.entries.delete(eventId);
+      return undefined;
+    }
+    entry.counters = counters;
+    entry.countersAt = this.now();
+    return counters;
+  }
+
+  private now(): number {
+    return this.clock().getTime();
+  }
+}
+
+function viewOf(entry: Entry): ShardedView {
+  return summedEvent(entry.settings, entry.counters, entry.waitlist);
 }

@@ -29,9 +29,11 @@ export type RegistrationDecision =
   | { readonly kind: 'waitlist' }
   /** Seats are free while people wait (a crash between promotion batches): fill them first. */
   | { readonly kind: 'fill-seats' }
+  /** Its seats are on shard counters: decided by `decideSharded` on its shards. */
+  | { readonly kind: 'sharded' }
   | {
       readonly kind: 'refuse';
-      readonly reason: 'event-not-found' | 'event-closed' | 'event-full' | 'event-sharded';
+      readonly reason: 'event-not-found' | 'event-closed' | 'event-full';
     };
 
 /**
@@ -47,8 +49,8 @@ export function decideRegistration(
   if (event === 'unknown') return seenFull ? { kind: 'waitlist' } : { kind: 'confirm' };
   if (!event) return { kind: 'refuse', reason: 'event-not-found' };
   if (!openStatuses.includes(event.status)) return { kind: 'refuse', reason: 'event-closed' };
-  // Until registrations are sharded, nothing may write a sharded event's counters.
-  if ((event.shards ?? 1) > 1) return { kind: 'refuse', reason: 'event-sharded' };
+  // Its item holds no counters: what its shards hold decides (events.shards.rules.ts).
+  if ((event.shards ?? 1) > 1) return { kind: 'sharded' };
   if (promotable(event, now) > 0) return { kind: 'fill-seats' };
   const free = freeSeats(event);
   // Free seats while people wait, none of them passable now (offers out up to the batch): they
@@ -70,7 +72,8 @@ export interface RefusalFacts {
 /**
  * Which error wins when a registration is refused for several reasons at once: an unknown event,
  * then a closed one, then an unknown user, then a second registration, then a full event.
- * Undefined when none applies (the commit should be tried again).
+ * Undefined when none applies (the commit should be tried again) — and for a sharded event once
+ * the first four don't: its item holds no counters, its shards tell whether it is full.
  */
 export function refusal(facts: RefusalFacts): AppError | undefined {
   const { event, eventId, userId } = facts;
@@ -90,8 +93,6 @@ export function refusal(facts: RefusalFacts): AppError | undefined {
 export function eventRefusal(eventId: string, event: Event | undefined): AppError | undefined {
   if (!event) return EventsErrors.eventNotFound(eventId);
   if (!openStatuses.includes(event.status)) return EventsErrors.eventClosed(eventId, event.status);
-  const shards = event.shards ?? 1;
-  if (shards > 1) return EventsErrors.shardedRegistrationUnavailable(eventId, shards);
   return undefined;
 }
 

@@ -13,18 +13,44 @@ import { decodeRuns } from './events.waitlist.rules.js';
  * A sharded event's own items (docs/decisions/sharded-capacity.md), beside its event item:
  *   shard counter  PK=EVENT#<eventId>#S<00-31>  SK=SHARD     slice, freeSeats, the counters, the
  *                  mirrors of the event's settings that registrations' conditions read, soldOut
+ *   registration   PK=EVENT#<eventId>#S<00-31>  SK=REG#<userId>  as an unsharded row, + shard;
+ *                  GSI3PK=TICKETS#<eventId>#<00-31> while confirmed
+ *   revocation     PK=EVENT#<eventId>#S<00-31>  SK=REVOKED#<registrationId>  (gsi3 as its row)
+ *   guard          PK=USER#<userId>             SK=REG#<eventId>  shard, registrationId,
+ *                  requestKey, eventCreatedAt: one registration per user across the shards
  *   waitlist       PK=EVENT#<eventId>#W         SK=WAITLIST  today's bookkeeping names, offeredCount
- * Ids are [A-Za-z0-9._:-], so `EVENT#<id>#…` is never another event's `EVENT#<id>`. None of them
- * carries an index key: a registration's writes touch no index shared by every event.
+ * Ids are [A-Za-z0-9._:-], so `EVENT#<id>#…` is never another event's `EVENT#<id>`. Counters,
+ * guards and the waitlist item carry no index key: a registration's writes touch no index shared
+ * by every event, and its row's ticket index key is its shard's.
  */
+
+const shardPartition = (eventId: string, shard: number) =>
+  `EVENT#${eventId}#S${String(shard).padStart(2, '0')}`;
 
 export const shardKeys = {
   counter: (eventId: string, shard: number) => ({
-    PK: `EVENT#${eventId}#S${String(shard).padStart(2, '0')}`,
+    PK: shardPartition(eventId, shard),
     SK: 'SHARD',
   }),
   waitlist: (eventId: string) => ({ PK: `EVENT#${eventId}#W`, SK: 'WAITLIST' }),
+  registration: (eventId: string, shard: number, userId: string) => ({
+    PK: shardPartition(eventId, shard),
+    SK: `REG#${userId}`,
+  }),
+  revoked: (eventId: string, shard: number, registrationId: string) => ({
+    PK: shardPartition(eventId, shard),
+    SK: `REVOKED#${registrationId}`,
+  }),
+  guard: (userId: string, eventId: string) => ({ PK: `USER#${userId}`, SK: `REG#${eventId}` }),
+  /** A confirmed row's (or its revocation's) place in its shard's ticket index (gsi3). */
+  ticketKeys: (eventId: string, shard: number, registrationId: string, at: string) => ({
+    GSI3PK: `TICKETS#${eventId}#${String(shard).padStart(2, '0')}`,
+    GSI3SK: `${at}#${registrationId}`,
+  }),
 } as const;
+
+/** The user a registration row's sort key (`REG#<userId>`) names. */
+export const userOfRow = (sortKey: string): string => sortKey.slice('REG#'.length);
 
 /** Shards of an event item: 1 for an item without the attribute (every item before sharding). */
 export const shardsOf = (item: Pick<Event, 'shards'> | Item): number => Number(item.shards ?? 1);
@@ -96,6 +122,11 @@ export function shardedView(settings: Event, found: ReadonlyMap<string, Item>): 
   }
   const waitlistItem = found.get(shardKeys.waitlist(settings.eventId).PK);
   return summedEvent(settings, shards, waitlistItem ? toWaitlist(waitlistItem) : settings.waitlist);
+}
+
+/** A shard counter as stored; undefined when absent or marked with its event's deletion. */
+export function liveShardCounter(item: Item | undefined): ShardCounter | undefined {
+  return item && !item.deleting ? toShardCounter(item) : undefined;
 }
 
 function toShardCounter(item: Item): ShardCounter {

@@ -2,6 +2,7 @@ import {
   type Event,
   MAX_SHARDS,
   openStatuses,
+  type SeatMove,
   type ShardCounter,
   type ShardedView,
   type Waitlist,
@@ -16,13 +17,16 @@ import { promotable, type RegistrationDecision } from './events.rules.js';
  * shards' rows, the event summed from its shards, and the decision with the sold-out latch.
  */
 
-export { MAX_SHARDS, type ShardCounter, type ShardedView };
+export { MAX_SHARDS, type SeatMove, type ShardCounter, type ShardedView };
 
 /** The event item's own fields: a sharded event item keeps no counters and no bookkeeping. */
 export type EventSettings = Omit<
   Event,
   'registeredCount' | 'waitlistCount' | 'offeredCount' | 'waitlist'
 >;
+
+/** Whether an event keeps its seats on shard counters (an event item without `shards`: 1). */
+export const isSharded = (event: Pick<Event, 'shards'>): boolean => (event.shards ?? 1) > 1;
 
 /** Shard `i`'s slice at creation: ⌊C/N⌋, and one more for each of the first `C mod N`. */
 export function initialSlices(capacity: number, shards: number): number[] {
@@ -76,13 +80,6 @@ export function capacityDeltas(
 function byFree(free: readonly number[], first: 'fewest' | 'most'): number[] {
   const sign = first === 'fewest' ? 1 : -1;
   return free.map((_, i) => i).sort((a, b) => sign * ((free[a] ?? 0) - (free[b] ?? 0)) || a - b);
-}
-
-/** Seats moved from one shard to another: both slices and free seats, in one transaction. */
-export interface SeatMove {
-  readonly from: number;
-  readonly to: number;
-  readonly seats: number;
 }
 
 /**
@@ -316,7 +313,7 @@ export function summedEvent(
 }
 
 export type ShardedDecision =
-  | Exclude<RegistrationDecision, { readonly kind: 'confirm' | 'waitlist' }>
+  | Exclude<RegistrationDecision, { readonly kind: 'confirm' | 'waitlist' | 'sharded' }>
   /** Take a seat in this shard (its commit requires `soldOut = false AND freeSeats > 0`). */
   | { readonly kind: 'confirm'; readonly shard: number }
   /** Join the waitlist from this shard (its commit requires `soldOut = true`). */
