@@ -10,9 +10,9 @@ import { SWAGGER_UI_FILES, swaggerUiDir } from '../src/platform/http/docs.js';
  * `bundleSync`, from CDK's local bundling hook) and by `npm run bench`, so the bundle measured is
  * the bundle deployed. esbuild's JS API, because the size levers are plugins:
  *
- * - zod's locales: zod's `z` namespace re-exports all ~50 locale files (about 260 KB minified)
- *   and nothing can tree-shake a namespace that `@hono/zod-openapi` hands to a function; the
- *   bundle gets English only, the locale zod uses by default (`z.locales` holds `en` alone).
+ * - zod's locales: zod's namespaces re-export all ~50 locale files (about 260 KB minified), which
+ *   esbuild keeps whole once a namespace is used as a value; the bundle gets English only, the
+ *   locale zod uses by default (`z.locales` holds `en` alone).
  * - credentials: the SDK's default chain (SSO, INI files, processes, web identity, IMDS, …, about
  *   90 KB with the STS/SSO clients it carries) becomes the environment provider: Lambda puts the
  *   execution role's credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN.
@@ -21,7 +21,11 @@ import { SWAGGER_UI_FILES, swaggerUiDir } from '../src/platform/http/docs.js';
  *   those alone, found by the contract's convention (`<m>/<m>.module.ts` exports `<m>Module`);
  * - a function that serves no HTTP (`http: false`: task Lambdas, the authorizer) gets the modules'
  *   `*.routes.ts` as stubs and `src/platform/http/` marked side-effect free, so the HTTP app,
- *   its schemas, Hono and the OpenAPI generator drop out of the bundle.
+ *   its schemas and Hono drop out of the bundle;
+ * - a function that does (the API, the exports function) gets the OpenAPI document built here, from
+ *   the app of its modules as `describeApi` builds it offline, in place of the document's generator
+ *   (`src/platform/http/openapi-document.ts`): what the first GET /openapi.json loads is the
+ *   document, and zod's JSON Schema conversion never runs in a Lambda.
  *
  * The AWS SDK is bundled (never the runtime's copy): the version the lock file pins, tree-shaken.
  *
@@ -108,7 +112,7 @@ export async function bundleFunction(
       lambdaCredentials(),
       packageVersionsOnly(root),
       ...(bundle.modules ? [onlyModules(root, bundle.modules)] : []),
-      ...(bundle.http ? [] : [withoutHttp(root)]),
+      bundle.http ? builtOpenApiDocument(root, bundle.modules) : withoutHttp(root),
     ],
   });
   if (bundle.docsAssets) {
@@ -306,6 +310,45 @@ function withoutHttp(root: string): esbuild.Plugin {
       });
     },
   };
+}
+
+/**
+ * For functions that serve HTTP: the OpenAPI document's generator → the document, built now (only
+ * if the bundle holds the generator) from the app of the function's modules, built offline as the
+ * CDK stack builds it for the gateway (`describeApi`). The module keeps the generator's exports.
+ */
+function builtOpenApiDocument(root: string, names: readonly string[] | undefined): esbuild.Plugin {
+  const generator = join(root, 'src', 'platform', 'http', 'openapi-document.ts');
+  return {
+    name: 'built-openapi-document',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]openapi-document\.ts$/ }, async (args) => {
+        if (args.path !== generator) return undefined;
+        const text = JSON.stringify(await openApiDocumentOf(names));
+        return {
+          contents: [
+            '// The document, built when this function was bundled (infra/bundling.ts).',
+            `const text = ${text};`,
+            'export const openApiDocumentText = () => text;',
+            'export const openApiDocument = () => JSON.parse(text);',
+          ].join('\n'),
+          loader: 'js',
+        };
+      });
+    },
+  };
+}
+
+/** The document the app of `names` (every module if absent) serves, as text. */
+async function openApiDocumentOf(names: readonly string[] | undefined): Promise<string> {
+  const [{ modules }, { describeApi }] = await Promise.all([
+    import('../src/modules/index.js'),
+    import('../src/runtime/describe.js'),
+  ]);
+  const served = names ? modules.filter((module) => names.includes(module.name)) : modules;
+  const response = await describeApi(served).app.request('/openapi.json');
+  if (!response.ok) throw new Error(`GET /openapi.json answered ${response.status}`);
+  return response.text();
 }
 
 /** The names a module file exports (its own, read by esbuild without bundling). */

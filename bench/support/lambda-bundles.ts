@@ -132,7 +132,7 @@ export async function lambdaBundles(
     });
     // Not a target: the floor plus what every Roster route is declared with (see the file).
     targets.push({
-      name: 'floor + zod + @hono/zod-openapi',
+      name: 'floor + zod/mini + route layer',
       ...(await bundleOf({ entry: 'bench/support/floor-zod-handler.ts', http: true })),
       env: targets[0]?.env ?? {},
     });

@@ -8,12 +8,13 @@ import { promisify } from 'node:util';
 import type { Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type BundleResult, bundleFunction, moduleExportName } from '../../infra/bundling.js';
-import { API_ENTRY, TASK_ENTRY } from '../../infra/roster-stack.js';
+import { API_ENTRY, EXPORTS_ENTRY, TASK_ENTRY } from '../../infra/roster-stack.js';
 import { AUTHORIZER_ENTRY } from '../../src/modules/auth/auth.infra.js';
 import { modules } from '../../src/modules/index.js';
 import { createDynamoClients } from '../../src/platform/dynamo/client.js';
 import { ensureTables } from '../../src/platform/dynamo/provision.js';
 import { idempotencyTable, tableEnvVar } from '../../src/platform/dynamo/tables.js';
+import { describeApi } from '../../src/runtime/describe.js';
 import { projectRoot } from '../support/template.js';
 import { timerEnvironment } from '../support/timers.js';
 
@@ -26,17 +27,19 @@ import { timerEnvironment } from '../support/timers.js';
 const run = promisify(execFile);
 let outdir: string;
 let api: BundleResult;
+let exportsFn: BundleResult;
 let task: BundleResult;
 let authorizer: BundleResult;
 
 beforeAll(async () => {
   outdir = mkdtempSync(join(tmpdir(), 'roster-bundles-'));
-  [api, task, authorizer] = await Promise.all([
+  [api, exportsFn, task, authorizer] = await Promise.all([
     bundleFunction(
       projectRoot,
       { entry: API_ENTRY, http: true, docsAssets: true },
       join(outdir, 'api'),
     ),
+    bundleFunction(projectRoot, { entry: EXPORTS_ENTRY, http: true }, join(outdir, 'exports')),
     bundleFunction(
       projectRoot,
       { entry: TASK_ENTRY, http: false, modules: ['events'] },
@@ -145,11 +148,18 @@ const ON_FIRST_USE = [
 ];
 
 /** Packages no function carries at all (no longer a dependency). */
-const NOWHERE = ['@aws-lambda-powertools/parameters/'];
+const NOWHERE = [
+  '@aws-lambda-powertools/parameters/',
+  // The route layer and the OpenAPI document are Roster's own (src/platform/http/routes.ts).
+  '@hono/zod-openapi/',
+  '@hono/zod-validator/',
+  '@asteasolutions/zod-to-openapi/',
+  'openapi3-ts/',
+];
 
 describe('what a function loads as it starts (its init path)', () => {
   it('holds the DynamoDB client and none of the other clients, Powertools Metrics and idempotency, aws-jwt-verify or the route-only renderers', () => {
-    for (const [name, bundle] of Object.entries({ api, task, authorizer })) {
+    for (const [name, bundle] of Object.entries({ api, exports: exportsFn, task, authorizer })) {
       const inputs = initInputsOf(bundle.metafile);
       expect(
         inputs.some((input) => input.includes('@aws-sdk/client-dynamodb/')),
@@ -188,6 +198,52 @@ describe('what a function loads as it starts (its init path)', () => {
     }
     // The init path is what `bytes` counts; the package holds more.
     expect(api.bytes).toBeLessThan(api.totalBytes);
+  });
+});
+
+/** zod's conversion of schemas to JSON Schema, which builds the OpenAPI document. */
+const JSON_SCHEMA_CONVERSION = [
+  'node_modules/zod/v4/core/to-json-schema.js',
+  'node_modules/zod/v4/core/json-schema-processors.js',
+  'node_modules/zod/v4/core/json-schema-generator.js',
+];
+
+describe('the OpenAPI document of a function that serves HTTP', () => {
+  const generator = 'src/platform/http/openapi-document.ts';
+
+  it('is the document built when the function was bundled, in a chunk loaded by the first request for it, which brings no code of its own', () => {
+    for (const [name, bundle] of Object.entries({ api, exports: exportsFn })) {
+      const init = initPathOf(bundle.metafile);
+      const chunks = assetOutputs(bundle.metafile).filter(
+        ([, output]) => generator in output.inputs,
+      );
+      expect(
+        chunks.map(([path]) => init.includes(path)),
+        name,
+      ).toEqual([false]);
+      const [path, chunk] = chunks[0] ?? [];
+      expect(Object.keys(chunk?.inputs ?? {}), name).toEqual([generator]);
+      // What it imports is on the init path already: loading it loads no other code.
+      for (const imported of chunk?.imports ?? []) {
+        expect(init, `${name}: ${imported.path}`).toContain(imported.path);
+      }
+      const text = readFileSync(resolve(projectRoot, path ?? ''), 'utf8');
+      expect(text, name).toContain('{"openapi":"3.1.0","info":{"title":"Roster"');
+    }
+  });
+
+  it('leaves zod’s JSON Schema conversion off the init path, but for what classic zod builds into its schemas', () => {
+    for (const [name, bundle] of Object.entries({ api, exports: exportsFn })) {
+      const inputs = initInputsOf(bundle.metafile);
+      const conversion = inputs.filter((input) => JSON_SCHEMA_CONVERSION.includes(input));
+      // Classic zod gives every schema a `toJSONSchema()` method: the conversion comes along with
+      // classic zod's schemas, and leaves with them once the schemas are zod/mini.
+      const classic = inputs.some((input) => input.startsWith('node_modules/zod/v4/classic/'));
+      expect({ name, conversion: conversion.length > 0 && !classic }).toEqual({
+        name,
+        conversion: false,
+      });
+    }
   });
 });
 
@@ -245,15 +301,16 @@ describe('the API’s bundle, run by node', () => {
     expect(existsSync(join(outdir, 'api', 'swagger-ui', 'swagger-ui-bundle.js'))).toBe(true);
   });
 
-  it('starts, answers /health and /openapi.json with API Gateway’s request id, and loads its chunks on first use', async () => {
+  it('starts, answers /health and /openapi.json (the document built with it) with API Gateway’s request id, and loads its chunks on first use', async () => {
     const requestId = randomUUID();
     const script = `
       const { handler } = await import(${JSON.stringify(api.file)});
-      const call = (path, headers = {}, { method = 'GET', body = null, apiKeyId = null } = {}) => handler({
+      const call = (path, headers = {}, { method = 'GET', body = null, apiKeyId = null, query = null } = {}) => handler({
         httpMethod: method, path, resource: '/{proxy+}', headers: { host: 'x', ...headers },
         multiValueHeaders: Object.fromEntries(Object.entries({ host: 'x', ...headers }).map(([k, v]) => [k, [v]])),
-        queryStringParameters: null,
-        multiValueQueryStringParameters: null, pathParameters: null, stageVariables: null,
+        queryStringParameters: query,
+        multiValueQueryStringParameters: query && Object.fromEntries(Object.entries(query).map(([k, v]) => [k, [v]])),
+        pathParameters: null, stageVariables: null,
         isBase64Encoded: false, body,
         requestContext: { requestId: ${JSON.stringify(requestId)}, stage: 'test', path,
           identity: { apiKeyId, sourceIp: '127.0.0.1' } },
@@ -268,7 +325,10 @@ describe('the API’s bundle, run by node', () => {
       );
       const first = await keyed();
       const again = await keyed();
-      process.stdout.write(JSON.stringify({ health, bearer, keyed: [first, again].map((r) => ({ statusCode: r.statusCode, replayed: r.multiValueHeaders['idempotent-replayed'] ?? null })), openapi: { statusCode: openapi.statusCode, paths: Object.keys(JSON.parse(openapi.body).paths).length } }));
+      const askedBefore = await (await fetch(${JSON.stringify(secretsManager.endpoint)} + '/asked')).json();
+      // A cursor is checked against its signature before any table is read: the first key.
+      const forgedCursor = await call('/events', {}, { apiKeyId: 'bundle-key', query: { cursor: 'A'.repeat(43) } });
+      process.stdout.write(JSON.stringify({ health, bearer, askedBefore, forgedCursor: { statusCode: forgedCursor.statusCode, code: JSON.parse(forgedCursor.body).code }, keyed: [first, again].map((r) => ({ statusCode: r.statusCode, replayed: r.multiValueHeaders['idempotent-replayed'] ?? null })), openapi: { statusCode: openapi.statusCode, body: openapi.body } }));
     `;
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
       env: {
@@ -291,17 +351,26 @@ describe('the API’s bundle, run by node', () => {
       },
       timeout: 60_000,
     });
-    const { health, openapi, bearer, keyed } = JSON.parse(stdout) as {
+    const { health, openapi, bearer, keyed, askedBefore, forgedCursor } = JSON.parse(stdout) as {
       health: { statusCode: number; multiValueHeaders: Record<string, string[]>; body: string };
-      openapi: { statusCode: number; paths: number };
+      openapi: { statusCode: number; body: string };
       bearer: { statusCode: number; body: string };
       keyed: { statusCode: number; replayed: string[] | null }[];
+      askedBefore: string[];
+      forgedCursor: { statusCode: number; code: string };
     };
     expect(health.statusCode).toBe(200);
     expect(JSON.parse(health.body)).toMatchObject({ status: 'ok' });
     expect(health.multiValueHeaders['x-request-id']).toEqual([requestId]);
-    expect(openapi).toEqual({ statusCode: 200, paths: expect.any(Number) });
-    expect(openapi.paths).toBeGreaterThan(20);
+    // The document built when bundling, as the app of the same modules serves it.
+    const built = await (await describeApi(modules).app.request('/openapi.json')).text();
+    expect(openapi.statusCode).toBe(200);
+    expect(openapi.body === built).toBe(true);
+    expect(Object.keys(JSON.parse(openapi.body).paths).length).toBeGreaterThan(20);
+    // The master secret: not read as the function started, nor by requests that derive no key;
+    // read once the first cursor had to be checked.
+    expect(askedBefore).toEqual([]);
+    expect(forgedCursor).toEqual({ statusCode: 400, code: 'PAGINATION.CURSOR_INVALID' });
     expect(secretsManager.asked).toEqual([MASTER_SECRET_ARN]);
     // Verified by aws-jwt-verify, loaded from its chunk on this first bearer token.
     expect(bearer.statusCode).toBe(401);
@@ -317,7 +386,7 @@ describe('the API’s bundle, run by node', () => {
 
 const MASTER_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bundle-master';
 
-/** Answers GetSecretValue with a master secret, noting the ids asked for. */
+/** Answers GetSecretValue with a master secret, noting the ids asked for (`GET /asked`: those). */
 const secretsManager = {
   server: undefined as Server | undefined,
   endpoint: '',
@@ -331,6 +400,11 @@ beforeAll(async () => {
       body += chunk.toString('utf8');
     });
     request.on('end', () => {
+      if (request.method === 'GET') {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(secretsManager.asked));
+        return;
+      }
       const { SecretId } = JSON.parse(body) as { SecretId: string };
       secretsManager.asked.push(SecretId);
       response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });

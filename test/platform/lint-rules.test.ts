@@ -49,9 +49,9 @@ const fixtures: Fixture[] = [
   // Hono: only *.routes.ts, src/platform/http and src/runtime.
   refuse('hono in a service', 'src/modules/a1/a1.service.ts', imports('hono')),
   refuse('hono in an adapter', 'src/modules/a2/a2.dynamo.ts', imports('hono')),
-  refuse('@hono in schemas', 'src/modules/a3/a3.schemas.ts', imports('@hono/zod-openapi')),
+  refuse('@hono in schemas', 'src/modules/a3/a3.schemas.ts', imports('@hono/node-server')),
   refuse('hono in a module definition', 'src/modules/a4/a4.module.ts', imports('hono/cors')),
-  refuse('@hono outside platform/http', 'src/platform/a5.ts', imports('@hono/zod-openapi')),
+  refuse('@hono outside platform/http', 'src/platform/a5.ts', imports('@hono/node-server')),
   refuse('hono in infra', 'infra/a6.ts', imports('hono')),
   accept(
     'hono in routes',
@@ -59,8 +59,8 @@ const fixtures: Fixture[] = [
     imports(
       'hono',
       'hono/http-exception',
-      '@hono/zod-openapi',
       'zod',
+      'zod/mini',
       './b1.service.js',
       './b1.schemas.js',
       './b1.model.js',
@@ -75,7 +75,8 @@ const fixtures: Fixture[] = [
     imports(
       'hono',
       'hono/cors',
-      '@hono/zod-openapi',
+      'zod/mini',
+      'zod/v4/core',
       '../errors.js',
       './context.js',
       'node:fs/promises',
@@ -326,7 +327,7 @@ const fixtures: Fixture[] = [
   accept(
     'schemas',
     'src/modules/m1/m1.schemas.ts',
-    imports('zod', './m1.model.js', '../../platform/input.js', '../../platform/ids.js'),
+    imports('zod', 'zod/mini', './m1.model.js', '../../platform/input.js', '../../platform/ids.js'),
   ),
   accept(
     'a port',

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import * as classic from 'zod';
 import * as mini from 'zod/mini';
 import { jsonBody, jsonContent, problemResponses } from '../../src/platform/http/openapi.js';
+import type { Problem } from '../../src/platform/http/problem.js';
 import { createRoute } from '../../src/platform/http/routes.js';
 import { mountSystemRoutes } from '../../src/platform/http/system.routes.js';
 import { createFixtureApp } from '../support/fixture-app.js';
@@ -125,7 +126,7 @@ describe('a route declared with zod/mini schemas', () => {
     const answers = await Promise.all(
       ['classic', 'mini'].map(async (name) => {
         const res = await call(`/${name}/ab?limit=9`, { method: 'POST', json: invalid });
-        const { instance: _, requestId: __, ...problem } = await res.json();
+        const { instance: _, requestId: __, ...problem } = (await res.json()) as Problem;
         return { status: res.status, problem };
       }),
     );
@@ -143,7 +144,7 @@ describe('a route declared with zod/mini schemas', () => {
     const errors = await Promise.all(
       ['classic', 'mini'].map(async (name) => {
         const res = await call(`/${name}/abc`, { method: 'POST', json: invalid });
-        return (await res.json()).errors;
+        return ((await res.json()) as Problem).errors;
       }),
     );
 
@@ -161,11 +162,14 @@ describe('a route declared with zod/mini schemas', () => {
   it('is documented as its classic twin is', async () => {
     const call = app();
 
-    const document = await (await call('/openapi.json', { key: null })).json();
+    const document = (await (await call('/openapi.json', { key: null })).json()) as {
+      paths: Record<string, { post: unknown }>;
+      components: { schemas: Record<string, unknown> };
+    };
 
     const operation = (name: string) =>
       JSON.parse(
-        JSON.stringify(document.paths[`/${name}/{thingId}`].post).replaceAll(
+        JSON.stringify(document.paths[`/${name}/{thingId}`]?.post).replaceAll(
           `${name === 'mini' ? 'Mini' : 'Classic'}Thing`,
           'Thing',
         ),
