@@ -8,7 +8,7 @@ import type { Logger } from './logger.js';
 import type { MetricsPort, ModuleMetrics } from './metrics/metrics.js';
 import type { DomainEventPayloads, DomainEventType, Outbox } from './outbox/outbox.js';
 import type { QueueDefinition, QueuePort } from './queue/queue.js';
-import type { Secrets } from './secrets.js';
+import type { SecretSource } from './secrets.js';
 import type { TimerPort } from './timers/timers.js';
 import type { TokenPort } from './tokens/tokens.js';
 import type { WorkflowDefinition, Workflows } from './workflow/workflow.js';
@@ -81,8 +81,12 @@ export interface ModuleContext<Settings = unknown> {
   readonly clock: () => Date;
   /** Time-ordered unique ids (UUIDv7). */
   readonly newId: () => string;
-  /** Keys derived from the deployment's master secret, one per purpose. */
-  readonly secrets: Secrets;
+  /**
+   * Keys derived from the deployment's master secret, one per purpose: `(await secrets()).key(…)`
+   * where a key is used, never while services are built — on AWS the first call fetches the
+   * master secret, so a function that derives no key never waits for it.
+   */
+  readonly secrets: SecretSource;
   /** Another module's services (built once per container). */
   readonly servicesOf: <S>(module: ModuleWith<S>) => S;
   /** The runtime's adapters for what crosses a process boundary in production. */

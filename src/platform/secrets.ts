@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { onFirstUse } from './on-first-use.js';
 
 /**
  * One master secret per deployment (a file in the data directory locally, a Secrets Manager
@@ -16,6 +17,77 @@ export interface Secrets {
   seal(purpose: string, plaintext: string): string;
   /** What `seal` encrypted; throws when the value was altered or sealed for another purpose. */
   open(purpose: string, sealed: string): string;
+}
+
+/**
+ * A function's keys, behind the one step that may wait: getting the master secret. On AWS the
+ * first call fetches it from Secrets Manager and every later call shares it, so a function that
+ * never derives a key never fetches it, and one that does pays for the fetch on the first request
+ * that needs a key rather than on every cold start. Locally, and in tests, it is there at once.
+ */
+export type SecretSource = () => Promise<Secrets>;
+
+/**
+ * The keys derived from the master secret `load` answers, loaded by the first call; a failed load
+ * is forgotten, so the next call tries again.
+ */
+export function secretsOnFirstUse(load: () => Promise<Buffer>): SecretSource {
+  return onFirstUse(async () => deriveSecrets(await load()));
+}
+
+/** A service every method of which answers a promise, so that each can wait before it runs. */
+export type AsyncService<S> = {
+  [K in keyof S]: S[K] extends (...args: never[]) => infer R
+    ? R extends PromiseLike<unknown>
+      ? S[K]
+      : never
+    : S[K];
+};
+
+/**
+ * Keys for code that cannot wait for them: a row mapped to a domain object by a synchronous
+ * function, say. `secrets` answers synchronously inside a method of a service that `gate`
+ * wrapped, which waits for the keys before it runs the method; anywhere else, before any such
+ * method has run, it throws, naming the mistake (a test that builds the container from a
+ * `SecretSource` not yet loaded finds it).
+ */
+export interface GatedSecrets {
+  readonly secrets: Secrets;
+  /** `service`, each of whose methods first waits for the keys (calls inside it run as before). */
+  gate<S extends AsyncService<S>>(service: S): S;
+}
+
+export function gatedSecrets(source: SecretSource): GatedSecrets {
+  let loaded: Secrets | undefined;
+  const load = async () => {
+    loaded ??= await source();
+  };
+  const now = (): Secrets => {
+    if (!loaded) {
+      throw new Error(
+        'a key was used synchronously before the keys were loaded: use it inside a service wrapped by gate()',
+      );
+    }
+    return loaded;
+  };
+  return {
+    secrets: {
+      key: (purpose) => now().key(purpose),
+      seal: (purpose, plaintext) => now().seal(purpose, plaintext),
+      open: (purpose, sealed) => now().open(purpose, sealed),
+    },
+    gate: (service) =>
+      new Proxy(service, {
+        get(target, property) {
+          const value: unknown = Reflect.get(target, property, target);
+          if (typeof value !== 'function') return value;
+          return async (...args: unknown[]) => {
+            await load();
+            return value.apply(target, args);
+          };
+        },
+      }),
+  };
 }
 
 export const MIN_MASTER_SECRET_BYTES = 32;

@@ -62,12 +62,11 @@ export const enrollmentsModule = defineModule({
   tables: [enrollmentsTable],
   settings,
   services: (context) => {
-    const cpfSecret = context.secrets.key('cpf');
     return {
       enrollments: new EnrollmentsService({
         repository: new DynamoEnrollmentRepository(context.table(enrollmentsTable), context.outbox),
         queue: queueOf(context.ports.queues, enrollmentQueue),
-        cpfKey: (digits) => cpfGuardKey(cpfSecret, digits),
+        cpfKey: async (digits) => cpfGuardKey((await context.secrets()).key('cpf'), digits),
         newId: context.newId,
         clock: context.clock,
         logger: context.logger,

@@ -20,7 +20,7 @@ export interface EnrollmentsServiceDeps {
   /** The queue that wakes the processor. */
   readonly queue: Queue;
   /** The keyed hash a CPF's guard is stored under (cpfGuardKey with the deployment's key). */
-  readonly cpfKey: (digits: string) => string;
+  readonly cpfKey: (digits: string) => Promise<string>;
   readonly newId: () => string;
   readonly clock: () => Date;
   readonly logger: Logger;
@@ -107,7 +107,7 @@ export class EnrollmentsService {
   async enroll(input: NewEnrollment, requestKey?: RequestKey): Promise<Enrollment> {
     const cpf = checkCpf(input.cpf);
     if (!cpf.ok) throw EnrollmentsErrors.cpfInvalid(cpf);
-    const cpfKey = this.deps.cpfKey(cpf.digits);
+    const cpfKey = await this.deps.cpfKey(cpf.digits);
 
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const ageGroupId = await this.deps.repository.groupForAge(input.age);

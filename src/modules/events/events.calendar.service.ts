@@ -18,8 +18,8 @@ export interface CalendarServiceDeps {
   readonly links: FeedLinkRepository;
   /** A new link id (random). */
   readonly newLinkId?: () => string;
-  /** The key feed tokens are signed with (`secrets.key('calendar-feed')`). */
-  readonly feedKey: Buffer;
+  /** The key feed tokens are signed with (`secrets.key('calendar-feed')`, once it is there). */
+  readonly feedKey: () => Promise<Buffer>;
   readonly clock: () => Date;
 }
 
@@ -53,6 +53,7 @@ export class CalendarService {
     const expiresAt =
       expiresInDays === undefined ? undefined : new Date(now.getTime() + expiresInDays * DAY_MS);
     const linkId = (this.deps.newLinkId ?? (() => randomId(FEED_LINK_ID_BYTES)))();
+    const key = await this.deps.feedKey();
     // Recorded before the token exists: a link that opens is always one that can be revoked.
     await this.deps.links.issued({
       linkId,
@@ -61,7 +62,7 @@ export class CalendarService {
       revokedAt: undefined,
     });
     return {
-      token: signFeedToken(this.deps.feedKey, { issuedAt: now, expiresAt, linkId }),
+      token: signFeedToken(key, { issuedAt: now, expiresAt, linkId }),
       linkId,
       expiresAt: expiresAt?.toISOString(),
     };
@@ -82,7 +83,7 @@ export class CalendarService {
    * until the master secret changes.
    */
   async feed(token: string): Promise<CalendarEntry[]> {
-    const read = readFeedToken(this.deps.feedKey, token, this.deps.clock());
+    const read = readFeedToken(await this.deps.feedKey(), token, this.deps.clock());
     if (!read) throw EventsErrors.calendarFeedNotFound();
     if (read.linkId !== undefined) {
       const link = await this.deps.links.find(read.linkId);

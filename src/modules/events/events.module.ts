@@ -7,6 +7,7 @@ import {
   type QueueMessage,
 } from '../../platform/queue/queue.js';
 import { scheduleSetting } from '../../platform/schedule.js';
+import { gatedSecrets } from '../../platform/secrets.js';
 import { signingKeys } from '../../platform/signing.js';
 import { timersOf } from '../../platform/timers/timers.js';
 import { DynamoFeedLinkRepository } from './events.calendar.dynamo.js';
@@ -167,35 +168,43 @@ export const eventsModule = defineModule({
   services: (context) => {
     const table = context.table(eventsTable);
     const { newId, clock, metrics, outbox } = context;
-    const offerKey = context.secrets.key('waitlist-offers');
-    const tokenOf = (offerId: string) => offerToken(offerKey, offerId);
+    // An offer's token is signed while its registration row is mapped, which can't wait for the
+    // master secret: the services that read registrations wait for the keys before they run.
+    const keys = gatedSecrets(context.secrets);
+    const tokenOf = (offerId: string) => offerToken(keys.secrets.key('waitlist-offers'), offerId);
     const timers = timersOf(context.ports.timers, offerExpiriesQueue);
     const events = new DynamoEventRepository(table, outbox);
     const users = new DynamoUserRepository(table);
     const offerRepository = new DynamoOfferRepository(table, outbox, tokenOf);
     const registrationRepository = new DynamoRegistrationRepository(table, outbox, tokenOf);
-    const registrations = new RegistrationsService({
-      repository: registrationRepository,
-      events,
-      users,
-      newId,
-      clock,
-      metrics,
-      outbox,
-      offers: offerRepository,
-      tokenOf,
-      timers,
-    });
-    const offers = new OffersService({
-      offers: offerRepository,
-      events,
-      registrations,
-      offerKey,
-      clock,
-      outbox,
-      metrics,
-      timers,
-    });
+    const registrations = keys.gate(
+      new RegistrationsService({
+        repository: registrationRepository,
+        events,
+        users,
+        newId,
+        clock,
+        metrics,
+        outbox,
+        offers: offerRepository,
+        tokenOf,
+        timers,
+      }),
+    );
+    const offers = keys.gate(
+      new OffersService({
+        offers: offerRepository,
+        events,
+        registrations,
+        get offerKey() {
+          return keys.secrets.key('waitlist-offers');
+        },
+        clock,
+        outbox,
+        metrics,
+        timers,
+      }),
+    );
     return {
       events: new EventsService({
         repository: events,
@@ -207,20 +216,22 @@ export const eventsModule = defineModule({
       }),
       registrations,
       offers,
-      checkins: new CheckinsService({
-        repository: new DynamoCheckinRepository(table, outbox),
-        events,
-        registrations: registrationRepository,
-        users,
-        keys: signingKeys(context.secrets, {
-          purpose: 'tickets',
-          current: context.settings.ticketKeyVersion,
-          retiredBelow: context.settings.ticketKeysRetiredBelow,
+      checkins: keys.gate(
+        new CheckinsService({
+          repository: new DynamoCheckinRepository(table, outbox),
+          events,
+          registrations: registrationRepository,
+          users,
+          keys: signingKeys(keys.secrets, {
+            purpose: 'tickets',
+            current: context.settings.ticketKeyVersion,
+            retiredBelow: context.settings.ticketKeysRetiredBelow,
+          }),
+          clock,
+          outbox,
+          metrics,
         }),
-        clock,
-        outbox,
-        metrics,
-      }),
+      ),
       /** Every event, page by page (for the seat sweep). */
       allEvents: () => events.allEvents(),
       users: new UsersService({ repository: users, newId, clock }),
@@ -228,7 +239,7 @@ export const eventsModule = defineModule({
       calendar: new CalendarService({
         repository: events,
         links: new DynamoFeedLinkRepository(table),
-        feedKey: context.secrets.key('calendar-feed'),
+        feedKey: async () => (await context.secrets()).key('calendar-feed'),
         clock,
       }),
     };

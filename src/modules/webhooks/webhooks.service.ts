@@ -41,8 +41,8 @@ export interface WebhooksDeps {
   /** Why a URL may not be an endpoint (the deployment's target policy), or undefined. */
   readonly targetProblem: (url: string) => string | undefined;
   readonly newSecret: () => string;
-  readonly seal: (secret: string) => string;
-  readonly open: (sealed: string) => string;
+  readonly seal: (secret: string) => Promise<string>;
+  readonly open: (sealed: string) => Promise<string>;
   readonly clock: () => Date;
   readonly newId: () => string;
   readonly random: () => number;
@@ -106,7 +106,7 @@ export class WebhooksService {
       version: 1,
     };
     await this.deps.repository.createEndpoint(endpoint, [
-      { sealed: this.deps.seal(secret), createdAt: now },
+      { sealed: await this.deps.seal(secret), createdAt: now },
     ]);
     this.deps.metrics.count('WebhookEndpointCreated');
     return { endpoint, secret };
@@ -153,7 +153,7 @@ export class WebhooksService {
       const now = this.deps.clock();
       const secrets = rotated(
         stored.secrets,
-        { sealed: this.deps.seal(secret), createdAt: now.toISOString() },
+        { sealed: await this.deps.seal(secret), createdAt: now.toISOString() },
         now,
       );
       const endpoint = await this.deps.repository.updateEndpoint(
@@ -269,6 +269,10 @@ export class WebhooksService {
       );
       return;
     }
+    // Opened before the lease is taken: keys that can't be had now leave the delivery due.
+    const secrets = await Promise.all(
+      signingSecrets(stored.secrets, now).map((s) => this.deps.open(s.sealed)),
+    );
     // The lease: while this attempt runs, the delivery is due only after it could have ended,
     // so a sweep does not send it again meanwhile (and if this process dies, it does after).
     const timeoutMs = this.deps.settings.attemptTimeoutSeconds * 1000;
@@ -281,7 +285,7 @@ export class WebhooksService {
       webhookId: event.id,
       timestamp: now,
       body: JSON.stringify(event),
-      secrets: signingSecrets(stored.secrets, now).map((s) => this.deps.open(s.sealed)),
+      secrets,
       timeoutMs,
     });
     const outcome = afterAttempt(

@@ -59,11 +59,16 @@ export interface ConditionFailed {
  * Failure), so a caller can decide again without another read.
  */
 export class DynamoTable {
+  /** The cursor codec, once its key is there (the master secret may be fetched on first use). */
+  private readonly codec: () => Promise<CursorCodec>;
+
   constructor(
     readonly name: string,
     private readonly doc: DynamoDBDocumentClient,
-    private readonly cursors: CursorCodec,
-  ) {}
+    cursors: CursorCodec | (() => Promise<CursorCodec>),
+  ) {
+    this.codec = typeof cursors === 'function' ? cursors : async () => cursors;
+  }
 
   /** A strongly consistent read unless told otherwise. */
   async get(key: Key, options: { consistent?: boolean } = {}): Promise<Item | undefined> {
@@ -215,7 +220,7 @@ export class DynamoTable {
     page: PageRequest,
     map: (item: Item) => T,
   ): Promise<Page<T>> {
-    const start = page.cursor ? this.cursors.decode(scope, page.cursor).key : undefined;
+    const start = page.cursor ? (await this.codec()).decode(scope, page.cursor).key : undefined;
     let output: QueryCommandOutput;
     try {
       output = await this.doc.send(
@@ -228,7 +233,7 @@ export class DynamoTable {
     }
     const items = (output.Items ?? []).map(map);
     const last = output.LastEvaluatedKey;
-    return { items, nextCursor: last ? this.cursors.encode(scope, last) : undefined };
+    return { items, nextCursor: last ? (await this.codec()).encode(scope, last) : undefined };
   }
 
   /**
@@ -251,7 +256,7 @@ export class DynamoTable {
       names.map((partition) => [partition, undefined]),
     );
     if (page.cursor) {
-      const { key } = this.cursors.decode(scope, page.cursor);
+      const { key } = (await this.codec()).decode(scope, page.cursor);
       if (!Object.entries(key).every(([k, v]) => names.includes(k) && typeof v === 'string')) {
         throw invalidCursor();
       }
@@ -284,7 +289,8 @@ export class DynamoTable {
     }
     return {
       items: merged.map(({ item }) => map(item)),
-      nextCursor: Object.keys(next).length > 0 ? this.cursors.encode(scope, next) : undefined,
+      nextCursor:
+        Object.keys(next).length > 0 ? (await this.codec()).encode(scope, next) : undefined,
     };
   }
 

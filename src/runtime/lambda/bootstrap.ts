@@ -1,51 +1,66 @@
 import { modules } from '../../modules/index.js';
-import { ConfigError, loadConfig } from '../../platform/config.js';
-import { deriveSecrets, type Secrets } from '../../platform/secrets.js';
+import { type Config, ConfigError, loadConfig } from '../../platform/config.js';
+import { unavailable } from '../../platform/errors.js';
+import { type SecretSource, secretsOnFirstUse } from '../../platform/secrets.js';
 import { awsPorts, DeferredEmfMetrics, secretString } from '../aws/ports.js';
 import { type Container, createContainer } from '../container.js';
 
 export interface LambdaContainerOptions {
   /**
    * Whether the function derives keys from the master secret (default true). One that doesn't
-   * (the authorizer) neither fetches it nor waits for it as it starts; a key asked for there
-   * throws, naming the function's configuration.
+   * (the authorizer) needs no master secret configured; a key asked for there throws, naming the
+   * function's configuration.
    */
   readonly masterSecret?: boolean;
 }
 
 /**
  * What every Lambda entry does once per execution environment, outside its handler: read the
- * configuration, fetch the master secret (Secrets Manager, by the ARN the stack passes; or
- * APP_SECRET where it is set directly) and build the container for the listed modules, with the
- * AWS adapters each loaded on first use (src/runtime/aws/ports.ts).
+ * configuration and build the container for the listed modules, with the AWS adapters each
+ * loaded on first use (src/runtime/aws/ports.ts) and the master secret fetched by the first call
+ * that needs a key (`masterSecret`), not here.
  */
 export async function lambdaContainer(options: LambdaContainerOptions = {}): Promise<Container> {
   const config = loadConfig(process.env, modules);
   return createContainer({
     config,
     modules,
-    secrets: options.masterSecret === false ? noMasterSecret() : await masterSecret(config),
+    secrets: options.masterSecret === false ? noMasterSecret : masterSecret(config),
     ports: awsPorts(config),
   });
 }
 
-async function masterSecret(config: ReturnType<typeof loadConfig>): Promise<Secrets> {
-  let secret: string | undefined = config.appSecret;
-  if (!secret && config.appSecretArn)
-    secret = await secretString(config.region, config.appSecretArn);
-  if (!secret)
+/**
+ * The keys, from APP_SECRET where it is set directly, else from the Secrets Manager secret the
+ * stack names (APP_SECRET_ARN), fetched by the first call that needs a key: most requests and
+ * tasks derive none, and the fetch (the client's code and a round trip) stays off the cold start.
+ * That one of the two is configured is checked here, as the function starts. A failed fetch is
+ * a 503 for the request that needed it, and the next one fetches again.
+ */
+function masterSecret(config: Config): SecretSource {
+  const { appSecret, appSecretArn, region } = config;
+  if (appSecret) return secretsOnFirstUse(async () => Buffer.from(appSecret, 'base64url'));
+  if (!appSecretArn) {
     throw new ConfigError('Invalid configuration: APP_SECRET_ARN or APP_SECRET is required');
-  return deriveSecrets(Buffer.from(secret, 'base64url'));
+  }
+  return secretsOnFirstUse(async () => {
+    try {
+      return Buffer.from(await secretString(region, appSecretArn), 'base64url');
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      throw unavailable(
+        'SECRETS.UNAVAILABLE',
+        "The deployment's keys could not be read; retry shortly.",
+        1,
+        error,
+      );
+    }
+  });
 }
 
-function noMasterSecret(): Secrets {
-  const refuse = (): never => {
-    throw new ConfigError(
-      'Invalid configuration: this function is built without the master secret',
-    );
-  };
-  return { key: refuse, seal: refuse, open: refuse };
-}
+const noMasterSecret: SecretSource = async () => {
+  throw new ConfigError('Invalid configuration: this function is built without the master secret');
+};
 
 /**
  * `handler`, writing out the metrics its invocation counted when it ends (the EMF lines go to
