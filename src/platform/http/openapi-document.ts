@@ -1,125 +1,43 @@
 import { type $ZodType, globalRegistry, safeParse, toJSONSchema } from 'zod/v4/core';
-import type { OpenApiRegistry } from './routes.js';
+import type { OpenApiRegistry, RouteConfig } from './routes.js';
+
+/*
+ * The OpenAPI 3.1 document of what routers recorded (routes.ts), their schemas converted by zod's
+ * core `toJSONSchema` (so classic and zod/mini schemas alike). Never part of a function's start:
+ * the API loads this file on the first GET /openapi.json, and a Lambda bundle holds the document
+ * built when bundling in its place (infra/bundling.ts).
+ *
+ * The document keeps the shapes it had when @hono/zod-openapi wrote it, so that what clients
+ * generate from it (the console's types, among others) does not change with the generator. Where
+ * zod's JSON Schema says the same thing another way, `conventional` below rewrites it:
+ * - a literal is `{type, enum: [value]}`, not `const`;
+ * - nullable is a type array (`["string", "null"]`, an enum gains `null`), or `oneOf` around a
+ *   reference, not `anyOf` with `{type: "null"}`;
+ * - an integer carries no ±2^53 bounds; a string's `pattern` is its first `.regex()` alone (not
+ *   the patterns zod derives from formats such as `uuid` or `date-time`, which `format` says);
+ * - a field is required when the schema refuses `undefined` (a default or an `unknown` is not);
+ * - a registered schema (`.meta({ id })`) is a `$ref` to `components.schemas`; a copy of one with
+ *   metadata of its own (`Status.meta({ description })`) is written out in full, not as a `$ref`
+ *   with siblings; metadata (`description`, `example`, …) comes after the schema's own keywords.
+ */
 
 type Json = Record<string, unknown>;
 
 /** What a document says besides its operations: `openapi`, `info`, `security`, `tags`, … */
 export type DocumentHead = Readonly<Record<string, unknown>>;
 
-const isZod = (value: unknown): value is $ZodType =>
-  typeof value === 'object' && value !== null && '_zod' in value;
-
-const SCHEMA_REF = '#/components/schemas/';
-const INLINE = 'x-roster-inline';
-
-/** The document as the API serves it at /openapi.json. */
+/** The document as GET /openapi.json sends it. */
 export function openApiDocumentText(registry: OpenApiRegistry, head: DocumentHead): string {
   return JSON.stringify(openApiDocument(registry, head));
 }
 
 export function openApiDocument(registry: OpenApiRegistry, head: DocumentHead): Json {
-  const source = {
-    routes: registry.routes as unknown as Json[],
-    webhooks: registry.webhooks as unknown as Json[],
-    components: registry.components,
-  };
-  const schemas: Record<string, unknown> = {};
-  const render = (schema: $ZodType): unknown => {
-    const json = toJSONSchema(schema, {
-      target: 'draft-2020-12',
-      io: 'input',
-      unrepresentable: 'any',
-      override: ({ zodSchema, jsonSchema }) => shape(zodSchema, jsonSchema as Json),
-    }) as Json;
-    delete json.$schema;
-    const defs = (json.$defs ?? {}) as Record<string, unknown>;
-    delete json.$defs;
-    const finish = (value: unknown): unknown => rewriteRefs(inlineParents(value, defs));
-    for (const [id, def] of Object.entries(defs)) {
-      if (!(id in schemas)) schemas[id] = finish(def);
-    }
-    return finish(json);
-  };
-  const content = (map: Json) =>
-    Object.fromEntries(
-      Object.entries(map).map(([type, entry]) => {
-        const { schema, ...rest } = entry as Json;
-        return [
-          type,
-          {
-            ...rest,
-            ...(schema === undefined ? {} : { schema: isZod(schema) ? render(schema) : schema }),
-          },
-        ];
-      }),
-    );
-  const parameters = (request: Json | undefined) => {
-    if (!request) return [];
-    const out: Json[] = [];
-    const add = (object: unknown, location: string) => {
-      if (!isZod(object)) return;
-      const shape = (object._zod.def as { shape?: Record<string, $ZodType> }).shape ?? {};
-      for (const [name, property] of Object.entries(shape)) {
-        const meta = collectMetadata(property);
-        const required =
-          !safeParse(property, undefined).success && !safeParse(property, null).success;
-        const param = {
-          ...(meta.description ? { description: meta.description } : {}),
-          ...(meta.param as Json | undefined),
-          name,
-          in: location,
-        };
-        out.push({ schema: render(property), required, ...param });
-      }
-    };
-    add(request.params, 'path');
-    add(request.query, 'query');
-    add(request.headers, 'header');
-    return out;
-  };
-  const operation = (route: Json) => {
-    const { method, path: _path, request, responses, middleware: _m, hide: _h, ...rest } = route;
-    // Responses first, then parameters, then the body: the order zod-to-openapi met schemas in,
-    // which is the order of `components.schemas`.
-    const renderedResponses = Object.fromEntries(
-      Object.entries(responses as Json).map(([status, response]) => {
-        const { content: responseContent, headers: _headers, ...responseRest } = response as Json;
-        return [
-          status,
-          {
-            ...responseRest,
-            ...(responseContent ? { content: content(responseContent as Json) } : {}),
-          },
-        ];
-      }),
-    );
-    const req = request as Json | undefined;
-    const params = parameters(req);
-    const body = req?.body as Json | undefined;
-    let requestBody: Json | undefined;
-    if (body) {
-      const { content: bodyContent, ...bodyRest } = body;
-      requestBody = { ...bodyRest, content: content(bodyContent as Json) };
-    }
-    return {
-      [method as string]: {
-        ...rest,
-        ...(params.length > 0
-          ? { parameters: [...((rest.parameters as Json[]) ?? []), ...params] }
-          : {}),
-        ...(requestBody ? { requestBody } : {}),
-        responses: renderedResponses,
-      },
-    };
-  };
-  const webhooks: Record<string, Json> = {};
-  for (const hook of source.webhooks)
-    webhooks[hook.path as string] = { ...webhooks[hook.path as string], ...operation(hook) };
-  const paths: Record<string, Json> = {};
-  for (const route of source.routes)
-    paths[route.path as string] = { ...paths[route.path as string], ...operation(route) };
+  const schemas = new Components();
+  // Webhooks first: their schemas come first in `components.schemas`, as they always have.
+  const webhooks = pathItems(registry.webhooks, schemas);
+  const paths = pathItems(registry.routes, schemas);
   const raw: Record<string, Record<string, unknown>> = {};
-  for (const { type, name, component } of source.components) {
+  for (const { type, name, component } of registry.components) {
     raw[type] ??= {};
     raw[type][name] = component;
   }
@@ -127,7 +45,7 @@ export function openApiDocument(registry: OpenApiRegistry, head: DocumentHead): 
     ...head,
     components: {
       ...raw,
-      schemas: { ...raw.schemas, ...schemas },
+      schemas: { ...raw.schemas, ...schemas.registered },
       parameters: { ...raw.parameters },
     },
     paths,
@@ -135,89 +53,201 @@ export function openApiDocument(registry: OpenApiRegistry, head: DocumentHead): 
   };
 }
 
-function rewriteRefs(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(rewriteRefs);
+function pathItems(routes: readonly RouteConfig[], schemas: Components): Record<string, Json> {
+  const items: Record<string, Json> = {};
+  for (const route of routes) {
+    items[route.path] = { ...items[route.path], [route.method]: operation(route, schemas) };
+  }
+  return items;
+}
+
+function operation(route: RouteConfig, schemas: Components): Json {
+  const {
+    method: _method,
+    path: _path,
+    request,
+    responses,
+    middleware: _,
+    hide: __,
+    ...rest
+  } = route;
+  // Responses, then parameters, then the body: the order schemas are met in is the order of
+  // `components.schemas`.
+  const answers = Object.fromEntries(
+    Object.entries(responses).map(([status, { content, headers: _headers, ...response }]) => [
+      status,
+      { ...response, ...(content ? { content: mediaTypes(content, schemas) } : {}) },
+    ]),
+  );
+  const parameters = [
+    ...parametersIn(request?.params, 'path', schemas),
+    ...parametersIn(request?.query, 'query', schemas),
+    ...parametersIn(request?.headers, 'header', schemas),
+  ];
+  let requestBody: Json | undefined;
+  if (request?.body) {
+    const { content, ...body } = request.body;
+    requestBody = { ...body, content: mediaTypes(content, schemas) };
+  }
+  return {
+    ...rest,
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(requestBody ? { requestBody } : {}),
+    responses: answers,
+  };
+}
+
+function mediaTypes(content: Readonly<Record<string, Json>>, schemas: Components): Json {
+  return Object.fromEntries(
+    Object.entries(content).map(([type, { schema, ...rest }]) => [
+      type,
+      {
+        ...rest,
+        ...(schema === undefined
+          ? {}
+          : { schema: isZod(schema) ? schemas.render(schema) : schema }),
+      },
+    ]),
+  );
+}
+
+/** One parameter per property of an object schema, its description taken from the property. */
+function parametersIn(object: $ZodType | undefined, location: string, schemas: Components) {
+  const shape = object && (defOf(object).shape as Record<string, $ZodType> | undefined);
+  return Object.entries(shape ?? {}).map(([name, property]) => {
+    const meta = metadataOf(property);
+    return {
+      schema: schemas.render(property),
+      required: !safeParse(property, undefined).success && !safeParse(property, null).success,
+      ...(meta.description ? { description: meta.description } : {}),
+      ...(meta.param as Json | undefined),
+      name,
+      in: location,
+    };
+  });
+}
+
+const DEFS = '#/$defs/';
+/** Marks, between zod's conversion and `inlined`, a `$ref` that is to be written out in full. */
+const INLINE = 'x-roster-inline';
+
+/** `components.schemas`, filled as schemas are converted: the first schema of an id is the one. */
+class Components {
+  readonly registered: Record<string, unknown> = {};
+
+  render(schema: $ZodType): unknown {
+    const json = toJSONSchema(schema, {
+      target: 'draft-2020-12',
+      // Requests are what the schemas read: a field with a default is optional.
+      io: 'input',
+      unrepresentable: 'any',
+      override: ({ zodSchema, jsonSchema }) => conventional(zodSchema, jsonSchema as Json),
+    }) as Json;
+    const { $schema: _, $defs, ...root } = json;
+    const defs = ($defs ?? {}) as Record<string, unknown>;
+    const finish = (value: unknown) => withComponentRefs(inlined(value, defs));
+    for (const [id, def] of Object.entries(defs)) {
+      if (!(id in this.registered)) this.registered[id] = finish(def);
+    }
+    return finish(root);
+  }
+}
+
+function withComponentRefs(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withComponentRefs);
   if (typeof value !== 'object' || value === null) return value;
-  const out: Json = {};
-  for (const [key, inner] of Object.entries(value)) {
-    out[key] =
+  return Object.fromEntries(
+    Object.entries(value).map(([key, inner]) => [
+      key,
       key === '$ref' && typeof inner === 'string'
-        ? inner.replace('#/$defs/', SCHEMA_REF)
-        : rewriteRefs(inner);
-  }
-  return out;
+        ? inner.replace(DEFS, '#/components/schemas/')
+        : withComponentRefs(inner),
+    ]),
+  );
 }
 
-function inlineParents(value: unknown, defs: Record<string, unknown>): unknown {
-  if (Array.isArray(value)) return value.map((item) => inlineParents(item, defs));
+/** Every `$ref` marked INLINE replaced by the schema it points to, with its own keys on top. */
+function inlined(value: unknown, defs: Record<string, unknown>): unknown {
+  if (Array.isArray(value)) return value.map((item) => inlined(item, defs));
   if (typeof value !== 'object' || value === null) return value;
-  const node = value as Json;
-  let out: Json = {};
-  for (const [key, inner] of Object.entries(node)) out[key] = inlineParents(inner, defs);
-  if (INLINE in out) {
-    const { $ref, [INLINE]: metaKeys, ...own } = out;
-    const id = String($ref).replace('#/$defs/', '');
-    const parent = inlineParents(defs[id], defs) as Json;
-    out = ordered({ ...parent, ...own }, metaKeys as string[]);
-  }
-  return out;
+  const json = Object.fromEntries(
+    Object.entries(value).map(([key, inner]) => [key, inlined(inner, defs)]),
+  );
+  if (!(INLINE in json)) return json;
+  const { $ref, [INLINE]: metaKeys, ...own } = json;
+  const target = inlined(defs[String($ref).slice(DEFS.length)], defs) as Json;
+  return ordered({ ...target, ...own }, metaKeys as string[]);
 }
 
-const WRAPPERS = new Set([
-  'optional',
-  'nullable',
-  'default',
-  'prefault',
-  'readonly',
-  'nonoptional',
-]);
-
-const defOf = (schema: $ZodType) => schema._zod.def as unknown as Json;
-
-/** The schema under optional/nullable/default/… wrappers and pipes, as zod-to-openapi sees it. */
-function unwrap(schema: $ZodType): $ZodType {
-  const def = defOf(schema);
-  if (WRAPPERS.has(def.type as string) && isZod(def.innerType)) return unwrap(def.innerType);
-  if (def.type === 'pipe') {
-    const input = def.in as $ZodType;
-    return defOf(input).type === 'transform' ? unwrap(def.out as $ZodType) : unwrap(input);
-  }
-  return schema;
-}
-
-/**
- * The component a schema is a reference to, as zod-to-openapi decided it: the id of the outermost
- * schema that carries metadata of its own (a `.meta()` or `.describe()` clone), looking through
- * wrappers that carry none. A clone of a registered schema is not that schema: it is inlined.
- */
-function refIdOf(schema: $ZodType): string | undefined {
-  if (schema._zod.parent !== undefined || globalRegistry.has(schema)) {
-    return (globalRegistry.get(schema) as Json | undefined)?.id as string | undefined;
+/** Rewrites zod's JSON Schema of `schema` in place into the document's shapes (file comment). */
+function conventional(schema: $ZodType, json: Json): void {
+  const meta = metadataOf(schema);
+  delete meta.id;
+  delete meta.param;
+  // `param` (a parameter's own OpenAPI fields) is metadata for the parameter, not the schema.
+  delete json.param;
+  const metaKeys = Object.keys(meta);
+  if (typeof json.$ref === 'string') {
+    if (!componentOf(schema)) {
+      json[INLINE] = metaKeys;
+    } else if (Object.keys(json).length > 1) {
+      const { $ref, ...rest } = json;
+      replace(json, { allOf: [{ $ref }, rest] });
+    }
+    return;
   }
   const def = defOf(schema);
-  if (WRAPPERS.has(def.type as string) && isZod(def.innerType)) return refIdOf(def.innerType);
-  if (def.type === 'pipe') {
-    const input = def.in as $ZodType;
-    return refIdOf(defOf(input).type === 'transform' ? (def.out as $ZodType) : input);
+  if (def.type === 'nullable' && Array.isArray(json.anyOf) && json.anyOf.length === 2) {
+    const { anyOf, ...rest } = json;
+    const inner = anyOf[0] as Json;
+    if (typeof inner.$ref === 'string') {
+      replace(json, { oneOf: [inner, { type: 'null' }], ...rest });
+    } else if (Array.isArray(inner.anyOf)) {
+      replace(json, { ...inner, anyOf: [...inner.anyOf, { type: 'null' }], ...rest });
+    } else if (inner.type !== undefined) {
+      const isEnum = defOf(unwrapped(def.innerType as $ZodType)).type === 'enum';
+      replace(json, {
+        ...inner,
+        type: [...new Set([inner.type, 'null'].flat())],
+        ...(isEnum && Array.isArray(inner.enum) ? { enum: [...inner.enum, null] } : {}),
+        ...rest,
+      });
+    }
   }
-  return undefined;
+  const core = defOf(unwrapped(schema));
+  switch (core.type) {
+    case 'number':
+      if (json.minimum === Number.MIN_SAFE_INTEGER) delete json.minimum;
+      if (json.maximum === Number.MAX_SAFE_INTEGER) delete json.maximum;
+      break;
+    case 'string': {
+      delete json.pattern;
+      const regex = ((core.checks ?? []) as $ZodType[])
+        .map(defOf)
+        .find((check) => check.check === 'string_format' && check.format === 'regex');
+      if (regex) json.pattern = (regex.pattern as RegExp).source;
+      break;
+    }
+    case 'literal':
+      if ('const' in json && !Array.isArray(json.type)) {
+        const { const: value, ...rest } = json;
+        replace(json, { ...rest, type: value === null ? 'null' : typeof value, enum: [value] });
+      }
+      break;
+    case 'object': {
+      const required = Object.entries((core.shape ?? {}) as Record<string, $ZodType>)
+        .filter(([, property]) => !safeParse(property, undefined).success)
+        .map(([key]) => key);
+      if (required.length > 0) json.required = required;
+      else delete json.required;
+      break;
+    }
+  }
+  replace(json, ordered(json, metaKeys));
 }
 
-function collectMetadata(schema: $ZodType, outer: Json = {}): Json {
-  const own = (globalRegistry.get(schema) ?? {}) as Json;
-  const merged = { ...own, ...outer };
-  const def = defOf(schema);
-  if (WRAPPERS.has(def.type as string) && isZod(def.innerType))
-    return collectMetadata(def.innerType, merged);
-  if (def.type === 'pipe') {
-    const input = def.in as $ZodType;
-    if (defOf(input).type === 'transform') return collectMetadata(def.out as $ZodType, merged);
-    return collectMetadata(input, merged);
-  }
-  return merged;
-}
-
-const STRUCTURE = [
+/** A schema's keywords in the document's order, then other keys, then its metadata. */
+const KEYWORDS = [
   '$ref',
   'type',
   'properties',
@@ -244,9 +274,10 @@ const STRUCTURE = [
 
 function ordered(json: Json, metaKeys: readonly string[]): Json {
   const out: Json = {};
-  for (const key of STRUCTURE) if (key in json) out[key] = json[key];
-  for (const key of Object.keys(json))
+  for (const key of KEYWORDS) if (key in json) out[key] = json[key];
+  for (const key of Object.keys(json)) {
     if (!(key in out) && !metaKeys.includes(key)) out[key] = json[key];
+  }
   for (const key of metaKeys) if (key in json && !(key in out)) out[key] = json[key];
   return out;
 }
@@ -256,75 +287,53 @@ function replace(target: Json, next: Json): void {
   Object.assign(target, next);
 }
 
-function shape(schema: $ZodType, json: Json): void {
-  const meta = collectMetadata(schema);
-  delete meta.id;
-  delete meta.param;
-  delete json.param;
-  const metaKeys = Object.keys(meta);
+const isZod = (value: unknown): value is $ZodType =>
+  typeof value === 'object' && value !== null && '_zod' in value;
+
+const defOf = (schema: $ZodType) => schema._zod.def as unknown as Json;
+
+/** Schemas that only wrap another (and pipes): the document describes what they wrap. */
+const WRAPPERS = new Set([
+  'optional',
+  'nullable',
+  'default',
+  'prefault',
+  'readonly',
+  'nonoptional',
+]);
+
+/** The schema inside, if `schema` wraps one: a pipe's input (or its output after a transform). */
+function wrapped(schema: $ZodType): $ZodType | undefined {
   const def = defOf(schema);
-  if (typeof json.$ref === 'string') {
-    if (!refIdOf(schema)) {
-      json[INLINE] = metaKeys;
-      return;
-    }
-    if (Object.keys(json).length > 1) {
-      const { $ref, ...rest } = json;
-      replace(json, { allOf: [{ $ref }, rest] });
-    }
-    return;
+  if (WRAPPERS.has(def.type as string) && isZod(def.innerType)) return def.innerType;
+  if (def.type === 'pipe') {
+    const input = def.in as $ZodType;
+    return defOf(input).type === 'transform' ? (def.out as $ZodType) : input;
   }
-  const core = unwrap(schema);
-  const coreDef = defOf(core);
-  if (def.type === 'nullable' && Array.isArray(json.anyOf)) {
-    const [inner, ...others] = json.anyOf as Json[];
-    const { anyOf: _anyOf, ...rest } = json;
-    if (inner && others.length === 1) {
-      if (typeof inner.$ref === 'string') {
-        replace(json, { oneOf: [inner, { type: 'null' }], ...rest });
-      } else if (Array.isArray(inner.anyOf)) {
-        replace(json, { ...inner, anyOf: [...inner.anyOf, { type: 'null' }], ...rest });
-      } else if (inner.type !== undefined) {
-        const types = [...new Set([inner.type, 'null'].flat())];
-        replace(json, {
-          ...inner,
-          type: types,
-          ...(Array.isArray(inner.enum) ? { enum: [...inner.enum, null] } : {}),
-          ...rest,
-        });
-      }
-    }
+  return undefined;
+}
+
+function unwrapped(schema: $ZodType): $ZodType {
+  const inner = wrapped(schema);
+  return inner ? unwrapped(inner) : schema;
+}
+
+/** Metadata through wrappers: the inner schema's keys first, an outer schema's values win. */
+function metadataOf(schema: $ZodType, outer: Json = {}): Json {
+  const merged = { ...(globalRegistry.get(schema) as Json | undefined), ...outer };
+  const inner = wrapped(schema);
+  return inner ? metadataOf(inner, merged) : merged;
+}
+
+/**
+ * The component `schema` is a reference to: the id of the outermost schema with metadata of its
+ * own (a `.meta()` or `.describe()` copy, which zod links to its original as `parent`), looking
+ * through wrappers without any. A copy of a registered schema is a schema of its own.
+ */
+function componentOf(schema: $ZodType): string | undefined {
+  if (schema._zod.parent !== undefined || globalRegistry.has(schema)) {
+    return (globalRegistry.get(schema) as Json | undefined)?.id as string | undefined;
   }
-  switch (coreDef.type) {
-    case 'number':
-      if (json.minimum === Number.MIN_SAFE_INTEGER) delete json.minimum;
-      if (json.maximum === Number.MAX_SAFE_INTEGER) delete json.maximum;
-      break;
-    case 'string': {
-      delete json.pattern;
-      const regex = ((coreDef.checks ?? []) as $ZodType[])
-        .map((check) => defOf(check))
-        .find((check) => check.check === 'string_format' && check.format === 'regex');
-      if (regex) json.pattern = (regex.pattern as RegExp).source;
-      break;
-    }
-    case 'literal':
-      if ('const' in json && !Array.isArray(json.type)) {
-        const value = json.const;
-        delete json.const;
-        json.type = value === null ? 'null' : typeof value;
-        json.enum = [value];
-      }
-      break;
-    case 'object': {
-      const shapeOf = (coreDef.shape ?? {}) as Record<string, $ZodType>;
-      const required = Object.entries(shapeOf)
-        .filter(([, property]) => !safeParse(property, undefined).success)
-        .map(([key]) => key);
-      if (required.length > 0) json.required = required;
-      else delete json.required;
-      break;
-    }
-  }
-  replace(json, ordered(json, metaKeys));
+  const inner = wrapped(schema);
+  return inner ? componentOf(inner) : undefined;
 }

@@ -71,8 +71,8 @@ export interface ResponseConfig {
 }
 
 /**
- * An operation: what OpenAPI says of it (every key but `middleware` goes to the document as
- * given, in this order) and the route middleware that runs before its validators.
+ * An operation: what OpenAPI says of it (every key but `middleware` and `hide` goes to the
+ * document as given, in this order) and the route middleware that runs before its validators.
  */
 export interface RouteConfig {
   readonly method: Method;
@@ -122,9 +122,10 @@ export type ValidationTarget = 'param' | 'query' | 'header' | 'json';
 export type InvalidRequest = (target: ValidationTarget, error: $ZodError) => Error;
 
 /**
- * A Hono app whose `openapi(route, handler)` serves a declared route — validating its parameters,
- * query, headers and JSON body with the route's schemas, in that order — and records it for the
- * document.
+ * A Hono app whose `openapi(route, handler)` serves a declared route — its middleware first, then
+ * its query, path parameters, headers and JSON body validated by the route's schemas, in that
+ * order (the first that fails is the answer) — and records it for the document. Mounting a router
+ * (`route()`) copies its records, under the mount path.
  */
 export class Router<E extends Env = Env> extends Hono<E> {
   readonly openAPIRegistry = new OpenApiRegistry();
