@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import {
   defaultTableName,
   idempotencyTable,
@@ -18,63 +19,69 @@ import { type WorkflowDefinition, workflowEnvVar } from './workflow/workflow.js'
  * the first request that needs it. Environment variables are read nowhere else.
  */
 
-const csv = z.string().transform((value) =>
-  value
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item.length > 0),
+// Configuration errors name what is wrong in English: zod/mini installs no locale (classic zod
+// does, as its first schema is built, and may not be loaded at all).
+z.config(en());
+
+// zod/mini, imported as a namespace so that a bundle keeps only the parts used here.
+const csv = z.pipe(
+  z.string(),
+  z.transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  ),
 );
 
+const integer = (min: number, max: number, fallback: number) =>
+  z._default(z.coerce.number().check(z.int(), z.minimum(min), z.maximum(max)), fallback);
+const nonEmpty = () => z.string().check(z.minLength(1));
+const matching = (pattern: RegExp, message?: string) =>
+  z.string().check(message === undefined ? z.regex(pattern) : z.regex(pattern, message));
+const arn = () => z.optional(z.string().check(z.startsWith('arn:')));
+
 const envSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PORT: integer(0, 65535, 3000),
   // This machine only, unless asked: the local runtime has no TLS, and its API key sits in a file.
-  HOST: z
-    .string()
-    .regex(/^(?:[0-9.]+|[0-9a-fA-F:]+|localhost)$/, 'must be an IP address or localhost')
-    .default('127.0.0.1'),
-  DYNAMODB_LOCAL_START_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(60),
-  DATA_DIR: z.string().min(1).default('./.data'),
-  API_KEYS: csv.optional(),
-  API_KEY_SOURCE: z.enum(['local', 'api-gateway']).default('local'),
-  LOG_LEVEL: z
-    .string()
-    .transform((value) => value.toLowerCase())
-    .pipe(z.enum(logLevels))
-    .default('info'),
-  DYNAMODB_ENDPOINT: z.url().optional(),
-  AWS_REGION: z.string().min(1).default('us-east-1'),
-  CORS_ORIGINS: csv.default(['*']),
-  TABLE_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]+$/)
-    .default('roster'),
-  DOCS_ASSETS_DIR: z.string().min(1).optional(),
-  CONSOLE_ASSETS_DIR: z.string().min(1).optional(),
-  IDEMPOTENCY_IN_FLIGHT_SECONDS: z.coerce.number().int().min(1).max(900).default(60),
-  DOMAIN_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
-  APP_SECRET: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{43,}$/, 'must be at least 32 bytes, base64url')
-    .optional(),
-  APP_SECRET_ARN: z.string().startsWith('arn:').optional(),
-  COGNITO_USER_POOL_ID: z
-    .string()
-    .regex(/^[\w-]+_[0-9a-zA-Z]+$/, 'must be a user pool id (<region>_<id>)')
-    .optional(),
-  COGNITO_CLIENT_ID: z
-    .string()
-    .regex(/^[\w+]+$/, 'must be an app client id')
-    .optional(),
-  COGNITO_CLIENT_SECRET: z.string().min(1).optional(),
-  TOKEN_USAGE_KEY_ARN: z.string().startsWith('arn:').optional(),
-  ROSTER_TASK: z
-    .string()
-    .regex(/^[a-z0-9-]+\/[a-z0-9-]+$/, 'must be <module>/<task>')
-    .optional(),
-  TIMER_SCHEDULE_GROUP: z
-    .string()
-    .regex(/^[0-9A-Za-z_.-]{1,64}$/, 'must be an EventBridge Scheduler group name')
-    .optional(),
+  HOST: z._default(
+    matching(/^(?:[0-9.]+|[0-9a-fA-F:]+|localhost)$/, 'must be an IP address or localhost'),
+    '127.0.0.1',
+  ),
+  DYNAMODB_LOCAL_START_TIMEOUT_SECONDS: integer(1, 600, 60),
+  DATA_DIR: z._default(nonEmpty(), './.data'),
+  API_KEYS: z.optional(csv),
+  API_KEY_SOURCE: z._default(z.enum(['local', 'api-gateway']), 'local'),
+  LOG_LEVEL: z._default(
+    z.pipe(
+      z.pipe(
+        z.string(),
+        z.transform((value) => value.toLowerCase()),
+      ),
+      z.enum(logLevels),
+    ),
+    'info',
+  ),
+  DYNAMODB_ENDPOINT: z.optional(z.url()),
+  AWS_REGION: z._default(nonEmpty(), 'us-east-1'),
+  CORS_ORIGINS: z._default(csv, ['*']),
+  TABLE_PREFIX: z._default(matching(/^[A-Za-z0-9_.-]+$/), 'roster'),
+  DOCS_ASSETS_DIR: z.optional(nonEmpty()),
+  CONSOLE_ASSETS_DIR: z.optional(nonEmpty()),
+  IDEMPOTENCY_IN_FLIGHT_SECONDS: integer(1, 900, 60),
+  DOMAIN_EVENT_RETENTION_DAYS: integer(1, 365, 30),
+  APP_SECRET: z.optional(matching(/^[A-Za-z0-9_-]{43,}$/, 'must be at least 32 bytes, base64url')),
+  APP_SECRET_ARN: arn(),
+  COGNITO_USER_POOL_ID: z.optional(
+    matching(/^[\w-]+_[0-9a-zA-Z]+$/, 'must be a user pool id (<region>_<id>)'),
+  ),
+  COGNITO_CLIENT_ID: z.optional(matching(/^[\w+]+$/, 'must be an app client id')),
+  COGNITO_CLIENT_SECRET: z.optional(nonEmpty()),
+  TOKEN_USAGE_KEY_ARN: arn(),
+  ROSTER_TASK: z.optional(matching(/^[a-z0-9-]+\/[a-z0-9-]+$/, 'must be <module>/<task>')),
+  TIMER_SCHEDULE_GROUP: z.optional(
+    matching(/^[0-9A-Za-z_.-]{1,64}$/, 'must be an EventBridge Scheduler group name'),
+  ),
 });
 
 export interface Config {
@@ -155,7 +162,7 @@ export function loadConfig(
 ): Config {
   const vars = emptyToUndefined(env);
   const problems: string[] = [];
-  const parsed = envSchema.safeParse(vars);
+  const parsed = z.safeParse(envSchema, vars);
   if (!parsed.success) problems.push(...issues(parsed.error));
 
   const settings: Record<string, unknown> = {};
@@ -165,7 +172,7 @@ export function loadConfig(
     const input = Object.fromEntries(
       Object.entries(names).map(([key, variable]) => [key, vars[variable]]),
     );
-    const result = module.settings.safeParse(input);
+    const result = z.safeParse(module.settings, input);
     if (result.success) settings[module.name] = result.data;
     else {
       problems.push(
@@ -365,7 +372,7 @@ export function settingsEnvVars(module: AnyModule): Record<string, string> {
   return Object.fromEntries(Object.keys(shape).map((key) => [key, envName(module.name, key)]));
 }
 
-function issues(error: z.ZodError): string[] {
+function issues(error: z.core.$ZodError): string[] {
   return error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
 }
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /**
  * EventBridge rate expressions (`rate(5 minutes)`), as task schedules are written. AWS accepts
@@ -36,12 +36,19 @@ export function isAwsRate(expression: string): boolean {
  * is what a task's `schedule` returns.
  */
 export const scheduleSetting = (fallback: string) =>
-  z
-    .string()
-    .regex(
-      /^(rate\([1-9]\d* (second|minute|hour|day)s?\)|off)$/,
-      'must be an EventBridge rate expression (e.g. "rate(5 minutes)") or "off"',
-    )
-    .optional()
-    .default(fallback)
-    .transform((value) => (value === 'off' ? undefined : value));
+  z.pipe(
+    z._default(
+      z.optional(
+        z
+          .string()
+          .check(
+            z.regex(
+              /^(rate\([1-9]\d* (second|minute|hour|day)s?\)|off)$/,
+              'must be an EventBridge rate expression (e.g. "rate(5 minutes)") or "off"',
+            ),
+          ),
+      ),
+      fallback,
+    ),
+    z.transform((value) => (value === 'off' ? undefined : value)),
+  );

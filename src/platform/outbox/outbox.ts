@@ -20,7 +20,8 @@
  * event of every module writes them: one index partition takes about 1,000 writes a second on
  * DynamoDB, and a popular on-sale alone can commit close to that.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import type { $ZodType } from 'zod/v4/core';
 import { x } from '../dynamo/expressions.js';
 import type { DynamoTable, Item, TransactItem } from '../dynamo/table.js';
 import { S, type TableDefinition } from '../dynamo/tables.js';
@@ -52,21 +53,27 @@ export interface DomainEventType {
 }
 
 /** The schema of each type's `data` (the API's own schema of the resource), by type. */
-export type DomainEventPayloads = Readonly<Record<string, z.ZodType>>;
+export type DomainEventPayloads = Readonly<Record<string, $ZodType>>;
 
 /** An event of `type` as a subscriber receives it (the OpenAPI document's `webhooks`). */
-export const domainEventSchema = (type: string, data: z.ZodType = z.unknown()) =>
+export const domainEventSchema = (type: string, data: $ZodType = z.unknown()) =>
   z.object({
-    id: z.string().meta({ description: 'Unique, time-ordered; also the `webhook-id` header.' }),
+    id: z
+      .string()
+      .check(z.meta({ description: 'Unique, time-ordered; also the `webhook-id` header.' })),
     type: z.literal(type),
-    occurredAt: z.string().meta({ description: 'When the change was committed (ISO 8601).' }),
+    occurredAt: z
+      .string()
+      .check(z.meta({ description: 'When the change was committed (ISO 8601).' })),
     aggregate: z.object({
       type: z.string(),
       id: z.string(),
-      sequence: z.number().int().meta({
-        description:
-          "The resource's version after this change (1 when created): order by it, drop what is older than what you hold.",
-      }),
+      sequence: z.int().check(
+        z.meta({
+          description:
+            "The resource's version after this change (1 when created): order by it, drop what is older than what you hold.",
+        }),
+      ),
     }),
     data,
   });
