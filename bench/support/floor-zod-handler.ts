@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { handle } from 'hono/aws-lambda';
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { createRoute, Router } from '../../src/platform/http/routes.js';
 
 /**

@@ -1,7 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import type { Context, Hono } from 'hono';
 import { accepts } from 'hono/accepts';
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import type { Page, PageRequest } from '../page.js';
 import type { AppEnv } from './context.js';
 import { type PublicRoute, publicRouteMatcher } from './public-routes.js';

@@ -4,7 +4,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context as LambdaContext } from 'aws-lambda';
 import type { MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { AppError, badRequest } from '../errors.js';
 import { onFirstUse } from '../on-first-use.js';
 import { IDEMPOTENCY_WINDOW_SECONDS } from '../request-key.js';

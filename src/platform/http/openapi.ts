@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import type { $ZodError, $ZodType } from 'zod/v4/core';
 import { type FieldError, validationFailed } from '../errors.js';
 import type { AppEnv } from './context.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { onFirstUse } from '../on-first-use.js';
 import {
   type DomainEventPayloads,
