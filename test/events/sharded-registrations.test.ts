@@ -6,6 +6,7 @@ import { loggedEvents, type TestApp } from '../support/app.js';
 import {
   both,
   commandIs,
+  delayCalls,
   failCalls,
   inputMentions,
   throttled,
@@ -294,6 +295,38 @@ describe('registering for a sharded event', () => {
     await expectConsistent(app, eventId, 2, 2);
   });
 
+  it('reads the counters once for a burst of registrations that find every shard dry, not once each', async () => {
+    let counting = false;
+    let counterReads = 0;
+    const app = await createEventsApp({
+      env: SHARDING,
+      dynamo: (clients) => {
+        delayCalls(clients, {
+          when: (call) => {
+            if (counting && commandIs('BatchGetItem')(call) && inputMentions('"SHARD"')(call)) {
+              counterReads++;
+            }
+            return false;
+          },
+        });
+        return clients;
+      },
+    });
+    const { eventId } = await createSharded(app, { capacity: 2, shards: 2 });
+    const fans = await users(app, 22);
+    for (const fan of fans.slice(0, 2)) await bodyOf(await registerCall(app, eventId, fan), 201);
+    counting = true;
+
+    const answers = await Promise.all(
+      fans.slice(2).map((userId) => registerCall(app, eventId, userId)),
+    );
+
+    for (const res of answers) await expectProblem(res, 409, 'EVENTS.EVENT_FULL');
+    // Each refusal rests on a read begun after it found the shards dry; the 20 share a few.
+    expect(counterReads).toBeGreaterThan(0);
+    expect(counterReads).toBeLessThan(10);
+  });
+
   it('refuses as unavailable, not full, a sharded event with a waitlist whose shards are all dry', async () => {
     const app = await createEventsApp({ env: SHARDING });
     const { eventId } = await createSharded(app, { capacity: 2, shards: 2, hasWaitlist: true });
@@ -393,6 +426,41 @@ describe('registering for a sharded event', () => {
 
     expect(shardOf(registered.registrationId)).toBe(0);
     expect(conflicts?.failed()).toBe(3);
+    const { rows } = await expectConsistent(app, eventId, 2, 4);
+    expect(rows).toHaveLength(2);
+  });
+});
+
+describe('a shard that stays busy', () => {
+  it('takes the seat in another shard when one stays in conflict through every try', async () => {
+    // The first shard with seats is chosen first: shard 0, whose transactions always conflict.
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    let armed = false;
+    let conflicts: { failed: () => number } | undefined;
+    const app = await createEventsApp({
+      env: SHARDING,
+      dynamo: (clients) => {
+        conflicts = failCalls(clients, {
+          when: (call) => armed && both(commandIs('TransactWrite'), inputMentions('#S00'))(call),
+          times: Number.POSITIVE_INFINITY,
+          error: transactionConflict(5),
+        });
+        return clients;
+      },
+    });
+    const { eventId } = await createSharded(app, { capacity: 4, shards: 2 });
+    const fans = await users(app, 2);
+    await bodyOf(await registerCall(app, eventId, fans[0] as string), 201);
+    armed = true;
+
+    const registered = await bodyOf<Registration>(
+      await registerCall(app, eventId, fans[1] as string),
+      201,
+    );
+
+    expect(shardOf(registered.registrationId)).toBe(1);
+    expect(conflicts?.failed()).toBeGreaterThan(1);
+    armed = false;
     const { rows } = await expectConsistent(app, eventId, 2, 4);
     expect(rows).toHaveLength(2);
   });

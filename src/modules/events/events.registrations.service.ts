@@ -118,6 +118,9 @@ const MAX_PROMOTIONS_PER_TRANSACTION = 49;
 
 const REGISTRATIONS_IN_FLIGHT = 16;
 
+/** A sharded registration tries this many shards that stay busy (EVENTS.BUSY) before a 503. */
+const BUSY_SHARDS = 3;
+
 /**
  * Registrations read per page of an export (one query and one batch read of their users). Larger
  * pages made a 50,000-row export's RSS grow more than twice as much in the bench (npm run bench --
@@ -409,12 +412,16 @@ export class RegistrationsService {
     let dry: number | undefined;
     // Whether the last step read the settings afresh: a refusal is never made on a guess.
     let settingsRead = false;
+    // Shards that stayed busy through every try of a commit: avoided while others have seats.
+    const busy = new Set<number>();
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const view = await this.views.current(eventId);
       if (!view) throw await this.refuse(eventId, userId, undefined);
       // Its id was taken again by an unsharded event.
       if (!isSharded(view.event)) return this.register(eventId, userId, requestKey);
-      const decision = decideSharded(view, { random: Math.random, now: this.deps.clock(), dry });
+      const choice = { random: Math.random, now: this.deps.clock(), dry };
+      let decision = decideSharded(avoiding(view, busy), choice);
+      if (decision.kind === 'sell-out' && busy.size > 0) decision = decideSharded(view, choice);
       dry = undefined;
       let outcome: ShardAttempt;
       switch (decision.kind) {
@@ -435,15 +442,22 @@ export class RegistrationsService {
           continue;
         }
         case 'confirm':
-          outcome = await this.inShard(eventId, decision.shard, () =>
-            this.takeShardSeat(request, decision.shard, view),
-          );
+        case 'rebalance': {
+          const shard = decision.kind === 'confirm' ? decision.shard : decision.to;
+          try {
+            outcome = await this.inShard(eventId, shard, () =>
+              decision.kind === 'confirm'
+                ? this.takeShardSeat(request, shard, view)
+                : this.rebalanceAndTake(request, decision, view),
+            );
+          } catch (error) {
+            // Contention (conflicts, throughput) is per shard: another shard may take the seat
+            // where this one stayed too busy through all its tries.
+            if (!isBusy(error) || busy.add(shard).size >= BUSY_SHARDS) throw error;
+            outcome = {};
+          }
           break;
-        case 'rebalance':
-          outcome = await this.inShard(eventId, decision.to, () =>
-            this.rebalanceAndTake(request, decision, view),
-          );
-          break;
+        }
         default:
           // Waiting, promoting and the latch across shards: not in this release (nothing
           // waits, and nothing sets the latch, while registrations can't join a waitlist).
@@ -946,6 +960,18 @@ export class RegistrationsService {
   }
 }
 
+/** The view with `shards`' free seats hidden, so that a decision passes them over. */
+function avoiding(view: ShardedView, shards: ReadonlySet<number>): ShardedView {
+  if (shards.size === 0) return view;
+  return {
+    ...view,
+    shards: view.shards.map((s) => (shards.has(s.shard) ? { ...s, freeSeats: 0 } : s)),
+  };
+}
+
+const isBusy = (error: unknown) =>
+  error instanceof AppError && error.code === EventsErrors.busy().code;
+
 function placed(registration: Registration, event: Event): PlacedRegistration {
   return {
     registration,
@@ -1004,8 +1030,15 @@ interface Entry {
  * Requests for one event share it, so that what one learns (a shard dry, a seat taken) the
  * others decide on.
  */
+/** A sharded event's reads of every counter: the one in flight, and the one to start after it. */
+interface Check {
+  running?: Promise<ShardedView | undefined> | undefined;
+  queued?: Promise<ShardedView | undefined> | undefined;
+}
+
 class ShardViews {
   private readonly entries = new Map<string, Entry>();
+  private readonly checks = new Map<string, Check>();
   /** Reads of an event not kept yet, shared by the requests that arrive meanwhile. */
   private readonly firstReads = new Map<string, Promise<ShardedView | undefined>>();
 
@@ -1047,10 +1080,41 @@ class ShardViews {
   }
 
   /**
-   * The event with every counter read now (strongly consistent, one batch read): what a refusal
-   * as full rests on, never on a guess. Not shared with a read that began earlier.
+   * The event with every counter read from now on (strongly consistent, one batch read): what a
+   * refusal as full rests on, never on a guess. A read that began before this call is not used;
+   * one that begins after it is shared — so when every shard is dry, the requests that find it
+   * so at once are answered by one read, not one each (a sold-out rush would otherwise read each
+   * counter once per refused request).
    */
-  async fresh(eventId: string): Promise<ShardedView | undefined> {
+  fresh(eventId: string): Promise<ShardedView | undefined> {
+    let check = this.checks.get(eventId);
+    if (!check) {
+      check = {};
+      this.checks.set(eventId, check);
+    }
+    if (check.queued) return check.queued;
+    if (!check.running) return this.startCheck(eventId, check);
+    const started = check;
+    const queued = check.running
+      .catch(() => undefined)
+      .then(() => {
+        started.queued = undefined;
+        return this.startCheck(eventId, started);
+      });
+    check.queued = queued;
+    return queued;
+  }
+
+  private startCheck(eventId: string, check: Check): Promise<ShardedView | undefined> {
+    const running = this.readAll(eventId).finally(() => {
+      if (check.running === running) check.running = undefined;
+      if (!check.running && !check.queued) this.checks.delete(eventId);
+    });
+    check.running = running;
+    return running;
+  }
+
+  private async readAll(eventId: string): Promise<ShardedView | undefined> {
     const entry = this.entries.get(eventId);
     if (!entry) return this.keep(eventId);
     const counters = await this.readCounters(eventId, entry);
