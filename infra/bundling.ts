@@ -112,7 +112,8 @@ export async function bundleFunction(
       lambdaCredentials(),
       packageVersionsOnly(root),
       ...(bundle.modules ? [onlyModules(root, bundle.modules)] : []),
-      bundle.http ? builtOpenApiDocument(root, bundle.modules) : withoutHttp(root),
+      builtOpenApiDocument(root, bundle),
+      ...(bundle.http ? [] : [withoutHttp(root)]),
     ],
   });
   if (bundle.docsAssets) {
@@ -313,27 +314,33 @@ function withoutHttp(root: string): esbuild.Plugin {
 }
 
 /**
- * For functions that serve HTTP: the OpenAPI document's generator → the document, built now (only
- * if the bundle holds the generator) from the app of the function's modules, built offline as the
- * CDK stack builds it for the gateway (`describeApi`). The module keeps the generator's exports.
+ * The OpenAPI document's generator → the document, built now (only if the bundle holds the
+ * generator) from the app of the function's modules, built offline as the CDK stack builds it for
+ * the gateway (`describeApi`); the module keeps the generator's exports. A function that serves
+ * no HTTP gets exports that throw: the `import()` of the generator outlives the HTTP app it
+ * belongs to, and its chunk would otherwise carry the generator and split zod off the entry.
  */
-function builtOpenApiDocument(root: string, names: readonly string[] | undefined): esbuild.Plugin {
+function builtOpenApiDocument(root: string, bundle: FunctionBundle): esbuild.Plugin {
   const generator = join(root, 'src', 'platform', 'http', 'openapi-document.ts');
   return {
     name: 'built-openapi-document',
     setup(build) {
       build.onLoad({ filter: /[\\/]openapi-document\.ts$/ }, async (args) => {
         if (args.path !== generator) return undefined;
-        const text = JSON.stringify(await openApiDocumentOf(names));
-        return {
-          contents: [
-            '// The document, built when this function was bundled (infra/bundling.ts).',
-            `const text = ${text};`,
-            'export const openApiDocumentText = () => text;',
-            'export const openApiDocument = () => JSON.parse(text);',
-          ].join('\n'),
-          loader: 'js',
-        };
+        const contents = bundle.http
+          ? [
+              '// The document, built when this function was bundled (infra/bundling.ts).',
+              `const text = ${JSON.stringify(await openApiDocumentOf(bundle.modules))};`,
+              'export const openApiDocumentText = () => text;',
+              'export const openApiDocument = () => JSON.parse(text);',
+            ]
+          : [
+              'export const openApiDocumentText = () => {',
+              "  throw new Error('openApiDocumentText: no HTTP app in this function');",
+              '};',
+              'export const openApiDocument = openApiDocumentText;',
+            ];
+        return { contents: contents.join('\n'), loader: 'js' };
       });
     },
   };
