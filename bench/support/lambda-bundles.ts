@@ -2,13 +2,18 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as esbuild from 'esbuild';
-import { BUNDLE_TARGET, bundleFunction, type FunctionBundle } from '../../infra/bundling.js';
+import {
+  BUNDLE_TARGET,
+  bundleFunction,
+  type FunctionBundle,
+  initPathOf,
+} from '../../infra/bundling.js';
 import { loadModuleInfra } from '../../infra/module-infra.js';
 import { API_ENTRY, RosterStack } from '../../infra/roster-stack.js';
 import { modules } from '../../src/modules/index.js';
@@ -33,6 +38,11 @@ export interface LambdaBundleRow {
   readonly initMedianMs: number;
   /** That first request alone (its median), where the row makes one. */
   readonly requestMedianMs?: number;
+  /**
+   * What the init path is made of (esbuild's metafile: bytes each input puts in the output files
+   * on it), by package (`@smithy/core`) or source folder (`src/modules/events`), largest first.
+   */
+  readonly initPathInputs: readonly { readonly input: string; readonly bytes: number }[];
 }
 
 export interface LambdaBundles {
@@ -62,9 +72,10 @@ const API_INIT_LIMIT = 1.5;
  * with the bundle description the stack gives it (read from the stack itself, built offline), plus
  * the floor (Hono and the DynamoDB document client, same bundling) and the API as it was bundled
  * before #10 (NodejsFunction's options, no plugins). Each is imported by a fresh `node` with the
- * environment the stack gives it, tokens replaced by placeholders and APP_SECRET set (no Secrets
- * Manager call); the authorizer's usage key comes from a local stand-in for Secrets Manager. The
- * runs interleave the functions, so a busy moment of the machine hits all of them.
+ * environment the stack gives it, tokens replaced by placeholders; the master secret (by its ARN,
+ * as deployed) and the authorizer's usage key come from a local stand-in for Secrets Manager, so a
+ * function that reads a secret as it starts pays for the client and a call (not the network's
+ * round trip). The runs interleave the functions, so a busy moment of the machine hits all of them.
  */
 export async function lambdaBundles(
   repoRoot: string,
@@ -85,19 +96,30 @@ export async function lambdaBundles(
         'const { handler } = await import(process.argv[2]);',
         'const imported = performance.now();',
         'let status;',
+        'let principalId;',
         'if (process.argv[3]) {',
         '  const context = { awsRequestId: "bench-1", getRemainingTimeInMillis: () => 10000 };',
-        '  status = (await handler(JSON.parse(process.argv[3]), context))?.statusCode;',
+        '  const answer = await handler(JSON.parse(process.argv[3]), context);',
+        '  status = answer?.statusCode;',
+        '  principalId = answer?.principalId;',
         '}',
         'const done = performance.now();',
         // The function's own log lines go to stdout too: the result is the last line, marked.
-        'process.stdout.write(`\\n${MARK}${JSON.stringify({ importMs: imported - started, requestMs: done - imported, totalMs: done - started, status })}\\n`);',
+        'process.stdout.write(`\\n${MARK}${JSON.stringify({ importMs: imported - started, requestMs: done - imported, totalMs: done - started, status, principalId })}\\n`);',
         'process.exit(0);',
       ].join('\n'),
     );
 
     // One bundle per description (a module's tasks share theirs), as CDK stages them.
-    const bundles = new Map<string, { file: string; bytes: number; totalBytes: number }>();
+    const bundles = new Map<
+      string,
+      {
+        file: string;
+        bytes: number;
+        totalBytes: number;
+        initPathInputs: LambdaBundleRow['initPathInputs'];
+      }
+    >();
     const bundleOf = async (spec: FunctionBundle) => {
       const key = JSON.stringify(spec);
       let found = bundles.get(key);
@@ -108,6 +130,7 @@ export async function lambdaBundles(
           file: built.file,
           bytes: built.bytes,
           totalBytes: built.totalBytes ?? built.bytes,
+          initPathInputs: initPathInputs(built, repoRoot),
         };
         bundles.set(key, found);
       }
@@ -119,9 +142,10 @@ export async function lambdaBundles(
       file: string;
       bytes: number;
       totalBytes: number;
+      initPathInputs: LambdaBundleRow['initPathInputs'];
       env: Record<string, string>;
-      /** A first request after the import, and the status it must get. */
-      request?: { event: unknown; status: number };
+      /** A first request after the import, and the status (or the principal) it must get. */
+      request?: { event: unknown; status?: number; principalId?: string };
     }[] = [];
     const floor = await bundleOf({ entry: 'bench/support/floor-handler.ts', http: true });
     // Measured like the functions: the same NODE_OPTIONS (source maps) and credentials.
@@ -140,8 +164,24 @@ export async function lambdaBundles(
     for (const fn of functions) {
       const env = lambdaEnvironment(fn.environment, secrets.endpoint);
       targets.push({ name: fn.name, ...(await bundleOf(fn.bundle)), env });
+      if (fn.name === 'authorizer') {
+        // Its first call, an API key passed on to the gateway's usage plans: what the first
+        // caller of a cold authorizer waits for beyond the import.
+        targets.push({
+          name: 'authorizer + first call',
+          ...(await bundleOf(fn.bundle)),
+          env,
+          request: { event: authorizerEvent('bench-api-key'), principalId: 'api-key' },
+        });
+      }
       if (fn.bundle.entry === API_ENTRY) {
-        targets.push({ name: 'api (before #10)', ...before, totalBytes: before.bytes, env });
+        targets.push({
+          name: 'api (before #10)',
+          ...before,
+          totalBytes: before.bytes,
+          initPathInputs: [],
+          env,
+        });
         const api = await bundleOf(fn.bundle);
         // The first request a cold API answers: validated and refused before any table is read.
         targets.push({
@@ -163,13 +203,20 @@ export async function lambdaBundles(
             status: 401,
           },
         });
-        // As deployed: the master secret read from Secrets Manager as the function starts (a
-        // local stand-in answers at once: the SDK's work, not the network's).
-        const { APP_SECRET: _secret, ...withArn } = env;
+        // The first request that needs a key derived from the master secret: a list's cursor,
+        // checked against its signature before any table is read (a forged one, 400). The secret
+        // comes from the Secrets Manager stand-in (the SDK's work, not the network's).
         targets.push({
-          name: 'api, secret from Secrets Manager',
+          name: 'api + first key (Secrets Manager)',
           ...api,
-          env: { ...withArn, APP_SECRET_ARN: MASTER_SECRET_ARN },
+          env,
+          request: {
+            event: restEvent('GET', '/events', {
+              apiKeyId: 'bench',
+              query: { cursor: 'A'.repeat(43) },
+            }),
+            status: 400,
+          },
         });
         // What the source maps (NODE_OPTIONS=--enable-source-maps, for readable stack traces) cost.
         const { NODE_OPTIONS: _, ...withoutSourceMaps } = env;
@@ -199,10 +246,15 @@ export async function lambdaBundles(
             requestMs: number;
             totalMs: number;
             status?: number;
+            principalId?: string;
           };
-          if (target.request && probed.status !== target.request.status) {
+          const expected = target.request;
+          if (
+            expected &&
+            (probed.status !== expected.status || probed.principalId !== expected.principalId)
+          ) {
             problems.push(
-              `${target.name}: answered ${probed.status}, not ${target.request.status}`,
+              `${target.name}: answered ${probed.status ?? probed.principalId}, not ${expected.status ?? expected.principalId}`,
             );
           }
           runs.get(target.name)?.push(target.request ? probed.totalMs : probed.importMs);
@@ -223,6 +275,7 @@ export async function lambdaBundles(
         initRunsMs,
         initMedianMs: median(initRunsMs),
         ...(target.request ? { requestMedianMs: Math.round(median(requestRuns) * 10) / 10 } : {}),
+        initPathInputs: target.initPathInputs,
       };
     });
     const byName = new Map(rows.map((row) => [row.name, row]));
@@ -280,8 +333,9 @@ async function deployedFunctions(repoRoot: string): Promise<DeployedFunction[]> 
 }
 
 /**
- * A function's environment with placeholders where CloudFormation would fill values in, and the
- * master secret given directly (APP_SECRET) instead of its ARN.
+ * A function's environment with placeholders where CloudFormation would fill values in; the
+ * secrets' ARNs (the master secret's, the usage key's) are answered by the Secrets Manager
+ * stand-in at `secretsEndpoint`.
  */
 function lambdaEnvironment(
   variables: Record<string, unknown>,
@@ -293,11 +347,9 @@ function lambdaEnvironment(
     AWS_ACCESS_KEY_ID: 'ASIABENCH',
     AWS_SECRET_ACCESS_KEY: 'bench',
     AWS_SESSION_TOKEN: 'bench',
-    APP_SECRET: Buffer.alloc(32, 5).toString('base64url'),
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsEndpoint,
   };
   for (const [name, value] of Object.entries(variables)) {
-    if (name === 'APP_SECRET_ARN') continue;
     if (typeof value === 'string') {
       env[name] = value;
       continue;
@@ -329,6 +381,7 @@ function placeholderFor(name: string): string | undefined {
   if (name === 'TOKEN_USAGE_KEY_ARN') {
     return 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench-usage-key';
   }
+  if (name === 'APP_SECRET_ARN') return MASTER_SECRET_ARN;
   if (name === 'CORS_ORIGINS') return '*';
   return undefined;
 }
@@ -399,7 +452,12 @@ async function bundleAsBefore(
 function restEvent(
   method: string,
   path: string,
-  options: { apiKeyId?: string; body?: string; authorization?: string } = {},
+  options: {
+    apiKeyId?: string;
+    body?: string;
+    authorization?: string;
+    query?: Record<string, string>;
+  } = {},
 ): unknown {
   const headers: Record<string, string> = {
     host: 'bench.execute-api.us-east-1.amazonaws.com',
@@ -412,8 +470,10 @@ function restEvent(
     resource: '/{proxy+}',
     headers,
     multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
+    queryStringParameters: options.query ?? null,
+    multiValueQueryStringParameters: options.query
+      ? Object.fromEntries(Object.entries(options.query).map(([k, v]) => [k, [v]]))
+      : null,
     pathParameters: { proxy: path.slice(1) },
     stageVariables: null,
     isBase64Encoded: false,
@@ -425,4 +485,48 @@ function restEvent(
       identity: { apiKeyId: options.apiKeyId ?? null, sourceIp: '127.0.0.1' },
     },
   };
+}
+
+/** API Gateway's REQUEST authorizer event for a call that presents an API key. */
+function authorizerEvent(apiKey: string): unknown {
+  return {
+    type: 'REQUEST',
+    methodArn: 'arn:aws:execute-api:us-east-1:000000000000:bench/prod/GET/events',
+    resource: '/events',
+    path: '/events',
+    httpMethod: 'GET',
+    headers: { 'x-api-key': apiKey },
+    multiValueHeaders: { 'x-api-key': [apiKey] },
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    requestContext: { requestId: 'bench-authorizer', stage: 'prod' },
+  };
+}
+
+/**
+ * Bytes on the init path by package (`node_modules/<package>`) or source folder
+ * (`src/<area>/<name>`), from the bundle's metafile, largest first; the ten largest.
+ */
+function initPathInputs(
+  built: Awaited<ReturnType<typeof bundleFunction>>,
+  repoRoot: string,
+): LambdaBundleRow['initPathInputs'] {
+  const { metafile } = built;
+  const byInput = new Map<string, number>();
+  for (const output of initPathOf(metafile, relative(repoRoot, built.file))) {
+    for (const [input, { bytesInOutput }] of Object.entries(
+      metafile.outputs[output]?.inputs ?? {},
+    )) {
+      const name = input.includes('node_modules/')
+        ? input.replace(/.*node_modules\/((?:@[^/]+\/)?[^/]+).*/, '$1')
+        : input.replace(/^(src\/[^/]+\/[^/]+).*/, '$1');
+      byInput.set(name, (byInput.get(name) ?? 0) + bytesInOutput);
+    }
+  }
+  return [...byInput]
+    .map(([input, bytes]) => ({ input, bytes }))
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, 10);
 }
