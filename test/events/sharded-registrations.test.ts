@@ -466,6 +466,38 @@ describe('a shard that stays busy', () => {
   });
 });
 
+describe('a view that cannot be read again', () => {
+  it('registers on the view it has when reading the counters again is refused', async () => {
+    let now = Date.parse('2030-01-01T10:00:00.000Z');
+    let refusing = false;
+    const app = await createEventsApp({
+      env: SHARDING,
+      clock: () => new Date(now),
+      dynamo: (clients) => {
+        failCalls(clients, {
+          when: (call) =>
+            refusing && commandIs('BatchGetItem')(call) && inputMentions('"SHARD"')(call),
+          times: Number.POSITIVE_INFINITY,
+          error: throttled(),
+        });
+        return clients;
+      },
+    });
+    const { eventId } = await createSharded(app, { capacity: 8 });
+    const fans = await users(app, 2);
+    await bodyOf(await registerCall(app, eventId, fans[0] as string), 201);
+    // The view's counters are now too old to use, and the counters' keys throttle every read.
+    now += 2_000;
+    refusing = true;
+
+    await bodyOf(await registerCall(app, eventId, fans[1] as string), 201);
+
+    refusing = false;
+    const { rows } = await expectConsistent(app, eventId, 4, 8);
+    expect(rows).toHaveLength(2);
+  });
+});
+
 describe('unregistering from a sharded event', () => {
   it("frees the seat on the row's shard, revokes its ticket there, and a newcomer gets it", async () => {
     const app = await createEventsApp({ env: SHARDING });

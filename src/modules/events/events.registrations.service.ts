@@ -1011,6 +1011,10 @@ const SETTINGS_MAX_AGE_MS = 5000;
 const COUNTERS_MAX_AGE_MS = 1000;
 /** Sharded events one process keeps a view of at most (the oldest read is dropped first). */
 const MAX_EVENTS = 1000;
+/** Reads of every counter for a refusal as full begin at least this far apart, per event. */
+const CHECK_SPACING_MS = 100;
+
+const sleep = (ms: number) => new Promise<void>((done) => (ms > 0 ? setTimeout(done, ms) : done()));
 
 interface Entry {
   settings: EventSettings;
@@ -1034,6 +1038,8 @@ interface Entry {
 interface Check {
   running?: Promise<ShardedView | undefined> | undefined;
   queued?: Promise<ShardedView | undefined> | undefined;
+  /** When the last one began (ms since the epoch, this machine's time: a spacing, not a fact). */
+  startedAt: number;
 }
 
 class ShardViews {
@@ -1062,14 +1068,30 @@ class ShardViews {
   async current(eventId: string): Promise<ShardedView | undefined> {
     for (;;) {
       const entry = this.entries.get(eventId);
-      if (entry?.reading) {
-        await entry.reading.catch(() => undefined);
+      if (!entry) return this.readEvent(eventId);
+      if (entry.reading) {
+        await entry.reading;
         continue;
       }
       const now = this.now();
-      if (!entry || now - entry.settingsAt >= SETTINGS_MAX_AGE_MS) return this.readEvent(eventId);
+      // A read that fails (DynamoDB throttling the counters' keys, say) leaves the old guess in
+      // use a while longer: every decision is checked at commit anyway, and reading again at
+      // once would add to what is being throttled.
+      if (now - entry.settingsAt >= SETTINGS_MAX_AGE_MS) {
+        try {
+          return await this.readEvent(eventId);
+        } catch {
+          [entry.settingsAt, entry.countersAt] = [now, now];
+          return viewOf(entry);
+        }
+      }
       if (now - entry.countersAt < COUNTERS_MAX_AGE_MS) return viewOf(entry);
-      const reading = this.readCounters(eventId, entry).then(() => undefined);
+      const reading = this.readCounters(eventId, entry).then(
+        () => undefined,
+        () => {
+          entry.countersAt = now;
+        },
+      );
       entry.reading = reading;
       try {
         await reading;
@@ -1089,18 +1111,20 @@ class ShardViews {
   fresh(eventId: string): Promise<ShardedView | undefined> {
     let check = this.checks.get(eventId);
     if (!check) {
-      check = {};
+      check = { startedAt: 0 };
       this.checks.set(eventId, check);
     }
     if (check.queued) return check.queued;
-    if (!check.running) return this.startCheck(eventId, check);
+    const spacing = check.startedAt + CHECK_SPACING_MS - Date.now();
+    if (!check.running && spacing <= 0) return this.startCheck(eventId, check);
+    // The next read starts once the one in flight is done, and not sooner than CHECK_SPACING_MS
+    // after it began: requests that keep finding every shard dry are answered by a few reads a
+    // second, whatever their number.
     const started = check;
-    const queued = check.running
-      .catch(() => undefined)
-      .then(() => {
-        started.queued = undefined;
-        return this.startCheck(eventId, started);
-      });
+    const queued = Promise.all([check.running?.catch(() => undefined), sleep(spacing)]).then(() => {
+      started.queued = undefined;
+      return this.startCheck(eventId, started);
+    });
     check.queued = queued;
     return queued;
   }
@@ -1108,9 +1132,9 @@ class ShardViews {
   private startCheck(eventId: string, check: Check): Promise<ShardedView | undefined> {
     const running = this.readAll(eventId).finally(() => {
       if (check.running === running) check.running = undefined;
-      if (!check.running && !check.queued) this.checks.delete(eventId);
     });
     check.running = running;
+    check.startedAt = Date.now();
     return running;
   }
 
@@ -1152,6 +1176,7 @@ class ShardViews {
   /** The settings changed or the event went: read it again before the next decision. */
   forget(eventId: string): void {
     this.entries.delete(eventId);
+    this.checks.delete(eventId);
   }
 
   private readEvent(eventId: string): Promise<ShardedView | undefined> {
@@ -1166,7 +1191,7 @@ class ShardViews {
   private async keep(eventId: string): Promise<ShardedView | undefined> {
     const view = await this.source.event(eventId);
     if (!view || !isSharded(view.event)) {
-      this.entries.delete(eventId);
+      this.forget(eventId);
       return view;
     }
     const now = this.now();
@@ -1179,7 +1204,10 @@ class ShardViews {
     } = view.event;
     if (!this.entries.has(eventId) && this.entries.size >= MAX_EVENTS) {
       const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
+      if (oldest !== undefined) {
+        this.entries.delete(oldest);
+        this.checks.delete(oldest);
+      }
     }
     const entry: Entry = {
       settings,
