@@ -295,24 +295,26 @@ describe('registering for a sharded event', () => {
     await expectConsistent(app, eventId, 2, 2);
   });
 
-  it('reads the counters once for a burst of registrations that find every shard dry, not once each', async () => {
+  it("reads the counters and the event's partition a few times for a burst of registrations that find every shard dry, not once each", async () => {
+    const eventId = uniqueId('hot');
     let counting = false;
     let counterReads = 0;
+    let eventReads = 0;
     const app = await createEventsApp({
       env: SHARDING,
       dynamo: (clients) => {
         delayCalls(clients, {
           when: (call) => {
-            if (counting && commandIs('BatchGetItem')(call) && inputMentions('"SHARD"')(call)) {
-              counterReads++;
-            }
+            if (!counting || !/^(BatchGet|GetItem|Query)/.test(call.command)) return false;
+            if (inputMentions('"SHARD"')(call)) counterReads++;
+            if (inputMentions(`"EVENT#${eventId}"`)(call)) eventReads++;
             return false;
           },
         });
         return clients;
       },
     });
-    const { eventId } = await createSharded(app, { capacity: 2, shards: 2 });
+    await createSharded(app, { eventId, capacity: 2, shards: 2 });
     const fans = await users(app, 22);
     for (const fan of fans.slice(0, 2)) await bodyOf(await registerCall(app, eventId, fan), 201);
     counting = true;
@@ -322,9 +324,11 @@ describe('registering for a sharded event', () => {
     );
 
     for (const res of answers) await expectProblem(res, 409, 'EVENTS.EVENT_FULL');
-    // Each refusal rests on a read begun after it found the shards dry; the 20 share a few.
+    // Each refusal rests on a read begun after it found the shards dry; the 20 share a few, and
+    // each refusal's own reads are in its user's partition.
     expect(counterReads).toBeGreaterThan(0);
     expect(counterReads).toBeLessThan(10);
+    expect(eventReads).toBeLessThan(10);
   });
 
   it('refuses as unavailable, not full, a sharded event with a waitlist whose shards are all dry', async () => {

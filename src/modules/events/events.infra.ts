@@ -7,12 +7,14 @@ import { eventsTable } from './events.module.js';
 /**
  * What each events function does on its table (the stack grants exactly this):
  * - the API: events, users and registrations — reads, conditional writes, the registration
- *   transactions (update, put, user check), deletions (registrations in batches), the four
+ *   transactions (update, put, user check; a sharded event's shard counter, row and the user's
+ *   guard), deletions (registrations in batches), the four
  *   indexes (by status, collections, the waitlist order — also read for an event's stats —,
  *   tickets); and the domain event each change
  *   announces, put in the change's own transaction into the platform's outbox;
  * - the deletion sweep: finds events marked deleting (by-status index), removes their
- *   registrations (a query on the event's partition, batch deletes), then the event — nothing
+ *   registrations (a query on each of the event's partitions, batch deletes: a sharded row's
+ *   guard, in its user's partition, before the row), then the event — nothing
  *   to announce: the DELETE that marked the event announced it;
  * - the ticket sweep: lists events (collections index), reads each one's waitlist (waitlist
  *   order index) and records tickets nobody holds, then folds them (conditional updates of the

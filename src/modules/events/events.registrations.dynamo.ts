@@ -99,13 +99,8 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
     const event = liveEvent(find(eventKey(eventId)));
     const userExists = find(userKey(userId)) !== undefined;
     if (event && shardsOf(event) > 1) {
-      const guard = find(shardKeys.guard(userId, eventId));
-      // A guard of an earlier event with this id holds nothing (its put replaces it).
-      const found =
-        guard && guard.eventCreatedAt === event.createdAt
-          ? await this.guardedRegistration(eventId, userId, guard)
-          : undefined;
-      return { event, userExists, existing: found };
+      const existing = await this.guarded(event, userId, find(shardKeys.guard(userId, eventId)));
+      return { event, userExists, existing };
     }
     const row = find(registrationKey(eventId, userId));
     const existing = ended(row) ? undefined : row;
@@ -137,6 +132,24 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
       condition: x`${open} AND hasWaitlist = ${true} AND (registeredCount >= ${name('capacity')} OR waitlistCount > ${0}) AND waitlistFrontier < ${ticket}`,
       ticket,
     });
+  }
+
+  async shardedRegistrationFacts(event: Event, userId: string): Promise<RegistrationFacts> {
+    const [user, guard] = [userKey(userId), shardKeys.guard(userId, event.eventId)];
+    const items = await this.table.batchGet([user, guard]);
+    const find = ({ SK }: { SK: string }) => items.find((item) => item.SK === SK);
+    return {
+      event,
+      userExists: find(user) !== undefined,
+      existing: await this.guarded(event, userId, find(guard)),
+    };
+  }
+
+  /** The registration a sharded event's guard points to, if the guard is this event's. */
+  private async guarded(event: Event, userId: string, guard: Item | undefined) {
+    // A guard of an earlier event with this id holds nothing (its put replaces it).
+    if (!guard || guard.eventCreatedAt !== event.createdAt) return undefined;
+    return this.guardedRegistration(event.eventId, userId, guard);
   }
 
   async shardCounters(eventId: string, shards: number): Promise<ShardCounter[] | undefined> {

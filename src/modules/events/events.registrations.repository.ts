@@ -132,6 +132,12 @@ export interface RegistrationRepository {
    * registration for it (a sharded event's through the guard), strongly consistent.
    */
   registrationFacts(eventId: string, userId: string): Promise<RegistrationFacts>;
+  /**
+   * The facts for a sharded `event` as just read (its settings): the user, and the user's
+   * registration for it through the guard — one partition, the user's, so that refusals in a
+   * rush don't all read the event's.
+   */
+  shardedRegistrationFacts(event: Event, userId: string): Promise<RegistrationFacts>;
   /** A confirmed registration (version 1), if a seat is free, nobody waits and the event is open. */
   confirm(registration: NewRegistration, announced: DomainEvent): Promise<RegistrationCommit>;
   /**

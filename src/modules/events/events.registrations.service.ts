@@ -563,20 +563,20 @@ export class RegistrationsService {
   }
 
   /**
-   * Every shard read dry just now: this request's own registration (a retry), a refusal that
-   * wins over full (an unknown user, a second registration), or full — which, for an event with
-   * a waitlist, this release can't offer a place behind yet.
+   * Every shard read dry just now (`view`, its settings read with them): this request's own
+   * registration (a retry), a refusal that wins over full (an unknown user, a second
+   * registration), or full — which, for an event with a waitlist, this release can't offer a
+   * place behind yet.
    */
   private async shardedFull(
     { eventId, userId, requestKey }: RegistrationRequest,
     view: ShardedView,
   ): Promise<PlacedRegistration> {
-    const facts = await this.deps.repository.registrationFacts(eventId, userId);
+    const facts = await this.deps.repository.shardedRegistrationFacts(view.event, userId);
     const answered = this.answerFromFacts(eventId, userId, requestKey, facts);
     if (answered) return answered;
-    const event = facts.event ?? view.event;
-    throw event.hasWaitlist
-      ? EventsErrors.shardedWaitlistUnavailable(eventId, event.shards ?? view.shards.length)
+    throw view.event.hasWaitlist
+      ? EventsErrors.shardedWaitlistUnavailable(eventId, view.shards.length)
       : EventsErrors.eventFull(eventId);
   }
 
@@ -1102,8 +1102,8 @@ class ShardViews {
   }
 
   /**
-   * The event with every counter read from now on (strongly consistent, one batch read): what a
-   * refusal as full rests on, never on a guess. A read that began before this call is not used;
+   * The event and every counter read from now on (strongly consistent): what a refusal as full
+   * rests on, never on a guess — the settings with them, so that a closed event is told so. A read that began before this call is not used;
    * one that begins after it is shared — so when every shard is dry, the requests that find it
    * so at once are answered by one read, not one each (a sold-out rush would otherwise read each
    * counter once per refused request).
@@ -1130,20 +1130,13 @@ class ShardViews {
   }
 
   private startCheck(eventId: string, check: Check): Promise<ShardedView | undefined> {
-    const running = this.readAll(eventId).finally(() => {
+    // What this read found, whatever other requests learn meanwhile.
+    const running = this.keep(eventId).finally(() => {
       if (check.running === running) check.running = undefined;
     });
     check.running = running;
     check.startedAt = Date.now();
     return running;
-  }
-
-  private async readAll(eventId: string): Promise<ShardedView | undefined> {
-    const entry = this.entries.get(eventId);
-    if (!entry) return this.keep(eventId);
-    const counters = await this.readCounters(eventId, entry);
-    // What this read found, whatever other requests have learnt since.
-    return counters && summedEvent(entry.settings, counters, entry.waitlist);
   }
 
   /** A counter as a failed commit found it. */
