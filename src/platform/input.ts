@@ -1,8 +1,11 @@
 import { z } from 'zod';
+import * as mini from 'zod/mini';
+import type { $ZodType, GlobalMeta } from 'zod/v4/core';
 
 /*
- * The rules every module's request schemas share: what user-visible text may contain, and bodies
- * that refuse fields they do not know.
+ * What every module's schemas share: what user-visible text may contain, bodies that refuse
+ * fields they do not know, whole-number settings, and how a schema is described in the OpenAPI
+ * document.
  *
  * Text is shown again — in the console, in logs read in a terminal, in exports — so it may not
  * carry characters that make it display other than it reads:
@@ -121,4 +124,34 @@ export function strictBody<Shape extends z.ZodRawShape>(shape: Shape) {
     error: (issue) =>
       issue.code === 'unrecognized_keys' ? unknownFieldsMessage(issue.keys, known) : undefined,
   });
+}
+
+/**
+ * A module setting that is a whole number from `min` to `max` (no upper bound without `max`),
+ * read from its environment variable's text, and `fallback` when the variable is unset.
+ */
+export const integerSetting = (fallback: number, { min, max }: { min: number; max?: number }) =>
+  mini._default(
+    mini.optional(
+      mini.coerce
+        .number()
+        .check(mini.int(), mini.minimum(min), ...(max === undefined ? [] : [mini.maximum(max)])),
+    ),
+    fallback,
+  );
+
+/**
+ * A copy of `schema` that carries `meta` for the OpenAPI document: an `id` makes it a component
+ * (`#/components/schemas/<id>`); `description`, `example`, `format` and `param` describe it where
+ * it is used. The copy inherits the original's metadata but its `id`, and the original stays as
+ * it was, so one schema can be described differently in each place it is used.
+ *
+ * Not zod/mini's `z.meta()` check: zod carries a schema's checks into every schema made from it
+ * (`.check()`, `z.extend`) and registers their metadata again there, so an `id` would follow a
+ * schema into each one extended from it.
+ */
+export function withMeta<T extends $ZodType>(schema: T, meta: GlobalMeta): T {
+  const copy = mini.clone(schema);
+  mini.globalRegistry.add(copy, meta);
+  return copy;
 }

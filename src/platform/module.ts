@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { $ZodType } from 'zod/v4/core';
 import type { DynamoTable } from './dynamo/table.js';
 import type { TableDefinition } from './dynamo/tables.js';
 import type { EventBus, EventRule } from './event-bus/bus.js';
@@ -30,7 +30,7 @@ export interface ModuleDefinition<Services = unknown, Settings = unknown> {
    * `WIDGETS_RETRY_AFTER_SECONDS`) by platform/config, which reports every problem of
    * every module at start. Give every key a default that works locally.
    */
-  readonly settings?: z.ZodType<Settings>;
+  readonly settings?: $ZodType<Settings>;
   /**
    * Builds the module's services (adapters → services). Must have no side effects beyond
    * constructing objects: it runs for the HTTP app, for a queue consumer, for a task Lambda and

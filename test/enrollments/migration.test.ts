@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'zod/v4/core';
 import { enrollmentsKeys } from '../../src/modules/enrollments/enrollments.dynamo.js';
 import {
   enrollmentsModule,
@@ -100,8 +101,9 @@ describe('the backfill-list-keys task (records of the previous release)', () => 
 
   it('runs at local start-up and on a schedule that can be turned off', () => {
     expect(backfill?.startup).toBe(true);
+    const schema = enrollmentsModule.settings;
     const settings = (value?: string) =>
-      enrollmentsModule.settings?.parse(value ? { listBackfillSchedule: value } : {});
+      schema && parse(schema, value ? { listBackfillSchedule: value } : {});
     expect(backfill?.schedule?.(settings() as never)).toBe('rate(1 hour)');
     expect(backfill?.schedule?.(settings('off') as never)).toBeUndefined();
   });

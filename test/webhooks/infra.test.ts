@@ -2,6 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { safeParse } from 'zod/v4/core';
 import { API_ACCESS, type TableAccess } from '../../infra/access.js';
 import type { RosterFunction } from '../../infra/constructs/roster-function.js';
 import type { LoadedModuleInfra } from '../../infra/module-infra.js';
@@ -169,8 +170,9 @@ describe('the webhooks functions', () => {
     expect(props.VpcConfig).toBeUndefined();
     expect(props.Timeout).toBe(deliveryQueue.consumerTimeoutSeconds);
     // A batch's attempts run side by side: none may take the consumer's whole timeout.
+    const schema = webhooksModule.settings;
     const attempt = (seconds: number) =>
-      webhooksModule.settings?.safeParse({ attemptTimeoutSeconds: String(seconds) }).success;
+      schema && safeParse(schema, { attemptTimeoutSeconds: String(seconds) }).success;
     expect(attempt(deliveryQueue.consumerTimeoutSeconds / 2)).toBe(true);
     expect(attempt(deliveryQueue.consumerTimeoutSeconds)).toBe(false);
   });
