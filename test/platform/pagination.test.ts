@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { createCursorCodec } from '../../src/platform/dynamo/cursor.js';
 import { AppError } from '../../src/platform/errors.js';
 import { jsonContent } from '../../src/platform/http/openapi.js';
@@ -156,7 +156,7 @@ describe('paged list route', () => {
         path: '/lists/{listId}/items',
         request: {
           params: z.object({ listId: z.string() }),
-          query: paginationQuery.extend({ q: z.string().optional() }),
+          query: z.extend(paginationQuery, { q: z.optional(z.string()) }),
         },
         responses: { 200: jsonContent(z.array(z.number()), 'Items') },
       }),

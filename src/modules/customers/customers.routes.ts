@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { withIdempotencyKey } from '../../platform/http/idempotency.js';
 import {
   createRouter,
@@ -122,7 +122,9 @@ const listExecutionsRoute = createRoute({
   description:
     'Newest start first. With `id`: every execution whose input had that id — started by the API, by a `CustomerCreated` event or by the schedule. Without: every execution, or with `status` those whose status is that now (an execution moves from RUNNING to the status it ends with). `from`/`to` keep those started in [from, to).',
   request: {
-    query: paginationQuery.extend(ExecutionFilters.shape).superRefine(checkExecutionFilters),
+    query: z
+      .extend(paginationQuery, ExecutionFilters.shape)
+      .check(z.superRefine(checkExecutionFilters)),
   },
   responses: {
     200: jsonContent(z.array(ExecutionSchema), 'Newest first; `Link: rel="next"` when more remain'),

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import {
   type CsvColumn,
   csvResponse,
@@ -112,7 +112,7 @@ const listEnrollmentsRoute = createRoute({
     '`status` and/or matched with one `ageGroupId`; CPFs masked as in GET /enrollments/{id}. ' +
     'A request is listed under the status it has: processing moves it from PENDING to ' +
     `PROCESSED or REJECTED. Read from indexes (no scan), which on AWS may lag a change by a moment. ${csvDescription}`,
-  request: { query: paginationQuery.extend(ListEnrollmentsFilter.shape) },
+  request: { query: z.extend(paginationQuery, ListEnrollmentsFilter.shape) },
   responses: {
     200: {
       description:

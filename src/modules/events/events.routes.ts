@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { withIdempotencyKey } from '../../platform/http/idempotency.js';
 import {
   createRouter,
@@ -43,9 +43,9 @@ const listEventsRoute = createRoute({
   tags,
   summary: 'List events, optionally by status',
   request: {
-    query: paginationQuery.extend({
-      status: EventStatusSchema.optional(),
-      order: EventOrderSchema.optional().default('oldest'),
+    query: z.extend(paginationQuery, {
+      status: z.optional(EventStatusSchema),
+      order: z._default(z.optional(EventOrderSchema), 'oldest'),
     }),
   },
   responses: {

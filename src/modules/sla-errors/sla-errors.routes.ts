@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { invalidRequest } from '../../platform/errors.js';
 import { withBearerToken } from '../../platform/http/auth.js';
 import {
@@ -60,7 +60,7 @@ const listSlaErrorsRoute = createRoute({
   tags,
   summary: 'List SLA error records, newest first',
   description: `By time, or one file’s (\`fileName\`), received in \`[from, to)\`; through an index, paginated. ${csvDescription}`,
-  request: { query: paginationQuery.extend(SlaErrorFilters.shape) },
+  request: { query: z.extend(paginationQuery, SlaErrorFilters.shape) },
   responses: {
     200: {
       description: 'Newest first; `Link: rel="next"` when more remain. As CSV: all of them.',

@@ -1,23 +1,22 @@
 import type { Context } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { withMeta } from '../input.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
 
 /** Query parameters shared by every list route. */
 export const paginationQuery = z.object({
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_PAGE_SIZE)
-    .default(DEFAULT_PAGE_SIZE)
-    .meta({ description: `Page size, 1–${MAX_PAGE_SIZE}.`, example: DEFAULT_PAGE_SIZE }),
-  cursor: z
-    .string()
-    .max(4096)
-    .optional()
-    .meta({ description: 'Opaque cursor from the previous page’s `Link: rel="next"` header.' }),
+  limit: withMeta(
+    z._default(
+      z.coerce.number().check(z.int(), z.minimum(1), z.maximum(MAX_PAGE_SIZE)),
+      DEFAULT_PAGE_SIZE,
+    ),
+    { description: `Page size, 1–${MAX_PAGE_SIZE}.`, example: DEFAULT_PAGE_SIZE },
+  ),
+  cursor: withMeta(z.optional(z.string().check(z.maxLength(4096))), {
+    description: 'Opaque cursor from the previous page’s `Link: rel="next"` header.',
+  }),
 });
 
 /**
