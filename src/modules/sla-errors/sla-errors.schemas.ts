@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { strictBody, text } from '../../platform/input.js';
+import * as z from 'zod/mini';
+import { strictBody, text, withMeta } from '../../platform/input.js';
 import { severities } from './sla-errors.model.js';
 
 /*
@@ -24,34 +24,45 @@ function inFourDigitYears(value: string): boolean {
  * stored like that it would sort before every other record (`+` < `0`) and break the `from`/`to`
  * filters, which compare stored timestamps as text.
  */
-const timestamp = z.iso
-  .datetime({ offset: true })
-  .refine(inFourDigitYears, 'must fall in the years 0000–9999 once converted to UTC')
-  .meta({
+const timestamp = withMeta(
+  z.iso
+    .datetime({ offset: true })
+    .check(z.refine(inFourDigitYears, 'must fall in the years 0000–9999 once converted to UTC')),
+  {
     description: 'ISO 8601 date-time with Z or an offset, in the years 0000–9999 in UTC',
     example: '2026-11-21T10:00:00Z',
-  });
+  },
+);
 
-export const SeveritySchema = z.enum(severities).meta({ id: 'SlaErrorSeverity' });
+export const SeveritySchema = withMeta(z.enum(severities), { id: 'SlaErrorSeverity' });
 
-export const CreateSlaErrorSchema = strictBody({
-  fileName: text(255).meta({ example: 'daily-settlement-20261121.csv' }),
-  slaDeadline: timestamp.meta({ description: 'When the file was due.' }),
-  receivedAt: timestamp.optional().meta({
-    description: 'When the file arrived; defaults to when the record is filed.',
-    example: '2026-11-21T10:42:00Z',
+export const CreateSlaErrorSchema = withMeta(
+  strictBody({
+    fileName: withMeta(text(255), { example: 'daily-settlement-20261121.csv' }),
+    slaDeadline: withMeta(timestamp, { description: 'When the file was due.' }),
+    receivedAt: withMeta(z.optional(timestamp), {
+      description: 'When the file arrived; defaults to when the record is filed.',
+      example: '2026-11-21T10:42:00Z',
+    }),
+    errorCode: withMeta(
+      z
+        .string()
+        .check(
+          z.regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1–64 characters of A-Z a-z 0-9 . _ : -'),
+        ),
+      { example: 'SLA_BREACH' },
+    ),
+    message: withMeta(text(2000, { multiline: true }), {
+      example: 'File arrived 42 minutes late',
+    }),
+    severity: SeveritySchema,
+    source: withMeta(text(200), { example: 'sftp-ingest' }),
   }),
-  errorCode: z
-    .string()
-    .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1–64 characters of A-Z a-z 0-9 . _ : -')
-    .meta({ example: 'SLA_BREACH' }),
-  message: text(2000, { multiline: true }).meta({ example: 'File arrived 42 minutes late' }),
-  severity: SeveritySchema,
-  source: text(200).meta({ example: 'sftp-ingest' }),
-}).meta({ id: 'CreateSlaError' });
+  { id: 'CreateSlaError' },
+);
 
-export const SlaErrorSchema = z
-  .object({
+export const SlaErrorSchema = withMeta(
+  z.object({
     id: z.string(),
     fileName: z.string(),
     slaDeadline: z.string(),
@@ -60,22 +71,25 @@ export const SlaErrorSchema = z
     message: z.string(),
     severity: SeveritySchema,
     source: z.string(),
-    submittedBy: z.string().meta({ description: 'The `sub` of the token that filed it.' }),
+    submittedBy: withMeta(z.string(), { description: 'The `sub` of the token that filed it.' }),
     createdAt: z.string(),
-  })
-  .meta({ id: 'SlaError' });
+  }),
+  { id: 'SlaError' },
+);
 
-export const CreatedSlaErrorSchema = z.object({ id: z.string() }).meta({ id: 'CreatedSlaError' });
+export const CreatedSlaErrorSchema = withMeta(z.object({ id: z.string() }), {
+  id: 'CreatedSlaError',
+});
 
 /** The list's filters; the route adds the platform's pagination parameters. */
 export const SlaErrorFilters = z.object({
-  fileName: text(255).optional().meta({ description: 'Only this file’s records.' }),
-  from: timestamp.optional().meta({ description: 'Received at or after (inclusive).' }),
-  to: timestamp.optional().meta({ description: 'Received before (exclusive).' }),
+  fileName: withMeta(z.optional(text(255)), { description: 'Only this file’s records.' }),
+  from: withMeta(z.optional(timestamp), { description: 'Received at or after (inclusive).' }),
+  to: withMeta(z.optional(timestamp), { description: 'Received before (exclusive).' }),
 });
 
 export const SlaErrorIdParam = z.object({
-  id: z.uuid().meta({
+  id: withMeta(z.uuid(), {
     param: { name: 'id', in: 'path' },
     example: '019a8f3e-5a3c-7c1e-9d2b-3f4a5b6c7d8e',
   }),

@@ -1,7 +1,8 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { invalidRequest } from '../../platform/errors.js';
 import { createRouter, jsonContent, problemResponses } from '../../platform/http/openapi.js';
 import { createRoute } from '../../platform/http/routes.js';
+import { withMeta } from '../../platform/input.js';
 import { severities } from './sla-errors.model.js';
 import {
   type SlaErrorStats,
@@ -15,48 +16,47 @@ const DAY_MS = 86_400_000;
 const LAST_DAY = '9999-12-31';
 
 const day = (description: string) =>
-  z.iso
-    .date()
-    .optional()
-    .meta({ description: `${description} A UTC day, YYYY-MM-DD.` });
+  withMeta(z.optional(z.iso.date()), { description: `${description} A UTC day, YYYY-MM-DD.` });
 
 const StatsQuery = z
   .object({
-    from: day(`The first day (default: ${STATS_DEFAULT_DAYS} days before \`to\`).`).refine(
-      (from) => from === undefined || from < LAST_DAY,
-      `must be before ${LAST_DAY}`,
+    from: day(`The first day (default: ${STATS_DEFAULT_DAYS} days before \`to\`).`).check(
+      z.refine((from) => from === undefined || from < LAST_DAY, `must be before ${LAST_DAY}`),
     ),
     to: day(
       `The day after the last one (default: tomorrow, or with \`from\` alone at most ${STATS_MAX_DAYS} days after it).`,
-    ).refine((to) => to === undefined || to <= LAST_DAY, `must be ${LAST_DAY} or before`),
+    ).check(z.refine((to) => to === undefined || to <= LAST_DAY, `must be ${LAST_DAY} or before`)),
   })
-  .superRefine((query, ctx) => {
-    if (query.from === undefined || query.to === undefined) return;
-    const days = (Date.parse(query.to) - Date.parse(query.from)) / DAY_MS;
-    if (days <= 0) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
-    else if (days > STATS_MAX_DAYS) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['to'],
-        message: `must be at most ${STATS_MAX_DAYS} days after from`,
-      });
-    }
-  });
+  .check(
+    z.superRefine((query, ctx) => {
+      if (query.from === undefined || query.to === undefined) return;
+      const days = (Date.parse(query.to) - Date.parse(query.from)) / DAY_MS;
+      if (days <= 0) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
+      else if (days > STATS_MAX_DAYS) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['to'],
+          message: `must be at most ${STATS_MAX_DAYS} days after from`,
+        });
+      }
+    }),
+  );
 
-const count = z.number().int();
+const count = z.int();
 const bySeverity = z.object({ low: count, medium: count, high: count, critical: count });
 
-const SlaErrorStatsSchema = z
-  .object({
-    from: z.string().meta({ description: 'The first day.' }),
-    to: z.string().meta({ description: 'The day after the last one.' }),
-    days: z.array(bySeverity.extend({ day: z.string(), total: count })).meta({
+const SlaErrorStatsSchema = withMeta(
+  z.object({
+    from: withMeta(z.string(), { description: 'The first day.' }),
+    to: withMeta(z.string(), { description: 'The day after the last one.' }),
+    days: withMeta(z.array(z.extend(bySeverity, { day: z.string(), total: count })), {
       description: 'Every day of `[from, to)`, oldest first: records received that UTC day.',
     }),
     totals: bySeverity,
     total: count,
-  })
-  .meta({ id: 'SlaErrorStats' });
+  }),
+  { id: 'SlaErrorStats' },
+);
 
 const statsRoute = createRoute({
   method: 'get',
