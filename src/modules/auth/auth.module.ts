@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { S, type TableDefinition } from '../../platform/dynamo/tables.js';
+import { integerSetting } from '../../platform/input.js';
 import { defineModule } from '../../platform/module.js';
 import { DynamoAuthRepository } from './auth.dynamo.js';
 import { authRoutes } from './auth.routes.js';
@@ -22,24 +23,24 @@ export const authTable = {
 
 const settings = z.object({
   /** Failed sign-ins a username may have in a row before it is throttled (429). */
-  loginFailureBurst: z.coerce.number().int().min(1).max(1000).optional().default(5),
+  loginFailureBurst: integerSetting(5, { min: 1, max: 1000 }),
   /** Seconds one failed sign-in counts: the allowance comes back one attempt per this. */
-  loginFailureDecaySeconds: z.coerce.number().int().min(1).max(86_400).optional().default(60),
+  loginFailureDecaySeconds: integerSetting(60, { min: 1, max: 86_400 }),
   /**
    * Password checks (scrypt: 32 MiB and about 0.2 s of a core each) run at once per process; 6
    * more may wait, the rest are answered 503. Keep it below libuv's thread pool
    * (UV_THREADPOOL_SIZE, 4 by default), which file reads share, and below the cores, which the
    * event loop needs: 1 leaves a core of a 2-core machine to everything else.
    */
-  passwordConcurrency: z.coerce.number().int().min(1).max(64).optional().default(1),
+  passwordConcurrency: integerSetting(1, { min: 1, max: 64 }),
   /**
    * Sign-in attempts one client address may make in a row before it is answered 429. Below the
    * password checks' places and queue (AUTH_PASSWORD_CONCURRENCY + 6), so that one address alone
    * cannot fill them and turn everyone else away.
    */
-  clientSigninBurst: z.coerce.number().int().min(1).max(10_000).optional().default(5),
+  clientSigninBurst: integerSetting(5, { min: 1, max: 10_000 }),
   /** After the burst, sign-in attempts per minute one client address may make (per process). */
-  clientSigninRate: z.coerce.number().int().min(1).max(60_000).optional().default(30),
+  clientSigninRate: integerSetting(30, { min: 1, max: 60_000 }),
 });
 
 /** Sign-in and tokens: Cognito on AWS, the local issuer and its users locally. */

@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { strictBody } from '../../platform/input.js';
+import * as z from 'zod/mini';
+import { strictBody, withMeta } from '../../platform/input.js';
 
 /*
  * The HTTP shapes of the auth module. Field names follow OAuth 2.0's token response
@@ -8,22 +8,32 @@ import { strictBody } from '../../platform/input.js';
  * apply (a password may hold any character; a username the users CLI refused cannot sign in).
  */
 
-export const TokenRequestSchema = strictBody({
-  username: z.string().min(1).max(128).meta({ example: 'alice' }),
-  password: z.string().min(1).max(256).meta({ format: 'password', example: 'correct horse' }),
-}).meta({ id: 'TokenRequest' });
+export const TokenRequestSchema = withMeta(
+  strictBody({
+    username: withMeta(z.string().check(z.minLength(1), z.maxLength(128)), { example: 'alice' }),
+    password: withMeta(z.string().check(z.minLength(1), z.maxLength(256)), {
+      format: 'password',
+      example: 'correct horse',
+    }),
+  }),
+  { id: 'TokenRequest' },
+);
 
-export const TokenResponseSchema = z
-  .object({
-    access_token: z.string().meta({ description: 'Send as `Authorization: Bearer <token>`.' }),
-    id_token: z.string().meta({ description: 'Who signed in (not accepted as a credential).' }),
+export const TokenResponseSchema = withMeta(
+  z.object({
+    access_token: withMeta(z.string(), { description: 'Send as `Authorization: Bearer <token>`.' }),
+    id_token: withMeta(z.string(), {
+      description: 'Who signed in (not accepted as a credential).',
+    }),
     token_type: z.literal('Bearer'),
-    expires_in: z.number().int().meta({ description: 'Seconds until both tokens expire.' }),
-  })
-  .meta({ id: 'TokenResponse' });
+    expires_in: withMeta(z.int(), { description: 'Seconds until both tokens expire.' }),
+  }),
+  { id: 'TokenResponse' },
+);
 
-export const JwksSchema = z
-  .object({
+export const JwksSchema = withMeta(
+  z.object({
     keys: z.array(z.record(z.string(), z.string())),
-  })
-  .meta({ id: 'JsonWebKeySet' });
+  }),
+  { id: 'JsonWebKeySet' },
+);
