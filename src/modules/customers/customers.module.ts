@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { S, type TableDefinition } from '../../platform/dynamo/tables.js';
 import type { EventRule } from '../../platform/event-bus/bus.js';
+import { integerSetting } from '../../platform/input.js';
 import {
   defineModule,
   isStartupRun,
@@ -68,7 +69,7 @@ const settings = z.object({
   /** How often CustomerCreated events a failed publish left in the outbox are sent again. */
   outboxSweep: scheduleSetting('rate(1 minute)'),
   /** How old an outbox event must be before the sweep sends it (younger: its request's own). */
-  outboxGraceSeconds: z.coerce.number().int().min(0).max(3600).optional().default(30),
+  outboxGraceSeconds: integerSetting(30, { min: 0, max: 3600 }),
   /** How often execution records left RUNNING are checked against the workflow engine. */
   reconcileSweep: scheduleSetting('rate(10 minutes)'),
   /**
@@ -77,7 +78,7 @@ const settings = z.object({
    */
   listBackfillSchedule: scheduleSetting('rate(1 hour)'),
   /** How many items the backfill reads per Scan call. */
-  listBackfillPageSize: z.coerce.number().int().min(1).max(1000).optional().default(100),
+  listBackfillPageSize: integerSetting(100, { min: 1, max: 1000 }),
 });
 type Settings = z.infer<typeof settings>;
 

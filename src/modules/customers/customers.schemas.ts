@@ -1,6 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import type { $RefinementCtx } from 'zod/v4/core';
 import { ClientIdSchema } from '../../platform/ids.js';
-import { strictBody } from '../../platform/input.js';
+import { strictBody, withMeta } from '../../platform/input.js';
 import { executionStatuses } from '../../platform/workflow/workflow.js';
 import { branches } from './customers.model.js';
 
@@ -10,19 +11,21 @@ import { branches } from './customers.model.js';
  */
 
 export const CustomerIdParam = z.object({
-  id: ClientIdSchema.meta({ param: { name: 'id', in: 'path' }, example: 'user_test' }),
+  id: withMeta(ClientIdSchema, { param: { name: 'id', in: 'path' }, example: 'user_test' }),
 });
 
-export const PutCustomerResultSchema = z
-  .object({
+export const PutCustomerResultSchema = withMeta(
+  z.object({
     id: z.string(),
-    created: z.boolean().meta({ description: 'true when this request registered the id.' }),
-  })
-  .meta({ id: 'PutCustomerResult' });
+    created: withMeta(z.boolean(), { description: 'true when this request registered the id.' }),
+  }),
+  { id: 'PutCustomerResult' },
+);
 
-export const CustomerExistsSchema = z
-  .object({ id: z.string(), exists: z.boolean() })
-  .meta({ id: 'CustomerExists', example: { id: 'user_test', exists: true } });
+export const CustomerExistsSchema = withMeta(z.object({ id: z.string(), exists: z.boolean() }), {
+  id: 'CustomerExists',
+  example: { id: 'user_test', exists: true },
+});
 export type CustomerExistsResponse = z.infer<typeof CustomerExistsSchema>;
 
 /**
@@ -34,82 +37,83 @@ export const customerBody = (id: string, exists: boolean): CustomerExistsRespons
   exists,
 });
 
-export const ListedCustomerSchema = z
-  .object({
+export const ListedCustomerSchema = withMeta(
+  z.object({
     id: z.string(),
-    createdAt: z.string().meta({ description: 'When it was registered (again, after a delete).' }),
-  })
-  .meta({
-    id: 'ListedCustomer',
-    example: { id: 'user_test', createdAt: '2026-03-01T09:00:00.000Z' },
-  });
+    createdAt: withMeta(z.string(), {
+      description: 'When it was registered (again, after a delete).',
+    }),
+  }),
+  { id: 'ListedCustomer', example: { id: 'user_test', createdAt: '2026-03-01T09:00:00.000Z' } },
+);
 
-export const DeleteCustomerResultSchema = z
-  .object({ id: z.string(), deleted: z.literal(true) })
-  .meta({ id: 'DeleteCustomerResult' });
+export const DeleteCustomerResultSchema = withMeta(
+  z.object({ id: z.string(), deleted: z.literal(true) }),
+  { id: 'DeleteCustomerResult' },
+);
 
 /** Refuses unknown fields: the workflow's input is `{id}` and nothing a client adds to it. */
-export const SubmitWorkflowSchema = strictBody({
-  id: ClientIdSchema.meta({ example: 'sfn-101' }),
-}).meta({ id: 'SubmitWorkflow' });
+export const SubmitWorkflowSchema = withMeta(
+  strictBody({ id: withMeta(ClientIdSchema, { example: 'sfn-101' }) }),
+  { id: 'SubmitWorkflow' },
+);
 
-export const SubmittedSchema = z
-  .object({ executionId: z.string() })
-  .meta({ id: 'SubmittedWorkflow' });
-
-export const ExecutionIdParam = z.object({
-  executionId: z
-    .string()
-    .regex(/^[A-Za-z0-9._:-]{1,80}$/, 'must be 1–80 characters of A-Z a-z 0-9 . _ : -')
-    .meta({ param: { name: 'executionId', in: 'path' } }),
+export const SubmittedSchema = withMeta(z.object({ executionId: z.string() }), {
+  id: 'SubmittedWorkflow',
 });
 
-export const ExecutionSchema = z
-  .object({
-    executionId: z.string(),
-    id: z
+export const ExecutionIdParam = z.object({
+  executionId: withMeta(
+    z
       .string()
-      .nullable()
-      .meta({ description: 'The customer id of its input (null when it had none).' }),
+      .check(z.regex(/^[A-Za-z0-9._:-]{1,80}$/, 'must be 1–80 characters of A-Z a-z 0-9 . _ : -')),
+    { param: { name: 'executionId', in: 'path' } },
+  ),
+});
+
+export const ExecutionSchema = withMeta(
+  z.object({
+    executionId: z.string(),
+    id: withMeta(z.nullable(z.string()), {
+      description: 'The customer id of its input (null when it had none).',
+    }),
     status: z.enum(executionStatuses),
-    input: z.unknown().meta({
+    input: withMeta(z.unknown(), {
       description:
         'The execution input, e.g. `{"id":"c-1"}`; a run started by `CustomerCreated` also carries the `version` its PUT created (`{"id":"c-1","version":1}`).',
     }),
-    output: z.unknown().meta({ description: 'The output once SUCCEEDED, else null.' }),
-    branch: z.enum(branches).nullable().meta({
+    output: withMeta(z.unknown(), { description: 'The output once SUCCEEDED, else null.' }),
+    branch: withMeta(z.nullable(z.enum(branches)), {
       description:
         '`Inserted`, `AlreadyExists`, or `Superseded` (the id was deleted after the run was started, and stays deleted) once SUCCEEDED, else null.',
     }),
-    error: z
-      .object({ error: z.string(), cause: z.string() })
-      .nullable()
-      .meta({ description: 'Why it did not succeed (FAILED, TIMED_OUT, ABORTED).' }),
+    error: withMeta(z.nullable(z.object({ error: z.string(), cause: z.string() })), {
+      description: 'Why it did not succeed (FAILED, TIMED_OUT, ABORTED).',
+    }),
     startedAt: z.string(),
-    stoppedAt: z.string().nullable(),
-  })
-  .meta({ id: 'WorkflowExecution' });
+    stoppedAt: z.nullable(z.string()),
+  }),
+  { id: 'WorkflowExecution' },
+);
 export type ExecutionResponse = z.infer<typeof ExecutionSchema>;
 
 const instant = (description: string) =>
-  z.iso
-    .datetime({ offset: true })
-    .optional()
-    .meta({ description: `${description} An RFC 3339 date-time with Z or an offset.` });
+  withMeta(z.optional(z.iso.datetime({ offset: true })), {
+    description: `${description} An RFC 3339 date-time with Z or an offset.`,
+  });
 
 /**
  * GET /workflow/executions's filters (beside the page's): a customer's executions (`id`), or all
  * of them, or those of one `status`; started in [from, to).
  */
 export const ExecutionFilters = z.object({
-  id: ClientIdSchema.optional().meta({
+  id: withMeta(z.optional(ClientIdSchema), {
     description: 'Only the executions whose input had this customer id (not with `status`).',
     example: 'c-1',
   }),
-  status: z
-    .enum(executionStatuses)
-    .optional()
-    .meta({ description: 'Only the executions with this status now.' }),
+  status: withMeta(z.optional(z.enum(executionStatuses)), {
+    description: 'Only the executions with this status now.',
+  }),
   from: instant('Only the executions started at or after this instant.'),
   to: instant('Only the executions started before this instant (after `from`).'),
 });
@@ -117,7 +121,7 @@ export const ExecutionFilters = z.object({
 /** What the fields alone do not say: `status` filters all executions, and from < to. */
 export function checkExecutionFilters(
   query: z.infer<typeof ExecutionFilters>,
-  ctx: z.RefinementCtx,
+  ctx: $RefinementCtx,
 ): void {
   if (query.id !== undefined && query.status !== undefined) {
     ctx.addIssue({

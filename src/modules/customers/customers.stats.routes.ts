@@ -1,6 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { createRouter, jsonContent, problemResponses } from '../../platform/http/openapi.js';
 import { createRoute } from '../../platform/http/routes.js';
+import { withMeta } from '../../platform/input.js';
 import type { WorkflowService } from './customers.service.js';
 import { STATS_DEFAULT_DAYS } from './customers.service.js';
 
@@ -24,10 +25,9 @@ function utcInstant(instant: string | undefined): string | undefined {
 const MAX_DAYS = 366;
 
 const instant = (description: string) =>
-  z.iso
-    .datetime({ offset: true })
-    .optional()
-    .meta({ description: `${description} An RFC 3339 date-time with Z or an offset.` });
+  withMeta(z.optional(z.iso.datetime({ offset: true })), {
+    description: `${description} An RFC 3339 date-time with Z or an offset.`,
+  });
 
 const StatsQuery = z
   .object({
@@ -36,34 +36,44 @@ const StatsQuery = z
     ),
     to: instant('Runs started before this instant (default: now).'),
   })
-  .superRefine((query, ctx) => {
-    if (query.from === undefined || query.to === undefined) return;
-    const span = Date.parse(query.to) - Date.parse(query.from);
-    if (span <= 0) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
-    else if (span > MAX_DAYS * DAY_MS) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['to'],
-        message: `must be at most ${MAX_DAYS} days after from`,
-      });
-    }
-  });
+  .check(
+    z.superRefine((query, ctx) => {
+      if (query.from === undefined || query.to === undefined) return;
+      const span = Date.parse(query.to) - Date.parse(query.from);
+      if (span <= 0) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
+      else if (span > MAX_DAYS * DAY_MS) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['to'],
+          message: `must be at most ${MAX_DAYS} days after from`,
+        });
+      }
+    }),
+  );
 
-const count = z.number().int();
+const count = z.int();
 
-const ExecutionStatsSchema = z
-  .object({
+const ExecutionStatsSchema = withMeta(
+  z.object({
     from: z.string(),
     to: z.string(),
     total: count,
-    byStatus: z
-      .object({ RUNNING: count, SUCCEEDED: count, FAILED: count, TIMED_OUT: count, ABORTED: count })
-      .meta({ description: 'Runs by the status they have now.' }),
-    byBranch: z
-      .object({ Inserted: count, AlreadyExists: count, Superseded: count })
-      .meta({ description: 'The SUCCEEDED runs by the branch they ended on.' }),
-  })
-  .meta({ id: 'WorkflowExecutionStats' });
+    byStatus: withMeta(
+      z.object({
+        RUNNING: count,
+        SUCCEEDED: count,
+        FAILED: count,
+        TIMED_OUT: count,
+        ABORTED: count,
+      }),
+      { description: 'Runs by the status they have now.' },
+    ),
+    byBranch: withMeta(z.object({ Inserted: count, AlreadyExists: count, Superseded: count }), {
+      description: 'The SUCCEEDED runs by the branch they ended on.',
+    }),
+  }),
+  { id: 'WorkflowExecutionStats' },
+);
 
 const statsRoute = createRoute({
   method: 'get',

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import type { $ZodType } from 'zod/v4/core';
 import { isDependencyUnavailable } from '../../platform/dynamo/errors.js';
 import { ClientIdSchema } from '../../platform/ids.js';
 import type { Logger } from '../../platform/logger.js';
@@ -15,15 +16,16 @@ import { carriedVersion, customerEvent, failureFrom, outputOf } from './customer
  * definition's Retry and Catch fields match (stepErrorNames).
  */
 
+const nonEmpty = z.string().check(z.minLength(1));
 const ValidateInput = z.object({
   id: z.unknown(),
-  executionId: z.string().min(1),
-  startedAt: z.string().min(1),
+  executionId: nonEmpty,
+  startedAt: nonEmpty,
   input: z.unknown(),
 });
-const BranchInput = z.object({ id: ClientIdSchema, executionId: z.string().min(1) });
-const InsertInput = BranchInput.extend({ version: z.number().int().min(0).optional() });
-const FailureInput = z.object({ executionId: z.string().min(1), error: z.unknown() });
+const BranchInput = z.object({ id: ClientIdSchema, executionId: nonEmpty });
+const InsertInput = z.extend(BranchInput, { version: z.optional(z.int().check(z.minimum(0))) });
+const FailureInput = z.object({ executionId: nonEmpty, error: z.unknown() });
 
 interface Deps {
   readonly repository: CustomerRepository;
@@ -174,8 +176,8 @@ export class WorkflowSteps {
 const executionClosed = (executionId: string) =>
   new StepError(stepErrorNames.executionClosed, `Execution ${executionId} has ended.`);
 
-function parse<T>(schema: z.ZodType<T>, raw: unknown): T {
-  const parsed = schema.safeParse(raw);
+function parse<T>(schema: $ZodType<T>, raw: unknown): T {
+  const parsed = z.safeParse(schema, raw);
   if (!parsed.success) {
     throw new StepError(stepErrorNames.invalidInput, `Invalid task input: ${parsed.error.message}`);
   }
