@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { S, type TableDefinition } from '../../platform/dynamo/tables.js';
+import { integerSetting } from '../../platform/input.js';
 import { defineModule, isStartupRun } from '../../platform/module.js';
 import { type QueueDefinition, queueOf } from '../../platform/queue/queue.js';
 import { scheduleSetting } from '../../platform/schedule.js';
@@ -46,7 +47,7 @@ export const enrollmentQueue = {
 
 const settings = z.object({
   /** A request still PENDING this long after it was accepted is sent to the queue again. */
-  reconcileAfterSeconds: z.coerce.number().int().min(1).max(86_400).optional().default(120),
+  reconcileAfterSeconds: integerSetting(120, { min: 1, max: 86_400 }),
   /** How often the reconciler runs. */
   reconcileSchedule: scheduleSetting('rate(1 minute)'),
   /**

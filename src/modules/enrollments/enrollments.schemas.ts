@@ -1,6 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ClientIdSchema } from '../../platform/ids.js';
-import { strictBody, text } from '../../platform/input.js';
+import { strictBody, text, withMeta } from '../../platform/input.js';
 import { type Enrollment, enrollmentStatuses, MAX_AGE, MIN_AGE } from './enrollments.model.js';
 
 /*
@@ -11,67 +11,75 @@ import { type Enrollment, enrollmentStatuses, MAX_AGE, MIN_AGE } from './enrollm
  */
 
 /** A JSON integer 0–150: `18.5`, `"18"`, `true` and negatives are 422s, not coerced. */
-const AgeSchema = z.number().int().min(MIN_AGE).max(MAX_AGE);
+const AgeSchema = z.int().check(z.minimum(MIN_AGE), z.maximum(MAX_AGE));
 
-export const CreateAgeGroupSchema = strictBody({
-  min_age: AgeSchema.meta({ example: 18 }),
-  max_age: AgeSchema.meta({ example: 25 }),
-})
-  .refine((body) => body.min_age <= body.max_age, {
-    message: 'must not be below min_age',
-    path: ['max_age'],
-  })
-  .meta({ id: 'CreateAgeGroup' });
+export const CreateAgeGroupSchema = withMeta(
+  strictBody({
+    min_age: withMeta(AgeSchema, { example: 18 }),
+    max_age: withMeta(AgeSchema, { example: 25 }),
+  }).check(
+    z.refine((body) => body.min_age <= body.max_age, {
+      message: 'must not be below min_age',
+      path: ['max_age'],
+    }),
+  ),
+  { id: 'CreateAgeGroup' },
+);
 
-export const AgeGroupSchema = z
-  .object({
+export const AgeGroupSchema = withMeta(
+  z.object({
     id: z.string(),
-    min_age: z.number().int(),
-    max_age: z.number().int(),
-  })
-  .meta({ id: 'AgeGroup' });
+    min_age: z.int(),
+    max_age: z.int(),
+  }),
+  { id: 'AgeGroup' },
+);
 export type AgeGroupResponse = z.infer<typeof AgeGroupSchema>;
 
-export const DeleteAgeGroupResultSchema = z
-  .object({ message: z.string() })
-  .meta({ id: 'DeleteAgeGroupResult' });
+export const DeleteAgeGroupResultSchema = withMeta(z.object({ message: z.string() }), {
+  id: 'DeleteAgeGroupResult',
+});
 
-export const CreateEnrollmentSchema = strictBody({
-  name: text(200).meta({ example: 'John Doe' }),
-  age: AgeSchema.meta({ example: 22 }),
-  cpf: z.string().max(32).meta({
-    description:
-      'Brazilian CPF, 11 digits with or without punctuation; check digits are verified. Never returned nor logged in full.',
-    example: '123.456.789-09',
+export const CreateEnrollmentSchema = withMeta(
+  strictBody({
+    name: withMeta(text(200), { example: 'John Doe' }),
+    age: withMeta(AgeSchema, { example: 22 }),
+    cpf: withMeta(z.string().check(z.maxLength(32)), {
+      description:
+        'Brazilian CPF, 11 digits with or without punctuation; check digits are verified. Never returned nor logged in full.',
+      example: '123.456.789-09',
+    }),
   }),
-}).meta({ id: 'CreateEnrollment' });
+  { id: 'CreateEnrollment' },
+);
 
-export const EnrollmentAcceptedSchema = z
-  .object({
+export const EnrollmentAcceptedSchema = withMeta(
+  z.object({
     enrollment_id: z.string(),
     status: z.literal('PENDING'),
-  })
-  .meta({ id: 'EnrollmentAccepted' });
+  }),
+  { id: 'EnrollmentAccepted' },
+);
 
-export const EnrollmentSchema = z
-  .object({
+export const EnrollmentSchema = withMeta(
+  z.object({
     id: z.string(),
-    enrollment_id: z
-      .string()
-      .meta({ description: 'Same as `id`: the name the 202 answer gives it.' }),
+    enrollment_id: withMeta(z.string(), {
+      description: 'Same as `id`: the name the 202 answer gives it.',
+    }),
     name: z.string(),
-    age: z.number().int(),
-    cpf: z.string().meta({ description: 'Masked', example: '***.456.789-**' }),
+    age: z.int(),
+    cpf: withMeta(z.string(), { description: 'Masked', example: '***.456.789-**' }),
     status: z.enum(enrollmentStatuses),
     age_group_id: z.string(),
     created_at: z.string(),
-    processed_at: z
-      .string()
-      .nullable()
-      .meta({ description: 'When it left PENDING; null while PENDING.' }),
-    reason: z.string().optional().meta({ description: 'Why it was REJECTED.' }),
-  })
-  .meta({ id: 'Enrollment' });
+    processed_at: withMeta(z.nullable(z.string()), {
+      description: 'When it left PENDING; null while PENDING.',
+    }),
+    reason: withMeta(z.optional(z.string()), { description: 'Why it was REJECTED.' }),
+  }),
+  { id: 'Enrollment' },
+);
 export type EnrollmentResponse = z.infer<typeof EnrollmentSchema>;
 
 /**
@@ -94,14 +102,11 @@ export function enrollmentBody(enrollment: Enrollment): EnrollmentResponse {
 }
 
 export const ListEnrollmentsFilter = z.object({
-  status: z
-    .enum(enrollmentStatuses)
-    .optional()
-    .meta({
-      param: { name: 'status', in: 'query' },
-      description: 'Only the enrollments with this status.',
-    }),
-  ageGroupId: ClientIdSchema.optional().meta({
+  status: withMeta(z.optional(z.enum(enrollmentStatuses)), {
+    param: { name: 'status', in: 'query' },
+    description: 'Only the enrollments with this status.',
+  }),
+  ageGroupId: withMeta(z.optional(ClientIdSchema), {
     param: { name: 'ageGroupId', in: 'query' },
     description:
       'Only the enrollments matched with this age group (`age_group_id`); none for an unknown id.',
@@ -109,8 +114,8 @@ export const ListEnrollmentsFilter = z.object({
 });
 
 export const AgeGroupIdParam = z.object({
-  id: ClientIdSchema.meta({ param: { name: 'id', in: 'path' } }),
+  id: withMeta(ClientIdSchema, { param: { name: 'id', in: 'path' } }),
 });
 export const EnrollmentIdParam = z.object({
-  id: ClientIdSchema.meta({ param: { name: 'id', in: 'path' } }),
+  id: withMeta(ClientIdSchema, { param: { name: 'id', in: 'path' } }),
 });

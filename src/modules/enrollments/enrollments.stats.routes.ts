@@ -1,31 +1,38 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { createRouter, jsonContent, problemResponses } from '../../platform/http/openapi.js';
 import { createRoute } from '../../platform/http/routes.js';
+import { withMeta } from '../../platform/input.js';
 import type { EnrollmentStatus } from './enrollments.model.js';
 import type { EnrollmentsService } from './enrollments.service.js';
 
-const count = z.number().int();
+const count = z.int();
 
-const EnrollmentStatsSchema = z
-  .object({
-    counts: z
-      .object({ PENDING: count, PROCESSED: count, REJECTED: count } satisfies Record<
+const EnrollmentStatsSchema = withMeta(
+  z.object({
+    counts: withMeta(
+      z.object({ PENDING: count, PROCESSED: count, REJECTED: count } satisfies Record<
         EnrollmentStatus,
         typeof count
-      >)
-      .meta({ description: 'Enrollments with each status now.' }),
+      >),
+      { description: 'Enrollments with each status now.' },
+    ),
     total: count,
-    oldest_pending: z
-      .object({
-        id: z.string(),
-        created_at: z.string(),
-        age_seconds: count.meta({ description: 'How long it has been PENDING, at `as_of`.' }),
-      })
-      .nullable()
-      .meta({ description: 'The PENDING enrollment accepted first (null when none is PENDING).' }),
-    as_of: z.string().meta({ description: 'When the ages were measured (ISO 8601 UTC).' }),
-  })
-  .meta({ id: 'EnrollmentStats' });
+    oldest_pending: withMeta(
+      z.nullable(
+        z.object({
+          id: z.string(),
+          created_at: z.string(),
+          age_seconds: withMeta(count, {
+            description: 'How long it has been PENDING, at `as_of`.',
+          }),
+        }),
+      ),
+      { description: 'The PENDING enrollment accepted first (null when none is PENDING).' },
+    ),
+    as_of: withMeta(z.string(), { description: 'When the ages were measured (ISO 8601 UTC).' }),
+  }),
+  { id: 'EnrollmentStats' },
+);
 
 const statsRoute = createRoute({
   method: 'get',
