@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import {
   deliveryQueue,
   webhooksModule,

@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { S, type TableDefinition } from '../../platform/dynamo/tables.js';
+import { integerSetting } from '../../platform/input.js';
 import { defineModule, isStartupRun } from '../../platform/module.js';
 import { outboxQueue } from '../../platform/outbox/outbox.js';
 import { type QueueDefinition, queueOf } from '../../platform/queue/queue.js';
@@ -43,31 +44,30 @@ const settings = z.object({
    * `public-and-loopback` (also http and loopback targets: the local runtime, itself
    * loopback-only, and its tests).
    */
-  targets: z.enum(['public', 'public-and-loopback']).optional().default('public-and-loopback'),
+  targets: z._default(z.optional(z.enum(['public', 'public-and-loopback'])), 'public-and-loopback'),
   /** One attempt, from DNS to the first KiB of the answer. */
-  attemptTimeoutSeconds: z.coerce.number().int().min(1).max(30).optional().default(15),
+  attemptTimeoutSeconds: integerSetting(15, { min: 1, max: 30 }),
   /** The delay before each attempt, seconds (the Standard Webhooks example schedule). */
-  retrySchedule: z
-    .string()
-    .optional()
-    .default(STANDARD_RETRY_SCHEDULE.join(','))
-    .transform((text, context) => {
+  retrySchedule: z.pipe(
+    z._default(z.optional(z.string()), STANDARD_RETRY_SCHEDULE.join(',')),
+    z.transform((text, payload) => {
       try {
         return parseSchedule(text);
       } catch (error) {
-        context.addIssue({ code: 'custom', message: (error as Error).message });
+        payload.issues.push({ code: 'custom', message: (error as Error).message, input: text });
         return z.NEVER;
       }
     }),
+  ),
   /** An endpoint whose every attempt failed for this long is disabled (five days). */
-  disableAfterFailingSeconds: z.coerce.number().int().min(60).optional().default(432_000),
+  disableAfterFailingSeconds: integerSetting(432_000, { min: 60 }),
   /** How often overdue deliveries and events not handed on are picked up again. */
   sweepSchedule: scheduleSetting('rate(1 minute)'),
   /** How overdue they must be (younger: their own message is probably on its way). */
-  sweepGraceSeconds: z.coerce.number().int().min(0).max(3600).optional().default(30),
-  maxEndpoints: z.coerce.number().int().min(1).max(1000).optional().default(50),
+  sweepGraceSeconds: integerSetting(30, { min: 0, max: 3600 }),
+  maxEndpoints: integerSetting(50, { min: 1, max: 1000 }),
   /** The most events one replay of a window may send. */
-  replayMaxEvents: z.coerce.number().int().min(1).max(100_000).optional().default(10_000),
+  replayMaxEvents: integerSetting(10_000, { min: 1, max: 100_000 }),
 });
 
 const SECRET_PURPOSE = 'webhook-signing-secrets';

@@ -1,6 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ClientIdSchema } from '../../platform/ids.js';
-import { strictBody, text } from '../../platform/input.js';
+import { strictBody, text, withMeta } from '../../platform/input.js';
 import { deliveryStatuses, disabledReasons } from './webhooks.model.js';
 
 /*
@@ -10,142 +10,168 @@ import { deliveryStatuses, disabledReasons } from './webhooks.model.js';
 
 const EVENT_TYPE = /^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+)$/;
 
-const eventTypes = z
-  .array(
-    z
-      .string()
-      .max(100)
-      .regex(EVENT_TYPE, 'must be an event type such as registration.promoted, or *'),
-  )
-  .min(1)
-  .max(50)
-  .refine((types) => new Set(types).size === types.length, 'lists a type twice')
-  .meta({
+const eventTypes = withMeta(
+  z
+    .array(
+      z
+        .string()
+        .check(
+          z.maxLength(100),
+          z.regex(EVENT_TYPE, 'must be an event type such as registration.promoted, or *'),
+        ),
+    )
+    .check(
+      z.minLength(1),
+      z.maxLength(50),
+      z.refine((types) => new Set(types).size === types.length, 'lists a type twice'),
+    ),
+  {
     description: 'The domain event types it receives (`GET /webhooks/event-types`); `["*"]`: all.',
     example: ['registration.promoted', 'registration.cancelled'],
-  });
+  },
+);
 
-const url = z
-  .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-  .max(2048)
-  .meta({ example: 'https://hooks.example.com/roster' });
+const url = withMeta(
+  z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).check(z.maxLength(2048)),
+  { example: 'https://hooks.example.com/roster' },
+);
 
-const description = text(500, { min: 0 }).meta({ example: 'CRM sync' });
+const description = withMeta(text(500, { min: 0 }), { example: 'CRM sync' });
 
-export const CreateWebhookSchema = strictBody({
-  url,
-  eventTypes,
-  description: description.optional(),
-}).meta({ id: 'CreateWebhookEndpoint' });
-
-export const UpdateWebhookSchema = strictBody({
-  url: url.optional(),
-  eventTypes: eventTypes.optional(),
-  description: description.optional(),
-  enabled: z.boolean().optional().meta({
-    description: 'false stops deliveries (pending ones are abandoned); true resumes them.',
+export const CreateWebhookSchema = withMeta(
+  strictBody({
+    url,
+    eventTypes,
+    description: z.optional(description),
   }),
-})
-  .refine((body) => Object.values(body).some((value) => value !== undefined), 'changes nothing')
-  .meta({ id: 'UpdateWebhookEndpoint' });
+  { id: 'CreateWebhookEndpoint' },
+);
 
-export const WebhookEndpointSchema = z
-  .object({
+export const UpdateWebhookSchema = withMeta(
+  strictBody({
+    url: z.optional(url),
+    eventTypes: z.optional(eventTypes),
+    description: z.optional(description),
+    enabled: withMeta(z.optional(z.boolean()), {
+      description: 'false stops deliveries (pending ones are abandoned); true resumes them.',
+    }),
+  }).check(
+    z.refine((body) => Object.values(body).some((value) => value !== undefined), 'changes nothing'),
+  ),
+  { id: 'UpdateWebhookEndpoint' },
+);
+
+export const WebhookEndpointSchema = withMeta(
+  z.object({
     id: z.string(),
     url: z.string(),
     description: z.string(),
     eventTypes: z.array(z.string()),
     enabled: z.boolean(),
-    disabledReason: z.enum(disabledReasons).optional().meta({
+    disabledReason: withMeta(z.optional(z.enum(disabledReasons)), {
       description:
         '`gone`: it answered 410; `failing`: every attempt failed for five days; `owner`: a PATCH.',
     }),
-    failingSince: z.string().optional().meta({
+    failingSince: withMeta(z.optional(z.string()), {
       description: 'Since when every attempt has failed (absent after a success).',
     }),
     createdAt: z.string(),
     updatedAt: z.string(),
-    version: z.number().int(),
-  })
-  .meta({ id: 'WebhookEndpoint' });
-
-export const WebhookWithSecretSchema = WebhookEndpointSchema.extend({
-  secret: z.string().meta({
-    description:
-      'The signing secret (`whsec_…`, Standard Webhooks). Shown only in this answer: store it now.',
-    example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+    version: z.int(),
   }),
-}).meta({ id: 'WebhookEndpointWithSecret' });
+  { id: 'WebhookEndpoint' },
+);
+
+export const WebhookWithSecretSchema = withMeta(
+  z.extend(WebhookEndpointSchema, {
+    secret: withMeta(z.string(), {
+      description:
+        'The signing secret (`whsec_…`, Standard Webhooks). Shown only in this answer: store it now.',
+      example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+    }),
+  }),
+  { id: 'WebhookEndpointWithSecret' },
+);
 
 const instant = z.iso.datetime({ offset: true });
 
-export const ReplaySchema = strictBody({
-  eventId: z.uuid().optional().meta({ description: 'Send this one event again…' }),
-  since: instant.optional().meta({ description: '…or every event from here (inclusive)…' }),
-  until: instant.optional().meta({ description: '…to here (exclusive).' }),
-})
-  .superRefine((body, context) => {
-    const window = body.since !== undefined || body.until !== undefined;
-    if (body.eventId !== undefined && window) {
-      context.addIssue({ code: 'custom', message: 'give eventId, or since and until, not both' });
-    } else if (
-      body.eventId === undefined &&
-      (body.since === undefined || body.until === undefined)
-    ) {
-      context.addIssue({ code: 'custom', message: 'give eventId, or both since and until' });
-    } else if (window && Date.parse(body.since ?? '') >= Date.parse(body.until ?? '')) {
-      context.addIssue({ code: 'custom', message: 'since must be before until', path: ['until'] });
-    }
-  })
-  .meta({ id: 'WebhookReplay' });
+export const ReplaySchema = withMeta(
+  strictBody({
+    eventId: withMeta(z.optional(z.uuid()), { description: 'Send this one event again…' }),
+    since: withMeta(z.optional(instant), { description: '…or every event from here (inclusive)…' }),
+    until: withMeta(z.optional(instant), { description: '…to here (exclusive).' }),
+  }).check(
+    z.superRefine((body, context) => {
+      const window = body.since !== undefined || body.until !== undefined;
+      if (body.eventId !== undefined && window) {
+        context.addIssue({ code: 'custom', message: 'give eventId, or since and until, not both' });
+      } else if (
+        body.eventId === undefined &&
+        (body.since === undefined || body.until === undefined)
+      ) {
+        context.addIssue({ code: 'custom', message: 'give eventId, or both since and until' });
+      } else if (window && Date.parse(body.since ?? '') >= Date.parse(body.until ?? '')) {
+        context.addIssue({
+          code: 'custom',
+          message: 'since must be before until',
+          path: ['until'],
+        });
+      }
+    }),
+  ),
+  { id: 'WebhookReplay' },
+);
 
-export const ReplayedSchema = z
-  .object({ replayed: z.number().int().meta({ description: 'Events sent again.' }) })
-  .meta({ id: 'WebhookReplayed' });
+export const ReplayedSchema = withMeta(
+  z.object({ replayed: withMeta(z.int(), { description: 'Events sent again.' }) }),
+  { id: 'WebhookReplayed' },
+);
 
-export const DeliveryAttemptSchema = z
-  .object({
+export const DeliveryAttemptSchema = withMeta(
+  z.object({
     eventId: z.string(),
     eventType: z.string(),
-    round: z.number().int().meta({ description: '1, then one more per replay.' }),
-    attempt: z.number().int().meta({ description: 'Attempt of the round, from 1.' }),
+    round: withMeta(z.int(), { description: '1, then one more per replay.' }),
+    attempt: withMeta(z.int(), { description: 'Attempt of the round, from 1.' }),
     attemptedAt: z.string(),
     ok: z.boolean(),
-    statusCode: z.number().int().optional(),
+    statusCode: z.optional(z.int()),
     latencyMs: z.number(),
     responseExcerpt: z.string(),
-    error: z.string().optional(),
-    nextAttemptAt: z.string().optional(),
-  })
-  .meta({ id: 'WebhookDeliveryAttempt' });
+    error: z.optional(z.string()),
+    nextAttemptAt: z.optional(z.string()),
+  }),
+  { id: 'WebhookDeliveryAttempt' },
+);
 
-export const DeliverySchema = z
-  .object({
+export const DeliverySchema = withMeta(
+  z.object({
     eventId: z.string(),
     eventType: z.string(),
     occurredAt: z.string(),
     status: z.enum(deliveryStatuses),
-    attempts: z.number().int(),
-    round: z.number().int(),
-    nextAttemptAt: z.string().optional(),
-    lastStatusCode: z.number().int().optional(),
-    lastError: z.string().optional(),
+    attempts: z.int(),
+    round: z.int(),
+    nextAttemptAt: z.optional(z.string()),
+    lastStatusCode: z.optional(z.int()),
+    lastError: z.optional(z.string()),
     updatedAt: z.string(),
-  })
-  .meta({ id: 'WebhookDelivery' });
+  }),
+  { id: 'WebhookDelivery' },
+);
 
-export const EventTypeSchema = z
-  .object({ type: z.string(), description: z.string() })
-  .meta({ id: 'DomainEventType' });
+export const EventTypeSchema = withMeta(z.object({ type: z.string(), description: z.string() }), {
+  id: 'DomainEventType',
+});
 
 /** Ids are UUIDs Roster made; any other well-formed id is simply not found (404). */
 export const WebhookIdParam = z.object({
-  id: ClientIdSchema.meta({
+  id: withMeta(ClientIdSchema, {
     param: { name: 'id', in: 'path' },
     example: '019a8f3e-5a3c-7c1e-9d2b-3f4a5b6c7d8e',
   }),
 });
 
-export const DeliveryParams = WebhookIdParam.extend({
-  eventId: z.uuid().meta({ param: { name: 'eventId', in: 'path' } }),
+export const DeliveryParams = z.extend(WebhookIdParam, {
+  eventId: withMeta(z.uuid(), { param: { name: 'eventId', in: 'path' } }),
 });
