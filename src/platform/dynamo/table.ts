@@ -43,6 +43,29 @@ export interface QuerySpec {
   readonly attributes?: readonly string[];
 }
 
+/** What one partition's query read for a merged page, from where the partition stood. */
+export interface PartitionRead {
+  readonly partition: string;
+  /** Where its query started, exclusively: undefined from the partition's start. */
+  readonly after: string | undefined;
+  readonly items: readonly Item[];
+  /** Whether the partition has items past these (the query returned a LastEvaluatedKey). */
+  readonly more: boolean;
+}
+
+/**
+ * A merged page taken from the partitions' reads: its items in order, and where each partition
+ * stands after it — the sort key of the last item taken from it, or where its query started
+ * (`''`: its start); a partition left out is exhausted.
+ */
+export interface MergedRead {
+  readonly items: readonly Item[];
+  readonly positions: Readonly<Record<string, string>>;
+}
+
+/** How a merged page is taken from what each partition read: at most `limit` items. */
+export type MergeRule = (reads: readonly PartitionRead[], limit: number) => MergedRead;
+
 /** A failed single-item condition, with the item as it is now (undefined if absent). */
 export interface ConditionFailed {
   readonly ok: false;
@@ -240,15 +263,30 @@ export class DynamoTable {
    * One page of several queries merged newest first (highest sort key first), for a list that a
    * few partitions serve together (one per status, …). Each query reads one partition in
    * descending `sortKey` order, starting strictly below the bound it is given (undefined: from
-   * the top); sort key values are unique across the partitions. Each partition is read for at
-   * most `limit` items, and the signed cursor holds where each one stands (a partition missing
-   * from it is exhausted), so a page costs at most one Query per partition.
+   * the top); sort key values are unique across the partitions. See `queryMerged`.
    */
-  async queryMergedPage<T>(
+  queryMergedPage<T>(
     scope: string,
     partitions: Readonly<Record<string, (before: string | undefined) => QuerySpec>>,
     sortKey: string,
     page: PageRequest,
+    map: (item: Item) => T,
+  ): Promise<Page<T>> {
+    return this.queryMerged(scope, partitions, page, newestFirst(sortKey), map);
+  }
+
+  /**
+   * One page of several queries merged by `merge`, for a list that a few partitions serve
+   * together. Each partition is read for at most `limit` items, from strictly past the position
+   * it is given (undefined: its start), and the signed cursor holds where each one stands after
+   * the page (a partition missing from it is exhausted), so a page costs at most one Query per
+   * partition.
+   */
+  async queryMerged<T>(
+    scope: string,
+    partitions: Readonly<Record<string, (after: string | undefined) => QuerySpec>>,
+    page: PageRequest,
+    merge: MergeRule,
     map: (item: Item) => T,
   ): Promise<Page<T>> {
     const names = Object.keys(partitions);
@@ -260,37 +298,29 @@ export class DynamoTable {
       if (!Object.entries(key).every(([k, v]) => names.includes(k) && typeof v === 'string')) {
         throw invalidCursor();
       }
-      // '' stands for a partition still at its top.
+      // '' stands for a partition still at its start.
       positions = Object.fromEntries(
         Object.entries(key).map(([k, v]) => [k, v === '' ? undefined : String(v)]),
       );
     }
-    const read = await Promise.all(
-      Object.entries(positions).map(async ([partition, before]) => {
-        const spec = partitions[partition]?.(before);
+    const reads = await Promise.all(
+      Object.entries(positions).map(async ([partition, after]): Promise<PartitionRead> => {
+        const spec = partitions[partition]?.(after);
         if (!spec) throw invalidCursor();
         const output = await this.doc.send(
           new QueryCommand({ ...this.queryInput(spec), Limit: page.limit }),
         );
         const items = output.Items ?? [];
-        return { partition, before, items, more: output.LastEvaluatedKey !== undefined };
+        return { partition, after, items, more: output.LastEvaluatedKey !== undefined };
       }),
     );
-    const merged = read
-      .flatMap(({ partition, items }) => items.map((item) => ({ partition, item })))
-      .sort((a, b) => compareDescending(a.item[sortKey], b.item[sortKey]))
-      .slice(0, page.limit);
-    const next: Record<string, string> = {};
-    for (const { partition, before, items, more } of read) {
-      const taken = merged.filter((entry) => entry.partition === partition);
-      if (!more && taken.length === items.length) continue; // exhausted
-      const last = taken.at(-1)?.item[sortKey];
-      next[partition] = last === undefined ? (before ?? '') : String(last);
-    }
+    const merged = merge(reads, page.limit);
     return {
-      items: merged.map(({ item }) => map(item)),
+      items: merged.items.map(map),
       nextCursor:
-        Object.keys(next).length > 0 ? (await this.codec()).encode(scope, next) : undefined,
+        Object.keys(merged.positions).length > 0
+          ? (await this.codec()).encode(scope, { ...merged.positions })
+          : undefined,
     };
   }
 
@@ -441,6 +471,24 @@ function conditionFailed(error: unknown): ConditionFailed | undefined {
   if ((error as Error)?.name !== 'ConditionalCheckFailedException') return undefined;
   const item = (error as { Item?: Record<string, AttributeValue> }).Item;
   return { ok: false, current: item ? unmarshall(item) : undefined };
+}
+
+/** Highest `sortKey` first; each partition's query reads in descending order. */
+function newestFirst(sortKey: string): MergeRule {
+  return (reads, limit) => {
+    const merged = reads
+      .flatMap(({ partition, items }) => items.map((item) => ({ partition, item })))
+      .sort((a, b) => compareDescending(a.item[sortKey], b.item[sortKey]))
+      .slice(0, limit);
+    const positions: Record<string, string> = {};
+    for (const { partition, after, items, more } of reads) {
+      const taken = merged.filter((entry) => entry.partition === partition);
+      if (!more && taken.length === items.length) continue; // exhausted
+      const last = taken.at(-1)?.item[sortKey];
+      positions[partition] = last === undefined ? (after ?? '') : String(last);
+    }
+    return { items: merged.map(({ item }) => item), positions };
+  };
 }
 
 /** Highest first; sort keys compared as DynamoDB orders strings (by code unit, for ASCII keys). */
