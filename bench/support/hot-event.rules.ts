@@ -21,6 +21,8 @@ export interface KeyCharge {
   readonly why: string;
   /** How many partition keys of this kind one event's registrations are spread over. */
   readonly keys: (shards: number) => number;
+  /** Whether an event of this many shards writes the key at all (undefined: every event). */
+  readonly writtenWith?: (shards: number) => boolean;
   /** As the partition simulation charges them: what a simulated run is held to. */
   readonly simulated: PerRegistration;
   /**
@@ -41,15 +43,16 @@ export const REGISTRATION_CHARGES: readonly KeyCharge[] = [
     why:
       "the transaction's update of the event item and put of the row (2 × 2 WCU); a waitlist " +
       'join first takes its ticket with a plain update of the event item (+1); on DynamoDB the ' +
-      "row's lsi1 entry too (+1, in the same partition; not simulated)",
+      "row's lsi1 entry too (+1, in the same partition; not simulated). Sharded: the same on " +
+      "each EVENT#<id>#S<ss>, its shard counter's update and the row's put",
     keys: (shards) => shards,
     simulated: { confirmed: 4, waitlisted: 5 },
     dynamodb: { confirmed: 5, waitlisted: 6 },
   },
   {
     key: 'events/gsi3 TICKETS#<id>',
-    why: "a confirmed row's entry in the ticket index (1 WCU)",
-    keys: () => 1,
+    why: "a confirmed row's entry in the ticket index (1 WCU); sharded, its shard's TICKETS#<id>#<ss>",
+    keys: (shards) => shards,
     simulated: { confirmed: 1, waitlisted: 0 },
   },
   {
@@ -57,8 +60,9 @@ export const REGISTRATION_CHARGES: readonly KeyCharge[] = [
     why:
       'on DynamoDB only: each update of the event item rewrites its entry (projection ALL), a ' +
       'key every event on sale shares (not simulated: the layer charges an index only when an ' +
-      'update sets its key)',
+      "update sets its key); a sharded event's registrations never write its item",
     keys: () => 1,
+    writtenWith: (shards) => shards === 1,
     simulated: { confirmed: 0, waitlisted: 0 },
     dynamodb: { confirmed: 1, waitlisted: 2 },
   },
@@ -66,6 +70,7 @@ export const REGISTRATION_CHARGES: readonly KeyCharge[] = [
     key: 'events/gsi2 EVENTS',
     why: 'the same for the list of every event (not simulated)',
     keys: () => 1,
+    writtenWith: (shards) => shards === 1,
     simulated: { confirmed: 0, waitlisted: 0 },
     dynamodb: { confirmed: 1, waitlisted: 2 },
   },
@@ -116,7 +121,10 @@ export function registrationCeiling(
   const perKey = charges.map((charge) => {
     const keys = charge.keys(shards);
     const cost = billing === 'dynamodb' ? (charge.dynamodb ?? charge.simulated) : charge.simulated;
-    const units = (mix.confirmed * cost.confirmed + mix.waitlisted * cost.waitlisted) / total;
+    const written = charge.writtenWith?.(shards) ?? true;
+    const units = written
+      ? (mix.confirmed * cost.confirmed + mix.waitlisted * cost.waitlisted) / total
+      : 0;
     return {
       key: charge.key,
       wcuPerRegistration: units / keys,
@@ -142,16 +150,18 @@ export function scaleWithin(ceiling: number, scale: number, localRate: number, s
 }
 
 /**
- * Seats left unsold while someone wanted one: people wait, or were never placed. With fewer
- * people than seats, empty seats are no fault of the event's.
+ * Seats left unsold while someone wanted one: people wait, were told the event is full (an event
+ * without a waitlist), or were never placed. With fewer people than seats, empty seats are no
+ * fault of the event's.
  */
 export function unsoldSeats(outcome: {
   readonly capacity: number;
   readonly confirmed: number;
   readonly waitlisted: number;
   readonly unplaced: number;
+  readonly toldFull?: number;
 }): number {
-  const wanted = outcome.waitlisted > 0 || outcome.unplaced > 0;
+  const wanted = outcome.waitlisted > 0 || outcome.unplaced > 0 || (outcome.toldFull ?? 0) > 0;
   return wanted ? Math.max(0, outcome.capacity - outcome.confirmed) : 0;
 }
 
@@ -211,4 +221,17 @@ export function simulateArg(argv: readonly string[]): boolean[] {
     if (part === 'off') return false;
     throw new Error(`--simulate=${raw}: each must be "on" or "off"`);
   });
+}
+
+/**
+ * `--waitlist=on|off`: whether the event takes a waitlist. By default it does, unless a sharded
+ * run is asked for: sharded events take no waitlist yet, and the runs of one section compare
+ * like with like.
+ */
+export function waitlistArg(argv: readonly string[], shardCounts: readonly number[]): boolean {
+  const raw = argv.find((arg) => arg.startsWith('--waitlist='))?.slice('--waitlist='.length);
+  if (raw === undefined) return shardCounts.every((shards) => shards <= 1);
+  if (raw === 'on') return true;
+  if (raw === 'off') return false;
+  throw new Error(`--waitlist=${raw}: must be "on" or "off"`);
 }

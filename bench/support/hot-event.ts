@@ -1,4 +1,5 @@
 import { cpus, loadavg } from 'node:os';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { eventsModule } from '../../src/modules/events/events.module.js';
 import {
   DYNAMODB_PARTITION_LIMITS,
@@ -15,6 +16,7 @@ import {
   scaleWithin,
   simulateArg,
   unsoldSeats,
+  waitlistArg,
 } from './hot-event.rules.js';
 import { directLoad, percentiles } from './measure.js';
 import { BENCH_API_KEY, type BenchStack, startStack } from './stack.js';
@@ -28,12 +30,16 @@ import { BENCH_API_KEY, type BenchStack, startStack } from './stack.js';
  * (docs/decisions/partition-simulation.md), what a run measures is DynamoDB's per-key ceiling,
  * scaled; without it, DynamoDB Local's own. What was committed is read back through the API.
  *
- * An event created with `shards: N` (N > 1) spreads its registrations over N keys; until the API
- * accepts that field, such a run reports the refusal and is skipped.
+ * An event created with `shards: N` (N > 1) spreads its registrations over N keys (the stack runs
+ * with EVENTS_SHARDING on). Sharded events take no waitlist yet, so when a sharded run is asked
+ * for every run's event is created without one (`--waitlist` says otherwise): the users past the
+ * capacity are told 409 full, and the runs compare like with like.
  */
 
 export interface HotEventOptions {
   readonly shards: number;
+  /** Whether the event takes a waitlist (without one, users past the capacity are told full). */
+  readonly waitlist: boolean;
   readonly simulated: boolean;
   readonly capacity: number;
   /** Distinct users, each registering once. */
@@ -64,6 +70,8 @@ export interface HotEventFigures {
   readonly withoutRetryAfter: number;
   /** Users never placed: out of time, or refused (their last status). */
   readonly unplaced: Readonly<Record<string, number>>;
+  /** Users told 409 EVENTS.EVENT_FULL by an event without a waitlist: a final answer. */
+  readonly toldFull: number;
   /** Per user, from their first attempt to their 201 (retries included), ms. */
   readonly placedP50Ms: number;
   readonly placedP99Ms: number;
@@ -105,12 +113,17 @@ export async function hotEventSection(
   // is at DynamoDB Local (its latency, unscaled); a stated full-scale window is held / scale.
   const [transactionHoldMs = 0] = numbersArg(argv, 'hold-ms', [0]);
   const deadlineSeconds = 600;
+  const waitlist = waitlistArg(argv, shardCounts);
 
   log(
-    `hot event: one event of ${capacity} seats, ${demand} users registering once each through the API, ` +
+    `hot event: one event of ${capacity} seats ${waitlist ? 'with' : 'without'} a waitlist, ` +
+      `${demand} users registering once each through the API, ` +
       `${inFlight} at a time; a 503 is tried again after its Retry-After (+ up to 50 % jitter)`,
   );
-  const stack = await startStack({ partitions: { enabled: false, scale, transactionHoldMs } });
+  const stack = await startStack({
+    partitions: { enabled: false, scale, transactionHoldMs },
+    env: { EVENTS_SHARDING: 'on' },
+  });
   const partitions = stack.partitions as PartitionSimulation;
   const failedCalls = countFailedCalls(stack);
   const runs: HotEventRun[] = [];
@@ -123,7 +136,15 @@ export async function hotEventSection(
         partitions.setEnabled(false);
       }
       for (const shards of shardCounts) {
-        const options = { shards, simulated, capacity, demand, inFlight, deadlineSeconds };
+        const options = {
+          shards,
+          waitlist,
+          simulated,
+          capacity,
+          demand,
+          inFlight,
+          deadlineSeconds,
+        };
         const run = await hotEventRun(stack, options, failedCalls, log);
         runs.push(run);
         problems.push(...report(run, partitions, log));
@@ -191,7 +212,7 @@ async function hotEventRun(
   failedCalls: Map<string, number>,
   log: (line: string) => void,
 ): Promise<HotEventRun> {
-  const { shards, simulated, capacity, demand, inFlight } = options;
+  const { shards, waitlist, simulated, capacity, demand, inFlight } = options;
   const partitions = stack.partitions;
   if (simulated && !partitions) throw new Error('a simulated run needs a stack with partitions');
   partitions?.setEnabled(false);
@@ -210,7 +231,7 @@ async function hotEventRun(
     capacity,
     organizer: 'bench',
     status: 'active',
-    hasWaitlist: true,
+    hasWaitlist: waitlist,
     // Only a sharded event names its shards: the field is what a later release adds.
     ...(shards > 1 ? { shards } : {}),
   });
@@ -271,6 +292,7 @@ async function hotEventRun(
           placedMs.push(lastCommit - first);
           return 'placed';
         }
+        if (answer.code === 'EVENTS.EVENT_FULL' && !waitlist) return 'told full';
         // 409 with Retry-After: the same Idempotency-Key still held by an earlier attempt.
         const retryable =
           answer.status === 'transport' ||
@@ -289,7 +311,7 @@ async function hotEventRun(
   const after = partitions?.stats();
   const failed = Object.fromEntries(failedCalls);
 
-  const rows = await readRegistrations(stack, eventId);
+  const rows = await readCommitted(stack, eventId, shards);
   const event = (await api(stack, 'GET', `/events/${eventId}`)).body as {
     registeredCount: number;
     waitlistCount: number;
@@ -298,8 +320,11 @@ async function hotEventRun(
   const confirmed = count('confirmed');
   const waitlisted = count('waitlisted');
   const unplaced = Object.fromEntries(
-    Object.entries(load.outcomes).filter(([outcome]) => outcome !== 'placed'),
+    Object.entries(load.outcomes).filter(
+      ([outcome]) => outcome !== 'placed' && outcome !== 'told full',
+    ),
   );
+  const toldFull = load.outcomes['told full'] ?? 0;
   if (load.errors > 0) unplaced['still running at the hard stop'] = load.errors;
   const tried = Object.values(load.outcomes).reduce((sum, n) => sum + n, 0) + load.errors;
   if (tried < demand) unplaced['not started by the deadline'] = demand - tried;
@@ -314,6 +339,7 @@ async function hotEventRun(
     answers: tally.answers,
     withoutRetryAfter: tally.withoutRetryAfter,
     unplaced,
+    toldFull,
     placedP50Ms: placed.p50Ms,
     placedP99Ms: placed.p99Ms,
     confirmed,
@@ -321,7 +347,7 @@ async function hotEventRun(
     otherRows: rows.length - confirmed - waitlisted,
     duplicates: duplicateRows(rows.map((row) => row.userId)),
     counters: { registeredCount: event.registeredCount, waitlistCount: event.waitlistCount },
-    unsold: unsoldSeats({ capacity, confirmed, waitlisted, unplaced: unplacedCount }),
+    unsold: unsoldSeats({ capacity, confirmed, waitlisted, unplaced: unplacedCount, toldFull }),
     failedCalls: failed,
     ...(before && after && simulated ? { simulation: difference(before, after) } : {}),
     loadAverage: { before: loadBefore, after: loadavg()[0] ?? 0 },
@@ -358,7 +384,8 @@ function report(run: HotEventRun, partitions: PartitionSimulation, log: (line: s
       `; ${n(run.attempts)} attempts, ${(run.attempts / run.seconds).toFixed(1)}/s`,
   );
   log(
-    `  confirmed ${n(run.confirmed)} of ${n(capacity)}, waitlisted ${n(run.waitlisted)}, unsold seats ${run.unsold}, ` +
+    `  confirmed ${n(run.confirmed)} of ${n(capacity)}, waitlisted ${n(run.waitlisted)}` +
+      `${run.options.waitlist ? '' : `, told full ${n(run.toldFull)}`}, unsold seats ${run.unsold}, ` +
       `duplicate users ${run.duplicates}; unplaced ${Object.keys(run.unplaced).length > 0 ? JSON.stringify(run.unplaced) : 0}`,
   );
   log(
@@ -551,19 +578,43 @@ async function attemptRegistration(
   }
 }
 
-/** Every registration of the event, page by page, as the API lists them. */
-async function readRegistrations(
+/** The partitions that hold an event's registration rows: its own, or each of its shards'. */
+export function registrationPartitions(eventId: string, shards: number): string[] {
+  if (shards <= 1) return [`EVENT#${eventId}`];
+  return Array.from(
+    { length: shards },
+    (_, shard) => `EVENT#${eventId}#S${String(shard).padStart(2, '0')}`,
+  );
+}
+
+/**
+ * Every registration row the event committed, read straight from the table (strongly consistent,
+ * through the stack's own client: no simulation), every shard's partition summed — the API's
+ * list of an event's registrations does not read the shards yet.
+ */
+async function readCommitted(
   stack: BenchStack,
   eventId: string,
+  shards: number,
 ): Promise<{ userId: string; status: string }[]> {
   const rows: { userId: string; status: string }[] = [];
-  let path: string | undefined = `/events/${eventId}/registrations?limit=200`;
-  while (path) {
-    const page = await api(stack, 'GET', path);
-    if (page.status !== 200) throw new Error(`GET ${path}: ${page.status}`);
-    rows.push(...(page.body as { userId: string; status: string }[]));
-    const next = page.link?.match(/<([^>]*)>;\s*rel="next"/)?.[1];
-    path = next === undefined ? undefined : `/events/${eventId}/registrations${next}`;
+  for (const partition of registrationPartitions(eventId, shards)) {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await stack.direct.doc.send(
+        new QueryCommand({
+          TableName: stack.config.tables.events,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :reg)',
+          ExpressionAttributeValues: { ':pk': partition, ':reg': 'REG#' },
+          ProjectionExpression: 'userId, #status',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      rows.push(...((page.Items ?? []) as { userId: string; status: string }[]));
+      start = page.LastEvaluatedKey;
+    } while (start);
   }
   return rows;
 }

@@ -49,6 +49,8 @@ export interface StackOptions {
    * (docs/decisions/partition-simulation.md); the stack's `direct` clients never do.
    */
   readonly partitions?: Omit<PartitionSimulationOptions, 'tables'>;
+  /** Module settings for the app (e.g. `EVENTS_SHARDING`), as its environment would give them. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<BenchStack> {
@@ -65,6 +67,7 @@ export async function startStack(options: StackOptions = {}): Promise<BenchStack
         API_KEYS: BENCH_API_KEY,
         LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
         TABLE_PREFIX: 'bench',
+        ...options.env,
       },
       modules,
     );

@@ -9,6 +9,7 @@ import {
   scaleWithin,
   simulateArg,
   unsoldSeats,
+  waitlistArg,
 } from '../../bench/support/hot-event.rules.js';
 
 describe('the hot-event ceiling', () => {
@@ -27,15 +28,37 @@ describe('the hot-event ceiling', () => {
     expect(binding.registrationsPerSecond).toBeCloseTo(150 / 13, 9);
   });
 
-  it('moves to the ticket index key once the event key is spread over 16 shards', () => {
+  it('spreads the event key and the ticket index key over 16 shards: the shard keys still bind', () => {
     const { binding, perKey } = registrationCeiling(50, 16, { confirmed: 600, waitlisted: 300 });
-    const eventKeys = perKey.find((ceiling) => ceiling.key === 'events EVENT#<id>');
+    const ticketKeys = perKey.find((ceiling) => ceiling.key === 'events/gsi3 TICKETS#<id>');
 
-    expect(eventKeys?.wcuPerRegistration).toBeCloseTo(13 / 3 / 16, 9);
-    expect(eventKeys?.registrationsPerSecond).toBeCloseTo((50 * 16 * 3) / 13, 9);
-    expect(binding.key).toBe('events/gsi3 TICKETS#<id>');
-    // 2 of 3 registrations write the one ticket key: 50 WCU/s carry 75 registrations/s.
-    expect(binding.registrationsPerSecond).toBeCloseTo(75, 9);
+    expect(binding.key).toBe('events EVENT#<id>');
+    expect(binding.wcuPerRegistration).toBeCloseTo(13 / 3 / 16, 9);
+    expect(binding.registrationsPerSecond).toBeCloseTo((50 * 16 * 3) / 13, 9);
+    // 2 of 3 registrations write a ticket key, one of 16: 50 WCU/s each carry 1,200/s.
+    expect(ticketKeys?.registrationsPerSecond).toBeCloseTo(1_200, 9);
+  });
+
+  it('takes 16 times the confirmations of one shard at 16, the outbox keys next', () => {
+    const seats = { confirmed: 600, waitlisted: 0 };
+    const one = registrationCeiling(50, 1, seats).binding;
+    const { binding, perKey } = registrationCeiling(50, 16, seats);
+
+    expect(one.registrationsPerSecond).toBe(12.5);
+    expect(binding.registrationsPerSecond).toBe(200);
+    const outbox = perKey.find((c) => c.key === 'domain-events/gsi1 PENDING#<0-7>');
+    expect(outbox?.registrationsPerSecond).toBe(400);
+  });
+
+  it("charges a sharded event's registrations nothing on the event item's index keys", () => {
+    const seats = { confirmed: 600, waitlisted: 0 };
+    const billed = (shards: number) =>
+      registrationCeiling(1_000, shards, seats, { billing: 'dynamodb' }).perKey.find(
+        (c) => c.key === 'events/gsi2 EVENTS',
+      );
+
+    expect(billed(1)?.registrationsPerSecond).toBe(1_000);
+    expect(billed(16)?.registrationsPerSecond).toBe(Number.POSITIVE_INFINITY);
   });
 
   it('adds on DynamoDB what the simulation does not charge: the lsi1 entry, 5 WCU a seat', () => {
@@ -111,6 +134,12 @@ describe('a run read back', () => {
     expect(unsoldSeats({ capacity: 600, confirmed: 590, waitlisted: 0, unplaced: 4 })).toBe(10);
   });
 
+  it('counts the seats left empty while people were told the event is full as unsold', () => {
+    expect(
+      unsoldSeats({ capacity: 600, confirmed: 598, waitlisted: 0, unplaced: 0, toldFull: 300 }),
+    ).toBe(2);
+  });
+
   it('does not count seats nobody wanted as unsold', () => {
     expect(unsoldSeats({ capacity: 600, confirmed: 400, waitlisted: 0, unplaced: 0 })).toBe(0);
   });
@@ -151,6 +180,14 @@ describe('the bench’s arguments', () => {
     expect(() => numbersArg(['--shards=1,x'], 'shards', [1])).toThrow('"x"');
     expect(() => numbersArg(['--shards=0'], 'shards', [1])).toThrow('"0"');
     expect(() => numbersArg(['--shards=1,'], 'shards', [1])).toThrow();
+  });
+
+  it('takes a waitlist unless a sharded run is asked for, or told', () => {
+    expect(waitlistArg([], [1])).toBe(true);
+    expect(waitlistArg([], [1, 16])).toBe(false);
+    expect(waitlistArg(['--waitlist=on'], [16])).toBe(true);
+    expect(waitlistArg(['--waitlist=off'], [1])).toBe(false);
+    expect(() => waitlistArg(['--waitlist=yes'], [1])).toThrow('"on" or "off"');
   });
 
   it('runs simulated, then not, unless told', () => {
