@@ -621,15 +621,7 @@ describe('reading the registrations of a sharded event', () => {
     }
   });
 
-  it.todo(
-    "lists a sharded event's registrations (GET /events/{id}/registrations): N lsi1 queries merged",
-  );
-  it.todo("exports a sharded event's registrations as CSV (eventRegistrationPages)");
-  it.todo("counts a sharded event's registrations over time in its stats (registrationTimes)");
-  it.todo(
-    'admits a sharded registration at the door (check-in scan: confirmedRegistration, isRevoked, commitScan)',
-  );
-  it.todo("syncs a sharded event's tickets and revocations (manifest: N gsi3 queries)");
+  // The readers of the whole event (list, export, stats, the door): sharded-readers.test.ts.
 });
 
 describe('deleting a sharded event with registrations', () => {

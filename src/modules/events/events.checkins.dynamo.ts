@@ -5,6 +5,7 @@ import type { Page, PageRequest } from '../../platform/page.js';
 import type {
   Admission,
   CheckinEntry,
+  CheckinEvent,
   CheckinRepository,
   ManifestAdmission,
   ManifestChanges,
@@ -16,6 +17,8 @@ import type {
 import { eventsKeys, live, transactOn } from './events.dynamo.js';
 import type { Registration } from './events.model.js';
 import { toRegistration } from './events.registrations.dynamo.js';
+import { shardsOf } from './events.shards.dynamo.js';
+import { rowPartition, ticketIndexKeys } from './events.shards.readers.dynamo.js';
 
 const { event: eventKey, registration: registrationKey, user: userKey } = eventsKeys;
 
@@ -46,13 +49,13 @@ export class DynamoCheckinRepository implements CheckinRepository {
   ) {}
 
   async confirmedRegistration(
-    eventId: string,
+    event: CheckinEvent,
     registrationId: string,
   ): Promise<Registration | undefined> {
     for await (const items of this.table.queryPages(
       {
         index: eventsKeys.registrationsIndex,
-        key: x`PK = ${eventKey(eventId).PK} AND LSI1SK = ${eventsKeys.confirmedSort(registrationId)}`,
+        key: x`PK = ${rowPartition(event, registrationId)} AND LSI1SK = ${eventsKeys.confirmedSort(registrationId)}`,
         consistent: true,
       },
       1,
@@ -63,8 +66,9 @@ export class DynamoCheckinRepository implements CheckinRepository {
     return undefined;
   }
 
-  async isRevoked(eventId: string, registrationId: string): Promise<boolean> {
-    return (await this.table.get(eventsKeys.revoked(eventId, registrationId))) !== undefined;
+  async isRevoked(event: CheckinEvent, registrationId: string): Promise<boolean> {
+    const key = { PK: rowPartition(event, registrationId), SK: `REVOKED#${registrationId}` };
+    return (await this.table.get(key)) !== undefined;
   }
 
   async answered(eventId: string, nonce: string): Promise<ScanAnswer | undefined> {
@@ -127,9 +131,13 @@ export class DynamoCheckinRepository implements CheckinRepository {
             : x`inside = ${true}`,
       }),
       this.table.put(logItem(entry), x`attribute_not_exists(PK)`),
-      // The ticket's registration is still this confirmed one (not unregistered since).
+      // The ticket's registration is still this confirmed one (not unregistered since), in its
+      // shard for a sharded event; the event itself is checked on its (cold) item.
       this.table.check(
-        registrationKey(eventId, registration.userId),
+        {
+          PK: rowPartition({ eventId, shards: scan.shards }, registration.registrationId),
+          SK: registrationKey(eventId, registration.userId).SK,
+        },
         x`${name('status')} = ${'confirmed'} AND registrationId = ${registration.registrationId}`,
       ),
       this.table.check(eventKey(eventId), x`${live} AND ${name('status')} <> ${'cancelled'}`),
@@ -204,7 +212,10 @@ export class DynamoCheckinRepository implements CheckinRepository {
     }
   }
 
-  async backfillTicketIndex(eventId: string): Promise<number> {
+  async backfillTicketIndex(event: CheckinEvent): Promise<number> {
+    // A sharded event's confirmed rows are indexed from the first (its ticket index is new).
+    if (shardsOf(event) > 1) return 0;
+    const { eventId } = event;
     let written = 0;
     for await (const items of this.table.queryPages({
       index: eventsKeys.registrationsIndex,
@@ -230,29 +241,33 @@ export class DynamoCheckinRepository implements CheckinRepository {
   }
 
   async manifestChanges(
-    eventId: string,
+    event: CheckinEvent,
     since: string | undefined,
     withNames = true,
   ): Promise<ManifestChanges> {
     const tickets: Omit<ManifestTicket, 'userName'>[] = [];
     const revoked: { registrationId: string; revokedAt: string }[] = [];
     const admissions: ManifestAdmission[] = [];
-    const pk = `TICKETS#${eventId}`;
-    for await (const items of this.table.queryPages({
-      index: eventsKeys.ticketsIndex,
-      key: since ? x`GSI3PK = ${pk} AND GSI3SK > ${since}` : x`GSI3PK = ${pk}`,
-      attributes: [
-        'SK',
-        'registrationId',
-        'userId',
-        'GSI3SK',
-        'revokedAt',
-        'status',
-        'inside',
-        'admittedAt',
-        'admittedBy',
-      ],
-    })) {
+    // One key per shard for a sharded event, concatenated: a delta's cursor is a time, not a
+    // place in one query, so the order across keys doesn't matter.
+    const pages = ticketIndexKeys(event).map((pk) =>
+      this.table.queryPages({
+        index: eventsKeys.ticketsIndex,
+        key: since ? x`GSI3PK = ${pk} AND GSI3SK > ${since}` : x`GSI3PK = ${pk}`,
+        attributes: [
+          'SK',
+          'registrationId',
+          'userId',
+          'GSI3SK',
+          'revokedAt',
+          'status',
+          'inside',
+          'admittedAt',
+          'admittedBy',
+        ],
+      }),
+    );
+    for await (const items of concatenated(pages)) {
       for (const item of items) {
         if (String(item.SK).startsWith('CHECKIN#')) {
           admissions.push({
@@ -285,6 +300,10 @@ export class DynamoCheckinRepository implements CheckinRepository {
       admissions,
     };
   }
+}
+
+async function* concatenated<T>(sources: readonly AsyncIterable<T>[]): AsyncGenerator<T> {
+  for (const source of sources) yield* source;
 }
 
 function logItem(entry: CheckinEntry): Item {

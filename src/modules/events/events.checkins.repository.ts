@@ -1,6 +1,9 @@
 import type { DomainEvent } from '../../platform/outbox/outbox.js';
 import type { Page, PageRequest } from '../../platform/page.js';
-import type { CheckinResult, CheckinType, Registration } from './events.model.js';
+import type { CheckinResult, CheckinType, Event, Registration } from './events.model.js';
+
+/** An event as a check-in reader needs it: where its rows are (a sharded event's shards). */
+export type CheckinEvent = Pick<Event, 'eventId' | 'shards'>;
 
 /** A registration's admission as the door sees it. */
 export interface Admission {
@@ -40,6 +43,8 @@ export interface ScanAnswer {
 /** A scan to record: its nonce makes a retry answer the same. */
 export interface Scan {
   readonly eventId: string;
+  /** The event's shards (undefined: 1): a sharded registration's row is in its shard. */
+  readonly shards: number | undefined;
   readonly nonce: string;
   readonly type: CheckinType;
   readonly at: string;
@@ -88,9 +93,12 @@ export interface ManifestChanges {
  */
 export interface CheckinRepository {
   /** The confirmed registration of an event with this registration id (a consistent read). */
-  confirmedRegistration(eventId: string, registrationId: string): Promise<Registration | undefined>;
+  confirmedRegistration(
+    event: CheckinEvent,
+    registrationId: string,
+  ): Promise<Registration | undefined>;
   /** Whether a registration with this id was revoked (unregistered after it was confirmed). */
-  isRevoked(eventId: string, registrationId: string): Promise<boolean>;
+  isRevoked(event: CheckinEvent, registrationId: string): Promise<boolean>;
   /** The answer recorded for this nonce, if any. */
   answered(eventId: string, nonce: string): Promise<ScanAnswer | undefined>;
   /** Records an answer for a nonce (the first one wins: returns the one that stands). */
@@ -125,15 +133,16 @@ export interface CheckinRepository {
   checkinPages(eventId: string): AsyncIterable<CheckinEntry[]>;
   /**
    * Puts the confirmed registrations of an event that the previous release wrote (not in the
-   * ticket index) into it; returns how many.
+   * ticket index) into it; returns how many (none for a sharded event: its rows always are).
    */
-  backfillTicketIndex(eventId: string): Promise<number>;
+  backfillTicketIndex(event: CheckinEvent): Promise<number>;
   /**
    * Tickets confirmed and revoked after `since` (ISO; all when undefined), with the users' names
-   * unless `names` is false (a caller that only wants the revocations).
+   * unless `names` is false (a caller that only wants the revocations); a sharded event's from
+   * each shard's ticket index key.
    */
   manifestChanges(
-    eventId: string,
+    event: CheckinEvent,
     since: string | undefined,
     names?: boolean,
   ): Promise<ManifestChanges>;

@@ -129,6 +129,7 @@ export class CheckinsService {
     const commit = await this.deps.repository.commitScan(
       {
         eventId,
+        shards: event.shards,
         nonce: input.nonce,
         type: input.type,
         at,
@@ -221,9 +222,10 @@ export class CheckinsService {
 
   /** The tickets revoked since `since` (all when undefined), and the cursor for the next ask. */
   async revocations(eventId: string, since: string | undefined) {
-    if (!(await this.deps.events.getEvent(eventId))) throw EventsErrors.eventNotFound(eventId);
+    const event = await this.deps.events.getEvent(eventId);
+    if (!event) throw EventsErrors.eventNotFound(eventId);
     const cursor = this.cursor();
-    const { revoked } = await this.deps.repository.manifestChanges(eventId, since, false);
+    const { revoked } = await this.deps.repository.manifestChanges(event, since, false);
     return { revoked, cursor };
   }
 
@@ -232,7 +234,7 @@ export class CheckinsService {
     const event = await this.deps.events.getEvent(eventId);
     if (!event) throw EventsErrors.eventNotFound(eventId);
     const cursor = this.cursor();
-    const changes = await this.deps.repository.manifestChanges(eventId, since);
+    const changes = await this.deps.repository.manifestChanges(event, since);
     return {
       event,
       eventTag: eventTag(eventId).toString('base64url'),
@@ -257,7 +259,7 @@ export class CheckinsService {
     let written = 0;
     for await (const page of events) {
       for (const event of page) {
-        written += await this.deps.repository.backfillTicketIndex(event.eventId);
+        written += await this.deps.repository.backfillTicketIndex(event);
       }
     }
     return written;
@@ -275,7 +277,7 @@ export class CheckinsService {
       );
       if (judged.result !== 'valid') return { result: judged.result };
       const registration = await this.deps.repository.confirmedRegistration(
-        eventId,
+        event,
         judged.registrationId,
       );
       if (registration) return { registration };

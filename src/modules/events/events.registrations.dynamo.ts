@@ -38,6 +38,11 @@ import type {
   UnregisterPlan,
 } from './events.registrations.repository.js';
 import { liveShardCounter, shardKeys, shardsOf } from './events.shards.dynamo.js';
+import {
+  type EventShards,
+  shardedRegistrationRows,
+  shardedRegistrationsPage,
+} from './events.shards.readers.dynamo.js';
 import type { SeatMove } from './events.shards.rules.js';
 
 const { event: eventKey, user: userKey, registration: registrationKey } = eventsKeys;
@@ -368,7 +373,11 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
     }
   }
 
-  async listEventRegistrations(eventId: string, page: PageRequest): Promise<Page<Registration>> {
+  async listEventRegistrations(event: EventShards, page: PageRequest): Promise<Page<Registration>> {
+    const { eventId } = event;
+    if (shardsOf(event) > 1) {
+      return shardedRegistrationsPage(this.table, event, page, this.toRegistration);
+    }
     return this.table.queryPage(
       `event-registrations:${eventId}`,
       {
@@ -382,19 +391,23 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
   }
 
   async *eventRegistrationPages(
-    eventId: string,
+    event: EventShards,
     pageSize: number,
   ): AsyncGenerator<RegistrationWithName[]> {
-    for await (const items of this.table.queryPages(
-      {
-        index: eventsKeys.registrationsIndex,
-        key: x`PK = ${eventKey(eventId).PK}`,
-        consistent: true,
-        // What toRegistration reads, not the keys and indexes: an export reads every item.
-        attributes: REGISTRATION_FIELDS,
-      },
-      pageSize,
-    )) {
+    // What toRegistration reads, not the keys and indexes: an export reads every item.
+    const pages =
+      shardsOf(event) > 1
+        ? shardedRegistrationRows(this.table, event, pageSize, REGISTRATION_FIELDS)
+        : this.table.queryPages(
+            {
+              index: eventsKeys.registrationsIndex,
+              key: x`PK = ${eventKey(event.eventId).PK}`,
+              consistent: true,
+              attributes: REGISTRATION_FIELDS,
+            },
+            pageSize,
+          );
+    for await (const items of pages) {
       const registrations = items.map(this.toRegistration);
       // The users of a page in batches, never one read per registration.
       const users =

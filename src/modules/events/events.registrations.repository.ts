@@ -217,14 +217,23 @@ export interface RegistrationRepository {
     now: string,
     announced: readonly DomainEvent[],
   ): Promise<boolean>;
-  /** An event's registrations: confirmed by registration id, then waitlisted by ticket. */
-  listEventRegistrations(eventId: string, page: PageRequest): Promise<Page<Registration>>;
+  /**
+   * An event's registrations: confirmed by registration id, then waitlisted by ticket (a sharded
+   * event's shards merged; the event as read says which).
+   */
+  listEventRegistrations(
+    event: Pick<Event, 'eventId' | 'shards'>,
+    page: PageRequest,
+  ): Promise<Page<Registration>>;
   /**
    * Every registration of an event in the list's order, `pageSize` at a time, each with its
-   * user's name (undefined if the user is gone): one query and one batch read per page, each
-   * page read only when the previous one has been taken.
+   * user's name (undefined if the user is gone): one query (one per shard) and one batch read per
+   * page, each page read only when the previous one has been taken.
    */
-  eventRegistrationPages(eventId: string, pageSize: number): AsyncIterable<RegistrationWithName[]>;
+  eventRegistrationPages(
+    event: Pick<Event, 'eventId' | 'shards'>,
+    pageSize: number,
+  ): AsyncIterable<RegistrationWithName[]>;
   /** A user's registrations, newest first, each with its event (left out when it is gone). */
   listUserRegistrations(
     userId: string,

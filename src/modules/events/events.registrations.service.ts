@@ -676,7 +676,7 @@ export class RegistrationsService {
   async eventRegistrations(eventId: string, page: PageRequest): Promise<Page<PlacedRegistration>> {
     const event = await this.deps.events.getEvent(eventId);
     if (!event) throw EventsErrors.eventNotFound(eventId);
-    const result = await this.deps.repository.listEventRegistrations(eventId, page);
+    const result = await this.deps.repository.listEventRegistrations(event, page);
     return {
       items: result.items.map((registration) => placed(registration, event)),
       nextCursor: result.nextCursor,
@@ -692,7 +692,7 @@ export class RegistrationsService {
   async exportEventRegistrations(eventId: string): Promise<AsyncIterable<ExportedRegistration[]>> {
     const event = await this.deps.events.getEvent(eventId);
     if (!event) throw EventsErrors.eventNotFound(eventId);
-    const pages = this.deps.repository.eventRegistrationPages(eventId, EXPORT_PAGE_SIZE);
+    const pages = this.deps.repository.eventRegistrationPages(event, EXPORT_PAGE_SIZE);
     return (async function* () {
       for await (const page of pages) {
         yield page.map(({ registration, userName }) => ({

@@ -1,6 +1,7 @@
 import { x } from '../../platform/dynamo/expressions.js';
 import type { DynamoTable, Item } from '../../platform/dynamo/table.js';
 import { eventsKeys } from './events.dynamo.js';
+import { type EventShards, registrationPartitions } from './events.shards.readers.dynamo.js';
 import type { RegistrationTimes } from './events.stats.model.js';
 import type { RegistrationTimeline } from './events.stats.repository.js';
 
@@ -14,17 +15,22 @@ const TIME_FIELDS = [
   'declinedAt',
 ] as const;
 
-/** An event's registration rows through its registrations index (lsi1: those rows only). */
+/**
+ * An event's registration rows through its registrations index (lsi1: those rows only), a sharded
+ * event's shard after shard (the tally ignores order).
+ */
 export class DynamoRegistrationTimeline implements RegistrationTimeline {
   constructor(private readonly table: DynamoTable) {}
 
-  async *registrationTimes(eventId: string): AsyncGenerator<RegistrationTimes[]> {
-    for await (const items of this.table.queryPages({
-      index: eventsKeys.registrationsIndex,
-      key: x`PK = ${eventsKeys.event(eventId).PK}`,
-      attributes: TIME_FIELDS,
-    })) {
-      yield items.map(toTimes);
+  async *registrationTimes(event: EventShards): AsyncGenerator<RegistrationTimes[]> {
+    for (const partition of registrationPartitions(event)) {
+      for await (const items of this.table.queryPages({
+        index: eventsKeys.registrationsIndex,
+        key: x`PK = ${partition}`,
+        attributes: TIME_FIELDS,
+      })) {
+        yield items.map(toTimes);
+      }
     }
   }
 }

@@ -26,7 +26,7 @@ export class EventStatsService {
     const event = await this.deps.events.getEvent(eventId);
     if (!event) throw EventsErrors.eventNotFound(eventId);
     const tally = new HourlyTally();
-    for await (const page of this.deps.timeline.registrationTimes(eventId)) {
+    for await (const page of this.deps.timeline.registrationTimes(event)) {
       for (const row of page) tally.add(registrationChanges(row));
     }
     return {
