@@ -589,8 +589,8 @@ export function registrationPartitions(eventId: string, shards: number): string[
 
 /**
  * Every registration row the event committed, read straight from the table (strongly consistent,
- * through the stack's own client: no simulation), every shard's partition summed — the API's
- * list of an event's registrations does not read the shards yet.
+ * through the stack's own client: no simulation), every shard's partition summed — what is
+ * stored, whatever the API's list of the event's registrations makes of it.
  */
 async function readCommitted(
   stack: BenchStack,
