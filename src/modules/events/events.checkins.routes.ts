@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import {
   createRouter,
   jsonBody,
@@ -7,7 +7,7 @@ import {
 } from '../../platform/http/openapi.js';
 import { paginationQuery, setNextLink } from '../../platform/http/pagination.js';
 import { createRoute } from '../../platform/http/routes.js';
-import { strictBody } from '../../platform/input.js';
+import { strictBody, withMeta } from '../../platform/input.js';
 import { onFirstUse } from '../../platform/on-first-use.js';
 import type { CheckinsService } from './events.checkins.service.js';
 import { checkinResults } from './events.model.js';
@@ -15,65 +15,78 @@ import { EventIdParam, EventSchema, EventUserParams, eventBody } from './events.
 
 const tags = ['events'];
 
-const TicketSchema = z
-  .object({
-    ticket: z.string().meta({
+const TicketSchema = withMeta(
+  z.object({
+    ticket: withMeta(z.string(), {
       description:
         "118 URL-safe characters: the registration, its event and the key version, signed with Ed25519. Put it in a QR code; door devices verify it offline with the manifest's public keys.",
     }),
     registrationId: z.string(),
-    keyVersion: z.number().int(),
-  })
-  .meta({ id: 'Ticket' });
+    keyVersion: z.int(),
+  }),
+  { id: 'Ticket' },
+);
 
-const ScanSchema = strictBody({
-  ticket: z.string().min(1).max(1000).optional().meta({ description: 'The scanned ticket.' }),
-  userId: z
-    .string()
-    .min(1)
-    .max(100)
-    .optional()
-    .meta({ description: 'Instead of a ticket: the user, looked up by hand at the door.' }),
-  nonce: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{8,64}$/, 'must be 8–64 characters of A-Z a-z 0-9 _ -')
-    .meta({
-      description:
-        'Unique per scan (the device makes it): the same nonce again answers the same and records nothing more.',
+const ScanSchema = withMeta(
+  strictBody({
+    ticket: withMeta(z.optional(z.string().check(z.minLength(1), z.maxLength(1000))), {
+      description: 'The scanned ticket.',
     }),
-  type: z.enum(['entry', 'exit']).optional().default('entry'),
-  at: z.iso
-    .datetime({ offset: true })
-    .optional()
-    .meta({ description: 'When it was scanned, for a scan queued offline; now when absent.' }),
-  device: z
-    .string()
-    .regex(/^[\p{L}\p{N} ._:-]{1,64}$/u, 'must be 1–64 letters, digits, spaces or . _ : -')
-    .optional()
-    .meta({ description: 'Which device or gate scanned it (shown with `already_admitted`).' }),
-})
-  .refine((body) => (body.ticket === undefined) !== (body.userId === undefined), {
-    message: 'give exactly one of ticket and userId',
-    path: ['ticket'],
-  })
-  .meta({ id: 'CheckinRequest' });
+    userId: withMeta(z.optional(z.string().check(z.minLength(1), z.maxLength(100))), {
+      description: 'Instead of a ticket: the user, looked up by hand at the door.',
+    }),
+    nonce: withMeta(
+      z
+        .string()
+        .check(z.regex(/^[A-Za-z0-9_-]{8,64}$/, 'must be 8–64 characters of A-Z a-z 0-9 _ -')),
+      {
+        description:
+          'Unique per scan (the device makes it): the same nonce again answers the same and records nothing more.',
+      },
+    ),
+    type: z._default(z.optional(z.enum(['entry', 'exit'])), 'entry'),
+    at: withMeta(z.optional(z.iso.datetime({ offset: true })), {
+      description: 'When it was scanned, for a scan queued offline; now when absent.',
+    }),
+    device: withMeta(
+      z.optional(
+        z
+          .string()
+          .check(
+            z.regex(
+              /^[\p{L}\p{N} ._:-]{1,64}$/u,
+              'must be 1–64 letters, digits, spaces or . _ : -',
+            ),
+          ),
+      ),
+      { description: 'Which device or gate scanned it (shown with `already_admitted`).' },
+    ),
+  }).check(
+    z.refine((body) => (body.ticket === undefined) !== (body.userId === undefined), {
+      message: 'give exactly one of ticket and userId',
+      path: ['ticket'],
+    }),
+  ),
+  { id: 'CheckinRequest' },
+);
 
-const ScanAnswerSchema = z
-  .object({
-    result: z.enum(checkinResults).meta({
+const ScanAnswerSchema = withMeta(
+  z.object({
+    result: withMeta(z.enum(checkinResults), {
       description:
         '`admitted`; `already_admitted` (with when and where); `revoked` (unregistered, or the event cancelled); `unknown` (not a ticket of ours, or no confirmed registration); `wrong_event`; for an exit, `exited` or `not_inside`.',
     }),
-    registrationId: z.string().optional(),
-    userId: z.string().optional(),
-    userName: z.string().optional(),
-    admittedAt: z.string().optional(),
-    admittedBy: z.string().optional(),
-  })
-  .meta({ id: 'CheckinAnswer' });
+    registrationId: z.optional(z.string()),
+    userId: z.optional(z.string()),
+    userName: z.optional(z.string()),
+    admittedAt: z.optional(z.string()),
+    admittedBy: z.optional(z.string()),
+  }),
+  { id: 'CheckinAnswer' },
+);
 
-const CheckinEntrySchema = z
-  .object({
+const CheckinEntrySchema = withMeta(
+  z.object({
     checkinId: z.string(),
     eventId: z.string(),
     registrationId: z.string(),
@@ -81,67 +94,71 @@ const CheckinEntrySchema = z
     type: z.enum(['entry', 'exit', 'revert']),
     at: z.string(),
     recordedAt: z.string(),
-    device: z.string().optional(),
-  })
-  .meta({ id: 'Checkin' });
+    device: z.optional(z.string()),
+  }),
+  { id: 'Checkin' },
+);
 
-const StatsSchema = z
-  .object({
-    confirmed: z.number().int(),
-    checkedIn: z.number().int().meta({
+const StatsSchema = withMeta(
+  z.object({
+    confirmed: z.int(),
+    checkedIn: withMeta(z.int(), {
       description: 'Confirmed registrations admitted at least once (reverts taken back).',
     }),
-    inside: z.number().int(),
-    arrivals: z
-      .array(z.object({ from: z.string(), count: z.number().int() }))
-      .meta({ description: 'Admissions per 5 minutes, by when they were scanned.' }),
-  })
-  .meta({ id: 'CheckinStats' });
+    inside: z.int(),
+    arrivals: withMeta(z.array(z.object({ from: z.string(), count: z.int() })), {
+      description: 'Admissions per 5 minutes, by when they were scanned.',
+    }),
+  }),
+  { id: 'CheckinStats' },
+);
 
 const SinceQuery = z.object({
-  since: z.iso.datetime({ offset: true }).optional().meta({
+  since: withMeta(z.optional(z.iso.datetime({ offset: true })), {
     description: "The previous answer's `cursor`: only what changed after it.",
   }),
 });
 
 const RevokedSchema = z.object({ registrationId: z.string(), revokedAt: z.string() });
 
-const ManifestSchema = z
-  .object({
+const ManifestSchema = withMeta(
+  z.object({
     event: EventSchema,
-    eventTag: z
-      .string()
-      .meta({ description: 'The 6 bytes a ticket carries of its event (base64url).' }),
-    keys: z
-      .array(z.object({ version: z.number().int(), publicKey: z.string() }))
-      .meta({ description: 'Ed25519 public keys in service (raw, base64url), by version.' }),
+    eventTag: withMeta(z.string(), {
+      description: 'The 6 bytes a ticket carries of its event (base64url).',
+    }),
+    keys: withMeta(z.array(z.object({ version: z.int(), publicKey: z.string() })), {
+      description: 'Ed25519 public keys in service (raw, base64url), by version.',
+    }),
     tickets: z.array(
       z.object({
         registrationId: z.string(),
         userId: z.string(),
-        userName: z.string().optional(),
+        userName: z.optional(z.string()),
         ticketAt: z.string(),
       }),
     ),
     revoked: z.array(RevokedSchema),
-    admissions: z
-      .array(
+    admissions: withMeta(
+      z.array(
         z.object({
           registrationId: z.string(),
           userId: z.string(),
           inside: z.boolean(),
-          admittedAt: z.string().optional(),
-          admittedBy: z.string().optional(),
+          admittedAt: z.optional(z.string()),
+          admittedBy: z.optional(z.string()),
           changedAt: z.string(),
         }),
-      )
-      .meta({
+      ),
+      {
         description:
           'Admissions every door made (and exits, reverts): a device that starts or reloads mid-event knows who is inside, so it does not admit them again offline.',
-      }),
-    cursor: z.string().meta({ description: 'Send it as `since` next time.' }),
-  })
-  .meta({ id: 'TicketManifest' });
+      },
+    ),
+    cursor: withMeta(z.string(), { description: 'Send it as `since` next time.' }),
+  }),
+  { id: 'TicketManifest' },
+);
 
 const ticketRoute = createRoute({
   method: 'get',
@@ -156,7 +173,7 @@ const ticketRoute = createRoute({
       description: 'The ticket',
       content: {
         'application/json': { schema: TicketSchema },
-        'image/png': { schema: z.string().meta({ format: 'binary' }) },
+        'image/png': { schema: withMeta(z.string(), { format: 'binary' }) },
         'image/svg+xml': { schema: z.string() },
       },
     },
@@ -211,12 +228,10 @@ const revertRoute = createRoute({
   description:
     'The registration is no longer inside; the log keeps the admission and records the revert. Announced as `checkin.reverted`. 409 when it is not inside.',
   request: {
-    params: EventIdParam.extend({
-      registrationId: z
-        .string()
-        .min(1)
-        .max(100)
-        .meta({ param: { name: 'registrationId', in: 'path' } }),
+    params: z.extend(EventIdParam, {
+      registrationId: withMeta(z.string().check(z.minLength(1), z.maxLength(100)), {
+        param: { name: 'registrationId', in: 'path' },
+      }),
     }),
   },
   responses: {
@@ -247,9 +262,9 @@ const revocationsRoute = createRoute({
   request: { params: EventIdParam, query: SinceQuery },
   responses: {
     200: jsonContent(
-      z
-        .object({ revoked: z.array(RevokedSchema), cursor: z.string() })
-        .meta({ id: 'TicketRevocations' }),
+      withMeta(z.object({ revoked: z.array(RevokedSchema), cursor: z.string() }), {
+        id: 'TicketRevocations',
+      }),
       'Revocations, oldest first',
     ),
     ...problemResponses(401, 404, 422),

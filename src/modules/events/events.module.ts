@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { integerSetting } from '../../platform/input.js';
 import { defineModule, isStartupRun } from '../../platform/module.js';
 import type { DomainEventType } from '../../platform/outbox/outbox.js';
 import {
@@ -51,9 +52,9 @@ const settings = z.object({
    */
   seatSweep: scheduleSetting('rate(15 minutes)'),
   /** The ticket signing key's version: raise it to rotate (tickets signed before still verify). */
-  ticketKeyVersion: z.coerce.number().int().min(1).max(255).optional().default(1),
+  ticketKeyVersion: integerSetting(1, { min: 1, max: 255 }),
   /** Tickets signed with a key version below this no longer verify (1: none retired). */
-  ticketKeysRetiredBelow: z.coerce.number().int().min(1).max(255).optional().default(1),
+  ticketKeysRetiredBelow: integerSetting(1, { min: 1, max: 255 }),
   /**
    * How often to index the tickets of confirmed registrations the previous release wrote (a
    * migration; it also runs at start-up; `off` once it reports nothing left).
@@ -63,11 +64,10 @@ const settings = z.object({
    * Whether events may be created with `shards` > 1 (docs/decisions/sharded-capacity.md): `off`
    * until sharded events are built through; `on` to try them.
    */
-  sharding: z
-    .enum(['on', 'off'])
-    .optional()
-    .default('off')
-    .transform((value) => value === 'on'),
+  sharding: z.pipe(
+    z._default(z.optional(z.enum(['on', 'off'])), 'off'),
+    z.transform((value) => value === 'on'),
+  ),
 });
 
 /** Offer deadlines: each offer's timer delivers here when it is due (`expire-offers`). */

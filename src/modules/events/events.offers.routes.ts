@@ -1,6 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { createRouter, jsonContent, problemResponses } from '../../platform/http/openapi.js';
 import { createRoute } from '../../platform/http/routes.js';
+import { withMeta } from '../../platform/input.js';
 import type { OffersService, OfferView } from './events.offers.service.js';
 import { EventUserParams, RegistrationSchema, registrationBody } from './events.schemas.js';
 
@@ -11,16 +12,15 @@ const tags = ['events'];
  * malformed link and a forged one answer the same.
  */
 const TokenParam = z.object({
-  token: z
-    .string()
-    .min(1)
-    .max(2048)
-    .meta({ param: { name: 'token', in: 'path' }, example: 'Hk3…(43 characters)' }),
+  token: withMeta(z.string().check(z.minLength(1), z.maxLength(2048)), {
+    param: { name: 'token', in: 'path' },
+    example: 'Hk3…(43 characters)',
+  }),
 });
 
-export const OfferSchema = z
-  .object({
-    status: z.enum(['offered', 'accepted', 'declined', 'expired']).meta({
+export const OfferSchema = withMeta(
+  z.object({
+    status: withMeta(z.enum(['offered', 'accepted', 'declined', 'expired']), {
       description:
         '`offered`: open until `offerExpiresAt`; then `accepted` (the seat is confirmed), `declined` or `expired` (the seat passed on).',
     }),
@@ -31,12 +31,12 @@ export const OfferSchema = z
     userId: z.string(),
     offeredAt: z.string(),
     offerExpiresAt: z.string(),
-    decidedAt: z
-      .string()
-      .optional()
-      .meta({ description: 'When it was accepted, declined or lapsed.' }),
-  })
-  .meta({ id: 'Offer' });
+    decidedAt: withMeta(z.optional(z.string()), {
+      description: 'When it was accepted, declined or lapsed.',
+    }),
+  }),
+  { id: 'Offer' },
+);
 
 const offerBody = ({ status, event, registration, decidedAt }: OfferView) => ({
   status,

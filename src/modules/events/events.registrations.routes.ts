@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { type CsvColumn, csvResponse, csvSchema, prefersCsv } from '../../platform/http/csv.js';
 import { withIdempotencyKey } from '../../platform/http/idempotency.js';
 import {

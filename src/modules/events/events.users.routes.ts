@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { withIdempotencyKey } from '../../platform/http/idempotency.js';
 import {
   createRouter,
