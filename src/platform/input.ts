@@ -1,6 +1,5 @@
-import { z } from 'zod';
-import * as mini from 'zod/mini';
-import type { $ZodType, GlobalMeta } from 'zod/v4/core';
+import * as z from 'zod/mini';
+import type { $ZodLooseShape, $ZodType, GlobalMeta } from 'zod/v4/core';
 
 /*
  * What every module's schemas share: what user-visible text may contain, bodies that refuse
@@ -70,15 +69,17 @@ export function textProblem(value: string, { multiline = false } = {}): string |
 
 /** A user-visible text field: `min`–`max` UTF-16 code units, not blank, under the text rule. */
 export function text(max: number, { min = 1, multiline = false }: TextOptions = {}) {
-  const schema = z
-    .string()
-    .min(min)
-    .max(max)
-    .superRefine((value, context) => {
+  const schema = z.string().check(
+    z.minLength(min),
+    z.maxLength(max),
+    z.superRefine((value, context) => {
       const problem = textProblem(value, { multiline });
       if (problem) context.addIssue({ code: 'custom', message: problem });
-    });
-  return min > 0 ? schema.refine((value) => value.trim().length > 0, 'must not be blank') : schema;
+    }),
+  );
+  return min > 0
+    ? schema.check(z.refine((value) => value.trim().length > 0, 'must not be blank'))
+    : schema;
 }
 
 /** How many unknown fields a message names; the rest are counted. */
@@ -118,7 +119,7 @@ function unknownFieldsMessage(keys: readonly string[], known: readonly string[])
  * otherwise be dropped without a word and its default used), naming them and the fields there
  * are. Its JSON Schema, and so the OpenAPI document, says `additionalProperties: false`.
  */
-export function strictBody<Shape extends z.ZodRawShape>(shape: Shape) {
+export function strictBody<Shape extends $ZodLooseShape>(shape: Shape) {
   const known = Object.keys(shape);
   return z.strictObject(shape, {
     error: (issue) =>
@@ -131,11 +132,11 @@ export function strictBody<Shape extends z.ZodRawShape>(shape: Shape) {
  * read from its environment variable's text, and `fallback` when the variable is unset.
  */
 export const integerSetting = (fallback: number, { min, max }: { min: number; max?: number }) =>
-  mini._default(
-    mini.optional(
-      mini.coerce
+  z._default(
+    z.optional(
+      z.coerce
         .number()
-        .check(mini.int(), mini.minimum(min), ...(max === undefined ? [] : [mini.maximum(max)])),
+        .check(z.int(), z.minimum(min), ...(max === undefined ? [] : [z.maximum(max)])),
     ),
     fallback,
   );
@@ -151,7 +152,7 @@ export const integerSetting = (fallback: number, { min, max }: { min: number; ma
  * schema into each one extended from it.
  */
 export function withMeta<T extends $ZodType>(schema: T, meta: GlobalMeta): T {
-  const copy = mini.clone(schema);
-  mini.globalRegistry.add(copy, meta);
+  const copy = z.clone(schema);
+  z.globalRegistry.add(copy, meta);
   return copy;
 }

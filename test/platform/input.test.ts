@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import { strictBody, text } from '../../src/platform/input.js';
 
+// zod/mini speaks no language of its own: the app installs English (the route layer, the
+// configuration), and so does this test.
+z.config(en());
+
 /** The messages a schema answers for a value (none when it accepts it). */
-const messagesOf = (schema: z.ZodType, value: unknown): string[] =>
+const messagesOf = (schema: z.ZodMiniType, value: unknown): string[] =>
   schema.safeParse(value).error?.issues.map((issue) => issue.message) ?? [];
 
 const oneLine = text(50);
@@ -98,7 +103,7 @@ describe('text(): the rule for user-visible text', () => {
 });
 
 describe('strictBody(): request bodies refuse unknown fields', () => {
-  const body = strictBody({ title: text(20), capacity: z.number().int().optional() });
+  const body = strictBody({ title: text(20), capacity: z.optional(z.int()) });
 
   it('refuses an unknown field, naming it and the fields there are', () => {
     const result = body.safeParse({ title: 'Conf', hasWaitlst: false });
@@ -134,7 +139,7 @@ describe('strictBody(): request bodies refuse unknown fields', () => {
   });
 
   it('keeps its refinements and its JSON Schema says additionalProperties: false', () => {
-    const refined = body.refine((value) => value.capacity !== 0, 'capacity must not be 0');
+    const refined = body.check(z.refine((value) => value.capacity !== 0, 'capacity must not be 0'));
 
     expect(messagesOf(refined, { title: 'Conf', capacity: 0 })).toEqual(['capacity must not be 0']);
     expect(z.toJSONSchema(body, { io: 'input' })).toMatchObject({ additionalProperties: false });
