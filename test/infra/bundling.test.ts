@@ -180,6 +180,17 @@ describe('what a function loads as it starts (its init path)', () => {
     }
   });
 
+  it('holds no classic zod: every schema it builds is zod/mini', () => {
+    for (const [name, bundle] of Object.entries({ api, exports: exportsFn, task, authorizer })) {
+      expect(
+        initInputsOf(bundle.metafile).filter((input) =>
+          input.includes('node_modules/zod/v4/classic/'),
+        ),
+        name,
+      ).toEqual([]);
+    }
+  });
+
   it('leaves them in chunks of the package, which the asset carries', () => {
     const inputs = inputsOf(api.metafile);
     for (const lazy of ON_FIRST_USE) {
