@@ -29,8 +29,9 @@ import {
  * Registrations on sharded events, slice 3 (docs/decisions/sharded-capacity.md): a confirm takes
  * a seat on one shard counter, puts its row in that shard's partition and a guard in the user's;
  * a dry shard is refilled from the fullest (rebalance); an unregister frees the seat on the row's
- * shard. The sold-out latch and the waitlist across shards come later: a sharded event with a
- * waitlist whose shards are all dry is refused as unavailable.
+ * shard. Once every shard is dry the sold-out latch is set on all of them: a newcomer joins the
+ * waitlist (tickets from its shard's block, one global order) or, without one, is told full; a
+ * seat freed while the latch is on passes to the lowest ticket over every shard.
  */
 
 const SHARDING = { EVENTS_SHARDING: 'on' };
@@ -331,25 +332,6 @@ describe('registering for a sharded event', () => {
     expect(eventReads).toBeLessThan(10);
   });
 
-  it('refuses as unavailable, not full, a sharded event with a waitlist whose shards are all dry', async () => {
-    const app = await createEventsApp({ env: SHARDING });
-    const { eventId } = await createSharded(app, { capacity: 2, shards: 2, hasWaitlist: true });
-    const [a, b, c] = await users(app, 3);
-    await bodyOf(await registerCall(app, eventId, a as string), 201);
-    await bodyOf(await registerCall(app, eventId, b as string), 201);
-
-    const problem = await expectProblem(
-      await registerCall(app, eventId, c as string),
-      409,
-      'EVENTS.SHARDED_REGISTRATION_UNAVAILABLE',
-    );
-
-    expect(problem.detail).toMatch(/waitlist/i);
-    expect(problem.detail).toMatch(/full/i);
-    await expectConsistent(app, eventId, 2, 2);
-    expect(await stored(app).guard(c as string, eventId)).toBeUndefined();
-  });
-
   it('rebalances seats into a shard its view showed free but found dry, and sells every seat', async () => {
     // The shard chosen is the first the view shows with seats; the clock stands still, so the
     // view is never too old to be used.
@@ -588,7 +570,7 @@ describe('reading the registrations of a sharded event', () => {
     });
   });
 
-  it('answers the readers not sharded yet without a 5xx while it has registrations', async () => {
+  it('answers every reader of a whole event, the door included, without a 5xx while it has registrations', async () => {
     const app = await createEventsApp({ env: SHARDING });
     const { eventId } = await createSharded(app, { capacity: 4 });
     const [fan] = await users(app, 1);
@@ -697,5 +679,249 @@ describe('a sharded event seen through GET while registrations land', () => {
       registeredCount: 3,
       capacity: 8,
     });
+  });
+});
+
+describe('the sold-out latch and the waitlist across shards', () => {
+  const waitlistItem = (app: TestApp, eventId: string) =>
+    stored(app).get(`EVENT#${eventId}#W`, 'WAITLIST');
+
+  /** Per shard: waiting rows = waitlistCount, taken rows = registeredCount, the latch the same. */
+  async function expectBalanced(app: TestApp, eventId: string, shards: number, capacity: number) {
+    const items = stored(app);
+    const counters = await items.shards(eventId, shards);
+    const rows = await items.rows(eventId, shards);
+    expect(sum(counters, 'slice')).toBe(capacity);
+    counters.forEach((counter, s) => {
+      const mine = rows[s] ?? [];
+      const waiting = mine.filter((row) => row.status === 'waitlisted');
+      expect(waiting.length, `shard ${s} waiting`).toBe(counter.waitlistCount);
+      expect(mine.length - waiting.length, `shard ${s} taken`).toBe(counter.registeredCount);
+      expect(counter.slice).toBe(Number(counter.registeredCount) + Number(counter.freeSeats));
+      expect(counter.soldOut).toBe(counters[0]?.soldOut);
+      for (const row of waiting)
+        expect(row.LSI1SK).toBe(`W#${String(row.ticket).padStart(12, '0')}`);
+    });
+    for (const row of rows.flat()) {
+      expect(await items.guard(String(row.userId), eventId)).toMatchObject({
+        registrationId: row.registrationId,
+      });
+    }
+    return { counters, rows: rows.flat() };
+  }
+
+  async function soldOutWithWaitlist(app: TestApp, waiting: number) {
+    const { eventId } = await createSharded(app, { capacity: 2, shards: 2, hasWaitlist: true });
+    const fans = await users(app, 2 + waiting);
+    const confirmed: Registration[] = [];
+    for (const fan of fans.slice(0, 2)) {
+      confirmed.push(await bodyOf<Registration>(await registerCall(app, eventId, fan), 201));
+    }
+    const joined: Registration[] = [];
+    for (const fan of fans.slice(2)) {
+      joined.push(await bodyOf<Registration>(await registerCall(app, eventId, fan), 201));
+    }
+    return { eventId, confirmed, joined };
+  }
+
+  it('sets the latch on every shard once all are dry and puts newcomers on the waitlist in order', async () => {
+    const app = await createEventsApp({ env: SHARDING });
+    const { eventId, joined } = await soldOutWithWaitlist(app, 3);
+
+    expect(joined.map((r) => r.status)).toEqual(['waitlisted', 'waitlisted', 'waitlisted']);
+    // Told places count the untaken tickets of other shards' open blocks as ahead: the first is
+    // 1, and each later join is told a place further back.
+    const places = joined.map((r) => Number(r.waitlistPosition));
+    expect(places[0]).toBe(1);
+    expect(places).toEqual([...places].sort((a, b) => a - b));
+    expect(new Set(places).size).toBe(3);
+    const { counters, rows } = await expectBalanced(app, eventId, 2, 2);
+    expect(counters.every((c) => c.soldOut === true)).toBe(true);
+    const tickets = rows.filter((r) => r.status === 'waitlisted').map((r) => Number(r.ticket));
+    expect(new Set(tickets).size).toBe(3);
+    for (const r of joined)
+      expect(shardOf(r.registrationId)).toBe(
+        rows.find((row) => row.registrationId === r.registrationId)?.shard,
+      );
+    expect(Number((await waitlistItem(app, eventId))?.waitlistIssued)).toBeGreaterThanOrEqual(3);
+    const event = await getEvent(app, eventId);
+    expect(event).toMatchObject({ registeredCount: 2, waitlistCount: 3 });
+    const waitlisted = (await loggedEvents(app)).filter(
+      (e) => e.type === 'registration.waitlisted' && e.aggregate.id === joined[0]?.registrationId,
+    );
+    expect(waitlisted).toHaveLength(1);
+  });
+
+  it('passes a freed seat to the lowest ticket over every shard, moving the seat between shards', async () => {
+    const app = await createEventsApp({ env: SHARDING });
+    const { eventId, confirmed, joined } = await soldOutWithWaitlist(app, 3);
+    const leaving = confirmed[0] as Registration;
+
+    const res = await app.call(`/events/${eventId}/registrations/${leaving.userId}`, {
+      method: 'DELETE',
+    });
+
+    const body = await bodyOf<{ promoted: Registration[] }>(res, 200);
+    expect(body.promoted.map((r) => r.userId)).toEqual([joined[0]?.userId]);
+    const { counters, rows } = await expectBalanced(app, eventId, 2, 2);
+    expect(sum(counters, 'waitlistCount')).toBe(2);
+    const head = rows.find((r) => r.userId === joined[0]?.userId);
+    expect(head).toMatchObject({ status: 'confirmed', LSI1SK: `C#${head?.registrationId}` });
+    expect(head?.GSI3PK).toBe(`TICKETS#${eventId}#${String(head?.shard).padStart(2, '0')}`);
+    const list = await bodyOf<Registration[]>(
+      await app.call(`/events/${eventId}/registrations`),
+      200,
+    );
+    expect(
+      list.filter((r) => r.status === 'waitlisted').map((r) => [r.userId, r.waitlistPosition]),
+    ).toEqual([
+      [joined[1]?.userId, 1],
+      [joined[2]?.userId, 2],
+    ]);
+  });
+
+  it('lets a waiting user leave: a hole on the waitlist item, the places behind move up', async () => {
+    const app = await createEventsApp({ env: SHARDING });
+    const { eventId, joined } = await soldOutWithWaitlist(app, 3);
+    const leaving = joined[1] as Registration;
+    const leavingRow = (await stored(app).rows(eventId, 2))
+      .flat()
+      .find((row) => row.userId === leaving.userId);
+    const ticket = Number(leavingRow?.ticket);
+
+    await bodyOf(
+      await app.call(`/events/${eventId}/registrations/${leaving.userId}`, { method: 'DELETE' }),
+      200,
+    );
+
+    await expectBalanced(app, eventId, 2, 2);
+    expect(await stored(app).guard(leaving.userId, eventId)).toBeUndefined();
+    const list = await bodyOf<Registration[]>(
+      await app.call(`/events/${eventId}/registrations`),
+      200,
+    );
+    const waiting = list.filter((r) => r.status === 'waitlisted');
+    expect(waiting.map((r) => r.userId)).toEqual([joined[0]?.userId, joined[2]?.userId]);
+    // Places count the untaken tickets of other shards' open blocks as ahead (a quarter second
+    // of joins): the head is 1, the next behind it.
+    expect(waiting[0]?.waitlistPosition).toBe(1);
+    expect(waiting[1]?.waitlistPosition).toBeGreaterThan(1);
+    const item = await waitlistItem(app, eventId);
+    const holes = [...((item?.waitlistHoles as Set<number> | undefined) ?? [])].map(Number);
+    const runs = String(item?.waitlistHoleRuns ?? '');
+    expect(holes.includes(ticket) || runs.length > 0, `ticket ${ticket} left`).toBe(true);
+  });
+
+  it('promotes the waitlist in ticket order when a capacity raise adds seats', async () => {
+    const app = await createEventsApp({ env: SHARDING });
+    const { eventId, joined } = await soldOutWithWaitlist(app, 3);
+
+    const raised = await bodyOf<Event>(
+      await app.call(`/events/${eventId}`, { method: 'PUT', json: { capacity: 4 } }),
+      200,
+    );
+
+    expect(raised).toMatchObject({ capacity: 4, registeredCount: 4, waitlistCount: 1 });
+    const { rows } = await expectBalanced(app, eventId, 2, 4);
+    const confirmedUsers = rows.filter((r) => r.status === 'confirmed').map((r) => r.userId);
+    expect(confirmedUsers).toEqual(expect.arrayContaining([joined[0]?.userId, joined[1]?.userId]));
+    expect(rows.find((r) => r.userId === joined[2]?.userId)?.status).toBe('waitlisted');
+  });
+
+  it('clears the latch when a seat is free and nobody waits, and a newcomer takes the seat', async () => {
+    const app = await createEventsApp({ env: SHARDING });
+    const { eventId, confirmed, joined } = await soldOutWithWaitlist(app, 1);
+    await bodyOf(
+      await app.call(`/events/${eventId}/registrations/${joined[0]?.userId}`, { method: 'DELETE' }),
+      200,
+    );
+    await bodyOf(
+      await app.call(`/events/${eventId}/registrations/${confirmed[0]?.userId}`, {
+        method: 'DELETE',
+      }),
+      200,
+    );
+
+    const { counters } = await expectBalanced(app, eventId, 2, 2);
+    expect(counters.every((c) => c.soldOut === false)).toBe(true);
+    const [newcomer] = await users(app, 1, 'late');
+    const placed = await bodyOf<Registration>(
+      await registerCall(app, eventId, newcomer as string),
+      201,
+    );
+    expect(placed.status).toBe('confirmed');
+  });
+
+  it('refuses joining in offer mode and switching to offers while anyone waits, changing nothing', async () => {
+    const app = await createEventsApp({ env: SHARDING });
+    const { eventId } = await soldOutWithWaitlist(app, 1);
+    await expectProblem(
+      await app.call(`/events/${eventId}`, { method: 'PUT', json: { promotion: 'offer' } }),
+      409,
+      'EVENTS.SHARDED_REGISTRATION_UNAVAILABLE',
+    );
+    const offers = await createSharded(app, {
+      capacity: 2,
+      shards: 2,
+      hasWaitlist: true,
+      promotion: 'offer',
+    });
+    const fans = await users(app, 3, 'offer');
+    for (const fan of fans.slice(0, 2))
+      await bodyOf(await registerCall(app, offers.eventId, fan), 201);
+    const problem = await expectProblem(
+      await registerCall(app, offers.eventId, fans[2] as string),
+      409,
+      'EVENTS.SHARDED_REGISTRATION_UNAVAILABLE',
+    );
+    expect(problem.detail).toMatch(/offer/);
+    expect(await stored(app).guard(fans[2] as string, offers.eventId)).toBeUndefined();
+    await expectBalanced(app, offers.eventId, 2, 2);
+  });
+
+  it('gives back the untaken tickets of blocks past their lifetime when the ticket sweep runs', async () => {
+    let now = Date.parse('2026-03-01T10:00:00.000Z');
+    const app = await createEventsApp({ env: SHARDING, clock: () => new Date(now) });
+    const { eventId } = await createSharded(app, { capacity: 2, shards: 2, hasWaitlist: true });
+    const fans = await users(app, 12);
+    for (const fan of fans.slice(0, 2)) await bodyOf(await registerCall(app, eventId, fan), 201);
+    // A burst, so that blocks grow past one ticket (their size follows the rate).
+    for (const fan of fans.slice(2)) {
+      await bodyOf(await registerCall(app, eventId, fan), 201);
+      now += 1;
+    }
+    const open = await stored(app).partition(shardPk(eventId, 0), 'BLOCK');
+    now += 5000;
+
+    const task = eventsModule.tasks?.find((t) => t.name === 'release-unused-tickets');
+    await task?.run(app.servicesOf(eventsModule) as never, { trigger: 'startup' });
+
+    const waitlist = await waitlistItem(app, eventId);
+    const rows = (await stored(app).rows(eventId, 2)).flat();
+    const held = rows.filter((r) => r.status === 'waitlisted').map((r) => Number(r.ticket));
+    expect(held).toHaveLength(10);
+    const issued = Number(waitlist?.waitlistIssued);
+    const holes = [...((waitlist?.waitlistHoles as Set<number> | undefined) ?? [])].map(Number);
+    // Every ticket issued is held, or left (a hole, or in a run the fold made).
+    const runs = String(waitlist?.waitlistHoleRuns ?? '');
+    const inRuns = (t: number) =>
+      runs
+        .split(',')
+        .filter(Boolean)
+        .some((run) => {
+          const [a, b = a] = run.split('-').map(Number);
+          return t >= (a as number) && t <= (b as number);
+        });
+    for (let t = Number(waitlist?.waitlistFrontier) + 1; t <= issued; t++) {
+      expect(held.includes(t) || holes.includes(t) || inRuns(t), `ticket ${t}`).toBe(true);
+    }
+    expect(open.length).toBeLessThanOrEqual(1);
+    const list = await bodyOf<Registration[]>(
+      await app.call(`/events/${eventId}/registrations?limit=100`),
+      200,
+    );
+    expect(list.filter((r) => r.status === 'waitlisted').map((r) => r.waitlistPosition)).toEqual(
+      Array.from({ length: 10 }, (_, i) => i + 1),
+    );
   });
 });

@@ -469,9 +469,24 @@ export async function commitPromotion(
  * A waiting registration confirmed, provided it still waits under the same registration and
  * version (so its promotion's sequence is exact).
  */
-export function promoteItem(table: DynamoTable, head: Registration, now: string): TransactItem {
-  const tickets = eventsKeys.ticketKeys(head.eventId, head.registrationId, now);
-  return table.updateItem(eventsKeys.registration(head.eventId, head.userId), {
+export function promoteItem(
+  table: DynamoTable,
+  head: Registration,
+  now: string,
+  shard?: number,
+): TransactItem {
+  // A sharded event's head: its row and its ticket index key are its shard's.
+  const [key, tickets] =
+    shard === undefined
+      ? [
+          eventsKeys.registration(head.eventId, head.userId),
+          eventsKeys.ticketKeys(head.eventId, head.registrationId, now),
+        ]
+      : [
+          shardKeys.registration(head.eventId, shard, head.userId),
+          shardKeys.ticketKeys(head.eventId, shard, head.registrationId, now),
+        ];
+  return table.updateItem(key, {
     update: x`SET ${name('status')} = ${'confirmed'}, LSI1SK = ${eventsKeys.confirmedSort(head.registrationId)}, promotedAt = ${now}, GSI3PK = ${tickets.GSI3PK}, GSI3SK = ${tickets.GSI3SK}, ${nextVersion} REMOVE ticket`,
     condition: x`${name('status')} = ${'waitlisted'} AND registrationId = ${head.registrationId} AND ${versionIs(head.version)}`,
   });

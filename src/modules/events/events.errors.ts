@@ -57,10 +57,15 @@ export const EventsErrors = {
       'EVENTS.SHARDS_FIXED',
       `Event ${eventId} has ${shards} shard${shards === 1 ? '' : 's'}, fixed when it was created; it can't be changed to ${asked}.`,
     ),
-  shardedWaitlistUnavailable: (eventId: string, shards: number) =>
+  shardedOffersUnavailable: (eventId: string, shards: number) =>
     conflict(
       'EVENTS.SHARDED_REGISTRATION_UNAVAILABLE',
-      `Event ${eventId} is full on all of its ${shards} shards and has a waitlist, but joining the waitlist of a sharded event is not available in this release yet; nothing was changed.`,
+      `Event ${eventId} is sold out on all of its ${shards} shards and passes freed seats as offers (promotion: offer), but joining the waitlist of a sharded event in offer mode is not available in this release yet; nothing was changed.`,
+    ),
+  shardedOffersWhileWaiting: (eventId: string, waiting: number) =>
+    conflict(
+      'EVENTS.SHARDED_REGISTRATION_UNAVAILABLE',
+      `Event ${eventId} is sharded and ${waiting} people wait: switching it to promotion: offer while anyone waits is not available in this release yet; nothing was changed.`,
     ),
   noTicket: (eventId: string, userId: string, status: string) =>
     conflict(

@@ -138,6 +138,18 @@ export interface SeatMove {
   readonly seats: number;
 }
 
+/** A shard's block item (`blockNext`, `blockEnd`, `blockAt`, `blockSize`). */
+export interface TicketBlock {
+  /** The next ticket to hand out; past `end` when the block is spent. */
+  readonly next: number;
+  /** The block's last ticket. */
+  readonly end: number;
+  /** When it was allocated, in ms since the epoch (the condition compares it with now − 1 s). */
+  readonly at: number;
+  /** Tickets it was allocated with: its first is `end − size + 1`. */
+  readonly size: number;
+}
+
 /** A sharded event as a process sees it: summed from its items, with the shards it summed. */
 export interface ShardedView {
   readonly event: Event;

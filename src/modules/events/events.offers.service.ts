@@ -188,7 +188,10 @@ export class OffersService {
     let filled = 0;
     for await (const page of events) {
       for (const event of page) {
-        if (seatsToPass(event, this.deps.clock()).count === 0) continue;
+        // A sharded event with seats free and nobody waiting may hold its sold-out latch after
+        // a crash between a seat freed and its reopening: fillFreeSeats clears it.
+        const reopen = (event.shards ?? 1) > 1 && event.waitlistCount === 0 && hasFreeSeat(event);
+        if (seatsToPass(event, this.deps.clock()).count === 0 && !reopen) continue;
         await this.deps.registrations.fillFreeSeats(event.eventId);
         filled++;
       }
@@ -333,3 +336,5 @@ export class OffersService {
     }
   }
 }
+
+const hasFreeSeat = (event: Event) => event.registeredCount + event.offeredCount < event.capacity;

@@ -26,6 +26,7 @@ import {
   type Waitlist,
 } from './events.model.js';
 import type {
+  EventShards,
   FoundRegistration,
   NewRegistration,
   Rebalanced,
@@ -34,18 +35,46 @@ import type {
   RegistrationRepository,
   RegistrationWithName,
   ShardCommit,
+  ShardPromotion,
   ShardTarget,
   UnregisterPlan,
 } from './events.registrations.repository.js';
-import { liveShardCounter, shardKeys, shardsOf } from './events.shards.dynamo.js';
 import {
-  type EventShards,
+  liveShardCounter,
+  shardKeys,
+  shardsOf,
+  toTicketBlock,
+  toWaitlist,
+} from './events.shards.dynamo.js';
+import {
   shardedRegistrationRows,
   shardedRegistrationsPage,
+  shardedWaitingTickets,
+  shardedWaitlistHeads,
 } from './events.shards.readers.dynamo.js';
-import type { SeatMove } from './events.shards.rules.js';
+import {
+  allocatedBlock,
+  BLOCK_LIFETIME_MS,
+  blockTail,
+  nextBlockSize,
+  type SeatMove,
+  shardOf,
+  type TicketBlock,
+} from './events.shards.rules.js';
 
 const { event: eventKey, user: userKey, registration: registrationKey } = eventsKeys;
+
+/** A join that keeps losing its shard's block to others' new blocks answers busy after this. */
+const BLOCK_ATTEMPTS = 8;
+/** Flipping a sharded event's latch is leased to one request at a time for this long. */
+const LATCH_LEASE_MS = 1000;
+
+/** A plan the sharded registrations can't carry out yet (offers across shards). */
+function unsupported(plan: UnregisterPlan): never {
+  throw new Error(
+    `a sharded registration can't ${plan.kind} (${plan.registration.status}) in this release`,
+  );
+}
 
 /**
  * Registrations and the waitlist on the events table (key design in events.dynamo.ts): every
@@ -164,20 +193,47 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
     return counters.every((c) => c !== undefined) ? (counters as ShardCounter[]) : undefined;
   }
 
-  async confirmInShard(
+  confirmInShard(
     registration: NewRegistration,
-    { shard, eventCreatedAt }: ShardTarget,
+    target: ShardTarget,
     announced: DomainEvent,
   ): Promise<ShardCommit> {
-    const { eventId, userId, registeredAt } = registration;
-    const row = shardedRegistrationItem(registration, shard);
+    // The seat, on this shard only: the event item is never written by a registration. The
+    // shard mirrors the event's status and deletion mark, so `open` reads as on the event.
+    return this.commitInShard(registration, undefined, target, announced, {
+      update: x`SET registeredCount = registeredCount + ${1}, freeSeats = freeSeats - ${1}, updatedAt = ${registration.registeredAt}`,
+      condition: x`${open} AND soldOut = ${false} AND freeSeats > ${0}`,
+    });
+  }
+
+  joinInShard(
+    registration: NewRegistration,
+    ticket: number,
+    target: ShardTarget,
+    announced: DomainEvent,
+  ): Promise<ShardCommit> {
+    // Only while the latch is on: every shard was dry at once, and nobody can have taken a seat
+    // since without clearing it on every shard (which requires nobody waiting). The frontier is
+    // not checked (that would put the waitlist item in every join): a ticket a promotion passed
+    // meanwhile lands at the head and is promoted next.
+    return this.commitInShard(registration, ticket, target, announced, {
+      update: x`SET waitlistCount = waitlistCount + ${1}, updatedAt = ${registration.registeredAt}`,
+      condition: x`${open} AND hasWaitlist = ${true} AND soldOut = ${true}`,
+    });
+  }
+
+  /** A registration's transaction on one shard: its counter, its row, its guard, the user. */
+  private async commitInShard(
+    registration: NewRegistration,
+    ticket: number | undefined,
+    { shard, eventCreatedAt }: ShardTarget,
+    announced: DomainEvent,
+    counterChange: { update: Fragment; condition: Fragment },
+  ): Promise<ShardCommit> {
+    const { eventId, userId } = registration;
+    const row = shardedRegistrationItem(registration, shard, ticket);
     const outcome = await transactOn(this.table, [
-      // The seat, on this shard only: the event item is never written by a registration. The
-      // shard mirrors the event's status and deletion mark, so `open` reads as on the event.
-      this.table.updateItem(shardKeys.counter(eventId, shard), {
-        update: x`SET registeredCount = registeredCount + ${1}, freeSeats = freeSeats - ${1}, updatedAt = ${registeredAt}`,
-        condition: x`${open} AND soldOut = ${false} AND freeSeats > ${0}`,
-      }),
+      this.table.updateItem(shardKeys.counter(eventId, shard), counterChange),
       // As unsharded: one row per user in this partition; an offer that ended is replaced.
       this.table.put(
         row,
@@ -264,8 +320,11 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
   }
 
   /**
-   * A confirmed registration of a sharded event leaves while the latch is off: its row and guard
-   * go, its shard gets the seat back, its ticket is revoked in its shard's partition.
+   * A registration of a sharded event leaves: its row and guard go with its shard's counter, in
+   * one transaction. A confirmed one's ticket is revoked in its shard's partition and its seat
+   * goes back to the shard (latch as read) or, latch on, to the head of the waitlist: the head's
+   * row is confirmed and the seat's slice moves to the head's shard. A waiting one's ticket is a
+   * hole on the waitlist item.
    */
   private async unregisterSharded(
     plan: UnregisterPlan,
@@ -275,10 +334,12 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
   ): Promise<boolean> {
     const { registration } = plan;
     const { eventId, userId, registrationId } = registration;
-    if (plan.kind !== 'free-seat' || registration.status !== 'confirmed') {
-      throw new Error(`a sharded registration can't ${plan.kind} yet (${registration.status})`);
-    }
-    const outcome = await transactOn(this.table, [
+    const counter = (s: number, update: Fragment, condition: Fragment = live) =>
+      this.table.updateItem(shardKeys.counter(eventId, s), {
+        update: x`SET ${update}, updatedAt = ${now}`,
+        condition,
+      });
+    const items: TransactItem[] = [
       this.table.deleteItem(
         shardKeys.registration(eventId, shard, userId),
         x`${name('status')} = ${registration.status} AND registrationId = ${registrationId} AND ${versionIs(registration.version)}`,
@@ -287,20 +348,231 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
         shardKeys.guard(userId, eventId),
         x`registrationId = ${registrationId}`,
       ),
-      // Nobody waits while the latch is off (a join requires it on): the seat is simply free.
-      this.table.updateItem(shardKeys.counter(eventId, shard), {
-        update: x`SET registeredCount = registeredCount - ${1}, freeSeats = freeSeats + ${1}, updatedAt = ${now}`,
-        condition: x`${live} AND soldOut = ${false}`,
-      }),
       ...announced.map((event) => this.outbox.put(event)),
-      this.table.put({
-        ...shardKeys.revoked(eventId, shard, registrationId),
-        type: 'revocation',
-        eventId,
-        registrationId,
-        revokedAt: now,
-        ...shardKeys.ticketKeys(eventId, shard, registrationId, now),
+    ];
+    if (registration.status === 'confirmed') {
+      items.push(
+        this.table.put({
+          ...shardKeys.revoked(eventId, shard, registrationId),
+          type: 'revocation',
+          eventId,
+          registrationId,
+          revokedAt: now,
+          ...shardKeys.ticketKeys(eventId, shard, registrationId, now),
+        }),
+      );
+    }
+    switch (plan.kind) {
+      case 'free-seat':
+        if (registration.status !== 'confirmed') return unsupported(plan);
+        // The latch as read: off, nobody waits and the seat is simply free; on, the service
+        // passes it on (or clears the latch) by the commits that follow.
+        items.push(
+          counter(
+            shard,
+            x`registeredCount = registeredCount - ${1}, freeSeats = freeSeats + ${1}`,
+            x`${live} AND soldOut = ${plan.soldOut === true}`,
+          ),
+        );
+        break;
+      case 'leave-waitlist':
+        items.push(
+          counter(shard, x`waitlistCount = waitlistCount - ${1}`),
+          this.table.updateItem(shardKeys.waitlist(eventId), {
+            update: x`ADD waitlistHoles ${new Set([registration.ticket ?? 0])}`,
+            condition: x`attribute_exists(PK)`,
+          }),
+        );
+        break;
+      case 'pass-seat': {
+        if (registration.status !== 'confirmed') return unsupported(plan);
+        const headShard = shardOf(plan.head.registrationId);
+        items.push(promoteItem(this.table, plan.head, now, headShard));
+        if (headShard === shard) {
+          // The seat stays in its shard: taken by the head instead.
+          items.push(counter(shard, x`waitlistCount = waitlistCount - ${1}`));
+        } else {
+          items.push(
+            counter(shard, x`registeredCount = registeredCount - ${1}, slice = slice - ${1}`),
+            counter(
+              headShard,
+              x`registeredCount = registeredCount + ${1}, slice = slice + ${1}, waitlistCount = waitlistCount - ${1}`,
+            ),
+          );
+        }
+        items.push(this.frontierItem(eventId, plan.frontier, plan.passedHoles));
+        break;
+      }
+      default:
+        return unsupported(plan);
+    }
+    return (await transactOn(this.table, items)).ok;
+  }
+
+  /** The waitlist item's frontier moved up to `frontier` (never back), the holes it passed gone. */
+  private frontierItem(eventId: string, frontier: number, passedHoles: readonly number[]) {
+    return this.table.updateItem(shardKeys.waitlist(eventId), {
+      update: x`SET waitlistFrontier = ${frontier}${
+        passedHoles.length > 0 ? x` DELETE waitlistHoles ${new Set(passedHoles)}` : x``
+      }`,
+      // A promotion that passed further got there first: the frontier never moves back.
+      condition: x`attribute_exists(PK) AND waitlistFrontier <= ${frontier}`,
+    });
+  }
+
+  async promoteInShards(
+    { view, heads, frontier, passedHoles }: ShardPromotion,
+    now: string,
+    promoted: readonly DomainEvent[],
+  ): Promise<boolean> {
+    const { eventId } = view.event;
+    // Per shard: seats taken from its free ones (x) and heads it holds (y), one update each.
+    const take = new Map<number, number>();
+    const hold = new Map<number, number>();
+    for (const head of heads) {
+      const s = shardOf(head.registrationId);
+      hold.set(s, (hold.get(s) ?? 0) + 1);
+    }
+    let needed = heads.length;
+    // The seats come from the shards with the most free seats first (their own heads' first).
+    const sources = [...view.shards].sort(
+      (a, b) =>
+        (hold.get(b.shard) ?? 0) - (hold.get(a.shard) ?? 0) ||
+        b.freeSeats - a.freeSeats ||
+        a.shard - b.shard,
+    );
+    for (const source of sources) {
+      const seats = Math.min(needed, source.freeSeats);
+      if (seats > 0) take.set(source.shard, seats);
+      needed -= seats;
+    }
+    if (needed > 0) return false;
+    const touched = [...new Set([...take.keys(), ...hold.keys()])].sort((a, b) => a - b);
+    const items: TransactItem[] = touched.map((s) => {
+      const [x_, y] = [take.get(s) ?? 0, hold.get(s) ?? 0];
+      return this.table.updateItem(shardKeys.counter(eventId, s), {
+        update: x`SET freeSeats = freeSeats - ${x_}, slice = slice + ${y - x_}, registeredCount = registeredCount + ${y}, waitlistCount = waitlistCount - ${y}, updatedAt = ${now}`,
+        condition: x_ > 0 ? x`${live} AND freeSeats >= ${x_}` : live,
+      });
+    });
+    items.push(
+      ...heads.map((head) => promoteItem(this.table, head, now, shardOf(head.registrationId))),
+      this.frontierItem(eventId, frontier, passedHoles),
+      ...promoted.map((event) => this.outbox.put(event)),
+    );
+    return (await transactOn(this.table, items)).ok;
+  }
+
+  async takeLatchLease(eventId: string, at: Date): Promise<boolean> {
+    const result = await this.table.update(shardKeys.waitlist(eventId), {
+      update: x`SET latchLeaseAt = ${at.getTime()}`,
+      condition: x`attribute_exists(PK) AND (attribute_not_exists(latchLeaseAt) OR latchLeaseAt <= ${at.getTime() - LATCH_LEASE_MS})`,
+    });
+    return result.ok;
+  }
+
+  async releaseLatchLease(eventId: string, at: Date): Promise<void> {
+    await this.table.update(shardKeys.waitlist(eventId), {
+      update: x`REMOVE latchLeaseAt`,
+      condition: x`latchLeaseAt = ${at.getTime()}`,
+    });
+  }
+
+  async flipLatch(eventId: string, shards: number, on: boolean, now: string): Promise<boolean> {
+    const items = Array.from({ length: shards }, (_, s) =>
+      this.table.updateItem(shardKeys.counter(eventId, s), {
+        update: x`SET soldOut = ${on}, updatedAt = ${now}`,
+        condition: on
+          ? x`${live} AND freeSeats = ${0} AND soldOut = ${false}`
+          : x`${live} AND soldOut = ${true} AND waitlistCount = ${0}`,
       }),
+    );
+    return (await transactOn(this.table, items)).ok;
+  }
+
+  async takeShardTicket(eventId: string, shard: number, now: Date): Promise<number | undefined> {
+    const at = now.getTime();
+    const blockKey = shardKeys.block(eventId, shard);
+    for (let attempt = 0; attempt < BLOCK_ATTEMPTS; attempt++) {
+      const taken = await this.table.update(blockKey, {
+        update: x`SET blockNext = blockNext + ${1}`,
+        condition: x`blockNext <= blockEnd AND blockAt > ${at - BLOCK_LIFETIME_MS}`,
+      });
+      if (taken.ok) return Number(taken.item.blockNext) - 1;
+      // Spent, expired or none yet: a new block from the one sequence, its first ticket ours.
+      const previous = toTicketBlock(taken.current);
+      const size = previous ? nextBlockSize(previous, at) : 1;
+      const issued = await this.table.update(shardKeys.waitlist(eventId), {
+        update: x`ADD waitlistIssued ${size} SET waitlistTicketAt = ${now.toISOString()}`,
+        condition: x`attribute_exists(PK)`,
+      });
+      if (!issued.ok) return undefined;
+      const block = allocatedBlock(Number(issued.item.waitlistIssued), size, at);
+      const set = await this.table.update(blockKey, {
+        update: x`SET blockNext = ${block.next + 1}, blockEnd = ${block.end}, blockAt = ${at}, blockSize = ${size}`,
+        // Still the block this join saw: another join may have replaced it meanwhile.
+        condition: previous
+          ? x`blockNext = ${previous.next} AND blockAt = ${previous.at}`
+          : x`attribute_not_exists(blockNext)`,
+      });
+      if (set.ok) {
+        // The tickets the old block never handed out are holes, or every place behind counts them.
+        if (previous) await this.addHoles(eventId, blockTail(previous));
+        return block.next;
+      }
+      // Another join replaced the block first: this one is never handed out.
+      await this.addHoles(eventId, blockTail(block));
+    }
+    return undefined;
+  }
+
+  /** Tickets that left (or never were used), recorded on the waitlist item: no condition. */
+  private async addHoles(eventId: string, tickets: readonly number[]): Promise<void> {
+    if (tickets.length === 0) return;
+    await this.table.update(shardKeys.waitlist(eventId), {
+      update: x`ADD waitlistHoles ${new Set(tickets)}`,
+      condition: x`attribute_exists(PK)`,
+    });
+  }
+
+  async shardWaitlist(eventId: string): Promise<Waitlist | undefined> {
+    const item = await this.table.get(shardKeys.waitlist(eventId), { consistent: false });
+    return item ? toWaitlist(item) : undefined;
+  }
+
+  async ticketBlocks(eventId: string, shards: number): Promise<(TicketBlock | undefined)[]> {
+    const keys = Array.from({ length: shards }, (_, s) => shardKeys.block(eventId, s));
+    const items = new Map((await this.table.batchGet(keys)).map((item) => [item.PK, item]));
+    return keys.map(({ PK }) => toTicketBlock(items.get(PK)));
+  }
+
+  async releaseUnusedShardTickets(
+    eventId: string,
+    tickets: readonly number[],
+    issued: number,
+    issuedBefore: string | undefined,
+    blocks: readonly (TicketBlock | undefined)[],
+  ): Promise<boolean> {
+    // No ticket issued since they were read (nor lately) and none taken from a block since: none
+    // of these tickets is held by a join in flight.
+    const outcome = await transactOn(this.table, [
+      this.table.updateItem(shardKeys.waitlist(eventId), {
+        update: x`ADD waitlistHoles ${new Set(tickets)}`,
+        condition: and(
+          x`attribute_exists(PK) AND waitlistIssued = ${issued}`,
+          issuedBefore
+            ? x`(attribute_not_exists(waitlistTicketAt) OR waitlistTicketAt < ${issuedBefore})`
+            : undefined,
+        ),
+      }),
+      ...blocks.map((block, s) =>
+        this.table.check(
+          shardKeys.block(eventId, s),
+          block
+            ? x`blockNext = ${block.next} AND blockAt = ${block.at}`
+            : x`attribute_not_exists(blockNext)`,
+        ),
+      ),
     ]);
     return outcome.ok;
   }
@@ -478,26 +750,36 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
     return { ticket: result.item.waitlistIssued as number, event: toEvent(result.item) };
   }
 
-  async releaseTicket(eventId: string, ticket: number): Promise<void> {
+  async releaseTicket(event: EventShards, ticket: number): Promise<void> {
     // A hole like any ticket that left (a set addition: no condition on the bookkeeping, so no
     // conflict with anyone); the service folds it afterwards. Tickets are never issued twice, so
     // one that a join thought it had given back can't end up shared.
-    await this.table.update(eventKey(eventId), {
+    if (shardsOf(event) > 1) return this.addHoles(event.eventId, [ticket]);
+    await this.table.update(eventKey(event.eventId), {
       update: x`ADD waitlistHoles ${new Set([ticket])}`,
       condition: live,
     });
   }
 
   async foldWaitlist(
-    eventId: string,
+    event: EventShards,
     seen: Waitlist,
     folded: Waitlist,
-  ): Promise<{ ok: true } | { ok: false; current: Event | undefined }> {
-    const result = await this.table.update(eventKey(eventId), {
+  ): Promise<{ ok: true } | { ok: false; current: Waitlist | undefined }> {
+    if (shardsOf(event) > 1) {
+      // The same names on a sharded event's waitlist item, which carries no deletion mark.
+      const result = await this.table.update(shardKeys.waitlist(event.eventId), {
+        update: x`SET ${foldActions(seen, folded)}`,
+        condition: x`attribute_exists(PK) AND ${bookkeepingIs(seen)}`,
+      });
+      if (result.ok) return { ok: true };
+      return { ok: false, current: result.current ? toWaitlist(result.current) : undefined };
+    }
+    const result = await this.table.update(eventKey(event.eventId), {
       update: x`SET ${foldActions(seen, folded)}`,
       condition: x`${live} AND ${bookkeepingIs(seen)}`,
     });
-    return result.ok ? { ok: true } : { ok: false, current: liveEvent(result.current) };
+    return result.ok ? { ok: true } : { ok: false, current: liveEvent(result.current)?.waitlist };
   }
 
   async releaseUnusedTickets(
@@ -520,8 +802,12 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
     return result.ok;
   }
 
-  async waitlistHeads(eventId: string, count: number): Promise<Registration[]> {
+  async waitlistHeads(event: EventShards, count: number): Promise<Registration[]> {
     if (count <= 0) return [];
+    if (shardsOf(event) > 1) {
+      return (await shardedWaitlistHeads(this.table, event, count)).map(this.toRegistration);
+    }
+    const { eventId } = event;
     const heads: Registration[] = [];
     for await (const items of this.table.queryPages(
       {
@@ -537,7 +823,9 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
     return heads;
   }
 
-  async waitingTickets(eventId: string): Promise<number[]> {
+  async waitingTickets(event: EventShards): Promise<number[]> {
+    if (shardsOf(event) > 1) return shardedWaitingTickets(this.table, event);
+    const { eventId } = event;
     const tickets: number[] = [];
     for await (const items of this.table.queryPages({
       index: eventsKeys.registrationsIndex,
@@ -635,14 +923,16 @@ function registrationItem(r: NewRegistration, ticket: number | undefined): Item 
   };
 }
 
-/** A sharded event's confirmed row, in its shard's partition and ticket index. */
-function shardedRegistrationItem(r: NewRegistration, shard: number): Item {
-  const { GSI3PK: _, GSI3SK: __, ...fields } = registrationItem(r, undefined);
+/** A sharded event's row, in its shard's partition (and, confirmed, its ticket index). */
+function shardedRegistrationItem(r: NewRegistration, shard: number, ticket?: number): Item {
+  const { GSI3PK: _, GSI3SK: __, ...fields } = registrationItem(r, ticket);
   return {
     ...fields,
     ...shardKeys.registration(r.eventId, shard, r.userId),
     shard,
-    ...shardKeys.ticketKeys(r.eventId, shard, r.registrationId, r.registeredAt),
+    ...(ticket === undefined
+      ? shardKeys.ticketKeys(r.eventId, shard, r.registrationId, r.registeredAt)
+      : {}),
   };
 }
 

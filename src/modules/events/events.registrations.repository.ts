@@ -6,8 +6,13 @@ import type {
   RequestKey,
   SeatMove,
   ShardCounter,
+  ShardedView,
+  TicketBlock,
   Waitlist,
 } from './events.model.js';
+
+/** What a reader of a whole event needs to know of it: where its rows are. */
+export type EventShards = Pick<Event, 'eventId' | 'shards'>;
 
 export interface NewRegistration {
   readonly eventId: string;
@@ -110,11 +115,27 @@ export type UnregisterPlan = (
    */
   readonly fold?: WaitlistFold | undefined;
   /**
-   * A sharded event's registration: the shard its row is in, whose counter gets the seat back
-   * (`free-seat` only, while the sold-out latch is off).
+   * A sharded event's registration: the shard its row is in (whose counter gets the seat back,
+   * loses a waiting person, or gives its slice to the head's shard).
    */
   readonly shard?: number | undefined;
+  /**
+   * A sharded `free-seat`: the sold-out latch as read, which the shard's condition requires
+   * unchanged — off: nobody waits, the seat is simply free; on: the seat is free and passed on
+   * (or the latch cleared) by the commits that follow.
+   */
+  readonly soldOut?: boolean | undefined;
 };
+
+/** Heads promoted into a sharded event's free seats, with the bookkeeping after them. */
+export interface ShardPromotion {
+  /** The event as read: its shards' free seats are where the seats come from. */
+  readonly view: ShardedView;
+  readonly heads: readonly Registration[];
+  /** The frontier once the heads are promoted, and holes it passed. */
+  readonly frontier: number;
+  readonly passedHoles: readonly number[];
+}
 
 /**
  * The registrations port, with the waitlist's tickets, frontier and holes: commits guarded by the
@@ -162,6 +183,60 @@ export interface RegistrationRepository {
    */
   rebalance(eventId: string, move: SeatMove): Promise<Rebalanced>;
   /**
+   * The next ticket for a join in `shard` of a sharded event, from the shard's block (a new block
+   * from the waitlist item when it is spent or a second old; a replaced block's untaken tail given
+   * back as holes); undefined when the event is gone.
+   */
+  takeShardTicket(eventId: string, shard: number, now: Date): Promise<number | undefined>;
+  /** A sharded event's waitlist bookkeeping (the waitlist item); undefined when absent. */
+  shardWaitlist(eventId: string): Promise<Waitlist | undefined>;
+  /** Every shard's block (undefined: none yet), in shard order. */
+  ticketBlocks(eventId: string, shards: number): Promise<(TicketBlock | undefined)[]>;
+  /**
+   * A waitlisted registration (version 1) on a sharded event under `ticket`, its row in
+   * `target.shard`: if that shard is open, takes a waitlist and shows the latch on, and the user
+   * holds no registration for the event in any shard (the guard).
+   */
+  joinInShard(
+    registration: NewRegistration,
+    ticket: number,
+    target: ShardTarget,
+    announced: DomainEvent,
+  ): Promise<ShardCommit>;
+  /**
+   * The one-second lease on flipping a sharded event's latch (`latchLeaseAt` on the waitlist
+   * item): true when this caller holds it now, `at` its time.
+   */
+  takeLatchLease(eventId: string, at: Date): Promise<boolean>;
+  /** Gives the lease taken at `at` back (if it is still that one). */
+  releaseLatchLease(eventId: string, at: Date): Promise<void>;
+  /**
+   * Sets the sold-out latch on every shard (`on`: each dry with the latch off) or clears it
+   * (each with the latch on and nobody waiting): one transaction; false when a condition failed.
+   */
+  flipLatch(eventId: string, shards: number, on: boolean, now: string): Promise<boolean>;
+  /**
+   * Promotes `promotion.heads` (the lowest waiting tickets over every shard) into free seats of a
+   * sharded event, with their announcements: the seats come from the shards with free seats, the
+   * slices move to the heads' shards, one update per shard touched. False when the data changed.
+   */
+  promoteInShards(
+    promotion: ShardPromotion,
+    now: string,
+    promoted: readonly DomainEvent[],
+  ): Promise<boolean>;
+  /**
+   * Records unused tickets of a sharded event as holes, if no ticket was issued since `issued`
+   * (nor, with `issuedBefore`, lately) and every block is still as read (`blocks`).
+   */
+  releaseUnusedShardTickets(
+    eventId: string,
+    tickets: readonly number[],
+    issued: number,
+    issuedBefore: string | undefined,
+    blocks: readonly (TicketBlock | undefined)[],
+  ): Promise<boolean>;
+  /**
    * Takes the next waitlist ticket of an event, returning it with the event as it was right after
    * (undefined when the event is absent or being deleted).
    */
@@ -173,16 +248,16 @@ export interface RegistrationRepository {
     announced: DomainEvent,
   ): Promise<RegistrationCommit>;
   /** Records that a ticket will never be used (a join that failed after taking it): a hole. */
-  releaseTicket(eventId: string, ticket: number): Promise<void>;
+  releaseTicket(event: EventShards, ticket: number): Promise<void>;
   /**
    * Writes the bookkeeping `folded` from `seen` (see `compactWaitlist`), provided the event's
    * frontier and runs are still those of `seen`; otherwise answers the event as it is now.
    */
   foldWaitlist(
-    eventId: string,
+    event: EventShards,
     seen: Waitlist,
     folded: Waitlist,
-  ): Promise<{ ok: true } | { ok: false; current: Event | undefined }>;
+  ): Promise<{ ok: true } | { ok: false; current: Waitlist | undefined }>;
   /**
    * Records that tickets were never used (their joins died between taking and using them), if
    * the event has issued no ticket since `issued` and, with `issuedBefore`, none since then
@@ -195,9 +270,9 @@ export interface RegistrationRepository {
     issuedBefore: string | undefined,
   ): Promise<boolean>;
   /** The first `count` waiting registrations, lowest ticket first (strongly consistent). */
-  waitlistHeads(eventId: string, count: number): Promise<Registration[]>;
+  waitlistHeads(event: EventShards, count: number): Promise<Registration[]>;
   /** The tickets of everyone waiting, the whole waitlist (a consistent read, every page). */
-  waitingTickets(eventId: string): Promise<number[]>;
+  waitingTickets(event: EventShards): Promise<number[]>;
   /**
    * Promotes `heads` into free seats with their `promoted` announcements, provided the counters
    * and capacity are still those of `current` and each head still waits as read.
@@ -221,17 +296,14 @@ export interface RegistrationRepository {
    * An event's registrations: confirmed by registration id, then waitlisted by ticket (a sharded
    * event's shards merged; the event as read says which).
    */
-  listEventRegistrations(
-    event: Pick<Event, 'eventId' | 'shards'>,
-    page: PageRequest,
-  ): Promise<Page<Registration>>;
+  listEventRegistrations(event: EventShards, page: PageRequest): Promise<Page<Registration>>;
   /**
    * Every registration of an event in the list's order, `pageSize` at a time, each with its
    * user's name (undefined if the user is gone): one query (one per shard) and one batch read per
    * page, each page read only when the previous one has been taken.
    */
   eventRegistrationPages(
-    event: Pick<Event, 'eventId' | 'shards'>,
+    event: EventShards,
     pageSize: number,
   ): AsyncIterable<RegistrationWithName[]>;
   /** A user's registrations, newest first, each with its event (left out when it is gone). */

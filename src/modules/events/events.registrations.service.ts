@@ -29,6 +29,7 @@ import {
   seatsToPass,
 } from './events.offers.rules.js';
 import type {
+  EventShards,
   NewRegistration,
   RegistrationCommit,
   RegistrationFacts,
@@ -45,6 +46,8 @@ import {
   refusal,
 } from './events.rules.js';
 import {
+  blockTail,
+  blockUsable,
   decideSharded,
   type EventSettings,
   isSharded,
@@ -139,6 +142,13 @@ const SEEN_FULL_MS = 2000;
 const SEEN_FULL_MAX = 1000;
 /** A join holds its ticket for milliseconds; one issued this long ago and unused is abandoned. */
 const UNUSED_TICKET_AFTER_MS = 5 * 60_000;
+/**
+ * Heads promoted per transaction on a sharded event: each touches its row, its shard and its
+ * announcement, and the seats may come from every shard (20 + 20 + 32 + 1 items at most).
+ */
+const MAX_SHARD_PROMOTIONS = 20;
+/** A request that finds another flipping a sharded event's latch waits this long, then reads. */
+const LATCH_WAIT_MS = 20;
 /** A fold that lost a race tries again on what it found this many times, then leaves it. */
 const FOLD_ATTEMPTS = 3;
 
@@ -322,7 +332,7 @@ export class RegistrationsService {
     this.remember(taken.event);
     if (decideRegistration(taken.event, false, this.deps.clock()).kind !== 'waitlist') {
       // A seat is free after all (or the event closed): this ticket won't be used.
-      await this.giveBack(eventId, ticket, taken.event.waitlist);
+      await this.giveBack({ eventId }, ticket, taken.event.waitlist);
       return { event: taken.event };
     }
     // The place it is told: announced with it.
@@ -343,7 +353,7 @@ export class RegistrationsService {
     // were read): let later positions stop counting it (a passed ticket already isn't).
     if (!commit.ticketPassed) {
       const seen = commit.event === 'unchanged' ? undefined : commit.event;
-      await this.giveBack(eventId, ticket, (seen ?? taken.event).waitlist);
+      await this.giveBack({ eventId }, ticket, (seen ?? taken.event).waitlist);
     }
     return this.afterFailedCommit(registration, commit);
   }
@@ -362,7 +372,7 @@ export class RegistrationsService {
       // it back or every place behind it counts it. (After any other failure the commit may
       // have landed: the ticket stays, and the start-up sweep gives it back if it is unused.)
       if (error instanceof AppError && error.code === EventsErrors.busy().code) {
-        await this.giveBack(registration.eventId, ticket, seen).catch(() => undefined);
+        await this.giveBack({ eventId: registration.eventId }, ticket, seen).catch(() => undefined);
       }
       throw error;
     }
@@ -408,22 +418,29 @@ export class RegistrationsService {
   }
 
   /**
-   * Registers a user for a sharded event (docs/decisions/sharded-capacity.md) while its
-   * sold-out latch is off: a seat in a random shard that this process's view shows with seats,
+   * Registers a user for a sharded event (docs/decisions/sharded-capacity.md): while its
+   * sold-out latch is off, a seat in a random shard that this process's view shows with seats,
    * under a registration id that carries the shard. A shard its commit finds dry is refilled from
    * the fullest when the view still has seats to move (rebalance); otherwise another shard is
-   * tried. Full only once a read of every counter made now shows no seat: each shard was full
-   * when read (not all at one instant). Registrations queue per shard in this process.
+   * tried. When every shard is dry the latch is set on all of them (by the holder of its lease);
+   * with the latch on, the user joins the waitlist from a random shard, or is told full — only on
+   * a read made now, never on the view's guess. A seat free while nobody waits clears the latch
+   * again. Registrations queue per shard in this process.
    */
   private async registerSharded(request: RegistrationRequest): Promise<PlacedRegistration> {
     const { eventId, userId, requestKey } = request;
     let dry: number | undefined;
     // Whether the last step read the settings afresh: a refusal is never made on a guess.
     let settingsRead = false;
+    // A read of every counter made after the last step, to decide on next.
+    let fresh: ShardedView | undefined;
+    let vetted = false;
     // Shards that stayed busy through every try of a commit: avoided while others have seats.
     const busy = new Set<number>();
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const view = await this.views.current(eventId);
+      const view = fresh ?? (await this.views.current(eventId));
+      const isFresh = fresh !== undefined;
+      fresh = undefined;
       if (!view) throw await this.refuse(eventId, userId, undefined);
       // Its id was taken again by an unsharded event.
       if (!isSharded(view.event)) return this.register(eventId, userId, requestKey);
@@ -431,23 +448,53 @@ export class RegistrationsService {
       let decision = decideSharded(avoiding(view, busy), choice);
       if (decision.kind === 'sell-out' && busy.size > 0) decision = decideSharded(view, choice);
       dry = undefined;
-      let outcome: ShardAttempt;
+      let outcome: ShardAttempt = {};
       switch (decision.kind) {
         case 'refuse':
-          if (decision.reason === 'event-full') return this.shardedFull(request, view);
+          if (decision.reason === 'event-full') {
+            // Full only on a read of every counter made now: the latch on, no waitlist.
+            if (isFresh) return this.shardedFull(request, view);
+            fresh = await this.views.fresh(eventId);
+            continue;
+          }
           if (!settingsRead) {
             this.views.forget(eventId);
             settingsRead = true;
             continue;
           }
           throw await this.refuse(eventId, userId, view.event);
-        case 'sell-out': {
-          // Full only on a read of every counter made now, never on the view's guess.
-          const read = await this.views.fresh(eventId);
-          if (read && decideSharded(read, { random: Math.random }).kind === 'sell-out') {
-            return this.shardedFull(request, read);
-          }
+        case 'sell-out':
+        case 'reopen':
+          // The N-item transaction conflicts with every registration in flight: only on a read
+          // made now, and only by the holder of the lease (the others wait, then read).
+          if (isFresh) await this.flipLatch(eventId, decision.kind, view.shards.length);
+          fresh = await this.views.fresh(eventId);
           continue;
+        case 'fill-seats':
+          // Seats free while people wait (a commit that would pass them on was interrupted).
+          await this.passFreedSeats(eventId);
+          this.views.forget(eventId);
+          continue;
+        case 'waitlist': {
+          if (view.event.promotion === 'offer') {
+            throw EventsErrors.shardedOffersUnavailable(eventId, view.shards.length);
+          }
+          // A ticket is a write whatever follows: what can refuse the join is read first.
+          if (!vetted) {
+            vetted = true;
+            const facts = await this.deps.repository.shardedRegistrationFacts(view.event, userId);
+            const answered = this.answerFromFacts(eventId, userId, requestKey, facts);
+            if (answered) return answered;
+          }
+          const { shard } = decision;
+          try {
+            outcome = await this.inShard(eventId, shard, () =>
+              this.joinShard(request, shard, view),
+            );
+          } catch (error) {
+            if (!isBusy(error) || busy.add(shard).size >= BUSY_SHARDS) throw error;
+          }
+          break;
         }
         case 'confirm':
         case 'rebalance': {
@@ -462,19 +509,74 @@ export class RegistrationsService {
             // Contention (conflicts, throughput) is per shard: another shard may take the seat
             // where this one stayed too busy through all its tries.
             if (!isBusy(error) || busy.add(shard).size >= BUSY_SHARDS) throw error;
-            outcome = {};
           }
           break;
         }
-        default:
-          // Waiting, promoting and the latch across shards: not in this release (nothing
-          // waits, and nothing sets the latch, while registrations can't join a waitlist).
-          throw EventsErrors.shardedWaitlistUnavailable(eventId, view.shards.length);
       }
       if (outcome.placed) return outcome.placed;
       [dry, settingsRead] = [outcome.dry, false];
     }
     throw EventsErrors.busy();
+  }
+
+  /**
+   * A waitlisted registration from `shard` (the latch on): a ticket from the shard's block, the
+   * place it is told, then the commit; a ticket left unused is given back.
+   */
+  private async joinShard(
+    request: RegistrationRequest,
+    shard: number,
+    view: ShardedView,
+  ): Promise<ShardAttempt> {
+    const { eventId } = request;
+    const { repository } = this.deps;
+    const ticket = await repository.takeShardTicket(eventId, shard, this.deps.clock());
+    if (ticket === undefined) {
+      this.views.forget(eventId);
+      return {};
+    }
+    // The place is told against the bookkeeping as it is now (counting the untaken tickets of
+    // other shards' open blocks as ahead: at most a quarter second of joins).
+    const waitlist = (await repository.shardWaitlist(eventId)) ?? view.event.waitlist;
+    const position = waitlistPosition(ticket, waitlist);
+    const now = this.now();
+    const registration: NewRegistration = {
+      ...request,
+      registrationId: mintRegistrationId(shard, this.deps.newId()),
+      registeredAt: now,
+    };
+    const announced = this.domainEvent(
+      registrationAnnouncement('registration.waitlisted', registered(registration, ticket), {
+        position,
+      }),
+      now,
+    );
+    let commit: ShardCommit;
+    try {
+      commit = await repository.joinInShard(
+        registration,
+        ticket,
+        { shard, eventCreatedAt: view.event.createdAt },
+        announced,
+      );
+    } catch (error) {
+      // Cancelled (busy): the ticket is certainly unused.
+      if (isBusy(error)) await this.giveBack(view.event, ticket, waitlist).catch(() => undefined);
+      throw error;
+    }
+    if (commit.ok) {
+      this.views.adjust(eventId, shard, { waiting: 1 });
+      this.deps.metrics.count('RegistrationWaitlisted');
+      await this.deps.outbox.announce([announced]);
+      return { placed: { registration: commit.registration, position } };
+    }
+    await this.giveBack(view.event, ticket, waitlist);
+    // The latch was cleared since the view (a seat free, nobody waiting): read it again.
+    if (commit.counter !== 'unchanged' && commit.counter !== 'gone' && !commit.counter.soldOut) {
+      this.views.forget(eventId);
+    }
+    const after = await this.afterShardCommit(request, shard, view, commit);
+    return after.placed ? after : {};
   }
 
   /** At most SHARD_REGISTRATIONS_IN_FLIGHT at a time per shard of an event, in this process. */
@@ -571,10 +673,9 @@ export class RegistrationsService {
   }
 
   /**
-   * Every shard read dry just now (`view`, its settings read with them): this request's own
-   * registration (a retry), a refusal that wins over full (an unknown user, a second
-   * registration), or full — which, for an event with a waitlist, this release can't offer a
-   * place behind yet.
+   * The latch read on just now with no waitlist (`view`, its settings read with it): this
+   * request's own registration (a retry), a refusal that wins over full (an unknown user, a
+   * second registration), or full.
    */
   private async shardedFull(
     { eventId, userId, requestKey }: RegistrationRequest,
@@ -583,9 +684,7 @@ export class RegistrationsService {
     const facts = await this.deps.repository.shardedRegistrationFacts(view.event, userId);
     const answered = this.answerFromFacts(eventId, userId, requestKey, facts);
     if (answered) return answered;
-    throw view.event.hasWaitlist
-      ? EventsErrors.shardedWaitlistUnavailable(eventId, view.shards.length)
-      : EventsErrors.eventFull(eventId);
+    throw EventsErrors.eventFull(eventId);
   }
 
   /**
@@ -603,13 +702,17 @@ export class RegistrationsService {
       ]);
       // A registration whose event is gone or being deleted is going too: it is not there.
       if (!found || !event) throw EventsErrors.registrationNotFound(eventId, userId);
+      if (found.shard !== undefined) {
+        const done = await this.unregisterSharded(found.registration, found.shard);
+        if (done) return done;
+        continue;
+      }
       // The bookkeeping is folded in the removal's own transaction the first time. That adds a
       // condition on it, so a retry (the event changed in between, maybe by another fold) records
       // its change without one instead — it can't conflict — and a later fold takes it.
       const planned = await this.planUnregister(found.registration, event, attempt === 0);
       if (!planned) continue; // the count said someone waits; the head left in between
-      // A sharded registration's seat goes back to its own shard.
-      const plan = found.shard === undefined ? planned : { ...planned, shard: found.shard };
+      const plan = planned;
       const heads = plan.kind === 'pass-seat' ? [plan.head] : [];
       const announced = [
         this.domainEvent(
@@ -619,7 +722,6 @@ export class RegistrationsService {
         ...this.promotions(heads, now),
       ];
       if (await this.deps.repository.unregister(plan, now, announced)) {
-        if (plan.shard !== undefined) this.views.adjust(eventId, plan.shard, { seats: 1 });
         this.deps.metrics.count('RegistrationCancelled');
         this.deps.metrics.count('WaitlistPromoted', heads.length);
         await this.deps.outbox.announce(announced);
@@ -639,6 +741,69 @@ export class RegistrationsService {
   }
 
   /**
+   * Removes a sharded event's registration from its shard (`shard`), deciding on the event and
+   * every counter read now; undefined when the data changed in between (read and plan again).
+   * Latch off: nobody waits, the seat is free. Latch on (instant mode): the seat passes to the
+   * head of the waitlist over every shard in the same transaction, or, nobody waiting, it is
+   * freed and the latch cleared after. A waiting user's ticket becomes a hole, then folded.
+   */
+  private async unregisterSharded(
+    registration: Registration,
+    shard: number,
+  ): Promise<UnregisterResult | undefined> {
+    const { eventId } = registration;
+    const view = await this.deps.events.shardedView(eventId);
+    if (!view) throw EventsErrors.registrationNotFound(eventId, registration.userId);
+    const { event, soldOut } = view;
+    if (registration.status === 'offered') {
+      throw EventsErrors.shardedOffersUnavailable(eventId, view.shards.length);
+    }
+    let plan: UnregisterPlan;
+    if (registration.status === 'waitlisted') {
+      plan = { kind: 'leave-waitlist', registration, shard };
+    } else {
+      const [head] =
+        soldOut && event.promotion === 'instant' && event.waitlistCount > 0
+          ? await this.deps.repository.waitlistHeads(event, 1)
+          : [];
+      plan = head
+        ? {
+            kind: 'pass-seat',
+            registration,
+            head,
+            shard,
+            ...afterPromotion(event.waitlist, [head]),
+          }
+        : { kind: 'free-seat', registration, shard, soldOut };
+    }
+    const now = this.now();
+    const heads = plan.kind === 'pass-seat' ? [plan.head] : [];
+    const announced = [
+      this.domainEvent(cancellation(registration, placed(registration, event).position), now),
+      ...this.promotions(heads, now),
+    ];
+    if (!(await this.deps.repository.unregister(plan, now, announced))) return undefined;
+    if (plan.kind === 'free-seat' && !soldOut) this.views.adjust(eventId, shard, { seats: 1 });
+    else this.views.forget(eventId);
+    this.deps.metrics.count('RegistrationCancelled');
+    this.deps.metrics.count('WaitlistPromoted', heads.length);
+    await this.deps.outbox.announce(announced);
+    if (plan.kind === 'leave-waitlist') {
+      await this.fold(event, waitlistAfter(event.waitlist, { left: [registration.ticket ?? 0] }));
+    } else if (plan.kind === 'pass-seat') {
+      await this.fold(event, waitlistAfter(event.waitlist, { promoted: heads }));
+    }
+    const promoted = heads.map((h) => promotedRegistration(h, now));
+    // Latch on and the seat freed: passed on to anyone who joined meanwhile, else the latch
+    // is cleared (fillFreeSeats does both).
+    if (plan.kind === 'free-seat' && soldOut) {
+      const passed = await this.passFreedSeats(eventId);
+      return { promoted: [...promoted, ...passed.promoted], offered: [...passed.offered] };
+    }
+    return { promoted, offered: [] };
+  }
+
+  /**
    * How to remove `registration` from `event` as read, its bookkeeping folded in the same
    * transaction when `foldNow`; undefined when the head that would take the seat has left.
    */
@@ -653,7 +818,7 @@ export class RegistrationsService {
       return folded ? { seen: event.waitlist, folded } : undefined;
     };
     if (decision.kind === 'pass-seat') {
-      const [head] = await this.deps.repository.waitlistHeads(event.eventId, 1);
+      const [head] = await this.deps.repository.waitlistHeads(event, 1);
       if (!head) return undefined;
       return {
         kind: 'pass-seat',
@@ -735,26 +900,61 @@ export class RegistrationsService {
     for await (const events of this.deps.events.allEvents()) {
       for (const event of events) {
         if (!countsUnusedTickets(event)) continue;
+        if (isSharded(event)) {
+          released += await this.releaseUnusedShardTickets(event, issuedBefore);
+          continue;
+        }
         // Every waiting ticket, not a first page: one left out would be taken for unused.
-        const unused = unusedTickets(
-          event.waitlist,
-          await repository.waitingTickets(event.eventId),
-        );
+        const unused = unusedTickets(event.waitlist, await repository.waitingTickets(event));
         if (unused.length === 0) continue;
         const { issued } = event.waitlist;
         if (await repository.releaseUnusedTickets(event.eventId, unused, issued, issuedBefore)) {
           released += unused.length;
-          await this.fold(event.eventId, waitlistAfter(event.waitlist, { left: unused }));
+          await this.fold(event, waitlistAfter(event.waitlist, { left: unused }));
         }
       }
     }
     return released;
   }
 
+  /**
+   * The same for a sharded event: its tickets come in blocks, so a block's untaken tickets are
+   * unused only once it can no longer hand them out (a second after it was allocated); a block
+   * still open keeps its tail, and the release requires every block still as read.
+   */
+  private async releaseUnusedShardTickets(
+    event: Event,
+    issuedBefore: string | undefined,
+  ): Promise<number> {
+    const { repository } = this.deps;
+    const shards = event.shards ?? 1;
+    // The blocks first: a ticket taken from one after this read fails the release's check.
+    const blocks = await repository.ticketBlocks(event.eventId, shards);
+    const waitlist = (await repository.shardWaitlist(event.eventId)) ?? event.waitlist;
+    const now = this.deps.clock().getTime();
+    const open = new Set(
+      blocks.flatMap((block) => (block && blockUsable(block, now) ? blockTail(block) : [])),
+    );
+    const unused = unusedTickets(waitlist, await repository.waitingTickets(event)).filter(
+      (ticket) => !open.has(ticket),
+    );
+    if (unused.length === 0) return 0;
+    const released = await repository.releaseUnusedShardTickets(
+      event.eventId,
+      unused,
+      waitlist.issued,
+      issuedBefore,
+      blocks,
+    );
+    if (!released) return 0;
+    await this.fold(event, waitlistAfter(waitlist, { left: unused }));
+    return unused.length;
+  }
+
   /** The first `count` waiting registrations, at most one transaction's worth. */
   nextToPromote(eventId: string, count: number): Promise<Registration[]> {
     return this.deps.repository.waitlistHeads(
-      eventId,
+      { eventId },
       Math.min(count, MAX_PROMOTIONS_PER_TRANSACTION),
     );
   }
@@ -762,7 +962,7 @@ export class RegistrationsService {
   /** `count` were promoted, leaving the bookkeeping `waitlist`: counted, then folded. */
   async promoted(eventId: string, count: number, waitlist: Waitlist): Promise<void> {
     this.deps.metrics.count('WaitlistPromoted', count);
-    await this.fold(eventId, waitlist);
+    await this.fold({ eventId }, waitlist);
   }
 
   /**
@@ -779,6 +979,7 @@ export class RegistrationsService {
     for (let failures = 0; failures < MAX_ATTEMPTS; ) {
       const event = await this.deps.events.getEvent(eventId);
       if (!event) return passed;
+      if (isSharded(event)) return this.fillShards(eventId, passed);
       const clock = this.deps.clock();
       const pass = seatsToPass(event, clock);
       const count = Math.min(
@@ -786,7 +987,7 @@ export class RegistrationsService {
         pass.kind === 'offer' ? MAX_OFFERS_PER_TRANSACTION : MAX_PROMOTIONS_PER_TRANSACTION,
       );
       if (count === 0) return passed;
-      const heads = await this.deps.repository.waitlistHeads(eventId, count);
+      const heads = await this.deps.repository.waitlistHeads(event, count);
       if (heads.length === 0) return passed;
       if (pass.kind === 'offer') {
         const offered = await this.offer(event, heads, clock);
@@ -807,6 +1008,74 @@ export class RegistrationsService {
       } else failures++;
     }
     throw EventsErrors.busy();
+  }
+
+  /**
+   * `fillFreeSeats` for a sharded event: the k lowest tickets over every shard (k ≤ 20) into free
+   * seats of any shard, one transaction per batch; then, when nobody waits and a seat is free
+   * with the latch on, the latch is cleared (`reopen`). Offers across shards come later: a
+   * sharded event in offer mode has nobody waiting (joining is refused there).
+   */
+  private async fillShards(
+    eventId: string,
+    passed: { promoted: Registration[]; offered: Registration[] },
+  ): Promise<SeatsPassed> {
+    for (let failures = 0; failures < MAX_ATTEMPTS; ) {
+      const view = await this.deps.events.shardedView(eventId);
+      if (!view || !isSharded(view.event)) return passed;
+      const clock = this.deps.clock();
+      const slices = view.shards.reduce((sum, s) => sum + s.slice, 0);
+      const pass = seatsToPass({ ...view.event, capacity: slices }, clock);
+      const count = pass.kind === 'offer' ? 0 : Math.min(pass.count, MAX_SHARD_PROMOTIONS);
+      const heads = count > 0 ? await this.deps.repository.waitlistHeads(view.event, count) : [];
+      if (heads.length === 0) {
+        await this.reopenIfIdle(view);
+        return passed;
+      }
+      const now = clock.toISOString();
+      const promotions = this.promotions(heads, now);
+      const promotion = { view, heads, ...afterPromotion(view.event.waitlist, heads) };
+      if (await this.deps.repository.promoteInShards(promotion, now, promotions)) {
+        this.views.forget(eventId);
+        await this.deps.outbox.announce(promotions);
+        this.deps.metrics.count('WaitlistPromoted', heads.length);
+        await this.fold(view.event, waitlistAfter(view.event.waitlist, { promoted: heads }));
+        passed.promoted.push(...heads.map((head) => promotedRegistration(head, now)));
+      } else failures++;
+    }
+    throw EventsErrors.busy();
+  }
+
+  /** Clears the latch of a sharded event whose seats are free while nobody waits. */
+  private async reopenIfIdle(view: ShardedView): Promise<void> {
+    const free = view.shards.reduce((sum, s) => sum + s.freeSeats, 0);
+    if (!view.soldOut || free === 0 || view.event.waitlistCount > 0) return;
+    await this.flipLatch(view.event.eventId, 'reopen', view.shards.length);
+  }
+
+  /**
+   * Sets (`sell-out`) or clears (`reopen`) a sharded event's latch on every shard, if this
+   * request gets the lease on it; otherwise waits a moment for the holder. Either way the caller
+   * decides again on a fresh read: the transaction's conditions, not this, say what holds.
+   */
+  private async flipLatch(
+    eventId: string,
+    kind: 'sell-out' | 'reopen',
+    shards: number,
+  ): Promise<void> {
+    const { repository } = this.deps;
+    const at = this.deps.clock();
+    if (!(await repository.takeLatchLease(eventId, at))) {
+      await sleep(LATCH_WAIT_MS);
+      return;
+    }
+    try {
+      const flipped = await repository.flipLatch(eventId, shards, kind === 'sell-out', this.now());
+      if (flipped) this.deps.metrics.count(kind === 'sell-out' ? 'SoldOut' : 'Reopened');
+    } finally {
+      this.views.forget(eventId);
+      await repository.releaseLatchLease(eventId, at).catch(() => undefined);
+    }
   }
 
   /**
@@ -846,7 +1115,7 @@ export class RegistrationsService {
           .catch(() => this.deps.metrics.count('OfferTimerNotSet')),
       ),
     );
-    await this.fold(event.eventId, waitlistAfter(event.waitlist, { promoted: heads }));
+    await this.fold(event, waitlistAfter(event.waitlist, { promoted: heads }));
     return offered;
   }
 
@@ -932,9 +1201,9 @@ export class RegistrationsService {
    * Gives back a ticket its join will never use: a hole, then folded. `seen`: the bookkeeping as
    * last read (the hole is added to it for the fold).
    */
-  private async giveBack(eventId: string, ticket: number, seen: Waitlist): Promise<void> {
-    await this.deps.repository.releaseTicket(eventId, ticket);
-    await this.fold(eventId, waitlistAfter(seen, { left: [ticket] }));
+  private async giveBack(event: EventShards, ticket: number, seen: Waitlist): Promise<void> {
+    await this.deps.repository.releaseTicket(event, ticket);
+    await this.fold(event, waitlistAfter(seen, { left: [ticket] }));
   }
 
   /**
@@ -945,15 +1214,15 @@ export class RegistrationsService {
    * holes to the next change's fold (each fold takes every hole it sees). It never fails the
    * request, whose change has committed: a fold that can't be written (DynamoDB busy) is left too.
    */
-  private async fold(eventId: string, seen: Waitlist): Promise<void> {
+  private async fold(event: EventShards, seen: Waitlist): Promise<void> {
     let waitlist: Waitlist | undefined = seen;
     try {
       for (let attempt = 0; waitlist && attempt < FOLD_ATTEMPTS; attempt++) {
         const folded = compactWaitlist(waitlist);
         if (!folded) return;
-        const written = await this.deps.repository.foldWaitlist(eventId, waitlist, folded);
+        const written = await this.deps.repository.foldWaitlist(event, waitlist, folded);
         if (written.ok) return;
-        waitlist = written.current?.waitlist;
+        waitlist = written.current;
       }
     } catch {
       // The holes stay recorded one by one, counted by every position, folded by the next fold.
@@ -1155,13 +1424,17 @@ class ShardViews {
   }
 
   /**
-   * This process's own committed change of a shard: `seats` taken (negative) or freed, and
-   * `slice` moved with them by a rebalance.
+   * This process's own committed change of a shard: `seats` taken (negative) or freed,
+   * `slice` moved with them by a rebalance, people `waiting` who joined.
    */
-  adjust(eventId: string, shard: number, change: { seats?: number; slice?: number }): void {
+  adjust(
+    eventId: string,
+    shard: number,
+    change: { seats?: number; slice?: number; waiting?: number },
+  ): void {
     const entry = this.entries.get(eventId);
     if (!entry) return;
-    const { seats = 0, slice = 0 } = change;
+    const { seats = 0, slice = 0, waiting = 0 } = change;
     entry.counters = entry.counters.map((c) =>
       c.shard === shard
         ? {
@@ -1169,6 +1442,7 @@ class ShardViews {
             slice: c.slice + slice,
             freeSeats: Math.max(0, c.freeSeats + seats + slice),
             registeredCount: Math.max(0, c.registeredCount - seats),
+            waitlistCount: Math.max(0, c.waitlistCount + waiting),
           }
         : c,
     );

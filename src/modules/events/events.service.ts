@@ -197,8 +197,8 @@ export class EventsService {
   /**
    * A change of a sharded event: its item and every shard in one transaction, a capacity change
    * re-split over the shards (capacityDeltas) as their free seats were read. A failure (seats
-   * taken meanwhile, another change) reads and decides again. No waitlist can be waiting on a
-   * sharded event yet (its registrations are refused), so no seat is passed on here.
+   * taken meanwhile, another change) reads and decides again. Seats a raise adds while people
+   * wait are passed on right after, by `fillFreeSeats` (a second commit).
    */
   private async updateSharded(eventId: string, changes: EventChanges): Promise<Event> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -233,7 +233,11 @@ export class EventsService {
       );
       if (written.ok) {
         await this.deps.outbox.announce([announced]);
-        return written.value;
+        if (change <= 0 || current.waitlistCount === 0) return written.value;
+        // Seats a raise added pass to the people waiting by a second commit; one that fails
+        // leaves them to the next registration or the seat sweep (the change stands).
+        await this.deps.waitlist.fillFreeSeats(eventId).catch(() => undefined);
+        return (await this.deps.repository.getEvent(eventId)) ?? written.value;
       }
     }
     throw EventsErrors.busy();

@@ -6,6 +6,7 @@ import {
   type ShardCounter,
   type ShardedView,
   summedEvent,
+  type TicketBlock,
 } from './events.shards.rules.js';
 import { decodeRuns } from './events.waitlist.rules.js';
 
@@ -33,6 +34,8 @@ export const shardKeys = {
     SK: 'SHARD',
   }),
   waitlist: (eventId: string) => ({ PK: `EVENT#${eventId}#W`, SK: 'WAITLIST' }),
+  /** The shard's ticket block: the range of waitlist tickets its joins take from. */
+  block: (eventId: string, shard: number) => ({ PK: shardPartition(eventId, shard), SK: 'BLOCK' }),
   registration: (eventId: string, shard: number, userId: string) => ({
     PK: shardPartition(eventId, shard),
     SK: `REG#${userId}`,
@@ -48,6 +51,17 @@ export const shardKeys = {
     GSI3SK: `${at}#${registrationId}`,
   }),
 } as const;
+
+/** A block item as stored; undefined when absent (no join on the shard yet). */
+export function toTicketBlock(item: Item | undefined): TicketBlock | undefined {
+  if (!item || item.blockNext === undefined) return undefined;
+  return {
+    next: Number(item.blockNext),
+    end: Number(item.blockEnd),
+    at: Number(item.blockAt),
+    size: Number(item.blockSize ?? 1),
+  };
+}
 
 /** The user a registration row's sort key (`REG#<userId>`) names. */
 export const userOfRow = (sortKey: string): string => sortKey.slice('REG#'.length);
@@ -169,8 +183,11 @@ export function shardChangeItems(
   now: string,
   live: Fragment,
 ): TransactItem[] {
+  // Switching to offers is refused while anyone waits: exactly, on every shard at commit.
+  const toOffers = next.promotion === 'offer' && view.event.promotion !== 'offer';
   return view.shards.map((shard, i) => {
     const delta = deltas[i] ?? 0;
+    const guard = toOffers ? x`${live} AND waitlistCount = ${0}` : live;
     const settings = Object.entries(mirrors(next)).map(
       ([field, value]) => x`${name(field)} = ${value}`,
     );
@@ -182,7 +199,7 @@ export function shardChangeItems(
         ],
         '',
       ),
-      condition: delta < 0 ? x`${live} AND freeSeats >= ${-delta}` : live,
+      condition: delta < 0 ? x`${guard} AND freeSeats >= ${-delta}` : guard,
     });
   });
 }

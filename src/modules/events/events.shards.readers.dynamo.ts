@@ -159,3 +159,47 @@ export async function* shardedRegistrationRows(
     if (page.length < pageSize) return;
   }
 }
+
+/** One shard's waiting rows (lsi1 `W#`), lowest ticket first, strongly consistent. */
+const waitingIn = (partition: string, attributes?: readonly string[]): QuerySpec => ({
+  index: eventsKeys.registrationsIndex,
+  key: x`PK = ${partition} AND begins_with(LSI1SK, ${'W#'})`,
+  consistent: true,
+  ...(attributes ? { attributes: [...new Set([...attributes, SORT_KEY])] } : {}),
+});
+
+/**
+ * The first `count` waiting rows of a sharded event over all its shards, lowest ticket first:
+ * each shard's first `count` (one query each, at once), merged by `W#<ticket>` — tickets come
+ * from one sequence, so the merge is the one waitlist order.
+ */
+export async function shardedWaitlistHeads(
+  table: DynamoTable,
+  event: EventShards,
+  count: number,
+): Promise<Item[]> {
+  const pages = await Promise.all(
+    registrationPartitions(event).map(async (partition) => {
+      for await (const items of table.queryPages(waitingIn(partition), count)) {
+        // Only a shard read whole can be passed over: the first `count` of each are enough.
+        return { items, more: false };
+      }
+      return { items: [], more: false };
+    }),
+  );
+  return [...mergeAscending(pages, sortKeyOf, count).items];
+}
+
+/** The tickets of everyone waiting on a sharded event, every shard read whole. */
+export async function shardedWaitingTickets(
+  table: DynamoTable,
+  event: EventShards,
+): Promise<number[]> {
+  const tickets: number[] = [];
+  for (const partition of registrationPartitions(event)) {
+    for await (const items of table.queryPages(waitingIn(partition, ['ticket']))) {
+      tickets.push(...items.map((item) => Number(item.ticket ?? 0)));
+    }
+  }
+  return tickets;
+}

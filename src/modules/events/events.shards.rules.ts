@@ -5,6 +5,7 @@ import {
   type SeatMove,
   type ShardCounter,
   type ShardedView,
+  type TicketBlock,
   type Waitlist,
 } from './events.model.js';
 import { promotable, type RegistrationDecision } from './events.rules.js';
@@ -17,7 +18,7 @@ import { promotable, type RegistrationDecision } from './events.rules.js';
  * shards' rows, the event summed from its shards, and the decision with the sold-out latch.
  */
 
-export { MAX_SHARDS, type SeatMove, type ShardCounter, type ShardedView };
+export { MAX_SHARDS, type SeatMove, type ShardCounter, type ShardedView, type TicketBlock };
 
 /** The event item's own fields: a sharded event item keeps no counters and no bookkeeping. */
 export type EventSettings = Omit<
@@ -166,18 +167,6 @@ export const BLOCK_LIFETIME_MS = 1000;
 export const MAX_BLOCK_SIZE = 32;
 /** A block lasts about this long at the rate the last one was taken. */
 const BLOCK_TARGET_MS = 250;
-
-/** A shard's block item (`blockNext`, `blockEnd`, `blockAt`, `blockSize`). */
-export interface TicketBlock {
-  /** The next ticket to hand out; past `end` when the block is spent. */
-  readonly next: number;
-  /** The block's last ticket. */
-  readonly end: number;
-  /** When it was allocated, in ms since the epoch (the condition compares it with now − 1 s). */
-  readonly at: number;
-  /** Tickets it was allocated with: its first is `end − size + 1`. */
-  readonly size: number;
-}
 
 /**
  * Whether a join may take `block.next`: a ticket left, and the block under a second old — the
