@@ -16,16 +16,20 @@ import { eventsTable } from './events.module.js';
  *   registrations (a query on each of the event's partitions, batch deletes: a sharded row's
  *   guard, in its user's partition, before the row), then the event — nothing
  *   to announce: the DELETE that marked the event announced it;
- * - the ticket sweep: lists events (collections index), reads each one's waitlist (waitlist
- *   order index) and records tickets nobody holds, then folds them (conditional updates of the
- *   event).
+ * - the ticket sweep: lists events (collections index; a sharded event summed from its counters
+ *   and waitlist item in a batch read), reads each one's waitlist (waitlist order index; a
+ *   sharded event's blocks in a batch read and its waitlist item) and records tickets nobody
+ *   holds, then folds them (conditional updates of the event; a sharded event's in a transaction
+ *   that checks every block as read).
  * - the ticket index's backfill (a migration): lists events (collections index), finds their
  *   confirmed registrations not in the ticket index (waitlist order index) and indexes them;
  * - the offer functions (the timer's consumer, the offer sweep, the seat sweep): read an offer's
  *   registration and event, end it and offer its seat to the next (the registration, the token
  *   lookup and the event in one transaction, and its domain events), fold the waitlist; the
  *   offer sweep finds due offers in the expiry index (by-status index, OFFERS#n keys), the seat
- *   sweep lists events (collections index).
+ *   sweep lists events (collections index); on a sharded event, reads it summed (a batch read),
+ *   promotes across its shards and clears its sold-out latch (a transaction on every counter,
+ *   under a lease on the waitlist item).
  */
 export const access: ModuleAccess = {
   api: [
@@ -71,7 +75,7 @@ export const access: ModuleAccess = {
   'release-unused-tickets': [
     {
       table: eventsTable,
-      actions: ['Query', 'UpdateItem'],
+      actions: ['GetItem', 'BatchGetItem', 'Query', 'UpdateItem', 'ConditionCheckItem'],
       indexes: [eventsKeys.collectionsIndex, eventsKeys.registrationsIndex],
     },
   ],
@@ -85,7 +89,7 @@ function offerWork(finding: readonly string[]): ModuleAccess[string] {
   return [
     {
       table: eventsTable,
-      actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'ConditionCheckItem'],
+      actions: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'ConditionCheckItem'],
       indexes: [eventsKeys.registrationsIndex, ...finding],
     },
     { table: outboxTable, actions: ['PutItem'] },

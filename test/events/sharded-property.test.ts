@@ -1,0 +1,298 @@
+import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { eventsModule } from '../../src/modules/events/events.module.js';
+import type { TestApp } from '../support/app.js';
+import { createEvent, createEventsApp, createUser, uniqueId } from './fixtures.js';
+
+/*
+ * The sharded waitlist as a property (docs/decisions/sharded-capacity.md, *Exactness*): random
+ * batches of registrations, unregisters (a waiting user's is a leave), capacity changes and
+ * rebalances, each batch run at once through the real app on DynamoDB Local, on an event with
+ * 2–4 shards, a few seats and a waitlist. After each batch and one run of the seat sweep, at rest:
+ * per shard rows = counters and slice = taken + free; the slices sum to the capacity; one
+ * registration per user, each row with its guard and each guard with its row; the latch the same
+ * on every shard, on whenever anyone waits, and no seat free while anyone waits; and every user
+ * the batch promoted held a lower ticket than everyone who was already waiting and still is.
+ * SHARDED_PROPERTY_SEED replays a run; SHARDED_PROPERTY_RUNS asks for more of them.
+ */
+
+const SHARDING = { EVENTS_SHARDING: 'on' };
+const USERS = 6;
+const RUNS = Number(process.env.SHARDED_PROPERTY_RUNS ?? 6);
+const SEED = process.env.SHARDED_PROPERTY_SEED
+  ? Number(process.env.SHARDED_PROPERTY_SEED)
+  : Math.floor(Math.random() * 2 ** 31);
+
+type Item = Record<string, unknown>;
+
+type Step =
+  | { readonly kind: 'register'; readonly user: number }
+  | { readonly kind: 'unregister'; readonly user: number }
+  | { readonly kind: 'capacity'; readonly capacity: number }
+  | {
+      readonly kind: 'rebalance';
+      readonly from: number;
+      readonly to: number;
+      readonly seats: number;
+    };
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  {
+    weight: 5,
+    arbitrary: fc.record({ kind: fc.constant('register' as const), user: fc.nat(USERS - 1) }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({ kind: fc.constant('unregister' as const), user: fc.nat(USERS - 1) }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('capacity' as const),
+      capacity: fc.integer({ min: 1, max: 6 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('rebalance' as const),
+      from: fc.nat(3),
+      to: fc.nat(3),
+      seats: fc.integer({ min: 1, max: 2 }),
+    }),
+  },
+);
+
+const scenario = fc.record({
+  shards: fc.integer({ min: 2, max: 4 }),
+  capacity: fc.integer({ min: 1, max: 4 }),
+  batches: fc.array(fc.array(step, { minLength: 1, maxLength: 3 }), { minLength: 3, maxLength: 8 }),
+});
+
+const register = (user: number): Step => ({ kind: 'register', user });
+const unregister = (user: number): Step => ({ kind: 'unregister', user });
+/** One seat, everyone else waiting, then the seat passed down the queue user by user. */
+const drain: Step[][] = [
+  ...Array.from({ length: USERS }, (_, user) => [register(user)]),
+  ...Array.from({ length: USERS - 1 }, (_, user) => [unregister(user)]),
+];
+
+const shardPk = (eventId: string, shard: number) =>
+  `EVENT#${eventId}#S${String(shard).padStart(2, '0')}`;
+
+let app: TestApp;
+let users: string[];
+
+beforeAll(async () => {
+  app = await createEventsApp({ env: SHARDING });
+  users = Array.from({ length: USERS }, (_, i) => uniqueId(`prop${i}`));
+  await Promise.all(users.map((id) => createUser(app, id)));
+});
+
+function table() {
+  const TableName = app.config.tables.events;
+  const send = app.dynamo.doc;
+  return {
+    TableName,
+    get: async (PK: string, SK: string) =>
+      (await send.send(new GetCommand({ TableName, Key: { PK, SK }, ConsistentRead: true }))).Item,
+    rows: async (PK: string) =>
+      (
+        await send.send(
+          new QueryCommand({
+            TableName,
+            KeyConditionExpression: 'PK = :pk AND begins_with(SK, :reg)',
+            ExpressionAttributeValues: { ':pk': PK, ':reg': 'REG#' },
+            ConsistentRead: true,
+          }),
+        )
+      ).Items ?? [],
+  };
+}
+
+/** Seats moved between two shards as the service's rebalance moves them (slice with free). */
+async function rebalance(eventId: string, from: number, to: number, seats: number) {
+  const { TableName } = table();
+  await app.dynamo.doc
+    .send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName,
+              Key: { PK: shardPk(eventId, from), SK: 'SHARD' },
+              UpdateExpression: 'SET freeSeats = freeSeats - :m, slice = slice - :m',
+              ConditionExpression: 'freeSeats >= :m',
+              ExpressionAttributeValues: { ':m': seats },
+            },
+          },
+          {
+            Update: {
+              TableName,
+              Key: { PK: shardPk(eventId, to), SK: 'SHARD' },
+              UpdateExpression: 'SET freeSeats = freeSeats + :m, slice = slice + :m',
+              ExpressionAttributeValues: { ':m': seats },
+            },
+          },
+        ],
+      }),
+    )
+    .catch(() => undefined); // a condition failed or a conflict: nothing moved
+}
+
+/** What the data holds at rest: per shard, every row; each user's guard. */
+async function snapshot(eventId: string, shards: number) {
+  const t = table();
+  const counters: Item[] = [];
+  const rows: Item[][] = [];
+  for (let s = 0; s < shards; s++) {
+    counters.push((await t.get(shardPk(eventId, s), 'SHARD')) ?? {});
+    rows.push(await t.rows(shardPk(eventId, s)));
+  }
+  const guards = new Map<string, Item | undefined>();
+  for (const user of users) guards.set(user, await t.get(`USER#${user}`, `REG#${eventId}`));
+  const event = await t.get(`EVENT#${eventId}`, 'EVENT');
+  return { counters, rows, guards, capacity: Number(event?.capacity) };
+}
+
+type Snapshot = Awaited<ReturnType<typeof snapshot>>;
+
+const waitingTickets = (snap: Snapshot) =>
+  new Map(
+    snap.rows
+      .flat()
+      .filter((row) => row.status === 'waitlisted')
+      .map((row) => [String(row.userId), Number(row.ticket)]),
+  );
+
+function checkAtRest(snap: Snapshot, context: string) {
+  const { counters, rows, guards, capacity } = snap;
+  let slices = 0;
+  let free = 0;
+  counters.forEach((counter, s) => {
+    const mine = rows[s] ?? [];
+    const taken = mine.filter((row) => row.status === 'confirmed' || row.status === 'offered');
+    const waiting = mine.filter((row) => row.status === 'waitlisted');
+    const where = `${context}, shard ${s}`;
+    expect(taken.length, `${where}: taken rows = registeredCount`).toBe(counter.registeredCount);
+    expect(waiting.length, `${where}: waiting rows = waitlistCount`).toBe(counter.waitlistCount);
+    expect(counter.slice, `${where}: slice = taken + free`).toBe(
+      Number(counter.registeredCount) + Number(counter.freeSeats),
+    );
+    expect(Number(counter.freeSeats), `${where}: free ≥ 0`).toBeGreaterThanOrEqual(0);
+    expect(counter.soldOut, `${where}: the latch is the same on every shard`).toBe(
+      counters[0]?.soldOut,
+    );
+    slices += Number(counter.slice);
+    free += Number(counter.freeSeats);
+  });
+  expect(slices, `${context}: slices sum to the capacity`).toBe(capacity);
+  const all = rows.flat();
+  expect(new Set(all.map((row) => row.userId)).size, `${context}: one row per user`).toBe(
+    all.length,
+  );
+  for (const [user, guard] of guards) {
+    const row = all.find((r) => r.userId === user);
+    expect(guard?.registrationId, `${context}: ${user}'s guard names their row`).toBe(
+      row?.registrationId,
+    );
+  }
+  const waiting = all.filter((row) => row.status === 'waitlisted').length;
+  if (waiting > 0) {
+    expect(counters[0]?.soldOut, `${context}: someone waits, so the latch is on`).toBe(true);
+    expect(free, `${context}: no seat free while anyone waits`).toBe(0);
+  }
+}
+
+/**
+ * FIFO: the users `before` held waiting and `after` holds confirmed were promoted; each held a
+ * lower ticket than every user who waited before the batch and still waits after it.
+ */
+function checkPromotions(before: Snapshot, after: Snapshot, context: string) {
+  const waitedBefore = waitingTickets(before);
+  const waitingAfter = waitingTickets(after);
+  const confirmedAfter = new Set(
+    after.rows
+      .flat()
+      .filter((row) => row.status === 'confirmed')
+      .map((row) => String(row.userId)),
+  );
+  const promoted = [...waitedBefore].filter(([user]) => confirmedAfter.has(user));
+  const stillWaiting = [...waitedBefore].filter(([user]) => waitingAfter.has(user));
+  for (const [user, ticket] of promoted) {
+    for (const [other, theirs] of stillWaiting) {
+      expect(
+        ticket < theirs,
+        `${context}: ${user} (ticket ${ticket}) promoted ahead of ${other} (ticket ${theirs})`,
+      ).toBe(true);
+    }
+  }
+}
+
+async function run(eventId: string, s: Step, shards: number): Promise<void> {
+  const user = s.kind === 'register' || s.kind === 'unregister' ? users[s.user] : undefined;
+  let res: Response | undefined;
+  if (s.kind === 'register') {
+    res = await app.call(`/events/${eventId}/registrations`, {
+      method: 'POST',
+      json: { userId: user },
+    });
+    expect([201, 409, 503], await res.clone().text()).toContain(res.status);
+    if (res.status === 409) {
+      const { code } = (await res.json()) as { code: string };
+      expect(['EVENTS.ALREADY_REGISTERED', 'EVENTS.EVENT_FULL']).toContain(code);
+    }
+  } else if (s.kind === 'unregister') {
+    res = await app.call(`/events/${eventId}/registrations/${user}`, { method: 'DELETE' });
+    expect([200, 404, 503], await res.clone().text()).toContain(res.status);
+  } else if (s.kind === 'capacity') {
+    res = await app.call(`/events/${eventId}`, { method: 'PUT', json: { capacity: s.capacity } });
+    expect([200, 409, 503], await res.clone().text()).toContain(res.status);
+  } else if (s.from % shards !== s.to % shards) {
+    await rebalance(eventId, s.from % shards, s.to % shards, s.seats);
+  }
+}
+
+const seatSweep = () =>
+  eventsModule.tasks
+    ?.find((task) => task.name === 'fill-free-seats')
+    ?.run(app.servicesOf(eventsModule) as never, { trigger: 'schedule' } as never);
+
+describe('a sharded event with a waitlist under random interleavings', () => {
+  it('keeps rows = counters, one registration per user, the latch, and FIFO promotion', async () => {
+    try {
+      await fc.assert(
+        fc.asyncProperty(scenario, async ({ shards, capacity, batches }) => {
+          const { eventId } = await createEvent(app, {
+            eventId: uniqueId('prop'),
+            shards,
+            capacity,
+            hasWaitlist: true,
+          });
+          let before = await snapshot(eventId, shards);
+          for (const [i, batch] of batches.entries()) {
+            await Promise.all(batch.map((s) => run(eventId, s, shards)));
+            await seatSweep();
+            const after = await snapshot(eventId, shards);
+            const context = `batch ${i} ${JSON.stringify(batch)}`;
+            checkAtRest(after, context);
+            checkPromotions(before, after, context);
+            before = after;
+          }
+        }),
+        {
+          seed: SEED,
+          numRuns: RUNS,
+          endOnFailure: true,
+          // First, a queue over two shards drained one seat at a time: every promotion must take
+          // the lowest ticket of all shards, not a shard's own head.
+          examples: [[{ shards: 2, capacity: 1, batches: drain }]],
+        },
+      );
+    } catch (error) {
+      console.error(`sharded property failed: SHARDED_PROPERTY_SEED=${SEED}`);
+      throw error;
+    }
+  }, 120_000);
+});
