@@ -230,7 +230,8 @@ function checkPromotions(before: Snapshot, after: Snapshot, context: string) {
   }
 }
 
-async function run(eventId: string, s: Step, shards: number): Promise<void> {
+/** A registration's answer, when the step was one: its status (`confirmed`, `waitlisted`). */
+async function run(eventId: string, s: Step, shards: number): Promise<string | undefined> {
   const user = s.kind === 'register' || s.kind === 'unregister' ? users[s.user] : undefined;
   let res: Response | undefined;
   if (s.kind === 'register') {
@@ -243,6 +244,7 @@ async function run(eventId: string, s: Step, shards: number): Promise<void> {
       const { code } = (await res.json()) as { code: string };
       expect(['EVENTS.ALREADY_REGISTERED', 'EVENTS.EVENT_FULL']).toContain(code);
     }
+    if (res.status === 201) return ((await res.json()) as { status: string }).status;
   } else if (s.kind === 'unregister') {
     res = await app.call(`/events/${eventId}/registrations/${user}`, { method: 'DELETE' });
     expect([200, 404, 503], await res.clone().text()).toContain(res.status);
@@ -251,6 +253,32 @@ async function run(eventId: string, s: Step, shards: number): Promise<void> {
     expect([200, 409, 503], await res.clone().text()).toContain(res.status);
   } else if (s.from % shards !== s.to % shards) {
     await rebalance(eventId, s.from % shards, s.to % shards, s.seats);
+  }
+  return undefined;
+}
+
+/**
+ * The latch across a batch that frees no seat (registrations and rebalances only): while anyone
+ * waited before it, nobody is confirmed (the latch stays on: nobody jumps the queue); and a latch
+ * on after it leaves no seat free (it was set with every shard dry, and nothing freed one since).
+ */
+function checkLatch(
+  before: Snapshot,
+  after: Snapshot,
+  batch: readonly Step[],
+  answers: readonly (string | undefined)[],
+  context: string,
+) {
+  if (batch.some((s) => s.kind === 'unregister' || s.kind === 'capacity')) return;
+  if (waitingTickets(before).size > 0) {
+    expect(
+      answers.filter((a) => a === 'confirmed'),
+      `${context}: confirmed while people waited`,
+    ).toEqual([]);
+  }
+  if (after.counters[0]?.soldOut === true) {
+    const free = after.counters.reduce((sum, c) => sum + Number(c.freeSeats), 0);
+    expect(free, `${context}: the latch is on with seats free`).toBe(0);
   }
 }
 
@@ -272,11 +300,12 @@ describe('a sharded event with a waitlist under random interleavings', () => {
           });
           let before = await snapshot(eventId, shards);
           for (const [i, batch] of batches.entries()) {
-            await Promise.all(batch.map((s) => run(eventId, s, shards)));
+            const answers = await Promise.all(batch.map((s) => run(eventId, s, shards)));
             await seatSweep();
             const after = await snapshot(eventId, shards);
             const context = `batch ${i} ${JSON.stringify(batch)}`;
             checkAtRest(after, context);
+            checkLatch(before, after, batch, answers, context);
             checkPromotions(before, after, context);
             before = after;
           }
