@@ -452,6 +452,41 @@ describe('a shard that stays busy', () => {
   });
 });
 
+describe('a sold-out latch that stays busy', () => {
+  it('decides again when setting the latch stays in conflict through every try, and tells full', async () => {
+    let armed = false;
+    let conflicts: { failed: () => number } | undefined;
+    const app = await createEventsApp({
+      env: SHARDING,
+      dynamo: (clients) => {
+        // The latch's transaction (it sets soldOut on every counter) conflicts through one
+        // commit's every try, then goes through.
+        conflicts = failCalls(clients, {
+          when: (call) =>
+            armed && both(commandIs('TransactWrite'), inputMentions('SET soldOut'))(call),
+          times: 8,
+          error: transactionConflict(2),
+        });
+        return clients;
+      },
+    });
+    const { eventId } = await createSharded(app, { capacity: 2, shards: 2 });
+    const fans = await users(app, 3);
+    for (const fan of fans.slice(0, 2)) await bodyOf(await registerCall(app, eventId, fan), 201);
+    armed = true;
+
+    await expectProblem(
+      await registerCall(app, eventId, fans[2] as string),
+      409,
+      'EVENTS.EVENT_FULL',
+    );
+
+    expect(conflicts?.failed()).toBe(8);
+    const counters = await stored(app).shards(eventId, 2);
+    expect(counters.map((c) => c.soldOut)).toEqual([true, true]);
+  });
+});
+
 describe('a view that cannot be read again', () => {
   it('registers on the view it has when reading the counters again is refused', async () => {
     let now = Date.parse('2030-01-01T10:00:00.000Z');

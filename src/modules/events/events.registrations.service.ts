@@ -1072,6 +1072,10 @@ export class RegistrationsService {
     try {
       const flipped = await repository.flipLatch(eventId, shards, kind === 'sell-out', this.now());
       if (flipped) this.deps.metrics.count(kind === 'sell-out' ? 'SoldOut' : 'Reopened');
+    } catch (error) {
+      // Busy through every try (it meets every registration in flight): decided again on the
+      // read that follows, like a failed condition.
+      if (!isBusy(error)) throw error;
     } finally {
       this.views.forget(eventId);
       await repository.releaseLatchLease(eventId, at).catch(() => undefined);
