@@ -145,6 +145,12 @@ const ON_FIRST_USE = [
   'pngjs/',
   '@aws-lambda-powertools/idempotency/',
   '@aws-lambda-powertools/jmespath/',
+  // Webhook signing (Standard Webhooks and what it hashes and encodes with), loaded with the
+  // sender by the first delivery; CSV writing, by the first CSV answer.
+  'standardwebhooks/',
+  'fast-sha256/',
+  '@stablelib/base64/',
+  'csv-stringify/',
 ];
 
 /** Packages no function carries at all (no longer a dependency). */
@@ -158,7 +164,7 @@ const NOWHERE = [
 ];
 
 describe('what a function loads as it starts (its init path)', () => {
-  it('holds the DynamoDB client and none of the other clients, Powertools Metrics and idempotency, aws-jwt-verify or the route-only renderers', () => {
+  it('holds the DynamoDB client and none of the other clients, Powertools Metrics and idempotency, aws-jwt-verify, the route-only renderers, webhook signing or CSV writing', () => {
     for (const [name, bundle] of Object.entries({ api, exports: exportsFn, task, authorizer })) {
       const inputs = initInputsOf(bundle.metafile);
       expect(
@@ -209,6 +215,40 @@ describe('what a function loads as it starts (its init path)', () => {
     }
     // The init path is what `bytes` counts; the package holds more.
     expect(api.bytes).toBeLessThan(api.totalBytes);
+  });
+});
+
+/** The webhook sender: DNS, sockets and signing (node:dns, node:net, node:http(s), standardwebhooks). */
+const WEBHOOK_SENDER = 'src/modules/webhooks/webhooks.delivery.ts';
+
+describe('the webhook sender', () => {
+  let webhooksTask: BundleResult;
+
+  beforeAll(async () => {
+    webhooksTask = await bundleFunction(
+      projectRoot,
+      { entry: TASK_ENTRY, http: false, modules: ['webhooks'] },
+      join(outdir, 'webhooks-task'),
+    );
+  }, 120_000);
+
+  it('is loaded on first use (a delivery; an endpoint created, changed or given a new secret): in the package of the API, the exports function and the webhooks tasks, on none of their init paths', () => {
+    for (const [name, bundle] of Object.entries({
+      api,
+      exports: exportsFn,
+      webhooks: webhooksTask,
+    })) {
+      expect(inputsOf(bundle.metafile), name).toContain(WEBHOOK_SENDER);
+      const init = initInputsOf(bundle.metafile);
+      expect(init, name).not.toContain(WEBHOOK_SENDER);
+      // The events task bundled above has no webhooks module: the packages, checked here too.
+      for (const lazy of ON_FIRST_USE) {
+        expect(
+          init.filter((input) => input.includes(`node_modules/${lazy}`)),
+          `${name}: ${lazy}`,
+        ).toEqual([]);
+      }
+    }
   });
 });
 

@@ -2,10 +2,10 @@ import * as z from 'zod/mini';
 import { S, type TableDefinition } from '../../platform/dynamo/tables.js';
 import { integerSetting } from '../../platform/input.js';
 import { defineModule, isStartupRun } from '../../platform/module.js';
+import { onFirstUse } from '../../platform/on-first-use.js';
 import { outboxQueue } from '../../platform/outbox/outbox.js';
 import { type QueueDefinition, queueOf } from '../../platform/queue/queue.js';
 import { scheduleSetting } from '../../platform/schedule.js';
-import { createSender, newSigningSecret, targetUrlProblem } from './webhooks.delivery.js';
 import { DynamoWebhookRepository } from './webhooks.dynamo.js';
 import { webhookRoutes, webhooksEventSchemas } from './webhooks.routes.js';
 import { parseSchedule, STANDARD_RETRY_SCHEDULE } from './webhooks.rules.js';
@@ -79,14 +79,19 @@ export const webhooksModule = defineModule({
   settings,
   services: (context) => {
     const { settings: s } = context;
+    // The sender (DNS, sockets, Standard Webhooks signing) and its checks of a target, loaded by
+    // the first call that needs them: a delivery, or an endpoint created, changed or given a new
+    // secret. The API and the tasks that only dispatch or sweep start without them.
+    const delivery = onFirstUse(() => import('./webhooks.delivery.js'));
+    const sender = onFirstUse(async () => (await delivery()).createSender({ policy: s.targets }));
     return {
       webhooks: new WebhooksService({
         repository: new DynamoWebhookRepository(context.table(webhooksTable), context.outbox),
         outbox: context.outbox,
         deliveries: queueOf(context.ports.queues, deliveryQueue),
-        send: createSender({ policy: s.targets }),
-        targetProblem: (url) => targetUrlProblem(url, s.targets),
-        newSecret: newSigningSecret,
+        send: async (request) => (await sender())(request),
+        targetProblem: async (url) => (await delivery()).targetUrlProblem(url, s.targets),
+        newSecret: async () => (await delivery()).newSigningSecret(),
         seal: async (secret) => (await context.secrets()).seal(SECRET_PURPOSE, secret),
         open: async (sealed) => (await context.secrets()).open(SECRET_PURPOSE, sealed),
         clock: context.clock,

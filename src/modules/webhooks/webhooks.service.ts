@@ -39,8 +39,8 @@ export interface WebhooksDeps {
   readonly deliveries: Queue;
   readonly send: (request: DeliveryRequest) => Promise<DeliveryResult>;
   /** Why a URL may not be an endpoint (the deployment's target policy), or undefined. */
-  readonly targetProblem: (url: string) => string | undefined;
-  readonly newSecret: () => string;
+  readonly targetProblem: (url: string) => Promise<string | undefined>;
+  readonly newSecret: () => Promise<string>;
   readonly seal: (secret: string) => Promise<string>;
   readonly open: (sealed: string) => Promise<string>;
   readonly clock: () => Date;
@@ -88,13 +88,13 @@ export class WebhooksService {
     eventTypes: readonly string[];
     description?: string | undefined;
   }): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
-    this.checkTarget(input.url);
+    await this.checkTarget(input.url);
     this.checkTypes(input.eventTypes);
     if ((await this.deps.repository.countEndpoints()) >= this.deps.settings.maxEndpoints) {
       throw WebhooksErrors.tooManyEndpoints(this.deps.settings.maxEndpoints);
     }
     const now = this.now();
-    const secret = this.deps.newSecret();
+    const secret = await this.deps.newSecret();
     const endpoint: WebhookEndpoint = {
       id: this.deps.newId(),
       url: input.url,
@@ -121,7 +121,7 @@ export class WebhooksService {
   }
 
   async updateEndpoint(id: string, changes: EndpointChanges): Promise<WebhookEndpoint> {
-    if (changes.url !== undefined) this.checkTarget(changes.url);
+    if (changes.url !== undefined) await this.checkTarget(changes.url);
     if (changes.eventTypes !== undefined) this.checkTypes(changes.eventTypes);
     for (;;) {
       const { endpoint } = await this.stored(id);
@@ -147,7 +147,7 @@ export class WebhooksService {
 
   /** A new signing secret, shown once; the previous one keeps signing for 24 hours. */
   async rotateSecret(id: string): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
-    const secret = this.deps.newSecret();
+    const secret = await this.deps.newSecret();
     for (;;) {
       const stored = await this.stored(id);
       const now = this.deps.clock();
@@ -473,8 +473,8 @@ export class WebhooksService {
     return stored;
   }
 
-  private checkTarget(url: string): void {
-    const problem = this.deps.targetProblem(url);
+  private async checkTarget(url: string): Promise<void> {
+    const problem = await this.deps.targetProblem(url);
     if (problem) throw WebhooksErrors.targetRefused(problem);
   }
 

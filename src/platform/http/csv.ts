@@ -1,7 +1,7 @@
-import { stringify } from 'csv-stringify/sync';
 import type { Context, Hono } from 'hono';
 import { accepts } from 'hono/accepts';
 import * as z from 'zod/mini';
+import { onFirstUse } from '../on-first-use.js';
 import type { Page, PageRequest } from '../page.js';
 import type { AppEnv } from './context.js';
 import { type PublicRoute, publicRouteMatcher } from './public-routes.js';
@@ -85,7 +85,9 @@ export async function* everyPage<T>(
  */
 export async function csvResponse<T>(c: Context, spec: CsvExport<T>): Promise<Response> {
   const pages = spec.pages[Symbol.asyncIterator]();
-  let next: IteratorResult<readonly T[]> | undefined = await pages.next();
+  // The writer loads (on the first CSV answer) while the first page is read.
+  const [first, { stringify }] = await Promise.all([pages.next(), csvStringify()]);
+  let next: IteratorResult<readonly T[]> | undefined = first;
   let headerSent = false;
   const encoder = new TextEncoder();
   const options = {
@@ -127,6 +129,9 @@ export async function csvResponse<T>(c: Context, spec: CsvExport<T>): Promise<Re
     'content-disposition': `attachment; filename="${safeFilename(spec.filename)}"`,
   });
 }
+
+/** The CSV writer, loaded by the first CSV answer: a function that writes none never loads it. */
+const csvStringify = onFirstUse(() => import('csv-stringify/sync'));
 
 const safeFilename = (name: string) => name.replace(/[^A-Za-z0-9._-]/g, '_');
 
