@@ -224,14 +224,120 @@ export function simulateArg(argv: readonly string[]): boolean[] {
 }
 
 /**
- * `--waitlist=on|off`: whether the event takes a waitlist. By default it does, unless a sharded
- * run is asked for: sharded events take no waitlist yet, and the runs of one section compare
- * like with like.
+ * `--waitlist=on|off`: whether the event takes a waitlist; by default it does, sharded or not
+ * (users past the capacity join it).
  */
-export function waitlistArg(argv: readonly string[], shardCounts: readonly number[]): boolean {
+export function waitlistArg(argv: readonly string[]): boolean {
   const raw = argv.find((arg) => arg.startsWith('--waitlist='))?.slice('--waitlist='.length);
-  if (raw === undefined) return shardCounts.every((shards) => shards <= 1);
-  if (raw === 'on') return true;
+  if (raw === undefined || raw === 'on') return true;
   if (raw === 'off') return false;
   throw new Error(`--waitlist=${raw}: must be "on" or "off"`);
+}
+
+/** How far an order departs from another: see `orderInversions`. */
+export interface Inversions {
+  /** Entries compared. */
+  readonly waiting: number;
+  /** Pairs whose lower ticket was seen later (ties are not inverted). */
+  readonly inverted: number;
+  /** The most time by which a lower ticket was seen after a higher one, in `at`'s unit. */
+  readonly largestMs: number;
+  /** The most places, in ticket order, between the two of an inverted pair. */
+  readonly largestPlaces: number;
+}
+
+/**
+ * The waitlist's order (by ticket: the order promotions take) against the order its joins were
+ * seen (`at`, e.g. when each join's 201 came back). A pair is inverted when the lower ticket was
+ * seen strictly later. O(n log n): a merge sort counts the pairs; for the largest gaps, the
+ * running maximum of `at` in ticket order is non-decreasing, so the earliest entry seen after a
+ * given one is found by binary search.
+ */
+export function orderInversions(
+  entries: readonly { readonly ticket: number; readonly at: number }[],
+): Inversions {
+  const times = [...entries].sort((a, b) => a.ticket - b.ticket).map((entry) => entry.at);
+  let largestMs = 0;
+  let largestPlaces = 0;
+  const runningMax: number[] = [];
+  for (const [j, at] of times.entries()) {
+    const most = j > 0 ? (runningMax[j - 1] as number) : Number.NEGATIVE_INFINITY;
+    if (most > at) {
+      largestMs = Math.max(largestMs, most - at);
+      let low = 0;
+      let high = j - 1;
+      while (low < high) {
+        const middle = (low + high) >> 1;
+        if ((runningMax[middle] as number) > at) high = middle;
+        else low = middle + 1;
+      }
+      largestPlaces = Math.max(largestPlaces, j - low);
+    }
+    runningMax.push(Math.max(most, at));
+  }
+  return { waiting: times.length, inverted: countInverted(times), largestMs, largestPlaces };
+}
+
+/**
+ * Joins that overtook one already answered: pairs where the lower ticket's request was sent
+ * strictly after the higher ticket's answer came back. Requests that overlapped may commit in
+ * either order, so `orderInversions` counts noise a client could not tell; these pairs are the
+ * departure from first come, first served that no concurrency explains. `largestMs`: the most
+ * time between that answer and that sending. O(n²) over the waiting, a few thousand at most.
+ */
+export function overtakes(
+  entries: readonly { readonly ticket: number; readonly sent: number; readonly answered: number }[],
+): Inversions {
+  const byTicket = [...entries].sort((a, b) => a.ticket - b.ticket);
+  let inverted = 0;
+  let largestMs = 0;
+  let largestPlaces = 0;
+  for (const [i, lower] of byTicket.entries()) {
+    for (let j = i + 1; j < byTicket.length; j++) {
+      const gap = lower.sent - (byTicket[j] as (typeof byTicket)[number]).answered;
+      if (gap <= 0) continue;
+      inverted++;
+      largestMs = Math.max(largestMs, gap);
+      largestPlaces = Math.max(largestPlaces, j - i);
+    }
+  }
+  return { waiting: byTicket.length, inverted, largestMs, largestPlaces };
+}
+
+/** Pairs i < j with values[i] > values[j], by merge sort. */
+function countInverted(values: readonly number[]): number {
+  if (values.length < 2) return 0;
+  const middle = values.length >> 1;
+  const left = [...values.slice(0, middle)].sort((a, b) => a - b);
+  const right = [...values.slice(middle)].sort((a, b) => a - b);
+  let across = 0;
+  let l = 0;
+  for (const value of right) {
+    while (l < left.length && (left[l] as number) <= value) l++;
+    across += left.length - l;
+  }
+  return countInverted(values.slice(0, middle)) + countInverted(values.slice(middle)) + across;
+}
+
+/**
+ * Seats freed while people waited go to the lowest tickets: with `promoted` users confirmed from
+ * the waitlist, each should be one of the lowest `promoted.length` tickets of `waiting` (the
+ * waitlist before). `outOfOrder`: the promoted users who were not (or were not waiting at all),
+ * or the users owed a seat who went without, whichever is more.
+ */
+export function promotionOrder(
+  waiting: readonly { readonly userId: string; readonly ticket: number }[],
+  promoted: readonly string[],
+): { readonly promoted: number; readonly outOfOrder: number } {
+  const owed = new Set(
+    [...waiting]
+      .sort((a, b) => a.ticket - b.ticket)
+      .slice(0, promoted.length)
+      .map((entry) => entry.userId),
+  );
+  const given = new Set(promoted);
+  // A user promoted twice over counts too: someone owed a seat then went without.
+  const skipped = [...owed].filter((user) => !given.has(user)).length;
+  const strays = promoted.filter((user) => !owed.has(user)).length;
+  return { promoted: promoted.length, outOfOrder: Math.max(skipped, strays) };
 }

@@ -9,7 +9,11 @@ import {
 } from '../../src/platform/dynamo/partition-simulation.js';
 import {
   duplicateRows,
+  type Inversions,
   numbersArg,
+  orderInversions,
+  overtakes,
+  promotionOrder,
   REGISTRATION_CHARGES,
   registrationCeiling,
   retryDelayMs,
@@ -31,9 +35,11 @@ import { BENCH_API_KEY, type BenchStack, startStack } from './stack.js';
  * scaled; without it, DynamoDB Local's own. What was committed is read back through the API.
  *
  * An event created with `shards: N` (N > 1) spreads its registrations over N keys (the stack runs
- * with EVENTS_SHARDING on). Sharded events take no waitlist yet, so when a sharded run is asked
- * for every run's event is created without one (`--waitlist` says otherwise): the users past the
- * capacity are told 409 full, and the runs compare like with like.
+ * with EVENTS_SHARDING on). Every run's event takes a waitlist unless `--waitlist=off` (then the
+ * users past the capacity are told 409 full). With one, the run measures how far the committed
+ * waitlist (ticket order: the order promotions take) departs from the order the bench saw the
+ * joins answered, then unregisters a tenth of the seats at once and checks each freed seat went
+ * to the lowest tickets.
  */
 
 export interface HotEventOptions {
@@ -58,6 +64,28 @@ export type HotEventRun =
       readonly code: string | undefined;
     }
   | ({ readonly kind: 'ran'; readonly options: HotEventOptions } & HotEventFigures);
+
+/** The phase after the sell-out: confirmed users unregister at once while people wait. */
+export interface Promotions {
+  readonly unregistered: number;
+  /** Unregisters the API answered 200 / not (after retries), and their attempts' 503s. */
+  readonly refused: Readonly<Record<string, number>>;
+  readonly attempts: number;
+  readonly answers503: number;
+  readonly seconds: number;
+  /** Waiting before who are confirmed after, read from the rows. */
+  readonly promoted: number;
+  /** Promoted users not among the lowest tickets (or the owed who went without). */
+  readonly outOfOrder: number;
+  /** `promoted` named in the 200s' `promoted` lists (a retry's 404 names none). */
+  readonly named: number;
+  /** Promotion times (`promotedAt`, ms) against tickets. */
+  readonly promotedAt: Inversions;
+  readonly confirmedAfter: number;
+  readonly waitlistedAfter: number;
+  readonly unsoldAfter: number;
+  readonly countersAfter: { readonly registeredCount: number; readonly waitlistCount: number };
+}
 
 export interface HotEventFigures {
   readonly eventId: string;
@@ -88,6 +116,17 @@ export interface HotEventFigures {
    * error: what the app then retried itself or answered 503.
    */
   readonly failedCalls: Readonly<Record<string, number>>;
+  /**
+   * The committed waitlist (ticket order) against join order: the order the joins' 201s came
+   * back, and the pairs where a join sent after another's 201 holds the lower ticket. Users
+   * waiting whose 201 the bench never saw are left out (`unseen`).
+   */
+  readonly fifo?: {
+    readonly answered: Inversions;
+    readonly overtaken: Inversions;
+    readonly unseen: number;
+  };
+  readonly promotions?: Promotions;
   readonly simulation?: {
     readonly partitions: readonly PartitionUsage[];
     readonly requests: SimulationStats['requests'];
@@ -113,7 +152,7 @@ export async function hotEventSection(
   // is at DynamoDB Local (its latency, unscaled); a stated full-scale window is held / scale.
   const [transactionHoldMs = 0] = numbersArg(argv, 'hold-ms', [0]);
   const deadlineSeconds = 600;
-  const waitlist = waitlistArg(argv, shardCounts);
+  const waitlist = waitlistArg(argv);
 
   log(
     `hot event: one event of ${capacity} seats ${waitlist ? 'with' : 'without'} a waitlist, ` +
@@ -266,6 +305,8 @@ async function hotEventRun(
   partitions?.setEnabled(simulated);
   const tally = { attempts: 0, answers: {} as Record<string, number>, withoutRetryAfter: 0 };
   const placedMs: number[] = [];
+  /** Per placed user: when its successful attempt was sent, and when its 201 came back. */
+  const seen = new Map<string, { sent: number; answered: number }>();
   const started = performance.now();
   let lastCommit = started;
   const until = started + options.deadlineSeconds * 1000;
@@ -282,6 +323,7 @@ async function hotEventRun(
       const userId = userIds[i] as string;
       const first = performance.now();
       for (let attempt = 0; ; attempt++) {
+        const sent = performance.now();
         const answer = await attemptRegistration(url, userId, `${eventId}:${userId}`);
         tally.attempts++;
         const kind = answer.code ? `${answer.status} ${answer.code}` : String(answer.status);
@@ -290,6 +332,7 @@ async function hotEventRun(
         if (answer.status === 201) {
           lastCommit = performance.now();
           placedMs.push(lastCommit - first);
+          seen.set(userId, { sent, answered: lastCommit });
           return 'placed';
         }
         if (answer.code === 'EVENTS.EVENT_FULL' && !waitlist) return 'told full';
@@ -330,6 +373,27 @@ async function hotEventRun(
   if (tried < demand) unplaced['not started by the deadline'] = demand - tried;
   const unplacedCount = Object.values(unplaced).reduce((sum, n) => sum + n, 0);
   const placed = percentiles(placedMs);
+  const waiting = rows.flatMap((row) =>
+    row.status === 'waitlisted' && row.ticket !== undefined
+      ? [{ userId: row.userId, ticket: row.ticket }]
+      : [],
+  );
+  const timed = waiting.flatMap(({ userId, ticket }) => {
+    const times = seen.get(userId);
+    return times ? [{ ticket, ...times }] : [];
+  });
+  const fifo = waitlist
+    ? {
+        answered: orderInversions(timed.map(({ ticket, answered }) => ({ ticket, at: answered }))),
+        overtaken: overtakes(timed),
+        unseen: waiting.length - timed.length,
+      }
+    : undefined;
+  const promotions =
+    waitlist && waiting.length > 0
+      ? await unregisterSample(stack, eventId, options, rows, waiting)
+      : undefined;
+  partitions?.setEnabled(false);
   return {
     kind: 'ran',
     options,
@@ -349,8 +413,114 @@ async function hotEventRun(
     counters: { registeredCount: event.registeredCount, waitlistCount: event.waitlistCount },
     unsold: unsoldSeats({ capacity, confirmed, waitlisted, unplaced: unplacedCount, toldFull }),
     failedCalls: failed,
+    ...(fifo ? { fifo } : {}),
+    ...(promotions ? { promotions } : {}),
     ...(before && after && simulated ? { simulation: difference(before, after) } : {}),
     loadAverage: { before: loadBefore, after: loadavg()[0] ?? 0 },
+  };
+}
+
+/**
+ * After the sell-out: a tenth of the seats (at least one, at most as many as wait) unregister at
+ * once, as clients (a 503 is tried again after its Retry-After; a retry's 404 is an earlier
+ * attempt's commit), with the simulation as the run had it. Then the rows are read again: each
+ * user confirmed from the waitlist should hold one of the lowest tickets.
+ */
+async function unregisterSample(
+  stack: BenchStack,
+  eventId: string,
+  options: HotEventOptions,
+  rows: readonly CommittedRow[],
+  waiting: readonly { userId: string; ticket: number }[],
+): Promise<Promotions> {
+  const { capacity, shards, simulated, inFlight, deadlineSeconds } = options;
+  const confirmed = rows.filter((row) => row.status === 'confirmed').map((row) => row.userId);
+  const size = Math.min(Math.max(1, Math.round(capacity / 10)), waiting.length, confirmed.length);
+  // A partial Fisher–Yates shuffle: the first `size` are a uniform sample.
+  for (let i = 0; i < size; i++) {
+    const j = i + Math.floor(Math.random() * (confirmed.length - i));
+    [confirmed[i], confirmed[j]] = [confirmed[j] as string, confirmed[i] as string];
+  }
+  const leaving = confirmed.slice(0, size);
+  stack.partitions?.setEnabled(simulated);
+  const tally = { attempts: 0, answers503: 0, named: 0 };
+  const started = performance.now();
+  const until = started + deadlineSeconds * 1000;
+  const load = await directLoad({
+    concurrency: inFlight,
+    durationMs: deadlineSeconds * 1000,
+    hardStopMs: deadlineSeconds * 1000 + REQUEST_TIMEOUT_MS + 10_000,
+    maxCalls: size,
+    call: async (i) => {
+      const url = `${stack.appUrl}/events/${eventId}/registrations/${leaving[i]}`;
+      for (let attempt = 0; ; attempt++) {
+        const answer = await attemptUnregister(url);
+        tally.attempts++;
+        if (answer.status === 503) tally.answers503++;
+        if (answer.status === 200) {
+          tally.named += answer.promoted;
+          return 'unregistered';
+        }
+        if (answer.status === 404 && attempt > 0) return 'unregistered';
+        const retryable =
+          answer.status === 'transport' ||
+          answer.status >= 500 ||
+          answer.status === 429 ||
+          (answer.status === 409 && answer.retryAfter !== null);
+        if (!retryable) return `refused ${answer.status}${answer.code ? ` ${answer.code}` : ''}`;
+        const wait = retryDelayMs(answer.retryAfter, attempt, Math.random());
+        if (performance.now() + wait > until) return 'out of time';
+        await sleep(wait);
+      }
+    },
+  });
+  const seconds = (performance.now() - started) / 1000;
+  stack.partitions?.setEnabled(false);
+  const refused = Object.fromEntries(
+    Object.entries(load.outcomes).filter(([outcome]) => outcome !== 'unregistered'),
+  );
+  if (load.errors > 0) refused['still running at the hard stop'] = load.errors;
+
+  const after = await readCommitted(stack, eventId, shards);
+  const rowOf = new Map(after.map((row) => [row.userId, row]));
+  const promotedRows = waiting.flatMap(({ userId, ticket }) => {
+    const row = rowOf.get(userId);
+    return row?.status === 'confirmed' ? [{ userId, ticket, promotedAt: row.promotedAt }] : [];
+  });
+  const { outOfOrder } = promotionOrder(
+    waiting,
+    promotedRows.map((row) => row.userId),
+  );
+  const event = (await api(stack, 'GET', `/events/${eventId}`)).body as {
+    registeredCount: number;
+    waitlistCount: number;
+  };
+  const confirmedAfter = after.filter((row) => row.status === 'confirmed').length;
+  const waitlistedAfter = after.filter((row) => row.status === 'waitlisted').length;
+  return {
+    unregistered: load.outcomes.unregistered ?? 0,
+    refused,
+    attempts: tally.attempts,
+    answers503: tally.answers503,
+    seconds,
+    promoted: promotedRows.length,
+    outOfOrder,
+    named: tally.named,
+    promotedAt: orderInversions(
+      promotedRows.map(({ ticket, promotedAt }) => ({
+        ticket,
+        at: promotedAt ? Date.parse(promotedAt) : Number.NaN,
+      })),
+    ),
+    confirmedAfter,
+    waitlistedAfter,
+    unsoldAfter: unsoldSeats({
+      capacity,
+      confirmed: confirmedAfter,
+      waitlisted: waitlistedAfter,
+      unplaced: 0,
+    }),
+    countersAfter: { registeredCount: event.registeredCount, waitlistCount: event.waitlistCount },
   };
 }
 
@@ -393,6 +563,36 @@ function report(run: HotEventRun, partitions: PartitionSimulation, log: (line: s
       `${run.withoutRetryAfter > 0 ? ` (${run.withoutRetryAfter} without Retry-After)` : ', each with Retry-After'}; ` +
       `a user's wait for a place (retries included) p50 ${(run.placedP50Ms / 1000).toFixed(1)} s, p99 ${(run.placedP99Ms / 1000).toFixed(1)} s`,
   );
+  if (run.fifo) {
+    const { answered, overtaken, unseen } = run.fifo;
+    const pairs = (answered.waiting * (answered.waiting - 1)) / 2;
+    const largest = (of: Inversions) =>
+      `the largest ${(of.largestMs / 1000).toFixed(2)} s / ${n(of.largestPlaces)} places`;
+    log(
+      `  FIFO: ${n(answered.waiting)} waiting, ${n(answered.inverted)} inverted pairs, ${largest(answered)} ` +
+        `(ticket order against the order the joins' 201s came back; ` +
+        `${pairs > 0 ? ((100 * answered.inverted) / pairs).toFixed(2) : '0.00'} % of pairs); ` +
+        `a join sent after another's 201 yet ahead of it: ${n(overtaken.inverted)} pairs, ${largest(overtaken)}` +
+        (unseen > 0 ? `; ${n(unseen)} waiting whose 201 the bench never saw, left out` : ''),
+    );
+  }
+  const promotions = run.promotions;
+  if (promotions) {
+    const refusedText =
+      Object.keys(promotions.refused).length > 0 ? JSON.stringify(promotions.refused) : 0;
+    log(
+      `  promotions: ${n(promotions.promoted)}, out of order ${promotions.outOfOrder} ` +
+        `(${n(promotions.unregistered)} confirmed users unregistered at once in ${promotions.seconds.toFixed(1)} s, ` +
+        `${n(promotions.attempts)} attempts, 503 share ${((100 * promotions.answers503) / Math.max(1, promotions.attempts)).toFixed(1)} %, ` +
+        `not unregistered ${refusedText}; the 200s named ${n(promotions.named)} promoted; ` +
+        `promotedAt against tickets: ${n(promotions.promotedAt.inverted)} inverted pairs, the largest ` +
+        `${(promotions.promotedAt.largestMs / 1000).toFixed(3)} s / ${n(promotions.promotedAt.largestPlaces)} places)`,
+    );
+    log(
+      `  after them: confirmed ${n(promotions.confirmedAfter)} of ${n(capacity)}, waitlisted ${n(promotions.waitlistedAfter)}, ` +
+        `unsold seats ${promotions.unsoldAfter}; counters ${promotions.countersAfter.registeredCount}/${promotions.countersAfter.waitlistCount}`,
+    );
+  }
   const failures = Object.entries(run.failedCalls).sort(([, a], [, b]) => b - a);
   log(
     `  the app's DynamoDB calls that failed after the SDK's retries: ${failures.length > 0 ? failures.map(([name, count]) => `${name} ${n(count)}`).join(', ') : 'none'}`,
@@ -423,6 +623,31 @@ function report(run: HotEventRun, partitions: PartitionSimulation, log: (line: s
     problems.push(
       `${name}: counters ${run.counters.registeredCount}/${run.counters.waitlistCount}, rows ${run.confirmed}/${run.waitlisted}`,
     );
+  }
+  if (promotions) {
+    if (promotions.outOfOrder > 0) {
+      problems.push(`${name}: ${promotions.outOfOrder} promotions out of ticket order`);
+    }
+    if (Object.keys(promotions.refused).length > 0) {
+      problems.push(`${name}: unregisters not done ${JSON.stringify(promotions.refused)}`);
+    }
+    const expected = Math.min(promotions.unregistered, run.waitlisted);
+    if (promotions.promoted !== expected) {
+      problems.push(
+        `${name}: ${promotions.promoted} promoted for ${expected} seats freed while people waited`,
+      );
+    }
+    if (promotions.unsoldAfter > 0) {
+      problems.push(`${name}: ${promotions.unsoldAfter} seats unsold after the unregisters`);
+    }
+    if (
+      promotions.countersAfter.registeredCount !== promotions.confirmedAfter ||
+      promotions.countersAfter.waitlistCount !== promotions.waitlistedAfter
+    ) {
+      problems.push(
+        `${name}: after the unregisters, counters ${promotions.countersAfter.registeredCount}/${promotions.countersAfter.waitlistCount}, rows ${promotions.confirmedAfter}/${promotions.waitlistedAfter}`,
+      );
+    }
   }
   if (simulated && shards > 1 && share503 > 0.01) {
     problems.push(`${name}: 503 share ${(100 * share503).toFixed(1)} % > 1 %`);
@@ -578,6 +803,40 @@ async function attemptRegistration(
   }
 }
 
+interface CommittedRow {
+  readonly userId: string;
+  readonly status: string;
+  /** Its waitlist ticket, while waiting. */
+  readonly ticket?: number;
+  /** ISO time, once promoted from the waitlist. */
+  readonly promotedAt?: string;
+}
+
+/** One DELETE of a registration; the status, and how many the answer says it promoted. */
+async function attemptUnregister(url: string): Promise<{
+  status: number | 'transport';
+  retryAfter: string | null;
+  code?: string;
+  promoted: number;
+}> {
+  try {
+    const response = await fetch(url, {
+      method: 'DELETE',
+      headers: { 'x-api-key': BENCH_API_KEY },
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    const body = safeJson(await response.text()) as
+      | { code?: unknown; promoted?: unknown[] }
+      | undefined;
+    const retryAfter = response.headers.get('retry-after');
+    const code = typeof body?.code === 'string' ? body.code : undefined;
+    const promoted = Array.isArray(body?.promoted) ? body.promoted.length : 0;
+    return { status: response.status, retryAfter, ...(code ? { code } : {}), promoted };
+  } catch {
+    return { status: 'transport', retryAfter: null, promoted: 0 };
+  }
+}
+
 /** The partitions that hold an event's registration rows: its own, or each of its shards'. */
 export function registrationPartitions(eventId: string, shards: number): string[] {
   if (shards <= 1) return [`EVENT#${eventId}`];
@@ -596,8 +855,8 @@ async function readCommitted(
   stack: BenchStack,
   eventId: string,
   shards: number,
-): Promise<{ userId: string; status: string }[]> {
-  const rows: { userId: string; status: string }[] = [];
+): Promise<CommittedRow[]> {
+  const rows: CommittedRow[] = [];
   for (const partition of registrationPartitions(eventId, shards)) {
     let start: Record<string, unknown> | undefined;
     do {
@@ -606,13 +865,13 @@ async function readCommitted(
           TableName: stack.config.tables.events,
           KeyConditionExpression: 'PK = :pk AND begins_with(SK, :reg)',
           ExpressionAttributeValues: { ':pk': partition, ':reg': 'REG#' },
-          ProjectionExpression: 'userId, #status',
+          ProjectionExpression: 'userId, #status, ticket, promotedAt',
           ExpressionAttributeNames: { '#status': 'status' },
           ConsistentRead: true,
           ExclusiveStartKey: start,
         }),
       );
-      rows.push(...((page.Items ?? []) as { userId: string; status: string }[]));
+      rows.push(...((page.Items ?? []) as CommittedRow[]));
       start = page.LastEvaluatedKey;
     } while (start);
   }

@@ -3,6 +3,9 @@ import {
   duplicateRows,
   type KeyCharge,
   numbersArg,
+  orderInversions,
+  overtakes,
+  promotionOrder,
   REGISTRATION_CHARGES,
   registrationCeiling,
   retryDelayMs,
@@ -150,6 +153,133 @@ describe('a run read back', () => {
   });
 });
 
+describe('the waitlist against join order', () => {
+  const entries = (times: readonly number[]) => times.map((at, i) => ({ ticket: i + 1, at }));
+
+  it('finds nothing inverted when tickets follow the answers, ties included', () => {
+    expect(orderInversions(entries([10, 20, 20, 30]))).toEqual({
+      waiting: 4,
+      inverted: 0,
+      largestMs: 0,
+      largestPlaces: 0,
+    });
+    expect(orderInversions([])).toEqual({
+      waiting: 0,
+      inverted: 0,
+      largestMs: 0,
+      largestPlaces: 0,
+    });
+  });
+
+  it('counts a late ticket answered early as inverted against every ticket before it answered later', () => {
+    // Ticket 5 was answered at 15 ms, before tickets 2, 3 and 4: 3 pairs, 25 ms, 3 places.
+    expect(orderInversions(entries([10, 20, 30, 40, 15]))).toEqual({
+      waiting: 5,
+      inverted: 3,
+      largestMs: 25,
+      largestPlaces: 3,
+    });
+  });
+
+  it('orders by ticket whatever order the entries come in', () => {
+    const shuffled = [
+      { ticket: 9, at: 100 },
+      { ticket: 3, at: 200 },
+      { ticket: 7, at: 50 },
+    ];
+    // By ticket: 3 (200), 7 (50), 9 (100): 3 > 7 and 3 > 9 inverted, 7 before 9 not.
+    expect(orderInversions(shuffled)).toEqual({
+      waiting: 3,
+      inverted: 2,
+      largestMs: 150,
+      largestPlaces: 2,
+    });
+  });
+
+  it('agrees with every pair compared', () => {
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const times = Array.from({ length: 300 }, (_, i) => i * 10 + Math.floor(random() * 400));
+    let inverted = 0;
+    let largestMs = 0;
+    let largestPlaces = 0;
+    for (let i = 0; i < times.length; i++) {
+      for (let j = i + 1; j < times.length; j++) {
+        const gap = (times[i] as number) - (times[j] as number);
+        if (gap <= 0) continue;
+        inverted++;
+        largestMs = Math.max(largestMs, gap);
+        largestPlaces = Math.max(largestPlaces, j - i);
+      }
+    }
+
+    expect(orderInversions(entries(times))).toEqual({
+      waiting: 300,
+      inverted,
+      largestMs,
+      largestPlaces,
+    });
+    expect(inverted).toBeGreaterThan(0);
+  });
+});
+
+describe('joins that overtook one already answered', () => {
+  it('counts a lower ticket whose request was sent after a higher ticket’s answer came back', () => {
+    expect(
+      overtakes([
+        { ticket: 1, sent: 50, answered: 60 },
+        { ticket: 2, sent: 0, answered: 20 },
+        { ticket: 3, sent: 10, answered: 30 },
+      ]),
+    ).toEqual({ waiting: 3, inverted: 2, largestMs: 30, largestPlaces: 2 });
+  });
+
+  it('counts no pair whose requests overlapped, whatever their tickets', () => {
+    expect(
+      overtakes([
+        { ticket: 1, sent: 15, answered: 40 },
+        { ticket: 2, sent: 0, answered: 20 },
+        { ticket: 3, sent: 5, answered: 15 },
+      ]),
+    ).toEqual({ waiting: 3, inverted: 0, largestMs: 0, largestPlaces: 0 });
+  });
+
+  it('is the inversions of one order when each request is an instant', () => {
+    const times = [40, 10, 30, 30, 0, 70, 20];
+    const entries = times.map((at, i) => ({ ticket: i + 1, at }));
+    const instants = times.map((at, i) => ({ ticket: i + 1, sent: at, answered: at }));
+
+    expect(overtakes(instants)).toEqual(orderInversions(entries));
+  });
+});
+
+describe('promotions against the waitlist', () => {
+  const waiting = [
+    { userId: 'd', ticket: 14 },
+    { userId: 'a', ticket: 3 },
+    { userId: 'c', ticket: 9 },
+    { userId: 'b', ticket: 5 },
+  ];
+
+  it('finds none out of order when the freed seats went to the lowest tickets', () => {
+    expect(promotionOrder(waiting, ['b', 'a', 'c'])).toEqual({ promoted: 3, outOfOrder: 0 });
+    expect(promotionOrder(waiting, [])).toEqual({ promoted: 0, outOfOrder: 0 });
+  });
+
+  it('counts each promoted user past the lowest tickets, or not waiting at all', () => {
+    // Two seats: a and b were owed them; d (ticket 14) passed over b.
+    expect(promotionOrder(waiting, ['a', 'd'])).toEqual({ promoted: 2, outOfOrder: 1 });
+    expect(promotionOrder(waiting, ['a', 'x'])).toEqual({ promoted: 2, outOfOrder: 1 });
+  });
+
+  it('counts a user promoted twice as a seat owed to someone else', () => {
+    expect(promotionOrder(waiting, ['a', 'a'])).toEqual({ promoted: 2, outOfOrder: 1 });
+  });
+});
+
 describe('the client’s wait before a retry', () => {
   it('waits what Retry-After asks, and up to half of it more', () => {
     expect(retryDelayMs('2', 0, 0)).toBe(2_000);
@@ -182,12 +312,12 @@ describe('the bench’s arguments', () => {
     expect(() => numbersArg(['--shards=1,'], 'shards', [1])).toThrow();
   });
 
-  it('takes a waitlist unless a sharded run is asked for, or told', () => {
-    expect(waitlistArg([], [1])).toBe(true);
-    expect(waitlistArg([], [1, 16])).toBe(false);
-    expect(waitlistArg(['--waitlist=on'], [16])).toBe(true);
-    expect(waitlistArg(['--waitlist=off'], [1])).toBe(false);
-    expect(() => waitlistArg(['--waitlist=yes'], [1])).toThrow('"on" or "off"');
+  it('takes a waitlist, sharded or not, unless told', () => {
+    expect(waitlistArg([])).toBe(true);
+    expect(waitlistArg(['--shards=1,16'])).toBe(true);
+    expect(waitlistArg(['--waitlist=on'])).toBe(true);
+    expect(waitlistArg(['--waitlist=off', '--shards=1,16'])).toBe(false);
+    expect(() => waitlistArg(['--waitlist=yes'])).toThrow('"on" or "off"');
   });
 
   it('runs simulated, then not, unless told', () => {
