@@ -5,6 +5,7 @@ import type { DomainEvent, Outbox } from '../../platform/outbox/outbox.js';
 import type { Page, PageRequest } from '../../platform/page.js';
 import { EventsErrors } from './events.errors.js';
 import {
+  type Admission,
   type Created,
   type Event,
   type EventChanges,
@@ -16,6 +17,7 @@ import {
   type Waitlist,
   type Written,
 } from './events.model.js';
+import { queueConfigChange, queueConfigPut, queueItemKeys } from './events.queue.dynamo.js';
 import type {
   DeletionTarget,
   EventRepository,
@@ -181,6 +183,7 @@ export class DynamoEventRepository implements EventRepository {
     const outcome = await transactOn(this.table, [
       this.table.put(eventItem(event, requestKey), x`attribute_not_exists(PK)`),
       ...(shards > 1 ? newShardItems(event, shards).map((item) => this.table.put(item)) : []),
+      ...queueConfigPut(this.table, event),
       this.outbox.put(created),
     ]);
     if (outcome.ok) return { created: true };
@@ -254,6 +257,7 @@ export class DynamoEventRepository implements EventRepository {
         update: x`SET ${changeActions(changes, now)}, ${nextVersion}`,
         condition: x`${countersUnchanged(current)} AND ${versionIs(current.version)}`,
       }),
+      ...queueConfigChange(this.table, current, changes),
       this.outbox.put(announced),
     ]);
     if (outcome.ok) {
@@ -283,6 +287,7 @@ export class DynamoEventRepository implements EventRepository {
         condition: x`${live} AND ${versionIs(current.version)} AND ${name('capacity')} = ${current.capacity}`,
       }),
       ...shardChangeItems(this.table, view, next, deltas, now, live),
+      ...queueConfigChange(this.table, current, changes),
       this.outbox.put(announced),
     ]);
     if (!outcome.ok) return { ok: false };
@@ -380,6 +385,8 @@ export class DynamoEventRepository implements EventRepository {
         removed += rows.length;
       }
     }
+    // Its waiting room's config and counters (the users' places void themselves: see putEntry).
+    if (marked?.admission) await this.table.batchDelete(queueItemKeys(eventId));
     // Last, so that until now the marked item kept the id taken and every write refused.
     await this.table.delete(eventKey(eventId), x`attribute_exists(deleting)`);
     return removed;
@@ -447,6 +454,7 @@ export async function commitPromotion(
       ),
     }),
     ...heads.map((head) => promoteItem(table, head, now)),
+    ...queueConfigChange(table, current, changes),
     ...announced.promoted.map((event) => outbox.put(event)),
     ...(announced.event ? [outbox.put(announced.event)] : []),
   ]);
@@ -612,5 +620,16 @@ export function toEvent(item: Item): Event {
     waitlist: toWaitlist(item),
     version: versionOf(item),
     ...(item.shards === undefined ? {} : { shards: Number(item.shards) }),
+    ...(item.admission === undefined ? {} : { admission: toAdmission(item.admission) }),
+  };
+}
+
+function toAdmission(stored: Item): Admission {
+  return {
+    enabled: Boolean(stored.enabled),
+    ratePerSecond: Number(stored.ratePerSecond),
+    tokenSeconds: Number(stored.tokenSeconds),
+    anchorAt: Number(stored.anchorAt),
+    anchorAdmitted: Number(stored.anchorAdmitted),
   };
 }

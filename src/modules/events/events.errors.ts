@@ -1,5 +1,5 @@
 import {
-  type AppError,
+  AppError,
   conflict,
   gone,
   notFound,
@@ -103,6 +103,24 @@ export const EventsErrors = {
       'EVENTS.CALENDAR_FEED_LINK_NOT_FOUND',
       `No calendar feed link was issued with the id ${linkId}.`,
     ),
+  queueOff: (eventId: string) =>
+    conflict(
+      'EVENTS.QUEUE_OFF',
+      `Event ${eventId} has no waiting room switched on: register directly (POST /events/${eventId}/registrations).`,
+    ),
+  notInQueue: (eventId: string, userId: string) =>
+    notFound(
+      'EVENTS.NOT_IN_QUEUE',
+      `User ${userId} has no place in the queue of event ${eventId}.`,
+    ),
+  admissionRequired: (eventId: string) =>
+    new AppError('forbidden', 'EVENTS.ADMISSION_REQUIRED', 'Forbidden', {
+      detail: `Event ${eventId} admits registrations through its queue: send the Admission-Token the queue gave this user (GET /events/${eventId}/queue/{userId}) once admitted.`,
+    }),
+  admissionExpired: (eventId: string) =>
+    new AppError('forbidden', 'EVENTS.ADMISSION_EXPIRED', 'Forbidden', {
+      detail: `This admission token for event ${eventId} has expired: ask the queue for a new one (GET /events/${eventId}/queue/{userId}).`,
+    }),
   busy: (cause?: unknown) =>
     unavailable(
       'EVENTS.BUSY',

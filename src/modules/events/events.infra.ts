@@ -10,11 +10,13 @@ import { eventsTable } from './events.module.js';
  *   transactions (update, put, user check; a sharded event's shard counter, row and the user's
  *   guard), deletions (registrations in batches), the four
  *   indexes (by status, collections, the waitlist order — also read for an event's stats —,
- *   tickets); and the domain event each change
- *   announces, put in the change's own transaction into the platform's outbox;
+ *   tickets); an event's waiting room (its queue config, put in the event's create or change
+ *   transaction; the position counters' updates; the users' places); and the domain event each
+ *   change announces, put in the change's own transaction into the platform's outbox;
  * - the deletion sweep: finds events marked deleting (by-status index), removes their
  *   registrations (a query on each of the event's partitions, batch deletes: a sharded row's
- *   guard, in its user's partition, before the row), then the event — nothing
+ *   guard, in its user's partition, before the row), its queue's config and counters (batch
+ *   deletes), then the event — nothing
  *   to announce: the DELETE that marked the event announced it;
  * - the ticket sweep: lists events (collections index; a sharded event summed from its counters
  *   and waitlist item in a batch read), reads each one's waitlist (waitlist order index; a

@@ -105,7 +105,36 @@ export interface Event {
    * created; absent: 1, an event as every release before stored it.
    */
   readonly shards?: number | undefined;
+  /** Its waiting room, if it was ever given one (docs/decisions/sharded-capacity.md). */
+  readonly admission?: Admission | undefined;
 }
+
+/**
+ * An event's waiting room as clients set it: while `enabled`, registering needs an admission
+ * token, handed out to the queue's positions in order at `ratePerSecond`, each good for
+ * `tokenSeconds`.
+ */
+export interface AdmissionSettings {
+  readonly enabled: boolean;
+  readonly ratePerSecond: number;
+  readonly tokenSeconds: number;
+}
+
+/**
+ * The settings with the anchor of the admission rate: positions up to `anchorAdmitted` were
+ * admitted at `anchorAt` (ms since the epoch), and `ratePerSecond` more each second since, while
+ * enabled. Set again at each change of the settings, so that a new rate starts from where the
+ * old one had got to.
+ */
+export interface Admission extends AdmissionSettings {
+  readonly anchorAt: number;
+  readonly anchorAdmitted: number;
+}
+
+/** An update as a client asks for it: the waiting room's settings without their anchor. */
+export type EventUpdate = Omit<EventChanges, 'admission'> & {
+  readonly admission?: AdmissionSettings | undefined;
+};
 
 /** Shards an event may have: a shard's number fits the 5 low bits of a registration id. */
 export const MAX_SHARDS = 32;
@@ -175,7 +204,7 @@ export type NewEvent = Pick<
       | 'offerBatch'
       | 'shards'
     >
-  >;
+  > & { readonly admission?: AdmissionSettings | undefined };
 
 export type EventChanges = Partial<
   Pick<
@@ -192,6 +221,7 @@ export type EventChanges = Partial<
     | 'offerWindowSeconds'
     | 'offersCloseBefore'
     | 'offerBatch'
+    | 'admission'
   >
 >;
 
@@ -263,11 +293,28 @@ export type Created<T> =
 export type { RequestKey };
 
 /** The event as clients see it (the waitlist bookkeeping and the version stay inside). */
-export function eventBody(
-  event: Event,
-): Omit<Event, 'waitlist' | 'version' | 'shards'> & { shards: number } {
-  const { waitlist: _, version: __, ...body } = event;
-  return { ...body, shards: event.shards ?? 1 };
+export function eventBody(event: Event): Omit<
+  Event,
+  'waitlist' | 'version' | 'shards' | 'admission'
+> & {
+  shards: number;
+  admission?: AdmissionSettings;
+} {
+  const { waitlist: _, version: __, admission, ...body } = event;
+  return {
+    ...body,
+    shards: event.shards ?? 1,
+    // The settings only: the anchor is the queue's bookkeeping.
+    ...(admission
+      ? {
+          admission: {
+            enabled: admission.enabled,
+            ratePerSecond: admission.ratePerSecond,
+            tokenSeconds: admission.tokenSeconds,
+          },
+        }
+      : {}),
+  };
 }
 
 /** A registration as clients see it, with its waitlist position when it waits. */

@@ -22,6 +22,9 @@ import { DynamoOfferRepository } from './events.offers.dynamo.js';
 import { offerRoutes } from './events.offers.routes.js';
 import { offerToken } from './events.offers.rules.js';
 import { OffersService, type OfferTimer } from './events.offers.service.js';
+import { DynamoQueueRepository } from './events.queue.dynamo.js';
+import { queueRoutes } from './events.queue.routes.js';
+import { QueueService } from './events.queue.service.js';
 import { DynamoRegistrationRepository } from './events.registrations.dynamo.js';
 import { registrationRoutes } from './events.registrations.routes.js';
 import { RegistrationsService } from './events.registrations.service.js';
@@ -216,6 +219,18 @@ export const eventsModule = defineModule({
       }),
       registrations,
       offers,
+      // Signs and checks admission tokens synchronously, so it waits for the keys like the others.
+      queue: keys.gate(
+        new QueueService({
+          queue: new DynamoQueueRepository(table),
+          events,
+          users,
+          get admissionKey() {
+            return keys.secrets.key('admission-tokens');
+          },
+          clock,
+        }),
+      ),
       checkins: keys.gate(
         new CheckinsService({
           repository: new DynamoCheckinRepository(table, outbox),
@@ -244,12 +259,13 @@ export const eventsModule = defineModule({
       }),
     };
   },
-  routes: ({ events, registrations, users, calendar, offers, checkins, stats }) => [
+  routes: ({ events, registrations, users, calendar, offers, checkins, stats, queue }) => [
     // First: its `/events/{eventId}.ics` must be matched before `/events/{eventId}`.
     calendarRoutes(calendar),
     eventRoutes(events),
     userRoutes(users, registrations),
-    registrationRoutes(registrations),
+    registrationRoutes(registrations, queue),
+    queueRoutes(queue),
     offerRoutes(offers),
     checkinRoutes(checkins),
     eventStatsRoutes(stats),

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import * as z from 'zod/mini';
 import { type CsvColumn, csvResponse, csvSchema, prefersCsv } from '../../platform/http/csv.js';
-import { withIdempotencyKey } from '../../platform/http/idempotency.js';
+import { idempotencyKeyHeader, withIdempotencyKey } from '../../platform/http/idempotency.js';
 import {
   createRouter,
   jsonBody,
@@ -10,6 +10,8 @@ import {
 } from '../../platform/http/openapi.js';
 import { paginationQuery, setNextLink } from '../../platform/http/pagination.js';
 import { createRoute } from '../../platform/http/routes.js';
+import { AdmissionTokenHeader } from './events.queue.schemas.js';
+import type { QueueService } from './events.queue.service.js';
 import type { ExportedRegistration, RegistrationsService } from './events.registrations.service.js';
 import {
   EventIdParam,
@@ -35,19 +37,35 @@ const registerResponses = {
     RegistrationSchema,
     'Registered: `confirmed`, or `waitlisted` with its position',
   ),
-  ...problemResponses(400, 401, 404, 409, 422, 503),
+  ...problemResponses(400, 401, 403, 404, 409, 422, 503),
 };
 
+/** A create route's Idempotency-Key, and the Admission-Token an event's waiting room asks for. */
+const registerHeaders = z.extend(idempotencyKeyHeader, AdmissionTokenHeader.shape);
+
+function withAdmissionToken<R extends { request: object }>(
+  route: R,
+): Omit<R, 'request'> & {
+  request: Omit<R['request'], 'headers'> & { headers: typeof registerHeaders };
+} {
+  return { ...route, request: { ...route.request, headers: registerHeaders } } as Omit<
+    R,
+    'request'
+  > & { request: Omit<R['request'], 'headers'> & { headers: typeof registerHeaders } };
+}
+
 const registerRoute = createRoute(
-  withIdempotencyKey({
-    method: 'post',
-    path: '/registrations',
-    tags,
-    summary: 'Register a user for an event',
-    description: registerDescription,
-    request: { body: jsonBody(RegisterBodySchema) },
-    responses: registerResponses,
-  }),
+  withAdmissionToken(
+    withIdempotencyKey({
+      method: 'post',
+      path: '/registrations',
+      tags,
+      summary: 'Register a user for an event',
+      description: registerDescription,
+      request: { body: jsonBody(RegisterBodySchema) },
+      responses: registerResponses,
+    }),
+  ),
 );
 
 /** `/events/{eventId}/registrations`, and `/events/{eventId}/register` kept for compatibility (docs/seeds.md). */
@@ -55,15 +73,17 @@ const registerForEventRoutes = (
   ['/events/{eventId}/registrations', '/events/{eventId}/register'] as const
 ).map((path) =>
   createRoute(
-    withIdempotencyKey({
-      method: 'post',
-      path,
-      tags,
-      summary: 'Register a user for this event',
-      description: registerDescription,
-      request: { params: EventIdParam, body: jsonBody(RegisterForEventBodySchema) },
-      responses: registerResponses,
-    }),
+    withAdmissionToken(
+      withIdempotencyKey({
+        method: 'post',
+        path,
+        tags,
+        summary: 'Register a user for this event',
+        description: registerDescription,
+        request: { params: EventIdParam, body: jsonBody(RegisterForEventBodySchema) },
+        responses: registerResponses,
+      }),
+    ),
   ),
 );
 
@@ -145,11 +165,16 @@ const unregisterRoutes = (
   }),
 );
 
-export function registrationRoutes(service: RegistrationsService) {
+export function registrationRoutes(
+  service: RegistrationsService,
+  admission: Pick<QueueService, 'admit'>,
+) {
   const app = createRouter();
 
   app.openapi(registerRoute, async (c) => {
     const { eventId, userId } = c.req.valid('json');
+    // While the event's waiting room is on, only an admitted user gets this far.
+    await admission.admit(eventId, userId, c.req.valid('header')['admission-token']);
     return c.json(placedBody(await service.register(eventId, userId, c.get('requestKey'))), 201);
   });
 
@@ -157,6 +182,7 @@ export function registrationRoutes(service: RegistrationsService) {
     app.openapi(route, async (c) => {
       const { eventId } = c.req.valid('param');
       const { userId } = c.req.valid('json');
+      await admission.admit(eventId, userId, c.req.valid('header')['admission-token']);
       return c.json(placedBody(await service.register(eventId, userId, c.get('requestKey'))), 201);
     });
   }

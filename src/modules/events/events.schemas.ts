@@ -75,6 +75,41 @@ const eventFields = {
   }),
 };
 
+export const ADMISSION_TOKEN_SECONDS = 120;
+
+const admissionFields = {
+  enabled: withMeta(z.boolean(), {
+    description:
+      'While on, registering needs the Admission-Token the queue gives each user in turn.',
+  }),
+  ratePerSecond: withMeta(z.int().check(z.minimum(1), z.maximum(10_000)), {
+    description:
+      'Queue positions admitted each second (1 to 10,000): set it to what the event takes without heavy conflict.',
+    example: 200,
+  }),
+  tokenSeconds: withMeta(z.int().check(z.minimum(30), z.maximum(600)), {
+    description: 'How long an admission token is good for, 30 to 600 s.',
+    example: ADMISSION_TOKEN_SECONDS,
+  }),
+};
+
+/** A waiting room's settings, as a request gives them (the whole object, each time). */
+const AdmissionInputSchema = withMeta(
+  strictBody({
+    enabled: admissionFields.enabled,
+    ratePerSecond: admissionFields.ratePerSecond,
+    tokenSeconds: withMeta(
+      z._default(z.optional(admissionFields.tokenSeconds), ADMISSION_TOKEN_SECONDS),
+      { description: `Defaults to ${ADMISSION_TOKEN_SECONDS}.` },
+    ),
+  }),
+  {
+    id: 'AdmissionSettings',
+    description:
+      'A waiting room in front of the registrations (`POST /events/{eventId}/queue`): positions are admitted at `ratePerSecond`, each with a token the registration must carry while `enabled`. Switching it off (or on) takes effect within 5 s.',
+  },
+);
+
 const offerSettings = {
   promotion: withMeta(z.optional(eventFields.promotion), {
     description: `Defaults to \`${OFFER_DEFAULTS.promotion}\`.`,
@@ -119,6 +154,9 @@ export const CreateEventSchema = withMeta(
     waitlistEnabled: z.optional(eventFields.waitlistEnabled),
     ...offerSettings,
     shards: withMeta(z.optional(eventFields.shards), { description: 'Defaults to 1.' }),
+    admission: withMeta(z.optional(AdmissionInputSchema), {
+      description: 'Absent: no waiting room.',
+    }),
   }).check(z.refine(sameWaitlistFlag, waitlistAliasMismatch)),
   { id: 'CreateEvent' },
 );
@@ -140,6 +178,10 @@ export const UpdateEventSchema = withMeta(
     ...offerSettings,
     shards: withMeta(z.optional(eventFields.shards), {
       description: "The event's own value (accepted, changes nothing); any other is a 409.",
+    }),
+    admission: withMeta(z.optional(AdmissionInputSchema), {
+      description:
+        'The whole settings again; `enabled: false` switches the queue off (an event keeps its settings once given).',
     }),
   }).check(
     z.refine(sameWaitlistFlag, waitlistAliasMismatch),
@@ -175,6 +217,16 @@ export const EventSchema = withMeta(
       description:
         "Counters the seats are spread over (1: one, as every event created without `shards`); a sharded event's counts are sums read from its shards.",
     }),
+    admission: withMeta(
+      z.optional(
+        z.object({
+          enabled: z.boolean(),
+          ratePerSecond: z.int(),
+          tokenSeconds: z.int(),
+        }),
+      ),
+      { description: 'Its waiting room, when it was given one.' },
+    ),
     createdAt: z.string(),
     updatedAt: z.string(),
   }),

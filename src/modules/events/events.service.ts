@@ -12,12 +12,14 @@ import {
   type Event,
   type EventChanges,
   type EventListFilter,
+  type EventUpdate,
   type NewEvent,
   OFFER_DEFAULTS,
   type Registration,
   type RequestKey,
   type Waitlist,
 } from './events.model.js';
+import { anchoredChanges } from './events.queue.rules.js';
 import type { EventRepository } from './events.repository.js';
 import {
   createdOrRetried,
@@ -122,6 +124,10 @@ export class EventsService {
       version: 1,
       // One shard is the event as it always was: no attribute, nothing more stored.
       ...(shards > 1 ? { shards } : {}),
+      // The same for the waiting room: only an event given one has it (and its queue config).
+      ...(input.admission
+        ? { admission: { ...input.admission, anchorAt: Date.parse(now), anchorAdmitted: 0 } }
+        : {}),
     };
     const announced = this.domainEvent(eventAnnouncement('event.created', event), now);
     const created = await this.deps.repository.createEvent(event, requestKey, announced);
@@ -151,7 +157,7 @@ export class EventsService {
    */
   async updateEvent(
     eventId: string,
-    { shards, ...changes }: EventChanges & { readonly shards?: number | undefined },
+    { shards, ...asked }: EventUpdate & { readonly shards?: number | undefined },
   ): Promise<Event> {
     let current = await this.getEvent(eventId);
     // Fixed at creation; the same value is accepted, so that a whole-object PUT still works.
@@ -159,11 +165,13 @@ export class EventsService {
     if (shards !== undefined && shards !== fixed) {
       throw EventsErrors.shardsFixed(eventId, fixed, shards);
     }
-    if (Object.values(changes).every((value) => value === undefined)) return current;
-    if (fixed > 1) return this.updateSharded(eventId, changes);
+    if (Object.values(asked).every((value) => value === undefined)) return current;
+    if (fixed > 1) return this.updateSharded(eventId, asked);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const clock = this.deps.clock();
       const now = clock.toISOString();
+      // The waiting room's rate re-anchored on the event as read (its version guards the anchor).
+      const changes = anchoredChanges(current, asked, clock);
       const decision = decideUpdate(current, changes, clock);
       if (!decision.ok) throw decision.error;
       const change: Change = {
@@ -200,12 +208,13 @@ export class EventsService {
    * taken meanwhile, another change) reads and decides again. Seats a raise adds while people
    * wait are passed on right after, by `fillFreeSeats` (a second commit).
    */
-  private async updateSharded(eventId: string, changes: EventChanges): Promise<Event> {
+  private async updateSharded(eventId: string, asked: EventUpdate): Promise<Event> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const view = await this.deps.repository.shardedView(eventId);
       if (!view) throw EventsErrors.eventNotFound(eventId);
       const current = view.event;
       const clock = this.deps.clock();
+      const changes = anchoredChanges(current, asked, clock);
       const decision = decideUpdate(current, changes, clock);
       if (!decision.ok) throw decision.error;
       const change = (changes.capacity ?? current.capacity) - current.capacity;
