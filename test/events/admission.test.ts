@@ -251,6 +251,42 @@ describe('admission control', () => {
     );
   });
 
+  it('admits no newcomer for the time a queue stood idle, once its settings are given again', async () => {
+    const { app, time } = await queueApp();
+    const event = await createEvent(app, { admission: ADMISSION });
+    const [early, ...late] = await createUsers(app, 18);
+    const first = await bodyOf<QueueAnswer>(await join(app, event.eventId, early.userId), 201);
+    // An hour with nobody else in the queue: 7,200 positions' worth of admission at 2/s.
+    time.advance(3_600_000);
+    expect((await place(app, event.eventId, early.userId)).admissionToken).toBeDefined();
+    // The rush starts: the operator gives the settings again (at 1/s), taking effect within the
+    // settings cache's 5 s. Who waited is still admitted.
+    const again = await app.call(`/events/${event.eventId}`, {
+      method: 'PUT',
+      json: { admission: { ...ADMISSION, ratePerSecond: 1 } },
+    });
+    await bodyOf(again, 200);
+    time.advance(5000);
+    expect((await place(app, event.eventId, early.userId)).admissionToken).toBeDefined();
+    // From the highest position handed out (the early one's), 1 a second: 5 more by now. With 8
+    // counters 17 joins take some counter three times, a position past 16: not admitted yet.
+    const newcomers: QueueAnswer[] = [];
+    for (const user of late) {
+      await bodyOf(await join(app, event.eventId, user.userId), 201);
+      newcomers.push(await place(app, event.eventId, user.userId));
+    }
+    const admittedThrough = first.position + 5;
+    const waiting = newcomers.filter((answer) => answer.position > admittedThrough);
+    expect(waiting.length).toBeGreaterThan(0);
+    for (const answer of newcomers) {
+      expect(answer.admissionToken === undefined).toBe(answer.position > admittedThrough);
+    }
+    time.set(Math.max(...waiting.map((answer) => Date.parse(answer.admitAt))));
+    for (const user of late) {
+      expect((await place(app, event.eventId, user.userId)).admissionToken).toBeDefined();
+    }
+  });
+
   it('never touches the event partitions to join or to read a place', async () => {
     const { app, calls } = await queueApp();
     const event = await createEvent(app, { admission: ADMISSION });

@@ -180,6 +180,7 @@ export const eventsModule = defineModule({
     const users = new DynamoUserRepository(table);
     const offerRepository = new DynamoOfferRepository(table, outbox, tokenOf);
     const registrationRepository = new DynamoRegistrationRepository(table, outbox, tokenOf);
+    const queueRepository = new DynamoQueueRepository(table);
     const registrations = keys.gate(
       new RegistrationsService({
         repository: registrationRepository,
@@ -216,13 +217,14 @@ export const eventsModule = defineModule({
         clock,
         outbox,
         sharding: context.settings.sharding,
+        queue: queueRepository,
       }),
       registrations,
       offers,
       // Signs and checks admission tokens synchronously, so it waits for the keys like the others.
       queue: keys.gate(
         new QueueService({
-          queue: new DynamoQueueRepository(table),
+          queue: queueRepository,
           events,
           users,
           get admissionKey() {

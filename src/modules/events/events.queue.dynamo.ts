@@ -90,6 +90,17 @@ export class DynamoQueueRepository implements QueueRepository {
     return item ? toEntry(item, userId) : undefined;
   }
 
+  async counters(eventId: string): Promise<number[]> {
+    const items = await this.table.batchGet(
+      Array.from({ length: QUEUE_COUNTERS }, (_, k) => queueKeys.counter(eventId, k)),
+    );
+    const taken = new Map(items.map((item) => [String(item.PK), Number(item.next ?? 0)]));
+    return Array.from(
+      { length: QUEUE_COUNTERS },
+      (_, k) => taken.get(queueKeys.counter(eventId, k).PK) ?? 0,
+    );
+  }
+
   async takeNumber(eventId: string, counter: number): Promise<number> {
     const written = await this.table.update(queueKeys.counter(eventId, counter), {
       update: x`ADD ${name('next')} ${1}`,

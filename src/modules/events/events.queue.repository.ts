@@ -9,6 +9,8 @@ export interface QueueRepository {
   config(eventId: string): Promise<QueueConfig | undefined>;
   /** The user's place, strongly consistent (a client asks right after joining). */
   entry(eventId: string, userId: string): Promise<QueueEntry | undefined>;
+  /** The numbers each position counter has handed out (index k: counter k; 0 for none). */
+  counters(eventId: string): Promise<number[]>;
   /** The next number (1, 2, …) of the event's position counter `counter`. */
   takeNumber(eventId: string, counter: number): Promise<number>;
   /**

@@ -36,36 +36,45 @@ export function admitAt(admission: Admission, position: number): number {
 
 /**
  * The settings asked for, anchored at `now`: from where the current ones have got to, so that a
- * change of rate (or switching the queue off and on) neither admits again nor skips anyone. The
- * same settings keep their anchor.
+ * change of rate (or switching the queue off and on) neither admits again nor skips anyone — but
+ * never past `issued`, the highest position handed out. Admission grows with the clock whether
+ * anyone waits or not, so a queue switched on an hour before an on-sale would otherwise open the
+ * door to the first hour's worth of arrivals at once: giving the settings again (a PUT) when the
+ * rush starts admits those waiting already, then the rate from there.
  */
 export function anchored(
   current: Admission | undefined,
   settings: AdmissionSettings,
   now: number,
+  issued: number,
 ): Admission {
-  if (
-    current &&
-    current.enabled === settings.enabled &&
-    current.ratePerSecond === settings.ratePerSecond &&
-    current.tokenSeconds === settings.tokenSeconds
-  ) {
-    return current;
-  }
   return {
     enabled: settings.enabled,
     ratePerSecond: settings.ratePerSecond,
     tokenSeconds: settings.tokenSeconds,
     anchorAt: now,
-    anchorAdmitted: current ? admittedThrough(current, now) : 0,
+    anchorAdmitted: current ? Math.min(admittedThrough(current, now), issued) : 0,
   };
 }
 
-/** An update with its admission settings anchored on the event as read. */
-export function anchoredChanges(current: Event, update: EventUpdate, now: Date): EventChanges {
+/**
+ * An update with its admission settings anchored on the event as read, `issued` the highest
+ * position its queue had handed out (read before the event: counters only grow).
+ */
+export function anchoredChanges(
+  current: Event,
+  update: EventUpdate,
+  now: Date,
+  issued: number,
+): EventChanges {
   const { admission, ...changes } = update;
   if (admission === undefined) return changes;
-  return { ...changes, admission: anchored(current.admission, admission, now.getTime()) };
+  return { ...changes, admission: anchored(current.admission, admission, now.getTime(), issued) };
+}
+
+/** The highest position of counters at `next` (the numbers each has handed out). */
+export function highestPosition(next: readonly (number | undefined)[]): number {
+  return Math.max(0, ...next.map((n, k) => (n ? positionOf(k, n) : 0)));
 }
 
 /*

@@ -19,7 +19,8 @@ import {
   type RequestKey,
   type Waitlist,
 } from './events.model.js';
-import { anchoredChanges } from './events.queue.rules.js';
+import type { QueueRepository } from './events.queue.repository.js';
+import { anchoredChanges, highestPosition } from './events.queue.rules.js';
 import type { EventRepository } from './events.repository.js';
 import {
   createdOrRetried,
@@ -54,6 +55,8 @@ export interface EventsServiceDeps {
   readonly outbox: Outbox;
   /** Whether events may be created with more than one shard (`EVENTS_SHARDING`; off unless set). */
   readonly sharding?: boolean | undefined;
+  /** The waiting rooms' position counters (read when an update gives an event's `admission`). */
+  readonly queue?: Pick<QueueRepository, 'counters'> | undefined;
 }
 
 /**
@@ -166,12 +169,13 @@ export class EventsService {
       throw EventsErrors.shardsFixed(eventId, fixed, shards);
     }
     if (Object.values(asked).every((value) => value === undefined)) return current;
-    if (fixed > 1) return this.updateSharded(eventId, asked);
+    const issued = await this.positionsIssued(current, asked);
+    if (fixed > 1) return this.updateSharded(eventId, asked, issued);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const clock = this.deps.clock();
       const now = clock.toISOString();
       // The waiting room's rate re-anchored on the event as read (its version guards the anchor).
-      const changes = anchoredChanges(current, asked, clock);
+      const changes = anchoredChanges(current, asked, clock, issued);
       const decision = decideUpdate(current, changes, clock);
       if (!decision.ok) throw decision.error;
       const change: Change = {
@@ -208,13 +212,20 @@ export class EventsService {
    * taken meanwhile, another change) reads and decides again. Seats a raise adds while people
    * wait are passed on right after, by `fillFreeSeats` (a second commit).
    */
-  private async updateSharded(eventId: string, asked: EventUpdate): Promise<Event> {
+  /** The highest position the event's queue has handed out, when the update gives `admission`. */
+  private async positionsIssued(current: Event, asked: EventUpdate): Promise<number> {
+    const queued = current.admission !== undefined && asked.admission !== undefined;
+    if (!queued || !this.deps.queue) return Number.POSITIVE_INFINITY;
+    return highestPosition(await this.deps.queue.counters(current.eventId));
+  }
+
+  private async updateSharded(eventId: string, asked: EventUpdate, issued: number): Promise<Event> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const view = await this.deps.repository.shardedView(eventId);
       if (!view) throw EventsErrors.eventNotFound(eventId);
       const current = view.event;
       const clock = this.deps.clock();
-      const changes = anchoredChanges(current, asked, clock);
+      const changes = anchoredChanges(current, asked, clock, issued);
       const decision = decideUpdate(current, changes, clock);
       if (!decision.ok) throw decision.error;
       const change = (changes.capacity ?? current.capacity) - current.capacity;
