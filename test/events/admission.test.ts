@@ -287,6 +287,44 @@ describe('admission control', () => {
     }
   });
 
+  it('mirrors the settings to the queue config through every kind of change: sharded, and with a promotion', async () => {
+    const time = manualClock(Math.floor(Date.now() / 1000) * 1000);
+    const app = await createEventsApp({ clock: time.clock, env: { EVENTS_SHARDING: 'on' } });
+    const config = async (eventId: string) =>
+      app.table(eventsTable).get({ PK: `QUEUE#${eventId}`, SK: 'CONFIG' });
+
+    const sharded = await createEvent(app, { shards: 2, capacity: 10, admission: ADMISSION });
+    expect(await config(sharded.eventId)).toMatchObject({ enabled: true, ratePerSecond: 2 });
+    const off = { ...ADMISSION, enabled: false };
+    await bodyOf(
+      await app.call(`/events/${sharded.eventId}`, { method: 'PUT', json: { admission: off } }),
+      200,
+    );
+    expect(await config(sharded.eventId)).toMatchObject({ enabled: false });
+    expect(await getEvent(app, sharded.eventId)).toMatchObject({ shards: 2, admission: off });
+
+    // A capacity raise that promotes the waiting, with the settings, in one transaction.
+    const event = await createEvent(app, { capacity: 1, hasWaitlist: true });
+    const [a, b] = await createUsers(app, 2);
+    for (const user of [a, b])
+      await bodyOf(await registerWith(app, event.eventId, user.userId), 201);
+    const raised = await app.call(`/events/${event.eventId}`, {
+      method: 'PUT',
+      json: { capacity: 2, admission: ADMISSION },
+    });
+    expect(await bodyOf(raised, 200)).toMatchObject({
+      registeredCount: 2,
+      waitlistCount: 0,
+      admission: ADMISSION,
+    });
+    expect(await config(event.eventId)).toMatchObject({
+      enabled: true,
+      anchorAt: time.now(),
+      anchorAdmitted: 0,
+      eventCreatedAt: event.createdAt,
+    });
+  });
+
   it('never touches the event partitions to join or to read a place', async () => {
     const { app, calls } = await queueApp();
     const event = await createEvent(app, { admission: ADMISSION });
