@@ -887,33 +887,6 @@ describe('the sold-out latch and the waitlist across shards', () => {
     expect(placed.status).toBe('confirmed');
   });
 
-  it('refuses joining in offer mode and switching to offers while anyone waits, changing nothing', async () => {
-    const app = await createEventsApp({ env: SHARDING });
-    const { eventId } = await soldOutWithWaitlist(app, 1);
-    await expectProblem(
-      await app.call(`/events/${eventId}`, { method: 'PUT', json: { promotion: 'offer' } }),
-      409,
-      'EVENTS.SHARDED_REGISTRATION_UNAVAILABLE',
-    );
-    const offers = await createSharded(app, {
-      capacity: 2,
-      shards: 2,
-      hasWaitlist: true,
-      promotion: 'offer',
-    });
-    const fans = await users(app, 3, 'offer');
-    for (const fan of fans.slice(0, 2))
-      await bodyOf(await registerCall(app, offers.eventId, fan), 201);
-    const problem = await expectProblem(
-      await registerCall(app, offers.eventId, fans[2] as string),
-      409,
-      'EVENTS.SHARDED_REGISTRATION_UNAVAILABLE',
-    );
-    expect(problem.detail).toMatch(/offer/);
-    expect(await stored(app).guard(fans[2] as string, offers.eventId)).toBeUndefined();
-    await expectBalanced(app, offers.eventId, 2, 2);
-  });
-
   it('gives back the untaken tickets of blocks past their lifetime when the ticket sweep runs', async () => {
     let now = Date.parse('2026-03-01T10:00:00.000Z');
     const app = await createEventsApp({ env: SHARDING, clock: () => new Date(now) });

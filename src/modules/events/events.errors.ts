@@ -57,16 +57,6 @@ export const EventsErrors = {
       'EVENTS.SHARDS_FIXED',
       `Event ${eventId} has ${shards} shard${shards === 1 ? '' : 's'}, fixed when it was created; it can't be changed to ${asked}.`,
     ),
-  shardedOffersUnavailable: (eventId: string, shards: number) =>
-    conflict(
-      'EVENTS.SHARDED_REGISTRATION_UNAVAILABLE',
-      `Event ${eventId} is sold out on all of its ${shards} shards and passes freed seats as offers (promotion: offer), but joining the waitlist of a sharded event in offer mode is not available in this release yet; nothing was changed.`,
-    ),
-  shardedOffersWhileWaiting: (eventId: string, waiting: number) =>
-    conflict(
-      'EVENTS.SHARDED_REGISTRATION_UNAVAILABLE',
-      `Event ${eventId} is sharded and ${waiting} people wait: switching it to promotion: offer while anyone waits is not available in this release yet; nothing was changed.`,
-    ),
   noTicket: (eventId: string, userId: string, status: string) =>
     conflict(
       'EVENTS.NO_TICKET',

@@ -1,5 +1,5 @@
-import { name, x } from '../../platform/dynamo/expressions.js';
-import type { DynamoTable, Item } from '../../platform/dynamo/table.js';
+import { type Fragment, name, x } from '../../platform/dynamo/expressions.js';
+import type { DynamoTable, Item, TransactItem } from '../../platform/dynamo/table.js';
 import type { DomainEvent, Outbox } from '../../platform/outbox/outbox.js';
 import {
   countersUnchanged,
@@ -12,8 +12,16 @@ import {
   versionIs,
 } from './events.dynamo.js';
 import type { Event, Registration } from './events.model.js';
-import type { DueOffer, OfferCommit, OfferRepository } from './events.offers.repository.js';
+import type {
+  DueOffer,
+  OfferCommit,
+  OfferRepository,
+  OfferRow,
+  ShardOffers,
+} from './events.offers.repository.js';
 import { toRegistration } from './events.registrations.dynamo.js';
+import { liveShardCounter, shardKeys, shardsOf } from './events.shards.dynamo.js';
+import { seatsForHeads, shardOf } from './events.shards.rules.js';
 import { afterPromotion } from './events.waitlist.rules.js';
 
 const { event: eventKey, registration: registrationKey, offer: offerKey } = eventsKeys;
@@ -50,8 +58,9 @@ export class DynamoOfferRepository implements OfferRepository {
     private readonly tokenOf: (offerId: string) => string,
   ) {}
 
-  private read(item: Item): Registration {
-    return toRegistration(item, this.tokenOf);
+  private read(item: Item): OfferRow {
+    const registration = toRegistration(item, this.tokenOf);
+    return item.shard === undefined ? registration : { ...registration, shard: Number(item.shard) };
   }
 
   async makeOffers(
@@ -72,80 +81,174 @@ export class DynamoOfferRepository implements OfferRepository {
         // Counters, capacity and settings (the version) as decided on; never move the frontier back.
         condition: x`${countersUnchanged(current)} AND ${open} AND ${versionIs(current.version)} AND waitlistFrontier <= ${frontier}`,
       }),
-      ...offered.flatMap((registration, i) => {
-        const head = heads[i] as Registration;
-        const deadline = registration.offerExpiresAt as string;
-        return [
-          this.table.updateItem(registrationKey(head.eventId, head.userId), {
-            update: x`SET ${name('status')} = ${'offered'}, LSI1SK = ${eventsKeys.offeredSort(head.ticket ?? 0)}, offerId = ${registration.offerId}, offeredAt = ${registration.offeredAt}, offerExpiresAt = ${deadline}, GSI1PK = ${expiryShard(head.eventId, head.userId)}, GSI1SK = ${`${deadline}#${head.eventId}#${head.userId}`}, ${nextVersion}`,
-            condition: x`${name('status')} = ${'waitlisted'} AND registrationId = ${head.registrationId} AND ${versionIs(head.version)}`,
-          }),
-          this.table.put(
-            {
-              ...offerKey(registration.offerId as string),
-              type: 'offer',
-              eventId: head.eventId,
-              userId: head.userId,
-              registrationId: head.registrationId,
-              purgeAt: Math.floor(Date.parse(deadline) / 1000) + LOOKUP_KEPT_SECONDS,
-            },
-            x`attribute_not_exists(PK)`,
-          ),
-        ];
-      }),
+      ...offered.flatMap((registration, i) =>
+        this.offerItems(heads[i] as Registration, registration, undefined),
+      ),
       ...announced.map((event) => this.outbox.put(event)),
     ]);
     return outcome.ok;
   }
 
-  async findOffer(offerId: string): Promise<Registration | undefined> {
+  /**
+   * A sharded event's offers (docs/decisions/sharded-capacity.md, *Transactions*): per shard
+   * touched, one net update — seats given (`freeSeats`, `slice`) and heads offered there (taken
+   * and offered up, waiting down); each head's row and lookup; the waitlist item's offers out and
+   * frontier, under `offeredCount` as read: the batch's cap, exact across the shards.
+   */
+  async makeShardOffers(
+    { view, heads, frontier, passedHoles }: ShardOffers,
+    offered: readonly Registration[],
+    announced: readonly DomainEvent[],
+  ): Promise<boolean> {
+    const { eventId, version } = view.event;
+    const headShards = heads.map((head) => shardOf(head.registrationId));
+    const seats = seatsForHeads(view.shards, headShards);
+    if (!seats) return false;
+    const now = offered[0]?.offeredAt ?? new Date().toISOString();
+    const items: TransactItem[] = seats.map(({ shard, take, hold }) => {
+      // Open, and the settings the deadline and batch were decided on (each shard mirrors them).
+      const condition = x`${open} AND settingsVersion = ${version}`;
+      return this.table.updateItem(shardKeys.counter(eventId, shard), {
+        update: x`SET freeSeats = freeSeats - ${take}, slice = slice + ${hold - take}, registeredCount = registeredCount + ${hold}, offeredCount = offeredCount + ${hold}, waitlistCount = waitlistCount - ${hold}, updatedAt = ${now}`,
+        condition: take > 0 ? x`${condition} AND freeSeats >= ${take}` : condition,
+      });
+    });
+    items.push(
+      ...offered.flatMap((registration, i) =>
+        this.offerItems(heads[i] as Registration, registration, headShards[i]),
+      ),
+      this.table.updateItem(shardKeys.waitlist(eventId), {
+        update: x`SET offeredCount = offeredCount + ${heads.length}, waitlistFrontier = ${frontier}${
+          passedHoles.length > 0 ? x` DELETE waitlistHoles ${new Set(passedHoles)}` : x``
+        }`,
+        condition: x`offeredCount = ${view.event.offeredCount} AND waitlistFrontier <= ${frontier}`,
+      }),
+      ...announced.map((event) => this.outbox.put(event)),
+    );
+    return (await transactOn(this.table, items)).ok;
+  }
+
+  /** A head's row offered (still waiting as read), and its token's lookup. */
+  private offerItems(head: Registration, registration: Registration, shard: number | undefined) {
+    const deadline = registration.offerExpiresAt as string;
+    return [
+      this.table.updateItem(this.rowKey({ ...head, shard }), {
+        update: x`SET ${name('status')} = ${'offered'}, LSI1SK = ${eventsKeys.offeredSort(head.ticket ?? 0)}, offerId = ${registration.offerId}, offeredAt = ${registration.offeredAt}, offerExpiresAt = ${deadline}, GSI1PK = ${expiryShard(head.eventId, head.userId)}, GSI1SK = ${`${deadline}#${head.eventId}#${head.userId}`}, ${nextVersion}`,
+        condition: x`${name('status')} = ${'waitlisted'} AND registrationId = ${head.registrationId} AND ${versionIs(head.version)}`,
+      }),
+      this.table.put(
+        {
+          ...offerKey(registration.offerId as string),
+          type: 'offer',
+          eventId: head.eventId,
+          userId: head.userId,
+          registrationId: head.registrationId,
+          ...(shard === undefined ? {} : { shard }),
+          purgeAt: Math.floor(Date.parse(deadline) / 1000) + LOOKUP_KEPT_SECONDS,
+        },
+        x`attribute_not_exists(PK)`,
+      ),
+    ];
+  }
+
+  /** Where a row is: its event's partition, or a sharded event's shard. */
+  private rowKey({ eventId, userId, shard }: Pick<OfferRow, 'eventId' | 'userId' | 'shard'>) {
+    return shard === undefined
+      ? registrationKey(eventId, userId)
+      : shardKeys.registration(eventId, shard, userId);
+  }
+
+  async findOffer(offerId: string): Promise<OfferRow | undefined> {
     const lookup = await this.table.get(offerKey(offerId));
     if (!lookup) return undefined;
-    return this.registration(lookup.eventId as string, lookup.userId as string);
+    const row = await this.table.get(
+      this.rowKey({
+        eventId: lookup.eventId as string,
+        userId: lookup.userId as string,
+        shard: lookup.shard === undefined ? undefined : Number(lookup.shard),
+      }),
+      { consistent: true },
+    );
+    return row ? this.read(row) : undefined;
   }
 
-  async registration(eventId: string, userId: string): Promise<Registration | undefined> {
+  async registration(eventId: string, userId: string): Promise<OfferRow | undefined> {
     const item = await this.table.get(registrationKey(eventId, userId), { consistent: true });
-    return item ? this.read(item) : undefined;
+    if (item) return this.read(item);
+    // A sharded event's row is where the user's guard says (an ended one's too).
+    const guard = await this.table.get(shardKeys.guard(userId, eventId), { consistent: true });
+    if (!guard) return undefined;
+    const row = await this.table.get(shardKeys.registration(eventId, Number(guard.shard), userId), {
+      consistent: true,
+    });
+    return row && row.registrationId === guard.registrationId ? this.read(row) : undefined;
   }
 
-  async accept(offered: Registration, now: string, announced: DomainEvent): Promise<OfferCommit> {
-    const tickets = eventsKeys.ticketKeys(offered.eventId, offered.registrationId, now);
+  async accept(offered: OfferRow, now: string, announced: DomainEvent): Promise<OfferCommit> {
+    const { eventId, registrationId, shard } = offered;
+    const tickets =
+      shard === undefined
+        ? eventsKeys.ticketKeys(eventId, registrationId, now)
+        : shardKeys.ticketKeys(eventId, shard, registrationId, now);
+    const row = this.table.updateItem(this.rowKey(offered), {
+      update: x`SET ${name('status')} = ${'confirmed'}, LSI1SK = ${eventsKeys.confirmedSort(registrationId)}, promotedAt = ${now}, GSI3PK = ${tickets.GSI3PK}, GSI3SK = ${tickets.GSI3SK}, ${nextVersion} REMOVE GSI1PK, GSI1SK, ticket`,
+      // Before the deadline, to the millisecond: no sweep that runs late lets a late accept in.
+      condition: x`${stillOffered(offered)} AND offerExpiresAt > ${now}`,
+    });
+    // The seat was taken when offered: it stops being held, and stays taken.
+    const held = x`offeredCount = offeredCount - ${1}`;
     const outcome = await transactOn(this.table, [
-      this.table.updateItem(registrationKey(offered.eventId, offered.userId), {
-        update: x`SET ${name('status')} = ${'confirmed'}, LSI1SK = ${eventsKeys.confirmedSort(offered.registrationId)}, promotedAt = ${now}, GSI3PK = ${tickets.GSI3PK}, GSI3SK = ${tickets.GSI3SK}, ${nextVersion} REMOVE GSI1PK, GSI1SK, ticket`,
-        // Before the deadline, to the millisecond: no sweep that runs late lets a late accept in.
-        condition: x`${stillOffered(offered)} AND offerExpiresAt > ${now}`,
-      }),
-      // The seat was taken when offered: it stops being held, and stays taken.
-      this.table.updateItem(eventKey(offered.eventId), {
-        update: x`SET updatedAt = ${now}, offeredCount = offeredCount - ${1}`,
-        condition: open,
-      }),
+      row,
+      ...(shard === undefined
+        ? [
+            this.table.updateItem(eventKey(eventId), {
+              update: x`SET updatedAt = ${now}, ${held}`,
+              condition: open,
+            }),
+          ]
+        : [
+            this.table.updateItem(shardKeys.counter(eventId, shard), {
+              update: x`SET updatedAt = ${now}, ${held}`,
+              condition: open,
+            }),
+            this.waitlistOffers(eventId, -1),
+          ]),
       this.outbox.put(announced),
     ]);
     return this.outcome(outcome, offered);
   }
 
   async end(
-    offered: Registration,
+    offered: OfferRow,
     outcome: 'declined' | 'expired',
     now: string,
     announced: DomainEvent,
   ): Promise<OfferCommit> {
     const result = await transactOn(this.table, [
       this.endRow(offered, outcome, now),
-      this.freeSeats(offered.eventId, 1, now),
+      ...this.freeSeats([offered], now),
       this.outbox.put(announced),
     ]);
     return this.outcome(result, offered);
   }
 
-  async offersOut(eventId: string): Promise<Registration[]> {
-    const out: Registration[] = [];
+  async offersOut(eventId: string): Promise<OfferRow[]> {
+    const out = await this.offeredIn(eventKey(eventId).PK);
+    if (out.length > 0) return out;
+    // None in the event's own partition: a sharded event keeps them in its shards'.
+    const event = await this.table.get(eventKey(eventId), { consistent: true });
+    if (!event || shardsOf(event) === 1) return out;
+    for (let shard = 0; shard < shardsOf(event); shard++) {
+      out.push(...(await this.offeredIn(shardKeys.counter(eventId, shard).PK)));
+    }
+    return out;
+  }
+
+  private async offeredIn(partition: string): Promise<OfferRow[]> {
+    const out: OfferRow[] = [];
     for await (const items of this.table.queryPages({
       index: eventsKeys.registrationsIndex,
-      key: x`PK = ${eventKey(eventId).PK} AND begins_with(LSI1SK, ${'O#'})`,
+      key: x`PK = ${partition} AND begins_with(LSI1SK, ${'O#'})`,
       consistent: true,
     })) {
       out.push(...items.map((item) => this.read(item)));
@@ -154,14 +257,14 @@ export class DynamoOfferRepository implements OfferRepository {
   }
 
   async lapseAll(
-    due: readonly Registration[],
+    due: readonly OfferRow[],
     now: string,
     announced: readonly DomainEvent[],
   ): Promise<'lapsed' | 'changed' | 'absent'> {
-    const [first] = due;
-    if (!first) return 'lapsed';
+    if (due.length === 0) return 'lapsed';
+    // The counters first: the first one's condition failing says the event is gone or going.
     const result = await transactOn(this.table, [
-      this.freeSeats(first.eventId, due.length, now),
+      ...this.freeSeats(due, now),
       ...due.map((offered) => this.endRow(offered, 'expired', now)),
       ...announced.map((event) => this.outbox.put(event)),
     ]);
@@ -170,8 +273,8 @@ export class DynamoOfferRepository implements OfferRepository {
   }
 
   /** The row of an offer that ends: declined before its deadline, or expired at or after it. */
-  private endRow(offered: Registration, outcome: 'declined' | 'expired', now: string) {
-    return this.table.updateItem(registrationKey(offered.eventId, offered.userId), {
+  private endRow(offered: OfferRow, outcome: 'declined' | 'expired', now: string) {
+    return this.table.updateItem(this.rowKey(offered), {
       update: x`SET ${name('status')} = ${outcome}, LSI1SK = ${eventsKeys.endedSort(offered.registrationId)}, ${
         outcome === 'declined' ? x`declinedAt = ${now}, ` : x``
       }${nextVersion} REMOVE GSI1PK, GSI1SK, ticket`,
@@ -183,11 +286,48 @@ export class DynamoOfferRepository implements OfferRepository {
     });
   }
 
-  /** Seats held by ended offers are free again; the service passes them on next. */
-  private freeSeats(eventId: string, count: number, now: string) {
-    return this.table.updateItem(eventKey(eventId), {
-      update: x`SET updatedAt = ${now}, registeredCount = registeredCount - ${count}, offeredCount = offeredCount - ${count}`,
-      condition: live,
+  /**
+   * Seats held by ended offers (of one event) are free again; the service passes them on next.
+   * The event item's counters; a sharded event's: each shard's (the seat free there), its
+   * waitlist item's offers out, and each user's guard marked ended (they may register again, in
+   * the same shard, whose ended row the new one replaces). The counter updates come first.
+   */
+  private freeSeats(ended: readonly OfferRow[], now: string): TransactItem[] {
+    const [first] = ended;
+    if (!first) return [];
+    const { eventId } = first;
+    const freed = (count: number, more: Fragment = x``) =>
+      x`SET updatedAt = ${now}, registeredCount = registeredCount - ${count}, offeredCount = offeredCount - ${count}${more}`;
+    if (first.shard === undefined) {
+      return [
+        this.table.updateItem(eventKey(eventId), { update: freed(ended.length), condition: live }),
+      ];
+    }
+    const perShard = new Map<number, number>();
+    for (const { shard } of ended)
+      perShard.set(shard as number, (perShard.get(shard as number) ?? 0) + 1);
+    return [
+      ...[...perShard].map(([shard, count]) =>
+        this.table.updateItem(shardKeys.counter(eventId, shard), {
+          update: freed(count, x`, freeSeats = freeSeats + ${count}`),
+          condition: live,
+        }),
+      ),
+      this.waitlistOffers(eventId, -ended.length),
+      ...ended.map(({ userId, registrationId }) =>
+        this.table.updateItem(shardKeys.guard(userId, eventId), {
+          update: x`SET ended = ${true}`,
+          condition: x`registrationId = ${registrationId}`,
+        }),
+      ),
+    ];
+  }
+
+  /** A sharded event's offers out, on its waitlist item (what the batch is capped by). */
+  private waitlistOffers(eventId: string, by: number) {
+    return this.table.updateItem(shardKeys.waitlist(eventId), {
+      update: x`SET offeredCount = offeredCount + ${by}`,
+      condition: x`attribute_exists(PK)`,
     });
   }
 
@@ -216,25 +356,34 @@ export class DynamoOfferRepository implements OfferRepository {
     }
   }
 
-  private outcome(
+  private async outcome(
     result: Awaited<ReturnType<typeof transactOn>>,
-    offered: Registration,
-  ): OfferCommit {
+    offered: OfferRow,
+  ): Promise<OfferCommit> {
     if (result.ok) return { ok: true };
-    const [row, event] = result.current;
-    const [rowFailed, eventFailed] = result.reasons.map(
+    const [row, counter] = result.current;
+    const [rowFailed, counterFailed] = result.reasons.map(
       (code) => code === 'ConditionalCheckFailed',
     );
+    let event: Event | 'absent' | 'unchanged' = 'unchanged';
+    if (counterFailed) {
+      // A sharded event's shard mirrors its status: the event item says which it is.
+      const item =
+        offered.shard === undefined || !liveShardCounter(counter)
+          ? counter
+          : await this.table.get(eventKey(offered.eventId));
+      event = liveEvent(item) ?? 'absent';
+    }
     return {
       ok: false,
       registration: rowFailed ? (row ? this.read(row) : undefined) : offered,
-      event: eventFailed ? (liveEvent(event) ?? 'absent') : 'unchanged',
+      event,
     };
   }
 }
 
 /** The row still holds this offer, as read (its version included: the announcement is exact). */
-function stillOffered(offered: Registration) {
+function stillOffered(offered: OfferRow) {
   return x`${name('status')} = ${'offered'} AND offerId = ${offered.offerId} AND ${versionIs(offered.version)}`;
 }
 

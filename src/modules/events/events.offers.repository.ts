@@ -1,5 +1,11 @@
 import type { DomainEvent } from '../../platform/outbox/outbox.js';
-import type { Event, Registration } from './events.model.js';
+import type { Event, Registration, ShardedView } from './events.model.js';
+
+/**
+ * A registration as the offers port reads it: a sharded event's carries the shard its row is in,
+ * which the commits on it write to (never shown to clients: the rules drop it).
+ */
+export type OfferRow = Registration & { readonly shard?: number | undefined };
 
 /** An offer in the expiry index: what its lapse needs to find it again. */
 export interface DueOffer {
@@ -7,6 +13,16 @@ export interface DueOffer {
   readonly userId: string;
   readonly offerId: string;
   readonly offerExpiresAt: string;
+}
+
+/** Heads offered seats of a sharded event, with the bookkeeping after them. */
+export interface ShardOffers {
+  /** The event as read: its shards' free seats, and the offers out the batch is capped by. */
+  readonly view: ShardedView;
+  readonly heads: readonly Registration[];
+  /** The frontier once the heads are offered, and holes it passed. */
+  readonly frontier: number;
+  readonly passedHoles: readonly number[];
 }
 
 /**
@@ -18,7 +34,7 @@ export type OfferCommit =
   | { readonly ok: true }
   | {
       readonly ok: false;
-      readonly registration: Registration | undefined;
+      readonly registration: OfferRow | undefined;
       readonly event: Event | 'absent' | 'unchanged';
     };
 
@@ -38,30 +54,45 @@ export interface OfferRepository {
     offered: readonly Registration[],
     announced: readonly DomainEvent[],
   ): Promise<boolean>;
+  /**
+   * The same for a sharded event: the heads (the lowest tickets over every shard) offered in
+   * their shards, the seats moved there as a promotion moves them, provided the offers out are
+   * still those read (`promotion.view`: the waitlist item's count, which caps the batch exactly)
+   * and the shards' settings unchanged. False when anything changed.
+   */
+  makeShardOffers(
+    promotion: ShardOffers,
+    offered: readonly Registration[],
+    announced: readonly DomainEvent[],
+  ): Promise<boolean>;
   /** The registration an offer id was made to, as it is now (a consistent read). */
-  findOffer(offerId: string): Promise<Registration | undefined>;
-  registration(eventId: string, userId: string): Promise<Registration | undefined>;
+  findOffer(offerId: string): Promise<OfferRow | undefined>;
+  /** The user's registration for the event (a sharded event's through its guard), as it is now. */
+  registration(eventId: string, userId: string): Promise<OfferRow | undefined>;
   /** Confirms an offered registration, before its deadline (`now` < offerExpiresAt). */
-  accept(offered: Registration, now: string, announced: DomainEvent): Promise<OfferCommit>;
+  accept(offered: OfferRow, now: string, announced: DomainEvent): Promise<OfferCommit>;
   /**
    * Ends an offer without a seat: declined before its deadline, or expired at or after it; the
    * seat is free again (the service passes it on).
    */
   end(
-    offered: Registration,
+    offered: OfferRow,
     outcome: 'declined' | 'expired',
     now: string,
     announced: DomainEvent,
   ): Promise<OfferCommit>;
-  /** The event's offers out (offered registrations), as they are now (a consistent read). */
-  offersOut(eventId: string): Promise<Registration[]>;
+  /**
+   * The event's offers out (offered registrations), as they are now (consistent reads; a sharded
+   * event's from every shard).
+   */
+  offersOut(eventId: string): Promise<OfferRow[]>;
   /**
    * Lapses offers of one event together (`due`, as read, each past its deadline at `now`), their
    * seats free again. `changed` when any of them is no longer as read (read and decide again),
    * `absent` when the event is gone or being deleted.
    */
   lapseAll(
-    due: readonly Registration[],
+    due: readonly OfferRow[],
     now: string,
     announced: readonly DomainEvent[],
   ): Promise<'lapsed' | 'changed' | 'absent'>;

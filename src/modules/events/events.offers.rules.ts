@@ -9,6 +9,11 @@ import { type Event, openStatuses, type Registration } from './events.model.js';
 
 /** Offers made in one transaction: 1 event + 3 items per offer (row, token lookup, announcement). */
 export const MAX_OFFERS_PER_TRANSACTION = 32;
+/**
+ * The same on a sharded event: 3 items per offer, a counter per shard touched (up to 32) and the
+ * waitlist item — 16 × 3 + 32 + 1 = 81 of a transaction's 100.
+ */
+export const MAX_SHARD_OFFERS_PER_TRANSACTION = 16;
 
 /** When the event starts: its date-time, or the start of its day (UTC) for a plain date. */
 export function eventStart(event: Pick<Event, 'date'>): number {
@@ -76,19 +81,28 @@ export function offeredRegistration(
   return { ...head, status: 'offered', ...offer, version: head.version + 1 };
 }
 
+/** A row as read, with where it is kept: a sharded event's shard, never shown to clients. */
+type StoredRegistration = Registration & { readonly shard?: number | undefined };
+
+/** The registration as clients see it, without where its row is kept. */
+export function shown(stored: StoredRegistration): Registration {
+  const { shard: _, ...registration } = stored;
+  return registration;
+}
+
 /** An offer that was accepted at `now`: confirmed (its `promotedAt`), a version on. */
-export function acceptedRegistration(offered: Registration, now: string): Registration {
-  const { ticket: _, offerToken: __, ...registration } = offered;
+export function acceptedRegistration(offered: StoredRegistration, now: string): Registration {
+  const { ticket: _, offerToken: __, shard: ___, ...registration } = offered;
   return { ...registration, status: 'confirmed', promotedAt: now, version: offered.version + 1 };
 }
 
 /** An offer that ended without a seat: `declined` at `now`, or `expired`; a version on. */
 export function endedOffer(
-  offered: Registration,
+  offered: StoredRegistration,
   outcome: 'declined' | 'expired',
   now: string,
 ): Registration {
-  const { ticket: _, offerToken: __, ...registration } = offered;
+  const { ticket: _, offerToken: __, shard: ___, ...registration } = offered;
   return {
     ...registration,
     status: outcome,

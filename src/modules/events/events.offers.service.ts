@@ -5,8 +5,19 @@ import type { Timers } from '../../platform/timers/timers.js';
 import { registrationAnnouncement } from './events.announcements.rules.js';
 import { EventsErrors } from './events.errors.js';
 import type { Event, Registration } from './events.model.js';
-import type { DueOffer, OfferCommit, OfferRepository } from './events.offers.repository.js';
-import { acceptedRegistration, endedOffer, offerIdOf, seatsToPass } from './events.offers.rules.js';
+import type {
+  DueOffer,
+  OfferCommit,
+  OfferRepository,
+  OfferRow,
+} from './events.offers.repository.js';
+import {
+  acceptedRegistration,
+  endedOffer,
+  offerIdOf,
+  seatsToPass,
+  shown,
+} from './events.offers.rules.js';
 import type { EventRepository } from './events.repository.js';
 
 export interface OffersServiceDeps {
@@ -55,6 +66,11 @@ const SWEEP_PAGE = 100;
 const MAX_ATTEMPTS = 25;
 /** Offers lapsed in one transaction: the event and 2 items per offer (row, announcement). */
 const LAPSES_PER_TRANSACTION = 32;
+/**
+ * The same on a sharded event: 3 items per offer (row, guard, announcement), a counter per shard
+ * touched and the waitlist item.
+ */
+const SHARD_LAPSES_PER_TRANSACTION = 16;
 
 /**
  * Offers, once made: accepted or declined by the attendee (through the token) or the organiser
@@ -71,7 +87,7 @@ export class OffersService {
   /** The offer a token names, as it is now; 404 for a forged, altered or orphaned token. */
   async view(token: string): Promise<OfferView> {
     const { registration, offerId } = await this.byToken(token);
-    return this.viewOf(registration, offerId);
+    return this.viewOf(shown(registration), offerId);
   }
 
   /** Accepts through the attendee's link. */
@@ -161,9 +177,12 @@ export class OffersService {
     const lapsed = new Set<string>();
     for (let failures = 0; failures < MAX_ATTEMPTS; ) {
       const now = this.deps.clock().toISOString();
-      const due = (await this.deps.offers.offersOut(eventId))
+      const out = await this.deps.offers.offersOut(eventId);
+      const perTransaction =
+        out[0]?.shard === undefined ? LAPSES_PER_TRANSACTION : SHARD_LAPSES_PER_TRANSACTION;
+      const due = out
         .filter((offered) => (offered.offerExpiresAt as string) <= now)
-        .slice(0, LAPSES_PER_TRANSACTION);
+        .slice(0, perTransaction);
       if (due.length === 0) break;
       const announced = due.map((offered) =>
         this.announce('registration.offer_expired', endedOffer(offered, 'expired', now), now),
@@ -206,16 +225,13 @@ export class OffersService {
       .catch(() => undefined);
   }
 
-  private async acceptOffer(
-    found: Registration,
-    offerId: string | undefined,
-  ): Promise<Registration> {
-    let registration: Registration | undefined = found;
+  private async acceptOffer(found: OfferRow, offerId: string | undefined): Promise<Registration> {
+    let registration: OfferRow | undefined = found;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       if (!registration || registration.offerId !== offerId) throw EventsErrors.offerNotFound();
       const { eventId, userId } = registration;
       // The same accept again (a retry, a double click): its answer again.
-      if (registration.status === 'confirmed') return registration;
+      if (registration.status === 'confirmed') return shown(registration);
       if (registration.status === 'declined') throw EventsErrors.offerDeclined();
       const deadline = registration.offerExpiresAt as string;
       if (registration.status === 'expired') throw EventsErrors.offerExpired(deadline);
@@ -247,14 +263,11 @@ export class OffersService {
     throw EventsErrors.busy();
   }
 
-  private async declineOffer(
-    found: Registration,
-    offerId: string | undefined,
-  ): Promise<Registration> {
-    let registration: Registration | undefined = found;
+  private async declineOffer(found: OfferRow, offerId: string | undefined): Promise<Registration> {
+    let registration: OfferRow | undefined = found;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       if (!registration || registration.offerId !== offerId) throw EventsErrors.offerNotFound();
-      if (registration.status === 'declined') return registration;
+      if (registration.status === 'declined') return shown(registration);
       if (registration.status === 'confirmed') throw EventsErrors.offerAccepted();
       const deadline = registration.offerExpiresAt as string;
       if (registration.status === 'expired') throw EventsErrors.offerExpired(deadline);
@@ -271,7 +284,7 @@ export class OffersService {
 
   /** Ends an offer (declined or lapsed), announces it, and passes its seat on. */
   private async end(
-    offered: Registration,
+    offered: OfferRow,
     outcome: 'declined' | 'expired',
     now: string,
   ): Promise<OfferCommit> {
@@ -298,7 +311,7 @@ export class OffersService {
   }
 
   /** The registration holding the offer a genuine token names, and the offer's id. */
-  private async byToken(token: string): Promise<{ registration: Registration; offerId: string }> {
+  private async byToken(token: string): Promise<{ registration: OfferRow; offerId: string }> {
     const offerId = offerIdOf(this.deps.offerKey, token);
     if (!offerId) throw EventsErrors.offerNotFound();
     const registration = await this.deps.offers.findOffer(offerId);
@@ -308,7 +321,7 @@ export class OffersService {
   }
 
   /** The user's registration for the event, which must hold an offer (organiser's actions). */
-  private async current(eventId: string, userId: string): Promise<Registration> {
+  private async current(eventId: string, userId: string): Promise<OfferRow> {
     const registration = await this.deps.offers.registration(eventId, userId);
     if (!registration) throw EventsErrors.registrationNotFound(eventId, userId);
     if (registration.offerId === undefined) {

@@ -58,6 +58,7 @@ import {
   blockTail,
   nextBlockSize,
   type SeatMove,
+  seatsForHeads,
   shardOf,
   type TicketBlock,
 } from './events.shards.rules.js';
@@ -69,10 +70,10 @@ const BLOCK_ATTEMPTS = 8;
 /** Flipping a sharded event's latch is leased to one request at a time for this long. */
 const LATCH_LEASE_MS = 1000;
 
-/** A plan the sharded registrations can't carry out yet (offers across shards). */
+/** A plan that does not fit the registration it names (a waiting one's seat, say): a bug. */
 function unsupported(plan: UnregisterPlan): never {
   throw new Error(
-    `a sharded registration can't ${plan.kind} (${plan.registration.status}) in this release`,
+    `a sharded registration can't ${plan.kind} (${plan.registration.status})`,
   );
 }
 
@@ -239,11 +240,12 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
         row,
         x`attribute_not_exists(PK) OR ${name('status')} IN (${list(endedStatuses)})`,
       ),
-      // One registration per user across the shards. A guard that ended, or that an earlier
-      // event with this id left behind (a deletion that crashed), holds nothing.
+      // One registration per user across the shards. A guard that an earlier event with this
+      // id left behind (a deletion that crashed) holds nothing; one that ended holds the shard
+      // of its row, which only a registration there replaces.
       this.table.put(
         guardItem(registration, shard, eventCreatedAt),
-        x`attribute_not_exists(PK) OR ended = ${true} OR eventCreatedAt <> ${eventCreatedAt}`,
+        x`attribute_not_exists(PK) OR (ended = ${true} AND ${name('shard')} = ${shard}) OR eventCreatedAt <> ${eventCreatedAt}`,
       ),
       this.table.check(userKey(userId), x`attribute_exists(PK)`),
       this.outbox.put(announced),
@@ -254,7 +256,10 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
     );
     const [counter, existingRow, guard] = outcome.current;
     let existing: FoundRegistration | undefined;
-    if (rowFailed && existingRow) {
+    let pinned: number | undefined;
+    if (guardFailed && guard?.ended === true && guard.eventCreatedAt === eventCreatedAt) {
+      pinned = Number(guard.shard);
+    } else if (rowFailed && existingRow) {
       existing = {
         registration: this.toRegistration(existingRow),
         requestKey: existingRow.requestKey,
@@ -266,6 +271,7 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
       ok: false,
       counter: counterFailed ? (liveShardCounter(counter) ?? 'gone') : 'unchanged',
       userMissing: Boolean(userFailed),
+      ...(pinned === undefined ? {} : { pinned }),
       existing: existing && {
         registration: existing.registration,
         requestKey: existing.requestKey,
@@ -375,6 +381,19 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
           ),
         );
         break;
+      case 'end-offer':
+        // The held seat is free in its shard, and one offer fewer is out (the batch's count).
+        items.push(
+          counter(
+            shard,
+            x`registeredCount = registeredCount - ${1}, offeredCount = offeredCount - ${1}, freeSeats = freeSeats + ${1}`,
+          ),
+          this.table.updateItem(shardKeys.waitlist(eventId), {
+            update: x`SET offeredCount = offeredCount - ${1}`,
+            condition: x`attribute_exists(PK)`,
+          }),
+        );
+        break;
       case 'leave-waitlist':
         items.push(
           counter(shard, x`waitlistCount = waitlistCount - ${1}`),
@@ -427,34 +446,17 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
   ): Promise<boolean> {
     const { eventId } = view.event;
     // Per shard: seats taken from its free ones (x) and heads it holds (y), one update each.
-    const take = new Map<number, number>();
-    const hold = new Map<number, number>();
-    for (const head of heads) {
-      const s = shardOf(head.registrationId);
-      hold.set(s, (hold.get(s) ?? 0) + 1);
-    }
-    let needed = heads.length;
-    // The seats come from the shards with the most free seats first (their own heads' first).
-    const sources = [...view.shards].sort(
-      (a, b) =>
-        (hold.get(b.shard) ?? 0) - (hold.get(a.shard) ?? 0) ||
-        b.freeSeats - a.freeSeats ||
-        a.shard - b.shard,
+    const seats = seatsForHeads(
+      view.shards,
+      heads.map((head) => shardOf(head.registrationId)),
     );
-    for (const source of sources) {
-      const seats = Math.min(needed, source.freeSeats);
-      if (seats > 0) take.set(source.shard, seats);
-      needed -= seats;
-    }
-    if (needed > 0) return false;
-    const touched = [...new Set([...take.keys(), ...hold.keys()])].sort((a, b) => a - b);
-    const items: TransactItem[] = touched.map((s) => {
-      const [x_, y] = [take.get(s) ?? 0, hold.get(s) ?? 0];
-      return this.table.updateItem(shardKeys.counter(eventId, s), {
+    if (!seats) return false;
+    const items: TransactItem[] = seats.map(({ shard, take: x_, hold: y }) =>
+      this.table.updateItem(shardKeys.counter(eventId, shard), {
         update: x`SET freeSeats = freeSeats - ${x_}, slice = slice + ${y - x_}, registeredCount = registeredCount + ${y}, waitlistCount = waitlistCount - ${y}, updatedAt = ${now}`,
         condition: x_ > 0 ? x`${live} AND freeSeats >= ${x_}` : live,
-      });
-    });
+      }),
+    );
     items.push(
       ...heads.map((head) => promoteItem(this.table, head, now, shardOf(head.registrationId))),
       this.frontierItem(eventId, frontier, passedHoles),

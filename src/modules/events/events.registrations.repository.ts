@@ -68,6 +68,11 @@ export type ShardCommit =
        * and the request key that made it; undefined when none, or gone by the time it was read.
        */
       readonly existing: { registration: Registration; requestKey: RequestKey } | undefined;
+      /**
+       * The shard of the user's ended registration (an offer that lapsed or was declined), when
+       * it refused a row in another: they register again there, replacing the ended row.
+       */
+      readonly pinned?: number | undefined;
     };
 
 export type Rebalanced =

@@ -23,6 +23,7 @@ import type {
 import type { OfferRepository } from './events.offers.repository.js';
 import {
   MAX_OFFERS_PER_TRANSACTION,
+  MAX_SHARD_OFFERS_PER_TRANSACTION,
   OFFER_ID_LENGTH,
   offerDeadline,
   offeredRegistration,
@@ -35,6 +36,7 @@ import type {
   RegistrationFacts,
   RegistrationRepository,
   ShardCommit,
+  ShardPromotion,
   UnregisterPlan,
 } from './events.registrations.repository.js';
 import type { EventRepository } from './events.repository.js';
@@ -162,7 +164,12 @@ type FailedCommit = Extract<RegistrationCommit, { ok: false }>;
 /** One attempt on a sharded event: the answer, or the shard its commit found dry. */
 type ShardAttempt =
   | { readonly placed: PlacedRegistration }
-  | { readonly placed?: undefined; readonly dry?: number | undefined };
+  | {
+      readonly placed?: undefined;
+      readonly dry?: number | undefined;
+      /** The shard this user's ended registration is in: theirs to register in. */
+      readonly pinned?: number | undefined;
+    };
 
 /** What a registration asks, as the sharded attempts pass it on. */
 type RegistrationRequest = Pick<NewRegistration, 'eventId' | 'userId' | 'requestKey'>;
@@ -437,6 +444,8 @@ export class RegistrationsService {
     let vetted = false;
     // Shards that stayed busy through every try of a commit: avoided while others have seats.
     const busy = new Set<number>();
+    // The shard of the user's ended registration, once a commit elsewhere showed it.
+    let pinned: number | undefined;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const view = fresh ?? (await this.views.current(eventId));
       const isFresh = fresh !== undefined;
@@ -444,7 +453,7 @@ export class RegistrationsService {
       if (!view) throw await this.refuse(eventId, userId, undefined);
       // Its id was taken again by an unsharded event.
       if (!isSharded(view.event)) return this.register(eventId, userId, requestKey);
-      const choice = { random: Math.random, now: this.deps.clock(), dry };
+      const choice = { random: Math.random, now: this.deps.clock(), dry, pinned };
       let decision = decideSharded(avoiding(view, busy), choice);
       if (decision.kind === 'sell-out' && busy.size > 0) decision = decideSharded(view, choice);
       dry = undefined;
@@ -476,9 +485,6 @@ export class RegistrationsService {
           this.views.forget(eventId);
           continue;
         case 'waitlist': {
-          if (view.event.promotion === 'offer') {
-            throw EventsErrors.shardedOffersUnavailable(eventId, view.shards.length);
-          }
           // A ticket is a write whatever follows: what can refuse the join is read first.
           if (!vetted) {
             vetted = true;
@@ -515,6 +521,7 @@ export class RegistrationsService {
       }
       if (outcome.placed) return outcome.placed;
       [dry, settingsRead] = [outcome.dry, false];
+      pinned = outcome.pinned ?? pinned;
     }
     throw EventsErrors.busy();
   }
@@ -576,7 +583,7 @@ export class RegistrationsService {
       this.views.forget(eventId);
     }
     const after = await this.afterShardCommit(request, shard, view, commit);
-    return after.placed ? after : {};
+    return after.placed ? after : { pinned: after.pinned };
   }
 
   /** At most SHARD_REGISTRATIONS_IN_FLIGHT at a time per shard of an event, in this process. */
@@ -646,6 +653,8 @@ export class RegistrationsService {
     if (existing && requestKey !== undefined && existing.requestKey === requestKey) {
       return { placed: await this.placed(existing.registration) };
     }
+    // Their ended registration is in another shard: they register there.
+    if (commit.pinned !== undefined && !commit.userMissing) return { pinned: commit.pinned };
     let dry: number | undefined;
     if (counter === 'gone') this.views.forget(eventId);
     else if (counter !== 'unchanged') {
@@ -755,11 +764,11 @@ export class RegistrationsService {
     const view = await this.deps.events.shardedView(eventId);
     if (!view) throw EventsErrors.registrationNotFound(eventId, registration.userId);
     const { event, soldOut } = view;
-    if (registration.status === 'offered') {
-      throw EventsErrors.shardedOffersUnavailable(eventId, view.shards.length);
-    }
     let plan: UnregisterPlan;
-    if (registration.status === 'waitlisted') {
+    if (registration.status === 'offered') {
+      // The held seat is free in its shard; passed on by the fill that follows.
+      plan = { kind: 'end-offer', registration, shard };
+    } else if (registration.status === 'waitlisted') {
       plan = { kind: 'leave-waitlist', registration, shard };
     } else {
       const [head] =
@@ -794,9 +803,9 @@ export class RegistrationsService {
       await this.fold(event, waitlistAfter(event.waitlist, { promoted: heads }));
     }
     const promoted = heads.map((h) => promotedRegistration(h, now));
-    // Latch on and the seat freed: passed on to anyone who joined meanwhile, else the latch
-    // is cleared (fillFreeSeats does both).
-    if (plan.kind === 'free-seat' && soldOut) {
+    // Latch on and the seat freed (or an offer's seat): passed on to anyone who joined
+    // meanwhile, else the latch is cleared (fillFreeSeats does both).
+    if ((plan.kind === 'free-seat' && soldOut) || plan.kind === 'end-offer') {
       const passed = await this.passFreedSeats(eventId);
       return { promoted: [...promoted, ...passed.promoted], offered: [...passed.offered] };
     }
@@ -1011,10 +1020,10 @@ export class RegistrationsService {
   }
 
   /**
-   * `fillFreeSeats` for a sharded event: the k lowest tickets over every shard (k ≤ 20) into free
-   * seats of any shard, one transaction per batch; then, when nobody waits and a seat is free
-   * with the latch on, the latch is cleared (`reopen`). Offers across shards come later: a
-   * sharded event in offer mode has nobody waiting (joining is refused there).
+   * `fillFreeSeats` for a sharded event: the k lowest tickets over every shard into free seats of
+   * any shard, one transaction per batch — promoted (k ≤ 20), or in offer mode offered (k ≤ 16,
+   * and no more than the batch leaves room for); then, when nobody waits and a seat is free with
+   * the latch on, the latch is cleared (`reopen`).
    */
   private async fillShards(
     eventId: string,
@@ -1026,15 +1035,26 @@ export class RegistrationsService {
       const clock = this.deps.clock();
       const slices = view.shards.reduce((sum, s) => sum + s.slice, 0);
       const pass = seatsToPass({ ...view.event, capacity: slices }, clock);
-      const count = pass.kind === 'offer' ? 0 : Math.min(pass.count, MAX_SHARD_PROMOTIONS);
+      const count = Math.min(
+        pass.count,
+        pass.kind === 'offer' ? MAX_SHARD_OFFERS_PER_TRANSACTION : MAX_SHARD_PROMOTIONS,
+      );
       const heads = count > 0 ? await this.deps.repository.waitlistHeads(view.event, count) : [];
       if (heads.length === 0) {
         await this.reopenIfIdle(view);
         return passed;
       }
+      const promotion = { view, heads, ...afterPromotion(view.event.waitlist, heads) };
+      if (pass.kind === 'offer') {
+        const offered = await this.offer(view.event, heads, clock, promotion);
+        if (offered) {
+          this.views.forget(eventId);
+          passed.offered.push(...offered);
+        } else failures++;
+        continue;
+      }
       const now = clock.toISOString();
       const promotions = this.promotions(heads, now);
-      const promotion = { view, heads, ...afterPromotion(view.event.waitlist, heads) };
       if (await this.deps.repository.promoteInShards(promotion, now, promotions)) {
         this.views.forget(eventId);
         await this.deps.outbox.announce(promotions);
@@ -1091,6 +1111,7 @@ export class RegistrationsService {
     event: Event,
     heads: readonly Registration[],
     now: Date,
+    sharded?: ShardPromotion,
   ): Promise<Registration[] | undefined> {
     const offeredAt = now.toISOString();
     const offerExpiresAt = offerDeadline(event, now).toISOString();
@@ -1104,7 +1125,10 @@ export class RegistrationsService {
     const announced = offered.map((registration) =>
       this.domainEvent(registrationAnnouncement('registration.offered', registration), offeredAt),
     );
-    if (!(await this.deps.offers.makeOffers(event, heads, offered, announced))) return undefined;
+    const made = sharded
+      ? await this.deps.offers.makeShardOffers(sharded, offered, announced)
+      : await this.deps.offers.makeOffers(event, heads, offered, announced);
+    if (!made) return undefined;
     this.deps.metrics.count('OfferMade', offered.length);
     await this.deps.outbox.announce(announced);
     await Promise.all(

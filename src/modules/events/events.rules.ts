@@ -123,15 +123,6 @@ export function decideUpdate(current: Event, changes: EventChanges, now: Date): 
       ),
     };
   }
-  // Offers across shards come later: a sharded event may switch to them only while nobody
-  // waits (joining its waitlist in offer mode is refused), so no offer is ever owed.
-  const toOffers = changes.promotion === 'offer' && current.promotion !== 'offer';
-  if ((current.shards ?? 1) > 1 && toOffers && current.waitlistCount > 0) {
-    return {
-      ok: false,
-      error: EventsErrors.shardedOffersWhileWaiting(current.eventId, current.waitlistCount),
-    };
-  }
   const next: Event = {
     ...current,
     ...changes,

@@ -183,11 +183,8 @@ export function shardChangeItems(
   now: string,
   live: Fragment,
 ): TransactItem[] {
-  // Switching to offers is refused while anyone waits: exactly, on every shard at commit.
-  const toOffers = next.promotion === 'offer' && view.event.promotion !== 'offer';
   return view.shards.map((shard, i) => {
     const delta = deltas[i] ?? 0;
-    const guard = toOffers ? x`${live} AND waitlistCount = ${0}` : live;
     const settings = Object.entries(mirrors(next)).map(
       ([field, value]) => x`${name(field)} = ${value}`,
     );
@@ -199,7 +196,7 @@ export function shardChangeItems(
         ],
         '',
       ),
-      condition: delta < 0 ? x`${guard} AND freeSeats >= ${-delta}` : guard,
+      condition: delta < 0 ? x`${live} AND freeSeats >= ${-delta}` : live,
     });
   });
 }

@@ -301,6 +301,43 @@ export function summedEvent(
   };
 }
 
+/** A shard's part in passing seats to heads: seats it gives (`take`), heads it holds (`hold`). */
+export interface ShardSeats {
+  readonly shard: number;
+  readonly take: number;
+  readonly hold: number;
+}
+
+/**
+ * Where the seats for `headShards` (each head's shard) come from: the heads' own shards first,
+ * then the shards with the most free seats, each at most its free seats. Per shard touched, one
+ * net change (in shard order); undefined when the shards' free seats are too few.
+ */
+export function seatsForHeads(
+  shards: readonly ShardCounter[],
+  headShards: readonly number[],
+): ShardSeats[] | undefined {
+  const hold = new Map<number, number>();
+  for (const s of headShards) hold.set(s, (hold.get(s) ?? 0) + 1);
+  const take = new Map<number, number>();
+  let needed = headShards.length;
+  const sources = [...shards].sort(
+    (a, b) =>
+      (hold.get(b.shard) ?? 0) - (hold.get(a.shard) ?? 0) ||
+      b.freeSeats - a.freeSeats ||
+      a.shard - b.shard,
+  );
+  for (const source of sources) {
+    const seats = Math.min(needed, source.freeSeats);
+    if (seats > 0) take.set(source.shard, seats);
+    needed -= seats;
+  }
+  if (needed > 0) return undefined;
+  return [...new Set([...take.keys(), ...hold.keys()])]
+    .sort((a, b) => a - b)
+    .map((shard) => ({ shard, take: take.get(shard) ?? 0, hold: hold.get(shard) ?? 0 }));
+}
+
 export type ShardedDecision =
   | Exclude<RegistrationDecision, { readonly kind: 'confirm' | 'waitlist' | 'sharded' }>
   /** Take a seat in this shard (its commit requires `soldOut = false AND freeSeats > 0`). */
