@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { eventsModule } from '../../src/modules/events/events.module.js';
 import type { TestApp } from '../support/app.js';
+import { manualClock } from '../webhooks/fixtures.js';
 import { createEvent, createEventsApp, createUser, uniqueId } from './fixtures.js';
 
 /*
@@ -14,11 +15,18 @@ import { createEvent, createEventsApp, createUser, uniqueId } from './fixtures.j
  * registration per user, each row with its guard and each guard with its row; the latch the same
  * on every shard, on whenever anyone waits, and no seat free while anyone waits; and every user
  * the batch promoted held a lower ticket than everyone who was already waiting and still is.
+ * Half the events pass seats as offers (a batch of 1–2): their holders accept, decline or let
+ * them lapse (the clock moved past the window, then each offer's timer), and at rest the offers
+ * out match the counters on every shard and the waitlist item, never more than the batch, and a
+ * seat is free while anyone waits only when the batch is full; whoever left the waitlist other
+ * than by leaving it (offered, confirmed, offer ended) held a lower ticket than all still waiting.
  * SHARDED_PROPERTY_SEED replays a run; SHARDED_PROPERTY_RUNS asks for more of them.
  */
 
 const SHARDING = { EVENTS_SHARDING: 'on' };
 const USERS = 6;
+/** An offer's window; a lapse step moves the clock past it. */
+const WINDOW = 60;
 const RUNS = Number(process.env.SHARDED_PROPERTY_RUNS ?? 6);
 const SEED = process.env.SHARDED_PROPERTY_SEED
   ? Number(process.env.SHARDED_PROPERTY_SEED)
@@ -29,6 +37,9 @@ type Item = Record<string, unknown>;
 type Step =
   | { readonly kind: 'register'; readonly user: number }
   | { readonly kind: 'unregister'; readonly user: number }
+  /** The holder of the `nth` offer out (by ticket), if there is one, accepts or declines it. */
+  | { readonly kind: 'accept' | 'decline'; readonly nth: number }
+  | { readonly kind: 'lapse' }
   | { readonly kind: 'capacity'; readonly capacity: number }
   | {
       readonly kind: 'rebalance';
@@ -46,6 +57,14 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     weight: 3,
     arbitrary: fc.record({ kind: fc.constant('unregister' as const), user: fc.nat(USERS - 1) }),
   },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constantFrom('accept' as const, 'decline' as const),
+      nth: fc.nat(1),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('lapse' as const) }) },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -67,11 +86,24 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 const scenario = fc.record({
   shards: fc.integer({ min: 2, max: 4 }),
   capacity: fc.integer({ min: 1, max: 4 }),
+  promotion: fc.constantFrom('instant' as const, 'offer' as const),
+  offerBatch: fc.integer({ min: 1, max: 2 }),
   batches: fc.array(fc.array(step, { minLength: 1, maxLength: 3 }), { minLength: 3, maxLength: 8 }),
 });
 
 const register = (user: number): Step => ({ kind: 'register', user });
 const unregister = (user: number): Step => ({ kind: 'unregister', user });
+const act = (kind: 'accept' | 'decline'): Step => ({ kind, nth: 0 });
+/** One seat on offer down a queue: declined, lapsed, accepted, then given up and offered on. */
+const offerDrain: Step[][] = [
+  ...Array.from({ length: USERS }, (_, user) => [register(user)]),
+  [unregister(0)],
+  [act('decline')],
+  [{ kind: 'lapse' }],
+  [act('accept')],
+  [unregister(3)],
+  [act('decline'), { kind: 'lapse' }],
+];
 /** One seat, everyone else waiting, then the seat passed down the queue user by user. */
 const drain: Step[][] = [
   ...Array.from({ length: USERS }, (_, user) => [register(user)]),
@@ -83,9 +115,11 @@ const shardPk = (eventId: string, shard: number) =>
 
 let app: TestApp;
 let users: string[];
+// Near the real time: the outbox's event log is read by a window around it.
+const time = manualClock(Math.floor(Date.now() / 1000) * 1000);
 
 beforeAll(async () => {
-  app = await createEventsApp({ env: SHARDING });
+  app = await createEventsApp({ env: SHARDING, clock: time.clock });
   users = Array.from({ length: USERS }, (_, i) => uniqueId(`prop${i}`));
   await Promise.all(users.map((id) => createUser(app, id)));
 });
@@ -153,7 +187,15 @@ async function snapshot(eventId: string, shards: number) {
   const guards = new Map<string, Item | undefined>();
   for (const user of users) guards.set(user, await t.get(`USER#${user}`, `REG#${eventId}`));
   const event = await t.get(`EVENT#${eventId}`, 'EVENT');
-  return { counters, rows, guards, capacity: Number(event?.capacity) };
+  const waitlist = await t.get(`EVENT#${eventId}#W`, 'WAITLIST');
+  return {
+    counters,
+    rows,
+    guards,
+    capacity: Number(event?.capacity),
+    offerBatch: event?.promotion === 'offer' ? Number(event.offerBatch) : undefined,
+    offersOut: Number(waitlist?.offeredCount ?? 0),
+  };
 }
 
 type Snapshot = Awaited<ReturnType<typeof snapshot>>;
@@ -167,9 +209,10 @@ const waitingTickets = (snap: Snapshot) =>
   );
 
 function checkAtRest(snap: Snapshot, context: string) {
-  const { counters, rows, guards, capacity } = snap;
+  const { counters, rows, guards, capacity, offerBatch, offersOut } = snap;
   let slices = 0;
   let free = 0;
+  let offered = 0;
   counters.forEach((counter, s) => {
     const mine = rows[s] ?? [];
     const taken = mine.filter((row) => row.status === 'confirmed' || row.status === 'offered');
@@ -177,6 +220,10 @@ function checkAtRest(snap: Snapshot, context: string) {
     const where = `${context}, shard ${s}`;
     expect(taken.length, `${where}: taken rows = registeredCount`).toBe(counter.registeredCount);
     expect(waiting.length, `${where}: waiting rows = waitlistCount`).toBe(counter.waitlistCount);
+    expect(
+      mine.filter((row) => row.status === 'offered').length,
+      `${where}: offered rows = offeredCount`,
+    ).toBe(counter.offeredCount);
     expect(counter.slice, `${where}: slice = taken + free`).toBe(
       Number(counter.registeredCount) + Number(counter.freeSeats),
     );
@@ -186,7 +233,10 @@ function checkAtRest(snap: Snapshot, context: string) {
     );
     slices += Number(counter.slice);
     free += Number(counter.freeSeats);
+    offered += Number(counter.offeredCount);
   });
+  expect(offersOut, `${context}: the waitlist item counts the offers out`).toBe(offered);
+  expect(offered, `${context}: offers out within the batch`).toBeLessThanOrEqual(offerBatch ?? 0);
   expect(slices, `${context}: slices sum to the capacity`).toBe(capacity);
   const all = rows.flat();
   expect(new Set(all.map((row) => row.userId)).size, `${context}: one row per user`).toBe(
@@ -197,11 +247,17 @@ function checkAtRest(snap: Snapshot, context: string) {
     expect(guard?.registrationId, `${context}: ${user}'s guard names their row`).toBe(
       row?.registrationId,
     );
+    expect(guard?.ended === true, `${context}: ${user}'s guard ended with their offer`).toBe(
+      row?.status === 'declined' || row?.status === 'expired',
+    );
   }
   const waiting = all.filter((row) => row.status === 'waitlisted').length;
   if (waiting > 0) {
     expect(counters[0]?.soldOut, `${context}: someone waits, so the latch is on`).toBe(true);
-    expect(free, `${context}: no seat free while anyone waits`).toBe(0);
+    // In offer mode a seat stays free (reserved) while the batch is full.
+    if (offered < (offerBatch ?? 1)) {
+      expect(free, `${context}: no seat free while anyone waits`).toBe(0);
+    }
   }
 }
 
@@ -212,13 +268,14 @@ function checkAtRest(snap: Snapshot, context: string) {
 function checkPromotions(before: Snapshot, after: Snapshot, context: string) {
   const waitedBefore = waitingTickets(before);
   const waitingAfter = waitingTickets(after);
-  const confirmedAfter = new Set(
+  // Passed a seat: confirmed or offered (or offered and ended since); not those who left.
+  const passedAfter = new Set(
     after.rows
       .flat()
-      .filter((row) => row.status === 'confirmed')
+      .filter((row) => row.status !== 'waitlisted')
       .map((row) => String(row.userId)),
   );
-  const promoted = [...waitedBefore].filter(([user]) => confirmedAfter.has(user));
+  const promoted = [...waitedBefore].filter(([user]) => passedAfter.has(user));
   const stillWaiting = [...waitedBefore].filter(([user]) => waitingAfter.has(user));
   for (const [user, ticket] of promoted) {
     for (const [other, theirs] of stillWaiting) {
@@ -232,7 +289,7 @@ function checkPromotions(before: Snapshot, after: Snapshot, context: string) {
 
 /** A registration's answer, when the step was one: its status (`confirmed`, `waitlisted`). */
 async function run(eventId: string, s: Step, shards: number): Promise<string | undefined> {
-  const user = s.kind === 'register' || s.kind === 'unregister' ? users[s.user] : undefined;
+  const user = 'user' in s ? users[s.user] : undefined;
   let res: Response | undefined;
   if (s.kind === 'register') {
     res = await app.call(`/events/${eventId}/registrations`, {
@@ -248,10 +305,38 @@ async function run(eventId: string, s: Step, shards: number): Promise<string | u
   } else if (s.kind === 'unregister') {
     res = await app.call(`/events/${eventId}/registrations/${user}`, { method: 'DELETE' });
     expect([200, 404, 503], await res.clone().text()).toContain(res.status);
+  } else if (s.kind === 'accept' || s.kind === 'decline') {
+    const holder = (await snapshot(eventId, shards)).rows
+      .flat()
+      .filter((row) => row.status === 'offered')
+      .sort((a, b) => Number(a.ticket) - Number(b.ticket))[s.nth]?.userId;
+    if (holder === undefined) return undefined;
+    res = await app.call(`/events/${eventId}/registrations/${holder}/offer/${s.kind}`, {
+      method: 'POST',
+    });
+    expect([200, 404, 409, 410, 503], await res.clone().text()).toContain(res.status);
+  } else if (s.kind === 'lapse') {
+    // Every offer out is past its deadline; each one's timer fires.
+    time.advance(WINDOW * 1000);
+    const { offers: service } = app.servicesOf(eventsModule);
+    await Promise.all(
+      (await snapshot(eventId, shards)).rows
+        .flat()
+        .filter((row) => row.status === 'offered')
+        .map((row) =>
+          service
+            .lapse({
+              eventId,
+              userId: String(row.userId),
+              offerId: String(row.offerId),
+            })
+            .catch(() => undefined),
+        ),
+    );
   } else if (s.kind === 'capacity') {
     res = await app.call(`/events/${eventId}`, { method: 'PUT', json: { capacity: s.capacity } });
     expect([200, 409, 503], await res.clone().text()).toContain(res.status);
-  } else if (s.from % shards !== s.to % shards) {
+  } else if (s.kind === 'rebalance' && s.from % shards !== s.to % shards) {
     await rebalance(eventId, s.from % shards, s.to % shards, s.seats);
   }
   return undefined;
@@ -269,7 +354,8 @@ function checkLatch(
   answers: readonly (string | undefined)[],
   context: string,
 ) {
-  if (batch.some((s) => s.kind === 'unregister' || s.kind === 'capacity')) return;
+  const freesSeats = ['unregister', 'capacity', 'decline', 'lapse'];
+  if (batch.some((s) => freesSeats.includes(s.kind))) return;
   if (waitingTickets(before).size > 0) {
     expect(
       answers.filter((a) => a === 'confirmed'),
@@ -291,12 +377,16 @@ describe('a sharded event with a waitlist under random interleavings', () => {
   it('keeps rows = counters, one registration per user, the latch, and FIFO promotion', async () => {
     try {
       await fc.assert(
-        fc.asyncProperty(scenario, async ({ shards, capacity, batches }) => {
+        fc.asyncProperty(scenario, async ({ shards, capacity, promotion, offerBatch, batches }) => {
           const { eventId } = await createEvent(app, {
             eventId: uniqueId('prop'),
             shards,
             capacity,
             hasWaitlist: true,
+            date: '2099-06-01',
+            promotion,
+            offerBatch,
+            offerWindowSeconds: WINDOW,
           });
           let before = await snapshot(eventId, shards);
           for (const [i, batch] of batches.entries()) {
@@ -316,7 +406,10 @@ describe('a sharded event with a waitlist under random interleavings', () => {
           endOnFailure: true,
           // First, a queue over two shards drained one seat at a time: every promotion must take
           // the lowest ticket of all shards, not a shard's own head.
-          examples: [[{ shards: 2, capacity: 1, batches: drain }]],
+          examples: [
+            [{ shards: 2, capacity: 1, promotion: 'instant', offerBatch: 1, batches: drain }],
+            [{ shards: 3, capacity: 2, promotion: 'offer', offerBatch: 1, batches: offerDrain }],
+          ],
         },
       );
     } catch (error) {

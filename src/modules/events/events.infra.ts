@@ -30,8 +30,9 @@ import { eventsTable } from './events.module.js';
  *   lookup and the event in one transaction, and its domain events), fold the waitlist; the
  *   offer sweep finds due offers in the expiry index (by-status index, OFFERS#n keys), the seat
  *   sweep lists events (collections index); on a sharded event, reads it summed (a batch read),
- *   promotes across its shards and clears its sold-out latch (a transaction on every counter,
- *   under a lease on the waitlist item).
+ *   promotes or offers across its shards, lapses offers read from every shard's partition (the
+ *   user's guard marked ended in the same transaction) and clears its sold-out latch (a
+ *   transaction on every counter, under a lease on the waitlist item).
  */
 export const access: ModuleAccess = {
   api: [
