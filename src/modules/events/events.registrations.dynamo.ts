@@ -72,9 +72,7 @@ const LATCH_LEASE_MS = 1000;
 
 /** A plan that does not fit the registration it names (a waiting one's seat, say): a bug. */
 function unsupported(plan: UnregisterPlan): never {
-  throw new Error(
-    `a sharded registration can't ${plan.kind} (${plan.registration.status})`,
-  );
+  throw new Error(`a sharded registration can't ${plan.kind} (${plan.registration.status})`);
 }
 
 /**
