@@ -1,4 +1,3 @@
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { eventsModule } from '../../src/modules/events/events.module.js';
 import { loggedEvents, type TestApp } from '../support/app.js';
@@ -10,6 +9,7 @@ import {
   gate,
   throttled,
 } from '../support/faults.js';
+import { shardedItems, shardPk } from '../support/sharded-items.js';
 import {
   bodyOf,
   createEvent,
@@ -29,52 +29,6 @@ import {
  */
 
 const SHARDING = { EVENTS_SHARDING: 'on' };
-const shardPk = (eventId: string, shard: number) =>
-  `EVENT#${eventId}#S${String(shard).padStart(2, '0')}`;
-
-function stored(app: TestApp) {
-  const TableName = app.config.tables.events;
-  const get = async (PK: string, SK: string) =>
-    (
-      await app.dynamo.doc.send(
-        new GetCommand({ TableName, Key: { PK, SK }, ConsistentRead: true }),
-      )
-    ).Item;
-  const partition = async (PK: string) =>
-    (
-      await app.dynamo.doc.send(
-        new QueryCommand({
-          TableName,
-          KeyConditionExpression: 'PK = :pk',
-          ExpressionAttributeValues: { ':pk': PK },
-          ConsistentRead: true,
-        }),
-      )
-    ).Items ?? [];
-  return {
-    event: (eventId: string) => get(`EVENT#${eventId}`, 'EVENT'),
-    shard: (eventId: string, shard: number) => get(shardPk(eventId, shard), 'SHARD'),
-    waitlist: (eventId: string) => get(`EVENT#${eventId}#W`, 'WAITLIST'),
-    partition,
-    shards: async (eventId: string, n: number) => {
-      const items = [];
-      for (let s = 0; s < n; s++) items.push(await get(shardPk(eventId, s), 'SHARD'));
-      return items;
-    },
-    /** Seats taken on a shard, as registrations would take them (rows are not built yet). */
-    takeSeats: (eventId: string, shard: number, seats: number) =>
-      app.dynamo.doc.send(
-        new UpdateCommand({
-          TableName,
-          Key: { PK: shardPk(eventId, shard), SK: 'SHARD' },
-          UpdateExpression:
-            'SET registeredCount = registeredCount + :n, freeSeats = freeSeats - :n',
-          ConditionExpression: 'freeSeats >= :n',
-          ExpressionAttributeValues: { ':n': seats },
-        }),
-      ),
-  };
-}
 
 async function createSharded(app: TestApp, overrides: Record<string, unknown> = {}) {
   return createEvent(app, { eventId: uniqueId('hot'), shards: 4, capacity: 10, ...overrides });
@@ -101,7 +55,7 @@ describe('POST /events with shards', () => {
     expect(problem.errors).toEqual([
       { path: 'body.shards', message: expect.stringMatching(/EVENTS_SHARDING/) },
     ]);
-    expect(await stored(app).event(eventId)).toBeUndefined();
+    expect(await shardedItems(app).event(eventId)).toBeUndefined();
     expect((await app.call(`/events/${eventId}`)).status).toBe(404);
   });
 
@@ -121,8 +75,8 @@ describe('POST /events with shards', () => {
       const one = await createEvent(app, { eventId: uniqueId('one'), shards: 1 });
 
       const [plainItem, oneItem] = [
-        await stored(app).event(plain.eventId),
-        await stored(app).event(one.eventId),
+        await shardedItems(app).event(plain.eventId),
+        await shardedItems(app).event(one.eventId),
       ];
 
       expect(Object.keys(oneItem ?? {}).sort()).toEqual(Object.keys(plainItem ?? {}).sort());
@@ -131,8 +85,8 @@ describe('POST /events with shards', () => {
       expect(plain.shards).toBe(1);
       expect(one.shards).toBe(1);
       expect((await getEvent(app, plain.eventId)).shards).toBe(1);
-      expect(await stored(app).partition(`EVENT#${one.eventId}#W`)).toEqual([]);
-      expect(await stored(app).partition(shardPk(one.eventId, 0))).toEqual([]);
+      expect(await shardedItems(app).partition(`EVENT#${one.eventId}#W`)).toEqual([]);
+      expect(await shardedItems(app).partition(shardPk(one.eventId, 0))).toEqual([]);
     }
   });
 
@@ -140,7 +94,7 @@ describe('POST /events with shards', () => {
     const app = await createEventsApp({ env: SHARDING });
     const created = await createSharded(app, { hasWaitlist: true, status: 'scheduled' });
     const { eventId } = created;
-    const items = stored(app);
+    const items = shardedItems(app);
 
     const event = await items.event(eventId);
     expect(event).toMatchObject({ eventId, capacity: 10, shards: 4, version: 1, type: 'event' });
@@ -199,8 +153,8 @@ describe('POST /events with shards', () => {
     const app = await createEventsApp({ env: SHARDING });
     const created = await createSharded(app, { hasWaitlist: true });
     const { eventId } = created;
-    await stored(app).takeSeats(eventId, 0, 2);
-    await stored(app).takeSeats(eventId, 3, 1);
+    await shardedItems(app).takeSeats(eventId, 0, 2);
+    await shardedItems(app).takeSeats(eventId, 3, 1);
 
     const got = await getEvent(app, eventId);
     expect(got).toMatchObject({
@@ -249,7 +203,7 @@ describe('PUT /events/{id} on a sharded event', () => {
       200,
     );
     expect(plainSame).toMatchObject({ shards: 1, title: 'P' });
-    expect(await stored(app).event(plain.eventId)).not.toHaveProperty('shards');
+    expect(await shardedItems(app).event(plain.eventId)).not.toHaveProperty('shards');
   });
 
   it('writes settings to the event item and mirrors them on every shard, with the new version', async () => {
@@ -272,12 +226,12 @@ describe('PUT /events/{id} on a sharded event', () => {
       title: 'Renamed',
       shards: 4,
     });
-    expect(await stored(app).event(eventId)).toMatchObject({
+    expect(await shardedItems(app).event(eventId)).toMatchObject({
       status: 'scheduled',
       GSI1PK: 'STATUS#scheduled',
       version: 2,
     });
-    for (const shard of await stored(app).shards(eventId, 4)) {
+    for (const shard of await shardedItems(app).shards(eventId, 4)) {
       expect(shard).toMatchObject({
         status: 'scheduled',
         hasWaitlist: true,
@@ -291,7 +245,7 @@ describe('PUT /events/{id} on a sharded event', () => {
   it('re-splits a raise and a cut so that the slices always sum to the capacity', async () => {
     const app = await createEventsApp({ env: SHARDING });
     const { eventId } = await createSharded(app);
-    const items = stored(app);
+    const items = shardedItems(app);
     await items.takeSeats(eventId, 0, 3);
     await items.takeSeats(eventId, 1, 1);
 
@@ -320,7 +274,7 @@ describe('PUT /events/{id} on a sharded event', () => {
   it('refuses a cut below the seats taken with 409 EVENTS.CAPACITY_BELOW_REGISTERED and changes nothing', async () => {
     const app = await createEventsApp({ env: SHARDING });
     const { eventId } = await createSharded(app);
-    const items = stored(app);
+    const items = shardedItems(app);
     await items.takeSeats(eventId, 0, 3);
     await items.takeSeats(eventId, 2, 2);
     const before = await items.shards(eventId, 4);
@@ -349,7 +303,7 @@ describe('PUT /events/{id} on a sharded event', () => {
       },
     });
     const { eventId } = await createSharded(app);
-    const items = stored(app);
+    const items = shardedItems(app);
     armed = true;
 
     const cut = put(app, eventId, { capacity: 2 });
@@ -370,12 +324,12 @@ describe('DELETE /events/{id} on a sharded event', () => {
   it('marks every shard with the event, announces event.deleted, then removes every partition', async () => {
     const app = await createEventsApp({ env: SHARDING });
     const { eventId } = await createSharded(app);
-    await stored(app).takeSeats(eventId, 1, 2);
+    await shardedItems(app).takeSeats(eventId, 1, 2);
 
     const res = await app.call(`/events/${eventId}`, { method: 'DELETE' });
 
     expect(await bodyOf(res, 200)).toMatchObject({ eventId, deletedRegistrations: 0 });
-    const items = stored(app);
+    const items = shardedItems(app);
     for (const pk of [
       `EVENT#${eventId}`,
       `EVENT#${eventId}#W`,
@@ -409,7 +363,7 @@ describe('DELETE /events/{id} on a sharded event', () => {
     failing = true;
     // The deletion marks the event and its shards, then fails removing them.
     await expectProblem(await app.call(`/events/${eventId}`, { method: 'DELETE' }), 503);
-    for (const shard of await stored(app).shards(eventId, 4))
+    for (const shard of await shardedItems(app).shards(eventId, 4))
       expect(shard).toHaveProperty('deleting');
     await expectProblem(await app.call(`/events/${eventId}`), 404, 'EVENTS.EVENT_NOT_FOUND');
     failing = false;
@@ -417,7 +371,7 @@ describe('DELETE /events/{id} on a sharded event', () => {
     expect(await app.servicesOf(eventsModule).events.finishDeletions()).toBe(1);
 
     for (const pk of [`EVENT#${eventId}`, `EVENT#${eventId}#W`, shardPk(eventId, 3)]) {
-      expect(await stored(app).partition(pk), pk).toEqual([]);
+      expect(await shardedItems(app).partition(pk), pk).toEqual([]);
     }
   });
 });
@@ -479,7 +433,7 @@ describe('reads of a sharded event', () => {
         task.name,
       ).resolves.not.toThrow();
     }
-    const shards = await stored(app).shards(eventId, 4);
+    const shards = await shardedItems(app).shards(eventId, 4);
     expect(sum(shards, 'slice')).toBe(10);
     expect(await getEvent(app, eventId)).toMatchObject({ registeredCount: 0, shards: 4 });
   });

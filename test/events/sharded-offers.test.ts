@@ -1,10 +1,10 @@
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { eventsModule } from '../../src/modules/events/events.module.js';
 import { shardOf } from '../../src/modules/events/events.shards.rules.js';
 import type { Ports } from '../../src/platform/module.js';
 import type { TimerPort } from '../../src/platform/timers/timers.js';
 import type { TestApp } from '../support/app.js';
+import { type Item, shardedItems } from '../support/sharded-items.js';
 import { manualClock } from '../webhooks/fixtures.js';
 import {
   bodyOf,
@@ -28,10 +28,7 @@ import {
 
 const WINDOW = 3600;
 const SHARDS = 3;
-const shardPk = (eventId: string, shard: number) =>
-  `EVENT#${eventId}#S${String(shard).padStart(2, '0')}`;
 
-type Item = Record<string, unknown>;
 interface SetTimer {
   readonly at: Date;
   readonly body: { eventId: string; userId: string; offerId: string };
@@ -60,51 +57,6 @@ async function shardedOffersApp() {
   return { app, time, timers };
 }
 
-function stored(app: TestApp) {
-  const TableName = app.config.tables.events;
-  const get = async (PK: string, SK: string) =>
-    (
-      await app.dynamo.doc.send(
-        new GetCommand({ TableName, Key: { PK, SK }, ConsistentRead: true }),
-      )
-    ).Item;
-  const partition = async (PK: string, prefix: string) =>
-    (
-      await app.dynamo.doc.send(
-        new QueryCommand({
-          TableName,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-          ExpressionAttributeValues: { ':pk': PK, ':prefix': prefix },
-          ConsistentRead: true,
-        }),
-      )
-    ).Items ?? [];
-  return {
-    get,
-    counter: (eventId: string, s: number) => get(shardPk(eventId, s), 'SHARD'),
-    rows: (eventId: string, s: number) => partition(shardPk(eventId, s), 'REG#'),
-    waitlist: (eventId: string) => get(`EVENT#${eventId}#W`, 'WAITLIST'),
-    guard: (userId: string, eventId: string) => get(`USER#${userId}`, `REG#${eventId}`),
-    /** One free seat moved between shards, as another process's rebalance moves it. */
-    moveSeat: async (eventId: string, from: number, to: number) => {
-      for (const [shard, by] of [
-        [from, -1],
-        [to, 1],
-      ] as const) {
-        await app.dynamo.doc.send(
-          new UpdateCommand({
-            TableName,
-            Key: { PK: shardPk(eventId, shard), SK: 'SHARD' },
-            UpdateExpression: 'SET slice = slice + :by, freeSeats = freeSeats + :by',
-            ConditionExpression: 'freeSeats >= :least',
-            ExpressionAttributeValues: { ':by': by, ':least': Math.max(0, -by) },
-          }),
-        );
-      }
-    },
-  };
-}
-
 const ENDED = ['declined', 'expired'];
 
 /**
@@ -112,12 +64,12 @@ const ENDED = ['declined', 'expired'];
  * free); offers out = the waitlist item's offeredCount; guard ↔ row, ended guards for ended rows.
  */
 async function expectCounted(app: TestApp, eventId: string, capacity: number) {
-  const items = stored(app);
+  const items = shardedItems(app);
   let [slices, offered] = [0, 0];
   const all: Item[] = [];
   for (let s = 0; s < SHARDS; s++) {
-    const counter = (await items.counter(eventId, s)) as Item;
-    const rows = await items.rows(eventId, s);
+    const counter = (await items.shard(eventId, s)) as Item;
+    const rows = await items.shardRows(eventId, s);
     const count = (...statuses: string[]) =>
       rows.filter((row) => statuses.includes(String(row.status))).length;
     expect(counter.registeredCount, `shard ${s} taken`).toBe(count('confirmed', 'offered'));
@@ -300,9 +252,9 @@ describe('waitlist offers on a sharded event', () => {
     await bodyOf(await app.call(`/offers/${tokenOf(listed, d)}/decline`, { method: 'POST' }), 200);
     await expectCounted(app, eventId, SHARDS);
     // Another process moves the seat d's decline freed to another shard (a rebalance).
-    const items = stored(app);
+    const items = shardedItems(app);
     const other = (shard + 1) % SHARDS;
-    await items.moveSeat(eventId, shard, other);
+    await items.moveSeats(eventId, shard, other, 1);
     // Nobody waits and a seat is free: the latch is cleared, and d registers again — confirmed,
     // in their own shard (the seat moved back), whose ended row the new one replaces.
     const again = await bodyOf<Registration>(await register(app, eventId, d), 201);
@@ -354,8 +306,8 @@ describe('waitlist offers on a sharded event', () => {
 
     await bodyOf(await app.call(`/events/${eventId}`, { method: 'DELETE' }), 200);
     await expectProblem(await app.call(`/offers/${token}`), 404);
-    const items = stored(app);
-    for (let s = 0; s < SHARDS; s++) expect(await items.rows(eventId, s)).toEqual([]);
+    const items = shardedItems(app);
+    for (let s = 0; s < SHARDS; s++) expect(await items.shardRows(eventId, s)).toEqual([]);
     for (const userId of users) expect(await items.guard(userId, eventId)).toBeUndefined();
   });
 });

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { eventsModule } from '../../src/modules/events/events.module.js';
 import type { TestApp } from '../support/app.js';
+import { shardPk } from '../support/sharded-items.js';
 import { manualClock } from '../webhooks/fixtures.js';
 import { createEvent, createEventsApp, createUser, uniqueId } from './fixtures.js';
 
@@ -109,9 +110,6 @@ const drain: Step[][] = [
   ...Array.from({ length: USERS }, (_, user) => [register(user)]),
   ...Array.from({ length: USERS - 1 }, (_, user) => [unregister(user)]),
 ];
-
-const shardPk = (eventId: string, shard: number) =>
-  `EVENT#${eventId}#S${String(shard).padStart(2, '0')}`;
 
 let app: TestApp;
 let users: string[];

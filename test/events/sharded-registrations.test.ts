@@ -1,4 +1,3 @@
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { eventsModule } from '../../src/modules/events/events.module.js';
 import { shardOf } from '../../src/modules/events/events.shards.rules.js';
@@ -12,6 +11,7 @@ import {
   throttled,
   transactionConflict,
 } from '../support/faults.js';
+import { type Item, shardedItems, shardPk } from '../support/sharded-items.js';
 import {
   bodyOf,
   createEvent,
@@ -35,64 +35,6 @@ import {
  */
 
 const SHARDING = { EVENTS_SHARDING: 'on' };
-const shardPk = (eventId: string, shard: number) =>
-  `EVENT#${eventId}#S${String(shard).padStart(2, '0')}`;
-
-type Item = Record<string, unknown>;
-
-function stored(app: TestApp) {
-  const TableName = app.config.tables.events;
-  const get = async (PK: string, SK: string) =>
-    (
-      await app.dynamo.doc.send(
-        new GetCommand({ TableName, Key: { PK, SK }, ConsistentRead: true }),
-      )
-    ).Item;
-  const partition = async (PK: string, prefix = '') =>
-    (
-      await app.dynamo.doc.send(
-        new QueryCommand({
-          TableName,
-          KeyConditionExpression: prefix ? 'PK = :pk AND begins_with(SK, :prefix)' : 'PK = :pk',
-          ExpressionAttributeValues: { ':pk': PK, ...(prefix ? { ':prefix': prefix } : {}) },
-          ConsistentRead: true,
-        }),
-      )
-    ).Items ?? [];
-  const shards = async (eventId: string, n: number) => {
-    const items: Item[] = [];
-    for (let s = 0; s < n; s++) items.push((await get(shardPk(eventId, s), 'SHARD')) ?? {});
-    return items;
-  };
-  return {
-    get,
-    partition,
-    shards,
-    event: (eventId: string) => get(`EVENT#${eventId}`, 'EVENT'),
-    guard: (userId: string, eventId: string) => get(`USER#${userId}`, `REG#${eventId}`),
-    /** Every shard's registration rows, by shard. */
-    rows: async (eventId: string, n: number) => {
-      const rows: Item[][] = [];
-      for (let s = 0; s < n; s++) rows.push(await partition(shardPk(eventId, s), 'REG#'));
-      return rows;
-    },
-    /** Seats moved between shards as another process's rebalance would move them. */
-    moveSeats: async (eventId: string, from: number, to: number, seats: number) => {
-      const move = (shard: number, by: number) =>
-        app.dynamo.doc.send(
-          new UpdateCommand({
-            TableName,
-            Key: { PK: shardPk(eventId, shard), SK: 'SHARD' },
-            UpdateExpression: 'SET slice = slice + :by, freeSeats = freeSeats + :by',
-            ConditionExpression: 'freeSeats >= :least',
-            ExpressionAttributeValues: { ':by': by, ':least': Math.max(0, -by) },
-          }),
-        );
-      await move(from, -seats);
-      await move(to, seats);
-    },
-  };
-}
 
 async function createSharded(app: TestApp, overrides: Record<string, unknown> = {}) {
   return createEvent(app, { eventId: uniqueId('hot'), shards: 4, capacity: 8, ...overrides });
@@ -116,7 +58,7 @@ const sum = (items: readonly Item[], field: string) =>
 
 /** Every stored invariant of a quiet sharded event (rows = counters per shard, one per user). */
 async function expectConsistent(app: TestApp, eventId: string, shards: number, capacity: number) {
-  const items = stored(app);
+  const items = shardedItems(app);
   const counters = await items.shards(eventId, shards);
   const rows = await items.rows(eventId, shards);
   expect(sum(counters, 'slice')).toBe(capacity);
@@ -255,7 +197,7 @@ describe('registering for a sharded event', () => {
     const { eventId } = await createSharded(app, { capacity: 4 });
     const closed = await createSharded(app, { status: 'cancelled' });
     const [fan] = await users(app, 1);
-    const before = await stored(app).shards(eventId, 4);
+    const before = await shardedItems(app).shards(eventId, 4);
 
     await expectProblem(await registerCall(app, eventId, 'nobody'), 404, 'EVENTS.USER_NOT_FOUND');
     await expectProblem(
@@ -269,9 +211,9 @@ describe('registering for a sharded event', () => {
       'EVENTS.EVENT_NOT_FOUND',
     );
 
-    expect(await stored(app).shards(eventId, 4)).toEqual(before);
-    expect(await stored(app).guard('nobody', eventId)).toBeUndefined();
-    expect((await stored(app).rows(eventId, 4)).flat()).toEqual([]);
+    expect(await shardedItems(app).shards(eventId, 4)).toEqual(before);
+    expect(await shardedItems(app).guard('nobody', eventId)).toBeUndefined();
+    expect((await shardedItems(app).rows(eventId, 4)).flat()).toEqual([]);
   });
 
   it('answers an unknown user and a second registration before full once every shard is dry', async () => {
@@ -340,7 +282,7 @@ describe('registering for a sharded event', () => {
     const app = await createEventsApp({ env: SHARDING, clock: () => at });
     const { eventId } = await createSharded(app, { capacity: 8 });
     const fans = await users(app, 9);
-    const items = stored(app);
+    const items = shardedItems(app);
     await bodyOf(await registerCall(app, eventId, fans[0] as string), 201);
     expect((await items.rows(eventId, 4))[0]).toHaveLength(1);
     // Another process moves shard 0's last free seat away: this process's view still shows it.
@@ -482,7 +424,7 @@ describe('a sold-out latch that stays busy', () => {
     );
 
     expect(conflicts?.failed()).toBe(8);
-    const counters = await stored(app).shards(eventId, 2);
+    const counters = await shardedItems(app).shards(eventId, 2);
     expect(counters.map((c) => c.soldOut)).toEqual([true, true]);
   });
 });
@@ -541,7 +483,7 @@ describe('unregistering from a sharded event', () => {
     });
 
     expect(await bodyOf(res, 200)).toMatchObject({ promoted: [], offered: [] });
-    const items = stored(app);
+    const items = shardedItems(app);
     expect(await items.guard(leaving.userId, eventId)).toBeUndefined();
     expect((await items.shards(eventId, 4))[shard]).toMatchObject({
       registeredCount: 0,
@@ -651,7 +593,7 @@ describe('deleting a sharded event with registrations', () => {
     const res = await app.call(`/events/${eventId}`, { method: 'DELETE' });
 
     expect(await bodyOf(res, 200)).toMatchObject({ eventId, deletedRegistrations: 5 });
-    const items = stored(app);
+    const items = shardedItems(app);
     for (const pk of [
       `EVENT#${eventId}`,
       `EVENT#${eventId}#W`,
@@ -694,12 +636,12 @@ describe('deleting a sharded event with registrations', () => {
     await expectProblem(await app.call(`/events/${eventId}`, { method: 'DELETE' }), 503);
     failing = false;
     // Shard 0's first page: its guards went, its rows stayed (there to find them by).
-    expect((await stored(app).rows(eventId, 2)).flat()).toHaveLength(4);
+    expect((await shardedItems(app).rows(eventId, 2)).flat()).toHaveLength(4);
 
     expect(await app.servicesOf(eventsModule).events.finishDeletions()).toBe(1);
 
-    for (const fan of fans) expect(await stored(app).guard(fan, eventId)).toBeUndefined();
-    expect((await stored(app).rows(eventId, 2)).flat()).toEqual([]);
+    for (const fan of fans) expect(await shardedItems(app).guard(fan, eventId)).toBeUndefined();
+    expect((await shardedItems(app).rows(eventId, 2)).flat()).toEqual([]);
   });
 });
 
@@ -719,11 +661,11 @@ describe('a sharded event seen through GET while registrations land', () => {
 
 describe('the sold-out latch and the waitlist across shards', () => {
   const waitlistItem = (app: TestApp, eventId: string) =>
-    stored(app).get(`EVENT#${eventId}#W`, 'WAITLIST');
+    shardedItems(app).get(`EVENT#${eventId}#W`, 'WAITLIST');
 
   /** Per shard: waiting rows = waitlistCount, taken rows = registeredCount, the latch the same. */
   async function expectBalanced(app: TestApp, eventId: string, shards: number, capacity: number) {
-    const items = stored(app);
+    const items = shardedItems(app);
     const counters = await items.shards(eventId, shards);
     const rows = await items.rows(eventId, shards);
     expect(sum(counters, 'slice')).toBe(capacity);
@@ -819,7 +761,7 @@ describe('the sold-out latch and the waitlist across shards', () => {
     const app = await createEventsApp({ env: SHARDING });
     const { eventId, joined } = await soldOutWithWaitlist(app, 3);
     const leaving = joined[1] as Registration;
-    const leavingRow = (await stored(app).rows(eventId, 2))
+    const leavingRow = (await shardedItems(app).rows(eventId, 2))
       .flat()
       .find((row) => row.userId === leaving.userId);
     const ticket = Number(leavingRow?.ticket);
@@ -830,7 +772,7 @@ describe('the sold-out latch and the waitlist across shards', () => {
     );
 
     await expectBalanced(app, eventId, 2, 2);
-    expect(await stored(app).guard(leaving.userId, eventId)).toBeUndefined();
+    expect(await shardedItems(app).guard(leaving.userId, eventId)).toBeUndefined();
     const list = await bodyOf<Registration[]>(
       await app.call(`/events/${eventId}/registrations`),
       200,
@@ -898,14 +840,14 @@ describe('the sold-out latch and the waitlist across shards', () => {
       await bodyOf(await registerCall(app, eventId, fan), 201);
       now += 1;
     }
-    const open = await stored(app).partition(shardPk(eventId, 0), 'BLOCK');
+    const open = await shardedItems(app).partition(shardPk(eventId, 0), 'BLOCK');
     now += 5000;
 
     const task = eventsModule.tasks?.find((t) => t.name === 'release-unused-tickets');
     await task?.run(app.servicesOf(eventsModule) as never, { trigger: 'startup' });
 
     const waitlist = await waitlistItem(app, eventId);
-    const rows = (await stored(app).rows(eventId, 2)).flat();
+    const rows = (await shardedItems(app).rows(eventId, 2)).flat();
     const held = rows.filter((r) => r.status === 'waitlisted').map((r) => Number(r.ticket));
     expect(held).toHaveLength(10);
     const issued = Number(waitlist?.waitlistIssued);
