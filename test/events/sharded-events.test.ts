@@ -9,7 +9,7 @@ import {
   gate,
   throttled,
 } from '../support/faults.js';
-import { shardedItems, shardPk } from '../support/sharded-items.js';
+import { eventPartitions, shardedItems, shardPk } from '../support/sharded-items.js';
 import {
   bodyOf,
   createEvent,
@@ -330,11 +330,7 @@ describe('DELETE /events/{id} on a sharded event', () => {
 
     expect(await bodyOf(res, 200)).toMatchObject({ eventId, deletedRegistrations: 0 });
     const items = shardedItems(app);
-    for (const pk of [
-      `EVENT#${eventId}`,
-      `EVENT#${eventId}#W`,
-      ...[0, 1, 2, 3].map((s) => shardPk(eventId, s)),
-    ]) {
+    for (const pk of eventPartitions(eventId, 4)) {
       expect(await items.partition(pk), pk).toEqual([]);
     }
     const deleted = (await loggedEvents(app)).filter(

@@ -11,7 +11,7 @@ import {
   throttled,
   transactionConflict,
 } from '../support/faults.js';
-import { type Item, shardedItems, shardPk } from '../support/sharded-items.js';
+import { eventPartitions, type Item, shardedItems, shardPk } from '../support/sharded-items.js';
 import {
   bodyOf,
   createEvent,
@@ -92,6 +92,45 @@ async function expectConsistent(app: TestApp, eventId: string, shards: number, c
 afterEach(() => {
   vi.restoreAllMocks();
 });
+
+/**
+ * A 2-shard event of 4 seats with one registration, then a second registration whose
+ * transactions on shard 0 — the first shard the view shows with seats (Math.random is 0) — meet
+ * TransactionConflict `times` times.
+ */
+async function registerMeetingConflictsOnShard0(times: number) {
+  vi.spyOn(Math, 'random').mockReturnValue(0);
+  let armed = false;
+  let conflicts: { failed: () => number } | undefined;
+  const app = await createEventsApp({
+    env: SHARDING,
+    dynamo: (clients) => {
+      conflicts = failCalls(clients, {
+        when: (call) => armed && both(commandIs('TransactWrite'), inputMentions('#S00'))(call),
+        times,
+        error: transactionConflict(5),
+      });
+      return clients;
+    },
+  });
+  const { eventId } = await createSharded(app, { capacity: 4, shards: 2 });
+  const fans = await users(app, 2);
+  await bodyOf(await registerCall(app, eventId, fans[0] as string), 201);
+  armed = true;
+  const registered = await bodyOf<Registration>(
+    await registerCall(app, eventId, fans[1] as string),
+    201,
+  );
+  return {
+    app,
+    eventId,
+    registered,
+    conflicts,
+    disarm: () => {
+      armed = false;
+    },
+  };
+}
 
 describe('registering for a sharded event', () => {
   it('confirms exactly the capacity of 50 concurrent users on 4 shards and refuses the rest as full', async () => {
@@ -327,30 +366,7 @@ describe('registering for a sharded event', () => {
   });
 
   it('retries a registration whose transaction meets TransactionConflict', async () => {
-    // The first shard the view shows with seats: shard 0, whose transactions conflict.
-    vi.spyOn(Math, 'random').mockReturnValue(0);
-    let armed = false;
-    let conflicts: { failed: () => number } | undefined;
-    const app = await createEventsApp({
-      env: SHARDING,
-      dynamo: (clients) => {
-        conflicts = failCalls(clients, {
-          when: (call) => armed && both(commandIs('TransactWrite'), inputMentions('#S00'))(call),
-          times: 3,
-          error: transactionConflict(5),
-        });
-        return clients;
-      },
-    });
-    const { eventId } = await createSharded(app, { capacity: 4, shards: 2 });
-    const fans = await users(app, 2);
-    await bodyOf(await registerCall(app, eventId, fans[0] as string), 201);
-    armed = true;
-
-    const registered = await bodyOf<Registration>(
-      await registerCall(app, eventId, fans[1] as string),
-      201,
-    );
+    const { app, eventId, registered, conflicts } = await registerMeetingConflictsOnShard0(3);
 
     expect(shardOf(registered.registrationId)).toBe(0);
     expect(conflicts?.failed()).toBe(3);
@@ -361,34 +377,14 @@ describe('registering for a sharded event', () => {
 
 describe('a shard that stays busy', () => {
   it('takes the seat in another shard when one stays in conflict through every try', async () => {
-    // The first shard with seats is chosen first: shard 0, whose transactions always conflict.
-    vi.spyOn(Math, 'random').mockReturnValue(0);
-    let armed = false;
-    let conflicts: { failed: () => number } | undefined;
-    const app = await createEventsApp({
-      env: SHARDING,
-      dynamo: (clients) => {
-        conflicts = failCalls(clients, {
-          when: (call) => armed && both(commandIs('TransactWrite'), inputMentions('#S00'))(call),
-          times: Number.POSITIVE_INFINITY,
-          error: transactionConflict(5),
-        });
-        return clients;
-      },
-    });
-    const { eventId } = await createSharded(app, { capacity: 4, shards: 2 });
-    const fans = await users(app, 2);
-    await bodyOf(await registerCall(app, eventId, fans[0] as string), 201);
-    armed = true;
-
-    const registered = await bodyOf<Registration>(
-      await registerCall(app, eventId, fans[1] as string),
-      201,
+    // Shard 0's transactions always conflict.
+    const { app, eventId, registered, conflicts, disarm } = await registerMeetingConflictsOnShard0(
+      Number.POSITIVE_INFINITY,
     );
 
     expect(shardOf(registered.registrationId)).toBe(1);
     expect(conflicts?.failed()).toBeGreaterThan(1);
-    armed = false;
+    disarm();
     const { rows } = await expectConsistent(app, eventId, 2, 4);
     expect(rows).toHaveLength(2);
   });
@@ -594,11 +590,7 @@ describe('deleting a sharded event with registrations', () => {
 
     expect(await bodyOf(res, 200)).toMatchObject({ eventId, deletedRegistrations: 5 });
     const items = shardedItems(app);
-    for (const pk of [
-      `EVENT#${eventId}`,
-      `EVENT#${eventId}#W`,
-      ...[0, 1, 2, 3].map((s) => shardPk(eventId, s)),
-    ]) {
+    for (const pk of eventPartitions(eventId, 4)) {
       expect(await items.partition(pk), pk).toEqual([]);
     }
     for (const fan of fans) expect(await items.guard(fan, eventId)).toBeUndefined();

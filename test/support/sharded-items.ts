@@ -15,6 +15,13 @@ export type Item = Record<string, unknown>;
 export const shardPk = (eventId: string, shard: number) =>
   `EVENT#${eventId}#S${String(shard).padStart(2, '0')}`;
 
+/** Every partition a sharded event of `shards` shards writes under its id. */
+export const eventPartitions = (eventId: string, shards: number) => [
+  `EVENT#${eventId}`,
+  `EVENT#${eventId}#W`,
+  ...Array.from({ length: shards }, (_, s) => shardPk(eventId, s)),
+];
+
 export function shardedItems(app: TestApp) {
   const TableName = app.config.tables.events;
   const get = async (PK: string, SK: string) =>
