@@ -547,11 +547,7 @@ export class RegistrationsService {
     const waitlist = (await repository.shardWaitlist(eventId)) ?? view.event.waitlist;
     const position = waitlistPosition(ticket, waitlist);
     const now = this.now();
-    const registration: NewRegistration = {
-      ...request,
-      registrationId: mintRegistrationId(shard, this.deps.newId()),
-      registeredAt: now,
-    };
+    const registration = this.shardRegistration(request, shard, now);
     const announced = this.domainEvent(
       registrationAnnouncement('registration.waitlisted', registered(registration, ticket), {
         position,
@@ -591,6 +587,19 @@ export class RegistrationsService {
     return this.registeringInShards.run(`${eventId}#${shard}`, task);
   }
 
+  /** A new registration in `shard`: its id minted with the shard's bits, for each attempt. */
+  private shardRegistration(
+    request: RegistrationRequest,
+    shard: number,
+    now: string,
+  ): NewRegistration {
+    return {
+      ...request,
+      registrationId: mintRegistrationId(shard, this.deps.newId()),
+      registeredAt: now,
+    };
+  }
+
   /** A confirmed seat in `shard`, if it has one (its commit's condition says). */
   private async takeShardSeat(
     request: RegistrationRequest,
@@ -598,11 +607,7 @@ export class RegistrationsService {
     view: ShardedView,
   ): Promise<ShardAttempt> {
     const now = this.now();
-    const registration: NewRegistration = {
-      ...request,
-      registrationId: mintRegistrationId(shard, this.deps.newId()),
-      registeredAt: now,
-    };
+    const registration = this.shardRegistration(request, shard, now);
     const announced = this.domainEvent(
       registrationAnnouncement('registration.confirmed', registered(registration)),
       now,
