@@ -319,9 +319,39 @@ describe('the partition simulation, scaled down (1/20)', () => {
     }
   });
 
-  it('takes 16 writes of a 2.5-KB item (48 of its 50 WCU) and throttles the 17th', async () => {
-    const { doc } = dynamo({ scale });
-    expect(await passing(17, (i) => doc.send(put('EVENT#1', sk(i), 2.5 * KB)))).toBe(16);
+  it('takes 17 writes of a 2.5-KB item (51 WCU: the 17th admitted with 2 of its 3 left, in debt) and throttles the 18th', async () => {
+    const { doc, advance } = dynamo({ scale });
+    expect(await passing(18, (i) => doc.send(put('EVENT#1', sk(i), 2.5 * KB)))).toBe(17);
+    // The debt is paid first: 20 ms refills 1 WCU, which only brings the bucket back to 0.
+    advance(20);
+    expect(await passing(1, (i) => doc.send(put('EVENT#1', sk(100 + i))))).toBe(0);
+    advance(20);
+    expect(await passing(1, (i) => doc.send(put('EVENT#1', sk(200 + i))))).toBe(1);
+  });
+
+  it('does not starve a large request behind a stream of small ones on its key, and holds the ceiling', async () => {
+    // A 4-WCU transaction (two 1-KB items) and a 1-WCU update take turns on one key, 20 ms (1 WCU
+    // of refill) apart, the transaction first: admitted only with all 4 units at once, it never
+    // would be; DynamoDB admits a request while its key has capacity and charges it in full.
+    const { doc, advance } = dynamo({ scale });
+    await passing(50, (i) => doc.send(put('EVENT#1', sk(i))));
+    let transactions = 0;
+    let updates = 0;
+    for (let step = 0; step < 100; step++) {
+      advance(20);
+      const transaction = new TransactWriteCommand({
+        TransactItems: [
+          { Put: put('EVENT#1', sk(1_000 + step)).input },
+          { Put: put('EVENT#1', sk(2_000 + step)).input },
+        ],
+      });
+      transactions += await passing(1, () => doc.send(transaction));
+      updates += await passing(1, () => doc.send(put('EVENT#1', sk(3_000 + step))));
+    }
+    expect(transactions).toBeGreaterThan(10);
+    // Two seconds at 50 WCU/s, and at most one request's debt beyond it.
+    expect(4 * transactions + updates).toBeLessThanOrEqual(100 + 4);
+    expect(4 * transactions + updates).toBeGreaterThanOrEqual(100 - 4);
   });
 
   it('says what its figures mean at full scale', () => {

@@ -254,12 +254,16 @@ class Bucket {
   ) {}
 
   /**
-   * Whether `units` can be taken now. A request larger than the whole bucket (a 400 KB item at a
-   * small scale) is let through when the bucket is full, and leaves it in debt.
+   * Whether a request may go now: while the key has any capacity left, charged in full even if
+   * that leaves the bucket in debt, which is paid back before anything else goes. DynamoDB admits
+   * a query before it knows what the query will read, so its buckets cannot wait for a request's
+   * whole cost; and a bucket that did would starve a 4-unit transaction behind a stream of
+   * 1-unit updates on the same key, which DynamoDB does not do. Over time a key takes its
+   * ceiling and no more (plus one request's overdraft).
    */
-  holds(units: number, now: number): boolean {
+  holds(now: number): boolean {
     this.refill(now);
-    return this.tokens + EPSILON >= Math.min(units, this.capacity);
+    return this.tokens > EPSILON;
   }
 
   take(units: number): void {
@@ -419,7 +423,7 @@ class PartitionModel {
       needs.set(id, need);
     }
     const short = [...needs.values()].filter(
-      (need) => !this.bucketOf(need.partition, need.kind).holds(need.units, now),
+      (need) => need.units > 0 && !this.bucketOf(need.partition, need.kind).holds(now),
     );
     if (short.length > 0) {
       this.requests.throttled++;
