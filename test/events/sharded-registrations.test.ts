@@ -826,6 +826,30 @@ describe('the sold-out latch and the waitlist across shards', () => {
     expect(placed.status).toBe('confirmed');
   });
 
+  it('uses a ticket block for as long as EVENTS_TICKET_BLOCK_MS says: a join 2 s after a burst takes an open block’s ticket at 5 s', async () => {
+    const issuedAfterPause = async (env: Record<string, string>) => {
+      let now = Date.parse('2026-03-01T10:00:00.000Z');
+      const app = await createEventsApp({
+        env: { ...SHARDING, ...env },
+        clock: () => new Date(now),
+      });
+      const { eventId } = await createSharded(app, { capacity: 1, shards: 2, hasWaitlist: true });
+      const fans = await users(app, 22);
+      // A burst, so that every shard's block grows past one ticket (its size follows the rate).
+      for (const fan of fans.slice(0, 21)) {
+        await bodyOf(await registerCall(app, eventId, fan), 201);
+        now += 1;
+      }
+      const before = Number((await waitlistItem(app, eventId))?.waitlistIssued);
+      now += 2000;
+      await bodyOf(await registerCall(app, eventId, fans[21] as string), 201);
+      return Number((await waitlistItem(app, eventId))?.waitlistIssued) - before;
+    };
+    // Expired after 1 s: the join allocates a new block from the one sequence.
+    expect(await issuedAfterPause({})).toBeGreaterThan(0);
+    expect(await issuedAfterPause({ EVENTS_TICKET_BLOCK_MS: '5000' })).toBe(0);
+  });
+
   it('gives back the untaken tickets of blocks past their lifetime when the ticket sweep runs', async () => {
     let now = Date.parse('2026-03-01T10:00:00.000Z');
     const app = await createEventsApp({ env: SHARDING, clock: () => new Date(now) });

@@ -233,6 +233,14 @@ describe('ticket blocks', () => {
     expect(blockUsable(block({ next: 21 }), at)).toBe(false);
   });
 
+  it('takes another lifetime (EVENTS_TICKET_BLOCK_MS), and sizes blocks to a quarter of it', () => {
+    const at = AT.getTime();
+    expect(blockUsable(block(), at + 4999, 5000)).toBe(true);
+    expect(blockUsable(block(), at + 5000, 5000)).toBe(false);
+    // 10 tickets in 500 ms: 20/s, 25 in a quarter of 5 s.
+    expect(nextBlockSize(block({ next: 21 }), at + 500, 5000)).toBe(25);
+  });
+
   it('sizes the next block to a quarter second of the last one’s rate, 1 to 32', () => {
     const at = AT.getTime();
     // 10 tickets in 500 ms: 20/s, 5 a quarter second.

@@ -67,6 +67,12 @@ const settings = z.object({
    * Whether events may be created with `shards` > 1 (docs/decisions/sharded-capacity.md): `off`
    * until sharded events are built through; `on` to try them.
    */
+  /**
+   * How long a sharded event's waitlist ticket block is used, in ms: no join waits behind one that
+   * took its ticket more than this later (the bound on the waitlist's departure from join order),
+   * and the longer it is, the fewer writes go to the event's one waitlist item.
+   */
+  ticketBlockMs: integerSetting(1000, { min: 50, max: 600_000 }),
   sharding: z.pipe(
     z._default(z.optional(z.enum(['on', 'off'])), 'off'),
     z.transform((value) => value === 'on'),
@@ -179,7 +185,13 @@ export const eventsModule = defineModule({
     const events = new DynamoEventRepository(table, outbox);
     const users = new DynamoUserRepository(table);
     const offerRepository = new DynamoOfferRepository(table, outbox, tokenOf);
-    const registrationRepository = new DynamoRegistrationRepository(table, outbox, tokenOf);
+    const { ticketBlockMs } = context.settings;
+    const registrationRepository = new DynamoRegistrationRepository(
+      table,
+      outbox,
+      tokenOf,
+      ticketBlockMs,
+    );
     const queueRepository = new DynamoQueueRepository(table);
     const registrations = keys.gate(
       new RegistrationsService({
@@ -193,6 +205,7 @@ export const eventsModule = defineModule({
         offers: offerRepository,
         tokenOf,
         timers,
+        ticketBlockMs,
       }),
     );
     const offers = keys.gate(

@@ -85,6 +85,8 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
     private readonly table: DynamoTable,
     private readonly outbox: Outbox,
     private readonly tokenOf?: (offerId: string) => string,
+    /** How long a sharded event's ticket block is used (the `ticketBlockMs` setting). */
+    private readonly ticketBlockMs: number = BLOCK_LIFETIME_MS,
   ) {}
 
   private toRegistration = (item: Item): Registration => toRegistration(item, this.tokenOf);
@@ -496,12 +498,12 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
     for (let attempt = 0; attempt < BLOCK_ATTEMPTS; attempt++) {
       const taken = await this.table.update(blockKey, {
         update: x`SET blockNext = blockNext + ${1}`,
-        condition: x`blockNext <= blockEnd AND blockAt > ${at - BLOCK_LIFETIME_MS}`,
+        condition: x`blockNext <= blockEnd AND blockAt > ${at - this.ticketBlockMs}`,
       });
       if (taken.ok) return Number(taken.item.blockNext) - 1;
       // Spent, expired or none yet: a new block from the one sequence, its first ticket ours.
       const previous = toTicketBlock(taken.current);
-      const size = previous ? nextBlockSize(previous, at) : 1;
+      const size = previous ? nextBlockSize(previous, at, this.ticketBlockMs) : 1;
       const issued = await this.table.update(shardKeys.waitlist(eventId), {
         update: x`ADD waitlistIssued ${size} SET waitlistTicketAt = ${now.toISOString()}`,
         condition: x`attribute_exists(PK)`,

@@ -89,6 +89,8 @@ export interface RegistrationsServiceDeps {
   readonly tokenOf: (offerId: string) => string;
   /** Each offer's deadline: a message on the offer-expiries queue, consumed by `expire-offers`. */
   readonly timers: Timers;
+  /** How long a sharded event's ticket block is used (the `ticketBlockMs` setting; 1 s if absent). */
+  readonly ticketBlockMs?: number;
 }
 
 /** A registration as an export lists it: with its place and its user's name. */
@@ -947,7 +949,9 @@ export class RegistrationsService {
     const waitlist = (await repository.shardWaitlist(event.eventId)) ?? event.waitlist;
     const now = this.deps.clock().getTime();
     const open = new Set(
-      blocks.flatMap((block) => (block && blockUsable(block, now) ? blockTail(block) : [])),
+      blocks.flatMap((block) =>
+        block && blockUsable(block, now, this.deps.ticketBlockMs) ? blockTail(block) : [],
+      ),
     );
     const unused = unusedTickets(waitlist, await repository.waitingTickets(event)).filter(
       (ticket) => !open.has(ticket),

@@ -158,37 +158,44 @@ export function mintRegistrationId(shard: number, uuidV7: string): string {
 
 /*
  * Ticket blocks: a join takes its ticket from its shard's block, a range of tickets from the one
- * sequence (`waitlistIssued`), used for at most a second — so no join is placed behind one that
- * took its ticket more than a second later.
+ * sequence (`waitlistIssued`), used for at most the block lifetime (a second by default, the
+ * `EVENTS_TICKET_BLOCK_MS` setting) — so no join is placed behind one that took its ticket more
+ * than that later.
  */
 
-/** A block is used for less than this long after it was allocated. */
+/** By default a block is used for less than this long after it was allocated. */
 export const BLOCK_LIFETIME_MS = 1000;
 export const MAX_BLOCK_SIZE = 32;
-/** A block lasts about this long at the rate the last one was taken. */
-const BLOCK_TARGET_MS = 250;
 
 /**
- * Whether a join may take `block.next`: a ticket left, and the block under a second old — the
- * take's condition `blockNext <= blockEnd AND blockAt > :now − 1 s`, so exactly 1 s old is too
- * old.
+ * Whether a join may take `block.next`: a ticket left, and the block younger than its lifetime —
+ * the take's condition `blockNext <= blockEnd AND blockAt > :now − lifetime`, so a block exactly
+ * `lifetimeMs` old is too old.
  */
-export function blockUsable(block: TicketBlock, now: number): boolean {
-  return block.next <= block.end && now - block.at < BLOCK_LIFETIME_MS;
+export function blockUsable(
+  block: TicketBlock,
+  now: number,
+  lifetimeMs: number = BLOCK_LIFETIME_MS,
+): boolean {
+  return block.next <= block.end && now - block.at < lifetimeMs;
 }
 
 /**
- * The size of the block that replaces `previous` at `now`: a quarter second of the rate its
- * tickets went at (taken ÷ the time from its allocation to now), rounded up, 1 to 32. A block
- * that expired unused, or sat spent for a while, gives a low rate: after a lull blocks start
- * small, so few tickets are given back as holes; a burst doubles them up to 32 within a few
- * blocks.
+ * The size of the block that replaces `previous` at `now`: a quarter of the block lifetime at the
+ * rate its tickets went at (taken ÷ the time from its allocation to now), rounded up, 1 to 32. A
+ * block that expired unused, or sat spent for a while, gives a low rate: after a lull blocks
+ * start small, so few tickets are given back as holes; a burst doubles them up to 32 within a
+ * few blocks.
  */
-export function nextBlockSize(previous: TicketBlock, now: number): number {
+export function nextBlockSize(
+  previous: TicketBlock,
+  now: number,
+  lifetimeMs: number = BLOCK_LIFETIME_MS,
+): number {
   const taken = Math.max(0, previous.next - (previous.end - previous.size + 1));
   // Spent within the same millisecond: as fast as a clock in ms can tell.
   const lifetime = Math.max(1, now - previous.at);
-  const size = Math.ceil((taken * BLOCK_TARGET_MS) / lifetime);
+  const size = Math.ceil((taken * lifetimeMs) / 4 / lifetime);
   return Math.min(MAX_BLOCK_SIZE, Math.max(1, size));
 }
 
