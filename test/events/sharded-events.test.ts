@@ -41,8 +41,14 @@ const sum = (items: readonly (Record<string, unknown> | undefined)[], field: str
   items.reduce((total, item) => total + Number(item?.[field]), 0);
 
 describe('POST /events with shards', () => {
-  it('refuses shards > 1 with 422 on body.shards while EVENTS_SHARDING is off, and writes nothing', async () => {
+  it('takes shards > 1 by default (EVENTS_SHARDING unset)', async () => {
     const app = await createEventsApp();
+    const event = await createEvent(app, { eventId: uniqueId('hot'), shards: 4 });
+    expect(event.shards).toBe(4);
+  });
+
+  it('refuses shards > 1 with 422 on body.shards while EVENTS_SHARDING is off, and writes nothing', async () => {
+    const app = await createEventsApp({ env: { EVENTS_SHARDING: 'off' } });
     const eventId = uniqueId('hot');
 
     const res = await app.call('/events', {

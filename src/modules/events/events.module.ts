@@ -64,17 +64,17 @@ const settings = z.object({
    */
   ticketBackfill: scheduleSetting('rate(1 day)'),
   /**
-   * Whether events may be created with `shards` > 1 (docs/decisions/sharded-capacity.md): `off`
-   * until sharded events are built through; `on` to try them.
-   */
-  /**
    * How long a sharded event's waitlist ticket block is used, in ms: no join waits behind one that
    * took its ticket more than this later (the bound on the waitlist's departure from join order),
    * and the longer it is, the fewer writes go to the event's one waitlist item.
    */
   ticketBlockMs: integerSetting(1000, { min: 50, max: 600_000 }),
+  /**
+   * Whether events may be created with `shards` > 1 (docs/decisions/sharded-capacity.md): `off`
+   * keeps every new event on one counter (events already sharded keep working).
+   */
   sharding: z.pipe(
-    z._default(z.optional(z.enum(['on', 'off'])), 'off'),
+    z._default(z.optional(z.enum(['on', 'off'])), 'on'),
     z.transform((value) => value === 'on'),
   ),
 });

@@ -70,7 +70,7 @@ const eventFields = {
   }),
   shards: withMeta(z.int().check(z.minimum(1), z.maximum(MAX_SHARDS)), {
     description:
-      'Counters the seats are spread over, for an event whose registrations come in a rush (1 to 32; more than 1 only where the deployment turns sharding on). Fixed when the event is created: a PUT may repeat it, not change it (409).',
+      'Counters the seats are spread over, for an event whose registrations come in a rush (1 to 32; more than 1 unless the deployment turns sharding off). Fixed when the event is created: a PUT may repeat it, not change it (409).',
     example: 1,
   }),
 };
