@@ -14,11 +14,12 @@ describe('waitlist offers under random steps, kills and restarts', () => {
   it(
     `keeps every rule after each of ${steps} steps (seed ${seed})`,
     async () => {
-      const report = await runOffersSimulation({ steps, seed });
+      const report = await runOffersSimulation({ steps, seed, minOffers: 1 });
       console.info(JSON.stringify(report));
-      expect(report.steps).toBe(steps);
-      // The run did what it is for: offers were made. (How many were accepted, lapsed or cut by
-      // a kill depends on the seed: a short run may see none of one kind; the long run sees all.)
+      expect(report.steps).toBeGreaterThanOrEqual(steps);
+      // The run did what it is for: offers were made (an unlucky seed runs on until one is; how
+      // many were accepted, lapsed or cut by a kill depends on the seed: a short run may see none
+      // of one kind; the long run sees all).
       expect(report.offersMade).toBeGreaterThan(0);
     },
     Math.max(120_000, steps * 200),

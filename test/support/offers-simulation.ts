@@ -29,6 +29,13 @@ import { createTestApp, type TestApp } from './app.js';
 export interface SimulationOptions {
   readonly steps: number;
   readonly seed: number;
+  /**
+   * Offers the run must have made: past `steps`, it goes on (the same random sequence, so a seed
+   * replays its first `steps` as before) until it has, for at most three times `steps` more. A
+   * short run on an unlucky seed can make none (its users picked so that no seat ever frees
+   * while someone waits in offer mode).
+   */
+  readonly minOffers?: number;
   /** Called with progress every so often (the bench prints it). */
   readonly progress?: (step: number) => void;
 }
@@ -483,7 +490,9 @@ export async function runOffersSimulation(options: SimulationOptions): Promise<S
   };
 
   await check(true, new Map(), undefined);
-  for (let i = 0; i < options.steps; i++) {
+  const minOffers = options.minOffers ?? 0;
+  let i = 0;
+  for (; i < options.steps || (offerIds.size < minOffers && i < 4 * options.steps); i++) {
     if (i % 250 === 0) options.progress?.(i);
     const kind = choose();
     counts[kind] = (counts[kind] ?? 0) + 1;
@@ -521,5 +530,5 @@ export async function runOffersSimulation(options: SimulationOptions): Promise<S
     await settle();
     await check(true, before, actedOn);
   }
-  return { steps: options.steps, seed: options.seed, counts, ...report, offersMade: offerIds.size };
+  return { steps: i, seed: options.seed, counts, ...report, offersMade: offerIds.size };
 }
