@@ -336,6 +336,32 @@ describe('Idempotency-Key', () => {
     expect(await executions(id)).toBe(2);
   });
 
+  it('does not remember the answer to a client that went away: its retry with the key runs again', async () => {
+    // A client gives up waiting (its timeout) and retries with the same key; the first attempt
+    // then fails. Its answer, turned into REQUEST.ABORTED for a client nobody will answer, must
+    // not become the key's answer: the retry would get a 400 it never caused, for 24 hours.
+    const id = randomUUID();
+    const key = randomUUID();
+    const release = gate(id);
+    const client = new AbortController();
+
+    const first = call('/things', {
+      method: 'POST',
+      key: KEY_A,
+      json: { id, gate: id, crashOnce: true },
+      headers: { 'idempotency-key': key },
+      signal: client.signal,
+    });
+    await waitFor(async () => (await executions(id)) === 1);
+    client.abort();
+    release();
+    await expectProblem(await first, 400, 'REQUEST.ABORTED');
+    const retried = await post({ id, gate: id, crashOnce: true }, key);
+
+    expect(retried.status).toBe(201);
+    expect(await executions(id)).toBe(2);
+  });
+
   it('replays a 4xx answer like any other first response', async () => {
     const id = randomUUID();
     const key = randomUUID();

@@ -94,7 +94,8 @@ export function withIdempotencyKey<R extends RouteConfig>(
  * persistence layer. The key is scoped to the caller, the method and the path; the body (canonicalised by
  * Powertools before hashing) is the payload that must match. Same key + same body replays the
  * stored status and body; same key + other body is 422; a key whose first request is still
- * running is 409. 5xx answers are not stored, so a retry after a transient failure runs again.
+ * running is 409. 5xx answers are not stored, so a retry after a transient failure runs again;
+ * nor is a refusal to a client that went away (REQUEST.ABORTED), so its retry runs again too.
  */
 export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppEnv> {
   // Made by the first request with a key, once Powertools is loaded.
@@ -136,7 +137,12 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler<AppE
         ranHandler = true;
         await next();
         const response = c.res;
-        if (response.status >= 500) throw new NotRemembered();
+        // A failure is not the key's answer, nor is a refusal given to a client that had gone
+        // away (it is REQUEST.ABORTED, whatever happened): its retry runs again. A success is,
+        // even then — it committed, and the retry must get it back.
+        if (response.status >= 500 || (response.status >= 400 && c.req.raw.signal?.aborted)) {
+          throw new NotRemembered();
+        }
         return {
           status: response.status,
           contentType: response.headers.get('content-type'),
