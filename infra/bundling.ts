@@ -21,7 +21,8 @@ import { SWAGGER_UI_FILES, swaggerUiDir } from '../src/platform/http/docs.js';
  *   those alone, found by the contract's convention (`<m>/<m>.module.ts` exports `<m>Module`);
  * - a function that serves no HTTP (`http: false`: task Lambdas, the authorizer) gets the modules'
  *   `*.routes.ts` as stubs and `src/platform/http/` marked side-effect free, so the HTTP app,
- *   its schemas and Hono drop out of the bundle;
+ *   its schemas and Hono drop out of the bundle, and none of what the HTTP layer loads with
+ *   `import()` (the CSV writer, Powertools idempotency, the OpenAPI document) is in its package;
  * - a function that does (the API, the exports function) gets the OpenAPI document built here, from
  *   the app of its modules as `describeApi` builds it offline, in place of the document's generator
  *   (`src/platform/http/openapi-document.ts`): what the first GET /openapi.json loads is the
@@ -112,8 +113,7 @@ export async function bundleFunction(
       lambdaCredentials(),
       packageVersionsOnly(root),
       ...(bundle.modules ? [onlyModules(root, bundle.modules)] : []),
-      builtOpenApiDocument(root, bundle),
-      ...(bundle.http ? [] : [withoutHttp(root)]),
+      bundle.http ? builtOpenApiDocument(root, bundle.modules) : withoutHttp(root),
     ],
   });
   if (bundle.docsAssets) {
@@ -123,6 +123,12 @@ export async function bundleFunction(
     for (const name of SWAGGER_UI_FILES) copyFileSync(join(source, name), join(target, name));
   }
   const { metafile } = result;
+  const left = httpImportsLeft(metafile);
+  if (left.length > 0) {
+    throw new Error(
+      `${bundle.entry} serves no HTTP but keeps the HTTP layer's import() of ${left.join(', ')}`,
+    );
+  }
   const sizeOf = (path: string) => statSync(resolve(root, path)).size;
   const outputs = Object.keys(metafile.outputs).filter((path) => !path.endsWith('.map'));
   const sum = (paths: readonly string[]) => paths.reduce((bytes, path) => bytes + sizeOf(path), 0);
@@ -275,6 +281,12 @@ function onlyModules(root: string, names: readonly string[]): esbuild.Plugin {
  * For functions that serve no HTTP: each module's `*.routes.ts` becomes stubs of its exports
  * (throwing if ever called), and `src/platform/http/` is side-effect free, so the HTTP app drops
  * out wherever nothing calls it (`createApi` in the container).
+ *
+ * What the HTTP layer loads with `import()` (the CSV writer, Powertools idempotency, the OpenAPI
+ * document) is left out too: esbuild makes a chunk of every `import()` it reads, even in code it
+ * then drops, and those chunks shared code with the init path, which split it into more files.
+ * The import is external, so it has no chunk; should one outlive the HTTP app, the build fails
+ * (`httpImportsLeft`) rather than ship a function that fails when it gets there.
  */
 function withoutHttp(root: string): esbuild.Plugin {
   const modulesDir = join(root, 'src', 'modules') + sep;
@@ -282,6 +294,11 @@ function withoutHttp(root: string): esbuild.Plugin {
   return {
     name: 'without-http',
     setup(build) {
+      build.onResolve({ filter: /.*/ }, (args) =>
+        args.kind === 'dynamic-import' && args.importer.startsWith(httpDir)
+          ? { path: httpImportPath(args.path), external: true }
+          : undefined,
+      );
       build.onResolve({ filter: /\.js$/ }, async (args) => {
         if (args.pluginData === RESOLVING || !args.path.startsWith('.')) return undefined;
         const resolved = await build.resolve(args.path, {
@@ -313,33 +330,40 @@ function withoutHttp(root: string): esbuild.Plugin {
   };
 }
 
+/** Marks an `import()` of the HTTP layer left out of a function that serves no HTTP. */
+const HTTP_IMPORT = 'roster-without-http:';
+const httpImportPath = (path: string) => `${HTTP_IMPORT}${path}`;
+
+/** The HTTP layer's `import()`s still in the output of a function that serves no HTTP. */
+function httpImportsLeft(metafile: esbuild.Metafile): string[] {
+  return Object.values(metafile.outputs).flatMap((output) =>
+    output.imports.flatMap((imported) =>
+      imported.external && imported.path.startsWith(HTTP_IMPORT)
+        ? [imported.path.slice(HTTP_IMPORT.length)]
+        : [],
+    ),
+  );
+}
+
 /**
  * The OpenAPI document's generator → the document, built now (only if the bundle holds the
  * generator) from the app of the function's modules, built offline as the CDK stack builds it for
- * the gateway (`describeApi`); the module keeps the generator's exports. A function that serves
- * no HTTP gets exports that throw: the `import()` of the generator outlives the HTTP app it
- * belongs to, and its chunk would otherwise carry the generator and split zod off the entry.
+ * the gateway (`describeApi`); the module keeps the generator's exports. (A function that serves
+ * no HTTP never reads the generator: `withoutHttp` leaves its `import()` out.)
  */
-function builtOpenApiDocument(root: string, bundle: FunctionBundle): esbuild.Plugin {
+function builtOpenApiDocument(root: string, modules: FunctionBundle['modules']): esbuild.Plugin {
   const generator = join(root, 'src', 'platform', 'http', 'openapi-document.ts');
   return {
     name: 'built-openapi-document',
     setup(build) {
       build.onLoad({ filter: /[\\/]openapi-document\.ts$/ }, async (args) => {
         if (args.path !== generator) return undefined;
-        const contents = bundle.http
-          ? [
-              '// The document, built when this function was bundled (infra/bundling.ts).',
-              `const text = ${JSON.stringify(await openApiDocumentOf(bundle.modules))};`,
-              'export const openApiDocumentText = () => text;',
-              'export const openApiDocument = () => JSON.parse(text);',
-            ]
-          : [
-              'export const openApiDocumentText = () => {',
-              "  throw new Error('openApiDocumentText: no HTTP app in this function');",
-              '};',
-              'export const openApiDocument = openApiDocumentText;',
-            ];
+        const contents = [
+          '// The document, built when this function was bundled (infra/bundling.ts).',
+          `const text = ${JSON.stringify(await openApiDocumentOf(modules))};`,
+          'export const openApiDocumentText = () => text;',
+          'export const openApiDocument = () => JSON.parse(text);',
+        ];
         return { contents: contents.join('\n'), loader: 'js' };
       });
     },
