@@ -164,13 +164,13 @@ const NOWHERE = [
 ];
 
 describe('what a function loads as it starts (its init path)', () => {
-  it('holds the DynamoDB client and none of the other clients, Powertools Metrics and idempotency, aws-jwt-verify, the route-only renderers, webhook signing or CSV writing', () => {
+  it('holds the DynamoDB client (but for the authorizer) and none of the other clients, Powertools Metrics and idempotency, aws-jwt-verify, the route-only renderers, webhook signing or CSV writing', () => {
     for (const [name, bundle] of Object.entries({ api, exports: exportsFn, task, authorizer })) {
       const inputs = initInputsOf(bundle.metafile);
       expect(
         inputs.some((input) => input.includes('@aws-sdk/client-dynamodb/')),
         name,
-      ).toBe(true);
+      ).toBe(bundle !== authorizer);
       for (const lazy of ON_FIRST_USE) {
         expect(
           inputs.filter((input) => input.includes(`node_modules/${lazy}`)),
@@ -215,6 +215,146 @@ describe('what a function loads as it starts (its init path)', () => {
     }
     // The init path is what `bytes` counts; the package holds more.
     expect(api.bytes).toBeLessThan(api.totalBytes);
+  });
+});
+
+describe('the authorizer’s init path', () => {
+  it('holds what checking an API key or a bearer token needs, not the container: no DynamoDB, no module’s services, no logger', () => {
+    const inputs = initInputsOf(authorizer.metafile);
+    for (const left of [
+      'node_modules/@aws-sdk/',
+      'node_modules/@smithy/',
+      'node_modules/@aws-lambda-powertools/logger/',
+      'src/modules/',
+      'src/runtime/container.ts',
+      'src/platform/dynamo/client.ts',
+      'src/platform/dynamo/table.ts',
+    ]) {
+      expect(
+        inputs.filter((input) => input.includes(left)),
+        left,
+      ).toEqual([]);
+    }
+    expect(inputs).toContain('src/platform/http/gateway-authorizer.ts');
+  });
+});
+
+describe('the authorizer’s bundle, run by node', () => {
+  const USAGE_KEY_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bundle-usage-key';
+  const USAGE_KEY = 'bundle-usage-key-0123456789abcdef';
+  /** Answers GetSecretValue with the usage key, or refuses (AccessDeniedException) while asked. */
+  const usageKeys = {
+    server: undefined as Server | undefined,
+    endpoint: '',
+    calls: 0,
+    refuse: false,
+  };
+
+  beforeAll(async () => {
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        usageKeys.calls++;
+        response.writeHead(usageKeys.refuse ? 400 : 200, {
+          'content-type': 'application/x-amz-json-1.1',
+        });
+        response.end(
+          JSON.stringify(
+            usageKeys.refuse
+              ? { __type: 'AccessDeniedException', message: 'refused' }
+              : {
+                  ARN: USAGE_KEY_ARN,
+                  Name: 'bundle-usage-key',
+                  SecretString: USAGE_KEY,
+                  VersionId: '00000000-0000-0000-0000-000000000000',
+                },
+          ),
+        );
+      });
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    usageKeys.server = server;
+    usageKeys.endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+
+  afterAll(async () => {
+    const { server } = usageKeys;
+    if (server) await new Promise((done) => server.close(done));
+  });
+
+  /** Starts the bundle in a fresh node (as Lambda's init would) and makes `calls` to it. */
+  const startAndCall = async (calls: Record<string, string>[]) => {
+    const script = `
+      let handler;
+      try {
+        ({ handler } = await import(${JSON.stringify(authorizer.file)}));
+      } catch (error) {
+        process.stdout.write(JSON.stringify({ started: false, error: String(error) }));
+        process.exit(0);
+      }
+      const answers = [];
+      for (const headers of ${JSON.stringify(calls)}) {
+        try {
+          const result = await handler({ type: 'REQUEST', methodArn: 'arn:aws:execute-api:us-east-1:000000000000:api/prod/GET/events', headers });
+          answers.push({ principalId: result.principalId, usageIdentifierKey: result.usageIdentifierKey });
+        } catch (error) {
+          answers.push({ thrown: error.message });
+        }
+      }
+      process.stdout.write(JSON.stringify({ started: true, answers }));
+    `;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      env: {
+        PATH: process.env.PATH,
+        // As the stack gives it (auth.infra.ts): the pool, its app client, the usage key's ARN.
+        COGNITO_USER_POOL_ID: 'us-east-1_Test0000',
+        COGNITO_CLIENT_ID: 'testclient0000',
+        TOKEN_USAGE_KEY_ARN: USAGE_KEY_ARN,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: usageKeys.endpoint,
+        AWS_ACCESS_KEY_ID: 'ASIATEST',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_SESSION_TOKEN: 'test',
+        AWS_REGION: 'us-east-1',
+        LOG_LEVEL: 'silent',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+      timeout: 30_000,
+    });
+    return JSON.parse(stdout) as {
+      started: boolean;
+      error?: string;
+      answers?: { principalId?: string; usageIdentifierKey?: string; thrown?: string }[];
+    };
+  };
+
+  it('reads the usage key once, as it starts; passes an API key on, refuses the usage key as one, and falls back to the key when a bearer token is not valid', async () => {
+    usageKeys.refuse = false;
+    const before = usageKeys.calls;
+    const { started, answers } = await startAndCall([
+      { 'x-api-key': 'client-key' },
+      { 'x-api-key': USAGE_KEY },
+      { authorization: 'Bearer not.a.token' },
+      { authorization: 'Bearer not.a.token', 'x-api-key': 'client-key' },
+    ]);
+    expect(started).toBe(true);
+    expect(usageKeys.calls - before).toBe(1);
+    expect(answers).toEqual([
+      { principalId: 'api-key', usageIdentifierKey: 'client-key' },
+      { thrown: 'Unauthorized' },
+      { thrown: 'Unauthorized' },
+      { principalId: 'api-key', usageIdentifierKey: 'client-key' },
+    ]);
+  });
+
+  it('fails to start when the usage key cannot be read (API Gateway answers 503 AUTH.UNAVAILABLE), and the next start reads it again', async () => {
+    usageKeys.refuse = true;
+    const refused = await startAndCall([{ 'x-api-key': 'client-key' }]);
+    expect(refused.started).toBe(false);
+    expect(refused.error).toContain('AccessDeniedException');
+
+    usageKeys.refuse = false;
+    const again = await startAndCall([{ 'x-api-key': 'client-key' }]);
+    expect(again.answers).toEqual([{ principalId: 'api-key', usageIdentifierKey: 'client-key' }]);
   });
 });
 
