@@ -376,6 +376,42 @@ describe('registering for a sharded event', () => {
   });
 });
 
+describe('the sold-out latch at the moment of sell-out', () => {
+  /** The app, with its first `throttledLeases` lease attempts on the latch throttled once armed. */
+  async function appThrottlingLeases(throttledLeases: number) {
+    let armed = false;
+    const app = await createEventsApp({
+      env: SHARDING,
+      dynamo: (clients) => {
+        const isLease = both(commandIs('UpdateItem'), inputMentions('SET latchLeaseAt'));
+        failCalls(clients, {
+          when: (call) => armed && isLease(call),
+          times: throttledLeases,
+          error: throttled(),
+        });
+        return clients;
+      },
+    });
+    return { app, arm: () => (armed = true) };
+  }
+
+  it('waits out a throttled lease instead of answering 503', async () => {
+    // DynamoDB throttles the lease's key when many processes try it at once: not an outage,
+    // another request has it or soon will.
+    const { app, arm } = await appThrottlingLeases(3);
+    const { eventId } = await createSharded(app, { capacity: 2, shards: 2 });
+    const fans = await users(app, 3);
+    for (const fan of fans.slice(0, 2)) await bodyOf(await registerCall(app, eventId, fan), 201);
+    arm();
+
+    await expectProblem(
+      await registerCall(app, eventId, fans[2] as string),
+      409,
+      'EVENTS.EVENT_FULL',
+    );
+  });
+});
+
 describe('a shard that stays busy', () => {
   it('takes the seat in another shard when one stays in conflict through every try', async () => {
     // Shard 0's transactions always conflict.
@@ -680,13 +716,22 @@ describe('the sold-out latch and the waitlist across shards', () => {
     return { counters, rows: rows.flat() };
   }
 
-  async function soldOutWithWaitlist(app: TestApp, waiting: number) {
+  /**
+   * Two seats taken, then `waiting` joins — from one shard (the last) when `joinsFrom` says so,
+   * else from shards picked at random.
+   */
+  async function soldOutWithWaitlist(
+    app: TestApp,
+    waiting: number,
+    { joinsFrom }: { joinsFrom?: 'last-shard' } = {},
+  ) {
     const { eventId } = await createSharded(app, { capacity: 2, shards: 2, hasWaitlist: true });
     const fans = await users(app, 2 + waiting);
     const confirmed: Registration[] = [];
     for (const fan of fans.slice(0, 2)) {
       confirmed.push(await bodyOf<Registration>(await registerCall(app, eventId, fan), 201));
     }
+    if (joinsFrom === 'last-shard') vi.spyOn(Math, 'random').mockReturnValue(0.99);
     const joined: Registration[] = [];
     for (const fan of fans.slice(2)) {
       joined.push(await bodyOf<Registration>(await registerCall(app, eventId, fan), 201));
@@ -724,12 +769,17 @@ describe('the sold-out latch and the waitlist across shards', () => {
 
   it('passes a freed seat to the lowest ticket over every shard, moving the seat between shards', async () => {
     // The clock stands still (near the real time: the outbox's log is read by a window around
-    // it), so every shard's ticket block is still open when the list is read: places are told as
-    // of then whatever the machine's load, not after a block expired between two joins.
+    // it), so the ticket block is still open when the list is read: places are told as of then
+    // whatever the machine's load, not after a block expired between two joins.
     const time = manualClock(Math.floor(Date.now() / 1000) * 1000);
     const app = await createEventsApp({ env: SHARDING, clock: time.clock });
-    const { eventId, confirmed, joined } = await soldOutWithWaitlist(app, 3);
-    const leaving = confirmed[0] as Registration;
+    // Every join from the last shard: no other shard holds an open block whose untaken tickets
+    // the places would count (a standing clock makes blocks of 32), whichever shards the seats
+    // went to.
+    const { eventId, confirmed, joined } = await soldOutWithWaitlist(app, 3, {
+      joinsFrom: 'last-shard',
+    });
+    const leaving = confirmed.find((r) => shardOf(r.registrationId) === 0) as Registration;
 
     const res = await app.call(`/events/${eventId}/registrations/${leaving.userId}`, {
       method: 'DELETE',

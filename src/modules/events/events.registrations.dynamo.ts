@@ -1,3 +1,4 @@
+import { isDependencyUnavailable } from '../../platform/dynamo/errors.js';
 import { and, type Fragment, list, name, x } from '../../platform/dynamo/expressions.js';
 import type { DynamoTable, Item, TransactItem } from '../../platform/dynamo/table.js';
 import type { DomainEvent, Outbox } from '../../platform/outbox/outbox.js';
@@ -466,11 +467,18 @@ export class DynamoRegistrationRepository implements RegistrationRepository {
   }
 
   async takeLatchLease(eventId: string, at: Date): Promise<boolean> {
-    const result = await this.table.update(shardKeys.waitlist(eventId), {
-      update: x`SET latchLeaseAt = ${at.getTime()}`,
-      condition: x`attribute_exists(PK) AND (attribute_not_exists(latchLeaseAt) OR latchLeaseAt <= ${at.getTime() - LATCH_LEASE_MS})`,
-    });
-    return result.ok;
+    try {
+      const result = await this.table.update(shardKeys.waitlist(eventId), {
+        update: x`SET latchLeaseAt = ${at.getTime()}`,
+        condition: x`attribute_exists(PK) AND (attribute_not_exists(latchLeaseAt) OR latchLeaseAt <= ${at.getTime() - LATCH_LEASE_MS})`,
+      });
+      return result.ok;
+    } catch (error) {
+      // Refused for load (its key throttled, the item in a transaction): others are taking it
+      // at this moment — not taken, as when its condition fails, rather than an outage.
+      if (isDependencyUnavailable(error)) return false;
+      throw error;
+    }
   }
 
   async releaseLatchLease(eventId: string, at: Date): Promise<void> {

@@ -198,6 +198,11 @@ export class RegistrationsService {
   private readonly registering = keyedLimiter(REGISTRATIONS_IN_FLIGHT);
   /** A sharded event's registrations, the same way per shard (`<eventId>#<shard>`). */
   private readonly registeringInShards = keyedLimiter(SHARD_REGISTRATIONS_IN_FLIGHT);
+  /**
+   * A sharded event's latch flip under way in this process: the requests that find every shard
+   * dry at once wait for it instead of each writing the lease item, one key every process shares.
+   */
+  private readonly latchFlips = new Map<string, Promise<void>>();
 
   /** The sharded events this process registers users for, as last seen. */
   private readonly views: ShardViews;
@@ -1088,6 +1093,20 @@ export class RegistrationsService {
    * decides again on a fresh read: the transaction's conditions, not this, say what holds.
    */
   private async flipLatch(
+    eventId: string,
+    kind: 'sell-out' | 'reopen',
+    shards: number,
+  ): Promise<void> {
+    const underWay = this.latchFlips.get(eventId);
+    if (underWay) return underWay;
+    const flip = this.flipLatchOnce(eventId, kind, shards).finally(() => {
+      this.latchFlips.delete(eventId);
+    });
+    this.latchFlips.set(eventId, flip);
+    return flip;
+  }
+
+  private async flipLatchOnce(
     eventId: string,
     kind: 'sell-out' | 'reopen',
     shards: number,
