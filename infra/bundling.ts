@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -123,6 +123,7 @@ export async function bundleFunction(
     for (const name of SWAGGER_UI_FILES) copyFileSync(join(source, name), join(target, name));
   }
   const { metafile } = result;
+  ownSourceMapsOnly(root, metafile);
   const left = httpImportsLeft(metafile);
   if (left.length > 0) {
     throw new Error(
@@ -138,6 +139,28 @@ export async function bundleFunction(
     totalBytes: sum(outputs),
     metafile,
   };
+}
+
+/**
+ * Source maps for the output files that hold code of ours, and none for the others (the SDK's
+ * chunks, Powertools', esbuild's helpers): Node, run with `--enable-source-maps` as the functions
+ * are, reads and parses the map of every file it loads, and scans the file for its line lengths,
+ * as it loads it — about a tenth of a task's start, most of it for library chunks whose frames
+ * say little in a stack trace. Such a file loses its `sourceMappingURL` comment (Node then reads
+ * nothing) and its map, in the output and in the metafile.
+ */
+function ownSourceMapsOnly(root: string, metafile: esbuild.Metafile): void {
+  const ours = (input: string) => !input.includes('node_modules/') && !input.startsWith(NAMESPACE);
+  for (const [path, output] of Object.entries(metafile.outputs)) {
+    const map = `${path}.map`;
+    if (path.endsWith('.map') || !(map in metafile.outputs)) continue;
+    const code = Object.entries(output.inputs).filter(([, input]) => input.bytesInOutput > 0);
+    if (code.some(([input]) => ours(input))) continue;
+    const file = resolve(root, path);
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n'));
+    rmSync(resolve(root, map), { force: true });
+    delete metafile.outputs[map];
+  }
 }
 
 /**

@@ -358,6 +358,27 @@ describe('the authorizer’s bundle, run by node', () => {
   });
 });
 
+describe('source maps', () => {
+  it('come with each file that holds code of ours, and with no other (Node reads a file’s map as it loads it)', () => {
+    for (const [name, bundle] of Object.entries({ api, task, authorizer })) {
+      for (const [path, output] of assetOutputs(bundle.metafile)) {
+        const ours = Object.entries(output.inputs).some(
+          ([input, { bytesInOutput }]) =>
+            bytesInOutput > 0 && !input.includes('node_modules/') && !input.startsWith('roster-'),
+        );
+        const file = resolve(projectRoot, path);
+        const linked = /\/\/# sourceMappingURL=\S+\s*$/.test(readFileSync(file, 'utf8'));
+        expect({ name, path, linked, map: existsSync(`${file}.map`) }).toEqual({
+          name,
+          path,
+          linked: ours,
+          map: ours,
+        });
+      }
+    }
+  });
+});
+
 /** The webhook sender: DNS, sockets and signing (node:dns, node:net, node:http(s), standardwebhooks). */
 const WEBHOOK_SENDER = 'src/modules/webhooks/webhooks.delivery.ts';
 
