@@ -27,6 +27,8 @@ export interface LambdaBundleRow {
   readonly name: string;
   /** Minified bundle on the init path (the entry and the chunks it imports statically), bytes. */
   readonly bytes: number;
+  /** How many files the init path is: Node loads each, with its source map where it has one. */
+  readonly initPathFiles: number;
   /** Every file of the package (chunks loaded on first use included), bytes. */
   readonly totalBytes: number;
   /**
@@ -116,6 +118,7 @@ export async function lambdaBundles(
       {
         file: string;
         bytes: number;
+        initPathFiles: number;
         totalBytes: number;
         initPathInputs: LambdaBundleRow['initPathInputs'];
       }
@@ -129,6 +132,7 @@ export async function lambdaBundles(
         found = {
           file: built.file,
           bytes: built.bytes,
+          initPathFiles: initPathOf(built.metafile, relative(repoRoot, built.file)).length,
           totalBytes: built.totalBytes ?? built.bytes,
           initPathInputs: initPathInputs(built, repoRoot),
         };
@@ -141,6 +145,7 @@ export async function lambdaBundles(
       name: string;
       file: string;
       bytes: number;
+      initPathFiles: number;
       totalBytes: number;
       initPathInputs: LambdaBundleRow['initPathInputs'];
       env: Record<string, string>;
@@ -178,6 +183,7 @@ export async function lambdaBundles(
         targets.push({
           name: 'api (before #10)',
           ...before,
+          initPathFiles: 1,
           totalBytes: before.bytes,
           initPathInputs: [],
           env,
@@ -271,6 +277,7 @@ export async function lambdaBundles(
       return {
         name: target.name,
         bytes: target.bytes,
+        initPathFiles: target.initPathFiles,
         totalBytes: target.totalBytes,
         initRunsMs,
         initMedianMs: median(initRunsMs),
