@@ -7,10 +7,12 @@ import {
   commandIs,
   delayCalls,
   failCalls,
+  gate,
   inputMentions,
   throttled,
   transactionConflict,
 } from '../support/faults.js';
+import { until } from '../support/poll.js';
 import { eventPartitions, type Item, shardedItems, shardPk } from '../support/sharded-items.js';
 import { manualClock } from '../webhooks/fixtures.js';
 import {
@@ -373,6 +375,51 @@ describe('registering for a sharded event', () => {
     expect(conflicts?.failed()).toBe(3);
     const { rows } = await expectConsistent(app, eventId, 2, 4);
     expect(rows).toHaveLength(2);
+  });
+});
+
+describe('requests queued behind a shard', () => {
+  it('skip their write when the process learned meanwhile that the shard is dry', async () => {
+    // Every confirm picks shard 0 first; its first transactions are held until four are in
+    // flight (the lane's width) and four more queue behind them. One takes the seat, three find
+    // the shard dry — and the four queued, deciding on the same old view, need not write to
+    // learn it again: at the moment of a sell-out those writes are what keeps every shard's key
+    // throttled.
+    const held = gate();
+    let armed = false;
+    let toShard0 = () => 0;
+    const app = await createEventsApp({
+      env: SHARDING,
+      dynamo: (clients) => {
+        const delayed = delayCalls(clients, {
+          // A confirm: a row put in shard 0 (the latch's transaction updates every counter), once
+          // the event is created (its counters are puts too).
+          when: (call) =>
+            armed &&
+            both(
+              commandIs('TransactWrite'),
+              both(inputMentions('#S00'), inputMentions('"Put"')),
+            )(call),
+          until: held.opened,
+        });
+        toShard0 = delayed.count;
+        return clients;
+      },
+    });
+    const { eventId } = await createSharded(app, { capacity: 2, shards: 2 });
+    const fans = await users(app, 8);
+    const counted = toShard0();
+    armed = true;
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+
+    const answers = fans.map((fan) => registerCall(app, eventId, fan));
+    await until(toShard0, (n) => n - counted >= 4, { intervalMs: 20 });
+    held.open();
+    const statuses = await Promise.all(answers.map(async (answer) => (await answer).status));
+
+    expect(statuses.filter((status) => status === 201)).toHaveLength(2);
+    expect(statuses.filter((status) => status === 409)).toHaveLength(6);
+    expect(toShard0() - counted).toBe(4);
   });
 });
 

@@ -613,6 +613,11 @@ export class RegistrationsService {
     shard: number,
     view: ShardedView,
   ): Promise<ShardAttempt> {
+    // Its turn in the shard's lane can come long after it decided: a shard this process has
+    // learned since is dry (another request's commit found it so, or a read did) is not worth a
+    // write that will fail. At a sell-out those doomed writes kept every shard's key throttled,
+    // and the latch's transaction, which needs all of them, waited seconds for a gap.
+    if (this.views.knownDry(request.eventId, shard)) return { dry: shard };
     const now = this.now();
     const registration = this.shardRegistration(request, shard, now);
     const announced = this.domainEvent(
@@ -1470,6 +1475,12 @@ class ShardViews {
     check.running = running;
     check.startedAt = Date.now();
     return running;
+  }
+
+  /** Whether the counter as last seen (read, or found by a failed commit) has no free seat. */
+  knownDry(eventId: string, shard: number): boolean {
+    const counter = this.entries.get(eventId)?.counters.find((c) => c.shard === shard);
+    return counter !== undefined && counter.freeSeats <= 0;
   }
 
   /** A counter as a failed commit found it. */
