@@ -234,6 +234,29 @@ export function waitlistArg(argv: readonly string[]): boolean {
   throw new Error(`--waitlist=${raw}: must be "on" or "off"`);
 }
 
+/**
+ * `--admission=off|<share>`: whether a simulated run's event has its waiting room on, admitting
+ * `share` (0–1] of the run's simulated ceiling each second — what an operator sets from the
+ * ceiling's arithmetic for the event's shards. Off by default.
+ */
+export function admissionArg(argv: readonly string[]): number | undefined {
+  const raw = argv.find((arg) => arg.startsWith('--admission='))?.slice('--admission='.length);
+  if (raw === undefined || raw === 'off') return undefined;
+  const share = Number(raw);
+  if (!(share > 0 && share <= 1)) {
+    throw new Error(`--admission=${raw}: must be "off" or a share of the ceiling in (0, 1]`);
+  }
+  return share;
+}
+
+/**
+ * The waiting room's rate for a share of a ceiling (registrations/s): whole positions a second, as
+ * the event takes it, at least 1.
+ */
+export function admissionRate(ceilingPerSecond: number, share: number): number {
+  return Math.max(1, Math.floor(ceilingPerSecond * share));
+}
+
 /** How far an order departs from another: see `orderInversions`. */
 export interface Inversions {
   /** Entries compared. */

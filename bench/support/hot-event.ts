@@ -8,6 +8,8 @@ import {
   type SimulationStats,
 } from '../../src/platform/dynamo/partition-simulation.js';
 import {
+  admissionArg,
+  admissionRate,
   duplicateRows,
   type Inversions,
   numbersArg,
@@ -54,6 +56,16 @@ export interface HotEventOptions {
   readonly inFlight: number;
   /** No client tries again past this; a user not placed by then counts as unplaced. */
   readonly deadlineSeconds: number;
+  /**
+   * The event's waiting room, when on: every user joins its queue, waits for its turn and
+   * registers with the admission token. `ceiling` is the run's simulated ceiling
+   * (registrations/s) and `ratePerSecond` the share of it admitted.
+   */
+  readonly admission?: {
+    readonly share: number;
+    readonly ceiling: number;
+    readonly ratePerSecond: number;
+  };
 }
 
 export type HotEventRun =
@@ -103,6 +115,15 @@ export interface HotEventFigures {
   /** Per user, from their first attempt to their 201 (retries included), ms. */
   readonly placedP50Ms: number;
   readonly placedP99Ms: number;
+  /** Seconds from the first attempt until half, 90 %, 99 % and all of the placed users were. */
+  readonly placedBy: {
+    readonly p50: number;
+    readonly p90: number;
+    readonly p99: number;
+    /** The last seat taken, and the first place on the waitlist, in seconds. */
+    readonly lastConfirmed: number;
+    readonly firstWaitlisted: number | undefined;
+  };
   /** As read back through the API once the run ended. */
   readonly confirmed: number;
   readonly waitlisted: number;
@@ -127,6 +148,14 @@ export interface HotEventFigures {
     readonly unseen: number;
   };
   readonly promotions?: Promotions;
+  /** The waiting room's calls (join and position reads), when it was on. */
+  readonly queue?: {
+    readonly calls: number;
+    readonly answers: Readonly<Record<string, number>>;
+    readonly withoutRetryAfter: number;
+    /** Registrations refused 403 for their token (expired before it was used). */
+    readonly tokenRefusals: number;
+  };
   readonly simulation?: {
     readonly partitions: readonly PartitionUsage[];
     readonly requests: SimulationStats['requests'];
@@ -135,6 +164,7 @@ export interface HotEventFigures {
 }
 
 const EVENT_DATE = '2030-06-01';
+const n0 = (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: 0 });
 const REQUEST_TIMEOUT_MS = 60_000;
 
 /** The section as `npm run bench -- --only=hot-event` prints it. */
@@ -153,15 +183,26 @@ export async function hotEventSection(
   const [transactionHoldMs = 0] = numbersArg(argv, 'hold-ms', [0]);
   const deadlineSeconds = 600;
   const waitlist = waitlistArg(argv);
+  const admissionShare = admissionArg(argv);
 
   log(
     `hot event: one event of ${capacity} seats ${waitlist ? 'with' : 'without'} a waitlist, ` +
       `${demand} users registering once each through the API, ` +
       `${inFlight} at a time; a 503 is tried again after its Retry-After (+ up to 50 % jitter)`,
   );
+  // The simulation scales rates, not time: a shard's joins come 1/scale times rarer, so a ticket
+  // block of 1 s would hold 1/scale times fewer tickets than on DynamoDB and nearly every join
+  // would write the waitlist item for a new one. Blocks live 1 s of full-scale time instead.
+  const blockMs = modes.includes(true) ? Math.min(600_000, Math.round(1000 / scale)) : 1000;
+  if (blockMs !== 1000) {
+    log(
+      `  ticket blocks live ${n0(blockMs)} ms (EVENTS_TICKET_BLOCK_MS): 1 s at full scale, as the ` +
+        'simulation scales rates; FIFO departures below are in real seconds, × scale for full scale',
+    );
+  }
   const stack = await startStack({
     partitions: { enabled: false, scale, transactionHoldMs },
-    env: { EVENTS_SHARDING: 'on' },
+    env: { EVENTS_SHARDING: 'on', EVENTS_TICKET_BLOCK_MS: String(blockMs) },
   });
   const partitions = stack.partitions as PartitionSimulation;
   const failedCalls = countFailedCalls(stack);
@@ -175,6 +216,20 @@ export async function hotEventSection(
         partitions.setEnabled(false);
       }
       for (const shards of shardCounts) {
+        // The waiting room admits a share of what the event's shards take, by the ceiling's
+        // arithmetic for this run's mix (as an operator would set it): simulated runs only.
+        const ceiling = registrationCeiling(partitions.ceilings.writeUnitsPerSecond, shards, {
+          confirmed: capacity,
+          waitlisted: waitlist ? Math.max(0, demand - capacity) : 0,
+        }).binding.registrationsPerSecond;
+        const admission =
+          simulated && admissionShare !== undefined
+            ? {
+                share: admissionShare,
+                ceiling,
+                ratePerSecond: admissionRate(ceiling, admissionShare),
+              }
+            : undefined;
         const options = {
           shards,
           waitlist,
@@ -183,6 +238,7 @@ export async function hotEventSection(
           demand,
           inFlight,
           deadlineSeconds,
+          ...(admission ? { admission } : {}),
         };
         const run = await hotEventRun(stack, options, failedCalls, log);
         runs.push(run);
@@ -280,6 +336,9 @@ async function hotEventRun(
     hasWaitlist: waitlist,
     // Only a sharded event names its shards: the field is what a later release adds.
     ...(shards > 1 ? { shards } : {}),
+    ...(options.admission
+      ? { admission: { enabled: true, ratePerSecond: options.admission.ratePerSecond } }
+      : {}),
   });
   if (created.status !== 201) {
     if (shards > 1 && created.status >= 400 && created.status < 500) {
@@ -311,7 +370,18 @@ async function hotEventRun(
   failedCalls.clear();
   partitions?.setEnabled(simulated);
   const tally = { attempts: 0, answers: {} as Record<string, number>, withoutRetryAfter: 0 };
+  const queueTally = {
+    calls: 0,
+    answers: {} as Record<string, number>,
+    withoutRetryAfter: 0,
+    tokenRefusals: 0,
+  };
+  const deadline = Date.now() + options.deadlineSeconds * 1000;
   const placedMs: number[] = [];
+  /** When each user was placed, in seconds from the first attempt (in order). */
+  const placedAt: number[] = [];
+  let lastConfirmed = 0;
+  let firstWaitlisted: number | undefined;
   /** Per placed user: when its successful attempt was sent, and when its 201 came back. */
   const seen = new Map<string, { sent: number; answered: number }>();
   const started = performance.now();
@@ -329,9 +399,12 @@ async function hotEventRun(
     call: async (i) => {
       const userId = userIds[i] as string;
       const first = performance.now();
+      const admit = () => waitForAdmission(stack.appUrl, eventId, userId, deadline, queueTally);
+      let token = options.admission ? await admit() : undefined;
+      if (options.admission && token === undefined) return 'not admitted';
       for (let attempt = 0; ; attempt++) {
         const sent = performance.now();
-        const answer = await attemptRegistration(url, userId, `${eventId}:${userId}`);
+        const answer = await attemptRegistration(url, userId, `${eventId}:${userId}`, token);
         tally.attempts++;
         const kind = answer.code ? `${answer.status} ${answer.code}` : String(answer.status);
         tally.answers[kind] = (tally.answers[kind] ?? 0) + 1;
@@ -339,10 +412,20 @@ async function hotEventRun(
         if (answer.status === 201) {
           lastCommit = performance.now();
           placedMs.push(lastCommit - first);
+          placedAt.push((lastCommit - started) / 1000);
+          if (answer.placed === 'confirmed') lastConfirmed = (lastCommit - started) / 1000;
+          else firstWaitlisted ??= (lastCommit - started) / 1000;
           seen.set(userId, { sent, answered: lastCommit });
           return 'placed';
         }
         if (answer.code === 'EVENTS.EVENT_FULL' && !waitlist) return 'told full';
+        if (answer.status === 403 && options.admission) {
+          // Its token expired before it was used (a retry's wait): the queue gives a fresh one.
+          queueTally.tokenRefusals++;
+          token = await admit();
+          if (token === undefined) return 'not admitted';
+          continue;
+        }
         // 409 with Retry-After: the same Idempotency-Key still held by an earlier attempt.
         const retryable =
           answer.status === 'transport' ||
@@ -413,6 +496,13 @@ async function hotEventRun(
     toldFull,
     placedP50Ms: placed.p50Ms,
     placedP99Ms: placed.p99Ms,
+    placedBy: {
+      p50: placedAt[Math.ceil(0.5 * placedAt.length) - 1] ?? Number.NaN,
+      p90: placedAt[Math.ceil(0.9 * placedAt.length) - 1] ?? Number.NaN,
+      p99: placedAt[Math.ceil(0.99 * placedAt.length) - 1] ?? Number.NaN,
+      lastConfirmed,
+      firstWaitlisted,
+    },
     confirmed,
     waitlisted,
     otherRows: rows.length - confirmed - waitlisted,
@@ -422,6 +512,7 @@ async function hotEventRun(
     failedCalls: failed,
     ...(fifo ? { fifo } : {}),
     ...(promotions ? { promotions } : {}),
+    ...(options.admission ? { queue: queueTally } : {}),
     ...(before && after && simulated ? { simulation: difference(before, after) } : {}),
     loadAverage: { before: loadBefore, after: loadavg()[0] ?? 0 },
   };
@@ -558,7 +649,12 @@ function report(run: HotEventRun, partitions: PartitionSimulation, log: (line: s
   log(
     `  committed ${n(run.confirmed + run.waitlisted)} in ${run.seconds.toFixed(1)} s: ${rate.toFixed(1)} registrations/s` +
       (simulated ? ` (${n(partitions.fullScale(rate))}/s at full scale)` : '') +
-      `; ${n(run.attempts)} attempts, ${(run.attempts / run.seconds).toFixed(1)}/s`,
+      `; ${n(run.attempts)} attempts, ${(run.attempts / run.seconds).toFixed(1)}/s; ` +
+      `half placed by ${run.placedBy.p50.toFixed(1)} s, 90 % by ${run.placedBy.p90.toFixed(1)} s, 99 % by ${run.placedBy.p99.toFixed(1)} s; ` +
+      `the last seat at ${run.placedBy.lastConfirmed.toFixed(1)} s` +
+      (run.placedBy.firstWaitlisted !== undefined
+        ? `, the first waitlist place at ${run.placedBy.firstWaitlisted.toFixed(1)} s`
+        : ''),
   );
   log(
     `  confirmed ${n(run.confirmed)} of ${n(capacity)}, waitlisted ${n(run.waitlisted)}` +
@@ -570,6 +666,26 @@ function report(run: HotEventRun, partitions: PartitionSimulation, log: (line: s
       `${run.withoutRetryAfter > 0 ? ` (${run.withoutRetryAfter} without Retry-After)` : ', each with Retry-After'}; ` +
       `a user's wait for a place (retries included) p50 ${(run.placedP50Ms / 1000).toFixed(1)} s, p99 ${(run.placedP99Ms / 1000).toFixed(1)} s`,
   );
+  const { admission } = run.options;
+  const queue = run.queue;
+  let queue503 = 0;
+  if (admission && queue) {
+    const queueAnswers = Object.entries(queue.answers)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([status, count]) => `${status} ${n(count)}`)
+      .join(', ');
+    queue503 =
+      Object.entries(queue.answers)
+        .filter(([answer]) => statusOf(answer) === 503)
+        .reduce((sum, [, count]) => sum + count, 0) / Math.max(1, queue.calls);
+    log(
+      `  waiting room: ${admission.ratePerSecond} positions/s admitted (${(100 * admission.share).toFixed(0)} % of the ` +
+        `simulated ceiling ${admission.ceiling.toFixed(1)}/s; ${n(partitions.fullScale(admission.ratePerSecond))}/s at full scale); ` +
+        `committed ${((100 * rate) / admission.ratePerSecond).toFixed(0)} % of it; ${n(queue.calls)} queue calls: ${queueAnswers}; ` +
+        `503 share ${(100 * queue503).toFixed(1)} %${queue.withoutRetryAfter > 0 ? ` (${queue.withoutRetryAfter} without Retry-After)` : ''}; ` +
+        `tokens expired before use ${queue.tokenRefusals}`,
+    );
+  }
   if (run.fifo) {
     const { answered, overtaken, unseen } = run.fifo;
     const pairs = (answered.waiting * (answered.waiting - 1)) / 2;
@@ -659,6 +775,10 @@ function report(run: HotEventRun, partitions: PartitionSimulation, log: (line: s
   if (simulated && shards > 1 && share503 > 0.01) {
     problems.push(`${name}: 503 share ${(100 * share503).toFixed(1)} % > 1 %`);
   }
+  if (queue && queue503 > 0.01) {
+    problems.push(`${name}: the waiting room's 503 share ${(100 * queue503).toFixed(1)} % > 1 %`);
+  }
+  if (queue && queue.withoutRetryAfter > 0) problems.push(`${name}: queue 503 without Retry-After`);
   return problems;
 }
 
@@ -746,7 +866,7 @@ function countFailedCalls(stack: BenchStack): Map<string, number> {
           .CancellationReasons;
         const codes = [...new Set(reasons?.map(({ Code }) => Code).filter((c) => c !== 'None'))];
         const command = (context.commandName ?? 'unknown').replace(/Command$/, '');
-        const name = `${command} ${(error as Error).name}${codes.length > 0 ? ` (${codes.join(', ')})` : ''}`;
+        const name = `${command}${itemKind(args.input)} ${(error as Error).name}${codes.length > 0 ? ` (${codes.join(', ')})` : ''}`;
         failed.set(name, (failed.get(name) ?? 0) + 1);
         throw error;
       }
@@ -754,6 +874,23 @@ function countFailedCalls(stack: BenchStack): Map<string, number> {
     { step: 'initialize', name: 'benchHotEventFailures' },
   );
   return failed;
+}
+
+/**
+ * Which kind of item a single-item call was on, as its key reads with the ids left out
+ * (`EVENT#…#S/SHARD`, `EVENT#…#W/WAITLIST`): which plain write failed says which step refused.
+ */
+function itemKind(input: unknown): string {
+  const key = (input as { Key?: Record<string, unknown> } | undefined)?.Key;
+  if (!key) return '';
+  const text = (value: unknown) =>
+    typeof value === 'string' ? value : String((value as { S?: string } | undefined)?.S ?? '');
+  const shape = (value: string) =>
+    value
+      .replace(/^(EVENT|USER)#[^#]+/, '$1#…')
+      .replace(/#S\d\d/, '#S..')
+      .replace(/#[0-9a-f-]{36}$/i, '#…');
+  return ` ${shape(text(key.PK))}/${shape(text(key.SK))}`;
 }
 
 /** What the simulation counted between two reads of its stats. */
@@ -787,7 +924,14 @@ async function attemptRegistration(
   url: string,
   userId: string,
   idempotencyKey: string,
-): Promise<{ status: number | 'transport'; retryAfter: string | null; code?: string }> {
+  admissionToken?: string,
+): Promise<{
+  status: number | 'transport';
+  retryAfter: string | null;
+  code?: string;
+  /** A 201's registration status: confirmed or waitlisted. */
+  placed?: string;
+}> {
   try {
     const response = await fetch(url, {
       method: 'POST',
@@ -795,18 +939,85 @@ async function attemptRegistration(
         'x-api-key': BENCH_API_KEY,
         'content-type': 'application/json',
         'idempotency-key': idempotencyKey,
+        ...(admissionToken ? { 'admission-token': admissionToken } : {}),
       },
       body: JSON.stringify({ userId }),
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
     const text = await response.text();
     const retryAfter = response.headers.get('retry-after');
-    if (response.status < 400) return { status: response.status, retryAfter };
+    if (response.status < 400) {
+      const placed = (safeJson(text) as { status?: unknown } | undefined)?.status;
+      return {
+        status: response.status,
+        retryAfter,
+        ...(typeof placed === 'string' ? { placed } : {}),
+      };
+    }
     // A problem's stable code says which refusal it was (EVENTS.BUSY, DEPENDENCY.UNAVAILABLE, …).
     const code = (safeJson(text) as { code?: unknown } | undefined)?.code;
     return { status: response.status, retryAfter, ...(typeof code === 'string' ? { code } : {}) };
   } catch {
     return { status: 'transport', retryAfter: null };
+  }
+}
+
+/**
+ * A user through the event's waiting room, as a client would: joins the queue (the same user
+ * again gets the same place), reads its place again when it says the place is admitted, and
+ * returns the admission token — or undefined past `deadline` (ms) or on a final refusal. A 503 is
+ * tried again after its Retry-After, as registrations are.
+ */
+async function waitForAdmission(
+  appUrl: string,
+  eventId: string,
+  userId: string,
+  deadline: number,
+  tally: { calls: number; answers: Record<string, number>; withoutRetryAfter: number },
+): Promise<string | undefined> {
+  let joined = false;
+  for (let attempt = 0; ; attempt++) {
+    let status: number | 'transport';
+    let retryAfter: string | null = null;
+    let body: unknown;
+    try {
+      const response = await fetch(
+        joined
+          ? `${appUrl}/events/${eventId}/queue/${userId}`
+          : `${appUrl}/events/${eventId}/queue`,
+        {
+          method: joined ? 'GET' : 'POST',
+          headers: { 'x-api-key': BENCH_API_KEY, 'content-type': 'application/json' },
+          ...(joined ? {} : { body: JSON.stringify({ userId }) }),
+          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        },
+      );
+      status = response.status;
+      retryAfter = response.headers.get('retry-after');
+      body = safeJson(await response.text());
+    } catch {
+      status = 'transport';
+    }
+    tally.calls++;
+    const code = (body as { code?: unknown } | undefined)?.code;
+    const kind = typeof code === 'string' ? `${status} ${code}` : String(status);
+    tally.answers[kind] = (tally.answers[kind] ?? 0) + 1;
+    if (status === 503 && retryAfter === null) tally.withoutRetryAfter++;
+    let wait: number;
+    if (status === 200 || status === 201) {
+      joined = true;
+      attempt = 0;
+      const place = body as { admitAt: string; admissionToken?: string };
+      if (place.admissionToken) return place.admissionToken;
+      // Its turn, as the place says, plus a little jitter so that a second's admissions spread.
+      wait = Math.max(0, Date.parse(place.admitAt) - Date.now()) + Math.random() * 100;
+    } else if (status === 'transport' || status >= 500 || status === 429) {
+      wait = retryDelayMs(retryAfter, attempt, Math.random());
+    } else {
+      return undefined;
+    }
+    if (Date.now() + wait > deadline) return undefined;
+    await sleep(wait);
   }
 }
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  admissionArg,
+  admissionRate,
   duplicateRows,
   type KeyCharge,
   numbersArg,
@@ -318,6 +320,16 @@ describe('the bench’s arguments', () => {
     expect(waitlistArg(['--waitlist=on'])).toBe(true);
     expect(waitlistArg(['--waitlist=off', '--shards=1,16'])).toBe(false);
     expect(() => waitlistArg(['--waitlist=yes'])).toThrow('"on" or "off"');
+  });
+
+  it('reads --admission as off or a share of the ceiling, and rounds the rate down to whole positions', () => {
+    expect(admissionArg([])).toBeUndefined();
+    expect(admissionArg(['--admission=off'])).toBeUndefined();
+    expect(admissionArg(['--admission=0.9'])).toBe(0.9);
+    expect(() => admissionArg(['--admission=1.5'])).toThrow('share of the ceiling');
+    expect(() => admissionArg(['--admission=on'])).toThrow('share of the ceiling');
+    expect(admissionRate(59.3, 0.9)).toBe(53);
+    expect(admissionRate(0.5, 0.9)).toBe(1);
   });
 
   it('runs simulated, then not, unless told', () => {
