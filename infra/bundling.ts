@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -19,6 +20,10 @@ import { SWAGGER_UI_FILES, swaggerUiDir } from '../src/platform/http/docs.js';
  * - package.json files imported for a version string keep their name and version only.
  * - a function is given the modules it runs (`modules`): `src/modules/index.ts` becomes a list of
  *   those alone, found by the contract's convention (`<m>/<m>.module.ts` exports `<m>Module`);
+ * - a module's code (`<m>.code.ts`, its definition's `load`) is a chunk of its own in the API
+ *   (`moduleCode: 'on-first-request'`: it gets the list too, without the source list's loading of
+ *   every module's code), loaded on the first request to one of the module's routes; in every
+ *   other function that `import()` becomes a static import (the code loads as it starts);
  * - a function that serves no HTTP (`http: false`: task Lambdas, the authorizer) gets the modules'
  *   `*.routes.ts` as stubs and `src/platform/http/` marked side-effect free, so the HTTP app,
  *   its schemas and Hono drop out of the bundle, and none of what the HTTP layer loads with
@@ -48,6 +53,13 @@ export interface FunctionBundle {
   readonly http: boolean;
   /** Copy the Swagger UI files next to the bundle (`swagger-ui/`, the API serves /docs). */
   readonly docsAssets?: boolean;
+  /**
+   * `on-first-request` (the API): a module's code (`<m>.code.ts`, behind its definition's `load`)
+   * is a chunk of its own, which the function loads on the first request to one of the module's
+   * routes. Otherwise the `import()` of it is made a static import: the function loads the code
+   * as it starts (lambdaContainer), as one bundle.
+   */
+  readonly moduleCode?: 'on-first-request';
 }
 
 export interface BundleResult {
@@ -112,8 +124,12 @@ export async function bundleFunction(
       zodEnglishOnly(),
       lambdaCredentials(),
       packageVersionsOnly(root),
-      ...(bundle.modules ? [onlyModules(root, bundle.modules)] : []),
+      // The API gets a list too, without the source list's loading of every module's code.
+      ...(bundle.modules || bundle.moduleCode === 'on-first-request'
+        ? [onlyModules(root, bundle.modules ?? (await allModuleNames()))]
+        : []),
       bundle.http ? builtOpenApiDocument(root, bundle.modules) : withoutHttp(root),
+      ...(bundle.moduleCode === 'on-first-request' ? [] : [moduleCodeAtStart(root)]),
     ],
   });
   if (bundle.docsAssets) {
@@ -417,6 +433,39 @@ async function exportNames(file: string): Promise<string[]> {
     logLevel: 'silent',
   });
   return Object.values(result.metafile.outputs).flatMap((output) => output.exports);
+}
+
+/**
+ * `load: () => import('./<m>.code.js')` in each `<m>.module.ts` → a static import of the code:
+ * for a function that loads every module's code as it starts, a chunk would only add a file.
+ */
+function moduleCodeAtStart(root: string): esbuild.Plugin {
+  const modulesDir = join(root, 'src', 'modules') + sep;
+  const lazy = /import\((['"])(\.\/[^'"]+\.code\.js)\1\)/g;
+  return {
+    name: 'module-code-at-start',
+    setup(build) {
+      build.onLoad({ filter: /\.module\.ts$/ }, async (args) => {
+        if (!args.path.startsWith(modulesDir)) return undefined;
+        const source = await readFile(args.path, 'utf8');
+        const imports: string[] = [];
+        const contents = source.replace(lazy, (_match: string, _quote: string, specifier: string) => {
+          const name = `__moduleCode${imports.length}`;
+          imports.push(`import * as ${name} from '${specifier}';`);
+          return `Promise.resolve(${name})`;
+        });
+        return imports.length > 0
+          ? { contents: `${imports.join('\n')}\n${contents}`, loader: 'ts' }
+          : undefined;
+      });
+    },
+  };
+}
+
+/** The names of every module of src/modules/index.ts. */
+async function allModuleNames(): Promise<string[]> {
+  const { modules } = await import('../src/modules/index.js');
+  return modules.map((module) => module.name);
 }
 
 /** `sla-errors` → `slaErrorsModule`: the export `<m>/<m>.module.ts` must have. */

@@ -163,6 +163,8 @@ export class RosterStack extends Stack {
       projectRoot: props.projectRoot,
       entry: API_ENTRY,
       http: true,
+      // A module's code loads on the first request to one of its routes (src/runtime/lambda/api.ts).
+      moduleCode: 'on-first-request',
       description: 'Roster HTTP API (Hono behind API Gateway REST, proxy integration)',
       docsAssets: true,
       environment: {

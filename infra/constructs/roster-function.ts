@@ -71,6 +71,7 @@ export class RosterFunction extends Construct {
       http: props.http,
       ...(props.modules ? { modules: [...props.modules] } : {}),
       ...(props.docsAssets ? { docsAssets: true } : {}),
+      ...(props.moduleCode ? { moduleCode: props.moduleCode } : {}),
     };
     const bundle = this.bundle;
 
