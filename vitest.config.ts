@@ -50,7 +50,7 @@ const integration = [
 
 const common = {
   // Copies each worker's stdout and stderr for the secret scan at the end of the run.
-  setupFiles: ['test/support/log-capture.setup.ts'],
+  setupFiles: ['test/support/log-capture.setup.ts', 'test/support/modules.setup.ts'],
   env: { LOG_LEVEL: 'silent', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   testTimeout: 30_000,
   hookTimeout: 120_000,

@@ -19,3 +19,9 @@ export const modules = [
   slaErrorsModule,
   webhooksModule,
 ] as const;
+
+// Every module's code, loaded as the process starts (the local runtime, the tests, the CDK app,
+// the scripts): services and routers are then at hand synchronously. The API Lambda's bundle gets
+// a list without this line (infra/bundling.ts) and loads a module's code on the first request to
+// one of its routes; other Lambdas load it as they start (lambdaContainer).
+await Promise.all(modules.map((module) => module.load?.()));

@@ -4,6 +4,7 @@ import type { TableDefinition } from './dynamo/tables.js';
 import type { EventBus, EventRule } from './event-bus/bus.js';
 import type { TokenVerifier } from './http/auth.js';
 import type { createRouter } from './http/openapi.js';
+import type { RouteTable } from './http/route-table.js';
 import type { Logger } from './logger.js';
 import type { MetricsPort, ModuleMetrics } from './metrics/metrics.js';
 import type { DomainEventPayloads, DomainEventType, Outbox } from './outbox/outbox.js';
@@ -32,16 +33,30 @@ export interface ModuleDefinition<Services = unknown, Settings = unknown> {
    */
   readonly settings?: $ZodType<Settings>;
   /**
-   * Builds the module's services (adapters → services). Must have no side effects beyond
+   * Builds the module's services (adapters → services), inline. Must have no side effects beyond
    * constructing objects: it runs for the HTTP app, for a queue consumer, for a task Lambda and
-   * offline in the CDK app, which reads the routes it describes.
+   * offline in the CDK app, which reads the routes it describes. A module gives either this (with
+   * `routes` as a function) or `load`.
    */
-  readonly services: (context: ModuleContext<Settings>) => Services;
+  readonly services?: (context: ModuleContext<Settings>) => Services;
   /**
-   * One Hono sub-app per resource (made with platform/http's `createRouter`), mounted at `/`.
-   * Routes with `security: []` are public.
+   * Its code — services, routers, the schemas of its events — behind an `import()`
+   * (`() => import('./<m>.code.js')`), so that a bundle splits it off: the API Lambda loads it on
+   * the first request to one of its routes (docs/decisions/lazy-modules.md); everywhere else it is
+   * loaded as the process starts (src/modules/index.ts, lambdaContainer). With `load`, `routes` is
+   * the module's route table.
    */
-  readonly routes?: (services: Services) => readonly ReturnType<typeof createRouter>[];
+  readonly load?: () => Promise<ModuleCode<Services, Settings>>;
+  /**
+   * Its routes. Inline: one Hono sub-app per resource (made with platform/http's `createRouter`),
+   * mounted at `/`; routes with `security: []` are public. With `load`: the route table — what the
+   * app must know of them before their code is loaded (each route's method and path, in the order
+   * the routers serve them, and which are public or CSV downloads); a test checks it against the
+   * routers (test/platform/route-table.test.ts).
+   */
+  readonly routes?:
+    | RouteTable
+    | ((services: Services) => readonly ReturnType<typeof createRouter>[]);
   /** OpenAPI tags its routes use, with descriptions for the docs page. */
   readonly tags?: readonly { readonly name: string; readonly description: string }[];
   /** Background work: run at local start-up, on a schedule, … (see TaskDefinition). */
@@ -65,6 +80,15 @@ export interface ModuleDefinition<Services = unknown, Settings = unknown> {
    * The schema of each of its events' `data`, for the OpenAPI document. Export it from the routes
    * file: only the HTTP app reads it, and functions without HTTP then bundle no schemas.
    */
+  readonly domainEventSchemas?: () => DomainEventPayloads;
+}
+
+/** What a module's `load` resolves to: the code its definition defers. */
+export interface ModuleCode<Services = unknown, Settings = unknown> {
+  readonly services: (context: ModuleContext<Settings>) => Services;
+  /** One Hono sub-app per resource, serving exactly the routes of the module's route table. */
+  readonly routers?: (services: Services) => readonly ReturnType<typeof createRouter>[];
+  /** The schema of each of its events' `data`, for the OpenAPI document. */
   readonly domainEventSchemas?: () => DomainEventPayloads;
 }
 
@@ -168,7 +192,62 @@ export type AnyModule = ModuleWith<any>;
 export function defineModule<Services, Settings = undefined>(
   definition: ModuleDefinition<Services, Settings>,
 ): ModuleDefinition<Services, Settings> {
-  return definition;
+  const load = definition.load;
+  if (!load) return definition;
+  // Calling `load` itself (src/modules/index.ts does) makes the code available to `moduleCode`.
+  const loadOnce = () => loadCode(loadOnce, load);
+  return { ...definition, load: loadOnce };
+}
+
+const loadedCode = new WeakMap<object, ModuleCode>();
+const loadingCode = new WeakMap<object, Promise<ModuleCode>>();
+
+/**
+ * A module's code, loaded once per process (by its `load`, or inline); a failed load is tried
+ * again by the next call.
+ */
+export function loadModule<S>(module: ModuleWith<S>): Promise<ModuleCode<S>> {
+  const inline = moduleCode(module);
+  if (inline) return Promise.resolve(inline);
+  const load = module.load as () => Promise<ModuleCode<S>>;
+  return loadCode(load, load);
+}
+
+function loadCode<C>(key: object, load: () => Promise<C>): Promise<C> {
+  let loading = loadingCode.get(key) as Promise<C> | undefined;
+  if (!loading) {
+    loading = load().then(
+      (code) => {
+        loadedCode.set(key, code as ModuleCode);
+        return code;
+      },
+      (error: unknown) => {
+        loadingCode.delete(key);
+        throw error;
+      },
+    );
+    loadingCode.set(key, loading as Promise<ModuleCode>);
+  }
+  return loading;
+}
+
+/** Every listed module's code, loaded (what a process that serves them all does as it starts). */
+export async function loadModules(modules: readonly AnyModule[]): Promise<void> {
+  await Promise.all(modules.map((module) => loadModule(module)));
+}
+
+/** A module's code if it is at hand: inline, or loaded already; undefined while it is not. */
+export function moduleCode<S>(module: ModuleWith<S>): ModuleCode<S> | undefined {
+  if (module.services) {
+    const { services, routes, domainEventSchemas } = module;
+    return {
+      services,
+      ...(typeof routes === 'function' ? { routers: routes } : {}),
+      ...(domainEventSchemas ? { domainEventSchemas } : {}),
+    };
+  }
+  if (!module.load) throw new Error(`module "${module.name}" has neither services nor load`);
+  return loadedCode.get(module.load) as ModuleCode<S> | undefined;
 }
 
 /** Whether a task's input says the local runtime is starting (nothing of it runs yet). */

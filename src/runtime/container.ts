@@ -1,4 +1,5 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import type { Context } from 'hono';
 import { v7 as uuidv7 } from 'uuid';
 import pkg from '../../package.json' with { type: 'json' };
 import type { Config } from '../platform/config.js';
@@ -6,19 +7,33 @@ import { createDynamoClients, type DynamoClients } from '../platform/dynamo/clie
 import { createCursorCodec } from '../platform/dynamo/cursor.js';
 import { DynamoTable } from '../platform/dynamo/table.js';
 import { idempotencyTable, type TableDefinition } from '../platform/dynamo/tables.js';
-import { createHttpApp } from '../platform/http/app.js';
+import { createHttpApp, respondToError } from '../platform/http/app.js';
 import type { TokenVerifier } from '../platform/http/auth.js';
 import type { AppEnv } from '../platform/http/context.js';
 import { redirectCsvToTwins } from '../platform/http/csv.js';
 import { idempotency } from '../platform/http/idempotency.js';
 import { streamedRoutesOf } from '../platform/http/public-routes.js';
+import {
+  csvRoutesOfTable,
+  mountRouteTable,
+  parseRouteTable,
+  publicRoutesOfTable,
+  type TableRoute,
+} from '../platform/http/route-table.js';
 import type { Router } from '../platform/http/routes.js';
 import { SINGLE_PAGE_APP_HEADERS } from '../platform/http/security-headers.js';
 import { mountStaticAssets, staticAssetRoutes } from '../platform/http/static-assets.js';
 import { mountSystemRoutes } from '../platform/http/system.routes.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import { moduleMetrics } from '../platform/metrics/metrics.js';
-import type { AnyModule, ModuleContext, ModuleWith, Ports } from '../platform/module.js';
+import {
+  type AnyModule,
+  loadModule,
+  type ModuleContext,
+  type ModuleWith,
+  moduleCode,
+  type Ports,
+} from '../platform/module.js';
 import { onFirstUse } from '../platform/on-first-use.js';
 import { Outbox, outboxQueue, outboxTable } from '../platform/outbox/outbox.js';
 import type { SecretSource, Secrets } from '../platform/secrets.js';
@@ -52,8 +67,13 @@ export interface Container {
   readonly ports: Ports;
   /** Domain events of every module (platform/outbox). */
   readonly outbox: Outbox;
-  /** A module's services, built once. */
+  /**
+   * A module's services, built once. Its code must be at hand (inline, or loaded: `load`, or
+   * src/modules/index.ts, which loads every module's as a process starts).
+   */
   servicesOf<S>(module: ModuleWith<S>): S;
+  /** A module's services, its code loaded first if it is not yet. */
+  load<S>(module: ModuleWith<S>): Promise<S>;
   /** The table helper for a table definition (a module's or the platform's). */
   table(definition: TableDefinition): DynamoTable;
 }
@@ -104,6 +124,8 @@ export function createContainer(options: ContainerOptions): Container {
       throw new Error(`module "${module.name}" is not in this container's module list`);
     }
     if (building.has(key)) throw new Error(`modules depend on each other through "${module.name}"`);
+    const code = moduleCode(key);
+    if (!code) throw new Error(`module "${module.name}": its code is not loaded (load it first)`);
     building.add(key);
     try {
       const context: ModuleContext<unknown> = {
@@ -123,7 +145,7 @@ export function createContainer(options: ContainerOptions): Container {
         metrics: moduleMetrics(ports.metrics, key.name),
         outbox,
       };
-      const services = key.services(context);
+      const services = code.services(context);
       built.set(key, services);
       return services as S;
     } finally {
@@ -131,7 +153,12 @@ export function createContainer(options: ContainerOptions): Container {
     }
   };
 
-  return { config, logger, dynamo, modules, secrets, ports, outbox, servicesOf, table };
+  const load = async <S>(module: ModuleWith<S>): Promise<S> => {
+    await loadModule(module);
+    return servicesOf(module);
+  };
+
+  return { config, logger, dynamo, modules, secrets, ports, outbox, servicesOf, load, table };
 }
 
 export interface ApiOptions {
@@ -145,13 +172,29 @@ export interface ApiOptions {
    * Lambda's are — 6 MB at most — while the twins stream from a function of their own).
    */
   readonly csvVariant?: 'stream' | 'redirect';
+  /**
+   * `loaded` (the default): every module's code is loaded already, and the app is built whole —
+   * its routers, their documentation. `on-first-request` (the API Lambda): a module whose code is
+   * not loaded yet is served from its route table, and its code loads on the first request to one
+   * of its routes (docs/decisions/lazy-modules.md); its routes are then missing from the app's
+   * own OpenAPI records (the Lambda serves the document built when it was bundled).
+   */
+  readonly moduleCode?: 'loaded' | 'on-first-request';
 }
 
-/** The bearer-token verifier a module provides (at most one may), if any. */
+/**
+ * The bearer-token verifier a module provides (at most one may), if any. Where the module's code
+ * is not loaded yet (the API Lambda), the first token verified loads it.
+ */
 export function tokenVerifierOf(container: Container): TokenVerifier | undefined {
-  const verifiers = container.modules.flatMap((module) =>
-    module.tokenVerifier ? [module.tokenVerifier(container.servicesOf(module))] : [],
-  );
+  const verifiers = container.modules.flatMap((module) => {
+    const verifierOf = module.tokenVerifier;
+    if (!verifierOf) return [];
+    if (moduleCode(module)) return [verifierOf(container.servicesOf(module))];
+    const verifier: TokenVerifier = async (token) =>
+      verifierOf(await container.load(module))(token);
+    return [verifier];
+  });
   if (verifiers.length > 1) throw new Error('more than one module provides a token verifier');
   return verifiers[0];
 }
@@ -160,6 +203,18 @@ export function tokenVerifierOf(container: Container): TokenVerifier | undefined
 export function createApi(container: Container, options: ApiOptions = {}): Router<AppEnv> {
   const { config, dynamo, logger, modules } = container;
   const consoleDir = options.consoleAssetsDir;
+
+  // A module with a route table is mounted from it (its routes answered by its code, loaded on
+  // the first request that reaches one where it is not loaded yet); one with inline routes, by
+  // its routers. Both in the modules' order, which is the order routes are matched in.
+  const tables = new Map<AnyModule, TableRoute[]>();
+  for (const module of modules) {
+    if (options.moduleCode !== 'on-first-request' && !moduleCode(module)) {
+      throw new Error(`module "${module.name}": its code is not loaded (load it first)`);
+    }
+    if (Array.isArray(module.routes)) tables.set(module, parseRouteTable(module.routes));
+  }
+  const tableRoutes = [...tables.values()];
 
   const app = createHttpApp({
     logger,
@@ -174,23 +229,58 @@ export function createApi(container: Container, options: ApiOptions = {}): Route
       tableName: container.table(idempotencyTable).name,
       inFlightSeconds: config.idempotencyInFlightSeconds,
     }),
-    publicRoutes: consoleDir ? staticAssetRoutes(CONSOLE_PATH) : [],
+    publicRoutes: [
+      ...(consoleDir ? staticAssetRoutes(CONSOLE_PATH) : []),
+      ...tableRoutes.flatMap(publicRoutesOfTable),
+    ],
   });
 
-  const routers = modules.flatMap((module) => module.routes?.(container.servicesOf(module)) ?? []);
+  // Built now where the module's code is at hand (their documentation goes into the app's);
+  // otherwise by the first request to one of its routes.
+  const routersOf = (module: AnyModule): readonly Router<AppEnv>[] =>
+    moduleCode(module)?.routers?.(container.servicesOf(module)) ?? [];
+  const mounted = modules.map((module) => ({
+    module,
+    table: tables.get(module),
+    routers: moduleCode(module) ? routersOf(module) : undefined,
+  }));
   if (options.csvVariant === 'redirect') {
-    redirectCsvToTwins(app, routers.flatMap(streamedRoutesOf));
+    redirectCsvToTwins(app, [
+      ...mounted.flatMap(({ table, routers }) =>
+        table ? [] : (routers ?? []).flatMap(streamedRoutesOf),
+      ),
+      ...tableRoutes.flatMap(csvRoutesOfTable),
+    ]);
   }
-  for (const router of routers) app.route('/', router);
+  for (const { module, table, routers } of mounted) {
+    if (!table) {
+      for (const router of routers ?? []) app.route('/', router);
+      continue;
+    }
+    for (const router of routers ?? []) app.openAPIRegistry.merge(router.openAPIRegistry);
+    mountRouteTable(
+      app,
+      module.name,
+      table,
+      async () => {
+        if (routers) return routers;
+        await container.load(module);
+        return routersOf(module);
+      },
+      (error, c) => respondToError(error, c as Context<AppEnv>, logger),
+    );
+  }
 
   mountSystemRoutes(app, {
     info: { name: 'Roster', version: pkg.version, description: pkg.description },
     docsAssetsDir: config.docsAssetsDir,
     tags: modules.flatMap((module) => module.tags ?? []),
     domainEvents: container.outbox.catalogue,
+    // Read only by the document's generator, which a Lambda never runs (its document is built
+    // when it is bundled): a module whose code is not loaded has none here.
     domainEventSchemas: Object.assign(
       {},
-      ...modules.map((module) => module.domainEventSchemas?.() ?? {}),
+      ...modules.map((module) => moduleCode(module)?.domainEventSchemas?.() ?? {}),
     ),
     // One cheap GetItem: proves the endpoint answers and the table exists. The route gives it up
     // at its deadline whatever the SDK is doing (retries, a socket wait); the signal stops it.

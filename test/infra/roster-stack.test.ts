@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
@@ -609,9 +609,15 @@ describe('every function', () => {
     if (!resource) throw new Error(`${fn.node.path} not in template`);
     return resource.Properties;
   };
+  // The package's code, every file of it: the API's entry holds little of it since it loads each
+  // module's code on the first request to its routes (its chunks sit beside index.mjs).
   const bundleOf = (fn: RosterFunction) => {
     const s3Key = (propsOf(fn).Code as { S3Key: string }).S3Key;
-    return readFileSync(join(outdir, `asset.${s3Key.replace(/\.zip$/, '')}`, 'index.mjs'), 'utf8');
+    const dir = join(outdir, `asset.${s3Key.replace(/\.zip$/, '')}`);
+    return readdirSync(dir)
+      .filter((file) => file.endsWith('.mjs'))
+      .map((file) => readFileSync(join(dir, file), 'utf8'))
+      .join('\n');
   };
   const authorizer = () => {
     const found = stack.rosterFunctions().find((fn) => fn.node.path.endsWith('/GatewayAuthorizer'));

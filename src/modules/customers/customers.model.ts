@@ -88,3 +88,6 @@ export const customerEvents = {
  * (docs/spec.md#customer-workflow).
  */
 export const CUSTOMER_CREATED = { source: 'customer.api', detailType: 'CustomerCreated' } as const;
+
+/** The workflow's id (customers.module.ts declares it). */
+export const CUSTOMER_WORKFLOW = 'customer-ids';

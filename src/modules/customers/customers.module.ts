@@ -1,41 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import * as z from 'zod/mini';
-import { S, type TableDefinition } from '../../platform/dynamo/tables.js';
 import type { EventRule } from '../../platform/event-bus/bus.js';
 import { integerSetting } from '../../platform/input.js';
-import {
-  defineModule,
-  isStartupRun,
-  type ModuleContext,
-  type Ports,
-} from '../../platform/module.js';
+import { defineModule, isStartupRun } from '../../platform/module.js';
 import { scheduleSetting } from '../../platform/schedule.js';
 import type { WorkflowDefinition } from '../../platform/workflow/workflow.js';
-import { DynamoCustomerRepository } from './customers.dynamo.js';
-import { CUSTOMER_CREATED, customerEvents } from './customers.model.js';
-import { customerRoutes, customersEventSchemas, workflowRoutes } from './customers.routes.js';
-import { CUSTOMER_WORKFLOW, CustomersService, WorkflowService } from './customers.service.js';
-import { workflowStatsRoutes } from './customers.stats.routes.js';
-import { WorkflowSteps } from './customers.steps.js';
+import { CUSTOMER_CREATED, CUSTOMER_WORKFLOW, customerEvents } from './customers.model.js';
+import { customersTable } from './customers.resources.js';
 
-/**
- * customers: one table for the ID registry, the outbox and the execution records (keys in
- * customers.dynamo.ts).
- * - gsi1  outbox, executions by status  GSI1PK=OUTBOX | <status>, GSI1SK=<time>#<id>
- * - gsi2  executions by customer        GSI2PK=CUSTOMER#<id>,     GSI2SK=<startedAt>#<executionId>
- * - gsi3  the lists of all              GSI3PK=CUSTOMERS | EXECUTIONS, GSI3SK=<time>#<id>
- * One new index per release: CloudFormation adds at most one GSI to a table per update.
- */
-export const customersTable = {
-  id: 'customers',
-  partitionKey: S('PK'),
-  sortKey: S('SK'),
-  globalIndexes: [
-    { indexName: 'gsi1', partitionKey: S('GSI1PK'), sortKey: S('GSI1SK') },
-    { indexName: 'gsi2', partitionKey: S('GSI2PK'), sortKey: S('GSI2SK') },
-    { indexName: 'gsi3', partitionKey: S('GSI3PK'), sortKey: S('GSI3SK') },
-  ],
-} as const satisfies TableDefinition;
+export { customersTable };
 
 /**
  * The customer-ID workflow (docs/spec.md#customer-workflow), one ASL file for Step Functions and
@@ -80,17 +53,6 @@ const settings = z.object({
   /** How many items the backfill reads per Scan call. */
   listBackfillPageSize: integerSetting(100, { min: 1, max: 1000 }),
 });
-type Settings = z.infer<typeof settings>;
-
-/** A port the runtime must provide; asked for on use, so the app can be described offline. */
-function port<K extends keyof Ports>(context: ModuleContext<Settings>, key: K) {
-  return (): NonNullable<Ports[K]> => {
-    const found = context.ports[key];
-    if (!found) throw new Error(`the runtime provides no "${key}" port`);
-    return found;
-  };
-}
-
 /** Customer-ID registry and its workflow, started by API, event and schedule. */
 export const customersModule = defineModule({
   name: 'customers',
@@ -98,29 +60,20 @@ export const customersModule = defineModule({
   settings,
   workflows: [customerWorkflow],
   eventRules: [customerCreatedRule],
-  services: (context) => {
-    const { clock, newId, logger, metrics, outbox } = context;
-    const repository = new DynamoCustomerRepository(context.table(customersTable), outbox);
-    const deps = { repository, clock, newId, logger, metrics };
-    return {
-      customers: new CustomersService({
-        ...deps,
-        events: port(context, 'events'),
-        outboxGraceSeconds: context.settings.outboxGraceSeconds,
-        backfillPageSize: context.settings.listBackfillPageSize,
-        outbox,
-      }),
-      workflow: new WorkflowService({ ...deps, workflows: port(context, 'workflows') }),
-      steps: new WorkflowSteps({ ...deps, outbox }),
-    };
-  },
-  routes: ({ customers, workflow }) => [
-    customerRoutes(customers),
+  // Its code (services, routers, the schemas of its events) loads with `load`: in the API
+  // Lambda, on the first request to one of these routes (docs/decisions/lazy-modules.md).
+  load: () => import('./customers.code.js'),
+  routes: [
+    'PUT /customers/{id}',
+    'GET /customers/{id}',
+    'GET /customers',
+    'DELETE /customers/{id}',
     // Before `/workflow/executions/{executionId}`.
-    workflowStatsRoutes(workflow),
-    workflowRoutes(workflow),
+    'GET /workflow/executions/stats',
+    'POST /workflow/submit',
+    'GET /workflow/executions/{executionId}',
+    'GET /workflow/executions',
   ],
-  domainEventSchemas: customersEventSchemas,
   domainEvents: [
     {
       type: customerEvents.created,

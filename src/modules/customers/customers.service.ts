@@ -8,6 +8,7 @@ import type { Workflows } from '../../platform/workflow/workflow.js';
 import { CustomersErrors } from './customers.errors.js';
 import {
   CUSTOMER_CREATED,
+  CUSTOMER_WORKFLOW,
   type Execution,
   type PendingEvent,
   UNREGISTERED,
@@ -21,8 +22,7 @@ import type {
 } from './customers.repository.js';
 import { closing, customerEvent } from './customers.rules.js';
 
-/** The workflow's id (customers.module.ts declares it). */
-export const CUSTOMER_WORKFLOW = 'customer-ids';
+export { CUSTOMER_WORKFLOW };
 
 /** What the schedule trigger starts the workflow with (docs/spec.md#customer-workflow). */
 export const SCHEDULED_CHECK_ID = 'scheduled-check';

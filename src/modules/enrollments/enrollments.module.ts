@@ -1,49 +1,12 @@
 import * as z from 'zod/mini';
-import { S, type TableDefinition } from '../../platform/dynamo/tables.js';
 import { integerSetting } from '../../platform/input.js';
 import { defineModule, isStartupRun } from '../../platform/module.js';
-import { type QueueDefinition, queueOf } from '../../platform/queue/queue.js';
 import { scheduleSetting } from '../../platform/schedule.js';
-import { DynamoEnrollmentRepository } from './enrollments.dynamo.js';
 import { enrollmentEvents } from './enrollments.model.js';
-import { ageGroupRoutes, enrollmentRoutes, enrollmentsEventSchemas } from './enrollments.routes.js';
-import { cpfGuardKey } from './enrollments.rules.js';
-import { EnrollmentsService } from './enrollments.service.js';
-import { enrollmentStatsRoutes } from './enrollments.stats.routes.js';
+import { enrollmentQueue, enrollmentsTable } from './enrollments.resources.js';
+import type { EnrollmentsService } from './enrollments.service.js';
 
-/**
- * enrollments: single-table design for age groups, the age buckets that map an age to its group,
- * CPF guards and enrollment requests (keys in enrollments.dynamo.ts).
- * - gsi1  age groups by min age      GSI1PK=AGE_GROUPS          GSI1SK=<min, 3 digits>#<id>
- *         and enrollments by group and status   GSI1PK=ENROLLMENTS#<group id>#<status>
- *                                                 GSI1SK=<createdAt>#<id>
- * - gsi2  pending enrollments        GSI2PK=PENDING#<shard>     GSI2SK=<createdAt>#<id>
- *         (sparse: the keys are removed when a request leaves PENDING; the reconciler reads it)
- * - gsi3  enrollments by status      GSI3PK=ENROLLMENTS#<status> GSI3SK=<createdAt>#<id>
- * The list of enrollments reads gsi3 (by status) and gsi1 (by group and status); the lists
- * without a status merge the three status partitions (docs/decisions/enrollments.md).
- */
-export const enrollmentsTable = {
-  id: 'enrollments',
-  partitionKey: S('PK'),
-  sortKey: S('SK'),
-  globalIndexes: [
-    { indexName: 'gsi1', partitionKey: S('GSI1PK'), sortKey: S('GSI1SK') },
-    { indexName: 'gsi2', partitionKey: S('GSI2PK'), sortKey: S('GSI2SK') },
-    { indexName: 'gsi3', partitionKey: S('GSI3PK'), sortKey: S('GSI3SK') },
-  ],
-} as const satisfies TableDefinition;
-
-/**
- * The queue that wakes the processor. Visibility timeout 6 × 20 s = 2 min; after 5 receives a
- * message goes to the dead-letter queue.
- */
-export const enrollmentQueue = {
-  id: 'enrollments',
-  maxReceiveCount: 5,
-  consumerTimeoutSeconds: 20,
-  batchSize: 10,
-} as const satisfies QueueDefinition;
+export { enrollmentQueue, enrollmentsTable };
 
 const settings = z.object({
   /** A request still PENDING this long after it was accepted is sent to the queue again. */
@@ -62,28 +25,20 @@ export const enrollmentsModule = defineModule({
   name: 'enrollments',
   tables: [enrollmentsTable],
   settings,
-  services: (context) => {
-    return {
-      enrollments: new EnrollmentsService({
-        repository: new DynamoEnrollmentRepository(context.table(enrollmentsTable), context.outbox),
-        queue: queueOf(context.ports.queues, enrollmentQueue),
-        cpfKey: async (digits) => cpfGuardKey((await context.secrets()).key('cpf'), digits),
-        newId: context.newId,
-        clock: context.clock,
-        logger: context.logger,
-        reconcileAfterSeconds: context.settings.reconcileAfterSeconds,
-        metrics: context.metrics,
-        outbox: context.outbox,
-      }),
-    };
-  },
-  routes: ({ enrollments }) => [
-    ageGroupRoutes(enrollments),
+  // Its code (services, routers, the schemas of its events) loads with `load`: in the API
+  // Lambda, on the first request to one of these routes (docs/decisions/lazy-modules.md).
+  load: () => import('./enrollments.code.js'),
+  routes: [
+    'POST /age-groups',
+    'GET /age-groups',
+    'DELETE /age-groups/{id}',
     // Before `/enrollments/{id}`.
-    enrollmentStatsRoutes(enrollments),
-    enrollmentRoutes(enrollments),
+    'GET /enrollments/stats',
+    'POST /enrollments',
+    'GET /enrollments',
+    'GET /enrollments.csv csv',
+    'GET /enrollments/{id}',
   ],
-  domainEventSchemas: enrollmentsEventSchemas,
   domainEvents: [
     {
       type: enrollmentEvents.accepted,

@@ -2,42 +2,12 @@ import * as z from 'zod/mini';
 import { integerSetting } from '../../platform/input.js';
 import { defineModule, isStartupRun } from '../../platform/module.js';
 import type { DomainEventType } from '../../platform/outbox/outbox.js';
-import {
-  PoisonMessageError,
-  type QueueDefinition,
-  type QueueMessage,
-} from '../../platform/queue/queue.js';
+import { PoisonMessageError, type QueueMessage } from '../../platform/queue/queue.js';
 import { scheduleSetting } from '../../platform/schedule.js';
-import { gatedSecrets } from '../../platform/secrets.js';
-import { signingKeys } from '../../platform/signing.js';
-import { timersOf } from '../../platform/timers/timers.js';
-import { DynamoFeedLinkRepository } from './events.calendar.dynamo.js';
-import { calendarRoutes } from './events.calendar.routes.js';
-import { CalendarService } from './events.calendar.service.js';
-import { DynamoCheckinRepository } from './events.checkins.dynamo.js';
-import { checkinEventSchemas, checkinRoutes } from './events.checkins.routes.js';
-import { CheckinsService } from './events.checkins.service.js';
-import { DynamoEventRepository, eventsTable } from './events.dynamo.js';
-import { DynamoOfferRepository } from './events.offers.dynamo.js';
-import { offerRoutes } from './events.offers.routes.js';
-import { offerToken } from './events.offers.rules.js';
-import { OffersService, type OfferTimer } from './events.offers.service.js';
-import { DynamoQueueRepository } from './events.queue.dynamo.js';
-import { queueRoutes } from './events.queue.routes.js';
-import { QueueService } from './events.queue.service.js';
-import { DynamoRegistrationRepository } from './events.registrations.dynamo.js';
-import { registrationRoutes } from './events.registrations.routes.js';
-import { RegistrationsService } from './events.registrations.service.js';
-import { eventRoutes, eventsEventSchemas } from './events.routes.js';
-import { EventsService } from './events.service.js';
-import { DynamoRegistrationTimeline } from './events.stats.dynamo.js';
-import { eventStatsRoutes } from './events.stats.routes.js';
-import { EventStatsService } from './events.stats.service.js';
-import { DynamoUserRepository } from './events.users.dynamo.js';
-import { userRoutes } from './events.users.routes.js';
-import { UsersService } from './events.users.service.js';
+import type { OfferTimer } from './events.offers.service.js';
+import { eventsTable, offerExpiriesQueue } from './events.resources.js';
 
-export { eventsTable };
+export { eventsTable, offerExpiriesQueue };
 
 const settings = z.object({
   /** How often to finish event deletions a crash or a timeout interrupted (`off` to stop). */
@@ -78,15 +48,6 @@ const settings = z.object({
     z.transform((value) => value === 'on'),
   ),
 });
-
-/** Offer deadlines: each offer's timer delivers here when it is due (`expire-offers`). */
-export const offerExpiriesQueue: QueueDefinition = {
-  id: 'offer-expiries',
-  maxReceiveCount: 5,
-  consumerTimeoutSeconds: 30,
-  batchSize: 10,
-  timerTarget: true,
-};
 
 /** The offer a timer's message names, or a poison message. */
 function offerTimer(message: QueueMessage): OfferTimer {
@@ -172,118 +133,48 @@ export const eventsModule = defineModule({
   name: 'events',
   tables: [eventsTable],
   settings,
-  domainEventSchemas: () => ({ ...eventsEventSchemas(), ...checkinEventSchemas() }),
   domainEvents,
-  services: (context) => {
-    const table = context.table(eventsTable);
-    const { newId, clock, metrics, outbox } = context;
-    // An offer's token is signed while its registration row is mapped, which can't wait for the
-    // master secret: the services that read registrations wait for the keys before they run.
-    const keys = gatedSecrets(context.secrets);
-    const tokenOf = (offerId: string) => offerToken(keys.secrets.key('waitlist-offers'), offerId);
-    const timers = timersOf(context.ports.timers, offerExpiriesQueue);
-    const events = new DynamoEventRepository(table, outbox);
-    const users = new DynamoUserRepository(table);
-    const offerRepository = new DynamoOfferRepository(table, outbox, tokenOf);
-    const { ticketBlockMs } = context.settings;
-    const registrationRepository = new DynamoRegistrationRepository(
-      table,
-      outbox,
-      tokenOf,
-      ticketBlockMs,
-    );
-    const queueRepository = new DynamoQueueRepository(table);
-    const registrations = keys.gate(
-      new RegistrationsService({
-        repository: registrationRepository,
-        events,
-        users,
-        newId,
-        clock,
-        metrics,
-        outbox,
-        offers: offerRepository,
-        tokenOf,
-        timers,
-        ticketBlockMs,
-      }),
-    );
-    const offers = keys.gate(
-      new OffersService({
-        offers: offerRepository,
-        events,
-        registrations,
-        get offerKey() {
-          return keys.secrets.key('waitlist-offers');
-        },
-        clock,
-        outbox,
-        metrics,
-        timers,
-      }),
-    );
-    return {
-      events: new EventsService({
-        repository: events,
-        waitlist: registrations,
-        newId,
-        clock,
-        outbox,
-        sharding: context.settings.sharding,
-        queue: queueRepository,
-      }),
-      registrations,
-      offers,
-      // Signs and checks admission tokens synchronously, so it waits for the keys like the others.
-      queue: keys.gate(
-        new QueueService({
-          queue: queueRepository,
-          events,
-          users,
-          get admissionKey() {
-            return keys.secrets.key('admission-tokens');
-          },
-          clock,
-        }),
-      ),
-      checkins: keys.gate(
-        new CheckinsService({
-          repository: new DynamoCheckinRepository(table, outbox),
-          events,
-          registrations: registrationRepository,
-          users,
-          keys: signingKeys(keys.secrets, {
-            purpose: 'tickets',
-            current: context.settings.ticketKeyVersion,
-            retiredBelow: context.settings.ticketKeysRetiredBelow,
-          }),
-          clock,
-          outbox,
-          metrics,
-        }),
-      ),
-      /** Every event, page by page (for the seat sweep). */
-      allEvents: () => events.allEvents(),
-      users: new UsersService({ repository: users, newId, clock }),
-      stats: new EventStatsService({ events, timeline: new DynamoRegistrationTimeline(table) }),
-      calendar: new CalendarService({
-        repository: events,
-        links: new DynamoFeedLinkRepository(table),
-        feedKey: async () => (await context.secrets()).key('calendar-feed'),
-        clock,
-      }),
-    };
-  },
-  routes: ({ events, registrations, users, calendar, offers, checkins, stats, queue }) => [
+  // Its code (services, routers, the schemas of its events) loads with `load`: in the API
+  // Lambda, on the first request to one of these routes (docs/decisions/lazy-modules.md).
+  load: () => import('./events.code.js'),
+  routes: [
     // First: its `/events/{eventId}.ics` must be matched before `/events/{eventId}`.
-    calendarRoutes(calendar),
-    eventRoutes(events),
-    userRoutes(users, registrations),
-    registrationRoutes(registrations, queue),
-    queueRoutes(queue),
-    offerRoutes(offers),
-    checkinRoutes(checkins),
-    eventStatsRoutes(stats),
+    'GET /events/{eventId}.ics',
+    'GET /calendar.ics public',
+    'POST /calendar/feed-link',
+    'DELETE /calendar/feed-links/{linkId}',
+    'POST /events',
+    'GET /events',
+    'GET /events/{eventId}',
+    'PUT /events/{eventId}',
+    'DELETE /events/{eventId}',
+    'POST /users',
+    'GET /users',
+    'GET /users/{userId}',
+    'GET /users/{userId}/registrations',
+    'POST /registrations',
+    'POST /events/{eventId}/registrations',
+    'POST /events/{eventId}/register',
+    'GET /events/{eventId}/registrations',
+    'GET /events/{eventId}/registrations.csv csv',
+    'DELETE /registrations/{userId}/{eventId}',
+    'DELETE /events/{eventId}/registrations/{userId}',
+    'DELETE /events/{eventId}/register/{userId}',
+    'POST /events/{eventId}/queue',
+    'GET /events/{eventId}/queue/{userId}',
+    'GET /offers/{token} public',
+    'POST /offers/{token}/accept public',
+    'POST /offers/{token}/decline public',
+    'POST /events/{eventId}/registrations/{userId}/offer/accept',
+    'POST /events/{eventId}/registrations/{userId}/offer/decline',
+    'GET /events/{eventId}/registrations/{userId}/ticket',
+    'POST /events/{eventId}/checkins',
+    'GET /events/{eventId}/checkins',
+    'GET /events/{eventId}/checkins/stats',
+    'DELETE /events/{eventId}/checkins/{registrationId}',
+    'GET /events/{eventId}/tickets/manifest',
+    'GET /events/{eventId}/tickets/revocations',
+    'GET /events/{eventId}/stats',
   ],
   tags: [
     {

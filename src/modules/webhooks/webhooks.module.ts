@@ -1,41 +1,13 @@
 import * as z from 'zod/mini';
-import { S, type TableDefinition } from '../../platform/dynamo/tables.js';
 import { integerSetting } from '../../platform/input.js';
 import { defineModule, isStartupRun } from '../../platform/module.js';
-import { onFirstUse } from '../../platform/on-first-use.js';
 import { outboxQueue } from '../../platform/outbox/outbox.js';
-import { type QueueDefinition, queueOf } from '../../platform/queue/queue.js';
 import { scheduleSetting } from '../../platform/schedule.js';
-import { DynamoWebhookRepository } from './webhooks.dynamo.js';
-import { webhookRoutes, webhooksEventSchemas } from './webhooks.routes.js';
+import { deliveryQueue, webhooksTable } from './webhooks.resources.js';
 import { parseSchedule, STANDARD_RETRY_SCHEDULE } from './webhooks.rules.js';
-import { WebhooksService } from './webhooks.service.js';
+import type { WebhooksService } from './webhooks.service.js';
 
-/**
- * webhooks: endpoints, deliveries and the attempt log, one partition per endpoint (keys in
- * webhooks.dynamo.ts).
- * - gsi1  endpoints by creation   GSI1PK=ENDPOINTS   GSI1SK=<createdAt>#<id>
- *         deliveries due (sparse) GSI1PK=DUE         GSI1SK=<nextAttemptAt>#<endpointId>#<eventId>
- */
-export const webhooksTable = {
-  id: 'webhooks',
-  partitionKey: S('PK'),
-  sortKey: S('SK'),
-  globalIndexes: [{ indexName: 'gsi1', partitionKey: S('GSI1PK'), sortKey: S('GSI1SK') }],
-  timeToLiveAttribute: 'expiresAt',
-} as const satisfies TableDefinition;
-
-/**
- * One message per delivery attempt due. An attempt takes at most `attemptTimeoutSeconds` (30 at
- * most), so a consumer's batch, attempted in parallel, ends well within 60 s.
- */
-export const deliveryQueue = {
-  id: 'webhook-deliveries',
-  maxReceiveCount: 10,
-  consumerTimeoutSeconds: 60,
-  batchSize: 10,
-  maxConcurrency: 10,
-} as const satisfies QueueDefinition;
+export { deliveryQueue, webhooksTable };
 
 const settings = z.object({
   /**
@@ -70,40 +42,26 @@ const settings = z.object({
   replayMaxEvents: integerSetting(10_000, { min: 1, max: 100_000 }),
 });
 
-const SECRET_PURPOSE = 'webhook-signing-secrets';
-
 /** Account-wide webhook endpoints: domain events delivered signed, at least once, with replay. */
 export const webhooksModule = defineModule({
   name: 'webhooks',
   tables: [webhooksTable],
   settings,
-  services: (context) => {
-    const { settings: s } = context;
-    // The sender (DNS, sockets, Standard Webhooks signing) and its checks of a target, loaded by
-    // the first call that needs them: a delivery, or an endpoint created, changed or given a new
-    // secret. The API and the tasks that only dispatch or sweep start without them.
-    const delivery = onFirstUse(() => import('./webhooks.delivery.js'));
-    const sender = onFirstUse(async () => (await delivery()).createSender({ policy: s.targets }));
-    return {
-      webhooks: new WebhooksService({
-        repository: new DynamoWebhookRepository(context.table(webhooksTable), context.outbox),
-        outbox: context.outbox,
-        deliveries: queueOf(context.ports.queues, deliveryQueue),
-        send: async (request) => (await sender())(request),
-        targetProblem: async (url) => (await delivery()).targetUrlProblem(url, s.targets),
-        newSecret: async () => (await delivery()).newSigningSecret(),
-        seal: async (secret) => (await context.secrets()).seal(SECRET_PURPOSE, secret),
-        open: async (sealed) => (await context.secrets()).open(SECRET_PURPOSE, sealed),
-        clock: context.clock,
-        newId: context.newId,
-        random: Math.random,
-        logger: context.logger,
-        metrics: context.metrics,
-        settings: s,
-      }),
-    };
-  },
-  routes: ({ webhooks }) => [webhookRoutes(webhooks)],
+  // Its code (services, routers, the schemas of its events) loads with `load`: in the API
+  // Lambda, on the first request to one of these routes (docs/decisions/lazy-modules.md).
+  load: () => import('./webhooks.code.js'),
+  routes: [
+    'GET /webhooks/event-types',
+    'POST /webhooks',
+    'GET /webhooks',
+    'GET /webhooks/{id}',
+    'PATCH /webhooks/{id}',
+    'DELETE /webhooks/{id}',
+    'POST /webhooks/{id}/rotate',
+    'GET /webhooks/{id}/deliveries',
+    'GET /webhooks/{id}/deliveries/{eventId}',
+    'POST /webhooks/{id}/replay',
+  ],
   tags: [
     {
       name: 'webhooks',
@@ -111,7 +69,6 @@ export const webhooksModule = defineModule({
         'Endpoints that receive domain events, signed to the Standard Webhooks spec; delivery log and replay',
     },
   ],
-  domainEventSchemas: webhooksEventSchemas,
   domainEvents: [
     {
       type: 'webhook_endpoint.disabled',

@@ -113,6 +113,16 @@ export class OpenApiRegistry {
   registerComponent(type: string, name: string, component: unknown): void {
     this.components.push({ type, name, component });
   }
+
+  /** Takes another registry's records, its routes under `prefix` (a mount path). */
+  merge(other: OpenApiRegistry, prefix = '/'): void {
+    for (const route of other.routes)
+      this.registerPath({ ...route, path: mergePath(prefix, route.path) });
+    for (const webhook of other.webhooks) this.registerWebhook(webhook);
+    for (const { type, name, component } of other.components) {
+      this.registerComponent(type, name, component);
+    }
+  }
 }
 
 /** The targets a request is validated in, as Hono names them. */
@@ -174,15 +184,7 @@ export class Router<E extends Env = Env> extends Hono<E> {
   ): HonoBase<E, MergeSchemaPath<SubSchema, MergePath<'/', SubPath>>, '/', '/'> {
     super.route(path, app);
     if (app instanceof Router) {
-      const prefix = path.replaceAll(/:([^/]+)/g, '{$1}');
-      const child = app.openAPIRegistry;
-      for (const route of child.routes) {
-        this.openAPIRegistry.registerPath({ ...route, path: mergePath(prefix, route.path) });
-      }
-      for (const webhook of child.webhooks) this.openAPIRegistry.registerWebhook(webhook);
-      for (const { type, name, component } of child.components) {
-        this.openAPIRegistry.registerComponent(type, name, component);
-      }
+      this.openAPIRegistry.merge(app.openAPIRegistry, path.replaceAll(/:([^/]+)/g, '{$1}'));
     }
     return this as never;
   }

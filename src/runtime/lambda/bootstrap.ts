@@ -1,6 +1,7 @@
 import { modules } from '../../modules/index.js';
-import { type Config, ConfigError, loadConfig } from '../../platform/config.js';
+import { type Config, ConfigError, loadConfig, timerTargetOf } from '../../platform/config.js';
 import { unavailable } from '../../platform/errors.js';
+import { type AnyModule, loadModules } from '../../platform/module.js';
 import { type SecretSource, secretsOnFirstUse } from '../../platform/secrets.js';
 import { awsPorts, DeferredEmfMetrics, secretString } from '../aws/ports.js';
 import { type Container, createContainer } from '../container.js';
@@ -12,6 +13,12 @@ export interface LambdaContainerOptions {
    * function's configuration.
    */
   readonly masterSecret?: boolean;
+  /**
+   * When the modules' code loads (docs/decisions/lazy-modules.md): as the function starts (the
+   * default: tasks and the authorizer call their services at once), or, for the API, on the first
+   * request to one of a module's routes.
+   */
+  readonly moduleCode?: 'at-start' | 'on-first-request';
 }
 
 /**
@@ -22,6 +29,15 @@ export interface LambdaContainerOptions {
  */
 export async function lambdaContainer(options: LambdaContainerOptions = {}): Promise<Container> {
   const config = loadConfig(process.env, modules);
+  if (options.moduleCode === 'on-first-request') {
+    // What building the services checks as a function starts, checked here for a function that
+    // builds them on a module's first request: timers need their queue's configuration.
+    for (const task of (modules as readonly AnyModule[]).flatMap((module) => module.tasks ?? [])) {
+      if (task.queue?.timerTarget) timerTargetOf(config, task.queue);
+    }
+  } else {
+    await loadModules(modules);
+  }
   return createContainer({
     config,
     modules,

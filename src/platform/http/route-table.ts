@@ -1,0 +1,173 @@
+import type { Context, Env, Hono, MiddlewareHandler, Next } from 'hono';
+import type { PublicRoute } from './public-route.js';
+
+/**
+ * A module's routes as the app must know them before their code is loaded: one line per route,
+ * `<METHOD> <path>` (OpenAPI's `{param}` syntax), in the order the module's routers serve them,
+ * with `public` when the route is declared `security: []` and `csv` when it is a download (a GET
+ * whose 200 is `text/csv` alone, see streamedRoutesOf): `'GET /calendar.ics public'`.
+ */
+export type RouteTable = readonly string[];
+
+export interface TableRoute {
+  readonly method: string;
+  /** As declared: `/events/{eventId}`. */
+  readonly path: string;
+  /** As Hono serves it: `/events/:eventId`. */
+  readonly honoPath: string;
+  readonly public: boolean;
+  readonly csv: boolean;
+}
+
+const FLAGS = new Set(['public', 'csv']);
+
+export function parseRouteTable(table: RouteTable): TableRoute[] {
+  return table.map((line) => {
+    const [method, path, ...flags] = line.trim().split(/\s+/);
+    if (!method || !path?.startsWith('/') || flags.some((flag) => !FLAGS.has(flag))) {
+      throw new Error(`route table: "${line}" is not "<METHOD> <path> [public] [csv]"`);
+    }
+    return {
+      method: method.toUpperCase(),
+      path,
+      honoPath: path.replaceAll(/\/{(.+?)}/g, '/:$1'),
+      public: flags.includes('public'),
+      csv: flags.includes('csv'),
+    };
+  });
+}
+
+export const publicRoutesOfTable = (routes: readonly TableRoute[]): PublicRoute[] =>
+  routes.filter((route) => route.public).map(({ method, path }) => ({ method, path }));
+
+export const csvRoutesOfTable = (routes: readonly TableRoute[]): PublicRoute[] =>
+  routes.filter((route) => route.csv).map(({ method, path }) => ({ method, path }));
+
+/** What this file reads of a router: the Hono entries it serves, in order. */
+interface ServedEntries {
+  readonly routes: readonly { method: string; path: string; handler: unknown }[];
+}
+
+/** One served route of a set of routers: its method, Hono path and handlers, in order. */
+interface Served {
+  readonly method: string;
+  readonly path: string;
+  readonly handlers: MiddlewareHandler[];
+}
+
+/**
+ * What `routers` serve, route by route, in order: each run of a router's Hono entries with the
+ * same method and path (a route's middleware, validators and handler) is one route.
+ */
+export function servedRoutesOf(routers: readonly ServedEntries[]): Served[] {
+  const served: Served[] = [];
+  for (const router of routers) {
+    let last: Served | undefined;
+    for (const { method, path, handler } of router.routes) {
+      if (last && last.method === method && last.path === path) {
+        last.handlers.push(handler as MiddlewareHandler);
+      } else {
+        last = { method, path, handlers: [handler as MiddlewareHandler] };
+        served.push(last);
+      }
+    }
+  }
+  return served;
+}
+
+/** The table's route lines that `routers` don't serve as listed, as differences (empty: none). */
+export function routeTableDifferences(
+  table: readonly TableRoute[],
+  routers: readonly ServedEntries[],
+): string[] {
+  const served = servedRoutesOf(routers).map(({ method, path }) => `${method} ${path}`);
+  const listed = table.map(({ method, honoPath }) => `${method} ${honoPath}`);
+  const differences: string[] = [];
+  for (let i = 0; i < Math.max(served.length, listed.length); i++) {
+    if (served[i] !== listed[i]) {
+      differences.push(
+        `route ${i + 1}: served ${served[i] ?? '(none)'}, listed ${listed[i] ?? '(none)'}`,
+      );
+    }
+  }
+  return differences;
+}
+
+/**
+ * Mounts the table's routes on `app`, each answered by the module's own route once `routers`
+ * resolves (the module's code loaded, its routers built; memoise it): the app's router holds the
+ * same methods and paths in the same order as if the routers were mounted, so matching, 404 and
+ * 405 (Allow) are theirs, before the code is loaded too. A route's handlers run in the request's
+ * own context, as Hono runs them: a handler that calls `next()` past its last one goes on to
+ * the app's next matching route.
+ */
+export function mountRouteTable<E extends Env>(
+  app: Hono<E>,
+  name: string,
+  table: readonly TableRoute[],
+  routers: () => Promise<readonly ServedEntries[]>,
+  onError: (error: Error, c: Context) => Response | Promise<Response>,
+): void {
+  let served: Promise<Served[]> | undefined;
+  const routes = () => {
+    served ??= routers().then(
+      (built) => {
+        const differences = routeTableDifferences(table, built);
+        if (differences.length > 0) {
+          throw new Error(
+            `the route table of module "${name}" does not match its routers: ${differences.join('; ')}`,
+          );
+        }
+        return servedRoutesOf(built);
+      },
+      (error: unknown) => {
+        served = undefined;
+        throw error;
+      },
+    );
+    return served;
+  };
+  table.forEach((route, index) => {
+    app.on(route.method, route.honoPath, async (c, next) => {
+      const handlers = (await routes())[index]?.handlers ?? [];
+      return run(c as unknown as Context, handlers, next, onError);
+    });
+  });
+}
+
+/**
+ * Runs `handlers` as Hono's compose does, then `next`: a returned Response becomes `c.res`, and an
+ * error thrown by a handler becomes the app's error answer right there (`onError`), so that the
+ * middleware around it sees that answer after its `next()` — as a route's idempotency middleware,
+ * which stores a 422, does.
+ */
+async function run(
+  c: Context,
+  handlers: readonly MiddlewareHandler[],
+  next: Next,
+  onError: (error: Error, c: Context) => Response | Promise<Response>,
+): Promise<Response | undefined> {
+  let called = -1;
+  const dispatch = async (i: number): Promise<void> => {
+    if (i <= called) throw new Error('next() called multiple times');
+    called = i;
+    const handler = handlers[i];
+    if (!handler) {
+      await next();
+      return;
+    }
+    let res: unknown;
+    let failed = false;
+    try {
+      res = await handler(c, () => dispatch(i + 1));
+    } catch (error) {
+      if (!(error instanceof Error)) throw error;
+      c.error = error;
+      res = await onError(error, c);
+      failed = true;
+    }
+    if (res instanceof Response && (!c.finalized || failed)) c.res = res;
+  };
+  await dispatch(0);
+  return c.finalized ? c.res : undefined;
+}
