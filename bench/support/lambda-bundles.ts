@@ -69,6 +69,15 @@ const API_BYTES_LIMIT = 400 * 1024;
 const PROBE_MARK = 'roster-bench-probe ';
 const API_INIT_LIMIT = 1.5;
 
+/** Per module: a list route of it, and how it refuses `?limit=0` (sla-errors answers 400). */
+const FIRST_MODULE_REQUESTS: readonly (readonly [string, string, number])[] = [
+  ['events', '/events', 422],
+  ['enrollments', '/enrollments', 422],
+  ['customers', '/customers', 422],
+  ['sla-errors', '/sla-errors', 400],
+  ['webhooks', '/webhooks', 422],
+];
+
 /**
  * Every Lambda of the stack, bundled by the function the CDK construct uses (infra/bundling.ts)
  * with the bundle description the stack gives it (read from the stack itself, built offline), plus
@@ -199,6 +208,20 @@ export async function lambdaBundles(
             status: 422,
           },
         });
+        // The first request to each module whose code loads on the first request to its routes
+        // (docs/decisions/lazy-modules.md): a list asked for with a limit out of range, refused
+        // before any table is read — the module's chunk loaded and its services built.
+        for (const [module, path, status] of FIRST_MODULE_REQUESTS) {
+          targets.push({
+            name: `api + first request to ${module}`,
+            ...api,
+            env,
+            request: {
+              event: restEvent('GET', path, { apiKeyId: 'bench', query: { limit: '0' } }),
+              status,
+            },
+          });
+        }
         // A bearer token: aws-jwt-verify loads on this first use (a malformed token, no JWKS).
         targets.push({
           name: 'api + first bearer token',
