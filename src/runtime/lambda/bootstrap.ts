@@ -8,15 +8,9 @@ import { type Container, createContainer } from '../container.js';
 
 export interface LambdaContainerOptions {
   /**
-   * Whether the function derives keys from the master secret (default true). One that doesn't
-   * (the authorizer) needs no master secret configured; a key asked for there throws, naming the
-   * function's configuration.
-   */
-  readonly masterSecret?: boolean;
-  /**
    * When the modules' code loads (docs/decisions/lazy-modules.md): as the function starts (the
-   * default: tasks and the authorizer call their services at once), or, for the API, on the first
-   * request to one of a module's routes.
+   * default: tasks call their services at once), or, for the API, on the first request to one of
+   * a module's routes.
    */
   readonly moduleCode?: 'at-start' | 'on-first-request';
 }
@@ -25,7 +19,8 @@ export interface LambdaContainerOptions {
  * What every Lambda entry does once per execution environment, outside its handler: read the
  * configuration and build the container for the listed modules, with the AWS adapters each
  * loaded on first use (src/runtime/aws/ports.ts) and the master secret fetched by the first call
- * that needs a key (`masterSecret`), not here.
+ * that needs a key (`masterSecret`), not here. (The gateway authorizer builds no container:
+ * src/runtime/lambda/authorizer.ts.)
  */
 export async function lambdaContainer(options: LambdaContainerOptions = {}): Promise<Container> {
   const config = loadConfig(process.env, modules);
@@ -41,7 +36,7 @@ export async function lambdaContainer(options: LambdaContainerOptions = {}): Pro
   return createContainer({
     config,
     modules,
-    secrets: options.masterSecret === false ? noMasterSecret : masterSecret(config),
+    secrets: masterSecret(config),
     ports: awsPorts(config),
   });
 }
@@ -73,10 +68,6 @@ function masterSecret(config: Config): SecretSource {
     }
   });
 }
-
-const noMasterSecret: SecretSource = async () => {
-  throw new ConfigError('Invalid configuration: this function is built without the master secret');
-};
 
 /**
  * `handler`, writing out the metrics its invocation counted when it ends (the EMF lines go to
