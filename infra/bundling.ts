@@ -173,7 +173,10 @@ function ownSourceMapsOnly(root: string, metafile: esbuild.Metafile): void {
     const code = Object.entries(output.inputs).filter(([, input]) => input.bytesInOutput > 0);
     if (code.some(([input]) => ours(input))) continue;
     const file = resolve(root, path);
-    writeFileSync(file, readFileSync(file, 'utf8').replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n'));
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n'),
+    );
     rmSync(resolve(root, map), { force: true });
     delete metafile.outputs[map];
   }
@@ -449,11 +452,14 @@ function moduleCodeAtStart(root: string): esbuild.Plugin {
         if (!args.path.startsWith(modulesDir)) return undefined;
         const source = await readFile(args.path, 'utf8');
         const imports: string[] = [];
-        const contents = source.replace(lazy, (_match: string, _quote: string, specifier: string) => {
-          const name = `__moduleCode${imports.length}`;
-          imports.push(`import * as ${name} from '${specifier}';`);
-          return `Promise.resolve(${name})`;
-        });
+        const contents = source.replace(
+          lazy,
+          (_match: string, _quote: string, specifier: string) => {
+            const name = `__moduleCode${imports.length}`;
+            imports.push(`import * as ${name} from '${specifier}';`);
+            return `Promise.resolve(${name})`;
+          },
+        );
         return imports.length > 0
           ? { contents: `${imports.join('\n')}\n${contents}`, loader: 'ts' }
           : undefined;
