@@ -486,6 +486,22 @@ describe('decideSharded', () => {
     });
   });
 
+  it('joins from a shard that has not stayed busy for this request, while there is one', () => {
+    const soldOut = [0, 1, 2].map((s) => counter(s, { registeredCount: 3, soldOut: true }));
+    const busy = new Set([0, 2]);
+    for (const r of [0, 0.5, 0.99]) {
+      expect(decideSharded(view(soldOut), { random: () => r, busy })).toEqual({
+        kind: 'waitlist',
+        shard: 1,
+      });
+    }
+    // Every shard busy: any of them (the request's limit on busy shards ends it first).
+    expect(decideSharded(view(soldOut), { random: () => 0, busy: new Set([0, 1, 2]) })).toEqual({
+      kind: 'waitlist',
+      shard: 0,
+    });
+  });
+
   it('joins the waitlist in a random shard once the latch is on', () => {
     const soldOut = [0, 1, 2].map((s) => counter(s, { registeredCount: 3, soldOut: true }));
     expect(decideSharded(view(soldOut), { random: pick(2, 3) })).toEqual({

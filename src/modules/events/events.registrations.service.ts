@@ -131,8 +131,11 @@ const REGISTRATIONS_IN_FLIGHT = 16;
  */
 const SHARD_REGISTRATIONS_IN_FLIGHT = 4;
 
-/** A sharded registration tries this many shards that stay busy (EVENTS.BUSY) before a 503. */
-const BUSY_SHARDS = 3;
+/**
+ * A sharded registration tries this many shards that stay busy (EVENTS.BUSY) before a 503: half
+ * of them, at least 3 — a 503 says the event is busy, not one shard.
+ */
+const busyShardsLimit = (shards: number) => Math.max(3, Math.ceil(shards / 2));
 
 /**
  * Registrations read per page of an export (one query and one batch read of their users). Larger
@@ -460,7 +463,7 @@ export class RegistrationsService {
       if (!view) throw await this.refuse(eventId, userId, undefined);
       // Its id was taken again by an unsharded event.
       if (!isSharded(view.event)) return this.register(eventId, userId, requestKey);
-      const choice = { random: Math.random, now: this.deps.clock(), dry, pinned };
+      const choice = { random: Math.random, now: this.deps.clock(), dry, pinned, busy };
       let decision = decideSharded(avoiding(view, busy), choice);
       if (decision.kind === 'sell-out' && busy.size > 0) decision = decideSharded(view, choice);
       dry = undefined;
@@ -505,7 +508,9 @@ export class RegistrationsService {
               this.joinShard(request, shard, view),
             );
           } catch (error) {
-            if (!isBusy(error) || busy.add(shard).size >= BUSY_SHARDS) throw error;
+            if (!isBusy(error) || busy.add(shard).size >= busyShardsLimit(view.shards.length)) {
+              throw error;
+            }
           }
           break;
         }
@@ -521,7 +526,9 @@ export class RegistrationsService {
           } catch (error) {
             // Contention (conflicts, throughput) is per shard: another shard may take the seat
             // where this one stayed too busy through all its tries.
-            if (!isBusy(error) || busy.add(shard).size >= BUSY_SHARDS) throw error;
+            if (!isBusy(error) || busy.add(shard).size >= busyShardsLimit(view.shards.length)) {
+              throw error;
+            }
           }
           break;
         }

@@ -366,6 +366,8 @@ export interface ShardChoice {
   readonly pinned?: number | undefined;
   /** The shard a confirm's commit just found dry: refilled from the fullest if it can be. */
   readonly dry?: number | undefined;
+  /** Shards that stayed busy through every try of this request: a join goes elsewhere. */
+  readonly busy?: ReadonlySet<number> | undefined;
 }
 
 /**
@@ -390,7 +392,9 @@ export function decideSharded(view: ShardedView | undefined, choice: ShardChoice
   }
   if (free > 0 && event.waitlistCount === 0) return { kind: 'reopen' };
   if (!event.hasWaitlist) return { kind: 'refuse', reason: 'event-full' };
-  const shard = choice.pinned ?? pickOne(shards, choice.random)?.shard ?? 0;
+  const calm = shards.filter((s) => !choice.busy?.has(s.shard));
+  const shard =
+    choice.pinned ?? pickOne(calm.length > 0 ? calm : shards, choice.random)?.shard ?? 0;
   return { kind: 'waitlist', shard };
 }
 
