@@ -235,9 +235,10 @@ export function waitlistArg(argv: readonly string[]): boolean {
 }
 
 /**
- * `--admission=off|<share>`: whether a simulated run's event has its waiting room on, admitting
- * `share` (0–1] of the run's simulated ceiling each second — what an operator sets from the
- * ceiling's arithmetic for the event's shards. Off by default.
+ * `--admission=off|<share>`: whether a simulated sharded run's event has its waiting room on,
+ * admitting `share` (0–1] of the run's simulated ceiling each second — what an operator sets from
+ * the ceiling's arithmetic for the event's shards, or from what it measured them to take. Off by
+ * default; the 1-shard run never has one (it shows the ceiling).
  */
 export function admissionArg(argv: readonly string[]): number | undefined {
   const raw = argv.find((arg) => arg.startsWith('--admission='))?.slice('--admission='.length);

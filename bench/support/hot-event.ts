@@ -217,13 +217,14 @@ export async function hotEventSection(
       }
       for (const shards of shardCounts) {
         // The waiting room admits a share of what the event's shards take, by the ceiling's
-        // arithmetic for this run's mix (as an operator would set it): simulated runs only.
+        // arithmetic for this run's mix (as an operator would set it): simulated sharded runs
+        // only — the 1-shard run shows the ceiling itself.
         const ceiling = registrationCeiling(partitions.ceilings.writeUnitsPerSecond, shards, {
           confirmed: capacity,
           waitlisted: waitlist ? Math.max(0, demand - capacity) : 0,
         }).binding.registrationsPerSecond;
         const admission =
-          simulated && admissionShare !== undefined
+          simulated && shards > 1 && admissionShare !== undefined
             ? {
                 share: admissionShare,
                 ceiling,

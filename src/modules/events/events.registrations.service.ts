@@ -557,7 +557,7 @@ export class RegistrationsService {
       return {};
     }
     // The place is told against the bookkeeping as it is now (counting the untaken tickets of
-    // other shards' open blocks as ahead: at most a quarter second of joins).
+    // other shards' open blocks as ahead: at most a quarter of a block's lifetime of joins).
     const waitlist = (await repository.shardWaitlist(eventId)) ?? view.event.waitlist;
     const position = waitlistPosition(ticket, waitlist);
     const now = this.now();
