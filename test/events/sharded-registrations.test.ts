@@ -378,6 +378,33 @@ describe('registering for a sharded event', () => {
   });
 });
 
+describe('a process new to a sharded event', () => {
+  it('goes to the shards when its first try, on the event item as for any event, stays busy', async () => {
+    // A process that has not seen an event tries it as an unsharded one (a transaction on the
+    // event item, whose failed condition shows the shards). The first requests of an on-sale
+    // arrive at once and conflict with each other there: contention on an item a sharded
+    // event's registrations never write is no reason for a 503.
+    let armed = false;
+    const app = await createEventsApp({
+      env: SHARDING,
+      dynamo: (clients) => {
+        failCalls(clients, {
+          when: (call) => armed && commandIs('TransactWrite')(call) && !inputMentions('#S0')(call),
+          times: 50,
+          error: transactionConflict(5),
+        });
+        return clients;
+      },
+    });
+    const { eventId } = await createSharded(app, { capacity: 4, shards: 2 });
+    const [fan] = await users(app, 1);
+    armed = true;
+
+    const placed = await bodyOf<Registration>(await registerCall(app, eventId, fan as string), 201);
+    expect(placed.status).toBe('confirmed');
+  });
+});
+
 describe('requests queued behind a shard', () => {
   it('skip their write when the process learned meanwhile that the shard is dry', async () => {
     // Every confirm picks shard 0 first; its first transactions are held until four are in

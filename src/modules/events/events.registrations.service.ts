@@ -261,9 +261,18 @@ export class RegistrationsService {
       : undefined;
     const answered = read && this.answerFromFacts(eventId, userId, requestKey, read);
     if (answered) return answered;
-    const placed = await this.registering.run(eventId, () =>
-      this.registerNow(eventId, userId, requestKey, read),
-    );
+    let placed: PlacedRegistration | 'sharded';
+    try {
+      placed = await this.registering.run(eventId, () =>
+        this.registerNow(eventId, userId, requestKey, read),
+      );
+    } catch (error) {
+      // Tried as unsharded (this process had not seen the event), and the event item stayed
+      // busy: the first requests of an on-sale arrive at once and conflict with each other there.
+      // A sharded event's registrations never write that item, so read the event first.
+      if (!isBusy(error) || !(await this.isShardedEvent(eventId))) throw error;
+      placed = 'sharded';
+    }
     // Found sharded: its registrations queue per shard, not behind this event's writers.
     return placed === 'sharded' ? this.registerSharded({ eventId, userId, requestKey }) : placed;
   }
@@ -432,6 +441,12 @@ export class RegistrationsService {
     const event = commit.event === 'unchanged' ? 'unknown' : commit.event;
     if (event !== 'unknown') this.remember(event);
     return { event };
+  }
+
+  /** Whether `eventId` is a sharded event, on the view this process keeps (read if need be). */
+  private async isShardedEvent(eventId: string): Promise<boolean> {
+    const view = await this.views.current(eventId).catch(() => undefined);
+    return view !== undefined && isSharded(view.event);
   }
 
   /**
