@@ -57,8 +57,9 @@ const settings = {
  * many seconds, all pending at once before they lapse at a steady rate);
  * `--only=tickets`: the door manifest of 10,000 attendees (size gzipped, time) and its deltas;
  * `--only=hot-event`: one event's registrations at its partition ceiling, under the partition
- * simulation and without it (`--shards=1,16`, `--simulate=on|off`, `--scale=1/20`,
- * `--capacity=600`, `--demand=`, `--clients=200`, `--hold-ms=`; ~2.5 minutes at the defaults).
+ * simulation and without it (`--shards=1,16`, `--simulate=on|off`, `--scale=1/60`,
+ * `--capacity=600`, `--demand=`, `--clients=200`, `--hold-ms=`, `--waitlist=on|off`,
+ * `--admission=<share>`; ~6 minutes at the defaults).
  */
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 

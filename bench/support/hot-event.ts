@@ -172,9 +172,11 @@ export async function hotEventSection(
   log: (line: string) => void,
   argv: readonly string[],
 ): Promise<void> {
-  const shardCounts = numbersArg(argv, 'shards', [1]).map(Math.round);
+  // By default the comparison: one shard (the ceiling) and sixteen, at 1/60 — a scale at
+  // which sixteen shards stay well within what DynamoDB Local commits on a small machine.
+  const shardCounts = numbersArg(argv, 'shards', [1, 16]).map(Math.round);
   const modes = simulateArg(argv);
-  const [scale = 1 / 20] = numbersArg(argv, 'scale', [1 / 20]);
+  const [scale = 1 / 60] = numbersArg(argv, 'scale', [1 / 60]);
   const [capacity = 600] = numbersArg(argv, 'capacity', [600]).map(Math.round);
   const [demand = 900] = numbersArg(argv, 'demand', [Math.ceil(1.5 * capacity)]).map(Math.round);
   const [inFlight = 200] = numbersArg(argv, 'clients', [200]).map(Math.round);
