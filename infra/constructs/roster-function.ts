@@ -20,6 +20,8 @@ export interface RosterFunctionProps extends FunctionBundle {
   readonly logRetention?: logs.RetentionDays;
   /** @default DESTROY */
   readonly logRemovalPolicy?: RemovalPolicy;
+  /** The Parameters and Secrets Lambda Extension's layer and its variables. @default none */
+  readonly paramsAndSecrets?: lambda.ParamsAndSecretsLayerVersion;
 }
 
 /** Lambda's limit on a function name. */
@@ -108,6 +110,7 @@ export class RosterFunction extends Construct {
       timeout: props.timeout ?? Duration.seconds(10),
       tracing: lambda.Tracing.ACTIVE,
       logGroup: this.logGroup,
+      ...(props.paramsAndSecrets ? { paramsAndSecrets: props.paramsAndSecrets } : {}),
       environment: {
         ...props.environment,
         NODE_OPTIONS: '--enable-source-maps',

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import type { Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -242,6 +243,8 @@ describe('the authorizer’s init path', () => {
 describe('the authorizer’s bundle, run by node', () => {
   const USAGE_KEY_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bundle-usage-key';
   const USAGE_KEY = 'bundle-usage-key-0123456789abcdef';
+  // Lambda's execution role's session token: the extension takes it as its caller's credential.
+  const SESSION_TOKEN = 'bundle-session-token';
   /** Answers GetSecretValue with the usage key, or refuses (AccessDeniedException) while asked. */
   const usageKeys = {
     server: undefined as Server | undefined,
@@ -282,16 +285,32 @@ describe('the authorizer’s bundle, run by node', () => {
     if (server) await new Promise((done) => server.close(done));
   });
 
-  /** Starts the bundle in a fresh node (as Lambda's init would) and makes `calls` to it. */
-  const startAndCall = async (calls: Record<string, string>[]) => {
+  /**
+   * Starts the bundle in a fresh node (as Lambda's init would) and makes `calls` to it; `loaded`:
+   * the files of the bundle node had loaded when the import ended. `env` is added to the
+   * function's environment as the stack gives it.
+   */
+  const startAndCall = async (
+    calls: Record<string, string>[],
+    env: Record<string, string> = {},
+  ) => {
     const script = `
+      import { registerHooks } from 'node:module';
+      const loaded = [];
+      registerHooks({
+        load(url, context, nextLoad) {
+          loaded.push(url);
+          return nextLoad(url, context);
+        },
+      });
       let handler;
       try {
-        ({ handler } = await import(${JSON.stringify(authorizer.file)}));
+        ({ handler } = await import(${JSON.stringify(pathToFileURL(authorizer.file).href)}));
       } catch (error) {
         process.stdout.write(JSON.stringify({ started: false, error: String(error) }));
         process.exit(0);
       }
+      const loadedAtStart = loaded.filter((url) => url.startsWith('file:'));
       const answers = [];
       for (const headers of ${JSON.stringify(calls)}) {
         try {
@@ -301,7 +320,7 @@ describe('the authorizer’s bundle, run by node', () => {
           answers.push({ thrown: error.message });
         }
       }
-      process.stdout.write(JSON.stringify({ started: true, answers }));
+      process.stdout.write(JSON.stringify({ started: true, answers, loaded: loadedAtStart }));
     `;
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
       env: {
@@ -313,10 +332,11 @@ describe('the authorizer’s bundle, run by node', () => {
         AWS_ENDPOINT_URL_SECRETS_MANAGER: usageKeys.endpoint,
         AWS_ACCESS_KEY_ID: 'ASIATEST',
         AWS_SECRET_ACCESS_KEY: 'test',
-        AWS_SESSION_TOKEN: 'test',
+        AWS_SESSION_TOKEN: SESSION_TOKEN,
         AWS_REGION: 'us-east-1',
         LOG_LEVEL: 'silent',
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        ...env,
       },
       timeout: 30_000,
     });
@@ -324,6 +344,7 @@ describe('the authorizer’s bundle, run by node', () => {
       started: boolean;
       error?: string;
       answers?: { principalId?: string; usageIdentifierKey?: string; thrown?: string }[];
+      loaded?: string[];
     };
   };
 
@@ -355,6 +376,165 @@ describe('the authorizer’s bundle, run by node', () => {
     usageKeys.refuse = false;
     const again = await startAndCall([{ 'x-api-key': 'client-key' }]);
     expect(again.answers).toEqual([{ principalId: 'api-key', usageIdentifierKey: 'client-key' }]);
+  });
+
+  describe('with the Parameters and Secrets Lambda Extension (as the stack deploys it)', () => {
+    /**
+     * Stands in for the extension: answers `GET /secretsmanager/get?secretId=` as it does (the
+     * GetSecretValue JSON) when the caller presents the function's session token and asks for the
+     * usage key's ARN; refuses (400, as the extension relays a Secrets Manager error) while asked.
+     */
+    const extension = {
+      calls: 0,
+      refuse: false,
+      handle(request: IncomingMessage, response: ServerResponse) {
+        request.resume();
+        extension.calls++;
+        const url = new URL(request.url ?? '/', 'http://localhost');
+        if (request.headers['x-aws-parameters-secrets-token'] !== SESSION_TOKEN) {
+          response.writeHead(401).end('missing or wrong X-Aws-Parameters-Secrets-Token');
+          return;
+        }
+        if (
+          request.method !== 'GET' ||
+          url.pathname !== '/secretsmanager/get' ||
+          url.searchParams.get('secretId') !== USAGE_KEY_ARN
+        ) {
+          response.writeHead(404).end('not found');
+          return;
+        }
+        if (extension.refuse) {
+          response.writeHead(400).end('AccessDeniedException: refused');
+          return;
+        }
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(
+          JSON.stringify({
+            ARN: USAGE_KEY_ARN,
+            Name: 'bundle-usage-key',
+            SecretString: USAGE_KEY,
+            VersionId: '00000000-0000-0000-0000-000000000000',
+            VersionStages: ['AWSCURRENT'],
+            CreatedDate: '2026-01-01T00:00:00.000Z',
+          }),
+        );
+      },
+    };
+    const listen = async (server: Server, port = 0) => {
+      await new Promise<void>((done) => server.listen(port, '127.0.0.1', done));
+      return (server.address() as { port: number }).port;
+    };
+    const close = (server: Server) => new Promise((done) => server.close(done));
+    /** A port nothing listens on (yet). */
+    const freePort = async () => {
+      const server = createServer();
+      const port = await listen(server);
+      await close(server);
+      return port;
+    };
+    /** The bundle's files behind an `import()` that hold the Secrets Manager client. */
+    const secretsManagerChunks = () =>
+      assetOutputs(authorizer.metafile)
+        .filter(([, output]) =>
+          Object.keys(output.inputs).some((input) =>
+            input.includes('node_modules/@aws-sdk/client-secrets-manager/'),
+          ),
+        )
+        .map(([path]) => pathToFileURL(resolve(projectRoot, path)).href);
+    const bundleFiles = (loaded: readonly string[] | undefined) => {
+      const dir = pathToFileURL(join(outdir, 'authorizer')).href;
+      return (loaded ?? []).filter((url) => url.startsWith(dir)).sort();
+    };
+    const initPath = () =>
+      initPathOf(authorizer.metafile)
+        .map((path) => pathToFileURL(resolve(projectRoot, path)).href)
+        .sort();
+
+    it('reads the usage key from the extension, once, as it starts, and loads no file of the bundle beyond its init path (no Secrets Manager client)', async () => {
+      expect(secretsManagerChunks().length).toBeGreaterThan(0);
+      const server = createServer(extension.handle);
+      const port = await listen(server);
+      try {
+        extension.refuse = false;
+        const [extensionBefore, sdkBefore] = [extension.calls, usageKeys.calls];
+        const { started, answers, loaded, error } = await startAndCall(
+          [{ 'x-api-key': 'client-key' }, { 'x-api-key': USAGE_KEY }],
+          { PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: String(port) },
+        );
+        expect(error).toBeUndefined();
+        expect(started).toBe(true);
+        expect(extension.calls - extensionBefore).toBe(1);
+        expect(usageKeys.calls - sdkBefore).toBe(0);
+        expect(answers).toEqual([
+          { principalId: 'api-key', usageIdentifierKey: 'client-key' },
+          { thrown: 'Unauthorized' },
+        ]);
+        expect(bundleFiles(loaded)).toEqual(initPath());
+        for (const chunk of secretsManagerChunks()) expect(loaded).not.toContain(chunk);
+      } finally {
+        await close(server);
+      }
+    });
+
+    it('waits for an extension that is not listening yet as the function starts', async () => {
+      const port = await freePort();
+      const server = createServer(extension.handle);
+      extension.refuse = false;
+      const before = extension.calls;
+      const starting = startAndCall([{ 'x-api-key': 'client-key' }], {
+        PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: String(port),
+      });
+      // Well inside the bound the function waits for (and whatever node's start takes).
+      await new Promise((done) => setTimeout(done, 300));
+      await listen(server, port);
+      try {
+        const { started, answers } = await starting;
+        expect(started).toBe(true);
+        expect(extension.calls - before).toBe(1);
+        expect(answers).toEqual([{ principalId: 'api-key', usageIdentifierKey: 'client-key' }]);
+      } finally {
+        await close(server);
+      }
+    });
+
+    it('fails to start when the extension answers anything but the secret, or never listens (API Gateway answers 503 AUTH.UNAVAILABLE)', async () => {
+      const server = createServer(extension.handle);
+      const port = await listen(server);
+      try {
+        extension.refuse = true;
+        const refused = await startAndCall([{ 'x-api-key': 'client-key' }], {
+          PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: String(port),
+        });
+        expect(refused.started).toBe(false);
+        expect(refused.error).toContain('400');
+        expect(refused.error).not.toContain(USAGE_KEY);
+
+        // Without the session token the extension refuses (401): the function sends it.
+        const unauthorized = await startAndCall([{ 'x-api-key': 'client-key' }], {
+          PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: String(port),
+          AWS_SESSION_TOKEN: 'another-token',
+        });
+        expect(unauthorized.started).toBe(false);
+        expect(unauthorized.error).toContain('401');
+
+        extension.refuse = false;
+        const again = await startAndCall([{ 'x-api-key': 'client-key' }], {
+          PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: String(port),
+        });
+        expect(again.answers).toEqual([
+          { principalId: 'api-key', usageIdentifierKey: 'client-key' },
+        ]);
+      } finally {
+        extension.refuse = false;
+        await close(server);
+      }
+
+      const never = await startAndCall([{ 'x-api-key': 'client-key' }], {
+        PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: String(await freePort()),
+      });
+      expect(never.started).toBe(false);
+      expect(never.error).toContain('ECONNREFUSED');
+    });
   });
 });
 

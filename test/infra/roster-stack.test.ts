@@ -645,6 +645,46 @@ describe('every function', () => {
     template.resourceCountIs('AWS::Lambda::Function', functions.length);
   });
 
+  it('gives the authorizer, and no other function, the Parameters and Secrets Lambda Extension it reads the usage key through (its layer, its port)', () => {
+    const mappings = (template.toJSON().Mappings ?? {}) as Record<
+      string,
+      Record<string, Record<string, string>>
+    >;
+    /** A layer's ARN in every region the stack may deploy to (a mapping by region, or one). */
+    const arnsOf = (layer: unknown): string[] => {
+      if (typeof layer === 'string') return [layer];
+      const [mapping, , fact] = (layer as { 'Fn::FindInMap': [string, unknown, string] })[
+        'Fn::FindInMap'
+      ];
+      return Object.values(mappings[mapping] ?? {}).map((facts) => facts[fact] ?? '');
+    };
+    for (const fn of stack.rosterFunctions()) {
+      const props = propsOf(fn);
+      const variables = (props.Environment as { Variables: Record<string, unknown> }).Variables;
+      if (fn === authorizer()) {
+        const layers = props.Layers as unknown[];
+        expect(layers).toHaveLength(1);
+        const arns = arnsOf(layers[0]);
+        expect(arns.length).toBeGreaterThan(0);
+        for (const arn of arns) {
+          // arm64, as the function runs.
+          expect(arn).toMatch(/:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:\d+$/);
+        }
+        // The variable the function reads the key through the extension by (its port).
+        expect(variables.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT).toBe('2773');
+        expect(variables.TOKEN_USAGE_KEY_ARN).toBeDefined();
+      } else {
+        expect(props.Layers, fn.node.path).toBeUndefined();
+        expect(
+          Object.keys(variables).filter(
+            (name) => name.startsWith('PARAMETERS_SECRETS_') || name.startsWith('SECRETS_MANAGER_'),
+          ),
+          fn.node.path,
+        ).toEqual([]);
+      }
+    }
+  });
+
   it('writes to a log group the stack creates, named /aws/lambda/<its name> and kept for a month', () => {
     const found = functionLogGroups(resources);
     expect(found).toHaveLength(stack.rosterFunctions().length);

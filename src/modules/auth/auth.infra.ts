@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { ModuleAccess } from '../../../infra/access.js';
 import { RosterFunction } from '../../../infra/constructs/roster-function.js';
@@ -110,6 +111,11 @@ export const infra: ModuleInfra = (scope, context) => {
       ...cognitoEnvironment,
       TOKEN_USAGE_KEY_ARN: usageKeySecret.secretArn,
     },
+    // It reads the usage key through the extension as it starts, without loading Secrets
+    // Manager's client (docs/decisions/lean-functions.md); the extension reads with this role.
+    paramsAndSecrets: lambda.ParamsAndSecretsLayerVersion.fromVersion(
+      lambda.ParamsAndSecretsVersions.V1_0_103,
+    ),
   });
   usageKeySecret.grantRead(authorizerFunction.function);
   // Nothing on the table (see `access`); the master secret is granted by the stack.

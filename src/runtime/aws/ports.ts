@@ -150,16 +150,115 @@ export class DeferredEmfMetrics implements MetricsPort {
   }
 }
 
-/** A secret's string from Secrets Manager, by ARN (the client loaded for this call, then let go). */
-export async function secretString(region: string, secretId: string): Promise<string> {
+/**
+ * A secret's string, by ARN: from the AWS Parameters and Secrets Lambda Extension where the
+ * function has it — the stack adds it to the gateway authorizer alone, and with it
+ * `PARAMETERS_SECRETS_EXTENSION_HTTP_PORT`, which is how a function knows — and from Secrets
+ * Manager's client otherwise (every other function, and wherever no extension runs). The
+ * extension asks Secrets Manager with the function's own role, so both need the same grant; what
+ * it saves is the client and the SDK core this function would load for one call.
+ */
+export async function secretString(
+  region: string,
+  secretId: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string> {
+  const port = env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT;
+  const secret = port
+    ? await secretFromExtension(port, env.AWS_SESSION_TOKEN ?? '', secretId)
+    : await secretFromSecretsManager(region, secretId);
+  if (!secret) throw new ConfigError(`Invalid configuration: the secret ${secretId} is empty`);
+  return secret;
+}
+
+/** How long a start waits for the extension to listen (it starts beside the function). */
+const EXTENSION_READY_WITHIN_MS = 2_000;
+
+/**
+ * GetSecretValue through the extension: `GET /secretsmanager/get?secretId=` on its local port,
+ * authenticated by the function's session token; it answers GetSecretValue's JSON. Lambda starts
+ * the extension's process beside the function's, so in the first milliseconds of a start its port
+ * may refuse connections: those are tried again for up to EXTENSION_READY_WITHIN_MS. Any answer
+ * but 200 is a failure (the extension passes Secrets Manager's refusals on as 4xx).
+ */
+async function secretFromExtension(
+  port: string,
+  sessionToken: string,
+  secretId: string,
+): Promise<string | undefined> {
+  const url = `http://localhost:${port}/secretsmanager/get?secretId=${encodeURIComponent(secretId)}`;
+  const giveUpAt = Date.now() + EXTENSION_READY_WITHIN_MS;
+  for (let pause = 10; ; pause = Math.min(pause * 2, 100)) {
+    let answer: { status: number; body: string };
+    try {
+      answer = await httpGet(url, { 'X-Aws-Parameters-Secrets-Token': sessionToken });
+    } catch (error) {
+      if (!refused(error) || Date.now() + pause > giveUpAt) {
+        const code = (error as { code?: string }).code ?? String(error);
+        throw new Error(
+          `the Parameters and Secrets Lambda Extension on port ${port} did not answer for ${secretId} (${code})`,
+          { cause: error },
+        );
+      }
+      await new Promise((done) => setTimeout(done, pause));
+      continue;
+    }
+    if (answer.status !== 200) {
+      // The body names the error (AccessDeniedException, ResourceNotFoundException…), no secret.
+      throw new Error(
+        `the Parameters and Secrets Lambda Extension answered ${answer.status} for ${secretId}: ${answer.body.slice(0, 200)}`,
+      );
+    }
+    return (JSON.parse(answer.body) as { SecretString?: string }).SecretString;
+  }
+}
+
+/**
+ * One GET with `node:http`, taken by `process.getBuiltinModule`: the global `fetch` loads undici
+ * as it is first used, and `import('node:http')` builds the module's ESM facade, which loads it
+ * too — the authorizer's import took ~56 ms with `fetch`, ~29 with this, in a start that is
+ * otherwise ~15 ms (docs/decisions/lean-functions.md).
+ */
+function httpGet(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  const http = process.getBuiltinModule('node:http');
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { headers }, (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        response.on('error', reject);
+      })
+      .on('error', reject);
+  });
+}
+
+/** A connection the port refused (nothing listens there yet), one address or each of them. */
+function refused(error: unknown): boolean {
+  const { code, errors } = error as { code?: string; errors?: { code?: string }[] };
+  return (
+    code === 'ECONNREFUSED' ||
+    (errors !== undefined && errors.length > 0 && errors.every((e) => e.code === 'ECONNREFUSED'))
+  );
+}
+
+/** GetSecretValue with Secrets Manager's client (loaded for this call, then let go). */
+async function secretFromSecretsManager(
+  region: string,
+  secretId: string,
+): Promise<string | undefined> {
   const { GetSecretValueCommand, SecretsManagerClient } = await import(
     '@aws-sdk/client-secrets-manager'
   );
   const client = new SecretsManagerClient({ region });
   try {
     const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
-    if (!SecretString)
-      throw new ConfigError(`Invalid configuration: the secret ${secretId} is empty`);
     return SecretString;
   } finally {
     client.destroy();

@@ -13,6 +13,8 @@ import { awsPorts, secretString } from '../aws/ports.js';
  * against it, so a function that starts without it would read it on its first call instead, for
  * the same wait (docs/decisions/lean-functions.md). A failed read fails the start, which API
  * Gateway answers 503 AUTH.UNAVAILABLE, and Lambda starts the function again for the next call.
+ * On AWS the key comes from the Parameters and Secrets Lambda Extension the stack gives this
+ * function (`secretString`), so no SDK client loads as it starts either.
  */
 const config = loadConfig();
 const tokens = awsPorts(config).tokens;
