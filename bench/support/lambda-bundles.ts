@@ -84,9 +84,14 @@ const FIRST_MODULE_REQUESTS: readonly (readonly [string, string, number])[] = [
  * the floor (Hono and the DynamoDB document client, same bundling) and the API as it was bundled
  * before #10 (NodejsFunction's options, no plugins). Each is imported by a fresh `node` with the
  * environment the stack gives it, tokens replaced by placeholders; the master secret (by its ARN,
- * as deployed) and the authorizer's usage key come from a local stand-in for Secrets Manager, so a
- * function that reads a secret as it starts pays for the client and a call (not the network's
- * round trip). The runs interleave the functions, so a busy moment of the machine hits all of them.
+ * as deployed) comes from a local stand-in for Secrets Manager, so a function that reads a secret
+ * as it starts pays for the client and a call (not the network's round trip). The authorizer reads
+ * its usage key through the Parameters and Secrets Lambda Extension, as deployed: the same
+ * stand-in answers as the extension does (its port in the function's environment), so the
+ * `authorizer` rows pay for a local HTTP call, not for the extension's own call to Secrets Manager
+ * (on AWS, inside the extension's process). The `(Secrets Manager client)` rows beside them are
+ * the same bundle without the extension: the client reads the key, as before the extension.
+ * The runs interleave the functions, so a busy moment of the machine hits all of them.
  */
 export async function lambdaBundles(
   repoRoot: string,
@@ -166,7 +171,7 @@ export async function lambdaBundles(
     targets.push({
       name: 'floor',
       ...floor,
-      env: { ...lambdaEnvironment({}, secrets.endpoint), NODE_OPTIONS: '--enable-source-maps' },
+      env: { ...lambdaEnvironment({}, secrets), NODE_OPTIONS: '--enable-source-maps' },
     });
     // Not a target: the floor plus what every Roster route is declared with (see the file).
     targets.push({
@@ -176,16 +181,30 @@ export async function lambdaBundles(
     });
     const before = await bundleAsBefore(repoRoot, join(workDir, 'before', 'index.mjs'));
     for (const fn of functions) {
-      const env = lambdaEnvironment(fn.environment, secrets.endpoint);
+      const env = lambdaEnvironment(fn.environment, secrets);
       targets.push({ name: fn.name, ...(await bundleOf(fn.bundle)), env });
       if (fn.name === 'authorizer') {
         // Its first call, an API key passed on to the gateway's usage plans: what the first
         // caller of a cold authorizer waits for beyond the import.
+        const firstCall = { event: authorizerEvent('bench-api-key'), principalId: 'api-key' };
         targets.push({
           name: 'authorizer + first call',
           ...(await bundleOf(fn.bundle)),
           env,
-          request: { event: authorizerEvent('bench-api-key'), principalId: 'api-key' },
+          request: firstCall,
+        });
+        // Without the extension: the usage key read by Secrets Manager's client (the stand-in).
+        const { PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: _port, ...withoutExtension } = env;
+        targets.push({
+          name: 'authorizer (Secrets Manager client)',
+          ...(await bundleOf(fn.bundle)),
+          env: withoutExtension,
+        });
+        targets.push({
+          name: 'authorizer (Secrets Manager client) + first call',
+          ...(await bundleOf(fn.bundle)),
+          env: withoutExtension,
+          request: firstCall,
         });
       }
       if (fn.bundle.entry === API_ENTRY) {
@@ -364,22 +383,26 @@ async function deployedFunctions(repoRoot: string): Promise<DeployedFunction[]> 
 
 /**
  * A function's environment with placeholders where CloudFormation would fill values in; the
- * secrets' ARNs (the master secret's, the usage key's) are answered by the Secrets Manager
- * stand-in at `secretsEndpoint`.
+ * secrets' ARNs (the master secret's, the usage key's) are answered by the stand-in, as Secrets
+ * Manager's endpoint and, for a function given the extension, on the extension's port.
  */
 function lambdaEnvironment(
   variables: Record<string, unknown>,
-  secretsEndpoint: string,
+  secrets: { endpoint: string; port: number },
 ): Record<string, string> {
   const env: Record<string, string> = {
     AWS_REGION: 'us-east-1',
     // Lambda's execution role, as Lambda gives it (never used: nothing is sent at init).
     AWS_ACCESS_KEY_ID: 'ASIABENCH',
     AWS_SECRET_ACCESS_KEY: 'bench',
-    AWS_SESSION_TOKEN: 'bench',
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsEndpoint,
+    AWS_SESSION_TOKEN: BENCH_SESSION_TOKEN,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
   };
   for (const [name, value] of Object.entries(variables)) {
+    if (name === 'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT') {
+      env[name] = String(secrets.port);
+      continue;
+    }
     if (typeof value === 'string') {
       env[name] = value;
       continue;
@@ -408,46 +431,64 @@ function placeholderFor(name: string): string | undefined {
   if (name.endsWith('_TIMER_ROLE_ARN')) return 'arn:aws:iam::000000000000:role/bench-scheduler';
   if (name === 'COGNITO_USER_POOL_ID') return 'us-east-1_Bench0000';
   if (name === 'COGNITO_CLIENT_ID') return 'benchclient0000';
-  if (name === 'TOKEN_USAGE_KEY_ARN') {
-    return 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench-usage-key';
-  }
+  if (name === 'TOKEN_USAGE_KEY_ARN') return USAGE_KEY_ARN;
   if (name === 'APP_SECRET_ARN') return MASTER_SECRET_ARN;
   if (name === 'CORS_ORIGINS') return '*';
   return undefined;
 }
 
 const MASTER_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench-master';
+const USAGE_KEY_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench-usage-key';
+const BENCH_SESSION_TOKEN = 'bench';
 
 /**
  * Answers GetSecretValue on a local port: the authorizer's usage key, and the master secret for
- * MASTER_SECRET_ARN.
+ * MASTER_SECRET_ARN — as Secrets Manager (POST, the SDK's JSON protocol) and as the Parameters and
+ * Secrets Lambda Extension (`GET /secretsmanager/get?secretId=`, with the session token).
  */
-async function secretsManagerStandIn(): Promise<{ server: Server; endpoint: string }> {
+async function secretsManagerStandIn(): Promise<{
+  server: Server;
+  endpoint: string;
+  port: number;
+}> {
+  const answer = (master: boolean) =>
+    JSON.stringify({
+      ARN: master ? MASTER_SECRET_ARN : USAGE_KEY_ARN,
+      Name: master ? 'bench-master' : 'bench-usage-key',
+      SecretString: master
+        ? Buffer.alloc(32, 5).toString('base64url')
+        : 'bench-usage-key-value-0123456789',
+      VersionId: '00000000-0000-0000-0000-000000000000',
+    });
   const server = createServer((request, response) => {
+    if (request.method === 'GET' && request.url?.startsWith('/secretsmanager/get?')) {
+      request.resume();
+      const secretId = new URL(request.url, 'http://localhost').searchParams.get('secretId');
+      // The extension refuses a caller without the function's session token.
+      if (request.headers['x-aws-parameters-secrets-token'] !== BENCH_SESSION_TOKEN) {
+        response.writeHead(401).end('Unauthorized');
+        return;
+      }
+      if (secretId !== USAGE_KEY_ARN && secretId !== MASTER_SECRET_ARN) {
+        response.writeHead(400).end('ResourceNotFoundException');
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(answer(secretId === MASTER_SECRET_ARN));
+      return;
+    }
     let body = '';
     request.on('data', (chunk: Buffer) => {
       body += chunk.toString('utf8');
     });
     request.on('end', () => {
-      const master = body.includes(MASTER_SECRET_ARN);
       response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-      response.end(
-        JSON.stringify({
-          ARN: master
-            ? MASTER_SECRET_ARN
-            : 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench-usage-key',
-          Name: master ? 'bench-master' : 'bench-usage-key',
-          SecretString: master
-            ? Buffer.alloc(32, 5).toString('base64url')
-            : 'bench-usage-key-value-0123456789',
-          VersionId: '00000000-0000-0000-0000-000000000000',
-        }),
-      );
+      response.end(answer(body.includes(MASTER_SECRET_ARN)));
     });
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const { port } = server.address() as { port: number };
-  return { server, endpoint: `http://127.0.0.1:${port}` };
+  return { server, endpoint: `http://127.0.0.1:${port}`, port };
 }
 
 /**
