@@ -53,7 +53,7 @@ export interface EventsServiceDeps {
   readonly clock: () => Date;
   /** Domain events: each change's is committed with it, and announced once it has been. */
   readonly outbox: Outbox;
-  /** Whether events may be created with more than one shard (`EVENTS_SHARDING`; off unless set). */
+  /** Whether events may be created with more than one shard (`EVENTS_SHARDING`; on unless set off). */
   readonly sharding?: boolean | undefined;
   /** The waiting rooms' position counters (read when an update gives an event's `admission`). */
   readonly queue?: Pick<QueueRepository, 'counters'> | undefined;
