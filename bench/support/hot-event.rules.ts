@@ -171,6 +171,23 @@ export function duplicateRows(userIds: readonly string[]): number {
 }
 
 /**
+ * Whether a client tries an answer again: no answer, a 5xx or 429, or a 409 with Retry-After (the
+ * same Idempotency-Key still held by an earlier attempt). Anything else is final.
+ */
+export function retryable(answer: {
+  readonly status: number | 'transport';
+  readonly retryAfter: string | null;
+}): boolean {
+  const { status, retryAfter } = answer;
+  return (
+    status === 'transport' ||
+    status >= 500 ||
+    status === 429 ||
+    (status === 409 && retryAfter !== null)
+  );
+}
+
+/**
  * How long a client waits before trying again: what `Retry-After` asks (delay-seconds or an
  * HTTP date) and up to half of it more, so that clients told the same second don't all come
  * back in it; without one, exponential backoff with full jitter (100 ms doubling, capped at 5 s).

@@ -18,6 +18,7 @@ import {
   promotionOrder,
   REGISTRATION_CHARGES,
   registrationCeiling,
+  retryable,
   retryDelayMs,
   scaleWithin,
   simulateArg,
@@ -429,13 +430,7 @@ async function hotEventRun(
           if (token === undefined) return 'not admitted';
           continue;
         }
-        // 409 with Retry-After: the same Idempotency-Key still held by an earlier attempt.
-        const retryable =
-          answer.status === 'transport' ||
-          answer.status >= 500 ||
-          answer.status === 429 ||
-          (answer.status === 409 && answer.retryAfter !== null);
-        if (!retryable) return `refused ${answer.status}`;
+        if (!retryable(answer)) return `refused ${answer.status}`;
         const wait = retryDelayMs(answer.retryAfter, attempt, Math.random());
         if (performance.now() + wait > until) return 'out of time';
         await sleep(wait);
@@ -563,12 +558,9 @@ async function unregisterSample(
           return 'unregistered';
         }
         if (answer.status === 404 && attempt > 0) return 'unregistered';
-        const retryable =
-          answer.status === 'transport' ||
-          answer.status >= 500 ||
-          answer.status === 429 ||
-          (answer.status === 409 && answer.retryAfter !== null);
-        if (!retryable) return `refused ${answer.status}${answer.code ? ` ${answer.code}` : ''}`;
+        if (!retryable(answer)) {
+          return `refused ${answer.status}${answer.code ? ` ${answer.code}` : ''}`;
+        }
         const wait = retryDelayMs(answer.retryAfter, attempt, Math.random());
         if (performance.now() + wait > until) return 'out of time';
         await sleep(wait);
@@ -922,47 +914,67 @@ function difference(before: SimulationStats, after: SimulationStats) {
   return { partitions, requests };
 }
 
+/** What a client saw of one call: no answer (`transport`), or a status and its body. */
+interface ClientAnswer {
+  readonly status: number | 'transport';
+  readonly retryAfter: string | null;
+  readonly body: unknown;
+  /** A problem's stable code (EVENTS.BUSY, DEPENDENCY.UNAVAILABLE, …), which refusal it was. */
+  readonly code?: string;
+}
+
+/** One call as a client makes it: the bench's API key, a timeout, the body read as JSON. */
+async function clientCall(
+  url: string,
+  init: { method: string; headers?: Record<string, string>; body?: unknown },
+): Promise<ClientAnswer> {
+  try {
+    const response = await fetch(url, {
+      method: init.method,
+      headers: {
+        'x-api-key': BENCH_API_KEY,
+        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...init.headers,
+      },
+      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    const body = safeJson(await response.text());
+    const code =
+      response.status >= 400 ? (body as { code?: unknown } | undefined)?.code : undefined;
+    return {
+      status: response.status,
+      retryAfter: response.headers.get('retry-after'),
+      body,
+      ...(typeof code === 'string' ? { code } : {}),
+    };
+  } catch {
+    return { status: 'transport', retryAfter: null, body: undefined };
+  }
+}
+
 /** One POST of a registration; the status, or `transport` when no answer came. */
 async function attemptRegistration(
   url: string,
   userId: string,
   idempotencyKey: string,
   admissionToken?: string,
-): Promise<{
-  status: number | 'transport';
-  retryAfter: string | null;
-  code?: string;
-  /** A 201's registration status: confirmed or waitlisted. */
-  placed?: string;
-}> {
-  try {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'x-api-key': BENCH_API_KEY,
-        'content-type': 'application/json',
-        'idempotency-key': idempotencyKey,
-        ...(admissionToken ? { 'admission-token': admissionToken } : {}),
-      },
-      body: JSON.stringify({ userId }),
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-    const text = await response.text();
-    const retryAfter = response.headers.get('retry-after');
-    if (response.status < 400) {
-      const placed = (safeJson(text) as { status?: unknown } | undefined)?.status;
-      return {
-        status: response.status,
-        retryAfter,
-        ...(typeof placed === 'string' ? { placed } : {}),
-      };
-    }
-    // A problem's stable code says which refusal it was (EVENTS.BUSY, DEPENDENCY.UNAVAILABLE, …).
-    const code = (safeJson(text) as { code?: unknown } | undefined)?.code;
-    return { status: response.status, retryAfter, ...(typeof code === 'string' ? { code } : {}) };
-  } catch {
-    return { status: 'transport', retryAfter: null };
-  }
+): Promise<
+  ClientAnswer & { /** A 201's registration status: confirmed or waitlisted. */ placed?: string }
+> {
+  const answer = await clientCall(url, {
+    method: 'POST',
+    headers: {
+      'idempotency-key': idempotencyKey,
+      ...(admissionToken ? { 'admission-token': admissionToken } : {}),
+    },
+    body: { userId },
+  });
+  const placed =
+    answer.status !== 'transport' && answer.status < 400
+      ? (answer.body as { status?: unknown } | undefined)?.status
+      : undefined;
+  return { ...answer, ...(typeof placed === 'string' ? { placed } : {}) };
 }
 
 /**
@@ -980,30 +992,15 @@ async function waitForAdmission(
 ): Promise<string | undefined> {
   let joined = false;
   for (let attempt = 0; ; attempt++) {
-    let status: number | 'transport';
-    let retryAfter: string | null = null;
-    let body: unknown;
-    try {
-      const response = await fetch(
-        joined
-          ? `${appUrl}/events/${eventId}/queue/${userId}`
-          : `${appUrl}/events/${eventId}/queue`,
-        {
-          method: joined ? 'GET' : 'POST',
-          headers: { 'x-api-key': BENCH_API_KEY, 'content-type': 'application/json' },
-          ...(joined ? {} : { body: JSON.stringify({ userId }) }),
-          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-        },
-      );
-      status = response.status;
-      retryAfter = response.headers.get('retry-after');
-      body = safeJson(await response.text());
-    } catch {
-      status = 'transport';
-    }
+    const answer = joined
+      ? await clientCall(`${appUrl}/events/${eventId}/queue/${userId}`, { method: 'GET' })
+      : await clientCall(`${appUrl}/events/${eventId}/queue`, {
+          method: 'POST',
+          body: { userId },
+        });
+    const { status, retryAfter, body, code } = answer;
     tally.calls++;
-    const code = (body as { code?: unknown } | undefined)?.code;
-    const kind = typeof code === 'string' ? `${status} ${code}` : String(status);
+    const kind = code ? `${status} ${code}` : String(status);
     tally.answers[kind] = (tally.answers[kind] ?? 0) + 1;
     if (status === 503 && retryAfter === null) tally.withoutRetryAfter++;
     let wait: number;
@@ -1014,7 +1011,7 @@ async function waitForAdmission(
       if (place.admissionToken) return place.admissionToken;
       // Its turn, as the place says, plus a little jitter so that a second's admissions spread.
       wait = Math.max(0, Date.parse(place.admitAt) - Date.now()) + Math.random() * 100;
-    } else if (status === 'transport' || status >= 500 || status === 429) {
+    } else if (retryable(answer)) {
       wait = retryDelayMs(retryAfter, attempt, Math.random());
     } else {
       return undefined;
@@ -1034,28 +1031,10 @@ interface CommittedRow {
 }
 
 /** One DELETE of a registration; the status, and how many the answer says it promoted. */
-async function attemptUnregister(url: string): Promise<{
-  status: number | 'transport';
-  retryAfter: string | null;
-  code?: string;
-  promoted: number;
-}> {
-  try {
-    const response = await fetch(url, {
-      method: 'DELETE',
-      headers: { 'x-api-key': BENCH_API_KEY },
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-    const body = safeJson(await response.text()) as
-      | { code?: unknown; promoted?: unknown[] }
-      | undefined;
-    const retryAfter = response.headers.get('retry-after');
-    const code = typeof body?.code === 'string' ? body.code : undefined;
-    const promoted = Array.isArray(body?.promoted) ? body.promoted.length : 0;
-    return { status: response.status, retryAfter, ...(code ? { code } : {}), promoted };
-  } catch {
-    return { status: 'transport', retryAfter: null, promoted: 0 };
-  }
+async function attemptUnregister(url: string): Promise<ClientAnswer & { promoted: number }> {
+  const answer = await clientCall(url, { method: 'DELETE' });
+  const promoted = (answer.body as { promoted?: unknown } | undefined)?.promoted;
+  return { ...answer, promoted: Array.isArray(promoted) ? promoted.length : 0 };
 }
 
 /** The partitions that hold an event's registration rows: its own, or each of its shards'. */

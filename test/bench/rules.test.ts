@@ -10,6 +10,7 @@ import {
   promotionOrder,
   REGISTRATION_CHARGES,
   registrationCeiling,
+  retryable,
   retryDelayMs,
   scaleWithin,
   simulateArg,
@@ -279,6 +280,27 @@ describe('promotions against the waitlist', () => {
 
   it('counts a user promoted twice as a seat owed to someone else', () => {
     expect(promotionOrder(waiting, ['a', 'a'])).toEqual({ promoted: 2, outOfOrder: 1 });
+  });
+});
+
+describe('what a client tries again', () => {
+  it('tries no answer, a 5xx, a 429 and a 409 with Retry-After again; nothing else', () => {
+    const answer = (status: number | 'transport', retryAfter: string | null = null) => ({
+      status,
+      retryAfter,
+    });
+    for (const again of [
+      answer('transport'),
+      answer(503, '1'),
+      answer(500),
+      answer(429),
+      answer(409, '5'),
+    ]) {
+      expect(retryable(again)).toBe(true);
+    }
+    for (const final of [answer(201), answer(409), answer(403), answer(404), answer(422)]) {
+      expect(retryable(final)).toBe(false);
+    }
   });
 });
 
