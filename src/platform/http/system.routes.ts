@@ -136,37 +136,47 @@ export function mountSystemRoutes(app: Router<AppEnv>, options: SystemRoutesOpti
     bearerFormat: 'JWT',
   });
 
-  for (const entry of options.domainEvents ?? []) {
-    app.openAPIRegistry.registerWebhook({
-      method: 'post',
-      path: entry.type,
-      summary: entry.description,
-      description:
-        'Delivered to webhook endpoints subscribed to this type, signed to the Standard Webhooks spec (verify `webhook-signature` over `webhook-id`, `webhook-timestamp` and the raw body with the endpoint’s secret). At least once: deduplicate by `webhook-id`.',
-      request: {
-        headers: z.object({
-          'webhook-id': z.string(),
-          'webhook-timestamp': z.string().check(z.meta({ description: 'Unix seconds' })),
-          'webhook-signature': z
-            .string()
-            .check(z.meta({ description: 'Space-separated `v1,<base64>`: one per active secret' })),
-        }),
-        body: {
-          content: {
-            'application/json': {
-              schema: domainEventSchema(entry.type, options.domainEventSchemas?.[entry.type]),
+  // The webhooks' part of the document (a schema per domain event type) is declared on the first
+  // GET /openapi.json rather than as the app is built: nothing else reads it, and building those
+  // schemas took about 2 ms of the API Lambda's ~75 ms start (docs/benchmarks.md §6).
+  let webhooksRegistered = false;
+  const registerWebhooks = () => {
+    if (webhooksRegistered) return;
+    webhooksRegistered = true;
+    for (const entry of options.domainEvents ?? []) {
+      app.openAPIRegistry.registerWebhook({
+        method: 'post',
+        path: entry.type,
+        summary: entry.description,
+        description:
+          'Delivered to webhook endpoints subscribed to this type, signed to the Standard Webhooks spec (verify `webhook-signature` over `webhook-id`, `webhook-timestamp` and the raw body with the endpoint’s secret). At least once: deduplicate by `webhook-id`.',
+        request: {
+          headers: z.object({
+            'webhook-id': z.string(),
+            'webhook-timestamp': z.string().check(z.meta({ description: 'Unix seconds' })),
+            'webhook-signature': z
+              .string()
+              .check(
+                z.meta({ description: 'Space-separated `v1,<base64>`: one per active secret' }),
+              ),
+          }),
+          body: {
+            content: {
+              'application/json': {
+                schema: domainEventSchema(entry.type, options.domainEventSchemas?.[entry.type]),
+              },
             },
           },
         },
-      },
-      responses: {
-        200: {
-          description:
-            'Any 2xx acknowledges it; 410 disables the endpoint; anything else is retried.',
+        responses: {
+          200: {
+            description:
+              'Any 2xx acknowledges it; 410 disables the endpoint; anything else is retried.',
+          },
         },
-      },
-    });
-  }
+      });
+    }
+  };
 
   const document = {
     openapi: '3.1.0',
@@ -185,6 +195,7 @@ export function mountSystemRoutes(app: Router<AppEnv>, options: SystemRoutesOpti
   // since (a test app that declares routes after the fact).
   let served: { text: string; etag: string; declared: number } | undefined;
   app.get('/openapi.json', async (c) => {
+    registerWebhooks();
     const registry = app.openAPIRegistry;
     const declared = registry.routes.length + registry.webhooks.length;
     if (served?.declared !== declared) {
