@@ -177,6 +177,15 @@ describe('modules whose code loads on the first request', () => {
     expect((await lazy.call('/webhooks')).status).toBe(200);
     expect(counted.loads.get('webhooks')).toBe(2);
   });
+  it('answers auth’s optional JWKS line as the whole app: no route without the local issuer', async () => {
+    const [fromLazy, fromEager] = await Promise.all([
+      lazy.call('/.well-known/jwks.json', { key: null }).then(answer),
+      eager.call('/.well-known/jwks.json', { key: null }).then(answer),
+    ]);
+    expect(fromLazy).toEqual(fromEager);
+    expect(fromLazy.status).toBe(404);
+    expect(counted.loads.get('auth')).toBe(1);
+  });
 });
 
 describe('a route table that does not match its module’s routers', () => {

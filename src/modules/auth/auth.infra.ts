@@ -8,7 +8,7 @@ import { RosterFunction } from '../../../infra/constructs/roster-function.js';
 import type { ModuleInfra } from '../../../infra/module-infra.js';
 import { acknowledge } from '../../../infra/nag.js';
 import { USER_POOL_ACCESS_SCOPE } from '../../platform/tokens/tokens.js';
-import { authTable } from './auth.module.js';
+import { authTable } from './auth.resources.js';
 import { PASSWORD_POLICY } from './auth.rules.js';
 
 export const AUTHORIZER_ENTRY = 'src/runtime/lambda/authorizer.ts';

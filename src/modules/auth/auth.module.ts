@@ -1,25 +1,11 @@
 import * as z from 'zod/mini';
-import { S, type TableDefinition } from '../../platform/dynamo/tables.js';
 import { integerSetting } from '../../platform/input.js';
 import { defineModule } from '../../platform/module.js';
-import { DynamoAuthRepository } from './auth.dynamo.js';
-import { authRoutes } from './auth.routes.js';
-import { AuthService } from './auth.service.js';
+import { authTable } from './auth.resources.js';
 
 // What `npm run users` prints of the policy: the runtime sees a module only through this file.
 export { PASSWORD_POLICY_TEXT } from './auth.rules.js';
-
-/**
- * auth: the local issuer's users and the per-username sign-in throttle (keys in auth.dynamo.ts).
- * The local issuer writes nothing for a username nobody has.
- * - gsi1  users by username   GSI1PK=USERS, GSI1SK=<username>
- */
-export const authTable = {
-  id: 'auth',
-  partitionKey: S('PK'),
-  globalIndexes: [{ indexName: 'gsi1', partitionKey: S('GSI1PK'), sortKey: S('GSI1SK') }],
-  timeToLiveAttribute: 'expiresAt',
-} as const satisfies TableDefinition;
+export { authTable };
 
 const settings = z.object({
   /** Failed sign-ins a username may have in a row before it is throttled (429). */
@@ -48,25 +34,14 @@ export const authModule = defineModule({
   name: 'auth',
   tables: [authTable],
   settings,
-  services: (context) => ({
-    auth: new AuthService({
-      repository: new DynamoAuthRepository(context.table(authTable)),
-      tokens: context.ports.tokens,
-      throttle: {
-        burst: context.settings.loginFailureBurst,
-        decaySeconds: context.settings.loginFailureDecaySeconds,
-      },
-      limits: {
-        passwordConcurrency: context.settings.passwordConcurrency,
-        clientBurst: context.settings.clientSigninBurst,
-        clientPerMinute: context.settings.clientSigninRate,
-      },
-      clock: context.clock,
-      newId: context.newId,
-      metrics: context.metrics,
-    }),
-  }),
-  routes: ({ auth }) => [authRoutes(auth)],
+  // Its code (services, routers) loads with `load`: in the API Lambda, on the first request to
+  // one of these routes or the first bearer token to verify (docs/decisions/lazy-modules.md).
+  load: () => import('./auth.code.js'),
+  routes: [
+    'POST /auth/token public',
+    // Served only where the app issues its own tokens (the local runtime): a 404 on AWS.
+    'GET /.well-known/jwks.json public optional',
+  ],
   tags: [{ name: 'auth', description: 'Sign-in: username and password → bearer tokens' }],
   tokenVerifier: ({ auth }) => auth.verifyToken,
 });

@@ -5,7 +5,10 @@ import type { PublicRoute } from './public-route.js';
  * A module's routes as the app must know them before their code is loaded: one line per route,
  * `<METHOD> <path>` (OpenAPI's `{param}` syntax), in the order the module's routers serve them,
  * with `public` when the route is declared `security: []` and `csv` when it is a download (a GET
- * whose 200 is `text/csv` alone, see streamedRoutesOf): `'GET /calendar.ics public'`.
+ * whose 200 is `text/csv` alone, see streamedRoutesOf): `'GET /calendar.ics public'`. `optional`
+ * marks a route the routers declare only in some runtimes (auth's JWKS, with the local token
+ * issuer alone): where they don't, a request to it is a 404 — with or without credentials, when
+ * the line is `public` — and another method a 405 naming the line's.
  */
 export type RouteTable = readonly string[];
 
@@ -17,15 +20,17 @@ export interface TableRoute {
   readonly honoPath: string;
   readonly public: boolean;
   readonly csv: boolean;
+  /** Served only where the module's routers declare it (see RouteTable). */
+  readonly optional: boolean;
 }
 
-const FLAGS = new Set(['public', 'csv']);
+const FLAGS = new Set(['public', 'csv', 'optional']);
 
 export function parseRouteTable(table: RouteTable): TableRoute[] {
   return table.map((line) => {
     const [method, path, ...flags] = line.trim().split(/\s+/);
     if (!method || !path?.startsWith('/') || flags.some((flag) => !FLAGS.has(flag))) {
-      throw new Error(`route table: "${line}" is not "<METHOD> <path> [public] [csv]"`);
+      throw new Error(`route table: "${line}" is not "<METHOD> <path> [public] [csv] [optional]"`);
     }
     return {
       method: method.toUpperCase(),
@@ -33,6 +38,7 @@ export function parseRouteTable(table: RouteTable): TableRoute[] {
       honoPath: path.replaceAll(/\/{(.+?)}/g, '/:$1'),
       public: flags.includes('public'),
       csv: flags.includes('csv'),
+      optional: flags.includes('optional'),
     };
   });
 }
@@ -75,22 +81,46 @@ export function servedRoutesOf(routers: readonly ServedEntries[]): Served[] {
   return served;
 }
 
+/**
+ * Which served route answers each table line (an index into `servedRoutesOf(routers)`, or
+ * undefined for an `optional` line the routers don't declare), and the differences between the
+ * table and what the routers serve (empty: none): every served route in the table's order, every
+ * line served but the optional ones.
+ */
+function alignTable(
+  table: readonly TableRoute[],
+  served: readonly { method: string; path: string }[],
+): { readonly answeredBy: (number | undefined)[]; readonly differences: string[] } {
+  const answeredBy: (number | undefined)[] = [];
+  const differences: string[] = [];
+  let next = 0;
+  table.forEach((route, index) => {
+    const listed = `${route.method} ${route.honoPath}`;
+    const candidate = served[next];
+    if (candidate && `${candidate.method} ${candidate.path}` === listed) {
+      answeredBy.push(next++);
+      return;
+    }
+    answeredBy.push(undefined);
+    if (route.optional) return;
+    differences.push(
+      `route ${index + 1}: served ${candidate ? `${candidate.method} ${candidate.path}` : '(none)'}, listed ${listed}`,
+    );
+    if (candidate) next++;
+  });
+  for (; next < served.length; next++) {
+    const extra = served[next];
+    differences.push(`served ${extra?.method} ${extra?.path}, listed (none)`);
+  }
+  return { answeredBy, differences };
+}
+
 /** The table's route lines that `routers` don't serve as listed, as differences (empty: none). */
 export function routeTableDifferences(
   table: readonly TableRoute[],
   routers: readonly ServedEntries[],
 ): string[] {
-  const served = servedRoutesOf(routers).map(({ method, path }) => `${method} ${path}`);
-  const listed = table.map(({ method, honoPath }) => `${method} ${honoPath}`);
-  const differences: string[] = [];
-  for (let i = 0; i < Math.max(served.length, listed.length); i++) {
-    if (served[i] !== listed[i]) {
-      differences.push(
-        `route ${i + 1}: served ${served[i] ?? '(none)'}, listed ${listed[i] ?? '(none)'}`,
-      );
-    }
-  }
-  return differences;
+  return alignTable(table, servedRoutesOf(routers)).differences;
 }
 
 /**
@@ -108,17 +138,19 @@ export function mountRouteTable<E extends Env>(
   routers: () => Promise<readonly ServedEntries[]>,
   onError: (error: Error, c: Context) => Response | Promise<Response>,
 ): void {
-  let served: Promise<Served[]> | undefined;
+  // Per table line, the handlers of the route that answers it (none: an optional line not served).
+  let served: Promise<(readonly MiddlewareHandler[])[]> | undefined;
   const routes = () => {
     served ??= routers().then(
       (built) => {
-        const differences = routeTableDifferences(table, built);
+        const routes = servedRoutesOf(built);
+        const { answeredBy, differences } = alignTable(table, routes);
         if (differences.length > 0) {
           throw new Error(
             `the route table of module "${name}" does not match its routers: ${differences.join('; ')}`,
           );
         }
-        return servedRoutesOf(built);
+        return answeredBy.map((at) => (at === undefined ? [] : (routes[at]?.handlers ?? [])));
       },
       (error: unknown) => {
         served = undefined;
@@ -129,7 +161,7 @@ export function mountRouteTable<E extends Env>(
   };
   table.forEach((route, index) => {
     app.on(route.method, route.honoPath, async (c, next) => {
-      const handlers = (await routes())[index]?.handlers ?? [];
+      const handlers = (await routes())[index] ?? [];
       return run(c as unknown as Context, handlers, next, onError);
     });
   });

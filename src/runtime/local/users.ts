@@ -68,7 +68,7 @@ async function main(argv: readonly string[]): Promise<void> {
       logger: createLogger('silent'),
       dynamo,
     });
-    const { auth } = container.servicesOf(authModule);
+    const { auth } = await container.load(authModule);
     const username = name ?? '';
 
     switch (command) {
