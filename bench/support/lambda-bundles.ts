@@ -55,6 +55,12 @@ export interface LambdaBundles {
     readonly apiBytesLimit: number;
     readonly apiInitOverFloor: number;
     readonly apiInitLimit: number;
+    /** Import + the first validated request, over the floor's import + the same request. */
+    readonly apiFirstRequestOverFloor: number;
+    /** The slowest task function's import over the floor's. */
+    readonly tasksInitOverFloor: number;
+    readonly authorizerInitOverFloor: number;
+    readonly otherFunctionsLimit: number;
   };
   readonly problems: readonly string[];
 }
@@ -68,6 +74,14 @@ const API_BYTES_LIMIT = 400 * 1024;
 /** Marks the probe's result line among the function's own output. */
 const PROBE_MARK = 'roster-bench-probe ';
 const API_INIT_LIMIT = 1.5;
+/** Task functions and the authorizer: import ≤ 1.3 × the floor (issue 22). */
+const OTHER_FUNCTIONS_LIMIT = 1.3;
+
+/**
+ * The first request a cold API answers in the bench: validated and refused before any table is
+ * read (`POST /events` without a name, 422). The floor answers the same (floor-handler.ts).
+ */
+const FIRST_VALIDATED_REQUEST = restEvent('POST', '/events', { apiKeyId: 'bench', body: '{}' });
 
 /** Per module: a list route of it, and how it refuses `?limit=0` (sla-errors answers 400). */
 const FIRST_MODULE_REQUESTS: readonly (readonly [string, string, number])[] = [
@@ -173,6 +187,13 @@ export async function lambdaBundles(
       ...floor,
       env: { ...lambdaEnvironment({}, secrets), NODE_OPTIONS: '--enable-source-maps' },
     });
+    // The same request the API's first validated request is, answered the floor's way (422).
+    targets.push({
+      name: 'floor + first validated request',
+      ...floor,
+      env: targets[0]?.env ?? {},
+      request: { event: FIRST_VALIDATED_REQUEST, status: 422 },
+    });
     // Not a target: the floor plus what every Roster route is declared with (see the file).
     targets.push({
       name: 'floor + zod/mini + route layer',
@@ -222,10 +243,7 @@ export async function lambdaBundles(
           name: 'api + first validated request',
           ...api,
           env,
-          request: {
-            event: restEvent('POST', '/events', { apiKeyId: 'bench', body: '{}' }),
-            status: 422,
-          },
+          request: { event: FIRST_VALIDATED_REQUEST, status: 422 },
         });
         // The first request to each module whose code loads on the first request to its routes
         // (docs/decisions/lazy-modules.md): a list asked for with a limit out of range, refused
@@ -328,16 +346,26 @@ export async function lambdaBundles(
       };
     });
     const byName = new Map(rows.map((row) => [row.name, row]));
-    const api = byName.get('api');
-    const floorRow = byName.get('floor');
+    const over = (name: string, floorName = 'floor') =>
+      (byName.get(name)?.initMedianMs ?? Number.NaN) /
+      (byName.get(floorName)?.initMedianMs ?? Number.NaN);
+    const tasks = functions.filter(
+      (fn) => fn.bundle.entry !== API_ENTRY && fn.name.includes('/') && fn.name !== 'authorizer',
+    );
     return {
       rows,
       targets: {
-        apiBytes: api?.bytes ?? Number.NaN,
+        apiBytes: byName.get('api')?.bytes ?? Number.NaN,
         apiBytesLimit: API_BYTES_LIMIT,
-        apiInitOverFloor:
-          (api?.initMedianMs ?? Number.NaN) / (floorRow?.initMedianMs ?? Number.NaN),
+        apiInitOverFloor: over('api'),
         apiInitLimit: API_INIT_LIMIT,
+        apiFirstRequestOverFloor: over(
+          'api + first validated request',
+          'floor + first validated request',
+        ),
+        tasksInitOverFloor: Math.max(...tasks.map((fn) => over(fn.name))),
+        authorizerInitOverFloor: over('authorizer'),
+        otherFunctionsLimit: OTHER_FUNCTIONS_LIMIT,
       },
       problems: [...new Set(problems)],
     };
