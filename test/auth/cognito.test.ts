@@ -173,9 +173,10 @@ describe('POST /auth/token with Cognito', () => {
   });
 
   it('serves no JWKS of its own', async () => {
-    // The route table's line is `optional` (auth.module.ts): public where the local issuer serves
-    // it, no route here, with or without a key. (On AWS the gateway asks for a key first.)
-    await expectProblem(await app.call('/.well-known/jwks.json', { key: null }), 404);
+    const res = await app.call('/.well-known/jwks.json', { key: null });
+
+    await expectProblem(res, 401);
+    // With a key: no such route (auth's route table lists it as `optional`).
     await expectProblem(await app.call('/.well-known/jwks.json'), 404);
   });
 });

@@ -178,12 +178,18 @@ describe('modules whose code loads on the first request', () => {
     expect(counted.loads.get('webhooks')).toBe(2);
   });
   it('answers auth’s optional JWKS line as the whole app: no route without the local issuer', async () => {
-    const [fromLazy, fromEager] = await Promise.all([
-      lazy.call('/.well-known/jwks.json', { key: null }).then(answer),
-      eager.call('/.well-known/jwks.json', { key: null }).then(answer),
-    ]);
-    expect(fromLazy).toEqual(fromEager);
-    expect(fromLazy.status).toBe(404);
+    for (const [key, status] of [
+      [null, 401],
+      [undefined, 404],
+    ] as const) {
+      const options = key === undefined ? {} : { key };
+      const [fromLazy, fromEager] = await Promise.all([
+        lazy.call('/.well-known/jwks.json', options).then(answer),
+        eager.call('/.well-known/jwks.json', options).then(answer),
+      ]);
+      expect(fromLazy).toEqual(fromEager);
+      expect(fromLazy.status).toBe(status);
+    }
     expect(counted.loads.get('auth')).toBe(1);
   });
 });

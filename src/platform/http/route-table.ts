@@ -7,8 +7,8 @@ import type { PublicRoute } from './public-route.js';
  * with `public` when the route is declared `security: []` and `csv` when it is a download (a GET
  * whose 200 is `text/csv` alone, see streamedRoutesOf): `'GET /calendar.ics public'`. `optional`
  * marks a route the routers declare only in some runtimes (auth's JWKS, with the local token
- * issuer alone): where they don't, a request to it is a 404 — with or without credentials, when
- * the line is `public` — and another method a 405 naming the line's.
+ * issuer alone): where they don't, a request to it with credentials is a 404 (without, a 401, as
+ * for any route), and another method a 405 naming the line's.
  */
 export type RouteTable = readonly string[];
 
@@ -43,8 +43,17 @@ export function parseRouteTable(table: RouteTable): TableRoute[] {
   });
 }
 
+/**
+ * The routes the auth middleware lets through without credentials before a module's code is
+ * loaded. Not an `optional` line: where its routers declare it, they are built with the app (the
+ * local runtime loads every module's code as it starts) and their documentation makes it public;
+ * where they don't (the API Lambda, whose tokens Cognito issues), it is no route, and a request
+ * without credentials is refused as anywhere else (401).
+ */
 export const publicRoutesOfTable = (routes: readonly TableRoute[]): PublicRoute[] =>
-  routes.filter((route) => route.public).map(({ method, path }) => ({ method, path }));
+  routes
+    .filter((route) => route.public && !route.optional)
+    .map(({ method, path }) => ({ method, path }));
 
 export const csvRoutesOfTable = (routes: readonly TableRoute[]): PublicRoute[] =>
   routes.filter((route) => route.csv).map(({ method, path }) => ({ method, path }));
