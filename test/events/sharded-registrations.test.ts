@@ -6,6 +6,7 @@ import {
   both,
   commandIs,
   delayCalls,
+  type FailPlan,
   failCalls,
   gate,
   inputMentions,
@@ -97,42 +98,52 @@ afterEach(() => {
 });
 
 /**
+ * An events app with sharding on whose DynamoDB calls `plan` picks fail as it says, once armed
+ * (the set-up before `arm()` goes through).
+ */
+async function appFailingOnceArmed(plan: FailPlan) {
+  let armed = false;
+  let failed = () => 0;
+  const app = await createEventsApp({
+    env: SHARDING,
+    dynamo: (clients) => {
+      ({ failed } = failCalls(clients, { ...plan, when: (call) => armed && plan.when(call) }));
+      return clients;
+    },
+  });
+  return {
+    app,
+    arm: () => {
+      armed = true;
+    },
+    disarm: () => {
+      armed = false;
+    },
+    failed: () => failed(),
+  };
+}
+
+/**
  * A 2-shard event of 4 seats with one registration, then a second registration whose
  * transactions on shard 0 — the first shard the view shows with seats (Math.random is 0) — meet
  * TransactionConflict `times` times.
  */
 async function registerMeetingConflictsOnShard0(times: number) {
   vi.spyOn(Math, 'random').mockReturnValue(0);
-  let armed = false;
-  let conflicts: { failed: () => number } | undefined;
-  const app = await createEventsApp({
-    env: SHARDING,
-    dynamo: (clients) => {
-      conflicts = failCalls(clients, {
-        when: (call) => armed && both(commandIs('TransactWrite'), inputMentions('#S00'))(call),
-        times,
-        error: transactionConflict(5),
-      });
-      return clients;
-    },
+  const { app, arm, disarm, failed } = await appFailingOnceArmed({
+    when: both(commandIs('TransactWrite'), inputMentions('#S00')),
+    times,
+    error: transactionConflict(5),
   });
   const { eventId } = await createSharded(app, { capacity: 4, shards: 2 });
   const fans = await users(app, 2);
   await bodyOf(await registerCall(app, eventId, fans[0] as string), 201);
-  armed = true;
+  arm();
   const registered = await bodyOf<Registration>(
     await registerCall(app, eventId, fans[1] as string),
     201,
   );
-  return {
-    app,
-    eventId,
-    registered,
-    conflicts,
-    disarm: () => {
-      armed = false;
-    },
-  };
+  return { app, eventId, registered, conflicts: { failed }, disarm };
 }
 
 describe('registering for a sharded event', () => {
@@ -384,21 +395,14 @@ describe('a process new to a sharded event', () => {
     // event item, whose failed condition shows the shards). The first requests of an on-sale
     // arrive at once and conflict with each other there: contention on an item a sharded
     // event's registrations never write is no reason for a 503.
-    let armed = false;
-    const app = await createEventsApp({
-      env: SHARDING,
-      dynamo: (clients) => {
-        failCalls(clients, {
-          when: (call) => armed && commandIs('TransactWrite')(call) && !inputMentions('#S0')(call),
-          times: 50,
-          error: transactionConflict(5),
-        });
-        return clients;
-      },
+    const { app, arm } = await appFailingOnceArmed({
+      when: (call) => commandIs('TransactWrite')(call) && !inputMentions('#S0')(call),
+      times: 50,
+      error: transactionConflict(5),
     });
     const { eventId } = await createSharded(app, { capacity: 4, shards: 2 });
     const [fan] = await users(app, 1);
-    armed = true;
+    arm();
 
     const placed = await bodyOf<Registration>(await registerCall(app, eventId, fan as string), 201);
     expect(placed.status).toBe('confirmed');
@@ -452,22 +456,12 @@ describe('requests queued behind a shard', () => {
 
 describe('the sold-out latch at the moment of sell-out', () => {
   /** The app, with its first `throttledLeases` lease attempts on the latch throttled once armed. */
-  async function appThrottlingLeases(throttledLeases: number) {
-    let armed = false;
-    const app = await createEventsApp({
-      env: SHARDING,
-      dynamo: (clients) => {
-        const isLease = both(commandIs('UpdateItem'), inputMentions('SET latchLeaseAt'));
-        failCalls(clients, {
-          when: (call) => armed && isLease(call),
-          times: throttledLeases,
-          error: throttled(),
-        });
-        return clients;
-      },
+  const appThrottlingLeases = (throttledLeases: number) =>
+    appFailingOnceArmed({
+      when: both(commandIs('UpdateItem'), inputMentions('SET latchLeaseAt')),
+      times: throttledLeases,
+      error: throttled(),
     });
-    return { app, arm: () => (armed = true) };
-  }
 
   it('waits out a throttled lease instead of answering 503', async () => {
     // DynamoDB throttles the lease's key when many processes try it at once: not an outage,
@@ -503,26 +497,17 @@ describe('a shard that stays busy', () => {
 
 describe('a sold-out latch that stays busy', () => {
   it('decides again when setting the latch stays in conflict through every try, and tells full', async () => {
-    let armed = false;
-    let conflicts: { failed: () => number } | undefined;
-    const app = await createEventsApp({
-      env: SHARDING,
-      dynamo: (clients) => {
-        // The latch's transaction (it sets soldOut on every counter) conflicts through one
-        // commit's every try, then goes through.
-        conflicts = failCalls(clients, {
-          when: (call) =>
-            armed && both(commandIs('TransactWrite'), inputMentions('SET soldOut'))(call),
-          times: 8,
-          error: transactionConflict(2),
-        });
-        return clients;
-      },
+    // The latch's transaction (it sets soldOut on every counter) conflicts through one commit's
+    // every try, then goes through.
+    const { app, arm, failed } = await appFailingOnceArmed({
+      when: both(commandIs('TransactWrite'), inputMentions('SET soldOut')),
+      times: 8,
+      error: transactionConflict(2),
     });
     const { eventId } = await createSharded(app, { capacity: 2, shards: 2 });
     const fans = await users(app, 3);
     for (const fan of fans.slice(0, 2)) await bodyOf(await registerCall(app, eventId, fan), 201);
-    armed = true;
+    arm();
 
     await expectProblem(
       await registerCall(app, eventId, fans[2] as string),
@@ -530,7 +515,7 @@ describe('a sold-out latch that stays busy', () => {
       'EVENTS.EVENT_FULL',
     );
 
-    expect(conflicts?.failed()).toBe(8);
+    expect(failed()).toBe(8);
     const counters = await shardedItems(app).shards(eventId, 2);
     expect(counters.map((c) => c.soldOut)).toEqual([true, true]);
   });
@@ -716,28 +701,21 @@ describe('deleting a sharded event with registrations', () => {
   });
 
   it('finishes an interrupted deletion: a page of rows goes only once its guards have', async () => {
-    let failing = false;
     let batches = 0;
-    const app = await createEventsApp({
-      env: SHARDING,
-      dynamo: (clients) => {
-        // The deletion's first batch goes through, every later one fails.
-        failCalls(clients, {
-          when: (call) => failing && commandIs('BatchWriteItem')(call) && ++batches > 1,
-          times: Number.POSITIVE_INFINITY,
-          error: throttled(),
-        });
-        return clients;
-      },
+    // The deletion's first batch goes through, every later one fails.
+    const { app, arm, disarm } = await appFailingOnceArmed({
+      when: (call) => commandIs('BatchWriteItem')(call) && ++batches > 1,
+      times: Number.POSITIVE_INFINITY,
+      error: throttled(),
     });
     // Every seat sold: 2 rows on each shard.
     const { eventId } = await createSharded(app, { capacity: 4, shards: 2 });
     const fans = await users(app, 4);
     for (const fan of fans) await bodyOf(await registerCall(app, eventId, fan), 201);
-    failing = true;
+    arm();
 
     await expectProblem(await app.call(`/events/${eventId}`, { method: 'DELETE' }), 503);
-    failing = false;
+    disarm();
     // Shard 0's first page: its guards went, its rows stayed (there to find them by).
     expect((await shardedItems(app).rows(eventId, 2)).flat()).toHaveLength(4);
 
