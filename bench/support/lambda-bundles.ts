@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -17,6 +16,7 @@ import {
 import { loadModuleInfra } from '../../infra/module-infra.js';
 import { API_ENTRY, RosterStack } from '../../infra/roster-stack.js';
 import { modules } from '../../src/modules/index.js';
+import { secretsManagerStandIn } from '../../test/support/secrets-manager.js';
 import { median } from './measure.js';
 
 const run = promisify(execFile);
@@ -112,7 +112,7 @@ export async function lambdaBundles(
   settings: LambdaBundleSettings,
 ): Promise<LambdaBundles> {
   const workDir = await mkdtemp(join(tmpdir(), 'roster-bench-lambda-'));
-  const secrets = await secretsManagerStandIn();
+  const secrets = await benchSecrets();
   try {
     const functions = await deployedFunctions(repoRoot);
     const probe = join(workDir, 'probe.mjs');
@@ -370,7 +370,7 @@ export async function lambdaBundles(
       problems: [...new Set(problems)],
     };
   } finally {
-    await new Promise((done) => secrets.server.close(done));
+    await secrets.close();
     await rm(workDir, { recursive: true, force: true });
   }
 }
@@ -470,54 +470,18 @@ const USAGE_KEY_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:benc
 const BENCH_SESSION_TOKEN = 'bench';
 
 /**
- * Answers GetSecretValue on a local port: the authorizer's usage key, and the master secret for
- * MASTER_SECRET_ARN — as Secrets Manager (POST, the SDK's JSON protocol) and as the Parameters and
- * Secrets Lambda Extension (`GET /secretsmanager/get?secretId=`, with the session token).
+ * Answers GetSecretValue on a local port: the authorizer's usage key, and the master secret — as
+ * Secrets Manager (the SDK's JSON protocol) and as the Parameters and Secrets Lambda Extension
+ * (with the session token).
  */
-async function secretsManagerStandIn(): Promise<{
-  server: Server;
-  endpoint: string;
-  port: number;
-}> {
-  const answer = (master: boolean) =>
-    JSON.stringify({
-      ARN: master ? MASTER_SECRET_ARN : USAGE_KEY_ARN,
-      Name: master ? 'bench-master' : 'bench-usage-key',
-      SecretString: master
-        ? Buffer.alloc(32, 5).toString('base64url')
-        : 'bench-usage-key-value-0123456789',
-      VersionId: '00000000-0000-0000-0000-000000000000',
-    });
-  const server = createServer((request, response) => {
-    if (request.method === 'GET' && request.url?.startsWith('/secretsmanager/get?')) {
-      request.resume();
-      const secretId = new URL(request.url, 'http://localhost').searchParams.get('secretId');
-      // The extension refuses a caller without the function's session token.
-      if (request.headers['x-aws-parameters-secrets-token'] !== BENCH_SESSION_TOKEN) {
-        response.writeHead(401).end('Unauthorized');
-        return;
-      }
-      if (secretId !== USAGE_KEY_ARN && secretId !== MASTER_SECRET_ARN) {
-        response.writeHead(400).end('ResourceNotFoundException');
-        return;
-      }
-      response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(answer(secretId === MASTER_SECRET_ARN));
-      return;
-    }
-    let body = '';
-    request.on('data', (chunk: Buffer) => {
-      body += chunk.toString('utf8');
-    });
-    request.on('end', () => {
-      response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-      response.end(answer(body.includes(MASTER_SECRET_ARN)));
-    });
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  return { server, endpoint: `http://127.0.0.1:${port}`, port };
-}
+const benchSecrets = () =>
+  secretsManagerStandIn(
+    {
+      [USAGE_KEY_ARN]: 'bench-usage-key-value-0123456789',
+      [MASTER_SECRET_ARN]: Buffer.alloc(32, 5).toString('base64url'),
+    },
+    { sessionToken: BENCH_SESSION_TOKEN },
+  );
 
 /**
  * The API as the stack bundled it before #10: NodejsFunction's esbuild options (ESM, minified,

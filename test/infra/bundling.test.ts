@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,6 +16,7 @@ import { createDynamoClients } from '../../src/platform/dynamo/client.js';
 import { ensureTables } from '../../src/platform/dynamo/provision.js';
 import { idempotencyTable, tableEnvVar } from '../../src/platform/dynamo/tables.js';
 import { describeApi } from '../../src/runtime/describe.js';
+import { type SecretsManagerStandIn, secretsManagerStandIn } from '../support/secrets-manager.js';
 import { projectRoot } from '../support/template.js';
 import { timerEnvironment } from '../support/timers.js';
 
@@ -245,45 +246,12 @@ describe('the authorizer’s bundle, run by node', () => {
   const USAGE_KEY = 'bundle-usage-key-0123456789abcdef';
   // Lambda's execution role's session token: the extension takes it as its caller's credential.
   const SESSION_TOKEN = 'bundle-session-token';
-  /** Answers GetSecretValue with the usage key, or refuses (AccessDeniedException) while asked. */
-  const usageKeys = {
-    server: undefined as Server | undefined,
-    endpoint: '',
-    calls: 0,
-    refuse: false,
-  };
-
+  /** Secrets Manager, answering GetSecretValue with the usage key (or refusing, when told to). */
+  let usageKeys: SecretsManagerStandIn;
   beforeAll(async () => {
-    const server = createServer((request, response) => {
-      request.resume();
-      request.on('end', () => {
-        usageKeys.calls++;
-        response.writeHead(usageKeys.refuse ? 400 : 200, {
-          'content-type': 'application/x-amz-json-1.1',
-        });
-        response.end(
-          JSON.stringify(
-            usageKeys.refuse
-              ? { __type: 'AccessDeniedException', message: 'refused' }
-              : {
-                  ARN: USAGE_KEY_ARN,
-                  Name: 'bundle-usage-key',
-                  SecretString: USAGE_KEY,
-                  VersionId: '00000000-0000-0000-0000-000000000000',
-                },
-          ),
-        );
-      });
-    });
-    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-    usageKeys.server = server;
-    usageKeys.endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    usageKeys = await secretsManagerStandIn({ [USAGE_KEY_ARN]: USAGE_KEY });
   });
-
-  afterAll(async () => {
-    const { server } = usageKeys;
-    if (server) await new Promise((done) => server.close(done));
-  });
+  afterAll(() => usageKeys.close());
 
   /**
    * Starts the bundle in a fresh node (as Lambda's init would) and makes `calls` to it; `loaded`:
@@ -349,7 +317,7 @@ describe('the authorizer’s bundle, run by node', () => {
   };
 
   it('reads the usage key once, as it starts; passes an API key on, refuses the usage key as one, and falls back to the key when a bearer token is not valid', async () => {
-    usageKeys.refuse = false;
+    usageKeys.refuse = 0;
     const before = usageKeys.calls;
     const { started, answers } = await startAndCall([
       { 'x-api-key': 'client-key' },
@@ -368,12 +336,12 @@ describe('the authorizer’s bundle, run by node', () => {
   });
 
   it('fails to start when the usage key cannot be read (API Gateway answers 503 AUTH.UNAVAILABLE), and the next start reads it again', async () => {
-    usageKeys.refuse = true;
+    usageKeys.refuse = Number.POSITIVE_INFINITY;
     const refused = await startAndCall([{ 'x-api-key': 'client-key' }]);
     expect(refused.started).toBe(false);
     expect(refused.error).toContain('AccessDeniedException');
 
-    usageKeys.refuse = false;
+    usageKeys.refuse = 0;
     const again = await startAndCall([{ 'x-api-key': 'client-key' }]);
     expect(again.answers).toEqual([{ principalId: 'api-key', usageIdentifierKey: 'client-key' }]);
   });
@@ -381,55 +349,20 @@ describe('the authorizer’s bundle, run by node', () => {
   describe('with the Parameters and Secrets Lambda Extension (as the stack deploys it)', () => {
     /**
      * Stands in for the extension: answers `GET /secretsmanager/get?secretId=` as it does (the
-     * GetSecretValue JSON) when the caller presents the function's session token and asks for the
-     * usage key's ARN; refuses (400, as the extension relays a Secrets Manager error) while asked.
+     * GetSecretValue JSON) when the caller presents the function's session token; refuses (400, as
+     * the extension relays a Secrets Manager error) when told to.
      */
-    const extension = {
-      calls: 0,
-      refuse: false,
-      handle(request: IncomingMessage, response: ServerResponse) {
-        request.resume();
-        extension.calls++;
-        const url = new URL(request.url ?? '/', 'http://localhost');
-        if (request.headers['x-aws-parameters-secrets-token'] !== SESSION_TOKEN) {
-          response.writeHead(401).end('missing or wrong X-Aws-Parameters-Secrets-Token');
-          return;
-        }
-        if (
-          request.method !== 'GET' ||
-          url.pathname !== '/secretsmanager/get' ||
-          url.searchParams.get('secretId') !== USAGE_KEY_ARN
-        ) {
-          response.writeHead(404).end('not found');
-          return;
-        }
-        if (extension.refuse) {
-          response.writeHead(400).end('AccessDeniedException: refused');
-          return;
-        }
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(
-          JSON.stringify({
-            ARN: USAGE_KEY_ARN,
-            Name: 'bundle-usage-key',
-            SecretString: USAGE_KEY,
-            VersionId: '00000000-0000-0000-0000-000000000000',
-            VersionStages: ['AWSCURRENT'],
-            CreatedDate: '2026-01-01T00:00:00.000Z',
-          }),
-        );
-      },
-    };
-    const listen = async (server: Server, port = 0) => {
-      await new Promise<void>((done) => server.listen(port, '127.0.0.1', done));
-      return (server.address() as { port: number }).port;
-    };
-    const close = (server: Server) => new Promise((done) => server.close(done));
+    const extension = (port?: number) =>
+      secretsManagerStandIn(
+        { [USAGE_KEY_ARN]: USAGE_KEY },
+        { sessionToken: SESSION_TOKEN, ...(port === undefined ? {} : { port }) },
+      );
     /** A port nothing listens on (yet). */
     const freePort = async () => {
       const server = createServer();
-      const port = await listen(server);
-      await close(server);
+      await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+      const { port } = server.address() as { port: number };
+      await new Promise((done) => server.close(done));
       return port;
     };
     /** The bundle's files behind an `import()` that hold the Secrets Manager client. */
@@ -452,18 +385,17 @@ describe('the authorizer’s bundle, run by node', () => {
 
     it('reads the usage key from the extension, once, as it starts, and loads no file of the bundle beyond its init path (no Secrets Manager client)', async () => {
       expect(secretsManagerChunks().length).toBeGreaterThan(0);
-      const server = createServer(extension.handle);
-      const port = await listen(server);
+      const server = await extension();
+      const { port } = server;
       try {
-        extension.refuse = false;
-        const [extensionBefore, sdkBefore] = [extension.calls, usageKeys.calls];
+        const [extensionBefore, sdkBefore] = [server.calls, usageKeys.calls];
         const { started, answers, loaded, error } = await startAndCall(
           [{ 'x-api-key': 'client-key' }, { 'x-api-key': USAGE_KEY }],
           { PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: String(port) },
         );
         expect(error).toBeUndefined();
         expect(started).toBe(true);
-        expect(extension.calls - extensionBefore).toBe(1);
+        expect(server.calls - extensionBefore).toBe(1);
         expect(usageKeys.calls - sdkBefore).toBe(0);
         expect(answers).toEqual([
           { principalId: 'api-key', usageIdentifierKey: 'client-key' },
@@ -472,36 +404,33 @@ describe('the authorizer’s bundle, run by node', () => {
         expect(bundleFiles(loaded)).toEqual(initPath());
         for (const chunk of secretsManagerChunks()) expect(loaded).not.toContain(chunk);
       } finally {
-        await close(server);
+        await server.close();
       }
     });
 
     it('waits for an extension that is not listening yet as the function starts', async () => {
       const port = await freePort();
-      const server = createServer(extension.handle);
-      extension.refuse = false;
-      const before = extension.calls;
       const starting = startAndCall([{ 'x-api-key': 'client-key' }], {
         PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: String(port),
       });
       // Well inside the bound the function waits for (and whatever node's start takes).
       await new Promise((done) => setTimeout(done, 300));
-      await listen(server, port);
+      const server = await extension(port);
       try {
         const { started, answers } = await starting;
         expect(started).toBe(true);
-        expect(extension.calls - before).toBe(1);
+        expect(server.calls).toBe(1);
         expect(answers).toEqual([{ principalId: 'api-key', usageIdentifierKey: 'client-key' }]);
       } finally {
-        await close(server);
+        await server.close();
       }
     });
 
     it('fails to start when the extension answers anything but the secret, or never listens (API Gateway answers 503 AUTH.UNAVAILABLE)', async () => {
-      const server = createServer(extension.handle);
-      const port = await listen(server);
+      const server = await extension();
+      const { port } = server;
       try {
-        extension.refuse = true;
+        server.refuse = Number.POSITIVE_INFINITY;
         const refused = await startAndCall([{ 'x-api-key': 'client-key' }], {
           PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: String(port),
         });
@@ -517,7 +446,7 @@ describe('the authorizer’s bundle, run by node', () => {
         expect(unauthorized.started).toBe(false);
         expect(unauthorized.error).toContain('401');
 
-        extension.refuse = false;
+        server.refuse = 0;
         const again = await startAndCall([{ 'x-api-key': 'client-key' }], {
           PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: String(port),
         });
@@ -525,8 +454,7 @@ describe('the authorizer’s bundle, run by node', () => {
           { principalId: 'api-key', usageIdentifierKey: 'client-key' },
         ]);
       } finally {
-        extension.refuse = false;
-        await close(server);
+        await server.close();
       }
 
       const never = await startAndCall([{ 'x-api-key': 'client-key' }], {
@@ -795,47 +723,14 @@ describe('the API’s bundle, run by node', () => {
 
 const MASTER_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bundle-master';
 
-/** Answers GetSecretValue with a master secret, noting the ids asked for (`GET /asked`: those). */
-const secretsManager = {
-  server: undefined as Server | undefined,
-  endpoint: '',
-  asked: [] as string[],
-};
-
+/** Secrets Manager with the master secret, noting the ids asked for (`GET /asked`: those). */
+let secretsManager: SecretsManagerStandIn;
 beforeAll(async () => {
-  const server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => {
-      body += chunk.toString('utf8');
-    });
-    request.on('end', () => {
-      if (request.method === 'GET') {
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(JSON.stringify(secretsManager.asked));
-        return;
-      }
-      const { SecretId } = JSON.parse(body) as { SecretId: string };
-      secretsManager.asked.push(SecretId);
-      response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-      response.end(
-        JSON.stringify({
-          ARN: SecretId,
-          Name: 'bundle-master',
-          SecretString: Buffer.alloc(32, 3).toString('base64url'),
-          VersionId: '00000000-0000-0000-0000-000000000000',
-        }),
-      );
-    });
+  secretsManager = await secretsManagerStandIn({
+    [MASTER_SECRET_ARN]: Buffer.alloc(32, 3).toString('base64url'),
   });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  secretsManager.server = server;
-  secretsManager.endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 });
-
-afterAll(async () => {
-  const { server } = secretsManager;
-  if (server) await new Promise((done) => server.close(done));
-});
+afterAll(() => secretsManager.close());
 
 describe('the modules’ naming convention the bundler relies on', () => {
   it('exports each module from <m>/<m>.module.ts as <m>Module (sla-errors → slaErrorsModule)', async () => {

@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { handle } from 'hono/aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -21,6 +19,7 @@ import { createApi } from '../../src/runtime/container.js';
 import { lambdaContainer } from '../../src/runtime/lambda/bootstrap.js';
 import { newCpf } from '../enrollments/fixtures.js';
 import { restEvent } from '../support/rest-event.js';
+import { type SecretsManagerStandIn, secretsManagerStandIn } from '../support/secrets-manager.js';
 import { timerEnvironment } from '../support/timers.js';
 
 /*
@@ -33,14 +32,8 @@ import { timerEnvironment } from '../support/timers.js';
 
 const MASTER_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:lambda-secrets';
 
-const secretsManager = {
-  server: undefined as Server | undefined,
-  endpoint: '',
-  /** GetSecretValue calls answered (refused ones included). */
-  calls: 0,
-  /** How many of the next calls to refuse (AccessDeniedException, which the SDK does not retry). */
-  refuse: 0,
-};
+/** Secrets Manager: counts GetSecretValue calls (refused ones included), refuses when told to. */
+let secretsManager: SecretsManagerStandIn;
 
 const context = {
   awsRequestId: 'lambda-secrets-1',
@@ -50,30 +43,9 @@ const context = {
 const saved = { ...process.env };
 
 beforeAll(async () => {
-  const server = createServer((request, response) => {
-    request.resume();
-    request.on('end', () => {
-      secretsManager.calls++;
-      if (secretsManager.refuse > 0) {
-        secretsManager.refuse--;
-        response.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
-        response.end(JSON.stringify({ __type: 'AccessDeniedException', message: 'refused' }));
-        return;
-      }
-      response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-      response.end(
-        JSON.stringify({
-          ARN: MASTER_SECRET_ARN,
-          Name: 'lambda-secrets',
-          SecretString: Buffer.alloc(32, 4).toString('base64url'),
-          VersionId: '00000000-0000-0000-0000-000000000000',
-        }),
-      );
-    });
+  secretsManager = await secretsManagerStandIn({
+    [MASTER_SECRET_ARN]: Buffer.alloc(32, 4).toString('base64url'),
   });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  secretsManager.server = server;
-  secretsManager.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const endpoint = inject('dynamodbEndpoint');
   const prefix = `secrets${randomBytes(4).toString('hex')}`;
@@ -106,8 +78,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   process.env = saved;
-  const { server } = secretsManager;
-  if (server) await new Promise((done) => server.close(done));
+  await secretsManager.close();
 });
 
 /** A cold API function: its container and app built as the entry builds them at init. */
