@@ -278,10 +278,11 @@ export function createApi(container: Container, options: ApiOptions = {}): Route
     domainEvents: container.outbox.catalogue,
     // Read only by the document's generator, which a Lambda never runs (its document is built
     // when it is bundled): a module whose code is not loaded has none here.
-    domainEventSchemas: Object.assign(
-      {},
-      ...modules.map((module) => moduleCode(module)?.domainEventSchemas?.() ?? {}),
-    ),
+    domainEventSchemas: () =>
+      Object.assign(
+        {},
+        ...modules.map((module) => moduleCode(module)?.domainEventSchemas?.() ?? {}),
+      ),
     // One cheap GetItem: proves the endpoint answers and the table exists. The route gives it up
     // at its deadline whatever the SDK is doing (retries, a socket wait); the signal stops it.
     checkHealth: async (signal) => {

@@ -28,9 +28,12 @@ export interface SystemRoutesOptions {
   readonly docsAssetsDir?: string | undefined;
   /** Tags the modules' routes use, with their descriptions. */
   readonly tags?: readonly { readonly name: string; readonly description: string }[];
-  /** The domain event catalogue and its payload schemas: the document's `webhooks`. */
+  /**
+   * The domain event catalogue and its payload schemas (built when the document is first asked
+   * for): the document's `webhooks`.
+   */
   readonly domainEvents?: readonly DomainEventType[];
-  readonly domainEventSchemas?: DomainEventPayloads;
+  readonly domainEventSchemas?: () => DomainEventPayloads;
 }
 
 const IndexSchema = z
@@ -143,6 +146,7 @@ export function mountSystemRoutes(app: Router<AppEnv>, options: SystemRoutesOpti
   const registerWebhooks = () => {
     if (webhooksRegistered) return;
     webhooksRegistered = true;
+    const schemas = options.domainEventSchemas?.();
     for (const entry of options.domainEvents ?? []) {
       app.openAPIRegistry.registerWebhook({
         method: 'post',
@@ -163,7 +167,7 @@ export function mountSystemRoutes(app: Router<AppEnv>, options: SystemRoutesOpti
           body: {
             content: {
               'application/json': {
-                schema: domainEventSchema(entry.type, options.domainEventSchemas?.[entry.type]),
+                schema: domainEventSchema(entry.type, schemas?.[entry.type]),
               },
             },
           },
